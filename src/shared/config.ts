@@ -1,0 +1,151 @@
+/**
+ * The training configuration: one typed object, a comment per field, defaults from the paper's
+ * MNIST setting (Kingma & Welling 2013, section 5 and appendix C), and one validator that names
+ * the field and the fix for anything out of range.
+ */
+import { configError } from './errors.ts';
+
+export type Activation = 'tanh' | 'relu' | 'linear';
+export type DecoderKind = 'bernoulli' | 'gaussian';
+export type InitKind = 'paper' | 'pytorch';
+export type EstimatorKind = 'A' | 'B';
+export type OptimizerKind = 'sgd' | 'adagrad' | 'adam';
+
+export interface ModelConfig {
+  /** D: values per datapoint (784 for 28x28 images). Set from the data. */
+  inputSize: number;
+  /** H: hidden units in each MLP (paper: 500 for MNIST, 200 for Frey Face). */
+  hidden: number;
+  /** J: latent dimensions (paper: 3, 5, 10, 20, 200 for MNIST). */
+  latent: number;
+  /** Hidden-layer nonlinearity: tanh as in the paper; relu as in pytorch/examples; linear for tests. */
+  activation: Activation;
+  /** Bernoulli for binary or grey-value data in [0, 1]; Gaussian for continuous data. */
+  decoder: DecoderKind;
+  /** Gaussian decoder only: squash the mean through a sigmoid to keep it in (0, 1), as the paper does. */
+  sigmoidMean: boolean;
+  /** 'paper': every weight and bias from N(0, 0.01²). 'pytorch': U(±1/√fan_in) for weights and biases. */
+  init: InitKind;
+}
+
+export interface TrainConfig extends ModelConfig {
+  /** SGVB estimator: 'A' (eq. 7, Monte Carlo KL) or 'B' (eq. 10, analytic KL; the paper's choice). */
+  estimator: EstimatorKind;
+  /** L: samples of ε per datapoint per step (paper: 1). */
+  samples: number;
+  /** M: minibatch size (paper: 100). */
+  batch: number;
+  /** Passes over the training set. */
+  epochs: number;
+  /** Update rule applied to the gradient of the minibatch ELBO. */
+  optimizer: OptimizerKind;
+  /** Global step size (paper: Adagrad with one of 0.01, 0.02, 0.1). */
+  lr: number;
+  /**
+   * λ in g = −(1/M) Σ ∇ℒ(x) + λθ: the gradient of a Gaussian prior N(0, 1/(λN)) on θ, per datapoint.
+   * λ = 1/N is the paper's N(0, I) prior. 0 turns it off.
+   */
+  weightDecay: number;
+  /** Draw a fresh binary image x ~ Bernoulli(pixels) for every minibatch (dynamic binarisation). */
+  binarize: boolean;
+  /** Seeds initialisation, the epoch permutations, ε and binarisation. */
+  seed: number;
+  /** K: importance samples for the log p(x) estimate at the end of each epoch; 0 skips it. */
+  evalSamples: number;
+}
+
+export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
+  inputSize: 784,
+  hidden: 500,
+  latent: 20,
+  activation: 'tanh',
+  decoder: 'bernoulli',
+  sigmoidMean: true,
+  init: 'paper',
+  estimator: 'B',
+  samples: 1,
+  batch: 100,
+  epochs: 10,
+  optimizer: 'adagrad',
+  lr: 0.01,
+  weightDecay: 0,
+  binarize: false,
+  seed: 1,
+  evalSamples: 0,
+});
+
+const ACTIVATIONS: readonly Activation[] = ['tanh', 'relu', 'linear'];
+const DECODERS: readonly DecoderKind[] = ['bernoulli', 'gaussian'];
+const INITS: readonly InitKind[] = ['paper', 'pytorch'];
+const ESTIMATORS: readonly EstimatorKind[] = ['A', 'B'];
+const OPTIMIZERS: readonly OptimizerKind[] = ['sgd', 'adagrad', 'adam'];
+
+function checkInt(cfg: Record<string, unknown>, field: string, min: number, max: number, flag: string): void {
+  const v = cfg[field];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw configError(field, `is ${JSON.stringify(v)}; it must be an integer from ${min} to ${max}`,
+      `Pass ${flag} with a whole number in that range.`);
+  }
+}
+
+function checkReal(cfg: Record<string, unknown>, field: string, min: number, max: number, flag: string,
+  openMin = false): void {
+  const v = cfg[field];
+  const below = typeof v === 'number' && (openMin ? v <= min : v < min);
+  if (typeof v !== 'number' || !Number.isFinite(v) || below || v > max) {
+    throw configError(field, `is ${JSON.stringify(v)}; it must be a finite number ${openMin ? '>' : '≥'} ${min} and ≤ ${max}`,
+      `Pass ${flag} with a value in that range.`);
+  }
+}
+
+function checkEnum<T>(cfg: Record<string, unknown>, field: string, allowed: readonly T[], flag: string): void {
+  if (!allowed.includes(cfg[field] as T)) {
+    throw configError(field, `is ${JSON.stringify(cfg[field])}; it must be one of ${allowed.join(', ')}`,
+      `Pass ${flag} with one of those values.`);
+  }
+}
+
+function checkBool(cfg: Record<string, unknown>, field: string, flag: string): void {
+  if (typeof cfg[field] !== 'boolean') {
+    throw configError(field, `is ${JSON.stringify(cfg[field])}; it must be true or false`, `Pass ${flag} or leave it out.`);
+  }
+}
+
+/** Fill defaults, reject unknown fields and anything out of range. Returns a frozen, complete config. */
+export function resolveConfig(partial: Partial<TrainConfig> = {}): Readonly<TrainConfig> {
+  for (const key of Object.keys(partial)) {
+    if (!(key in DEFAULT_CONFIG)) {
+      throw configError(key, 'is not a known setting',
+        `Remove it; the settings are: ${Object.keys(DEFAULT_CONFIG).join(', ')}.`);
+    }
+  }
+  const cfg = { ...DEFAULT_CONFIG, ...partial } as TrainConfig;
+  const c = cfg as unknown as Record<string, unknown>;
+  checkInt(c, 'inputSize', 1, 1 << 20, 'data with at least one value per datapoint');
+  checkInt(c, 'hidden', 1, 8192, '--hidden');
+  checkInt(c, 'latent', 1, 1024, '--latent');
+  checkEnum(c, 'activation', ACTIVATIONS, '--activation');
+  checkEnum(c, 'decoder', DECODERS, '--decoder');
+  checkBool(c, 'sigmoidMean', '--no-sigmoid-mean');
+  checkEnum(c, 'init', INITS, '--init');
+  checkEnum(c, 'estimator', ESTIMATORS, '--estimator');
+  checkInt(c, 'samples', 1, 1000, '--samples');
+  checkInt(c, 'batch', 1, 100_000, '--batch');
+  checkInt(c, 'epochs', 0, 1_000_000, '--epochs');
+  checkEnum(c, 'optimizer', OPTIMIZERS, '--optimizer');
+  checkReal(c, 'lr', 0, 10, '--lr', true);
+  checkReal(c, 'weightDecay', 0, 1, '--weight-decay');
+  checkBool(c, 'binarize', '--binarize');
+  checkInt(c, 'seed', 0, 0xffffffff, '--seed');
+  checkInt(c, 'evalSamples', 0, 100_000, '--eval-samples');
+  if (cfg.binarize && cfg.decoder !== 'bernoulli') {
+    throw configError('binarize', 'is on with a Gaussian decoder',
+      'Binarisation draws binary targets for a Bernoulli decoder: use --decoder bernoulli or drop --binarize.');
+  }
+  return Object.freeze(cfg);
+}
+
+/** The fields that fix the shape of the parameter vector: two configs with equal keys share a layout. */
+export function modelKey(cfg: ModelConfig): string {
+  return `D${cfg.inputSize}-H${cfg.hidden}-J${cfg.latent}-${cfg.decoder}`;
+}

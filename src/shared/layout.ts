@@ -1,0 +1,104 @@
+/**
+ * The one source of truth for the parameter order. Every place that holds θ and φ — the flat
+ * Float32Array the optimizer updates, the shared parameter buffer, the gradient slots, the
+ * optimizer state and the checkpoint — uses this order and these shapes.
+ *
+ * Weights are stored as the paper writes them, W[out, in], so that a layer is W·x with x a
+ * column: the production path keeps activations as [features, batch] columns and every weight
+ * enters a matMul as its left operand (see gradients.ts for why that matters on WASM).
+ *
+ * Paper names (appendix C): encoder h = act(W3 x + b3), μ = W4 h + b4, log σ² = W5 h + b5;
+ * Bernoulli decoder y = sigmoid(W2 act(W1 z + b1) + b2); Gaussian decoder h = act(W1 z + b1),
+ * μₓ = W4' h + b4', log σₓ² = W5' h + b5' (the paper reuses W3..W5; we prefix enc/dec instead).
+ * μ and log σ² heads are adjacent so that [W4; W5] is one contiguous [2J, H] block, and so are
+ * their biases: one matMul computes both.
+ */
+import type { ModelConfig } from './config.ts';
+
+export interface ParamSpec {
+  /** Stable name, used in checkpoints and in the TF.js weights export. */
+  readonly name: string;
+  /** [out, in] for weights, [out] for biases. */
+  readonly shape: readonly number[];
+  /** Offset of the first element in the flat vector. */
+  readonly offset: number;
+  /** Number of elements. */
+  readonly size: number;
+  /** Inputs to this layer (for initialisation by fan-in). */
+  readonly fanIn: number;
+}
+
+export interface ParamLayout {
+  readonly specs: readonly ParamSpec[];
+  /** Total number of parameters. */
+  readonly size: number;
+  byName(name: string): ParamSpec;
+}
+
+export function buildLayout(cfg: Pick<ModelConfig, 'inputSize' | 'hidden' | 'latent' | 'decoder'>): ParamLayout {
+  const D = cfg.inputSize, H = cfg.hidden, J = cfg.latent;
+  const list: Array<[string, number[], number]> = [
+    // Encoder q_φ(z|x)
+    ['enc.W3', [H, D], D], ['enc.b3', [H], D],
+    ['enc.W4', [J, H], H], ['enc.W5', [J, H], H], // μ head, log σ² head: adjacent → one [2J, H] block
+    ['enc.b4', [J], H], ['enc.b5', [J], H],
+    // Decoder p_θ(x|z)
+    ['dec.W1', [H, J], J], ['dec.b1', [H], J],
+  ];
+  if (cfg.decoder === 'bernoulli') {
+    list.push(['dec.W2', [D, H], H], ['dec.b2', [D], H]);
+  } else {
+    // μₓ head and log σₓ² head: adjacent → one [2D, H] block
+    list.push(['dec.W4', [D, H], H], ['dec.W5', [D, H], H], ['dec.b4', [D], H], ['dec.b5', [D], H]);
+  }
+  let offset = 0;
+  const specs: ParamSpec[] = list.map(([name, shape, fanIn]) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const spec = Object.freeze({ name, shape: Object.freeze(shape), offset, size, fanIn });
+    offset += size;
+    return spec;
+  });
+  const index = new Map(specs.map((s) => [s.name, s]));
+  return Object.freeze({
+    specs: Object.freeze(specs),
+    size: offset,
+    byName(name: string): ParamSpec {
+      const s = index.get(name);
+      if (!s) throw new Error(`No parameter named ${name} in this layout`);
+      return s;
+    },
+  });
+}
+
+/** A view of one parameter inside a flat vector (no copy). */
+export function view(flat: Float32Array, spec: ParamSpec): Float32Array {
+  return flat.subarray(spec.offset, spec.offset + spec.size);
+}
+
+/** A view of several adjacent parameters as one block (e.g. [W4; W5]). Throws if they are not adjacent. */
+export function blockView(flat: Float32Array, layout: ParamLayout, names: readonly string[]): Float32Array {
+  const specs = names.map((n) => layout.byName(n));
+  for (let i = 1; i < specs.length; i++) {
+    if (specs[i].offset !== specs[i - 1].offset + specs[i - 1].size) {
+      throw new Error(`Parameters ${names.join(', ')} are not adjacent in the layout`);
+    }
+  }
+  const first = specs[0], last = specs[specs.length - 1];
+  return flat.subarray(first.offset, last.offset + last.size);
+}
+
+/** Named copies of every parameter, for inspection and export. */
+export function unflatten(flat: Float32Array, layout: ParamLayout): Map<string, Float32Array> {
+  return new Map(layout.specs.map((s) => [s.name, view(flat, s).slice()]));
+}
+
+/** The inverse of unflatten: checks that every name is present with the right size. */
+export function flatten(named: ReadonlyMap<string, Float32Array>, layout: ParamLayout): Float32Array {
+  const flat = new Float32Array(layout.size);
+  for (const s of layout.specs) {
+    const v = named.get(s.name);
+    if (!v || v.length !== s.size) throw new Error(`Parameter ${s.name}: expected ${s.size} values, got ${v ? v.length : 'none'}`);
+    flat.set(v, s.offset);
+  }
+  return flat;
+}
