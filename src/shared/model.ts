@@ -1,0 +1,142 @@
+/**
+ * The model of aevb.md: initialisation of θ and φ, and the forward passes used outside training
+ * (encode, decode, sampling, evaluation). The training step's forward and hand-written backward
+ * live in gradients.ts; the autodiff reference in sgvb_autodiff.ts.
+ *
+ * Shapes are columns: a batch of B datapoints is [features, B]; weights are [out, in].
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Activation, InitKind, ModelConfig } from './config.ts';
+import { buildLayout, view, type ParamLayout } from './layout.ts';
+import { CounterRng, Stream } from './rng.ts';
+import { tensorFrom } from './tensor_io.ts';
+
+/** The paper's initialisation scale: every weight and bias from N(0, 0.01²). */
+export const PAPER_INIT_STD = 0.01;
+
+/**
+ * θ and φ at step 0. 'paper': N(0, 0.01²) for all. 'pytorch': nn.Linear's default,
+ * U(−1/√fan_in, 1/√fan_in) for weights and biases. Deterministic in (seed, parameter index).
+ */
+export function initParams(cfg: ModelConfig, seed: number, layout = buildLayout(cfg)): Float32Array {
+  const flat = new Float32Array(layout.size);
+  const rng = new CounterRng(seed, Stream.INIT);
+  layout.specs.forEach((spec, p) => {
+    const v = view(flat, spec);
+    fillInit(cfg.init, rng, p, spec.fanIn, v);
+  });
+  return flat;
+}
+
+function fillInit(kind: InitKind, rng: CounterRng, p: number, fanIn: number, out: Float32Array): void {
+  // Counter (INIT stream, parameter index, element block): independent of the layout's offsets.
+  const CHUNK = 4096;
+  for (let start = 0; start < out.length; start += CHUNK) {
+    const n = Math.min(CHUNK, out.length - start);
+    if (kind === 'paper') {
+      rng.normals(p, start / CHUNK, 0, out, start, n);
+      for (let i = start; i < start + n; i++) out[i] *= PAPER_INIT_STD;
+    } else {
+      rng.uniforms(p, start / CHUNK, 1, out, start, n);
+      const bound = 1 / Math.sqrt(fanIn);
+      for (let i = start; i < start + n; i++) out[i] = (2 * out[i] - 1) * bound;
+    }
+  }
+}
+
+/** The parameters as tensors, shaped for column-batch maths. Dispose with disposeParams. */
+export interface ParamTensors {
+  readonly [name: string]: tf.Tensor2D;
+}
+
+/** Upload θ and φ: weights as [out, in], biases as [out, 1] columns (they broadcast over a batch). */
+export function paramTensors(flat: Float32Array, layout: ParamLayout): ParamTensors {
+  const out: Record<string, tf.Tensor2D> = {};
+  for (const s of layout.specs) {
+    const shape = s.shape.length === 2 ? [s.shape[0], s.shape[1]] : [s.shape[0], 1];
+    out[s.name] = tensorFrom(view(flat, s), shape) as tf.Tensor2D;
+  }
+  return out;
+}
+
+export function disposeParams(p: ParamTensors): void {
+  for (const t of Object.values(p)) t.dispose();
+}
+
+const TWO = () => tf.scalar(2);
+
+/**
+ * The hidden nonlinearity. tanh is computed as 2·sigmoid(2a) − 1: identical maths, and on the
+ * WASM backend sigmoid is a vectorised XNNPACK kernel while tanh is scalar libm, ~10× slower.
+ */
+export function activate(kind: Activation, a: tf.Tensor): tf.Tensor {
+  switch (kind) {
+    case 'tanh': return tf.tidy(() => { const two = TWO(); return tf.sub(tf.mul(tf.sigmoid(tf.mul(a, two)), two), tf.scalar(1)); });
+    case 'relu': return tf.relu(a);
+    case 'linear': return a.clone();
+  }
+}
+
+/** act'(a), written with the output h = act(a) where that is cheaper: tanh' = 1 − h². */
+export function activationGrad(kind: Activation, a: tf.Tensor, h: tf.Tensor): tf.Tensor {
+  switch (kind) {
+    case 'tanh': return tf.sub(tf.scalar(1), tf.square(h));
+    case 'relu': return tf.step(a, 0);
+    case 'linear': return tf.onesLike(a);
+  }
+}
+
+/** Encoder q_φ(z|x) = N(μ, diag σ²): h = act(W3 x + b3); μ = W4 h + b4; log σ² = W5 h + b5. */
+export function encode(cfg: ModelConfig, p: ParamTensors, x: tf.Tensor2D): { mu: tf.Tensor2D; logvar: tf.Tensor2D } {
+  return tf.tidy(() => {
+    const h = activate(cfg.activation, tf.add(tf.matMul(p['enc.W3'], x), p['enc.b3'])); // [H, B]
+    const mu = tf.add(tf.matMul(p['enc.W4'], h), p['enc.b4']) as tf.Tensor2D;           // [J, B]
+    const logvar = tf.add(tf.matMul(p['enc.W5'], h), p['enc.b5']) as tf.Tensor2D;       // [J, B]
+    return { mu, logvar };
+  });
+}
+
+/**
+ * Decoder p_θ(x|z): the hidden layer and the output parameters.
+ * Bernoulli: logits ℓ = W2 act(W1 z + b1) + b2 (y = sigmoid(ℓ)).
+ * Gaussian: mean μₓ = W4' h + b4' (through a sigmoid if cfg.sigmoidMean), log σₓ² = W5' h + b5'.
+ */
+export function decode(cfg: ModelConfig, p: ParamTensors, z: tf.Tensor2D):
+  { logits?: tf.Tensor2D; mean: tf.Tensor2D; logvar?: tf.Tensor2D } {
+  return tf.tidy(() => {
+    const hd = activate(cfg.activation, tf.add(tf.matMul(p['dec.W1'], z), p['dec.b1'])); // [H, B]
+    if (cfg.decoder === 'bernoulli') {
+      const logits = tf.add(tf.matMul(p['dec.W2'], hd), p['dec.b2']) as tf.Tensor2D;     // [D, B]
+      return { logits, mean: tf.sigmoid(logits) as tf.Tensor2D };
+    }
+    const raw = tf.add(tf.matMul(p['dec.W4'], hd), p['dec.b4']) as tf.Tensor2D;           // [D, B]
+    const mean = (cfg.sigmoidMean ? tf.sigmoid(raw) : raw) as tf.Tensor2D;
+    const logvar = tf.add(tf.matMul(p['dec.W5'], hd), p['dec.b5']) as tf.Tensor2D;        // [D, B]
+    return { mean, logvar };
+  });
+}
+
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+
+/**
+ * log p_θ(x|z) per column, [B]. Bernoulli from the logits for stability:
+ * Σ_d x_d ℓ_d − softplus(ℓ_d). Gaussian: Σ_d −½ log 2π − ½ log σ²_d − (x_d − μ_d)² / (2σ²_d).
+ */
+export function logLikelihood(cfg: ModelConfig, out: ReturnType<typeof decode>, x: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy(() => {
+    if (cfg.decoder === 'bernoulli') {
+      const l = out.logits!;
+      return tf.sum(tf.sub(tf.mul(x, l), tf.softplus(l)), 0) as tf.Tensor1D;
+    }
+    const lv = out.logvar!;
+    const r = tf.sub(x, out.mean);
+    const terms = tf.add(tf.mul(0.5, lv), tf.mul(0.5, tf.mul(tf.square(r), tf.exp(tf.neg(lv)))));
+    return tf.sub(tf.scalar(-HALF_LOG_2PI * x.shape[0]), tf.sum(terms, 0)) as tf.Tensor1D;
+  });
+}
+
+/** KL(N(μ, σ²) ‖ N(0, I)) per column, [B]: ½ Σ_j (μ² + σ² − 1 − log σ²). */
+export function klToPrior(mu: tf.Tensor2D, logvar: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy(() =>
+    tf.mul(0.5, tf.sum(tf.sub(tf.add(tf.square(mu), tf.exp(logvar)), tf.add(1, logvar)), 0)) as tf.Tensor1D);
+}

@@ -1,0 +1,39 @@
+/**
+ * Moving numbers between our flat Float32Arrays and TF.js tensors without a detour.
+ *
+ * Why: dataSync() on the WASM backend copies through a fresh ArrayBuffer and costs milliseconds
+ * for a 784×500 gradient; the backend keeps every tensor at a known offset of its heap, so a
+ * gradient can be copied straight into its slot (a memcpy). Other backends (cpu, in tests and
+ * benchmarks) take the portable path.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+interface WasmLikeBackend {
+  typedArrayFromHeap(t: { shape: number[]; dtype: string; dataId: object }): Float32Array;
+}
+
+function heapView(t: tf.Tensor): Float32Array | null {
+  const backend = tf.engine().backend as unknown as Partial<WasmLikeBackend>;
+  if (typeof backend.typedArrayFromHeap !== 'function' || t.dtype !== 'float32') return null;
+  return backend.typedArrayFromHeap(t as unknown as { shape: number[]; dtype: string; dataId: object });
+}
+
+/** Copy a float32 tensor's values into out[offset .. offset + t.size). */
+export function readInto(t: tf.Tensor, out: Float32Array, offset = 0): void {
+  const heap = heapView(t);
+  out.set(heap ?? (t.dataSync() as Float32Array), offset);
+}
+
+/** Sum of a tensor's values as a JS number (for scalars computed on the backend). */
+export function readScalar(t: tf.Tensor): number {
+  const heap = heapView(t);
+  return heap ? heap[0] : (t.dataSync()[0] as number);
+}
+
+/** A float32 tensor holding a copy of `values` (which may be a view into a larger, shared array). */
+export function tensorFrom(values: Float32Array, shape: number[]): tf.Tensor {
+  // tf.tensor copies into the backend's memory; a view over a SharedArrayBuffer is accepted
+  // by copying through a plain array first where the backend cannot take it directly.
+  const plain = values.buffer instanceof ArrayBuffer ? values : values.slice();
+  return tf.tensor(plain, shape, 'float32');
+}
