@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../../shared/config.ts';
-import { configError } from '../../shared/errors.ts';
+import { AevbError, configError } from '../../shared/errors.ts';
 
 export interface CliRequest {
   help: boolean;
@@ -69,7 +69,19 @@ function parseNumber(flag: string, raw: string, integer: boolean): number {
   return v;
 }
 
-export function parseCli(argv: string[]): CliRequest {
+/** `--flag -3` → `--flag=-3`: node's parseArgs would read a negative number as an unknown option. */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i].startsWith('--') && !argv[i].includes('=') && i + 1 < argv.length && /^-\d|^-\.\d/.test(argv[i + 1])) {
+      out.push(`${argv[i]}=${argv[++i]}`);
+    } else out.push(argv[i]);
+  }
+  return out;
+}
+
+export function parseCli(rawArgv: string[]): CliRequest {
+  const argv = joinNegativeValues(rawArgv);
   const options = {
     help: { type: 'boolean', short: 'h' }, data: { type: 'string' }, labels: { type: 'string' },
     'test-fraction': { type: 'string' }, binarize: { type: 'boolean' }, 'no-sigmoid-mean': { type: 'boolean' },
@@ -81,7 +93,7 @@ export function parseCli(argv: string[]): CliRequest {
   try {
     ({ values } = parseArgs({ args: argv, options: options as never, strict: true, allowPositionals: false }) as never);
   } catch (e) {
-    throw configError('command line', (e as Error).message.replace(/\.$/, ''), 'Run npm run train -- --help for the flags.');
+    throw new AevbError('CONFIG', `${(e as Error).message.replace(/\.$/, '')}.`, 'Run npm run train -- --help for the flags.');
   }
   const explicit: Partial<TrainConfig> = {};
   const set = explicit as Record<string, unknown>;
