@@ -42,18 +42,19 @@ function evalNoise(rng: CounterRng, purpose: number, start: number, B: number, K
   return tf.tensor2d(eps, [J, K * B]);
 }
 
-/** The per-datapoint ELBO (estimator B, L = 1) averaged over a dataset. */
-export function evaluateElbo(cfg: ModelConfig, params: Float32Array, data: Dataset, seed: number, batch = 500): ElboReport {
+/** Σ over datapoints [start, end) of the ELBO terms (estimator B, L = 1): the pool splits this across workers. */
+export function elboSums(cfg: ModelConfig, params: Float32Array, data: Dataset, seed: number,
+  start = 0, end = data.n, batch = 500): { count: number; elbo: number; recon: number; kl: number } {
   const p = paramTensors(params, buildLayout(cfg));
   const rng = new CounterRng(seed, Stream.EVAL);
   let recon = 0, kl = 0;
   try {
-    for (let start = 0; start < data.n; start += batch) {
-      const B = Math.min(batch, data.n - start);
+    for (let s = start; s < end; s += batch) {
+      const B = Math.min(batch, end - s);
       const [r, k] = tf.tidy(() => {
-        const x = columns(data, start, B);
+        const x = columns(data, s, B);
         const { mu, logvar } = encode(cfg, p, x);
-        const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logvar)), evalNoise(rng, PURPOSE_ELBO, start, B, 1, cfg.latent))) as tf.Tensor2D;
+        const z = tf.add(mu, tf.mul(tf.exp(tf.mul(0.5, logvar)), evalNoise(rng, PURPOSE_ELBO, s, B, 1, cfg.latent))) as tf.Tensor2D;
         return [tf.sum(logLikelihood(cfg, decode(cfg, p, z), x)).dataSync()[0], tf.sum(klToPrior(mu, logvar)).dataSync()[0]];
       });
       recon += r; kl += k;
@@ -61,7 +62,31 @@ export function evaluateElbo(cfg: ModelConfig, params: Float32Array, data: Datas
   } finally {
     disposeParams(p);
   }
-  return { elbo: (recon - kl) / data.n, recon: recon / data.n, kl: kl / data.n };
+  return { count: end - start, elbo: recon - kl, recon, kl };
+}
+
+/** The per-datapoint ELBO (estimator B, L = 1) averaged over a dataset. */
+export function evaluateElbo(cfg: ModelConfig, params: Float32Array, data: Dataset, seed: number, batch = 500): ElboReport {
+  const s = elboSums(cfg, params, data, seed, 0, data.n, batch);
+  return { elbo: s.elbo / data.n, recon: s.recon / data.n, kl: s.kl / data.n };
+}
+
+/** Σ over datapoints [start, end) of the K-sample importance-sampled log p(x). */
+export function logLikelihoodSum(cfg: ModelConfig, params: Float32Array, data: Dataset, K: number, seed: number,
+  start = 0, end = data.n, maxColumns = 2000): number {
+  const p = paramTensors(params, buildLayout(cfg));
+  const rng = new CounterRng(seed, Stream.EVAL);
+  const B = Math.max(1, Math.floor(maxColumns / K));
+  let total = 0;
+  try {
+    for (let s = start; s < end; s += B) {
+      const b = Math.min(B, end - s);
+      total += tf.tidy(() => tf.sum(importanceLogLik(cfg, p, columns(data, s, b), evalNoise(rng, PURPOSE_IS, s, b, K, cfg.latent), K)).dataSync()[0]);
+    }
+  } finally {
+    disposeParams(p);
+  }
+  return total;
 }
 
 /**
@@ -70,19 +95,7 @@ export function evaluateElbo(cfg: ModelConfig, params: Float32Array, data: Datas
  */
 export function evaluateLogLikelihood(cfg: ModelConfig, params: Float32Array, data: Dataset, K: number, seed: number,
   maxColumns = 2000): number {
-  const p = paramTensors(params, buildLayout(cfg));
-  const rng = new CounterRng(seed, Stream.EVAL);
-  const B = Math.max(1, Math.floor(maxColumns / K));
-  let total = 0;
-  try {
-    for (let start = 0; start < data.n; start += B) {
-      const b = Math.min(B, data.n - start);
-      total += tf.tidy(() => tf.sum(importanceLogLik(cfg, p, columns(data, start, b), evalNoise(rng, PURPOSE_IS, start, b, K, cfg.latent), K)).dataSync()[0]);
-    }
-  } finally {
-    disposeParams(p);
-  }
-  return total / data.n;
+  return logLikelihoodSum(cfg, params, data, K, seed, 0, data.n, maxColumns) / data.n;
 }
 
 /** log (1/K) Σ_k w_k per datapoint, [B]; x [D, B], eps [J, K·B] (column k·B + i). */

@@ -41,40 +41,60 @@ export interface UpdateArgs {
   /** Slice to update: [start, end). */
   start: number;
   end: number;
+  /**
+   * Where the new θ and state go; in place when left out. The pool reads step t's state from one
+   * buffer and writes step t+1's into the other, so a step that fails half-way changes nothing.
+   */
+  out?: { params: Float32Array; slots: readonly Float32Array[] };
 }
 
 /** Apply one update to θ[start, end). Pure arithmetic on the arrays given; no allocation. */
 export function applyUpdate(a: UpdateArgs): void {
   const { params: p, gradSum, gradScale: s, lr, weightDecay: wd, start, end } = a;
+  const q = a.out?.params ?? p;           // new θ
+  const outSlots = a.out?.slots ?? a.slots;
   switch (a.kind) {
     case 'sgd':
       // θ ← θ − η g
-      for (let i = start; i < end; i++) p[i] -= lr * (s * gradSum[i] + wd * p[i]);
+      for (let i = start; i < end; i++) q[i] = p[i] - lr * (s * gradSum[i] + wd * p[i]);
       return;
     case 'adagrad': {
       // G ← G + g²;  θ ← θ − η g / (√G + ε)
-      const G = a.slots[0];
+      const G = a.slots[0], G2 = outSlots[0];
       for (let i = start; i < end; i++) {
         const g = s * gradSum[i] + wd * p[i];
         const Gi = G[i] + g * g;
-        G[i] = Gi;
-        p[i] -= (lr * g) / (Math.sqrt(Gi) + ADAGRAD_EPS);
+        G2[i] = Gi;
+        q[i] = p[i] - (lr * g) / (Math.sqrt(Gi) + ADAGRAD_EPS);
       }
       return;
     }
     case 'adam': {
       // m ← β1 m + (1−β1) g;  v ← β2 v + (1−β2) g²;  θ ← θ − η m̂ / (√v̂ + ε), hats: bias-corrected
-      const m = a.slots[0], v = a.slots[1];
+      const m = a.slots[0], v = a.slots[1], m2 = outSlots[0], v2 = outSlots[1];
       const c1 = 1 - Math.pow(ADAM_BETA1, a.t), c2 = 1 - Math.pow(ADAM_BETA2, a.t);
       for (let i = start; i < end; i++) {
         const g = s * gradSum[i] + wd * p[i];
         const mi = ADAM_BETA1 * m[i] + (1 - ADAM_BETA1) * g;
         const vi = ADAM_BETA2 * v[i] + (1 - ADAM_BETA2) * g * g;
-        m[i] = mi; v[i] = vi;
-        p[i] -= (lr * (mi / c1)) / (Math.sqrt(vi / c2) + ADAM_EPS);
+        m2[i] = mi; v2[i] = vi;
+        q[i] = p[i] - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + ADAM_EPS);
       }
       return;
     }
+  }
+}
+
+/**
+ * gradSum[start, end) = Σ_w slots[w][start, end), summed in worker order w = 0, 1, … in double
+ * precision: the one reduction of the pool, the same on every path (shared memory or messages).
+ */
+export function sumGradientSlots(slots: readonly Float32Array[], out: Float32Array, start: number, end: number): void {
+  if (slots.length === 1) { if (slots[0] !== out) out.set(slots[0].subarray(start, end), start); return; }
+  for (let i = start; i < end; i++) {
+    let acc = 0;
+    for (let w = 0; w < slots.length; w++) acc += slots[w][i];
+    out[i] = acc;
   }
 }
 

@@ -15,6 +15,7 @@ export const Stream = Object.freeze({
   PERMUTE: 3,     // the per-epoch permutation of the training set
   INIT: 4,        // initial parameters
   EVAL: 5,        // ε for evaluation (ELBO and importance sampling); fixed across epochs
+  SAMPLE: 6,      // z ~ N(0, I) for samples from the generative model
 });
 
 const M0 = 0xd2511f53, M1 = 0xcd9e8d57;

@@ -30,10 +30,10 @@ export function readScalar(t: tf.Tensor): number {
   return heap ? heap[0] : (t.dataSync()[0] as number);
 }
 
-/** A float32 tensor holding a copy of `values` (which may be a view into a larger, shared array). */
+/**
+ * A float32 tensor holding a copy of `values`, which may be a view into a larger array or a
+ * SharedArrayBuffer (the backend copies the bytes into its own memory either way).
+ */
 export function tensorFrom(values: Float32Array, shape: number[]): tf.Tensor {
-  // tf.tensor copies into the backend's memory; a view over a SharedArrayBuffer is accepted
-  // by copying through a plain array first where the backend cannot take it directly.
-  const plain = values.buffer instanceof ArrayBuffer ? values : values.slice();
-  return tf.tensor(plain, shape, 'float32');
+  return tf.tensor(values, shape, 'float32');
 }

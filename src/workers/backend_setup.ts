@@ -21,12 +21,12 @@ export interface BackendInfo {
  * Select and initialise a backend. `wasmDir` is where the tfjs-backend-wasm *.wasm files are
  * served from (a URL prefix in a page, a directory ending in '/' in Node).
  */
-export async function setupBackend(backend: BackendName, wasmDir?: string): Promise<BackendInfo> {
+export async function setupBackend(backend: BackendName, wasmDir?: string | Record<string, string>): Promise<BackendInfo> {
   if (backend === 'cpu') {
     await import('@tensorflow/tfjs-backend-cpu');
   } else {
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-    if (wasmDir) setWasmPaths(wasmDir);
+    if (wasmDir) setWasmPaths(wasmDir as never);
   }
   const ok = await tf.setBackend(backend);
   if (!ok) throw new Error(`TF.js could not initialise the ${backend} backend.`);

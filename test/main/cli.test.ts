@@ -31,7 +31,8 @@ describe('command-line flags', () => {
     [['--estimator', 'C'], /"estimator"/],
     [['--optimizer', 'rmsprop'], /"optimizer"/],
     [['--test-fraction', '1.5'], /"test-fraction" is 1.5/],
-    [['--backend', 'webgl'], /"backend" is "webgl"/],
+    [['--workers', '0'], /"workers" is 0/],
+    [['--workers', '1.5'], /"workers" got "1.5"/],
     [['--binarize', '--decoder', 'gaussian'], /binarize/],
     [['--labels', 'x.idx'], /"labels" was given without --data FILE/],
     [['--bogus'], /Unknown option '--bogus'.*--help/],
@@ -57,7 +58,7 @@ describe('training runs from the command line', () => {
   let tmp: string;
   const logs: string[] = [];
   const log = (s: string) => { logs.push(s); };
-  const small = ['--hidden', '32', '--latent', '4', '--batch', '300', '--quiet'];
+  const small = ['--hidden', '32', '--latent', '4', '--batch', '300', '--workers', '2', '--quiet'];
   beforeAll(async () => { await useBackend('wasm'); tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aevb-cli-')); });
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 

@@ -18,7 +18,8 @@ export interface CliRequest {
   testFraction: number;
   out?: string;
   resume?: string;
-  backend: 'wasm' | 'cpu';
+  /** Pool size; undefined: one worker per core. */
+  workers?: number;
   quiet: boolean;
 }
 
@@ -51,7 +52,7 @@ Evaluation and output
   --eval-samples K      importance samples for log p(x) on the test set after each epoch (default 0: off)
   --out DIR             write DIR/metrics.jsonl, DIR/checkpoint.aevb and DIR/decoder/ (default runs/<time>)
   --resume DIR          continue the run saved in DIR (writes there unless --out is given)
-  --backend B           wasm (default) | cpu (slow; for comparison)
+  --workers N           worker threads training the model together (default: one per core)
   --quiet               no progress bar
   -h, --help            this text
 `;
@@ -85,7 +86,7 @@ export function parseCli(rawArgv: string[]): CliRequest {
   const options = {
     help: { type: 'boolean', short: 'h' }, data: { type: 'string' }, labels: { type: 'string' },
     'test-fraction': { type: 'string' }, binarize: { type: 'boolean' }, 'no-sigmoid-mean': { type: 'boolean' },
-    out: { type: 'string' }, resume: { type: 'string' }, backend: { type: 'string' }, quiet: { type: 'boolean' },
+    out: { type: 'string' }, resume: { type: 'string' }, workers: { type: 'string' }, quiet: { type: 'boolean' },
     ...Object.fromEntries([...Object.keys(INT_FLAGS), ...Object.keys(REAL_FLAGS), ...Object.keys(ENUM_FLAGS)]
       .map((k) => [k, { type: 'string' }])),
   } as const;
@@ -109,9 +110,12 @@ export function parseCli(rawArgv: string[]): CliRequest {
   if (!(testFraction > 0 && testFraction < 1)) {
     throw configError('test-fraction', `is ${testFraction}; it must be between 0 and 1 (exclusive)`, 'Pass e.g. --test-fraction 0.1.');
   }
-  const backend = (values.backend as string | undefined) ?? 'wasm';
-  if (backend !== 'wasm' && backend !== 'cpu') {
-    throw configError('backend', `is ${JSON.stringify(backend)}; it must be wasm or cpu`, 'Pass --backend wasm (fast) or --backend cpu.');
+  let workers: number | undefined;
+  if (values.workers !== undefined) {
+    workers = parseNumber('workers', values.workers as string, true);
+    if (workers < 1 || workers > 256) {
+      throw configError('workers', `is ${workers}; it must be from 1 to 256`, 'Pass --workers N, e.g. the number of cores.');
+    }
   }
   if (values.labels && (values.data === undefined || values.data === 'mnist')) {
     throw configError('labels', 'was given without --data FILE', 'The embedded MNIST has its labels; pass --labels only with --data FILE.');
@@ -119,6 +123,6 @@ export function parseCli(rawArgv: string[]): CliRequest {
   return {
     help: Boolean(values.help), explicit, data: (values.data as string | undefined) ?? 'mnist',
     labels: values.labels as string | undefined, testFraction, out: values.out as string | undefined,
-    resume: values.resume as string | undefined, backend, quiet: Boolean(values.quiet),
+    resume: values.resume as string | undefined, workers, quiet: Boolean(values.quiet),
   };
 }

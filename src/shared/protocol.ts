@@ -1,0 +1,103 @@
+/**
+ * Every type that crosses a thread boundary (comlink's protocol.ts, by analogy). The coordinator
+ * calls the worker through comlink as `wrap<WorkerApi>()`; each worker entry does
+ * `expose(createWorkerApi() satisfies WorkerApi)`. Types are plain data: structured-cloneable.
+ */
+import type { TrainConfig } from './config.ts';
+import type { PoolBuffers, PoolMemorySpec } from './shared_memory.ts';
+
+/** What a worker needs to know about a dataset besides its values. */
+export interface DatasetMeta {
+  name: string;
+  n: number;
+  d: number;
+}
+
+export type Transport = 'shared' | 'message';
+export type Split = 'train' | 'test';
+
+export interface WorkerInit {
+  /** This worker's index, 0 ≤ rank < workers. */
+  rank: number;
+  workers: number;
+  config: TrainConfig;
+  transport: Transport;
+  train: DatasetMeta;
+  test: DatasetMeta;
+  /** Shared path: the pool's buffers (the datasets live in them). */
+  memory?: { buffers: PoolBuffers; spec: PoolMemorySpec };
+  /** Message path: this worker's own copies of the datasets. */
+  trainX?: Float32Array;
+  testX?: Float32Array;
+  /** Compute the minibatch ELBO (not only the gradient) on steps with step % valueEvery == 0. */
+  valueEvery: number;
+  /** Where the TF.js WASM binaries are (a URL prefix in a page, a directory in Node). */
+  wasmPaths?: string | Record<string, string>;
+}
+
+export interface WorkerInfo {
+  rank: number;
+  backend: string;
+  simd: boolean;
+  /** Whether the WASM backend started threads of its own (it must not: the pool is the parallelism). */
+  threads: boolean;
+}
+
+/** Milliseconds spent in each phase of the steps of one request, for the cost model. */
+export interface PhaseTimes {
+  /** Gathering rows, binarising, drawing ε. */
+  shard: number;
+  /** Forward + backward pass (and the copy of the gradient into shared memory). */
+  gradient: number;
+  /** Waiting at the barrier after the gradient phase (imbalance + the slowest worker). */
+  wait1: number;
+  /** Summing the gradient slots over this worker's slice and applying the optimizer to it. */
+  update: number;
+  /** Waiting at the barrier after the update phase. */
+  wait2: number;
+}
+
+export interface RunReport {
+  rank: number;
+  /** Steps this request committed. */
+  completed: number;
+  /** True when the request stopped because another worker died (ABORT). */
+  aborted: boolean;
+  times: PhaseTimes;
+}
+
+/** Sums over a shard (message path): the gradient and the ELBO terms. */
+export interface GradientReply {
+  grad: Float32Array;
+  elbo: number;
+  recon: number;
+  kl: number;
+}
+
+export interface ElboSums {
+  count: number;
+  elbo: number;
+  recon: number;
+  kl: number;
+}
+
+/** The API each worker exposes. `params: null` means "the committed parameters in shared memory". */
+export interface WorkerApi {
+  init(msg: WorkerInit): Promise<WorkerInfo>;
+  /** Shared path: run steps [start, start + count) in lock-step with the other workers. */
+  runSteps(start: number, count: number): Promise<RunReport>;
+  /** Message path: the gradient of this worker's shard of step `step`. */
+  gradient(params: Float32Array, step: number): Promise<GradientReply>;
+  evaluateElbo(params: Float32Array | null, split: Split, start: number, end: number): Promise<ElboSums>;
+  /** Σ over datapoints [start, end) of the K-sample importance-sampled log p(x). */
+  evaluateLogLikelihood(params: Float32Array | null, split: Split, start: number, end: number, k: number): Promise<number>;
+  /** q(z|x) for n datapoints given as rows [n, D]: μ and log σ² as rows [n, J]. */
+  encode(params: Float32Array | null, x: Float32Array, n: number): Promise<{ mu: Float32Array; logvar: Float32Array }>;
+  /** The decoder's mean for n latent points given as rows [n, J]: rows [n, D]. */
+  decode(params: Float32Array | null, z: Float32Array, n: number): Promise<Float32Array>;
+  /** tf.memory() of this worker's TF.js engine. */
+  memory(): Promise<{ numTensors: number; numBytes: number }>;
+  /** Test hook: throw inside the worker (an uncaught error in the next runSteps at `step`). */
+  failAt(step: number): Promise<void>;
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,200 @@
+/**
+ * What runs inside each pool worker, as plain testable code (the worker entries only set TF.js up
+ * and expose this). One training step on the shared path, for worker w of N:
+ *
+ *   1. gradient:  g_w = ∇ Σ_{i ∈ shard w} ℒ̃(x_i)   from θ in state copy `cur`, into slot w
+ *   2. barrier
+ *   3. update:    for θ[lo_w, hi_w) only (this worker's slice):  g = Σ_v g_v  (worker order),
+ *                 state[1 − cur] ← optimizer(state[cur], g)        — skipped if any g_v is not finite
+ *   4. barrier;   the last arrival commits: cur ← 1 − cur (if applied), steps ← step + 1
+ *
+ * No message crosses threads inside a request of K steps. A worker that dies leaves state[cur]
+ * untouched (only copy 1 − cur was being written), so the coordinator can retry the step.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { TrainConfig } from './config.ts';
+import type { Dataset } from './dataset.ts';
+import { arriveAndWait, commitStep, readCommit } from './barrier.ts';
+import { elboSums, logLikelihoodSum } from './evaluate.ts';
+import { SgvbGradient } from './gradients.ts';
+import { buildLayout, type ParamLayout } from './layout.ts';
+import { buildShard, transposeRows } from './minibatch.ts';
+import { decode, disposeParams, encode, paramTensors } from './model.ts';
+import { applyUpdate, firstNonFinite, sumGradientSlots } from './optimizers.ts';
+import type { GradientReply, PhaseTimes, RunReport, Split, WorkerApi, WorkerInfo, WorkerInit } from './protocol.ts';
+import { MinibatchSchedule, shardRanges } from './schedule.ts';
+import { PoolMemory, RESULT_FIELDS, VALUE_FIELDS } from './shared_memory.ts';
+import { stateError } from './errors.ts';
+
+export type BackendSetup = (wasmPaths?: string | Record<string, string>) => Promise<{ backend: string; simd: boolean; threads: boolean }>;
+
+const now = () => performance.now();
+
+class WorkerContext {
+  readonly cfg: TrainConfig;
+  readonly layout: ParamLayout;
+  readonly schedule: MinibatchSchedule;
+  readonly engine: SgvbGradient;
+  readonly mem: PoolMemory | null;
+  readonly train: Dataset;
+  readonly test: Dataset;
+  /** This worker's minibatch shard [lo, hi) and its slice of θ [lo, hi). */
+  readonly shard: [number, number];
+  readonly owned: [number, number];
+  nanAtStep = -1;
+
+  constructor(readonly init: WorkerInit) {
+    const cfg = (this.cfg = init.config);
+    this.layout = buildLayout(cfg);
+    this.schedule = new MinibatchSchedule(cfg.seed, init.train.n, cfg.batch);
+    this.engine = new SgvbGradient(cfg, this.layout);
+    this.mem = init.memory ? new PoolMemory(init.memory.buffers, init.memory.spec) : null;
+    const trainX = this.mem ? this.mem.train : init.trainX!;
+    const testX = this.mem ? this.mem.test : init.testX!;
+    this.train = { ...init.train, x: trainX };
+    this.test = { ...init.test, x: testX };
+    this.shard = shardRanges(cfg.batch, init.workers)[init.rank];
+    this.owned = shardRanges(this.layout.size, init.workers)[init.rank];
+  }
+
+  /** Gradient of this worker's shard of `step` into `out`; returns the shard's value sums. */
+  private shardGradient(params: Float32Array, step: number, out: Float32Array, withValue: boolean) {
+    const [lo, hi] = this.shard;
+    const t0 = now();
+    const inputs = buildShard(this.cfg, this.train, { indices: this.schedule.indices(step).subarray(lo, hi), step });
+    const t1 = now();
+    const v = this.engine.compute(params, inputs, out, withValue);
+    if (step === this.nanAtStep) out[0] = NaN; // test hook: a step whose gradient is not finite
+    return { v, shardMs: t1 - t0, gradMs: now() - t1 };
+  }
+
+  runSteps(start: number, count: number): RunReport {
+    const mem = this.mem;
+    if (!mem) throw stateError('runSteps needs shared memory.', 'Use gradient() on the message path.');
+    const { ctrl } = mem, N = this.init.workers, rank = this.init.rank, cfg = this.cfg;
+    const [lo, hi] = this.owned;
+    const times: PhaseTimes = { shard: 0, gradient: 0, wait1: 0, update: 0, wait2: 0 };
+    let { cur } = readCommit(ctrl);
+    for (let k = 0; k < count; k++) {
+      const step = start + k;
+      // 1. Gradient of this shard into slot `rank`.
+      const withValue = step % this.init.valueEvery === 0;
+      const { v, shardMs, gradMs } = this.shardGradient(mem.state(cur).params, step, mem.grads[rank], withValue);
+      const finite = firstNonFinite(mem.grads[rank]) < 0 && (!withValue || Number.isFinite(v.elbo));
+      mem.values.set([v.elbo, v.recon, v.kl], rank * VALUE_FIELDS);
+      Atomics.store(mem.flags, rank, finite ? 1 : 0);
+      times.shard += shardMs; times.gradient += gradMs;
+      // 2. Barrier: every gradient slot and flag is written.
+      let t = now();
+      if (arriveAndWait(ctrl, N) === 'aborted') return { rank, completed: k, aborted: true, times };
+      times.wait1 += now() - t;
+      // 3. Reduce-scatter and update this worker's slice, from copy cur into copy 1 − cur.
+      t = now();
+      let ok = true;
+      for (let w = 0; w < N; w++) if (Atomics.load(mem.flags, w) === 0) ok = false;
+      if (ok) {
+        sumGradientSlots(mem.grads, mem.grads[0], lo, hi); // slot 0's slice [lo, hi) is ours in this phase
+        const src = mem.state(cur);
+        applyUpdate({
+          kind: cfg.optimizer, params: src.params, slots: src.slots, gradSum: mem.grads[0], gradScale: -1 / cfg.batch,
+          lr: cfg.lr, weightDecay: cfg.weightDecay, t: step + 1, start: lo, end: hi, out: mem.state(1 - cur),
+        });
+      }
+      if (rank === 0) this.recordResult(mem, k, ok, withValue);
+      times.update += now() - t;
+      // 4. Barrier; the last arrival commits the step.
+      t = now();
+      const next = ok ? 1 - cur : cur;
+      if (arriveAndWait(ctrl, N, () => commitStep(ctrl, next, step + 1)) === 'aborted') {
+        return { rank, completed: k, aborted: true, times };
+      }
+      times.wait2 += now() - t;
+      cur = next;
+    }
+    return { rank, completed: count, aborted: false, times };
+  }
+
+  /** Results row k: ok and the minibatch's Σ ELBO terms, summed in worker order. */
+  private recordResult(mem: PoolMemory, k: number, ok: boolean, withValue: boolean): void {
+    const row = k * RESULT_FIELDS;
+    mem.results[row] = ok ? 1 : 0;
+    for (let f = 0; f < VALUE_FIELDS; f++) {
+      let acc = 0;
+      for (let w = 0; w < this.init.workers; w++) acc += mem.values[w * VALUE_FIELDS + f];
+      mem.results[row + 1 + f] = withValue ? acc : NaN;
+    }
+  }
+
+  gradient(params: Float32Array, step: number): GradientReply {
+    const grad = new Float32Array(this.layout.size);
+    const { v } = this.shardGradient(params, step, grad, step % this.init.valueEvery === 0);
+    return { grad, elbo: v.elbo, recon: v.recon, kl: v.kl };
+  }
+
+  params(p: Float32Array | null): Float32Array {
+    if (p) return p;
+    if (!this.mem) throw stateError('No parameters given and no shared memory.', 'Pass the parameters on the message path.');
+    return this.mem.state(readCommit(this.mem.ctrl).cur).params;
+  }
+
+  dataset(split: Split): Dataset {
+    return split === 'train' ? this.train : this.test;
+  }
+}
+
+/** Rows [n, k] → tensor [k, n] (columns) and back. */
+function rowsToColumns(rows: Float32Array, n: number, k: number): tf.Tensor2D {
+  return tf.tensor2d(transposeRows(rows, n, k), [k, n]);
+}
+function columnsToRows(t: tf.Tensor): Float32Array {
+  return tf.tidy(() => tf.transpose(t).dataSync() as Float32Array).slice();
+}
+
+/** The object a worker entry exposes. `setup` initialises TF.js in this thread. */
+export function createWorkerApi(setup: BackendSetup): WorkerApi {
+  let ctx: WorkerContext | null = null;
+  let info: WorkerInfo | null = null;
+  const need = (): WorkerContext => {
+    if (!ctx) throw stateError('This worker was not initialised.', 'Call init() first.');
+    return ctx;
+  };
+  const withParams = <T>(p: Float32Array | null, f: (c: WorkerContext, pt: ReturnType<typeof paramTensors>) => T): T => {
+    const c = need();
+    const pt = paramTensors(c.params(p), c.layout);
+    try { return f(c, pt); } finally { disposeParams(pt); }
+  };
+  return {
+    async init(msg) {
+      const b = await setup(msg.wasmPaths);
+      ctx?.engine.dispose();
+      ctx = new WorkerContext(msg);
+      info = { rank: msg.rank, backend: b.backend, simd: b.simd, threads: b.threads };
+      return info;
+    },
+    async runSteps(start, count) { return need().runSteps(start, count); },
+    async gradient(params, step) { return need().gradient(params, step); },
+    async evaluateElbo(params, split, start, end) {
+      const c = need();
+      return elboSums(c.cfg, c.params(params), c.dataset(split), c.cfg.seed, start, end);
+    },
+    async evaluateLogLikelihood(params, split, start, end, k) {
+      const c = need();
+      return logLikelihoodSum(c.cfg, c.params(params), c.dataset(split), k, c.cfg.seed, start, end);
+    },
+    async encode(params, x, n) {
+      return withParams(params, (c, pt) => tf.tidy(() => {
+        const { mu, logvar } = encode(c.cfg, pt, rowsToColumns(x, n, c.cfg.inputSize));
+        return { mu: columnsToRows(mu), logvar: columnsToRows(logvar) };
+      }));
+    },
+    async decode(params, z, n) {
+      return withParams(params, (c, pt) => tf.tidy(() => columnsToRows(decode(c.cfg, pt, rowsToColumns(z, n, c.cfg.latent)).mean)));
+    },
+    async memory() {
+      const m = tf.memory();
+      return { numTensors: m.numTensors, numBytes: m.numBytes };
+    },
+    async failAt(step) { need().nanAtStep = step; },
+    async dispose() { ctx?.engine.dispose(); ctx = null; },
+  };
+}
