@@ -22,9 +22,9 @@ export interface BackendInfo {
  * served from (a URL prefix in a page, a directory ending in '/' in Node).
  */
 export async function setupBackend(backend: BackendName, wasmDir?: string | Record<string, string>): Promise<BackendInfo> {
-  if (backend === 'cpu') {
-    await import('@tensorflow/tfjs-backend-cpu');
-  } else {
+  // The cpu backend (tests and benchmarks in Node only) is registered by the caller beforehand,
+  // so that a page never references it.
+  if (backend === 'wasm') {
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     if (wasmDir) setWasmPaths(wasmDir as never);
   }

@@ -13,6 +13,7 @@ export function wasmDirForNode(): string {
   return path.dirname(entry) + path.sep;
 }
 
-export function setupNodeBackend(backend: BackendName = 'wasm'): Promise<BackendInfo> {
+export async function setupNodeBackend(backend: BackendName = 'wasm'): Promise<BackendInfo> {
+  if (backend === 'cpu') await import('@tensorflow/tfjs-backend-cpu');
   return setupBackend(backend, backend === 'wasm' ? wasmDirForNode() : undefined);
 }

@@ -1,0 +1,68 @@
+/**
+ * The pool in a real page (Debian's Chromium): cross-origin isolated, SIMD WASM in every worker,
+ * N Web Workers train the same model as one worker in Node, and the message path (no shared
+ * memory) gives the same parameters.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import type { ViteDevServer } from 'vite';
+import { startServer, launchChromium, toBase64 } from '../helpers/browser.ts';
+import { loadEmbeddedMnist } from '../../src/main/node/data_files.ts';
+import { LocalTrainer } from '../../src/main/local_trainer.ts';
+import { resolveConfig, type TrainConfig } from '../../src/shared/config.ts';
+import { useBackend, relErr } from '../helpers/backend.ts';
+
+let server: ViteDevServer, browser: Browser, page: Page;
+const config: Partial<TrainConfig> = { hidden: 40, latent: 5, batch: 30, optimizer: 'adam', lr: 1e-3, init: 'pytorch' };
+const nTrain = 600, nTest = 100;
+let reference: Float32Array;
+
+beforeAll(async () => {
+  const full = loadEmbeddedMnist();
+  const train = full.train.x.slice(0, nTrain * 784), test = full.test.x.slice(0, nTest * 784);
+  await useBackend('wasm');
+  const lt = new LocalTrainer(resolveConfig({ ...config, inputSize: 784 }), {
+    train: { ...full.train, n: nTrain, x: train }, test: { ...full.test, n: nTest, x: test },
+  });
+  for (let i = 0; i < 20; i++) lt.step();
+  reference = lt.state.params;
+  lt.dispose();
+
+  ({ server } = await startServer().then((s) => { server = s.server; return s; }).then(async (s) => {
+    browser = await launchChromium();
+    page = await browser.newPage();
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+    await page.goto(`${s.url}/test/browser/harness.html`);
+    await page.waitForFunction(() => 'aevbHarness' in globalThis, null, { timeout: 60_000 });
+    return s;
+  }));
+  await page.evaluate(([a, b, c, d]) => (globalThis as any).aevbHarness.setData(a, b, c, d, 784), [toBase64(train), nTrain, toBase64(test), nTest] as const);
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('the pool in Chromium', () => {
+  it('the page is cross-origin isolated', async () => {
+    expect(await page.evaluate(() => (globalThis as any).aevbHarness.isolated())).toBe(true);
+  });
+
+  it('N = 1, 2, 3, 4 Web Workers end within 1e-5 of the one-worker Node run after 20 steps, with SIMD WASM in every worker', async () => {
+    for (const n of [1, 2, 3, 4]) {
+      const r = await page.evaluate(([n, c]) => (globalThis as any).aevbHarness.train(n, 20, c), [n, config] as const);
+      expect(r.transport).toBe('shared');
+      expect(r.infos).toHaveLength(n);
+      for (const info of r.infos) expect(info).toMatchObject({ backend: 'wasm', simd: true, threads: false });
+      expect(r.step).toBe(20);
+      expect(relErr(Float32Array.from(r.params), reference), `N = ${n}`).toBeLessThanOrEqual(1e-5);
+    }
+  });
+
+  it('without shared memory (message path) the page trains to the same parameters', async () => {
+    const r = await page.evaluate((c) => (globalThis as any).aevbHarness.train(2, 20, c, 'message'), config);
+    expect(r.transport).toBe('message');
+    expect(relErr(Float32Array.from(r.params), reference)).toBeLessThanOrEqual(1e-5);
+  });
+});

@@ -1,0 +1,32 @@
+/**
+ * Browser-test plumbing: a vite dev server on a free loopback port (it sends the COOP/COEP headers
+ * of vite.config.ts, so pages are cross-origin isolated) and Debian's Chromium driven by
+ * playwright-core (no browser download).
+ */
+import { chromium, type Browser } from 'playwright-core';
+import { createServer, type ViteDevServer } from 'vite';
+import path from 'node:path';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+
+export const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--no-first-run', '--disable-quic'];
+
+export async function startServer(): Promise<{ server: ViteDevServer; url: string }> {
+  const server = await createServer({
+    root: ROOT, configFile: path.join(ROOT, 'vite.config.ts'), logLevel: 'error',
+    server: { host: '127.0.0.1', port: 0, strictPort: false },
+  });
+  await server.listen();
+  const addr = server.httpServer!.address() as { port: number };
+  return { server, url: `http://127.0.0.1:${addr.port}` };
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_FLAGS, headless: true });
+}
+
+/** Float32Array → base64 (to hand binary data to a page through page.evaluate). */
+export function toBase64(a: Float32Array): string {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+}
