@@ -97,7 +97,7 @@ export interface WorkerApi {
   decode(params: Float32Array | null, z: Float32Array, n: number): Promise<Float32Array>;
   /** tf.memory() of this worker's TF.js engine. */
   memory(): Promise<{ numTensors: number; numBytes: number }>;
-  /** Test hook: throw inside the worker (an uncaught error in the next runSteps at `step`). */
-  failAt(step: number): Promise<void>;
+  /** Test hook: this worker's gradient at `step` becomes NaN (exercises the all-or-nothing step). */
+  injectNonFinite(step: number): Promise<void>;
   dispose(): Promise<void>;
 }

@@ -194,7 +194,7 @@ export function createWorkerApi(setup: BackendSetup): WorkerApi {
       const m = tf.memory();
       return { numTensors: m.numTensors, numBytes: m.numBytes };
     },
-    async failAt(step) { need().nanAtStep = step; },
+    async injectNonFinite(step) { need().nanAtStep = step; },
     async dispose() { ctx?.engine.dispose(); ctx = null; },
   };
 }

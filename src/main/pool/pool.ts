@@ -313,7 +313,7 @@ export class WorkerPool {
   /** Test and diagnostics hook: end worker `rank` now, as a crash would. */
   async terminateWorker(rank: number): Promise<void> { await this.slots[rank].handle.terminate(); }
   /** Test hook: worker `rank` produces a NaN gradient at step `step`. */
-  async injectNonFinite(rank: number, step: number): Promise<void> { await this.slots[rank].api.failAt(step); }
+  async injectNonFinite(rank: number, step: number): Promise<void> { await this.slots[rank].api.injectNonFinite(step); }
 
   async dispose(): Promise<void> {
     if (this.disposed) return;
