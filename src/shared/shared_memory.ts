@@ -1,14 +1,14 @@
 /**
  * The pool's shared memory, laid out once as named regions (piscina's symbols.ts, by analogy):
  *
- *   control  Int32   [Ctrl.LENGTH + N]       barrier words, abort flag, commit; then one "gradient is
- *                                             finite" flag per worker
+ *   control  Int32   [Ctrl.LENGTH]           barrier words, abort flag, commit
  *   state    Float32 [2][(1 + S)·P]          two copies of (θ ∪ φ, optimizer slots): step t reads
  *                                             copy `cur`, writes copy 1 − cur; a step commits by
  *                                             flipping `cur` — so a failed step changes nothing
  *   grads    Float32 [N][P]                  one gradient slot per worker (Σ over its shard)
- *   values   Float64 [N][3]                  per worker: Σ ELBO, Σ reconstruction, Σ KL of its shard
- *   results  Float64 [maxSteps][4]           per step of a request: ok, Σ ELBO, Σ recon, Σ KL
+ *   values   Float64 [N][4]                  per worker: Σ ELBO, Σ reconstruction, Σ KL of its shard, and
+ *                                             the worker it found failing this step (−1: none)
+ *   results  Float64 [maxSteps][5]           per step of a request: ok, Σ ELBO, Σ recon, Σ KL, failing worker
  *   train    Float32 [N_train·D]             the training set, once for the whole pool
  *   test     Float32 [N_test·D]              the test set
  *
@@ -23,12 +23,14 @@ export const Ctrl = Object.freeze({
   ABORT: 2,             // 1: give up the current step (the coordinator saw a worker die)
   CUR: 3,               // which state copy (0 or 1) is committed
   COMMITTED_STEPS: 4,   // steps committed so far (= the next step's number)
-  LENGTH: 8,            // flags start here
+  LENGTH: 8,
 });
 
-/** Fields of one results row. */
-export const RESULT_FIELDS = 4; // ok (1/0), Σ ELBO, Σ recon, Σ KL (NaN when not computed)
-export const VALUE_FIELDS = 3;
+/** Fields of one results row: ok (1/0), Σ ELBO, Σ recon, Σ KL (NaN when not computed), failing worker (−1). */
+export const RESULT_FIELDS = 5;
+/** Fields of one worker's values: Σ ELBO, Σ recon, Σ KL of its shard, the failing worker it found (−1). */
+export const VALUE_FIELDS = 4;
+export const BAD_FIELD = 3;
 
 export interface PoolMemorySpec {
   workers: number;
@@ -61,8 +63,6 @@ export interface StateView {
 /** Typed views over the buffers: what both the coordinator and the workers use. */
 export class PoolMemory {
   readonly ctrl: Int32Array;
-  /** flags[w] = 1 when worker w's gradient for the current step is finite. */
-  readonly flags: Int32Array;
   readonly grads: Float32Array[];
   readonly values: Float64Array;
   readonly results: Float64Array;
@@ -73,7 +73,6 @@ export class PoolMemory {
   constructor(readonly buffers: PoolBuffers, readonly spec: PoolMemorySpec) {
     const { workers: N, paramCount: P, slotCount: S } = spec;
     this.ctrl = new Int32Array(buffers.control);
-    this.flags = this.ctrl.subarray(Ctrl.LENGTH, Ctrl.LENGTH + N);
     const stateView = (b: number): StateView => {
       const base = b * (1 + S) * P;
       return {
@@ -105,7 +104,7 @@ export function allocatePoolMemory(spec: PoolMemorySpec): PoolMemory {
   const { workers: N, paramCount: P, slotCount: S } = spec;
   const sab = (bytes: number) => new SharedArrayBuffer(Math.max(bytes, 8));
   return new PoolMemory({
-    control: sab((Ctrl.LENGTH + N) * 4),
+    control: sab(Ctrl.LENGTH * 4),
     state: sab(2 * (1 + S) * P * 4),
     grads: sab(N * P * 4),
     values: sab(N * VALUE_FIELDS * 8),

@@ -23,7 +23,7 @@ import { decode, disposeParams, encode, paramTensors } from './model.ts';
 import { applyUpdate, firstNonFinite, sumGradientSlots } from './optimizers.ts';
 import type { GradientReply, PhaseTimes, RunReport, Split, WorkerApi, WorkerInfo, WorkerInit } from './protocol.ts';
 import { MinibatchSchedule, shardRanges } from './schedule.ts';
-import { PoolMemory, RESULT_FIELDS, VALUE_FIELDS } from './shared_memory.ts';
+import { BAD_FIELD, PoolMemory, RESULT_FIELDS, VALUE_FIELDS } from './shared_memory.ts';
 import { stateError } from './errors.ts';
 
 export type BackendSetup = (wasmPaths?: string | Record<string, string>) => Promise<{ backend: string; simd: boolean; threads: boolean }>;
@@ -74,55 +74,67 @@ class WorkerContext {
     const { ctrl } = mem, N = this.init.workers, rank = this.init.rank, cfg = this.cfg;
     const [lo, hi] = this.owned;
     const times: PhaseTimes = { shard: 0, gradient: 0, wait1: 0, update: 0, wait2: 0 };
+    const mine = rank * VALUE_FIELDS;
     let { cur } = readCommit(ctrl);
     for (let k = 0; k < count; k++) {
       const step = start + k;
-      // 1. Gradient of this shard into slot `rank`.
+      // 1. Gradient of this shard into slot `rank`, and the shard's ELBO terms.
       const withValue = step % this.init.valueEvery === 0;
       const { v, shardMs, gradMs } = this.shardGradient(mem.state(cur).params, step, mem.grads[rank], withValue);
-      const finite = firstNonFinite(mem.grads[rank]) < 0 && (!withValue || Number.isFinite(v.elbo));
-      mem.values.set([v.elbo, v.recon, v.kl], rank * VALUE_FIELDS);
-      Atomics.store(mem.flags, rank, finite ? 1 : 0);
+      mem.values.set([v.elbo, v.recon, v.kl], mine);
       times.shard += shardMs; times.gradient += gradMs;
-      // 2. Barrier: every gradient slot and flag is written.
+      // 2. Barrier: every gradient slot is written.
       let t = now();
       if (arriveAndWait(ctrl, N) === 'aborted') return { rank, completed: k, aborted: true, times };
       times.wait1 += now() - t;
-      // 3. Reduce-scatter and update this worker's slice, from copy cur into copy 1 − cur.
+      // 3. Reduce-scatter: sum this worker's slice over all slots, check it, update copy 1 − cur.
+      //    A non-finite value anywhere shows up in some worker's summed slice (or its shard's ELBO):
+      //    that worker raises its flag and the step is not committed. Only copy 1 − cur is ever written.
       t = now();
-      let ok = true;
-      for (let w = 0; w < N; w++) if (Atomics.load(mem.flags, w) === 0) ok = false;
-      if (ok) {
-        sumGradientSlots(mem.grads, mem.grads[0], lo, hi); // slot 0's slice [lo, hi) is ours in this phase
+      sumGradientSlots(mem.grads, mem.grads[0], lo, hi); // slot 0's slice [lo, hi) is ours in this phase
+      let bad = firstNonFinite(mem.grads[0], lo, hi) >= 0 ? this.firstBadSlot(mem, lo, hi) : -1;
+      if (bad < 0 && withValue) bad = firstNonFiniteValue(mem.values, N);
+      if (bad < 0) {
         const src = mem.state(cur);
         applyUpdate({
           kind: cfg.optimizer, params: src.params, slots: src.slots, gradSum: mem.grads[0], gradScale: -1 / cfg.batch,
           lr: cfg.lr, weightDecay: cfg.weightDecay, t: step + 1, start: lo, end: hi, out: mem.state(1 - cur),
         });
       }
-      if (rank === 0) this.recordResult(mem, k, ok, withValue);
+      mem.values[mine + BAD_FIELD] = bad;
       times.update += now() - t;
-      // 4. Barrier; the last arrival commits the step.
+      // 4. Barrier; the last arrival (while everyone else waits, so every value is stable) records
+      //    the step's result and commits it if no worker found a problem.
       t = now();
-      const next = ok ? 1 - cur : cur;
-      if (arriveAndWait(ctrl, N, () => commitStep(ctrl, next, step + 1)) === 'aborted') {
-        return { rank, completed: k, aborted: true, times };
-      }
+      const commit = () => {
+        const ok = firstFlagged(mem.values, N) < 0;
+        this.recordResult(mem, k, ok, withValue);
+        commitStep(ctrl, ok ? 1 - cur : cur, step + 1);
+      };
+      if (arriveAndWait(ctrl, N, commit) === 'aborted') return { rank, completed: k, aborted: true, times };
       times.wait2 += now() - t;
-      cur = next;
+      cur = readCommit(ctrl).cur;
     }
     return { rank, completed: count, aborted: false, times };
   }
 
-  /** Results row k: ok and the minibatch's Σ ELBO terms, summed in worker order. */
+  /** The first worker whose gradient slot holds a non-finite value in [lo, hi) (only on the failure path). */
+  private firstBadSlot(mem: PoolMemory, lo: number, hi: number): number {
+    // Slot 0 was overwritten by the sum; a NaN there with all others finite means slot 0's own shard.
+    for (let w = 1; w < mem.grads.length; w++) if (firstNonFinite(mem.grads[w], lo, hi) >= 0) return w;
+    return 0;
+  }
+
+  /** Results row k: ok, the minibatch's Σ ELBO terms (worker order), and the worker that failed the step. */
   private recordResult(mem: PoolMemory, k: number, ok: boolean, withValue: boolean): void {
-    const row = k * RESULT_FIELDS;
+    const row = k * RESULT_FIELDS, N = this.init.workers;
     mem.results[row] = ok ? 1 : 0;
-    for (let f = 0; f < VALUE_FIELDS; f++) {
+    for (let f = 0; f < 3; f++) {
       let acc = 0;
-      for (let w = 0; w < this.init.workers; w++) acc += mem.values[w * VALUE_FIELDS + f];
+      for (let w = 0; w < N; w++) acc += mem.values[w * VALUE_FIELDS + f];
       mem.results[row + 1 + f] = withValue ? acc : NaN;
     }
+    mem.results[row + 4] = firstFlagged(mem.values, N);
   }
 
   gradient(params: Float32Array, step: number): GradientReply {
@@ -140,6 +152,22 @@ class WorkerContext {
   dataset(split: Split): Dataset {
     return split === 'train' ? this.train : this.test;
   }
+}
+
+/** The first worker whose shard ELBO is not finite, or −1. */
+function firstNonFiniteValue(values: Float64Array, N: number): number {
+  for (let w = 0; w < N; w++) if (!Number.isFinite(values[w * VALUE_FIELDS])) return w;
+  return -1;
+}
+
+/** The lowest worker index any worker flagged as failing this step, or −1. */
+function firstFlagged(values: Float64Array, N: number): number {
+  let worst = -1;
+  for (let w = 0; w < N; w++) {
+    const b = values[w * VALUE_FIELDS + BAD_FIELD];
+    if (b >= 0 && (worst < 0 || b < worst)) worst = b;
+  }
+  return worst;
 }
 
 /** Rows [n, k] → tensor [k, n] (columns) and back. */

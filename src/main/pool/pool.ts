@@ -192,11 +192,12 @@ export class WorkerPool {
     const settled = await Promise.allSettled(calls);
     const committed = readCommit(mem.ctrl).committedSteps - start;
     const outcomes: StepOutcome[] = [];
+    const failures: PoolFailure[] = [];
     for (let k = 0; k < committed; k++) {
       const row = k * RESULT_FIELDS, r = mem.results;
       outcomes.push({ step: start + k, ok: r[row] === 1, elbo: r[row + 1], recon: r[row + 2], kl: r[row + 3] });
+      if (r[row] !== 1) failures.push(this.nonFiniteFailure(start + k, Math.max(0, r[row + 4])));
     }
-    const failures = this.nonFinite(outcomes);
     const times: PhaseTimes[] = settled.map((s) => (s.status === 'fulfilled' ? s.value.times : { shard: 0, gradient: 0, wait1: 0, update: 0, wait2: 0 }));
     await this.replaceFailed(settled, start + committed, failures);
     resetBarrier(mem.ctrl);
@@ -228,16 +229,6 @@ export class WorkerPool {
       st.step = step + 1;
     }
     return { outcomes, failures, times: [] };
-  }
-
-  private nonFinite(outcomes: StepOutcome[]): PoolFailure[] {
-    return outcomes.filter((o) => !o.ok).map((o) => this.nonFiniteFailure(o.step, this.firstBadWorker()));
-  }
-
-  private firstBadWorker(): number {
-    if (!this.mem) return 0;
-    const i = this.mem.flags.findIndex((f) => f === 0);
-    return i < 0 ? 0 : i;
   }
 
   private nonFiniteFailure(step: number, worker: number): PoolFailure {
