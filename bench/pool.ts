@@ -13,6 +13,7 @@ import { nodeSpawner } from '../src/main/pool/spawn_node.ts';
 import { initialState } from '../src/main/local_trainer.ts';
 import { loadEmbeddedMnist } from '../src/main/node/data_files.ts';
 import { resolveConfig } from '../src/shared/config.ts';
+import { buildLayout } from '../src/shared/layout.ts';
 import type { PhaseTimes } from '../src/shared/protocol.ts';
 
 const { values } = parseArgs({ options: {
@@ -55,6 +56,35 @@ for (const M of batches) {
   await Promise.all(pools.map((p) => p.dispose()));
 }
 
+/**
+ * Cost model from the measured parts (per worker, per step, ms):
+ *   t(N, M) = g0 + g1·⌈M/N⌉                 shard + gradient of a shard of ⌈M/N⌉ datapoints
+ *           + u·P/N                          optimizer on this worker's slice
+ *           + r·P·[N > 1]                    the reduce reads all N slots of a P/N slice: P values
+ *           + b·⌈log2 N⌉                     barrier latency, assumed to grow like a tree's depth
+ * g0, g1: least squares over every (shard size, shard+gradient time) measured; u from N = 1
+ * (no reduce there); r from the update time at N = 2; b from the smallest wait (the slowest
+ * worker waits for nobody but still crosses two barriers).
+ */
+function fitModel(P: number) {
+  const pts: Array<[number, number]> = [];
+  for (const r of rows) for (const ph of r.phases) pts.push([Math.ceil(r.batch / r.workers), ph.shard + ph.gradient]);
+  const mx = pts.reduce((a, p) => a + p[0], 0) / pts.length, my = pts.reduce((a, p) => a + p[1], 0) / pts.length;
+  const g1 = pts.reduce((a, p) => a + (p[0] - mx) * (p[1] - my), 0) / Math.max(1e-9, pts.reduce((a, p) => a + (p[0] - mx) ** 2, 0));
+  const g0 = my - g1 * mx;
+  const avg = (r: Row, k: keyof PhaseTimes) => r.phases.reduce((a, p) => a + p[k], 0) / r.phases.length;
+  const one = rows.filter((r) => r.workers === 1), two = rows.filter((r) => r.workers === 2);
+  const u = one.length ? one.reduce((a, r) => a + avg(r, 'update'), 0) / one.length / P : 0;
+  const r = two.length ? Math.max(0, two.reduce((a, x) => a + avg(x, 'update'), 0) / two.length - (u * P) / 2) / P : 0;
+  const b = two.length ? Math.min(...two.map((x) => Math.min(...x.phases.map((p) => p.wait1 + p.wait2)))) : 0;
+  const predict = (N: number, M: number) => g0 + g1 * Math.ceil(M / N) + (u * P) / N + (N > 1 ? r * P : 0) + b * Math.ceil(Math.log2(N));
+  return { g0, g1, u, r, b, predict };
+}
+const P = buildLayout(resolveConfig({ hidden: H, latent: 20, inputSize: 784 })).size;
+const model = fitModel(P);
+const predictions = [1, 2, 4, 8, 16].flatMap((N) => [100, 400].map((M) => ({ N, M, stepMs: model.predict(N, M), samplesPerSecond: (M * 1000) / model.predict(N, M),
+  speedup: model.predict(1, M) / model.predict(N, M) })));
+
 // Memory: the dataset lives once in shared memory, whatever N is.
 async function memoryFor(n: number) {
   const cfg = resolveConfig({ hidden: H, latent: 20, batch: 100, inputSize: 784 });
@@ -85,4 +115,9 @@ if (memory.length) {
   console.log('|---|---|---|---|---|');
   for (const m of memory) console.log(`| ${m.workers} | ${fmt(m.rssMB)} | ${fmt(m.rssGrowthMB)} | ${fmt(m.arrayBuffersMB)} | ${m.tfjsBytesPerWorker.join(', ')} |`);
 }
-if (values.json) fs.writeFileSync(values.json, JSON.stringify({ machine, H, rows, memory }, null, 2));
+console.log(`\nCost model (ms per step): g0 = ${fmt(model.g0, 2)}, g1 = ${fmt(model.g1, 3)} per datapoint, u = ${(model.u * 1e6).toFixed(2)} ns per parameter, ` +
+  `r = ${(model.r * 1e6).toFixed(2)} ns per parameter, b = ${fmt(model.b, 2)} per barrier level (P = ${P})`);
+console.log('| M | workers | predicted ms/step | predicted samples/s | predicted speed-up |');
+console.log('|---|---|---|---|---|');
+for (const p of predictions) console.log(`| ${p.M} | ${p.N} | ${fmt(p.stepMs, 2)} | ${Math.round(p.samplesPerSecond)} | ${fmt(p.speedup, 2)}× |`);
+if (values.json) fs.writeFileSync(values.json, JSON.stringify({ machine, H, rows, memory, model: { ...model, predict: undefined }, predictions }, null, 2));

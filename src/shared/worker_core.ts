@@ -91,8 +91,8 @@ class WorkerContext {
       //    A non-finite value anywhere shows up in some worker's summed slice (or its shard's ELBO):
       //    that worker raises its flag and the step is not committed. Only copy 1 − cur is ever written.
       t = now();
-      sumGradientSlots(mem.grads, mem.grads[0], lo, hi); // slot 0's slice [lo, hi) is ours in this phase
-      let bad = firstNonFinite(mem.grads[0], lo, hi) >= 0 ? this.firstBadSlot(mem, lo, hi) : -1;
+      const finite = sumGradientSlots(mem.grads, mem.grads[0], lo, hi); // slot 0's slice [lo, hi) is ours in this phase
+      let bad = finite ? -1 : this.firstBadSlot(mem, lo, hi);
       if (bad < 0 && withValue) bad = firstNonFiniteValue(mem.values, N);
       if (bad < 0) {
         const src = mem.state(cur);

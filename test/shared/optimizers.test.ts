@@ -147,3 +147,22 @@ describe('firstNonFinite', () => {
     expect(firstNonFinite(a, 1, 2)).toBe(1);
   });
 });
+
+describe('sumGradientSlots: the pool reduction', () => {
+  it('equals a float64 reference for 1 to 6 slots over a slice, and reports non-finite sums', async () => {
+    const { sumGradientSlots } = await import('../../src/shared/optimizers.ts');
+    for (let n = 1; n <= 6; n++) {
+      const slots = Array.from({ length: n }, (_, w) => Float32Array.from({ length: 50 }, (_, i) => Math.sin(i * 0.7 + w) * 3));
+      const out = new Float32Array(50).fill(-7);
+      expect(sumGradientSlots(slots, out, 10, 40)).toBe(true);
+      for (let i = 0; i < 50; i++) {
+        let ref = 0;
+        for (let w = 0; w < n; w++) ref += slots[w][i];
+        expect(out[i]).toBe(i >= 10 && i < 40 ? Math.fround(ref) : -7); // outside the slice: untouched
+      }
+      slots[n - 1][20] = Number.POSITIVE_INFINITY;
+      expect(sumGradientSlots(slots, new Float32Array(50), 10, 40)).toBe(false);
+      expect(sumGradientSlots(slots, new Float32Array(50), 21, 40)).toBe(true); // the Inf is outside this slice
+    }
+  });
+});

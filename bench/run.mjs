@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+/**
+ * Runs the single-worker benchmark through vitest (see vitest.bench.config.ts for why vitest).
+ *
+ *   node bench/run.mjs               all configurations, H ∈ {400, 500} × M ∈ {25, 50, 100} (~5 min)
+ *   node bench/run.mjs --quick       H = 400, M = 100 only: a smoke check (~30 s)
+ *   node bench/run.mjs --json FILE   also write the results as JSON to FILE
+ *
+ * The flags become environment variables (AEVB_BENCH_QUICK, AEVB_BENCH_JSON) for the test file.
+ */
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const env = { ...process.env };
+const args = process.argv.slice(2);
+for (let i = 0; i < args.length; i++) {
+  const a = args[i];
+  if (a === '--quick') env.AEVB_BENCH_QUICK = '1';
+  else if (a === '--json' || a.startsWith('--json=')) {
+    const file = a === '--json' ? args[++i] : a.slice('--json='.length);
+    if (!file) fail('--json needs a file name: node bench/run.mjs --json results.json');
+    env.AEVB_BENCH_JSON = path.resolve(file);
+  } else if (a === '--help' || a === '-h') {
+    console.log('usage: node bench/run.mjs [--json FILE] [--quick]');
+    process.exit(0);
+  } else fail(`Unknown option ${a}. Usage: node bench/run.mjs [--json FILE] [--quick]`);
+}
+
+function fail(msg) {
+  console.error(msg);
+  process.exit(2);
+}
+
+// The project's own vitest, run by this Node (no npx look-up, no shell).
+const vitest = path.join(path.dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
+const child = spawn(process.execPath, [vitest, 'run', '--config', 'bench/vitest.bench.config.ts'],
+  { cwd: root, env, stdio: 'inherit' });
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
