@@ -29,6 +29,8 @@ const PHASES: (keyof PhaseTimes)[] = ['shard', 'gradient', 'wait1', 'update', 'w
 
 interface Row { workers: number; batch: number; samplesPerSecond: number; stepMs: number; phases: PhaseTimes[]; }
 const rows: Row[] = [];
+/** The hardware's own scaling: N independent one-worker pools, each on full minibatches, run at once. */
+const independent: Array<{ copies: number; batch: number; samplesPerSecond: number }> = [];
 
 for (const M of batches) {
   const cfg = resolveConfig({ hidden: H, latent: 20, batch: M, inputSize: 784 });
@@ -37,7 +39,17 @@ for (const M of batches) {
   const phases: PhaseTimes[][][] = workerList.map(() => []);
   const next = workerList.map(() => 0);
   for (const [i, p] of pools.entries()) { await p.runSteps(0, 10); next[i] = 10; } // warm-up
+  const maxN = Math.max(...workerList);
+  const copies = maxN > 1 ? await Promise.all(Array.from({ length: maxN }, () =>
+    WorkerPool.create({ config: cfg, data, workers: 1, spawn: nodeSpawner(), state: initialState(cfg), valueEvery: 1_000_000 }))) : [];
+  await Promise.all(copies.map((c) => c.runSteps(0, 10)));
+  const copyRates: number[] = [];
   for (let r = 0; r < rounds; r++) {
+    if (copies.length) {
+      const t0 = performance.now();
+      await Promise.all(copies.map((c) => c.runSteps(10 + r * steps, steps)));
+      copyRates.push((copies.length * steps * M * 1000) / (performance.now() - t0));
+    }
     for (const [i, p] of pools.entries()) {
       const t0 = performance.now();
       const rep = await p.runSteps(next[i], steps);
@@ -53,7 +65,8 @@ for (const M of batches) {
     const ph = Array.from({ length: n }, (_, w) => Object.fromEntries(PHASES.map((k) => [k, median(phases[i].map((r) => r[w][k]))])) as unknown as PhaseTimes);
     rows.push({ workers: n, batch: M, samplesPerSecond: sps, stepMs: (M * 1000) / sps, phases: ph });
   }
-  await Promise.all(pools.map((p) => p.dispose()));
+  if (copies.length) independent.push({ copies: copies.length, batch: M, samplesPerSecond: median(copyRates) });
+  await Promise.all([...pools, ...copies].map((p) => p.dispose()));
 }
 
 /**
@@ -110,6 +123,13 @@ for (const r of rows) {
   const ph = r.phases.map((p) => PHASES.map((k) => fmt(p[k], 2)).join(' · ')).join(' / ');
   console.log(`| ${r.batch} | ${r.workers} | ${Math.round(r.samplesPerSecond)} | ${one ? fmt(r.samplesPerSecond / one.samplesPerSecond, 2) + '×' : ''} | ${fmt(r.stepMs, 2)} | ${ph} |`);
 }
+for (const c of independent) {
+  const one = rows.find((x) => x.batch === c.batch && x.workers === 1)!;
+  const pool = rows.find((x) => x.batch === c.batch && x.workers === c.copies);
+  console.log(`M=${c.batch}: ${c.copies} independent one-worker copies at once: ${Math.round(c.samplesPerSecond)} samples/s in all = ` +
+    `${fmt(c.samplesPerSecond / one.samplesPerSecond, 2)}× one copy (the machine's own scaling); the ${c.copies}-worker pool reaches ` +
+    `${pool ? fmt(pool.samplesPerSecond / one.samplesPerSecond, 2) : '?'}×`);
+}
 if (memory.length) {
   console.log('\n| workers | process RSS (MB) | RSS growth (MB) | ArrayBuffers incl. shared (MB) | tfjs bytes per worker |');
   console.log('|---|---|---|---|---|');
@@ -120,4 +140,4 @@ console.log(`\nCost model (ms per step): g0 = ${fmt(model.g0, 2)}, g1 = ${fmt(mo
 console.log('| M | workers | predicted ms/step | predicted samples/s | predicted speed-up |');
 console.log('|---|---|---|---|---|');
 for (const p of predictions) console.log(`| ${p.M} | ${p.N} | ${fmt(p.stepMs, 2)} | ${Math.round(p.samplesPerSecond)} | ${fmt(p.speedup, 2)}× |`);
-if (values.json) fs.writeFileSync(values.json, JSON.stringify({ machine, H, rows, memory, model: { ...model, predict: undefined }, predictions }, null, 2));
+if (values.json) fs.writeFileSync(values.json, JSON.stringify({ machine, H, rows, independent, memory, model: { ...model, predict: undefined }, predictions }, null, 2));
