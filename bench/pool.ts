@@ -25,7 +25,7 @@ const batches = (values.batches ?? '100,200').split(',').map(Number);
 const rounds = Number(values.rounds ?? 5), steps = Number(values.steps ?? 40), H = Number(values.hidden ?? 500);
 const data = loadEmbeddedMnist();
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-const PHASES: (keyof PhaseTimes)[] = ['shard', 'gradient', 'wait1', 'update', 'wait2'];
+const PHASES: (keyof PhaseTimes)[] = ['shard', 'upload', 'gradient', 'readout', 'wait1', 'reduce', 'optimizer', 'wait2'];
 
 interface Row { workers: number; batch: number; samplesPerSecond: number; stepMs: number; phases: PhaseTimes[]; }
 const rows: Row[] = [];
@@ -81,14 +81,14 @@ for (const M of batches) {
  */
 function fitModel(P: number) {
   const pts: Array<[number, number]> = [];
-  for (const r of rows) for (const ph of r.phases) pts.push([Math.ceil(r.batch / r.workers), ph.shard + ph.gradient]);
+  for (const r of rows) for (const ph of r.phases) pts.push([Math.ceil(r.batch / r.workers), ph.shard + ph.upload + ph.gradient + ph.readout]);
   const mx = pts.reduce((a, p) => a + p[0], 0) / pts.length, my = pts.reduce((a, p) => a + p[1], 0) / pts.length;
   const g1 = pts.reduce((a, p) => a + (p[0] - mx) * (p[1] - my), 0) / Math.max(1e-9, pts.reduce((a, p) => a + (p[0] - mx) ** 2, 0));
   const g0 = my - g1 * mx;
   const avg = (r: Row, k: keyof PhaseTimes) => r.phases.reduce((a, p) => a + p[k], 0) / r.phases.length;
   const one = rows.filter((r) => r.workers === 1), two = rows.filter((r) => r.workers === 2);
-  const u = one.length ? one.reduce((a, r) => a + avg(r, 'update'), 0) / one.length / P : 0;
-  const r = two.length ? Math.max(0, two.reduce((a, x) => a + avg(x, 'update'), 0) / two.length - (u * P) / 2) / P : 0;
+  const u = one.length ? one.reduce((a, r) => a + avg(r, 'optimizer') + avg(r, 'reduce'), 0) / one.length / P : 0;
+  const r = two.length ? Math.max(0, two.reduce((a, x) => a + avg(x, 'optimizer') + avg(x, 'reduce'), 0) / two.length - (u * P) / 2) / P : 0;
   const b = two.length ? Math.min(...two.map((x) => Math.min(...x.phases.map((p) => p.wait1 + p.wait2)))) : 0;
   const predict = (N: number, M: number) => g0 + g1 * Math.ceil(M / N) + (u * P) / N + (N > 1 ? r * P : 0) + b * Math.ceil(Math.log2(N));
   return { g0, g1, u, r, b, predict };
@@ -116,7 +116,7 @@ const memory = values['no-memory'] ? [] : [await memoryFor(1), await memoryFor(4
 const fmt = (x: number, d = 1) => x.toFixed(d);
 const machine = { cpu: os.cpus()[0]?.model, cores: os.availableParallelism(), node: process.version, platform: `${os.platform()} ${os.arch()}` };
 console.log(`\nPool throughput, H=${H} J=20 tanh Adagrad (paper setting), ${rounds} rounds × ${steps} steps, medians — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}`);
-console.log('| M | workers | samples/s | speed-up vs 1 | ms/step | per-worker ms/step: shard · gradient · wait1 · update · wait2 |');
+console.log('| M | workers | samples/s | speed-up vs 1 | ms/step | per-worker ms/step: shard · upload · gradient · readout · wait1 · reduce · optimizer · wait2 |');
 console.log('|---|---|---|---|---|---|');
 for (const r of rows) {
   const one = rows.find((x) => x.batch === r.batch && x.workers === 1);

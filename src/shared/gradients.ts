@@ -38,8 +38,16 @@ export type ModelCfg = Pick<TrainConfig, 'activation' | 'decoder' | 'sigmoidMean
  * Computes ∇_{θ,φ} Σ_i ℒ̃(x_i) for shards. Holds a few constant tensors (the replication
  * matrices used when L > 1); call dispose() when done.
  */
+/** Milliseconds of the last compute() spent copying: θ into the backend, gradients out of it. */
+export interface CopyTimes {
+  upload: number;
+  readout: number;
+}
+
 export class SgvbGradient {
   private readonly replicators = new Map<string, { R: tf.Tensor2D; RT: tf.Tensor2D }>();
+  /** Copy times of the last compute() (for the pool's per-phase breakdown). */
+  readonly copyTimes: CopyTimes = { upload: 0, readout: 0 };
 
   constructor(readonly cfg: ModelCfg, readonly layout: ParamLayout) {}
 
@@ -48,7 +56,10 @@ export class SgvbGradient {
    * shard's summed ELBO terms if `withValue` (the value costs a log per pixel; the gradient does not).
    */
   compute(params: Float32Array, shard: ShardInputs, gradOut: Float32Array, withValue = true): ShardValue {
+    const t0 = performance.now();
     const p = paramTensors(params, this.layout);
+    this.copyTimes.upload = performance.now() - t0;
+    this.copyTimes.readout = 0;
     tf.engine().startScope();
     try {
       return this.backprop(p, shard, gradOut, withValue);
@@ -67,7 +78,11 @@ export class SgvbGradient {
     const { cfg } = this;
     const B = s.b, L = s.l, J = cfg.latent, D = cfg.inputSize;
     const invL = tf.scalar(1 / L), half = tf.scalar(0.5);
-    const write = (name: string, t: tf.Tensor) => readInto(t, gradOut, this.layout.byName(name).offset);
+    const write = (name: string, t: tf.Tensor) => {
+      const r0 = performance.now();
+      readInto(t, gradOut, this.layout.byName(name).offset);
+      this.copyTimes.readout += performance.now() - r0;
+    };
 
     // ---- Encoder q_φ(z|x): h = act(W3 x + b3); μ = W4 h + b4; log σ² = W5 h + b5 ----
     const x = tf.tensor2d(s.xCols, [D, B]);                                     // [D, B]

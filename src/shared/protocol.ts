@@ -47,12 +47,18 @@ export interface WorkerInfo {
 export interface PhaseTimes {
   /** Gathering rows, binarising, drawing ε. */
   shard: number;
-  /** Forward + backward pass (and the copy of the gradient into shared memory). */
+  /** Copying θ from shared memory into this worker's TF.js backend. */
+  upload: number;
+  /** Forward + backward pass (kernels and their dispatch), copies excluded. */
   gradient: number;
+  /** Copying the gradient out of the backend into this worker's shared slot. */
+  readout: number;
   /** Waiting at the barrier after the gradient phase (imbalance + the slowest worker). */
   wait1: number;
-  /** Summing the gradient slots over this worker's slice and applying the optimizer to it. */
-  update: number;
+  /** Summing the gradient slots over this worker's slice (and checking the sums are finite). */
+  reduce: number;
+  /** The optimizer on this worker's slice. */
+  optimizer: number;
   /** Waiting at the barrier after the update phase. */
   wait2: number;
 }

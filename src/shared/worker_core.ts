@@ -65,7 +65,8 @@ class WorkerContext {
     const t1 = now();
     const v = this.engine.compute(params, inputs, out, withValue);
     if (step === this.nanAtStep) out[0] = NaN; // test hook: a step whose gradient is not finite
-    return { v, shardMs: t1 - t0, gradMs: now() - t1 };
+    const { upload, readout } = this.engine.copyTimes;
+    return { v, shardMs: t1 - t0, gradMs: now() - t1 - upload - readout, upload, readout };
   }
 
   runSteps(start: number, count: number): RunReport {
@@ -73,16 +74,16 @@ class WorkerContext {
     if (!mem) throw stateError('runSteps needs shared memory.', 'Use gradient() on the message path.');
     const { ctrl } = mem, N = this.init.workers, rank = this.init.rank, cfg = this.cfg;
     const [lo, hi] = this.owned;
-    const times: PhaseTimes = { shard: 0, gradient: 0, wait1: 0, update: 0, wait2: 0 };
+    const times: PhaseTimes = { shard: 0, upload: 0, gradient: 0, readout: 0, wait1: 0, reduce: 0, optimizer: 0, wait2: 0 };
     const mine = rank * VALUE_FIELDS;
     let { cur } = readCommit(ctrl);
     for (let k = 0; k < count; k++) {
       const step = start + k;
       // 1. Gradient of this shard into slot `rank`, and the shard's ELBO terms.
       const withValue = step % this.init.valueEvery === 0;
-      const { v, shardMs, gradMs } = this.shardGradient(mem.state(cur).params, step, mem.grads[rank], withValue);
+      const { v, shardMs, gradMs, upload, readout } = this.shardGradient(mem.state(cur).params, step, mem.grads[rank], withValue);
       mem.values.set([v.elbo, v.recon, v.kl], mine);
-      times.shard += shardMs; times.gradient += gradMs;
+      times.shard += shardMs; times.gradient += gradMs; times.upload += upload; times.readout += readout;
       // 2. Barrier: every gradient slot is written.
       let t = now();
       if (arriveAndWait(ctrl, N) === 'aborted') return { rank, completed: k, aborted: true, times };
@@ -94,6 +95,8 @@ class WorkerContext {
       const finite = sumGradientSlots(mem.grads, mem.grads[0], lo, hi); // slot 0's slice [lo, hi) is ours in this phase
       let bad = finite ? -1 : this.firstBadSlot(mem, lo, hi);
       if (bad < 0 && withValue) bad = firstNonFiniteValue(mem.values, N);
+      const t2 = now();
+      times.reduce += t2 - t;
       if (bad < 0) {
         const src = mem.state(cur);
         applyUpdate({
@@ -102,7 +105,7 @@ class WorkerContext {
         });
       }
       mem.values[mine + BAD_FIELD] = bad;
-      times.update += now() - t;
+      times.optimizer += now() - t2;
       // 4. Barrier; the last arrival (while everyone else waits, so every value is stable) records
       //    the step's result and commits it if no worker found a problem.
       t = now();

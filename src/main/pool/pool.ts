@@ -198,7 +198,8 @@ export class WorkerPool {
       outcomes.push({ step: start + k, ok: r[row] === 1, elbo: r[row + 1], recon: r[row + 2], kl: r[row + 3] });
       if (r[row] !== 1) failures.push(this.nonFiniteFailure(start + k, Math.max(0, r[row + 4])));
     }
-    const times: PhaseTimes[] = settled.map((s) => (s.status === 'fulfilled' ? s.value.times : { shard: 0, gradient: 0, wait1: 0, update: 0, wait2: 0 }));
+    const none: PhaseTimes = { shard: 0, upload: 0, gradient: 0, readout: 0, wait1: 0, reduce: 0, optimizer: 0, wait2: 0 };
+    const times: PhaseTimes[] = settled.map((s) => (s.status === 'fulfilled' ? s.value.times : none));
     await this.replaceFailed(settled, start + committed, failures);
     resetBarrier(mem.ctrl);
     return { outcomes, failures, times };

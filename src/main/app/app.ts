@@ -1,0 +1,358 @@
+/**
+ * The page's controller: one dataset and at most one run, and the user's actions on them
+ * (load data, start, pause/resume, reset, save/load checkpoints, export, estimate log p(x)).
+ * The pieces it wires each live in their own file: settings_form, run, elbo_chart, stats_panel,
+ * explorer, data_source (+ data_worker), store (IndexedDB), downloads, long_tasks.
+ *
+ * Invariant: a failed action (bad data, bad checkpoint, bad settings) shows its AevbError's
+ * message next to the control and changes nothing else; the current model stays as it was.
+ */
+import { messageOf } from './dom.ts';
+import { loadData, subsetFromUrl, type DataSource, type LoadedData } from './data_source.ts';
+import { checkpointBytes } from './checkpoints.ts';
+import { downloadCheckpoint, downloadDecoder } from './downloads.ts';
+import { ElboChart } from './elbo_chart.ts';
+import { Explorer } from './explorer.ts';
+import { History } from './history.ts';
+import { LongTaskLog } from './long_tasks.ts';
+import { Run, type RunPhase } from './run.ts';
+import { fieldOfMessage, SettingsForm } from './settings_form.ts';
+import { StatsPanel } from './stats_panel.ts';
+import { clearSaved, loadSaved, saveRun, saveSource } from './store.ts';
+import type { View } from './view.ts';
+
+/** Epoch ends closer together than this do not each write the run to IndexedDB. */
+const SAVE_GAP_MS = 3000;
+
+export class App {
+  data: LoadedData | null = null;
+  run: Run | null = null;
+  busy = false;
+  ready = false;
+  lastSavedStep = -1;
+  restoredStep = -1;
+  readonly longTasks = new LongTaskLog();
+  readonly settings: SettingsForm;
+  readonly chart: ElboChart;
+  readonly explorer: Explorer;
+  private readonly stats: StatsPanel;
+  private unsubscribe: (() => void)[] = [];
+  private saving: Promise<void> = Promise.resolve();
+  private lastSaveAt = -Infinity;
+
+  constructor(private readonly v: View) {
+    const cores = Math.max(1, navigator.hardwareConcurrency || 1);
+    this.settings = new SettingsForm(v.settings, cores, () => this.refreshControls());
+    this.chart = new ElboChart(v.chart, new History());
+    this.stats = new StatsPanel(v.stats, v.workers);
+    this.explorer = new Explorer({ recon: v.recon, samples: v.samples, manifold: v.manifold, manifoldNote: v.manifoldNote, latent: v.latent, legend: v.legend });
+    v.isolationBanner.hidden = globalThis.crossOriginIsolated === true;
+    this.wire();
+    this.stats.show(null);
+    this.refreshControls();
+  }
+
+  private wire(): void {
+    const v = this.v;
+    const act = (fn: () => Promise<unknown>) => () => { void fn(); };
+    v.start.addEventListener('click', act(() => this.start()));
+    v.pause.addEventListener('click', act(() => this.pauseOrResume()));
+    v.reset.addEventListener('click', act(() => this.reset('Reset: change the settings and press Start.')));
+    v.restoreResume.addEventListener('click', act(() => this.pauseOrResume()));
+    v.restoreDiscard.addEventListener('click', act(() => this.reset('The saved run was discarded.')));
+    v.dataEmbedded.addEventListener('click', act(() => this.useData({ kind: 'embedded', subset: subsetFromUrl(location.search) })));
+    v.dataFiles.addEventListener('change', act(async () => {
+      const files = [...(v.dataFiles.files ?? [])];
+      v.dataFiles.value = '';
+      if (files.length) await this.useData({ kind: 'files', files });
+    }));
+    v.dropZone.addEventListener('dragover', (e) => { e.preventDefault(); v.dropZone.classList.add('over'); });
+    v.dropZone.addEventListener('dragleave', () => v.dropZone.classList.remove('over'));
+    v.dropZone.addEventListener('drop', (e) => {
+      e.preventDefault();
+      v.dropZone.classList.remove('over');
+      const files = [...(e.dataTransfer?.files ?? [])];
+      if (files.length && !this.busy) void this.useData({ kind: 'files', files });
+    });
+    v.saveCheckpoint.addEventListener('click', act(() => this.guarded(v.keepError, async () => {
+      const name = await downloadCheckpoint(this.run!.trainer, this.run!.data.fingerprint);
+      this.say(`Saved ${name}.`);
+    })));
+    v.exportDecoder.addEventListener('click', act(() => this.guarded(v.keepError, async () => {
+      await downloadDecoder(this.run!.trainer, this.data?.split.train.imageShape);
+      this.say('Exported the decoder as model.json + weights.bin (TF.js weights format).');
+    })));
+    v.loadCheckpoint.addEventListener('change', act(async () => {
+      const file = v.loadCheckpoint.files?.[0];
+      v.loadCheckpoint.value = '';
+      if (file) await this.loadCheckpoint(file);
+    }));
+    v.loglik.addEventListener('click', act(() => this.estimateLogLikelihood()));
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'hidden' && this.run?.phase === 'running') this.persist(true);
+    });
+  }
+
+  /** First load: the saved run if there is one, else the embedded digits. */
+  async init(): Promise<void> {
+    const saved = await loadSaved().catch(() => undefined);
+    if (saved && await this.restore(saved)) { this.ready = true; return; }
+    await this.useData({ kind: 'embedded', subset: subsetFromUrl(location.search) });
+    this.ready = true;
+  }
+
+  private async restore(saved: NonNullable<Awaited<ReturnType<typeof loadSaved>>>): Promise<boolean> {
+    this.say('Restoring your last run…');
+    this.busy = true;
+    this.refreshControls();
+    try {
+      const data = await loadData(saved.source);
+      this.setData(data);
+      const checkpoint = new Uint8Array(await saved.run.checkpoint.arrayBuffer());
+      const run = await Run.create({ data, workers: saved.run.workers, checkpoint, history: History.fromJSON(saved.run.history) });
+      this.attach(run);
+      this.restoredStep = run.trainer.step;
+      const when = new Date(saved.run.savedAt).toLocaleString();
+      this.v.restoreText.textContent = `Restored your run from ${when}: step ${run.trainer.step.toLocaleString('en')}, epoch ${run.trainer.epoch} of ${run.trainer.config.epochs}.`;
+      this.v.restoreBanner.hidden = false;
+      this.say('Restored the saved run. Press Resume to train on.');
+      void run.evaluate().then(() => this.stats.update(), () => undefined);
+      return true;
+    } catch (e) {
+      this.v.runError.textContent = `Could not restore the saved run: ${messageOf(e)}`;
+      await clearSaved().catch(() => undefined);
+      return false;
+    } finally {
+      this.busy = false;
+      this.refreshControls();
+    }
+  }
+
+  /** Run fn with the controls disabled; its error goes to `errorEl`. */
+  private async guarded(errorEl: HTMLElement, fn: () => Promise<void>): Promise<boolean> {
+    if (this.busy) return false;
+    this.busy = true;
+    errorEl.textContent = '';
+    this.refreshControls();
+    try {
+      await fn();
+      return true;
+    } catch (e) {
+      errorEl.textContent = messageOf(e);
+      return false;
+    } finally {
+      this.busy = false;
+      this.refreshControls();
+    }
+  }
+
+  private say(text: string): void { this.v.status.textContent = text; }
+
+  private setData(data: LoadedData): void {
+    this.data = data;
+    this.v.dataDesc.textContent = data.description;
+    this.explorer.setData(data.split.test);
+    this.settings.check(data.split.train.n);
+  }
+
+  /** Load a data source; on success it replaces the data and ends the current run. */
+  private async useData(source: DataSource): Promise<void> {
+    await this.guarded(this.v.dataError, async () => {
+      this.say(source.kind === 'embedded' ? 'Loading the embedded MNIST digits…' : `Reading ${source.files.map((f) => f.name).join(', ')}…`);
+      let data: LoadedData;
+      try {
+        data = await loadData(source);
+      } catch (e) {
+        this.say(this.run ? 'That data could not be used; the current run is unchanged.' : 'That data could not be used.');
+        throw e;
+      }
+      const hadRun = this.run !== null;
+      await this.endRun();
+      await clearSaved().catch(() => undefined);
+      this.setData(data);
+      if (data.bernoulliProblem && this.settings.check().ok) this.settings.showError('decoder', data.bernoulliProblem);
+      this.say(`${hadRun ? 'The previous run ended. ' : ''}Data ready: press Start to train.`);
+    });
+  }
+
+  async start(): Promise<void> {
+    const data = this.data;
+    if (!data || this.run) return;
+    const check = this.settings.check(data.split.train.n);
+    if (!check.ok) { this.say('Fix the setting marked in red, then press Start.'); return; }
+    const { config, workers } = check.settings;
+    if (data.bernoulliProblem && config.decoder === 'bernoulli') { this.settings.showError('decoder', data.bernoulliProblem); return; }
+    await this.guarded(this.v.runError, async () => {
+      this.say(`Starting ${workers} worker${workers === 1 ? '' : 's'}…`);
+      let run: Run;
+      try {
+        run = await Run.create({ data, config, workers });
+      } catch (e) {
+        const key = fieldOfMessage(messageOf(e));
+        if (key) { this.settings.showError(key, messageOf(e)); this.say('Fix the setting marked in red, then press Start.'); return; }
+        throw e;
+      }
+      this.attach(run);
+      await saveSource(data.source).catch(() => undefined);
+      this.persist(true);
+      run.play();
+    });
+  }
+
+  async pauseOrResume(): Promise<void> {
+    const run = this.run;
+    if (!run || this.busy) return;
+    if (run.phase === 'running') {
+      this.busy = true;
+      this.refreshControls();
+      try { await run.pause(); } finally { this.busy = false; this.refreshControls(); }
+      return;
+    }
+    this.v.restoreBanner.hidden = true;
+    const epochs = this.settings.epochs();
+    if (epochs !== undefined && epochs !== run.trainer.config.epochs) {
+      const ok = await this.guarded(this.v.runError, () => this.changeEpochs(run, epochs));
+      if (!ok) return;
+    }
+    if (this.run!.finished) { this.say(`All ${this.run!.trainer.config.epochs} epochs are done: raise Epochs to train more.`); return; }
+    this.run!.play();
+  }
+
+  /** A trainer's config is fixed: a new pool continues from this one's checkpoint with other epochs. */
+  private async changeEpochs(old: Run, epochs: number): Promise<void> {
+    this.say(`Setting epochs to ${epochs}…`);
+    const { bytes: checkpoint } = await checkpointBytes(old.trainer, old.data.fingerprint);
+    const run = await Run.create({ data: old.data, config: { epochs }, workers: old.trainer.workers, checkpoint, history: old.history });
+    Object.assign(run, { lastProgress: old.lastProgress, lastEpoch: old.lastEpoch, evaluation: old.evaluation });
+    await this.endRun();
+    this.attach(run);
+  }
+
+  private async endRun(): Promise<void> {
+    const run = this.run;
+    if (!run) return;
+    this.unsubscribe.forEach((u) => u());
+    this.unsubscribe = [];
+    this.run = null;
+    this.longTasks.training(false);
+    this.explorer.setTrainer(null);
+    this.stats.show(null);
+    this.chart.setHistory(new History());
+    this.settings.lock(false);
+    this.v.restoreBanner.hidden = true;
+    await run.dispose().catch(() => undefined);
+  }
+
+  async reset(message: string): Promise<void> {
+    await this.guarded(this.v.runError, async () => {
+      await this.endRun();
+      await clearSaved().catch(() => undefined);
+      this.say(message);
+    });
+  }
+
+  private attach(run: Run): void {
+    this.run = run;
+    this.lastSavedStep = -1;
+    this.settings.set(run.trainer.config, run.trainer.workers);
+    this.settings.lock(true);
+    this.chart.setHistory(run.history);
+    this.stats.show(run);
+    this.explorer.setTrainer(run.trainer);
+    this.v.runError.textContent = '';
+    this.unsubscribe = [
+      run.on('progress', () => { this.stats.update(); this.chart.scheduleRedraw(); this.explorer.request(); }),
+      run.on('epoch', () => { this.stats.update(); this.chart.scheduleRedraw(); this.explorer.request(); this.persist(false); }),
+      run.on('phase', (p) => this.onPhase(p)),
+      run.on('failure', (f) => { this.v.runError.textContent = `Worker ${f.worker} failed at step ${f.step} (${f.cause}); the model was kept and training went on.`; }),
+      run.on('error', (m) => { this.v.runError.textContent = m; }),
+    ];
+  }
+
+  private onPhase(p: RunPhase): void {
+    const run = this.run!;
+    this.longTasks.training(p === 'running' || p === 'pausing');
+    this.stats.update();
+    this.refreshControls();
+    if (p === 'running') this.say('Training…');
+    if (p === 'paused') this.say(`Paused at step ${run.trainer.step.toLocaleString('en')}.`);
+    if (p === 'done') this.say(`Done: ${run.trainer.config.epochs} epochs. Raise Epochs and press Resume to train more.`);
+    if (p === 'paused' || p === 'done') { this.persist(true); this.explorer.request(true); }
+  }
+
+  /**
+   * Write the run to IndexedDB (queued, one write at a time). Epoch ends write at most every
+   * SAVE_GAP_MS; `now` (pause, hidden tab, a new run) always writes.
+   */
+  private persist(now: boolean): void {
+    const run = this.run;
+    if (!run || (!now && performance.now() - this.lastSaveAt < SAVE_GAP_MS)) return;
+    this.lastSaveAt = performance.now();
+    this.saving = this.saving.then(async () => {
+      if (this.run !== run) return;
+      const { bytes: checkpoint, step } = await checkpointBytes(run.trainer, run.data.fingerprint);
+      if (this.run !== run) return;
+      await saveRun({ savedAt: Date.now(), step, workers: run.trainer.workers, wasRunning: run.phase === 'running', checkpoint: new Blob([checkpoint as BlobPart]), history: run.history.toJSON() });
+      this.lastSavedStep = step;
+    }).catch((e) => console.warn('aevb: could not keep the run in this browser:', e));
+  }
+
+  private async loadCheckpoint(file: File): Promise<void> {
+    const data = this.data;
+    if (!data) return;
+    await this.guarded(this.v.keepError, async () => {
+      this.say(`Loading ${file.name}…`);
+      const checkpoint = new Uint8Array(await file.arrayBuffer());
+      const check = this.settings.check();
+      const workers = this.run?.trainer.workers ?? (check.ok ? check.settings.workers : Math.max(1, navigator.hardwareConcurrency || 1));
+      let run: Run;
+      try {
+        run = await Run.create({ data, workers, checkpoint });
+        await run.evaluate({ train: true });
+      } catch (e) {
+        this.say(this.run ? 'That checkpoint could not be loaded; the current run is unchanged.' : 'That checkpoint could not be loaded.');
+        throw e;
+      }
+      await this.endRun();
+      this.attach(run);
+      await saveSource(data.source).catch(() => undefined);
+      this.persist(true);
+      this.say(`Loaded ${file.name}: step ${run.trainer.step.toLocaleString('en')}, test ELBO ${run.evaluation!.testElbo.toFixed(2)}. Press Resume to train on.`);
+    });
+  }
+
+  private async estimateLogLikelihood(): Promise<void> {
+    const run = this.run;
+    const K = this.v.loglikK.valueAsNumber;
+    if (!run) return;
+    if (!Number.isInteger(K) || K < 1 || K > 100_000) { this.v.loglikResult.textContent = `K is ${this.v.loglikK.value || 'empty'}; it must be a whole number from 1 to 100000.`; return; }
+    this.v.loglik.disabled = true;
+    this.v.loglikResult.textContent = `Estimating log p(x) with K = ${K} importance samples per test datapoint…`;
+    try {
+      const ev = await run.evaluate({ samples: K });
+      this.v.loglikResult.textContent = `log p(x) ≈ ${ev.logLikelihood!.toFixed(2)} nats per test datapoint (K = ${K}, step ${ev.step.toLocaleString('en')}); the ELBO there is ${ev.testElbo.toFixed(2)}.`;
+      this.stats.update();
+    } catch (e) {
+      this.v.loglikResult.textContent = messageOf(e);
+    } finally {
+      this.refreshControls();
+    }
+  }
+
+  /** Enable what makes sense now; label Pause/Resume. */
+  refreshControls(): void {
+    const v = this.v, run = this.run, busy = this.busy;
+    const phase = run?.phase;
+    v.start.disabled = busy || !this.data || run !== null;
+    v.pause.textContent = phase === 'running' || phase === 'pausing' ? 'Pause' : 'Resume';
+    const epochs = this.settings.epochs();
+    const canResume = run !== null && (!run.finished || (epochs !== undefined && epochs !== run.trainer.config.epochs));
+    v.pause.disabled = busy || !run || phase === 'pausing' || (phase !== 'running' && !canResume);
+    v.reset.disabled = busy || !run;
+    v.saveCheckpoint.disabled = v.exportDecoder.disabled = busy || !run;
+    v.loglik.disabled = busy || !run;
+    v.loadCheckpoint.disabled = busy || !this.data;
+    v.dataFiles.disabled = v.dataEmbedded.disabled = busy;
+    v.restoreResume.disabled = v.pause.disabled;
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * window.aevbApp: a read-only view of the app's state for tests and the curious (in the console:
+ * aevbApp.phase, aevbApp.epochs, aevbApp.longTasks). Getters only; nothing here changes the app.
+ */
+import type { EpochEvent } from '../trainer.ts';
+import type { App } from './app.ts';
+import type { LongTask } from './long_tasks.ts';
+import type { Evaluated, RunPhase } from './run.ts';
+
+export interface AevbAppDebug {
+  /** The first load (saved run or embedded data) has finished. */
+  readonly ready: boolean;
+  readonly busy: boolean;
+  readonly isolated: boolean;
+  readonly phase: RunPhase | 'none';
+  readonly step: number;
+  readonly samplesSeen: number;
+  readonly transport: string | null;
+  readonly workerInfo: { rank: number; backend: string; simd: boolean; threads: boolean }[];
+  readonly config: Readonly<Record<string, unknown>> | null;
+  readonly epochs: EpochEvent[];
+  readonly evaluation: Evaluated | null;
+  readonly data: { name: string; train: number; test: number; description: string } | null;
+  readonly errors: { data: string; run: string; keep: string; settings: Record<string, string> };
+  readonly status: string;
+  readonly lastSavedStep: number;
+  readonly restoredStep: number;
+  readonly explorerRefreshes: number;
+  readonly shownStep: number;
+  readonly chartDraws: number;
+  readonly historyLength: number;
+  readonly longTasks: { supported: boolean; all: LongTask[]; duringTraining: LongTask[]; trainingMs: number };
+}
+
+export function installDebugHook(app: App): AevbAppDebug {
+  const text = (id: string) => document.getElementById(id)?.textContent ?? '';
+  const hook: AevbAppDebug = Object.freeze({
+    get ready() { return app.ready; },
+    get busy() { return app.busy; },
+    get isolated() { return globalThis.crossOriginIsolated === true; },
+    get phase() { return app.run?.phase ?? 'none'; },
+    get step() { return app.run?.trainer.step ?? 0; },
+    get samplesSeen() { return app.run?.trainer.samplesSeen ?? 0; },
+    get transport() { return app.run?.trainer.transport ?? null; },
+    get workerInfo() { return (app.run?.trainer.workerInfo ?? []).map((i) => ({ ...i })); },
+    get config() { return app.run ? { ...app.run.trainer.config } : null; },
+    get epochs() { return app.run ? app.run.epochs.map((e) => ({ ...e })) : []; },
+    get evaluation() { return app.run?.evaluation ? { ...app.run.evaluation } : null; },
+    get data() {
+      const d = app.data;
+      return d ? { name: d.split.train.name, train: d.split.train.n, test: d.split.test.n, description: d.description } : null;
+    },
+    get errors() {
+      const settings: Record<string, string> = {};
+      document.querySelectorAll<HTMLElement>('.field-error').forEach((el) => {
+        if (el.textContent) settings[el.id.replace(/^setting-|-error$/g, '')] = el.textContent;
+      });
+      return { data: text('data-error'), run: text('run-error'), keep: text('keep-error'), settings };
+    },
+    get status() { return text('status-line'); },
+    get lastSavedStep() { return app.lastSavedStep; },
+    get restoredStep() { return app.restoredStep; },
+    get explorerRefreshes() { return app.explorer.refreshes; },
+    get shownStep() { return app.explorer.shownStep; },
+    get chartDraws() { return app.chart.draws; },
+    get historyLength() { return app.run?.history.length ?? 0; },
+    get longTasks() {
+      const l = app.longTasks;
+      return { supported: l.supported, all: [...l.tasks], duringTraining: l.duringTraining(), trainingMs: l.trainingMs() };
+    },
+  });
+  Object.defineProperty(globalThis, 'aevbApp', { value: hook, writable: false, configurable: false });
+  return hook;
+}

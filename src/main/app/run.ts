@@ -1,0 +1,125 @@
+/**
+ * One training run: a Trainer on the page's data, its curves, and a phase the page can show.
+ *
+ * Pausing ends the trainer's loop (stop()) and resuming starts it again from the same step, instead
+ * of the trainer's pause()/resume(): while paused by pause(), anything that reads or writes the
+ * state between requests (state(), saveCheckpoint(), loadCheckpoint()) resumes the loop for a
+ * request, so saving on pause would quietly train on. A stopped loop runs those at once.
+ */
+import { createTrainer } from '../index.ts';
+import type { EpochEvent, ProgressEvent, Trainer } from '../trainer.ts';
+import type { PoolFailure } from '../pool/pool.ts';
+import type { TrainConfig } from '../../shared/config.ts';
+import { TypedEmitter } from '../events.ts';
+import type { LoadedData } from './data_source.ts';
+import { messageOf } from './dom.ts';
+import { History } from './history.ts';
+
+export type RunPhase = 'running' | 'pausing' | 'paused' | 'done';
+
+export interface RunEvents {
+  phase: RunPhase;
+  progress: ProgressEvent;
+  epoch: EpochEvent;
+  failure: PoolFailure;
+  error: string;
+}
+
+/** The latest evaluation of the model on the whole sets: an epoch's end, or one asked for. */
+export interface Evaluated {
+  step: number;
+  testElbo: number;
+  testRecon?: number;
+  testKl?: number;
+  trainElbo?: number;
+  logLikelihood?: number;
+  /** K of the log p(x) estimate. */
+  samples?: number;
+}
+
+export interface RunOptions {
+  data: LoadedData;
+  config?: Partial<TrainConfig>;
+  workers: number;
+  checkpoint?: Uint8Array;
+  history?: History;
+}
+
+export class Run extends TypedEmitter<RunEvents> {
+  private phaseValue: RunPhase;
+  private loop: Promise<void> | null = null;
+  private readonly unsubscribe: (() => void)[];
+  lastProgress?: ProgressEvent;
+  lastEpoch?: EpochEvent;
+  evaluation?: Evaluated;
+  /** Every epoch event of this trainer. */
+  readonly epochs: EpochEvent[] = [];
+
+  private constructor(readonly trainer: Trainer, readonly data: LoadedData, readonly history: History) {
+    super();
+    this.phaseValue = this.finished ? 'done' : 'paused';
+    this.unsubscribe = [
+      trainer.on('progress', (p) => { this.lastProgress = p; this.history.addProgress(p); this.emit('progress', p); }),
+      trainer.on('epoch', (e) => {
+        this.lastEpoch = e;
+        this.epochs.push(e);
+        this.evaluation = { step: e.step, testElbo: e.testElbo, testRecon: e.testRecon, testKl: e.testKl, trainElbo: e.trainElbo };
+        this.history.addEpoch(e);
+        this.emit('epoch', e);
+      }),
+      trainer.on('failure', (f) => this.emit('failure', f)),
+    ];
+  }
+
+  /** Start the workers (a fresh model, or the checkpoint's). Rejects with the AevbError of bad settings. */
+  static async create(o: RunOptions): Promise<Run> {
+    const trainer = await createTrainer({ data: o.data.split, config: o.config, workers: o.workers, checkpoint: o.checkpoint });
+    return new Run(trainer, o.data, o.history ?? new History());
+  }
+
+  /**
+   * Evaluate the current model (between training requests when it trains): the ELBO on the test
+   * set, on the training set if `train`, and log p(x) by importance sampling with K samples if K > 0.
+   */
+  async evaluate(opts: { train?: boolean; samples?: number } = {}): Promise<Evaluated> {
+    const step = this.trainer.step, seen = this.trainer.samplesSeen;
+    const ev = await this.trainer.evaluate({ train: opts.train ?? false, logLikelihoodSamples: opts.samples ?? 0 });
+    const out: Evaluated = { step, ...ev, samples: opts.samples || undefined };
+    this.evaluation = out;
+    if (opts.train) this.history.addEvaluation(seen, ev.trainElbo, ev.testElbo);
+    return out;
+  }
+
+  get phase(): RunPhase { return this.phaseValue; }
+  get totalSteps(): number { return this.trainer.config.epochs * this.trainer.stepsPerEpoch; }
+  get finished(): boolean { return this.trainer.step >= this.totalSteps; }
+
+  private setPhase(p: RunPhase): void {
+    if (p === this.phaseValue) return;
+    this.phaseValue = p;
+    this.emit('phase', p);
+  }
+
+  /** Train on from the current step until the epochs are done or pause(). */
+  play(): void {
+    if (this.loop || this.finished) return;
+    this.setPhase('running');
+    this.loop = this.trainer.start()
+      .catch((e) => this.emit('error', messageOf(e)))
+      .finally(() => { this.loop = null; this.setPhase(this.finished ? 'done' : 'paused'); });
+  }
+
+  /** End the loop after its current request (and the epoch's evaluation, if it was the last). */
+  async pause(): Promise<void> {
+    if (!this.loop) return;
+    this.setPhase('pausing');
+    await this.trainer.stop();
+    await this.loop;
+  }
+
+  async dispose(): Promise<void> {
+    this.unsubscribe.forEach((u) => u());
+    await this.trainer.dispose();
+    await this.loop;
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * The settings form: one control per TrainConfig field the page exposes, plus the number of
+ * workers. The config validator (resolveConfig) is the only judge of a value; its AevbError is
+ * shown next to the control it names. While a run exists only the epochs can change.
+ */
+import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../../shared/config.ts';
+import { h, messageOf } from './dom.ts';
+
+export type SettingKey = keyof TrainConfig | 'workers';
+
+interface FieldSpec {
+  key: SettingKey;
+  label: string;
+  kind: 'int' | 'real' | 'select' | 'checkbox';
+  help: string;
+  options?: readonly (readonly [string, string])[];
+  /** May change while a run exists. */
+  live?: boolean;
+}
+
+const FIELDS: readonly FieldSpec[] = [
+  { key: 'latent', label: 'Latent size J', kind: 'int', help: 'Dimensions of z; 2 shows the learned manifold' },
+  { key: 'hidden', label: 'Hidden units H', kind: 'int', help: 'Units in the hidden layer of the encoder and of the decoder' },
+  { key: 'activation', label: 'Activation', kind: 'select', help: 'Hidden-layer nonlinearity (the paper: tanh)',
+    options: [['tanh', 'tanh'], ['relu', 'ReLU'], ['linear', 'linear']] },
+  { key: 'decoder', label: 'Decoder p(x|z)', kind: 'select', help: 'Bernoulli for grey values in [0, 1]; Gaussian for continuous data',
+    options: [['bernoulli', 'Bernoulli'], ['gaussian', 'Gaussian']] },
+  { key: 'estimator', label: 'Estimator', kind: 'select', help: 'SGVB estimator: B uses the analytic KL (eq. 10), A a Monte Carlo one (eq. 7)',
+    options: [['B', 'B: analytic KL'], ['A', 'A: sampled KL']] },
+  { key: 'samples', label: 'Samples L', kind: 'int', help: 'Draws of ε per datapoint per step (the paper: 1)' },
+  { key: 'batch', label: 'Minibatch M', kind: 'int', help: 'Datapoints per step, split across the workers (the paper: 100)' },
+  { key: 'optimizer', label: 'Optimizer', kind: 'select', help: 'Update rule (the paper: Adagrad)',
+    options: [['adagrad', 'Adagrad'], ['adam', 'Adam'], ['sgd', 'SGD']] },
+  { key: 'lr', label: 'Learning rate', kind: 'real', help: 'Step size (the paper: Adagrad with 0.01 to 0.1)' },
+  { key: 'weightDecay', label: 'Weight decay λ', kind: 'real', help: '1/N is the paper\'s N(0, I) prior on the weights; 0 turns it off' },
+  { key: 'seed', label: 'Seed', kind: 'int', help: 'Seeds the initial weights, the minibatch order and the noise' },
+  { key: 'epochs', label: 'Epochs', kind: 'int', help: 'Passes over the training set; may change during a run (it applies when you resume)', live: true },
+  { key: 'workers', label: 'Workers', kind: 'int', help: 'Web Workers that share each minibatch (default: one per core)' },
+  { key: 'binarize', label: 'Binarise each minibatch', kind: 'checkbox', help: 'A fresh Bernoulli draw of every image at every step' },
+];
+
+/** The page's starting point: the paper's settings, with J = 2 so that the manifold can be drawn. */
+export const APP_DEFAULTS: Readonly<Partial<TrainConfig>> = Object.freeze({ latent: 2, epochs: 100 });
+
+export interface Settings {
+  config: Partial<TrainConfig>;
+  workers: number;
+}
+
+export type Validation = { ok: true; settings: Settings } | { ok: false; key: SettingKey; message: string };
+
+type Control = HTMLInputElement | HTMLSelectElement;
+
+/** The field an AevbError from resolveConfig (or the pool) is about: `Config field "batch" …`. */
+export function fieldOfMessage(message: string): SettingKey | undefined {
+  const m = /^Config field "(\w+)"/.exec(message);
+  return m && FIELDS.some((f) => f.key === m[1]) ? (m[1] as SettingKey) : undefined;
+}
+
+export class SettingsForm {
+  private controls = new Map<SettingKey, Control>();
+  private errors = new Map<SettingKey, HTMLElement>();
+  private locked = false;
+
+  constructor(private readonly form: HTMLFormElement, defaultWorkers: number, private readonly onChange: () => void) {
+    for (const f of FIELDS) form.append(this.build(f));
+    this.set({ ...DEFAULT_CONFIG, ...APP_DEFAULTS }, defaultWorkers);
+    form.addEventListener('input', () => { this.check(); this.onChange(); });
+    form.addEventListener('submit', (e) => e.preventDefault());
+  }
+
+  private build(f: FieldSpec): HTMLElement {
+    const id = `setting-${f.key}`;
+    const error = h('span', { id: `${id}-error`, className: 'field-error' });
+    error.setAttribute('role', 'alert');
+    let control: Control;
+    if (f.kind === 'select') {
+      control = h('select', { id, name: f.key, title: f.help }, ...f.options!.map(([v, t]) => h('option', { value: v }, t)));
+    } else {
+      control = h('input', { id, name: f.key, title: f.help, type: f.kind === 'checkbox' ? 'checkbox' : 'number' });
+      if (f.kind !== 'checkbox') control.setAttribute('step', f.kind === 'int' ? '1' : 'any');
+      if (f.kind === 'int') control.setAttribute('inputmode', 'numeric');
+    }
+    control.setAttribute('aria-describedby', error.id);
+    this.controls.set(f.key, control);
+    this.errors.set(f.key, error);
+    const label = h('label', { htmlFor: id, title: f.help }, f.label);
+    return f.kind === 'checkbox'
+      ? h('div', { className: 'field field-check' }, control, label, error)
+      : h('div', { className: 'field' }, label, control, error);
+  }
+
+  /** Fill the controls (defaults, or a loaded checkpoint's config). */
+  set(config: Partial<TrainConfig>, workers?: number): void {
+    for (const f of FIELDS) {
+      const c = this.controls.get(f.key)!;
+      const v = f.key === 'workers' ? workers : config[f.key as keyof TrainConfig];
+      if (v === undefined) continue;
+      if (c instanceof HTMLInputElement && c.type === 'checkbox') c.checked = Boolean(v);
+      else c.value = String(v);
+    }
+    this.check();
+  }
+
+  private raw(key: SettingKey): unknown {
+    const c = this.controls.get(key)!;
+    if (c instanceof HTMLInputElement && c.type === 'checkbox') return c.checked;
+    if (c instanceof HTMLSelectElement) return c.value;
+    const text = c.value.trim();
+    const num = Number(text);
+    // A blank or unreadable entry goes to the validator as text, so its message quotes it.
+    return text === '' || !Number.isFinite(num) ? text : num;
+  }
+
+  /** Validate everything; show the first problem next to its control. `trainSize` also checks M ≤ N. */
+  check(trainSize?: number): Validation {
+    const config: Partial<TrainConfig> = {};
+    for (const f of FIELDS) if (f.key !== 'workers') (config as Record<string, unknown>)[f.key] = this.raw(f.key);
+    const result = this.validate(config, this.raw('workers'), trainSize);
+    this.errors.forEach((el, key) => {
+      const msg = !result.ok && result.key === key ? result.message : '';
+      el.textContent = msg;
+      this.controls.get(key)!.setAttribute('aria-invalid', String(msg !== ''));
+    });
+    return result;
+  }
+
+  private validate(config: Partial<TrainConfig>, workers: unknown, trainSize?: number): Validation {
+    try {
+      resolveConfig(config);
+    } catch (e) {
+      const message = messageOf(e);
+      return { ok: false, key: fieldOfMessage(message) ?? 'latent', message };
+    }
+    if (typeof workers !== 'number' || !Number.isInteger(workers) || workers < 1 || workers > 256) {
+      return { ok: false, key: 'workers', message: `Workers is ${JSON.stringify(workers)}; it must be a whole number from 1 to 256.` };
+    }
+    if (config.batch! < workers) {
+      return { ok: false, key: 'workers', message: `${workers} workers need a minibatch of at least ${workers} (each takes one datapoint or more). Use fewer workers or a larger minibatch.` };
+    }
+    if (trainSize !== undefined && config.batch! > trainSize) {
+      return { ok: false, key: 'batch', message: `Minibatch ${config.batch} is larger than the ${trainSize} training datapoints. Use ${trainSize} or fewer.` };
+    }
+    return { ok: true, settings: { config, workers } };
+  }
+
+  /** Show a message (e.g. from starting the pool) next to a control. */
+  showError(key: SettingKey, message: string): void {
+    this.errors.get(key)!.textContent = message;
+    this.controls.get(key)!.setAttribute('aria-invalid', 'true');
+  }
+
+  /** While a run exists, everything but the live fields is fixed. */
+  lock(locked: boolean): void {
+    this.locked = locked;
+    for (const f of FIELDS) this.controls.get(f.key)!.disabled = locked && !f.live;
+  }
+
+  get isLocked(): boolean { return this.locked; }
+
+  /** The current epochs entry, when valid. */
+  epochs(): number | undefined {
+    const v = this.raw('epochs');
+    return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined;
+  }
+}
