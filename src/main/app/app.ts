@@ -2,12 +2,12 @@
  * The page's controller: one dataset and at most one run, and the user's actions on them
  * (load data, start, pause/resume, reset, save/load checkpoints, export, estimate log p(x)).
  * The pieces it wires each live in their own file: settings_form, run, elbo_chart, stats_panel,
- * explorer, data_source (+ data_worker), store (IndexedDB), downloads, long_tasks.
+ * explorer, data_source (+ data_worker), run_keeper (IndexedDB), downloads, long_tasks.
  *
  * Invariant: a failed action (bad data, bad checkpoint, bad settings) shows its AevbError's
  * message next to the control and changes nothing else; the current model stays as it was.
  */
-import { messageOf } from './dom.ts';
+import { afterNextFrame, messageOf } from './dom.ts';
 import { loadData, subsetFromUrl, type DataSource, type LoadedData } from './data_source.ts';
 import { checkpointBytes } from './checkpoints.ts';
 import { downloadCheckpoint, downloadDecoder } from './downloads.ts';
@@ -18,34 +18,29 @@ import { LongTaskLog } from './long_tasks.ts';
 import { Run, type RunPhase } from './run.ts';
 import { fieldOfMessage, SettingsForm } from './settings_form.ts';
 import { StatsPanel } from './stats_panel.ts';
-import { clearSaved, loadSaved, saveRun, saveSource } from './store.ts';
+import { RunKeeper } from './run_keeper.ts';
 import type { View } from './view.ts';
-
-/** Epoch ends closer together than this do not each write the run to IndexedDB. */
-const SAVE_GAP_MS = 3000;
 
 export class App {
   data: LoadedData | null = null;
   run: Run | null = null;
   busy = false;
   ready = false;
-  lastSavedStep = -1;
   restoredStep = -1;
   readonly longTasks = new LongTaskLog();
   readonly settings: SettingsForm;
   readonly chart: ElboChart;
   readonly explorer: Explorer;
   private readonly stats: StatsPanel;
+  readonly keeper = new RunKeeper(() => this.run);
   private unsubscribe: (() => void)[] = [];
-  private saving: Promise<void> = Promise.resolve();
-  private lastSaveAt = -Infinity;
 
   constructor(private readonly v: View) {
     const cores = Math.max(1, navigator.hardwareConcurrency || 1);
     this.settings = new SettingsForm(v.settings, cores, () => this.refreshControls());
     this.chart = new ElboChart(v.chart, new History());
     this.stats = new StatsPanel(v.stats, v.workers);
-    this.explorer = new Explorer({ recon: v.recon, samples: v.samples, manifold: v.manifold, manifoldNote: v.manifoldNote, latent: v.latent, legend: v.legend });
+    this.explorer = new Explorer({ recon: v.recon, samples: v.samples, manifold: v.manifold, manifoldNote: v.manifoldNote, latent: v.latent, latentAxes: v.latentAxes, legend: v.legend });
     v.isolationBanner.hidden = globalThis.crossOriginIsolated === true;
     this.wire();
     this.stats.show(null);
@@ -89,19 +84,19 @@ export class App {
     }));
     v.loglik.addEventListener('click', act(() => this.estimateLogLikelihood()));
     document.addEventListener('visibilitychange', () => {
-      if (document.visibilityState === 'hidden' && this.run?.phase === 'running') this.persist(true);
+      if (document.visibilityState === 'hidden' && this.run?.phase === 'running') this.keeper.save(true);
     });
   }
 
   /** First load: the saved run if there is one, else the embedded digits. */
   async init(): Promise<void> {
-    const saved = await loadSaved().catch(() => undefined);
+    const saved = await this.keeper.load();
     if (saved && await this.restore(saved)) { this.ready = true; return; }
     await this.useData({ kind: 'embedded', subset: subsetFromUrl(location.search) });
     this.ready = true;
   }
 
-  private async restore(saved: NonNullable<Awaited<ReturnType<typeof loadSaved>>>): Promise<boolean> {
+  private async restore(saved: NonNullable<Awaited<ReturnType<RunKeeper['load']>>>): Promise<boolean> {
     this.say('Restoring your last run…');
     this.busy = true;
     this.refreshControls();
@@ -111,7 +106,7 @@ export class App {
       const checkpoint = new Uint8Array(await saved.run.checkpoint.arrayBuffer());
       const run = await Run.create({ data, workers: saved.run.workers, checkpoint, history: History.fromJSON(saved.run.history) });
       this.attach(run);
-      this.restoredStep = run.trainer.step;
+      this.restoredStep = this.keeper.lastSavedStep = run.trainer.step;
       const when = new Date(saved.run.savedAt).toLocaleString();
       this.v.restoreText.textContent = `Restored your run from ${when}: step ${run.trainer.step.toLocaleString('en')}, epoch ${run.trainer.epoch} of ${run.trainer.config.epochs}.`;
       this.v.restoreBanner.hidden = false;
@@ -120,7 +115,7 @@ export class App {
       return true;
     } catch (e) {
       this.v.runError.textContent = `Could not restore the saved run: ${messageOf(e)}`;
-      await clearSaved().catch(() => undefined);
+      await this.keeper.forget();
       return false;
     } finally {
       this.busy = false;
@@ -168,7 +163,7 @@ export class App {
       }
       const hadRun = this.run !== null;
       await this.endRun();
-      await clearSaved().catch(() => undefined);
+      await this.keeper.forget();
       this.setData(data);
       if (data.bernoulliProblem && this.settings.check().ok) this.settings.showError('decoder', data.bernoulliProblem);
       this.say(`${hadRun ? 'The previous run ended. ' : ''}Data ready: press Start to train.`);
@@ -193,8 +188,8 @@ export class App {
         throw e;
       }
       this.attach(run);
-      await saveSource(data.source).catch(() => undefined);
-      this.persist(true);
+      await this.keeper.begin(run);
+      await this.beforeTraining();
       run.play();
     });
   }
@@ -215,7 +210,22 @@ export class App {
       if (!ok) return;
     }
     if (this.run!.finished) { this.say(`All ${this.run!.trainer.config.epochs} epochs are done: raise Epochs to train more.`); return; }
-    this.run!.play();
+    this.busy = true;
+    this.refreshControls();
+    try { await this.beforeTraining(); } finally { this.busy = false; }
+    this.run?.play();
+    this.refreshControls();
+  }
+
+  /**
+   * Let the page settle before the workers take every core: the pictures of the model as it is
+   * (which also gets the drawing code compiled), and one rendered frame with the controls in their
+   * new state. Frames rendered while training then carry only small changes.
+   */
+  private async beforeTraining(): Promise<void> {
+    this.say('Starting to train…');
+    await this.explorer.refreshNow();
+    await afterNextFrame();
   }
 
   /** A trainer's config is fixed: a new pool continues from this one's checkpoint with other epochs. */
@@ -223,7 +233,7 @@ export class App {
     this.say(`Setting epochs to ${epochs}…`);
     const { bytes: checkpoint } = await checkpointBytes(old.trainer, old.data.fingerprint);
     const run = await Run.create({ data: old.data, config: { epochs }, workers: old.trainer.workers, checkpoint, history: old.history });
-    Object.assign(run, { lastProgress: old.lastProgress, lastEpoch: old.lastEpoch, evaluation: old.evaluation });
+    Object.assign(run, { lastProgress: old.lastProgress, lastValued: old.lastValued, lastEpoch: old.lastEpoch, evaluation: old.evaluation });
     await this.endRun();
     this.attach(run);
   }
@@ -246,14 +256,13 @@ export class App {
   async reset(message: string): Promise<void> {
     await this.guarded(this.v.runError, async () => {
       await this.endRun();
-      await clearSaved().catch(() => undefined);
+      await this.keeper.forget();
       this.say(message);
     });
   }
 
   private attach(run: Run): void {
     this.run = run;
-    this.lastSavedStep = -1;
     this.settings.set(run.trainer.config, run.trainer.workers);
     this.settings.lock(true);
     this.chart.setHistory(run.history);
@@ -262,7 +271,7 @@ export class App {
     this.v.runError.textContent = '';
     this.unsubscribe = [
       run.on('progress', () => { this.stats.update(); this.chart.scheduleRedraw(); this.explorer.request(); }),
-      run.on('epoch', () => { this.stats.update(); this.chart.scheduleRedraw(); this.explorer.request(); this.persist(false); }),
+      run.on('epoch', () => { this.stats.update(); this.chart.scheduleRedraw(); this.explorer.request(); this.keeper.save(false); }),
       run.on('phase', (p) => this.onPhase(p)),
       run.on('failure', (f) => { this.v.runError.textContent = `Worker ${f.worker} failed at step ${f.step} (${f.cause}); the model was kept and training went on.`; }),
       run.on('error', (m) => { this.v.runError.textContent = m; }),
@@ -277,24 +286,7 @@ export class App {
     if (p === 'running') this.say('Training…');
     if (p === 'paused') this.say(`Paused at step ${run.trainer.step.toLocaleString('en')}.`);
     if (p === 'done') this.say(`Done: ${run.trainer.config.epochs} epochs. Raise Epochs and press Resume to train more.`);
-    if (p === 'paused' || p === 'done') { this.persist(true); this.explorer.request(true); }
-  }
-
-  /**
-   * Write the run to IndexedDB (queued, one write at a time). Epoch ends write at most every
-   * SAVE_GAP_MS; `now` (pause, hidden tab, a new run) always writes.
-   */
-  private persist(now: boolean): void {
-    const run = this.run;
-    if (!run || (!now && performance.now() - this.lastSaveAt < SAVE_GAP_MS)) return;
-    this.lastSaveAt = performance.now();
-    this.saving = this.saving.then(async () => {
-      if (this.run !== run) return;
-      const { bytes: checkpoint, step } = await checkpointBytes(run.trainer, run.data.fingerprint);
-      if (this.run !== run) return;
-      await saveRun({ savedAt: Date.now(), step, workers: run.trainer.workers, wasRunning: run.phase === 'running', checkpoint: new Blob([checkpoint as BlobPart]), history: run.history.toJSON() });
-      this.lastSavedStep = step;
-    }).catch((e) => console.warn('aevb: could not keep the run in this browser:', e));
+    if (p === 'paused' || p === 'done') { this.keeper.save(true); this.explorer.request(true); }
   }
 
   private async loadCheckpoint(file: File): Promise<void> {
@@ -315,8 +307,7 @@ export class App {
       }
       await this.endRun();
       this.attach(run);
-      await saveSource(data.source).catch(() => undefined);
-      this.persist(true);
+      await this.keeper.begin(run);
       this.say(`Loaded ${file.name}: step ${run.trainer.step.toLocaleString('en')}, test ELBO ${run.evaluation!.testElbo.toFixed(2)}. Press Resume to train on.`);
     });
   }

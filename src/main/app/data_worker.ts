@@ -16,8 +16,14 @@ import { decodeMnistBin, MNIST_BIN_FILE } from './mnist_bin.ts';
 async function gunzipIfNeeded(bytes: Uint8Array, name: string): Promise<Uint8Array> {
   if (!isGzip(bytes)) return bytes;
   try {
-    const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream('gzip'));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
+    // Read the stream by hand: new Response(stream) would turn its error into "Failed to fetch".
+    const reader = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream('gzip')).getReader();
+    const chunks: Uint8Array[] = [];
+    let length = 0;
+    for (let r = await reader.read(); !r.done; r = await reader.read()) { chunks.push(r.value); length += r.value.length; }
+    const out = new Uint8Array(length);
+    chunks.reduce((off, c) => { out.set(c, off); return off + c.length; }, 0);
+    return out;
   } catch (e) {
     throw idxError(`${name} is a corrupt gzip file (${(e as Error).message}).`,
       'Download the file again; `gunzip -t` on it shows whether the copy is damaged.');

@@ -58,7 +58,7 @@ export function installDebugHook(app: App): AevbAppDebug {
       return { data: text('data-error'), run: text('run-error'), keep: text('keep-error'), settings };
     },
     get status() { return text('status-line'); },
-    get lastSavedStep() { return app.lastSavedStep; },
+    get lastSavedStep() { return app.keeper.lastSavedStep; },
     get restoredStep() { return app.restoredStep; },
     get explorerRefreshes() { return app.explorer.refreshes; },
     get shownStep() { return app.explorer.shownStep; },

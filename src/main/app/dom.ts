@@ -15,12 +15,13 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<
   return el;
 }
 
+/** Resolves after the next frame has been rendered (a rAF callback, then a task after that frame). */
+export function afterNextFrame(): Promise<void> {
+  return new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+}
+
 /** The message of anything thrown (AevbError messages name the problem and the fix). */
 export function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Resolves at the next animation frame (drawing happens there, once per frame at most). */
-export function nextFrame(): Promise<void> {
-  return new Promise((r) => requestAnimationFrame(() => r()));
-}

@@ -1,12 +1,12 @@
 /**
  * The model's pictures, refreshed while it trains: test digits beside their reconstructions,
  * samples from the prior, the 2-D manifold (J = 2) and the test set in latent space. A refresh
- * asks the workers (encode/decode run there, between training requests) and paints one picture
- * per animation frame; refreshes are throttled, never overlap, and never block the page.
+ * asks the workers (encode/decode run there, between training requests) and paints the four
+ * pictures in one of the page's shared frames; refreshes are throttled and never overlap.
  */
 import type { Trainer } from '../trainer.ts';
 import type { Dataset } from '../../shared/dataset.ts';
-import { nextFrame } from './dom.ts';
+import { drawSoon } from './frame.ts';
 import { paintGrid, row, shapeOf, type Shape } from './digit_grid.ts';
 import { drawLatent, fillLegend } from './latent_plot.ts';
 import { manifoldGrid } from './probit.ts';
@@ -25,6 +25,7 @@ export interface ExplorerElements {
   manifold: HTMLCanvasElement;
   manifoldNote: HTMLElement;
   latent: HTMLCanvasElement;
+  latentAxes: HTMLElement;
   legend: HTMLElement;
 }
 
@@ -52,6 +53,7 @@ export class Explorer {
   private wanted = false;
   private last = -Infinity;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private waiters: (() => void)[] = [];
   /** Completed refreshes of the model pictures (the debug hook reports it). */
   refreshes = 0;
   /** The step the pictures show. */
@@ -79,6 +81,7 @@ export class Explorer {
     blank(this.el.samples); blank(this.el.manifold);
     const lctx = this.el.latent.getContext('2d')!;
     lctx.fillStyle = '#fff'; lctx.fillRect(0, 0, this.el.latent.width, this.el.latent.height);
+    this.el.latentAxes.textContent = '';
     this.el.manifoldNote.hidden = !trainer || trainer.config.latent === 2;
     if (trainer) this.request(true);
   }
@@ -91,6 +94,12 @@ export class Explorer {
     this.pump();
   }
 
+  /** Refresh now and resolve once the pictures are painted (before a run starts training). */
+  async refreshNow(): Promise<void> {
+    this.request(true);
+    while (this.busy || this.wanted) await new Promise<void>((r) => this.waiters.push(r));
+  }
+
   private pump(): void {
     if (this.busy || !this.wanted || this.timer) return;
     const wait = this.last + MIN_GAP_MS - performance.now();
@@ -101,7 +110,11 @@ export class Explorer {
     this.wanted = false;
     this.busy = true;
     this.last = performance.now();
-    this.refresh().catch(() => undefined).finally(() => { this.busy = false; this.pump(); });
+    this.refresh().catch(() => undefined).finally(() => {
+      this.busy = false;
+      this.pump();
+      this.waiters.splice(0).forEach((r) => r());
+    });
   }
 
   private paintRecon(recon: Float32Array | null): void {
@@ -119,33 +132,25 @@ export class Explorer {
     if (!trainer || !test) return;
     const J = trainer.config.latent, d = test.d;
     const step = trainer.step;
-    // Four requests to worker 0; they run between training requests, in this order.
-    const recon = trainer.reconstruct(this.reconSet.x, this.reconSet.n);
-    const samples = trainer.sample(SAMPLES);
-    const manifold = J === 2 ? trainer.decode(manifoldGrid(MANIFOLD_N), MANIFOLD_N * MANIFOLD_N) : Promise.resolve(null);
-    const latent = trainer.encode(this.latentSet.x, this.latentSet.n);
-    for (const p of [recon, samples, manifold, latent]) p.catch(() => undefined); // a disposed trainer rejects them all
-    const stale = () => gen !== this.generation;
-
-    const r = await recon;
-    await nextFrame();
-    if (stale()) return;
-    this.paintRecon(r);
-    const s = await samples;
-    await nextFrame();
-    if (stale()) return;
-    paintGrid(this.el.samples, Array.from({ length: SAMPLES }, (_, i) => row(s, i, d)), SAMPLE_COLS, this.shape);
-    const m = await manifold;
-    if (m) {
-      await nextFrame();
-      if (stale()) return;
-      paintGrid(this.el.manifold, Array.from({ length: MANIFOLD_N * MANIFOLD_N }, (_, i) => row(m, i, d)), MANIFOLD_N, this.shape);
-    }
-    const { mu } = await latent;
-    await nextFrame();
-    if (stale()) return;
-    drawLatent(this.el.latent, mu, this.latentSet.n, J, this.latentSet.labels);
-    this.shownStep = step;
-    this.refreshes++;
+    // Four requests to worker 0, answered between training requests, in this order.
+    const [recon, samples, manifold, { mu }] = await Promise.all([
+      trainer.reconstruct(this.reconSet.x, this.reconSet.n),
+      trainer.sample(SAMPLES),
+      J === 2 ? trainer.decode(manifoldGrid(MANIFOLD_N), MANIFOLD_N * MANIFOLD_N) : Promise.resolve(null),
+      trainer.encode(this.latentSet.x, this.latentSet.n),
+    ]);
+    if (gen !== this.generation) return;
+    // All four pictures in one frame: each rendered frame costs the page layout and paint work.
+    await new Promise<void>((resolve) => drawSoon(this, () => {
+      resolve();
+      if (gen !== this.generation) return;
+      this.paintRecon(recon);
+      paintGrid(this.el.samples, Array.from({ length: SAMPLES }, (_, i) => row(samples, i, d)), SAMPLE_COLS, this.shape);
+      if (manifold) paintGrid(this.el.manifold, Array.from({ length: MANIFOLD_N * MANIFOLD_N }, (_, i) => row(manifold, i, d)), MANIFOLD_N, this.shape);
+      const axes = drawLatent(this.el.latent, mu, this.latentSet.n, J, this.latentSet.labels);
+      if (this.el.latentAxes.textContent !== axes) this.el.latentAxes.textContent = axes;
+      this.shownStep = step;
+      this.refreshes++;
+    }, true));
   }
 }

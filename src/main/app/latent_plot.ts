@@ -20,8 +20,11 @@ function extent(mu: Float32Array, n: number, J: number, j: number): [number, num
 
 const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(2));
 
-/** Draw n rows of μ ([n, J]); J = 1 spreads the dots vertically by label instead. */
-export function drawLatent(canvas: HTMLCanvasElement, mu: Float32Array, n: number, J: number, labels?: Uint8Array): void {
+/**
+ * Draw n rows of μ ([n, J]); J = 1 spreads the dots vertically by label instead. Returns the
+ * axes' ranges in words (shown as text beside the canvas, not drawn into it).
+ */
+export function drawLatent(canvas: HTMLCanvasElement, mu: Float32Array, n: number, J: number, labels?: Uint8Array): string {
   const ctx = canvas.getContext('2d')!;
   const W = canvas.width, H = canvas.height;
   const two = J >= 2;
@@ -45,10 +48,7 @@ export function drawLatent(canvas: HTMLCanvasElement, mu: Float32Array, n: numbe
     const y = two ? sy(mu[i * J + 1]) : ((9 - (label % 10)) + 0.5) * (H / 10);
     ctx.fillRect(sx(mu[i * J]) - dot / 2, y - dot / 2, dot, dot);
   }
-  ctx.fillStyle = '#555';
-  ctx.font = `${Math.round(W / 24)}px system-ui, sans-serif`;
-  ctx.fillText(`μ₁ ${fmt(x0)} … ${fmt(x1)}`, 6, H - 8);
-  ctx.fillText(two ? `μ₂ ${fmt(y0)} … ${fmt(y1)}` : 'rows: labels', 6, 20);
+  return `μ₁ from ${fmt(x0)} to ${fmt(x1)} (→), ${two ? `μ₂ from ${fmt(y0)} to ${fmt(y1)} (↑)` : 'one row per label'}`;
 }
 
 /** A colour key for labels 0..k-1, or a note when the data has none. */

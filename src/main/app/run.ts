@@ -50,6 +50,8 @@ export class Run extends TypedEmitter<RunEvents> {
   private loop: Promise<void> | null = null;
   private readonly unsubscribe: (() => void)[];
   lastProgress?: ProgressEvent;
+  /** The latest progress event that carried the minibatch ELBO (every valueEvery-th step does). */
+  lastValued?: ProgressEvent;
   lastEpoch?: EpochEvent;
   evaluation?: Evaluated;
   /** Every epoch event of this trainer. */
@@ -59,7 +61,12 @@ export class Run extends TypedEmitter<RunEvents> {
     super();
     this.phaseValue = this.finished ? 'done' : 'paused';
     this.unsubscribe = [
-      trainer.on('progress', (p) => { this.lastProgress = p; this.history.addProgress(p); this.emit('progress', p); }),
+      trainer.on('progress', (p) => {
+        this.lastProgress = p;
+        if (p.elbo !== undefined) this.lastValued = p;
+        this.history.addProgress(p);
+        this.emit('progress', p);
+      }),
       trainer.on('epoch', (e) => {
         this.lastEpoch = e;
         this.epochs.push(e);
@@ -84,7 +91,9 @@ export class Run extends TypedEmitter<RunEvents> {
   async evaluate(opts: { train?: boolean; samples?: number } = {}): Promise<Evaluated> {
     const step = this.trainer.step, seen = this.trainer.samplesSeen;
     const ev = await this.trainer.evaluate({ train: opts.train ?? false, logLikelihoodSamples: opts.samples ?? 0 });
-    const out: Evaluated = { step, ...ev, samples: opts.samples || undefined };
+    // Keep what an earlier evaluation of this same step knew (e.g. the training-set ELBO).
+    const before = this.evaluation?.step === step ? this.evaluation : {};
+    const out: Evaluated = { ...before, step, ...ev, ...(opts.samples ? { samples: opts.samples } : {}) };
     this.evaluation = out;
     if (opts.train) this.history.addEvaluation(seen, ev.trainElbo, ev.testElbo);
     return out;

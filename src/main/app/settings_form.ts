@@ -60,7 +60,6 @@ export function fieldOfMessage(message: string): SettingKey | undefined {
 export class SettingsForm {
   private controls = new Map<SettingKey, Control>();
   private errors = new Map<SettingKey, HTMLElement>();
-  private locked = false;
 
   constructor(private readonly form: HTMLFormElement, defaultWorkers: number, private readonly onChange: () => void) {
     for (const f of FIELDS) form.append(this.build(f));
@@ -152,11 +151,8 @@ export class SettingsForm {
 
   /** While a run exists, everything but the live fields is fixed. */
   lock(locked: boolean): void {
-    this.locked = locked;
     for (const f of FIELDS) this.controls.get(f.key)!.disabled = locked && !f.live;
   }
-
-  get isLocked(): boolean { return this.locked; }
 
   /** The current epochs entry, when valid. */
   epochs(): number | undefined {

@@ -1,10 +1,11 @@
 /**
  * The numbers beside the chart: where the run is, how fast it goes, the two terms of the bound
  * (reconstruction E_q[log p(x|z)] and KL(q(z|x) ‖ p(z)); ELBO = reconstruction − KL), and who does
- * the work (workers, SIMD, transport). Rendered in an animation frame, at most four times a second.
+ * the work (workers, SIMD, transport). Drawn in the page's shared frames (frame.ts).
  */
 import type { WorkerInfo } from '../../shared/protocol.ts';
 import { h } from './dom.ts';
+import { drawSoon } from './frame.ts';
 import type { Run } from './run.ts';
 
 const ROWS = [
@@ -13,16 +14,14 @@ const ROWS = [
   ['seen', 'Samples seen'],
   ['speed', 'Speed'],
   ['minibatch', 'Minibatch ELBO'],
-  ['terms', 'Reconstruction / KL'],
-  ['train', 'Training-set ELBO'],
-  ['test', 'Test-set ELBO'],
-  ['testTerms', 'Test reconstruction / KL'],
+  ['terms', 'Recon. / KL'],
+  ['train', 'Train ELBO'],
+  ['test', 'Test ELBO'],
+  ['testTerms', 'Test recon. / KL'],
   ['loglik', 'Test log p(x)'],
 ] as const;
 
 type RowKey = (typeof ROWS)[number][0];
-
-const MIN_RENDER_MS = 250;
 
 const PHASE_TEXT = { running: 'training', pausing: 'pausing…', paused: 'paused', done: 'done (all epochs)' } as const;
 
@@ -30,8 +29,6 @@ const num = (v: number | undefined, digits = 2) => (v === undefined || !Number.i
 
 export class StatsPanel {
   private cells = new Map<RowKey, HTMLElement>();
-  private pending = false;
-  private lastRender = -Infinity;
   private run: Run | null = null;
 
   constructor(list: HTMLElement, private readonly workersEl: HTMLElement) {
@@ -48,12 +45,9 @@ export class StatsPanel {
     this.update();
   }
 
-  /** Schedule a redraw of the numbers: coalesced, in an animation frame, at most every MIN_RENDER_MS. */
+  /** Redraw the numbers in the page's next shared frame (frame.ts). */
   update(): void {
-    if (this.pending) return;
-    this.pending = true;
-    const wait = Math.max(0, this.lastRender + MIN_RENDER_MS - performance.now());
-    setTimeout(() => requestAnimationFrame(() => { this.pending = false; this.lastRender = performance.now(); this.render(); }), wait);
+    drawSoon(this, () => this.render());
   }
 
   private set(key: RowKey, text: string): void {
@@ -68,17 +62,18 @@ export class StatsPanel {
     const spe = t.stepsPerEpoch;
     const within = Math.round(((t.step % spe) / spe) * 100);
     this.set('phase', PHASE_TEXT[run.phase]);
-    this.set('step', `${t.step.toLocaleString('en')} · epoch ${Math.floor(t.step / spe)} of ${t.config.epochs}${within ? ` (+${within} %)` : ''}`);
+    this.set('step', `${t.step.toLocaleString('en')} (epoch ${Math.floor(t.step / spe)}${within ? `.${String(within).padStart(2, '0')}` : ''} of ${t.config.epochs})`);
     this.set('seen', t.samplesSeen.toLocaleString('en'));
     this.set('speed', p && run.phase === 'running' ? `${Math.round(p.samplesPerSecond).toLocaleString('en')} samples/s` : '–');
-    this.set('minibatch', p?.elbo !== undefined ? `${num(p.elbo)} nats` : '–');
-    this.set('terms', p?.recon !== undefined ? `${num(p.recon)} / ${num(p.kl)}` : '–');
-    const at = (s: number) => ` (step ${s.toLocaleString('en')})`;
+    const v = run.lastValued;
+    this.set('minibatch', v ? num(v.elbo) : '–');
+    this.set('terms', v ? `${num(v.recon)} / ${num(v.kl)}` : '–');
+    const at = (s: number) => ` @ ${s.toLocaleString('en')}`;
     const tr = ev?.trainElbo !== undefined ? ev : e?.trainElbo !== undefined ? e : undefined;
     this.set('train', tr ? `${num(tr.trainElbo)}${at(tr.step)}` : '–');
     this.set('test', ev ? `${num(ev.testElbo)}${at(ev.step)}` : '–');
     this.set('testTerms', ev?.testRecon !== undefined ? `${num(ev.testRecon)} / ${num(ev.testKl)}` : '–');
-    this.set('loglik', ev?.logLikelihood !== undefined ? `${num(ev.logLikelihood)} nats (K = ${ev.samples})${at(ev.step)}` : '–');
+    this.set('loglik', ev?.logLikelihood !== undefined ? `${num(ev.logLikelihood)} (K ${ev.samples})${at(ev.step)}` : '–');
     this.workersEl.classList.toggle('busy', run.phase === 'running');
   }
 

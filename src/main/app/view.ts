@@ -34,6 +34,7 @@ export function findView() {
     manifold: byId('manifold', HTMLCanvasElement),
     manifoldNote: byId('manifold-note'),
     latent: byId('latent', HTMLCanvasElement),
+    latentAxes: byId('latent-axes'),
     legend: byId('latent-legend'),
   };
 }

@@ -1,0 +1,393 @@
+/**
+ * The app (index.html) end to end in Debian's Chromium, driven like a user would: it fills the
+ * settings, clicks the buttons and picks files; it reads the app's state through the read-only
+ * hook window.aevbApp and the pictures through their canvas pixels.
+ *
+ * On the dev server, one page and one run go through the steps in order (a small model on a
+ * 2,000-digit subset): start → pause/resume → long tasks → layout → checkpoint round trip → bad
+ * data → reload. Then `vite build` is served from a sub-path by a plain server, with and without
+ * the isolation headers. About 40 s on two cores. Waits poll the page's state; nothing asserts on
+ * wall-clock time.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import type { Browser, Download, Page } from 'playwright-core';
+import type { ViteDevServer } from 'vite';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { build } from 'vite';
+import { startServer, launchChromium, ROOT } from '../helpers/browser.ts';
+import type { AevbAppDebug } from '../../src/main/app/debug_hook.ts';
+import { decodeMnistBin } from '../../src/main/app/mnist_bin.ts';
+import { loadEmbeddedMnist } from '../../src/main/node/data_files.ts';
+import { datasetFingerprint } from '../../src/shared/checkpoint.ts';
+import { splitEmbeddedMnist } from '../../src/shared/mnist_split.ts';
+
+let server: ViteDevServer, browser: Browser, page: Page, baseUrl: string;
+
+const SUBSET = 2000; // 1,800 training and 200 test digits: 18 steps per epoch at M = 100
+const VIEWPORT = { width: 1366, height: 768 };
+
+/** A snapshot of window.aevbApp (of `p`, by default the main test page). */
+function app(p: Page = page): Promise<AevbAppDebug> {
+  return p.evaluate(() => {
+    const a = (globalThis as unknown as { aevbApp: AevbAppDebug }).aevbApp;
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(Object.getOwnPropertyDescriptors(a))) out[k] = (a as unknown as Record<string, unknown>)[k];
+    return JSON.parse(JSON.stringify(out)) as AevbAppDebug;
+  });
+}
+
+/**
+ * Poll window.aevbApp until `predicate` holds. (Polled from Node: the page's CSP forbids the string
+ * evaluation that page.waitForFunction's polling uses, which is as it should be.)
+ */
+async function until(predicate: (a: AevbAppDebug) => boolean, p: Page = page, timeout = 60_000): Promise<AevbAppDebug> {
+  const end = Date.now() + timeout;
+  const what = predicate.toString();
+  for (;;) {
+    const ready = await p.evaluate(() => 'aevbApp' in globalThis);
+    const a = ready ? await app(p) : null;
+    if (a && predicate(a)) return a;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; aevbApp: ${JSON.stringify(a && { phase: a.phase, step: a.step, busy: a.busy, status: a.status, errors: a.errors })}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Pixel statistics of a canvas: how many pixels differ from the most common colour, and distinct grey levels. */
+function canvasStats(selector: string): Promise<{ width: number; height: number; nonBackground: number; levels: number; cellsDiffer: boolean }> {
+  return page.evaluate((sel) => {
+    const c = document.querySelector(sel) as HTMLCanvasElement;
+    const { data } = c.getContext('2d')!.getImageData(0, 0, c.width, c.height);
+    const counts = new Map<number, number>();
+    for (let i = 0; i < data.length; i += 4) {
+      const key = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    const background = Math.max(...counts.values());
+    // Do the top-left and bottom-right 28×28 cells differ (pictures vary, not one tile repeated)?
+    const cell = (x0: number, y0: number) => {
+      let s = '';
+      for (let y = y0; y < y0 + 28 && y < c.height; y++) for (let x = x0; x < x0 + 28 && x < c.width; x++) s += data[(y * c.width + x) * 4] + ',';
+      return s;
+    };
+    return {
+      width: c.width, height: c.height, nonBackground: data.length / 4 - background, levels: counts.size,
+      cellsDiffer: cell(0, 0) !== cell(Math.max(0, c.width - 28), Math.max(0, c.height - 28)),
+    };
+  }, selector);
+}
+
+async function click(selector: string): Promise<void> {
+  await page.locator(selector).click();
+}
+
+beforeAll(async () => {
+  const s = await startServer();
+  server = s.server;
+  baseUrl = s.url;
+  browser = await launchChromium();
+  const context = await browser.newContext({ viewport: VIEWPORT, acceptDownloads: true });
+  page = await context.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(`${baseUrl}/?subset=${SUBSET}`);
+  await until((a) => a.ready);
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('the compact embedded digits (public/mnist-digits.bin, made by scripts/prepare-mnist.mjs)', () => {
+  it('split as in Node, give exactly the values, labels and fingerprint Node reads from the npm package\'s JSON', () => {
+    const bin = readFileSync(path.join(ROOT, 'public', 'mnist-digits.bin')); // written when vite started
+    expect(bin.length).toBeLessThan(2_500_000); // vs 21 MB of JSON
+    const fromBin = splitEmbeddedMnist(decodeMnistBin(gunzipSync(bin)));
+    const node = loadEmbeddedMnist();
+    for (const s of ['train', 'test'] as const) {
+      expect(fromBin[s].n).toBe(node[s].n);
+      expect(Buffer.from(fromBin[s].x.buffer).equals(Buffer.from(node[s].x.buffer)), s).toBe(true);
+      expect(fromBin[s].labels).toEqual(node[s].labels);
+    }
+    expect(datasetFingerprint(fromBin.train.x, fromBin.train.n, fromBin.train.d)).toBe(datasetFingerprint(node.train.x, node.train.n, node.train.d));
+  });
+});
+
+describe('the app in Chromium', () => {
+  it('is cross-origin isolated, loads the embedded digits compactly and labels every control', async () => {
+    const a = await app();
+    expect(a.isolated).toBe(true);
+    expect(await page.locator('#isolation-banner').isHidden()).toBe(true);
+    expect(a.data).toMatchObject({ train: SUBSET * 0.9, test: SUBSET * 0.1 });
+    expect(a.errors.data).toBe('');
+    const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select')]
+      .filter((el) => (el as HTMLInputElement).labels?.length === 0).map((el) => el.id));
+    expect(unlabelled).toEqual([]);
+  });
+
+  it('shows the config validator\'s message next to a bad setting and does not start', async () => {
+    await page.fill('#setting-latent', '0');
+    expect(await page.textContent('#setting-latent-error')).toContain('Config field "latent"');
+    await click('#start');
+    expect((await app()).phase).toBe('none');
+    await page.fill('#setting-latent', '2');
+    expect(await page.textContent('#setting-latent-error')).toBe('');
+  });
+
+  it('trains on 2 workers with SIMD over shared memory, raises the test ELBO, and draws the chart and pictures', async () => {
+    await page.fill('#setting-hidden', '64');
+    await page.fill('#setting-batch', '100');
+    await page.fill('#setting-workers', '2');
+    await page.fill('#setting-epochs', '500');
+    await click('#start');
+    await until((a) => a.phase === 'running');
+    await until((a) => a.epochs.length >= 4);
+    const a = await app();
+    expect(a.transport).toBe('shared');
+    expect(a.workerInfo).toHaveLength(2);
+    for (const w of a.workerInfo) expect(w).toMatchObject({ backend: 'wasm', simd: true, threads: false });
+    expect(await page.locator('#setting-hidden').isDisabled()).toBe(true); // fixed while a run exists
+    const first = a.epochs[0].testElbo, last = a.epochs[a.epochs.length - 1].testElbo;
+    expect(last).toBeGreaterThan(first);
+
+    await until((a) => a.explorerRefreshes >= 1 && a.shownStep > 0 && a.chartDraws >= 1 && a.historyLength >= 3);
+    // Pixels are read while paused: reading them is the test's work, not the app's, and it takes a while.
+    await click('#pause');
+    await until((a) => a.phase === 'paused');
+    for (const sel of ['#recon', '#samples', '#manifold']) {
+      const s = await canvasStats(sel);
+      expect(s.nonBackground, sel).toBeGreaterThan(s.width * s.height * 0.2);
+      expect(s.levels, sel).toBeGreaterThan(20);
+      expect(s.cellsDiffer, sel).toBe(true);
+    }
+    const latent = await canvasStats('#latent');
+    expect(latent.levels).toBeGreaterThan(5); // coloured dots on white
+    expect(latent.nonBackground).toBeGreaterThan(200);
+    const chart = await canvasStats('#chart canvas');
+    expect(chart.levels).toBeGreaterThan(5); // axes, grid and three series
+    expect(chart.nonBackground).toBeGreaterThan(1000);
+  });
+
+  it('pauses (the step stops advancing) and resumes (it advances again)', async () => {
+    const paused = (await app()).step;
+    expect(await page.textContent('#pause')).toBe('Resume');
+    await page.waitForTimeout(1500); // nothing may happen while paused
+    expect((await app()).step).toBe(paused);
+    await click('#pause');
+    await until((a) => a.phase === 'running' && a.step > paused);
+    expect(await page.textContent('#pause')).toBe('Pause');
+    await click('#pause');
+    await until((a) => a.phase === 'paused');
+    const again = (await app()).step;
+    await page.waitForTimeout(1000);
+    expect((await app()).step).toBe(again);
+  });
+
+  it('keeps every main-thread task under 50 ms while training', async () => {
+    const from = (await app()).epochs.length;
+    await click('#pause'); // resume
+    await until((a) => a.epochs.length >= from + 10);
+    const { supported, duringTraining, trainingMs } = (await app()).longTasks;
+    expect(supported).toBe(true);
+    expect(trainingMs).toBeGreaterThan(0);
+    expect(duringTraining).toEqual([]);
+  });
+
+  it('fits the chart and the pictures in a 1366×768 window while training; screenshot in test-artifacts/app-trained.png', async () => {
+    // Each element with the least width that still shows it properly.
+    const wanted: [string, number][] = [['#chart', 400], ['#stats', 200], ['#recon', 150], ['#samples', 150], ['#manifold', 150], ['#latent', 150],
+      ['#start', 40], ['#pause', 40], ['#reset', 40]];
+    const boxes = await page.evaluate((sels) => sels.map((sel) => document.querySelector(sel)!.getBoundingClientRect().toJSON() as DOMRect), wanted.map(([sel]) => sel));
+    boxes.forEach((b, i) => {
+      const [sel, minWidth] = wanted[i];
+      expect(b.bottom, sel).toBeLessThanOrEqual(VIEWPORT.height);
+      expect(b.right, sel).toBeLessThanOrEqual(VIEWPORT.width);
+      expect(b.width, sel).toBeGreaterThanOrEqual(minWidth);
+    });
+    const dir = path.join(ROOT, 'test-artifacts');
+    mkdirSync(dir, { recursive: true });
+    await page.screenshot({ path: path.join(dir, 'app-trained.png') });
+  });
+
+  let checkpoint: { name: string; buffer: Buffer };
+  let saved: { step: number; testElbo: number };
+
+  it('saves a checkpoint that loads back to the same step and test ELBO', async () => {
+    await click('#pause');
+    await until((a) => a.phase === 'paused');
+    await page.fill('#loglik-k', '5');
+    await click('#loglik');
+    await until((a) => !!a.evaluation && a.evaluation.logLikelihood !== undefined && a.evaluation.step === a.step);
+    const ev = (await app()).evaluation!;
+    saved = { step: ev.step, testElbo: ev.testElbo };
+    expect(ev.logLikelihood!).toBeGreaterThan(ev.testElbo); // log p(x) ≥ ELBO (up to IS noise, large here)
+
+    const [download] = await Promise.all([page.waitForEvent('download'), click('#save-checkpoint')]);
+    expect(download.suggestedFilename()).toBe(`aevb-step${saved.step}.aevb`);
+    checkpoint = { name: download.suggestedFilename(), buffer: readFileSync((await download.path())!) };
+    expect(checkpoint.buffer.subarray(0, 8).toString('latin1')).toBe('AEVBCKPT');
+
+    // The decoder alone, in TF.js's weights format: model.json + weights.bin.
+    const files = new Map<string, Buffer>();
+    let onDownload!: (d: Download) => void;
+    const both = new Promise<void>((resolve) => {
+      onDownload = (d) => void d.path().then((p) => { files.set(d.suggestedFilename(), readFileSync(p!)); if (files.size === 2) resolve(); });
+    });
+    page.on('download', onDownload);
+    await click('#export-decoder');
+    await both;
+    page.off('download', onDownload);
+    const modelJson = JSON.parse(files.get('model.json')!.toString('utf8'));
+    expect(modelJson.format).toBe('aevb-decoder');
+    expect(modelJson.userDefinedMetadata).toMatchObject({ latent: 2, hidden: 64, outputSize: 784, imageShape: [28, 28] });
+    const values = modelJson.weightsManifest[0].weights.reduce((n: number, w: { shape: number[] }) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+    expect(files.get('weights.bin')!.length).toBe(4 * values);
+
+    await click('#pause'); // resume, train on, pause
+    await until((a) => a.step > saved.step + 20);
+    await click('#pause');
+    await until((a) => a.phase === 'paused');
+
+    await page.setInputFiles('#load-checkpoint', { name: checkpoint.name, mimeType: 'application/octet-stream', buffer: checkpoint.buffer });
+    await until((a) => a.step === saved.step && !!a.evaluation && a.evaluation.step === saved.step && !a.busy);
+    const back = await app();
+    expect(back.errors.keep).toBe('');
+    expect(back.evaluation!.testElbo).toBeCloseTo(saved.testElbo, 6);
+    expect(back.phase).toBe('paused');
+  });
+
+  it('refuses a bad IDX file with its message and keeps the model (same step, same ELBO)', async () => {
+    // A header for 100 images of 28×28 bytes, with 500 of the 78,400 pixel bytes.
+    const header = Buffer.from([0, 0, 0x08, 3, 0, 0, 0, 100, 0, 0, 0, 28, 0, 0, 0, 28]);
+    const truncated = Buffer.concat([header, Buffer.alloc(500, 7)]);
+    await page.setInputFiles('#data-files', { name: 'train-images-idx3-ubyte', mimeType: 'application/octet-stream', buffer: truncated });
+    await until((a) => a.errors.data !== '' && !a.busy);
+    let a = await app();
+    expect(a.errors.data).toMatch(/train-images-idx3-ubyte is truncated/);
+    expect(a.step).toBe(saved.step);
+    expect(a.phase).toBe('paused');
+
+    // The same through the drop zone: a corrupt .gz file.
+    await page.evaluate(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4, 5])], 'broken.gz'));
+      document.getElementById('drop-zone')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    await until((a) => a.errors.data.includes('broken.gz') && !a.busy);
+    expect((await app()).errors.data).toMatch(/broken\.gz is a corrupt gzip file/);
+
+    await click('#loglik');
+    await until((a) => !!a.evaluation && a.evaluation.step === saved.step && a.evaluation.logLikelihood !== undefined && !a.busy);
+    a = await app();
+    expect(a.step).toBe(saved.step);
+    expect(a.evaluation!.testElbo).toBeCloseTo(saved.testElbo, 6);
+    expect(a.data!.train).toBe(SUBSET * 0.9);
+  });
+
+  it('survives a reload: the run comes back from IndexedDB at its step and trains on', async () => {
+    await until((a) => a.lastSavedStep === saved.step);
+    await page.reload();
+    await until((a) => a.ready);
+    const a = await app();
+    expect(a.restoredStep).toBe(saved.step);
+    expect(a.step).toBe(saved.step);
+    expect(a.phase).toBe('paused');
+    expect(await page.locator('#restore-banner').isVisible()).toBe(true);
+    await click('#restore-resume');
+    await until((a) => a.phase === 'running' && a.step > saved.step);
+    await until((a) => a.step > saved.step + 40);
+    await click('#pause');
+    await until((a) => a.phase === 'paused');
+    expect((await app()).longTasks.duringTraining).toEqual([]);
+  });
+});
+
+/**
+ * A plain static server for a build folder at two sub-paths: /isolated/ sends COOP + COEP, /plain/
+ * sends no special header. Records every path asked for.
+ */
+function serveBuild(dir: string): Promise<{ origin: string; close: () => void; paths: string[] }> {
+  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm' };
+  const paths: string[] = [];
+  const srv = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    paths.push(url.pathname);
+    const m = /^\/(isolated|plain)\/(.*)$/.exec(url.pathname);
+    const file = m && path.resolve(dir, m[2] || 'index.html');
+    if (!m || !file!.startsWith(dir)) { res.writeHead(404).end(); return; }
+    readFile(file!).then((body) => {
+      res.writeHead(200, {
+        'Content-Type': types[path.extname(file!)] ?? 'application/octet-stream',
+        ...(m[1] === 'isolated' ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {}),
+      });
+      res.end(body);
+    }, () => res.writeHead(404).end());
+  });
+  return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => {
+    const { port } = srv.address() as { port: number };
+    resolve({ origin: `http://127.0.0.1:${port}`, close: () => srv.close(), paths });
+  }));
+}
+
+describe('the static build (vite build) served from a sub-path by another server', () => {
+  let dir: string, host: Awaited<ReturnType<typeof serveBuild>>;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'aevb-app-'));
+    await build({ root: ROOT, configFile: path.join(ROOT, 'vite.config.ts'), logLevel: 'error', build: { outDir: dir, emptyOutDir: true } });
+    host = await serveBuild(dir);
+  }, 180_000);
+
+  afterAll(() => {
+    host?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Open the build at /<mode>/, train one epoch with 2 workers; returns the app's state and what went wrong. */
+  async function trainOnce(mode: 'isolated' | 'plain') {
+    const context = await browser.newContext({ viewport: VIEWPORT });
+    const p = await context.newPage();
+    const problems: string[] = [];
+    p.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    p.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+    p.on('request', (r) => { if (!/^(blob:|data:)/.test(r.url()) && !r.url().startsWith(`${host.origin}/${mode}/`)) problems.push(`request outside the app: ${r.url()}`); });
+    try {
+      await p.goto(`${host.origin}/${mode}/?subset=${SUBSET}`);
+      await until((a) => a.ready, p);
+      await p.fill('#setting-hidden', '64');
+      await p.fill('#setting-workers', '2');
+      await p.fill('#setting-epochs', '1');
+      await p.locator('#start').click();
+      const a = await until((s) => s.phase === 'done', p);
+      return { a, problems, banner: await p.locator('#isolation-banner').isVisible() };
+    } finally {
+      await context.close();
+    }
+  }
+
+  let sharedElbo: number;
+
+  it('trains over shared memory where the host sends COOP/COEP, asking nothing of any other origin', async () => {
+    const { a, problems, banner } = await trainOnce('isolated');
+    sharedElbo = a.epochs[0].testElbo;
+    expect(problems).toEqual([]);
+    expect(a).toMatchObject({ isolated: true, transport: 'shared', phase: 'done' });
+    expect(a.epochs).toHaveLength(1);
+    expect(banner).toBe(false);
+    expect(host.paths).toContain('/isolated/mnist-digits.bin');
+    expect(host.paths.some((p) => p.endsWith('.wasm'))).toBe(true); // served by the build itself
+  });
+
+  it('says in plain words when the page is not cross-origin isolated, and still trains (message path)', async () => {
+    const { a, problems, banner } = await trainOnce('plain');
+    expect(problems).toEqual([]);
+    expect(a).toMatchObject({ isolated: false, transport: 'message', phase: 'done' });
+    expect(banner).toBe(true);
+    expect(a.epochs).toHaveLength(1);
+    expect(a.epochs[0].testElbo).toBeCloseTo(sharedElbo, 4); // the same model either way
+  });
+});
