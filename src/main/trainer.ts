@@ -77,6 +77,8 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   private pauseGate: { promise: Promise<void>; open: () => void } | null = null;
   private loop: Promise<void> | null = null;
   private queue: Array<() => Promise<void>> = [];
+  /** Wakes a paused loop so it runs queued work (and stays paused). */
+  private wakeQueue: (() => void) | null = null;
   private rate = { samples: 0, ms: 0 };
   private epochTotals = { samples: 0, ms: 0, failed: 0 };
 
@@ -181,7 +183,13 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     const total = this.config.epochs * this.stepsPerEpoch;
     try {
       while (!this.stopRequested && this.stepValue < total) {
-        if (this.pauseGate) { await this.pauseGate.promise; continue; }
+        if (this.pauseGate) {
+          // Paused: sleep until resumed, but run queued work (checkpoints, state reads) meanwhile.
+          await Promise.race([this.pauseGate.promise, new Promise<void>((r) => { this.wakeQueue = r; })]);
+          this.wakeQueue = null;
+          await this.drainQueue();
+          continue;
+        }
         const epochEnd = (Math.floor(this.stepValue / this.stepsPerEpoch) + 1) * this.stepsPerEpoch;
         await this.request(Math.min(this.chunk, epochEnd - this.stepValue, 256));
         if (this.stepValue === epochEnd) await this.endOfEpoch();
@@ -234,7 +242,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     if (!this.loop) return Promise.resolve().then(fn);
     return new Promise<T>((resolve, reject) => {
       this.queue.push(async () => { try { resolve(await fn()); } catch (e) { reject(e); } });
-      this.resume(); // a paused loop must come round to run it; it pauses again only if asked
+      this.wakeQueue?.(); // a paused loop runs it now and stays paused
     });
   }
 

@@ -174,6 +174,12 @@ describe('life cycle, maps and checkpoints', () => {
     const frozen = t.step;
     await new Promise((r) => setTimeout(r, 300));
     expect(t.step).toBe(frozen);
+    // Reading the state or saving a checkpoint while paused keeps the trainer paused.
+    expect((await t.state()).step).toBe(frozen);
+    await t.saveCheckpoint();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(t.status).toBe('paused');
+    expect(t.step).toBe(frozen);
     t.resume();
     await done;
     expect(t.status).toBe('done');
