@@ -5,6 +5,7 @@
  *   node bench/run.mjs               all configurations, H ∈ {400, 500} × M ∈ {25, 50, 100} (~5 min)
  *   node bench/run.mjs --quick       H = 400, M = 100 only: a smoke check (~30 s)
  *   node bench/run.mjs --json FILE   also write the results as JSON to FILE
+ *   node bench/run.mjs --browser     the pool in Chromium against the pool in Node (bench/browser.ts, via tsx)
  *
  * The flags become environment variables (AEVB_BENCH_QUICK, AEVB_BENCH_JSON) for the test file.
  */
@@ -19,12 +20,13 @@ const args = process.argv.slice(2);
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
   if (a === '--quick') env.AEVB_BENCH_QUICK = '1';
+  else if (a === '--browser') env.AEVB_BENCH_BROWSER = '1';
   else if (a === '--json' || a.startsWith('--json=')) {
     const file = a === '--json' ? args[++i] : a.slice('--json='.length);
     if (!file) fail('--json needs a file name: node bench/run.mjs --json results.json');
     env.AEVB_BENCH_JSON = path.resolve(file);
   } else if (a === '--help' || a === '-h') {
-    console.log('usage: node bench/run.mjs [--json FILE] [--quick]');
+    console.log('usage: node bench/run.mjs [--json FILE] [--quick] [--browser]');
     process.exit(0);
   } else fail(`Unknown option ${a}. Usage: node bench/run.mjs [--json FILE] [--quick]`);
 }
@@ -36,6 +38,9 @@ function fail(msg) {
 
 // The project's own vitest, run by this Node (no npx look-up, no shell).
 const vitest = path.join(path.dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
-const child = spawn(process.execPath, [vitest, 'run', '--config', 'bench/vitest.bench.config.ts'],
-  { cwd: root, env, stdio: 'inherit' });
+const tsx = path.join(path.dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist', 'cli.mjs');
+const command = env.AEVB_BENCH_BROWSER
+  ? [tsx, 'bench/browser.ts']  // no tfjs autodiff here, so plain tsx will do
+  : [vitest, 'run', '--config', 'bench/vitest.bench.config.ts'];
+const child = spawn(process.execPath, command, { cwd: root, env, stdio: 'inherit' });
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

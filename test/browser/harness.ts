@@ -32,6 +32,18 @@ const harness = {
       await t.dispose();
     }
   },
+  /** Samples/s of `steps` steps after `warmup` steps, with `workers` workers (for bench/browser.ts). */
+  async bench(workers: number, warmup: number, steps: number, config: Partial<TrainConfig>) {
+    const t = await createTrainer({ data: data!, workers, config });
+    try {
+      await t.runSteps(warmup);
+      const t0 = performance.now();
+      await t.runSteps(steps);
+      return { samplesPerSecond: (steps * t.config.batch * 1000) / (performance.now() - t0), transport: t.transport };
+    } finally {
+      await t.dispose();
+    }
+  },
 };
 
 (globalThis as unknown as { aevbHarness: typeof harness }).aevbHarness = harness;
