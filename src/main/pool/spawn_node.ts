@@ -5,7 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import type { Spawner, SpawnedWorker } from './spawner.ts';
+import { deathNotice, type Spawner, type SpawnedWorker } from './spawner.ts';
 
 export function nodeSpawner(): Spawner {
   const fromSource = import.meta.url.endsWith('.ts');
@@ -13,18 +13,12 @@ export function nodeSpawner(): Spawner {
   const url = fromSource ? new URL('../../workers/node_dev_bootstrap.mjs', import.meta.url) : entry;
   return (rank: number): SpawnedWorker => {
     const worker = new Worker(url, { name: `aevb-worker-${rank}`, workerData: { aevbEntry: entry.href } });
-    const listeners: Array<(cause: string) => void> = [];
-    let dead: string | null = null;
-    const die = (cause: string) => {
-      if (dead !== null) return;
-      dead = cause;
-      listeners.forEach((l) => l(cause));
-    };
+    const { die, onDeath } = deathNotice();
     worker.on('error', (e) => die(`uncaught error: ${e.message}`));
     worker.on('exit', (code) => die(`exited with code ${code}`));
     return {
       endpoint: nodeEndpoint(worker as never),
-      onDeath(l) { if (dead !== null) l(dead); else listeners.push(l); },
+      onDeath,
       async terminate() { await worker.terminate(); },
     };
   };

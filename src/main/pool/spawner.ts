@@ -12,3 +12,17 @@ export interface SpawnedWorker {
 }
 
 export type Spawner = (rank: number) => SpawnedWorker;
+
+/** Once-only death reporting shared by the spawners: die() records the first cause and tells every listener. */
+export function deathNotice(): { die(cause: string): void; onDeath(listener: (cause: string) => void): void } {
+  const listeners: Array<(cause: string) => void> = [];
+  let dead: string | null = null;
+  return {
+    die(cause) {
+      if (dead !== null) return;
+      dead = cause;
+      listeners.forEach((l) => l(cause));
+    },
+    onDeath(l) { if (dead !== null) l(dead); else listeners.push(l); },
+  };
+}
