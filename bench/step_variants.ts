@@ -11,16 +11,14 @@
  *
  * Each runs on whichever TF.js backend is current; the benchmark switches between wasm and cpu.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { LocalTrainer, initialState, type TrainingState } from '../src/main/local_trainer.ts';
 import type { TrainConfig } from '../src/shared/config.ts';
 import type { DataSplit } from '../src/shared/dataset.ts';
-import { buildLayout, view, type ParamLayout } from '../src/shared/layout.ts';
+import { buildLayout, type ParamLayout } from '../src/shared/layout.ts';
 import { buildShard, type ShardInputs } from '../src/shared/minibatch.ts';
 import { applyUpdate, firstNonFinite } from '../src/shared/optimizers.ts';
 import { MinibatchSchedule } from '../src/shared/schedule.ts';
-import { autodiffGradient, shardElbo } from '../src/shared/sgvb_autodiff.ts';
-import { readInto, tensorFrom } from '../src/shared/tensor_io.ts';
+import { autodiffGradient } from '../src/shared/sgvb_autodiff.ts';
 
 /** One way of taking training steps; owns whatever it allocates until dispose(). */
 export interface Stepper {
@@ -69,20 +67,9 @@ export const autodiffReference: GradientFn = (cfg, layout, params, s, gradOut) =
   autodiffGradient(cfg, layout, params, s, gradOut);
 };
 
-/** tf.grads of the same objective, gradient only, read straight from the heap (readInto). */
+/** tf.grads of the same objective, gradient only (no value pass). */
 export const autodiffGradsOnly: GradientFn = (cfg, layout, params, s, gradOut) => {
-  tf.tidy(() => {
-    const names = layout.specs.map((sp) => sp.name);
-    const tensors = layout.specs.map((sp) =>
-      tensorFrom(view(params, sp), sp.shape.length === 2 ? [sp.shape[0], sp.shape[1]] : [sp.shape[0], 1]));
-    const elbo = (...ts: tf.Tensor[]) => {
-      const named: Record<string, tf.Tensor> = {};
-      ts.forEach((t, k) => { named[names[k]] = t; });
-      return shardElbo(cfg, named, s).elbo;
-    };
-    const grads = tf.grads(elbo)(tensors);
-    layout.specs.forEach((sp, k) => readInto(grads[k], gradOut, sp.offset));
-  });
+  autodiffGradient(cfg, layout, params, s, gradOut, false);
 };
 
 /** Steps until both at least `minSteps` steps and `minMs` milliseconds have passed. */

@@ -53,7 +53,10 @@ export function resetBarrier(ctrl: Int32Array): void {
   Atomics.store(ctrl, Ctrl.ABORT, 0);
 }
 
-/** Commit a step (last arrival of the second barrier): which state buffer is current, and the step count. */
+/**
+ * Commit a step (last arrival of the second barrier), or set the committed state between requests
+ * (coordinator: a new run, a loaded checkpoint): which state buffer is current, and the step count.
+ */
 export function commitStep(ctrl: Int32Array, cur: number, committedSteps: number): void {
   // Both stores happen before the release in arriveAndWait, so every worker and the coordinator
   // (after the request returns) read the committed values.
@@ -65,9 +68,4 @@ export function commitStep(ctrl: Int32Array, cur: number, committedSteps: number
 export function readCommit(ctrl: Int32Array): { cur: number; committedSteps: number } {
   // Atomic loads: pair with the stores in commitStep.
   return { cur: Atomics.load(ctrl, Ctrl.CUR), committedSteps: Atomics.load(ctrl, Ctrl.COMMITTED_STEPS) };
-}
-
-/** Coordinator, between requests: set the committed state (a new run, a loaded checkpoint). */
-export function writeCommit(ctrl: Int32Array, cur: number, committedSteps: number): void {
-  commitStep(ctrl, cur, committedSteps);
 }

@@ -10,8 +10,8 @@
  * Paper names (appendix C): encoder h = act(W3 x + b3), μ = W4 h + b4, log σ² = W5 h + b5;
  * Bernoulli decoder y = sigmoid(W2 act(W1 z + b1) + b2); Gaussian decoder h = act(W1 z + b1),
  * μₓ = W4' h + b4', log σₓ² = W5' h + b5' (the paper reuses W3..W5; we prefix enc/dec instead).
- * μ and log σ² heads are adjacent so that [W4; W5] is one contiguous [2J, H] block, and so are
- * their biases: one matMul computes both.
+ * The μ and log σ² heads (and the Gaussian decoder's two heads) sit next to each other; each head is
+ * its own matMul with the same right operand, which XNNPACK packs once.
  */
 import type { ModelConfig } from './config.ts';
 
@@ -73,18 +73,6 @@ export function buildLayout(cfg: Pick<ModelConfig, 'inputSize' | 'hidden' | 'lat
 /** A view of one parameter inside a flat vector (no copy). */
 export function view(flat: Float32Array, spec: ParamSpec): Float32Array {
   return flat.subarray(spec.offset, spec.offset + spec.size);
-}
-
-/** A view of several adjacent parameters as one block (e.g. [W4; W5]). Throws if they are not adjacent. */
-export function blockView(flat: Float32Array, layout: ParamLayout, names: readonly string[]): Float32Array {
-  const specs = names.map((n) => layout.byName(n));
-  for (let i = 1; i < specs.length; i++) {
-    if (specs[i].offset !== specs[i - 1].offset + specs[i - 1].size) {
-      throw new Error(`Parameters ${names.join(', ')} are not adjacent in the layout`);
-    }
-  }
-  const first = specs[0], last = specs[specs.length - 1];
-  return flat.subarray(first.offset, last.offset + last.size);
 }
 
 /** Named copies of every parameter, for inspection and export. */

@@ -11,7 +11,7 @@ import type { Activation } from './config.ts';
 import type { ModelCfg, ShardValue } from './gradients.ts';
 import type { ParamLayout } from './layout.ts';
 import type { ShardInputs } from './minibatch.ts';
-import { tensorFrom } from './tensor_io.ts';
+import { readInto, readScalar, tensorFrom } from './tensor_io.ts';
 import { view } from './layout.ts';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -63,23 +63,20 @@ export function shardElbo(cfg: ModelCfg, p: Record<string, tf.Tensor>, s: ShardI
   return { elbo: tf.sub(recon, kl) as tf.Scalar, recon, kl };
 }
 
-/** ∇ Σ_i ℒ̃(x_i) by tf.grads, written into gradOut in layout order; returns the value. */
+/**
+ * ∇ Σ_i ℒ̃(x_i) by tf.grads, written into gradOut in layout order; returns the value when `withValue`
+ * (one more forward pass), NaNs otherwise.
+ */
 export function autodiffGradient(cfg: ModelCfg, layout: ParamLayout, params: Float32Array, s: ShardInputs,
-  gradOut: Float32Array): ShardValue {
+  gradOut: Float32Array, withValue = true): ShardValue {
   return tf.tidy(() => {
-    const names = layout.specs.map((sp) => sp.name);
+    const named = (ts: tf.Tensor[]) => Object.fromEntries(layout.specs.map((sp, k) => [sp.name, ts[k]]));
     const tensors = layout.specs.map((sp) =>
       tensorFrom(view(params, sp), sp.shape.length === 2 ? [sp.shape[0], sp.shape[1]] : [sp.shape[0], 1]));
-    const f = (...ts: tf.Tensor[]) => {
-      const named: Record<string, tf.Tensor> = {};
-      ts.forEach((t, k) => { named[names[k]] = t; });
-      return shardElbo(cfg, named, s).elbo;
-    };
-    const grads = tf.grads(f)(tensors);
-    layout.specs.forEach((sp, k) => gradOut.set(grads[k].dataSync() as Float32Array, sp.offset));
-    const named: Record<string, tf.Tensor> = {};
-    tensors.forEach((t, k) => { named[names[k]] = t; });
-    const v = shardElbo(cfg, named, s);
-    return { elbo: v.elbo.dataSync()[0], recon: v.recon.dataSync()[0], kl: v.kl.dataSync()[0] };
+    const grads = tf.grads((...ts: tf.Tensor[]) => shardElbo(cfg, named(ts), s).elbo)(tensors);
+    layout.specs.forEach((sp, k) => readInto(grads[k], gradOut, sp.offset));
+    if (!withValue) return { elbo: NaN, recon: NaN, kl: NaN };
+    const v = shardElbo(cfg, named(tensors), s);
+    return { elbo: readScalar(v.elbo), recon: readScalar(v.recon), kl: readScalar(v.kl) };
   });
 }

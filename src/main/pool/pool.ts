@@ -19,7 +19,7 @@ import { wrap, releaseProxy, type Remote } from 'comlink';
 import type { TrainConfig } from '../../shared/config.ts';
 import type { DataSplit } from '../../shared/dataset.ts';
 import { configError, stateError } from '../../shared/errors.ts';
-import { raiseAbort, readCommit, resetBarrier, writeCommit } from '../../shared/barrier.ts';
+import { commitStep, raiseAbort, readCommit, resetBarrier } from '../../shared/barrier.ts';
 import { buildLayout, type ParamLayout } from '../../shared/layout.ts';
 import { applyUpdate, firstNonFinite, OPTIMIZER_SLOTS, sumGradientSlots } from '../../shared/optimizers.ts';
 import type { ElboSums, PhaseTimes, Split, Transport, WorkerApi, WorkerInfo, WorkerInit } from '../../shared/protocol.ts';
@@ -185,7 +185,7 @@ export class WorkerPool {
 
   private async runShared(start: number, count: number): Promise<StepsReport> {
     const mem = this.mem!;
-    writeCommit(mem.ctrl, readCommit(mem.ctrl).cur, start);
+    commitStep(mem.ctrl, readCommit(mem.ctrl).cur, start);
     const calls = this.slots.map((s) => Promise.race([s.api.runSteps(start, count), s.death]));
     // Any failure must release the others from the barrier.
     calls.forEach((c) => c.catch(() => raiseAbort(mem.ctrl)));
@@ -268,7 +268,7 @@ export class WorkerPool {
       const v = this.mem.state(0);
       v.params.set(state.params);
       v.slots.forEach((s, i) => s.set(state.slots[i]));
-      writeCommit(this.mem.ctrl, 0, state.step);
+      commitStep(this.mem.ctrl, 0, state.step);
     } else {
       this.local = { params: state.params.slice(), slots: state.slots.map((s) => s.slice()), step: state.step, samplesSeen: state.samplesSeen };
     }
