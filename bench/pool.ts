@@ -10,7 +10,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { WorkerPool } from '../src/main/pool/pool.ts';
 import { nodeSpawner } from '../src/main/pool/spawn_node.ts';
-import { initialState } from '../src/main/local_trainer.ts';
+import { initialState } from '../src/shared/training_state.ts';
 import { loadEmbeddedMnist } from '../src/main/node/data_files.ts';
 import { resolveConfig } from '../src/shared/config.ts';
 import { buildLayout } from '../src/shared/layout.ts';
@@ -25,7 +25,7 @@ const batches = (values.batches ?? '100,200').split(',').map(Number);
 const rounds = Number(values.rounds ?? 5), steps = Number(values.steps ?? 40), H = Number(values.hidden ?? 500);
 const data = loadEmbeddedMnist();
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-const PHASES: (keyof PhaseTimes)[] = ['shard', 'upload', 'gradient', 'readout', 'wait1', 'reduce', 'optimizer', 'wait2'];
+const PHASES: (keyof PhaseTimes)[] = ['shard', 'upload', 'gradient', 'readout', 'wait1', 'update', 'wait2'];
 
 interface Row { workers: number; batch: number; samplesPerSecond: number; stepMs: number; phases: PhaseTimes[]; }
 const rows: Row[] = [];
@@ -87,8 +87,8 @@ function fitModel(P: number) {
   const g0 = my - g1 * mx;
   const avg = (r: Row, k: keyof PhaseTimes) => r.phases.reduce((a, p) => a + p[k], 0) / r.phases.length;
   const one = rows.filter((r) => r.workers === 1), two = rows.filter((r) => r.workers === 2);
-  const u = one.length ? one.reduce((a, r) => a + avg(r, 'optimizer') + avg(r, 'reduce'), 0) / one.length / P : 0;
-  const r = two.length ? Math.max(0, two.reduce((a, x) => a + avg(x, 'optimizer') + avg(x, 'reduce'), 0) / two.length - (u * P) / 2) / P : 0;
+  const u = one.length ? one.reduce((a, r) => a + avg(r, 'update'), 0) / one.length / P : 0;
+  const r = two.length ? Math.max(0, two.reduce((a, x) => a + avg(x, 'update'), 0) / two.length - (u * P) / 2) / P : 0;
   const b = two.length ? Math.min(...two.map((x) => Math.min(...x.phases.map((p) => p.wait1 + p.wait2)))) : 0;
   const predict = (N: number, M: number) => g0 + g1 * Math.ceil(M / N) + (u * P) / N + (N > 1 ? r * P : 0) + b * Math.ceil(Math.log2(N));
   return { g0, g1, u, r, b, predict };

@@ -6,14 +6,9 @@
  * back afterwards. Separate from the throughput runs, so the wrappers cost them nothing.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { initialState } from '../src/main/local_trainer.ts';
+import { LocalTrainer } from '../src/main/local_trainer.ts';
 import type { TrainConfig } from '../src/shared/config.ts';
 import type { DataSplit } from '../src/shared/dataset.ts';
-import { SgvbGradient } from '../src/shared/gradients.ts';
-import { buildLayout } from '../src/shared/layout.ts';
-import { buildShard } from '../src/shared/minibatch.ts';
-import { applyUpdate, firstNonFinite } from '../src/shared/optimizers.ts';
-import { MinibatchSchedule } from '../src/shared/schedule.ts';
 
 export interface TimeStat {
   /** Calls per step. */
@@ -81,27 +76,12 @@ function withKernelTimers<T>(backend: string, fn: (kernels: Stats, matMuls: Stat
 
 /** Profiles `steps` production steps (after `warmSteps` untimed ones) on the current backend. */
 export function profileProductionStep(cfg: TrainConfig, data: DataSplit, warmSteps: number, steps: number): StepProfile {
-  const layout = buildLayout(cfg);
-  const schedule = new MinibatchSchedule(cfg.seed, data.train.n, cfg.batch);
-  const state = initialState(cfg, layout);
-  const engine = new SgvbGradient(cfg, layout);
-  const grad = new Float32Array(layout.size);
+  const trainer = new LocalTrainer(cfg, data);
   const phase = { shard: 0, gradient: 0, update: 0 };
-  // LocalTrainer.step, phase by phase.
   const step = (timed: boolean) => {
-    const s = state.step++;
-    const t0 = performance.now();
-    const shard = buildShard(cfg, data.train, { indices: schedule.indices(s), step: s });
-    const t1 = performance.now();
-    engine.compute(state.params, shard, grad, false);
-    const t2 = performance.now();
-    if (firstNonFinite(grad) >= 0) throw new Error(`profile step ${s}: non-finite gradient`);
-    applyUpdate({
-      kind: cfg.optimizer, params: state.params, gradSum: grad, slots: state.slots,
-      gradScale: -1 / cfg.batch, lr: cfg.lr, weightDecay: cfg.weightDecay, t: s + 1, start: 0, end: state.params.length,
-    });
-    const t3 = performance.now();
-    if (timed) { phase.shard += t1 - t0; phase.gradient += t2 - t1; phase.update += t3 - t2; }
+    const r = trainer.step(false);
+    if (!r.ok) throw r.error;
+    if (timed) { phase.shard += trainer.times.shard; phase.gradient += trainer.times.gradient; phase.update += trainer.times.update; }
   };
   try {
     for (let i = 0; i < warmSteps; i++) step(false);
@@ -115,6 +95,6 @@ export function profileProductionStep(cfg: TrainConfig, data: DataSplit, warmSte
       };
     });
   } finally {
-    engine.dispose();
+    trainer.dispose();
   }
 }

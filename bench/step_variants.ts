@@ -11,13 +11,11 @@
  *
  * Each runs on whichever TF.js backend is current; the benchmark switches between wasm and cpu.
  */
-import { LocalTrainer, initialState, type TrainingState } from '../src/main/local_trainer.ts';
+import { LocalTrainer } from '../src/main/local_trainer.ts';
 import type { TrainConfig } from '../src/shared/config.ts';
 import type { DataSplit } from '../src/shared/dataset.ts';
 import { buildLayout, type ParamLayout } from '../src/shared/layout.ts';
-import { buildShard, type ShardInputs } from '../src/shared/minibatch.ts';
-import { applyUpdate, firstNonFinite } from '../src/shared/optimizers.ts';
-import { MinibatchSchedule } from '../src/shared/schedule.ts';
+import type { ShardInputs } from '../src/shared/minibatch.ts';
 import { autodiffGradient } from '../src/shared/sgvb_autodiff.ts';
 
 /** One way of taking training steps; owns whatever it allocates until dispose(). */
@@ -41,24 +39,19 @@ export function productionStepper(cfg: TrainConfig, data: DataSplit): Stepper {
   };
 }
 
-/** LocalTrainer.step's phases with another gradient function in place of SgvbGradient.compute. */
+/** LocalTrainer.step with another gradient function in place of SgvbGradient.compute. */
 export function gradientStepper(cfg: TrainConfig, data: DataSplit, gradient: GradientFn): Stepper {
   const layout = buildLayout(cfg);
-  const schedule = new MinibatchSchedule(cfg.seed, data.train.n, cfg.batch);
-  const state: TrainingState = initialState(cfg, layout);
-  const grad = new Float32Array(layout.size);
+  const trainer = new LocalTrainer(cfg, data, undefined, (params, shard, out) => {
+    gradient(cfg, layout, params, shard, out);
+    return { elbo: NaN, recon: NaN, kl: NaN };
+  });
   return {
     step() {
-      const step = state.step++;
-      const shard = buildShard(cfg, data.train, { indices: schedule.indices(step), step });
-      gradient(cfg, layout, state.params, shard, grad);
-      if (firstNonFinite(grad) >= 0) throw new Error(`autodiff step ${step}: non-finite gradient`);
-      applyUpdate({
-        kind: cfg.optimizer, params: state.params, gradSum: grad, slots: state.slots,
-        gradScale: -1 / cfg.batch, lr: cfg.lr, weightDecay: cfg.weightDecay, t: step + 1, start: 0, end: state.params.length,
-      });
+      const r = trainer.step(false);
+      if (!r.ok) throw r.error;
     },
-    dispose() { /* nothing outlives a step: autodiff runs inside tf.tidy */ },
+    dispose() { trainer.dispose(); },
   };
 }
 

@@ -15,19 +15,12 @@ import { evaluateElbo, evaluateLogLikelihood } from '../shared/evaluate.ts';
 import { SgvbGradient, type ShardValue } from '../shared/gradients.ts';
 import { buildLayout, type ParamLayout } from '../shared/layout.ts';
 import { buildShard } from '../shared/minibatch.ts';
-import { initParams } from '../shared/model.ts';
-import { applyUpdate, createSlots, firstNonFinite } from '../shared/optimizers.ts';
+import { firstNonFinite, OPTIMIZER_SLOTS } from '../shared/optimizers.ts';
 import { MinibatchSchedule } from '../shared/schedule.ts';
-
-/** Everything that changes during training; with the config, it is the whole run. */
-export interface TrainingState {
-  params: Float32Array;
-  slots: Float32Array[];
-  /** Updates applied or attempted so far (the next step's number). */
-  step: number;
-  /** Training datapoints processed. */
-  samplesSeen: number;
-}
+import { allocatePoolMemory, type PoolMemory } from '../shared/shared_memory.ts';
+import { updateSlice } from '../shared/step_update.ts';
+import { initialState, type TrainingState } from '../shared/training_state.ts';
+import { UpdateKernel } from '../kernels/update_kernel.ts';
 
 export interface StepResult {
   step: number;
@@ -48,46 +41,80 @@ export interface Evaluation {
   logLikelihood?: number;
 }
 
-export function initialState(cfg: TrainConfig, layout: ParamLayout = buildLayout(cfg)): TrainingState {
-  return { params: initParams(cfg, cfg.seed, layout), slots: createSlots(cfg.optimizer, layout.size), step: 0, samplesSeen: 0 };
+
+/** What computes a shard's gradient (SgvbGradient.compute by default; benchmarks swap in others). */
+export type GradientFn = (params: Float32Array, shard: ReturnType<typeof buildShard>, out: Float32Array, withValue: boolean) => ShardValue;
+
+/** Milliseconds of the last step's phases. */
+export interface StepTimes {
+  shard: number;
+  gradient: number;
+  update: number;
 }
 
 export class LocalTrainer {
   readonly layout: ParamLayout;
   readonly schedule: MinibatchSchedule;
   private readonly engine: SgvbGradient;
-  private readonly grad: Float32Array;
+  /** Both state copies and one gradient slot, in an ordinary WebAssembly memory for the update kernel. */
+  private readonly mem: PoolMemory;
+  private readonly kernel: UpdateKernel;
+  private readonly gradient: GradientFn;
+  private cur = 0;
+  private steps: number;
+  private samplesSeen: number;
+  /** The last step's phases (for the benchmarks' profiles). */
+  readonly times: StepTimes = { shard: 0, gradient: 0, update: 0 };
 
-  constructor(readonly cfg: TrainConfig, readonly data: DataSplit, readonly state: TrainingState = initialState(cfg)) {
+  constructor(readonly cfg: TrainConfig, readonly data: DataSplit, start: TrainingState = initialState(cfg), gradient?: GradientFn) {
     this.layout = buildLayout(cfg);
     this.schedule = new MinibatchSchedule(cfg.seed, data.train.n, cfg.batch);
     this.engine = new SgvbGradient(cfg, this.layout);
-    this.grad = new Float32Array(this.layout.size);
+    this.gradient = gradient ?? ((p, s, out, v) => this.engine.compute(p, s, out, v));
+    this.mem = allocatePoolMemory({ workers: 1, paramCount: this.layout.size, slotCount: OPTIMIZER_SLOTS[cfg.optimizer].length,
+      maxSteps: 1, trainLength: 0, testLength: 0 }, false);
+    this.kernel = new UpdateKernel(this.mem.buffers.memory);
+    const v = this.mem.state(0);
+    v.params.set(start.params);
+    v.slots.forEach((s, i) => s.set(start.slots[i]));
+    this.steps = start.step;
+    this.samplesSeen = start.samplesSeen;
   }
 
   get stepsPerEpoch(): number { return this.schedule.stepsPerEpoch; }
 
+  /** The committed state: views of the current copy (writing them changes the model). */
+  get state(): TrainingState {
+    const v = this.mem.state(this.cur);
+    return { params: v.params, slots: v.slots, step: this.steps, samplesSeen: this.samplesSeen };
+  }
+
   /** One AEVB update. `withValue` also computes the minibatch ELBO (a log per pixel). */
   step(withValue = false): StepResult {
-    const { cfg, state } = this;
-    const step = state.step;
+    const { cfg, mem } = this;
+    const step = this.steps;
+    const t0 = performance.now();
     const shard = buildShard(cfg, this.data.train, { indices: this.schedule.indices(step), step });
-    const value = this.engine.compute(state.params, shard, this.grad, withValue);
-    state.step++;
-    const bad = firstNonFinite(this.grad);
-    if (bad >= 0 || (withValue && !Number.isFinite(value.elbo))) {
-      const where = bad >= 0 ? `the gradient of ${this.layout.specs.find((s) => bad < s.offset + s.size)!.name}` : 'the ELBO';
+    const t1 = performance.now();
+    const grad = mem.grads[0];
+    const value = this.gradient(mem.state(this.cur).params, shard, grad, withValue);
+    const t2 = performance.now();
+    this.steps++;
+    // The update writes the other copy; it becomes the model only if everything was finite.
+    const finite = updateSlice(this.kernel, mem, cfg, { cur: this.cur, step, gradCount: 1, start: 0, end: this.layout.size });
+    Object.assign(this.times, { shard: t1 - t0, gradient: t2 - t1, update: performance.now() - t2 });
+    if (!finite || (withValue && !Number.isFinite(value.elbo))) {
+      const bad = firstNonFinite(grad);
+      const where = bad >= 0 ? `the gradient of ${this.layout.specs.find((s) => bad < s.offset + s.size)!.name}`
+        : finite ? 'the ELBO' : 'the updated parameters';
       return {
         step, ok: false,
         error: numericError(`Step ${step}: ${where} is not finite; the update was not applied and the model is unchanged.`,
           'Lower --lr (or use --optimizer adagrad/adam), or check the data for extreme values.'),
       };
     }
-    applyUpdate({
-      kind: cfg.optimizer, params: state.params, gradSum: this.grad, slots: state.slots,
-      gradScale: -1 / cfg.batch, lr: cfg.lr, weightDecay: cfg.weightDecay, t: step + 1, start: 0, end: state.params.length,
-    });
-    state.samplesSeen += cfg.batch;
+    this.cur = 1 - this.cur;
+    this.samplesSeen += cfg.batch;
     const M = cfg.batch;
     return { step, ok: true, value: withValue ? { elbo: value.elbo / M, recon: value.recon / M, kl: value.kl / M } : undefined };
   }

@@ -55,10 +55,8 @@ export interface PhaseTimes {
   readout: number;
   /** Waiting at the barrier after the gradient phase (imbalance + the slowest worker). */
   wait1: number;
-  /** Summing the gradient slots over this worker's slice (and checking the sums are finite). */
-  reduce: number;
-  /** The optimizer on this worker's slice. */
-  optimizer: number;
+  /** One kernel pass over this worker's slice: sum the gradient slots, check, apply the rule. */
+  update: number;
   /** Waiting at the barrier after the update phase. */
   wait2: number;
 }

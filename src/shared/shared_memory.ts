@@ -1,38 +1,54 @@
 /**
- * The pool's shared memory, laid out once as named regions (piscina's symbols.ts, by analogy):
+ * The step's memory, laid out once as named regions (piscina's symbols.ts, by analogy). It is one
+ * WebAssembly.Memory, so that the update kernels (src/kernels) work on it in place; for the pool it
+ * is a shared memory (its buffer a SharedArrayBuffer) that every worker maps, for the message path
+ * and LocalTrainer an ordinary one of the same layout.
  *
  *   control  Int32   [Ctrl.LENGTH]           barrier words, abort flag, commit
+ *   values   Float64 [N][Value.LENGTH]       per worker: its shard's Σ ELBO terms and the worker it found failing
+ *   results  Float64 [maxSteps][Result.LENGTH]  per step of a request: ok, Σ ELBO terms, failing worker
  *   state    Float32 [2][(1 + S)·P]          two copies of (θ ∪ φ, optimizer slots): step t reads
  *                                             copy `cur`, writes copy 1 − cur; a step commits by
- *                                             flipping `cur` — so a failed step changes nothing
+ *                                             flipping `cur`, so a failed step changes nothing
  *   grads    Float32 [N][P]                  one gradient slot per worker (Σ over its shard)
- *   values   Float64 [N][4]                  per worker: Σ ELBO, Σ reconstruction, Σ KL of its shard, and
- *                                             the worker it found failing this step (−1: none)
- *   results  Float64 [maxSteps][5]           per step of a request: ok, Σ ELBO, Σ recon, Σ KL, failing worker
- *   train    Float32 [N_train·D]             the training set, once for the whole pool
- *   test     Float32 [N_test·D]              the test set
  *
- * In a page without cross-origin isolation there is no SharedArrayBuffer: the pool then uses
- * messages instead (transfer path) and none of this is allocated.
+ * The datasets are separate SharedArrayBuffers (train [N_train·D], test [N_test·D]) read by every
+ * worker. In a page without cross-origin isolation there is no shared memory: the pool then sends
+ * messages (transfer path) and only the coordinator has a step memory, an ordinary one.
  */
+import type { StatePointers } from '../kernels/update_kernel.ts';
 
 /** Word offsets in the control block. */
 export const Ctrl = Object.freeze({
   BARRIER_COUNT: 0,     // arrivals at the current barrier
   BARRIER_GEN: 1,       // barrier generation; waiters sleep on it
-  ABORT: 2,             // 1: give up the current step (the coordinator saw a worker die)
+  ABORT: 2,             // 1: give up the current request (raised by the coordinator; see barrier.ts)
   CUR: 3,               // which state copy (0 or 1) is committed
   COMMITTED_STEPS: 4,   // steps committed so far (= the next step's number)
   LENGTH: 8,
 });
 
-/** Fields of one results row: ok (1/0), Σ ELBO, Σ recon, Σ KL (NaN when not computed), failing worker (−1). */
-export const RESULT_FIELDS = 5;
-/** Fields of one worker's values: Σ ELBO, Σ recon, Σ KL of its shard, the failing worker it found (−1). */
-export const VALUE_FIELDS = 4;
-export const BAD_FIELD = 3;
+/** Fields of one worker's row of `values`, written by that worker during a step. */
+export const Value = Object.freeze({
+  ELBO: 0,    // Σ over its shard of the ELBO estimate (NaN when not computed this step)
+  RECON: 1,   // Σ reconstruction term
+  KL: 2,      // Σ KL term
+  BAD: 3,     // the worker whose gradient or ELBO it found not finite, or −1
+  LENGTH: 4,
+});
+
+/** Fields of one row of `results` (one step of a request), written by the step's last arrival. */
+export const Result = Object.freeze({
+  OK: 0,      // 1: committed with an update; 0: skipped (not finite)
+  ELBO: 1,    // Σ over the minibatch (NaN when not computed)
+  RECON: 2,
+  KL: 3,
+  BAD: 4,     // the failing worker, or −1
+  LENGTH: 5,
+});
 
 export interface PoolMemorySpec {
+  /** N: gradient slots (one per worker). */
   workers: number;
   /** P: parameters. */
   paramCount: number;
@@ -45,22 +61,37 @@ export interface PoolMemorySpec {
 }
 
 export interface PoolBuffers {
-  control: SharedArrayBuffer;
-  state: SharedArrayBuffer;
-  grads: SharedArrayBuffer;
-  values: SharedArrayBuffer;
-  results: SharedArrayBuffer;
-  train: SharedArrayBuffer;
-  test: SharedArrayBuffer;
+  /** Control, values, results, both state copies and the gradient slots. */
+  memory: WebAssembly.Memory;
+  train: ArrayBufferLike;
+  test: ArrayBufferLike;
 }
 
-/** θ ∪ φ and the optimizer slots of one state copy. */
+/** θ ∪ φ and the optimizer slots of one state copy, as views and as kernel pointers. */
 export interface StateView {
   params: Float32Array;
   slots: Float32Array[];
+  ptr: StatePointers;
 }
 
-/** Typed views over the buffers: what both the coordinator and the workers use. */
+const WASM_PAGE = 65536;
+const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
+
+/** Byte offsets of every region; the same on every thread, computed from the spec alone. */
+export function memoryRegions(spec: PoolMemorySpec) {
+  const { workers: N, paramCount: P, slotCount: S, maxSteps } = spec;
+  const control = 0;
+  const values = align16(control + Ctrl.LENGTH * 4);
+  const results = align16(values + N * Value.LENGTH * 8);
+  const state = align16(results + Math.max(maxSteps, 1) * Result.LENGTH * 8);
+  const stateBytes = align16((1 + S) * P * 4);
+  const grads = state + 2 * stateBytes;
+  const gradStride = align16(P * 4);
+  const end = grads + N * gradStride;
+  return { control, values, results, state, stateBytes, grads, gradStride, end };
+}
+
+/** Typed views over the memory: what both the coordinator and the workers use. */
 export class PoolMemory {
   readonly ctrl: Int32Array;
   readonly grads: Float32Array[];
@@ -68,22 +99,31 @@ export class PoolMemory {
   readonly results: Float64Array;
   readonly train: Float32Array;
   readonly test: Float32Array;
+  /** Gradient slot 0 and the distance between slots, in bytes (for the kernels). */
+  readonly gradPtr: number;
+  readonly gradStride: number;
   private readonly states: [StateView, StateView];
 
   constructor(readonly buffers: PoolBuffers, readonly spec: PoolMemorySpec) {
-    const { workers: N, paramCount: P, slotCount: S } = spec;
-    this.ctrl = new Int32Array(buffers.control);
+    const { workers: N, paramCount: P, slotCount: S, maxSteps } = spec;
+    const r = memoryRegions(spec);
+    const buf = buffers.memory.buffer;
+    this.ctrl = new Int32Array(buf, r.control, Ctrl.LENGTH);
+    this.values = new Float64Array(buf, r.values, N * Value.LENGTH);
+    this.results = new Float64Array(buf, r.results, Math.max(maxSteps, 1) * Result.LENGTH);
     const stateView = (b: number): StateView => {
-      const base = b * (1 + S) * P;
+      const base = r.state + b * r.stateBytes;
+      const slotPtrs = Array.from({ length: S }, (_, s) => base + (1 + s) * P * 4);
       return {
-        params: new Float32Array(buffers.state, base * 4, P),
-        slots: Array.from({ length: S }, (_, s) => new Float32Array(buffers.state, (base + (1 + s) * P) * 4, P)),
+        params: new Float32Array(buf, base, P),
+        slots: slotPtrs.map((p) => new Float32Array(buf, p, P)),
+        ptr: { params: base, slots: slotPtrs },
       };
     };
     this.states = [stateView(0), stateView(1)];
-    this.grads = Array.from({ length: N }, (_, w) => new Float32Array(buffers.grads, w * P * 4, P));
-    this.values = new Float64Array(buffers.values);
-    this.results = new Float64Array(buffers.results);
+    this.gradPtr = r.grads;
+    this.gradStride = r.gradStride;
+    this.grads = Array.from({ length: N }, (_, w) => new Float32Array(buf, r.grads + w * r.gradStride, P));
     this.train = new Float32Array(buffers.train);
     this.test = new Float32Array(buffers.test);
   }
@@ -99,17 +139,13 @@ export function hasSharedMemory(): boolean {
     (typeof globalThis.crossOriginIsolated !== 'boolean' || globalThis.crossOriginIsolated);
 }
 
-/** Allocate every region (zeroed). */
-export function allocatePoolMemory(spec: PoolMemorySpec): PoolMemory {
-  const { workers: N, paramCount: P, slotCount: S } = spec;
-  const sab = (bytes: number) => new SharedArrayBuffer(Math.max(bytes, 8));
-  return new PoolMemory({
-    control: sab(Ctrl.LENGTH * 4),
-    state: sab(2 * (1 + S) * P * 4),
-    grads: sab(N * P * 4),
-    values: sab(N * VALUE_FIELDS * 8),
-    results: sab(spec.maxSteps * RESULT_FIELDS * 8),
-    train: sab(spec.trainLength * 4),
-    test: sab(spec.testLength * 4),
-  }, spec);
+/**
+ * Allocate every region (zeroed): a shared memory and shared datasets for the pool, or (shared:
+ * false) an ordinary memory for a single thread (the message path's coordinator, LocalTrainer).
+ */
+export function allocatePoolMemory(spec: PoolMemorySpec, shared = true): PoolMemory {
+  const pages = Math.ceil(memoryRegions(spec).end / WASM_PAGE) || 1;
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared });
+  const data = (n: number) => (shared ? new SharedArrayBuffer(Math.max(n * 4, 8)) : new ArrayBuffer(Math.max(n * 4, 8)));
+  return new PoolMemory({ memory, train: data(spec.trainLength), test: data(spec.testLength) }, spec);
 }

@@ -6,7 +6,7 @@ import { expose } from 'comlink';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { createWorkerApi } from '../shared/worker_core.ts';
+import { createWorkerApi } from './worker_core.ts';
 import { setupBackend } from './backend_setup.ts';
 
 const files = {

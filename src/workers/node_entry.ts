@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { expose } from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { createWorkerApi } from '../shared/worker_core.ts';
+import { createWorkerApi } from './worker_core.ts';
 import { setupBackend } from './backend_setup.ts';
 
 const wasmDir = path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')) + path.sep;

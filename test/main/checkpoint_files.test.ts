@@ -15,7 +15,7 @@ import { datasetFingerprint, type Checkpoint } from '../../src/shared/checkpoint
 import { resolveConfig } from '../../src/shared/config.ts';
 import { exportDecoder } from '../../src/shared/decoder_export.ts';
 import { buildLayout } from '../../src/shared/layout.ts';
-import { createSlots } from '../../src/shared/optimizers.ts';
+import { createSlots } from '../../src/shared/training_state.ts';
 
 /** Which fs step to break for the next save. */
 const fault = vi.hoisted(() => ({ write: false, rename: false }));

@@ -10,7 +10,7 @@ import {
 import { resolveConfig, type OptimizerKind, type TrainConfig } from '../../src/shared/config.ts';
 import { AevbError } from '../../src/shared/errors.ts';
 import { buildLayout } from '../../src/shared/layout.ts';
-import { createSlots } from '../../src/shared/optimizers.ts';
+import { createSlots } from '../../src/shared/training_state.ts';
 
 const SRC = 'runs/a/checkpoint.aevb';
 

@@ -4,7 +4,7 @@
  */
 import { describe, it, expect, expectTypeOf } from 'vitest';
 import type { Remote } from 'comlink';
-import { createWorkerApi } from '../../src/shared/worker_core.ts';
+import { createWorkerApi } from '../../src/workers/worker_core.ts';
 import type { RunReport, WorkerApi, WorkerInit, GradientReply } from '../../src/shared/protocol.ts';
 import { resolveConfig } from '../../src/shared/config.ts';
 import { allocatePoolMemory } from '../../src/shared/shared_memory.ts';
@@ -25,7 +25,11 @@ describe('worker protocol', () => {
       memory: { buffers: mem.buffers, spec: mem.spec }, valueEvery: 10 };
     const copy = structuredClone(init);
     expect(copy.config).toEqual(config);
-    new Float32Array(copy.memory!.buffers.state)[3] = 42; // the clone shares memory with the original
+    // The clone is the same shared WebAssembly.Memory, and the datasets' buffers stay shared.
+    expect(copy.memory!.buffers.memory).toBeInstanceOf(WebAssembly.Memory);
+    expect(copy.memory!.buffers.memory.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(copy.memory!.buffers.train).toBeInstanceOf(SharedArrayBuffer);
+    new Float32Array(copy.memory!.buffers.memory.buffer, mem.state(0).ptr.params, 10)[3] = 42;
     expect(mem.state(0).params[3]).toBe(42);
   });
 

@@ -21,11 +21,13 @@ import type { DataSplit } from '../../shared/dataset.ts';
 import { configError, stateError } from '../../shared/errors.ts';
 import { commitStep, raiseAbort, readCommit, resetBarrier } from '../../shared/barrier.ts';
 import { buildLayout, type ParamLayout } from '../../shared/layout.ts';
-import { applyUpdate, firstNonFinite, OPTIMIZER_SLOTS, sumGradientSlots } from '../../shared/optimizers.ts';
+import { firstNonFinite, OPTIMIZER_SLOTS } from '../../shared/optimizers.ts';
 import type { ElboSums, PhaseTimes, Split, Transport, WorkerApi, WorkerInfo, WorkerInit } from '../../shared/protocol.ts';
 import { shardRanges } from '../../shared/schedule.ts';
-import { allocatePoolMemory, hasSharedMemory, PoolMemory, RESULT_FIELDS } from '../../shared/shared_memory.ts';
-import type { TrainingState } from '../local_trainer.ts';
+import { allocatePoolMemory, hasSharedMemory, PoolMemory, Result } from '../../shared/shared_memory.ts';
+import { computesValue, copyState, updateSlice } from '../../shared/step_update.ts';
+import type { TrainingState } from '../../shared/training_state.ts';
+import { UpdateKernel } from '../../kernels/update_kernel.ts';
 import type { Spawner, SpawnedWorker } from './spawner.ts';
 
 export interface PoolOptions {
@@ -86,9 +88,15 @@ export class WorkerPool {
   readonly layout: ParamLayout;
   readonly transport: Transport;
   private slots: Slot[] = [];
-  private readonly mem: PoolMemory | null;
-  /** Message path: the state lives here, on the coordinator. */
-  private local: TrainingState | null = null;
+  /**
+   * Both state copies and N gradient slots. Shared path: a shared memory that every worker maps (and
+   * the datasets). Message path: the coordinator's own, where it sums the replies and updates.
+   */
+  private readonly mem: PoolMemory;
+  /** Message path: the update kernel on `mem` (on the shared path the workers run it). */
+  private readonly kernel: UpdateKernel | null;
+  /** Message path: datapoints seen (the shared path's caller keeps its own count). */
+  private samplesSeen = 0;
   private disposed = false;
   private busy = false;
 
@@ -96,19 +104,24 @@ export class WorkerPool {
     const { config: cfg, data, workers } = opts;
     this.layout = buildLayout(cfg);
     this.transport = opts.transport === 'auto' ? (hasSharedMemory() ? 'shared' : 'message') : opts.transport;
+    const slotCount = OPTIMIZER_SLOTS[cfg.optimizer].length;
     if (this.transport === 'shared') {
       if (!hasSharedMemory()) {
         throw stateError('SharedArrayBuffer is not available here (the page is not cross-origin isolated).',
           'Serve the page with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp, or use transport "message".');
       }
       this.mem = allocatePoolMemory({
-        workers, paramCount: this.layout.size, slotCount: OPTIMIZER_SLOTS[cfg.optimizer].length,
+        workers, paramCount: this.layout.size, slotCount,
         maxSteps: opts.maxStepsPerRequest, trainLength: data.train.x.length, testLength: data.test.x.length,
       });
       this.mem.train.set(data.train.x);
       this.mem.test.set(data.test.x);
+      this.kernel = null;
     } else {
-      this.mem = null;
+      // The same layout and kernel in an ordinary memory: the same arithmetic, so the same bits.
+      this.mem = allocatePoolMemory({ workers, paramCount: this.layout.size, slotCount, maxSteps: 1, trainLength: 0, testLength: 0 },
+        hasSharedMemory());
+      this.kernel = new UpdateKernel(this.mem.buffers.memory);
     }
     this.writeState(opts.state);
   }
@@ -152,7 +165,7 @@ export class WorkerPool {
     death.catch(() => undefined); // observed through races only
     handle.onDeath((cause) => {
       // A worker died: release everyone waiting at a barrier for it, then fail its calls.
-      if (this.mem) raiseAbort(this.mem.ctrl);
+      raiseAbort(this.mem.ctrl);
       rejectDeath(new WorkerDied(rank, cause));
     });
     const api = wrap<WorkerApi>(handle.endpoint);
@@ -160,7 +173,7 @@ export class WorkerPool {
     const meta = (d: typeof data.train) => ({ name: d.name, n: d.n, d: d.d });
     const init: WorkerInit = {
       rank, workers, config, transport: this.transport, train: meta(data.train), test: meta(data.test), valueEvery, wasmPaths,
-      ...(this.mem ? { memory: { buffers: this.mem.buffers, spec: this.mem.spec } } : { trainX: data.train.x, testX: data.test.x }),
+      ...(this.transport === 'shared' ? { memory: { buffers: this.mem.buffers, spec: this.mem.spec } } : { trainX: data.train.x, testX: data.test.x }),
     };
     const info = await Promise.race([api.init(init), death]);
     return { handle, api, info, death };
@@ -184,7 +197,7 @@ export class WorkerPool {
   }
 
   private async runShared(start: number, count: number): Promise<StepsReport> {
-    const mem = this.mem!;
+    const mem = this.mem;
     commitStep(mem.ctrl, readCommit(mem.ctrl).cur, start);
     const calls = this.slots.map((s) => Promise.race([s.api.runSteps(start, count), s.death]));
     // Any failure must release the others from the barrier.
@@ -194,11 +207,12 @@ export class WorkerPool {
     const outcomes: StepOutcome[] = [];
     const failures: PoolFailure[] = [];
     for (let k = 0; k < committed; k++) {
-      const row = k * RESULT_FIELDS, r = mem.results;
-      outcomes.push({ step: start + k, ok: r[row] === 1, elbo: r[row + 1], recon: r[row + 2], kl: r[row + 3] });
-      if (r[row] !== 1) failures.push(this.nonFiniteFailure(start + k, Math.max(0, r[row + 4])));
+      const row = k * Result.LENGTH, r = mem.results;
+      const ok = r[row + Result.OK] === 1;
+      outcomes.push({ step: start + k, ok, elbo: r[row + Result.ELBO], recon: r[row + Result.RECON], kl: r[row + Result.KL] });
+      if (!ok) failures.push(this.nonFiniteFailure(start + k, Math.max(0, r[row + Result.BAD])));
     }
-    const none: PhaseTimes = { shard: 0, upload: 0, gradient: 0, readout: 0, wait1: 0, reduce: 0, optimizer: 0, wait2: 0 };
+    const none: PhaseTimes = { shard: 0, upload: 0, gradient: 0, readout: 0, wait1: 0, update: 0, wait2: 0 };
     const times: PhaseTimes[] = settled.map((s) => (s.status === 'fulfilled' ? s.value.times : none));
     await this.replaceFailed(settled, start + committed, failures);
     resetBarrier(mem.ctrl);
@@ -206,28 +220,29 @@ export class WorkerPool {
   }
 
   private async runMessage(start: number, count: number): Promise<StepsReport> {
-    const cfg = this.opts.config, st = this.local!;
+    const cfg = this.opts.config, mem = this.mem, N = this.slots.length;
     const outcomes: StepOutcome[] = [], failures: PoolFailure[] = [];
-    const sum = new Float32Array(this.layout.size);
     for (let step = start; step < start + count; step++) {
-      const calls = this.slots.map((s) => Promise.race([s.api.gradient(st.params, step), s.death]));
+      const { cur } = readCommit(mem.ctrl);
+      const params = mem.state(cur).params.slice(); // a copy: the view's memory cannot be transferred
+      const calls = this.slots.map((s) => Promise.race([s.api.gradient(params, step), s.death]));
       const settled = await Promise.allSettled(calls);
       if (settled.some((s) => s.status === 'rejected')) {
         await this.replaceFailed(settled, step, failures);
         break; // the step was not applied; the caller retries it
       }
       const replies = settled.map((s) => (s as PromiseFulfilledResult<Awaited<ReturnType<WorkerApi['gradient']>>>).value);
-      const withValue = step % this.opts.valueEvery === 0;
-      const bad = replies.findIndex((r) => firstNonFinite(r.grad) >= 0 || (withValue && !Number.isFinite(r.elbo)));
+      replies.forEach((r, w) => mem.grads[w].set(r.grad));
+      // The same update as a pool worker's, over the whole vector at once.
+      const finite = updateSlice(this.kernel!, mem, cfg, { cur, step, gradCount: N, start: 0, end: this.layout.size });
+      const withValue = computesValue(step, this.opts.valueEvery);
+      let bad = finite ? -1 : Math.max(0, replies.findIndex((r) => firstNonFinite(r.grad) >= 0));
+      if (bad < 0 && withValue) bad = replies.findIndex((r) => !Number.isFinite(r.elbo));
       const value = (f: 'elbo' | 'recon' | 'kl') => replies.reduce((a, r) => a + r[f], 0);
-      if (bad < 0) {
-        sumGradientSlots(replies.map((r) => r.grad), sum, 0, sum.length);
-        applyUpdate({ kind: cfg.optimizer, params: st.params, slots: st.slots, gradSum: sum, gradScale: -1 / cfg.batch,
-          lr: cfg.lr, weightDecay: cfg.weightDecay, t: step + 1, start: 0, end: sum.length });
-      }
       outcomes.push({ step, ok: bad < 0, elbo: value('elbo'), recon: value('recon'), kl: value('kl') });
       if (bad >= 0) failures.push(this.nonFiniteFailure(step, bad));
-      st.step = step + 1;
+      else this.samplesSeen += cfg.batch;
+      commitStep(mem.ctrl, bad < 0 ? 1 - cur : cur, step + 1);
     }
     return { outcomes, failures, times: [] };
   }
@@ -254,29 +269,24 @@ export class WorkerPool {
 
   /** The committed state, copied out (for checkpoints and the caller's bookkeeping). */
   readState(): TrainingState {
-    if (this.local) return { params: this.local.params.slice(), slots: this.local.slots.map((s) => s.slice()), step: this.local.step, samplesSeen: this.local.samplesSeen };
-    const { cur, committedSteps } = readCommit(this.mem!.ctrl);
-    const v = this.mem!.state(cur);
-    return { params: v.params.slice(), slots: v.slots.map((s) => s.slice()), step: committedSteps, samplesSeen: 0 };
+    const { cur, committedSteps } = readCommit(this.mem.ctrl);
+    return { ...copyState(this.mem, cur), step: committedSteps, samplesSeen: this.samplesSeen };
   }
 
   /** Replace the state (a loaded checkpoint). Only between requests. */
   writeState(state: TrainingState): void {
     if (this.busy) throw stateError('Cannot load a state while steps are running.', 'Pause first.');
     if (state.params.length !== this.layout.size) throw stateError(`The state has ${state.params.length} parameters; this model has ${this.layout.size}.`, 'Load a checkpoint of the same model.');
-    if (this.mem) {
-      const v = this.mem.state(0);
-      v.params.set(state.params);
-      v.slots.forEach((s, i) => s.set(state.slots[i]));
-      commitStep(this.mem.ctrl, 0, state.step);
-    } else {
-      this.local = { params: state.params.slice(), slots: state.slots.map((s) => s.slice()), step: state.step, samplesSeen: state.samplesSeen };
-    }
+    const v = this.mem.state(0);
+    v.params.set(state.params);
+    v.slots.forEach((s, i) => s.set(state.slots[i]));
+    commitStep(this.mem.ctrl, 0, state.step);
+    this.samplesSeen = state.samplesSeen;
   }
 
   /** Parameters to hand to workers: null means "read the committed shared state". */
   private paramsArg(): Float32Array | null {
-    return this.local ? this.local.params : null;
+    return this.transport === 'shared' ? null : this.mem.state(readCommit(this.mem.ctrl).cur).params.slice();
   }
 
   /** Σ of ELBO terms over a split, split across the workers. */
@@ -310,7 +320,7 @@ export class WorkerPool {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    if (this.mem) raiseAbort(this.mem.ctrl);
+    raiseAbort(this.mem.ctrl);
     await Promise.all(this.slots.map(async (s) => {
       await Promise.race([s.api.dispose(), s.death, new Promise((r) => setTimeout(r, 1000))]).catch(() => undefined);
       s.api[releaseProxy]();

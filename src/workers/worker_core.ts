@@ -12,19 +12,21 @@
  * untouched (only copy 1 − cur was being written), so the coordinator can retry the step.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { TrainConfig } from './config.ts';
-import type { Dataset } from './dataset.ts';
-import { arriveAndWait, commitStep, readCommit } from './barrier.ts';
-import { elboSums, logLikelihoodSum } from './evaluate.ts';
-import { SgvbGradient } from './gradients.ts';
-import { buildLayout, type ParamLayout } from './layout.ts';
-import { buildShard, transposeRows } from './minibatch.ts';
-import { decode, disposeParams, encode, paramTensors } from './model.ts';
-import { applyUpdate, firstNonFinite, sumGradientSlots } from './optimizers.ts';
-import type { GradientReply, PhaseTimes, RunReport, Split, WorkerApi, WorkerInfo, WorkerInit } from './protocol.ts';
-import { MinibatchSchedule, shardRanges } from './schedule.ts';
-import { BAD_FIELD, PoolMemory, RESULT_FIELDS, VALUE_FIELDS } from './shared_memory.ts';
-import { stateError } from './errors.ts';
+import type { TrainConfig } from '../shared/config.ts';
+import type { Dataset } from '../shared/dataset.ts';
+import { arriveAndWait, commitStep, readCommit } from '../shared/barrier.ts';
+import { elboSums, logLikelihoodSum } from '../shared/evaluate.ts';
+import { SgvbGradient } from '../shared/gradients.ts';
+import { buildLayout, type ParamLayout } from '../shared/layout.ts';
+import { buildShard, transposeRows } from '../shared/minibatch.ts';
+import { decode, disposeParams, encode, paramTensors } from '../shared/model.ts';
+import { firstNonFinite } from '../shared/optimizers.ts';
+import type { GradientReply, PhaseTimes, RunReport, Split, WorkerApi, WorkerInfo, WorkerInit } from '../shared/protocol.ts';
+import { MinibatchSchedule, shardRanges } from '../shared/schedule.ts';
+import { PoolMemory, Result, Value } from '../shared/shared_memory.ts';
+import { computesValue, updateSlice } from '../shared/step_update.ts';
+import { stateError } from '../shared/errors.ts';
+import { UpdateKernel } from '../kernels/update_kernel.ts';
 
 export type BackendSetup = (wasmPaths?: string | Record<string, string>) => Promise<{ backend: string; simd: boolean; threads: boolean }>;
 
@@ -36,6 +38,8 @@ class WorkerContext {
   readonly schedule: MinibatchSchedule;
   readonly engine: SgvbGradient;
   readonly mem: PoolMemory | null;
+  /** The update kernels on the pool's shared memory (shared path only). */
+  readonly kernel: UpdateKernel | null;
   readonly train: Dataset;
   readonly test: Dataset;
   /** This worker's minibatch shard [lo, hi) and its slice of θ [lo, hi). */
@@ -49,6 +53,7 @@ class WorkerContext {
     this.schedule = new MinibatchSchedule(cfg.seed, init.train.n, cfg.batch);
     this.engine = new SgvbGradient(cfg, this.layout);
     this.mem = init.memory ? new PoolMemory(init.memory.buffers, init.memory.spec) : null;
+    this.kernel = this.mem ? new UpdateKernel(this.mem.buffers.memory) : null;
     const trainX = this.mem ? this.mem.train : init.trainX!;
     const testX = this.mem ? this.mem.test : init.testX!;
     this.train = { ...init.train, x: trainX };
@@ -70,42 +75,34 @@ class WorkerContext {
   }
 
   runSteps(start: number, count: number): RunReport {
-    const mem = this.mem;
-    if (!mem) throw stateError('runSteps needs shared memory.', 'Use gradient() on the message path.');
+    const mem = this.mem, kernel = this.kernel;
+    if (!mem || !kernel) throw stateError('runSteps needs shared memory.', 'Use gradient() on the message path.');
     const { ctrl } = mem, N = this.init.workers, rank = this.init.rank, cfg = this.cfg;
     const [lo, hi] = this.owned;
-    const times: PhaseTimes = { shard: 0, upload: 0, gradient: 0, readout: 0, wait1: 0, reduce: 0, optimizer: 0, wait2: 0 };
-    const mine = rank * VALUE_FIELDS;
+    const times: PhaseTimes = { shard: 0, upload: 0, gradient: 0, readout: 0, wait1: 0, update: 0, wait2: 0 };
+    const mine = rank * Value.LENGTH;
     let { cur } = readCommit(ctrl);
     for (let k = 0; k < count; k++) {
       const step = start + k;
       // 1. Gradient of this shard into slot `rank`, and the shard's ELBO terms.
-      const withValue = step % this.init.valueEvery === 0;
+      const withValue = computesValue(step, this.init.valueEvery);
       const { v, shardMs, gradMs, upload, readout } = this.shardGradient(mem.state(cur).params, step, mem.grads[rank], withValue);
-      mem.values.set([v.elbo, v.recon, v.kl], mine);
+      mem.values[mine + Value.ELBO] = v.elbo; mem.values[mine + Value.RECON] = v.recon; mem.values[mine + Value.KL] = v.kl;
       times.shard += shardMs; times.gradient += gradMs; times.upload += upload; times.readout += readout;
       // 2. Barrier: every gradient slot is written.
       let t = now();
       if (arriveAndWait(ctrl, N) === 'aborted') return { rank, completed: k, aborted: true, times };
       times.wait1 += now() - t;
-      // 3. Reduce-scatter: sum this worker's slice over all slots, check it, update copy 1 − cur.
-      //    A non-finite value anywhere shows up in some worker's summed slice (or its shard's ELBO):
-      //    that worker raises its flag and the step is not committed. Only copy 1 − cur is ever written.
+      // 3. Reduce-scatter and update, fused in one kernel pass over this worker's slice: sum the slots,
+      //    apply the rule, write copy 1 − cur. Copy `cur` is never written, so whatever happens here
+      //    the committed state is whole. A non-finite value anywhere shows up in some worker's slice
+      //    (or its shard's ELBO): that worker raises its flag and the step is not committed.
       t = now();
-      const finite = sumGradientSlots(mem.grads, mem.grads[0], lo, hi); // slot 0's slice [lo, hi) is ours in this phase
+      const finite = updateSlice(kernel, mem, cfg, { cur, step, gradCount: N, start: lo, end: hi });
       let bad = finite ? -1 : this.firstBadSlot(mem, lo, hi);
       if (bad < 0 && withValue) bad = firstNonFiniteValue(mem.values, N);
-      const t2 = now();
-      times.reduce += t2 - t;
-      if (bad < 0) {
-        const src = mem.state(cur);
-        applyUpdate({
-          kind: cfg.optimizer, params: src.params, slots: src.slots, gradSum: mem.grads[0], gradScale: -1 / cfg.batch,
-          lr: cfg.lr, weightDecay: cfg.weightDecay, t: step + 1, start: lo, end: hi, out: mem.state(1 - cur),
-        });
-      }
-      mem.values[mine + BAD_FIELD] = bad;
-      times.optimizer += now() - t2;
+      mem.values[mine + Value.BAD] = bad;
+      times.update += now() - t;
       // 4. Barrier; the last arrival (while everyone else waits, so every value is stable) records
       //    the step's result and commits it if no worker found a problem.
       t = now();
@@ -121,28 +118,33 @@ class WorkerContext {
     return { rank, completed: count, aborted: false, times };
   }
 
-  /** The first worker whose gradient slot holds a non-finite value in [lo, hi) (only on the failure path). */
+  /**
+   * The first worker whose gradient slot holds a non-finite value in [lo, hi) (only on the failure
+   * path). If every slot is finite the sum or the update overflowed: blame worker 0.
+   */
   private firstBadSlot(mem: PoolMemory, lo: number, hi: number): number {
-    // Slot 0 was overwritten by the sum; a NaN there with all others finite means slot 0's own shard.
-    for (let w = 1; w < mem.grads.length; w++) if (firstNonFinite(mem.grads[w], lo, hi) >= 0) return w;
+    for (let w = 0; w < this.init.workers; w++) if (firstNonFinite(mem.grads[w], lo, hi) >= 0) return w;
     return 0;
   }
 
   /** Results row k: ok, the minibatch's Σ ELBO terms (worker order), and the worker that failed the step. */
   private recordResult(mem: PoolMemory, k: number, ok: boolean, withValue: boolean): void {
-    const row = k * RESULT_FIELDS, N = this.init.workers;
-    mem.results[row] = ok ? 1 : 0;
-    for (let f = 0; f < 3; f++) {
+    const row = k * Result.LENGTH, N = this.init.workers, { values, results } = mem;
+    const total = (f: number) => {
       let acc = 0;
-      for (let w = 0; w < N; w++) acc += mem.values[w * VALUE_FIELDS + f];
-      mem.results[row + 1 + f] = withValue ? acc : NaN;
-    }
-    mem.results[row + 4] = firstFlagged(mem.values, N);
+      for (let w = 0; w < N; w++) acc += values[w * Value.LENGTH + f];
+      return withValue ? acc : NaN;
+    };
+    results[row + Result.OK] = ok ? 1 : 0;
+    results[row + Result.ELBO] = total(Value.ELBO);
+    results[row + Result.RECON] = total(Value.RECON);
+    results[row + Result.KL] = total(Value.KL);
+    results[row + Result.BAD] = firstFlagged(values, N);
   }
 
   gradient(params: Float32Array, step: number): GradientReply {
     const grad = new Float32Array(this.layout.size);
-    const { v } = this.shardGradient(params, step, grad, step % this.init.valueEvery === 0);
+    const { v } = this.shardGradient(params, step, grad, computesValue(step, this.init.valueEvery));
     return { grad, elbo: v.elbo, recon: v.recon, kl: v.kl };
   }
 
@@ -159,7 +161,7 @@ class WorkerContext {
 
 /** The first worker whose shard ELBO is not finite, or −1. */
 function firstNonFiniteValue(values: Float64Array, N: number): number {
-  for (let w = 0; w < N; w++) if (!Number.isFinite(values[w * VALUE_FIELDS])) return w;
+  for (let w = 0; w < N; w++) if (!Number.isFinite(values[w * Value.LENGTH + Value.ELBO])) return w;
   return -1;
 }
 
@@ -167,7 +169,7 @@ function firstNonFiniteValue(values: Float64Array, N: number): number {
 function firstFlagged(values: Float64Array, N: number): number {
   let worst = -1;
   for (let w = 0; w < N; w++) {
-    const b = values[w * VALUE_FIELDS + BAD_FIELD];
+    const b = values[w * Value.LENGTH + Value.BAD];
     if (b >= 0 && (worst < 0 || b < worst)) worst = b;
   }
   return worst;

@@ -1,0 +1,14 @@
+/** The committed kernel bytes (src/kernels/update.wasm.ts) are what the AssemblyScript source compiles to. */
+import { describe, it, expect } from 'vitest';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+// @ts-expect-error: a plain .mjs build script without type declarations
+import { buildKernelsSource } from '../../scripts/build-kernels.mjs';
+
+describe('kernel build', () => {
+  it('rebuilding src/kernels/update.as.ts gives the committed update.wasm.ts byte for byte', async () => {
+    const committed = readFileSync(path.resolve(import.meta.dirname, '../../src/kernels/update.wasm.ts'), 'utf8');
+    const rebuilt: string = await buildKernelsSource();
+    expect(rebuilt === committed, 'src/kernels/update.wasm.ts is stale: run npm run build:kernels').toBe(true);
+  }, 60_000);
+});

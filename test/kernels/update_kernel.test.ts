@@ -1,0 +1,168 @@
+/**
+ * The update kernels (src/kernels/update.as.ts, WASM SIMD) against a float64 reference written from
+ * the papers: over slices of odd lengths at odd offsets (so both the 4-lane body and the scalar tail
+ * run), with 1 to 5 gradient slots, NaN and ±Inf in any slot, on shared and ordinary memories.
+ */
+import { describe, it, expect } from 'vitest';
+import { ADAGRAD_EPS, ADAM_BETA1, ADAM_BETA2, ADAM_EPS, OPTIMIZER_SLOTS, firstNonFinite } from '../../src/shared/optimizers.ts';
+import type { OptimizerKind } from '../../src/shared/config.ts';
+import { allocatePoolMemory, type PoolMemory } from '../../src/shared/shared_memory.ts';
+import { UpdateKernel } from '../../src/kernels/update_kernel.ts';
+
+const P = 53;
+const KINDS: OptimizerKind[] = ['sgd', 'adagrad', 'adam'];
+const init = (i: number) => Math.sin(1.3 * i + 0.2) * 0.7;
+/** Worker w's summed gradient at step t: a spread of magnitudes, some exact zeros. */
+const grad = (t: number, w: number, i: number) => (i % 11 === 0 ? 0 : Math.cos(0.7 * i * (t + 1) + w) * (1 + ((i + w) % 5)) * 3);
+
+/**
+ * Float64 reference, from the papers (the kernel's header says the same):
+ *   g = s·Σ_w grads[w] + λθ
+ *   SGD:     θ ← θ − η g
+ *   Adagrad: G ← G + g²; θ ← θ − η g / (√G + ε)                        (Duchi et al. 2011)
+ *   Adam:    m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²;
+ *            θ ← θ − η (m / (1−β1ᵗ)) / (√(v / (1−β2ᵗ)) + ε)            (Kingma & Ba 2015, Alg. 1)
+ */
+function reference(kind: OptimizerKind, steps: number, nGrads: number, lr: number, s: number, wd: number): Float64Array {
+  const p = Float64Array.from({ length: P }, (_, i) => init(i));
+  const a = new Float64Array(P), b = new Float64Array(P);
+  for (let t = 1; t <= steps; t++) {
+    for (let i = 0; i < P; i++) {
+      let sum = 0;
+      for (let w = 0; w < nGrads; w++) sum += Math.fround(grad(t, w, i));
+      const g = s * sum + wd * p[i];
+      if (kind === 'sgd') p[i] -= lr * g;
+      else if (kind === 'adagrad') { a[i] += g * g; p[i] -= (lr * g) / (Math.sqrt(a[i]) + ADAGRAD_EPS); }
+      else {
+        a[i] = ADAM_BETA1 * a[i] + (1 - ADAM_BETA1) * g;
+        b[i] = ADAM_BETA2 * b[i] + (1 - ADAM_BETA2) * g * g;
+        p[i] -= (lr * (a[i] / (1 - ADAM_BETA1 ** t))) / (Math.sqrt(b[i] / (1 - ADAM_BETA2 ** t)) + ADAM_EPS);
+      }
+    }
+  }
+  return p;
+}
+
+function memoryFor(kind: OptimizerKind, nGrads: number, shared: boolean): { mem: PoolMemory; kernel: UpdateKernel } {
+  const mem = allocatePoolMemory({ workers: nGrads, paramCount: P, slotCount: OPTIMIZER_SLOTS[kind].length, maxSteps: 1,
+    trainLength: 0, testLength: 0 }, shared);
+  mem.state(0).params.set(Float32Array.from({ length: P }, (_, i) => init(i)));
+  return { mem, kernel: new UpdateKernel(mem.buffers.memory) };
+}
+
+/** `steps` updates, alternating state copies as the pool does, each step over the given slices. */
+function run(kind: OptimizerKind, steps: number, nGrads: number, lr: number, s: number, wd: number,
+  slices: Array<[number, number]> = [[0, P]], shared = true) {
+  const { mem, kernel } = memoryFor(kind, nGrads, shared);
+  let cur = 0;
+  for (let t = 1; t <= steps; t++) {
+    for (let w = 0; w < nGrads; w++) for (let i = 0; i < P; i++) mem.grads[w][i] = grad(t, w, i);
+    for (const [start, end] of slices) {
+      const ok = kernel.update({ kind, from: mem.state(cur).ptr, to: mem.state(1 - cur).ptr, grads: mem.gradPtr,
+        gradStride: mem.gradStride, gradCount: nGrads, scale: s, lr, weightDecay: wd, t, start, end });
+      expect(ok).toBe(true);
+    }
+    cur = 1 - cur;
+  }
+  return { params: mem.state(cur).params.slice(), slots: mem.state(cur).slots.map((x) => x.slice()) };
+}
+
+describe('update kernels against a float64 reference (5 steps)', () => {
+  for (const kind of KINDS) {
+    for (const nGrads of [1, 2, 3, 5]) {
+      for (const [s, wd] of [[-1 / 20, 0], [-1 / 7, 0.01], [0.5, 0.3]]) {
+        it(`${kind}, ${nGrads} slot(s), scale ${s.toFixed(3)}, weight decay ${wd}`, () => {
+          const lr = 0.05;
+          const ref = reference(kind, 5, nGrads, lr, s, wd);
+          // Odd slices at odd offsets, as a pool of 3 would split 53 parameters.
+          const { params } = run(kind, 5, nGrads, lr, s, wd, [[0, 18], [18, 36], [36, P]]);
+          // θ, G, m and v are float32 throughout (rounding 6e-8 relative per operation); over 5 steps
+          // that stays below 2e-6 of the O(1) values. A wrong rule (a missing bias correction, a
+          // missing λθ, the wrong sign, a slot not summed) moves θ by ≳ 1e-3.
+          for (let i = 0; i < P; i++) {
+            expect(Math.abs(params[i] - ref[i]), `θ[${i}]: ${params[i]} vs ${ref[i]}`).toBeLessThan(2e-6 * (1 + Math.abs(ref[i])));
+          }
+          const moved = Math.max(...Array.from(params, (v, i) => Math.abs(v - init(i))));
+          expect(moved).toBeGreaterThan(1e-2); // not vacuous
+        });
+      }
+    }
+  }
+
+  it('known answers for one step', () => {
+    const one = (kind: OptimizerKind, p0: number, g: number, s: number, wd: number, lr: number) => {
+      const { mem, kernel } = memoryFor(kind, 1, true);
+      mem.state(0).params[0] = p0;
+      mem.grads[0][0] = g;
+      kernel.update({ kind, from: mem.state(0).ptr, to: mem.state(1).ptr, grads: mem.gradPtr, gradStride: mem.gradStride,
+        gradCount: 1, scale: s, lr, weightDecay: wd, t: 1, start: 0, end: 1 });
+      return mem.state(1).params[0];
+    };
+    // float32 throughout: a few ulps (1e-7 each near 1) from the exact answers.
+    // g_eff = −0.5·2 + 0.1·1 = −0.9
+    expect(one('sgd', 1, 2, -0.5, 0.1, 0.1)).toBeCloseTo(1.09, 6);
+    // Adagrad's and Adam's first steps are ±η (up to ε): g/√(g²) and m̂/√v̂ are both sign(g).
+    expect(one('adagrad', 1, 2, -0.5, 0.1, 0.1)).toBeCloseTo(1.1, 6);
+    expect(one('adam', 1, 2, -0.5, 0.1, 0.1)).toBeCloseTo(1.1, 5);
+    expect(one('adam', 1, -2, -0.5, 0, 0.01)).toBeCloseTo(0.99, 5);
+  });
+});
+
+describe('slices: what the pool relies on', () => {
+  for (const kind of KINDS) {
+    it(`${kind}: any split of [0, n) gives the bits of one call, on shared and ordinary memory alike`, () => {
+      const whole = run(kind, 4, 3, 0.03, -0.1, 0.02);
+      for (const splits of [[[0, 1], [1, P]], [[0, 13], [13, 14], [14, 50], [50, P]], [[7, P], [0, 7]]] as Array<Array<[number, number]>>) {
+        const parts = run(kind, 4, 3, 0.03, -0.1, 0.02, splits);
+        expect(Array.from(parts.params)).toEqual(Array.from(whole.params));
+        parts.slots.forEach((sl, j) => expect(Array.from(sl)).toEqual(Array.from(whole.slots[j])));
+      }
+      const unshared = run(kind, 4, 3, 0.03, -0.1, 0.02, [[0, P]], false);
+      expect(Array.from(unshared.params)).toEqual(Array.from(whole.params));
+    });
+
+    it(`${kind}: writes only [start, end) of the output copy and never the input copy`, () => {
+      const { mem, kernel } = memoryFor(kind, 2, true);
+      mem.grads[0].fill(1); mem.grads[1].fill(2);
+      mem.state(1).params.fill(-9);
+      const before = mem.state(0).params.slice();
+      kernel.update({ kind, from: mem.state(0).ptr, to: mem.state(1).ptr, grads: mem.gradPtr, gradStride: mem.gradStride,
+        gradCount: 2, scale: -1, lr: 0.1, weightDecay: 0.1, t: 1, start: 9, end: 22 });
+      expect(Array.from(mem.state(0).params)).toEqual(Array.from(before));
+      for (let i = 0; i < P; i++) {
+        if (i >= 9 && i < 22) expect(mem.state(1).params[i]).not.toBe(-9);
+        else expect(mem.state(1).params[i]).toBe(-9);
+      }
+    });
+  }
+});
+
+describe('finiteness: a NaN or ±Inf anywhere in the summed slots fails the slice', () => {
+  for (const kind of KINDS) {
+    it(`${kind}: every position of every slot, in the lanes and in the tail`, () => {
+      const { mem, kernel } = memoryFor(kind, 3, true);
+      const upd = (start: number, end: number) => kernel.update({ kind, from: mem.state(0).ptr, to: mem.state(1).ptr,
+        grads: mem.gradPtr, gradStride: mem.gradStride, gradCount: 3, scale: -0.01, lr: 0.01, weightDecay: 0, t: 1, start, end });
+      const [lo, hi] = [5, 46]; // 41 elements: 10 four-lane blocks and a tail of 1
+      expect(upd(lo, hi)).toBe(true);
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        for (let w = 0; w < 3; w++) {
+          for (const i of [lo, lo + 1, lo + 2, lo + 3, 20, hi - 2, hi - 1]) {
+            mem.grads[w][i] = bad;
+            expect(upd(lo, hi), `${bad} in slot ${w} at ${i}`).toBe(false);
+            expect(upd(hi, P)).toBe(true); // outside the slice: not seen
+            mem.grads[w][i] = 0;
+          }
+        }
+      }
+    });
+  }
+
+  it('an update that overflows float32 fails the slice even with a finite gradient', () => {
+    const { mem, kernel } = memoryFor('sgd', 1, true);
+    mem.grads[0].fill(3e38);
+    expect(kernel.update({ kind: 'sgd', from: mem.state(0).ptr, to: mem.state(1).ptr, grads: mem.gradPtr, gradStride: mem.gradStride,
+      gradCount: 1, scale: -1, lr: 10, weightDecay: 0, t: 1, start: 0, end: P })).toBe(false);
+    expect(firstNonFinite(mem.grads[0])).toBe(-1);
+  });
+});
