@@ -134,3 +134,50 @@ export function adam(n: i32, p: usize, m: usize, v: usize, q: usize, m2: usize, 
   }
   return finite4(chk) & (c == 0 ? 1 : 0);
 }
+
+// The transposed mirror of a weight: dst[c·rows + r] = src[r·cols + c] for the elements
+// [i0, i1) of the row-major [rows, cols] matrix src. The backward pass needs Wᵀ of the weights it
+// propagates through; a worker writes the transposes of the rows it has just updated, so the pool
+// shares the transposing instead of every worker transposing every weight every step. Whole
+// groups of 4 rows go through 4×4 register transposes (four 16-byte stores instead of sixteen
+// scattered ones); partial rows and the rest go one element at a time.
+export function transpose(src: usize, rows: i32, cols: i32, dst: usize, i0: i32, i1: i32): void {
+  if (i1 <= i0) return;
+  let r = i0 / cols;
+  const c0 = i0 - r * cols;
+  // A first partial row.
+  if (c0 > 0) {
+    const cEnd = min(cols, c0 + (i1 - i0));
+    for (let c = c0; c < cEnd; c++) store<f32>(dst + ((<usize>c * rows + r) << 2), load<f32>(src + ((<usize>r * cols + c) << 2)));
+    r++;
+  }
+  const rEnd = i1 / cols; // rows [r, rEnd) are whole
+  // Groups of 4 whole rows.
+  const cols4 = cols & ~3;
+  for (; r + 4 <= rEnd; r += 4) {
+    const s0 = src + ((<usize>r * cols) << 2), s1 = s0 + (<usize>cols << 2), s2 = s1 + (<usize>cols << 2), s3 = s2 + (<usize>cols << 2);
+    for (let c = 0; c < cols4; c += 4) {
+      const o = <usize>c << 2;
+      const a = v128.load(s0 + o), b = v128.load(s1 + o), e = v128.load(s2 + o), f = v128.load(s3 + o);
+      const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+      const t2 = v128.shuffle<f32>(e, f, 0, 4, 1, 5), t3 = v128.shuffle<f32>(e, f, 2, 6, 3, 7);
+      const d = dst + ((<usize>c * rows + r) << 2), stride = <usize>rows << 2;
+      v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+      v128.store(d + stride, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+      v128.store(d + 2 * stride, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+      v128.store(d + 3 * stride, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+    }
+    for (let c = cols4; c < cols; c++) {
+      for (let k = 0; k < 4; k++) store<f32>(dst + ((<usize>c * rows + r + k) << 2), load<f32>(src + ((<usize>(r + k) * cols + c) << 2)));
+    }
+  }
+  // The remaining whole rows, then a last partial row.
+  for (; r < rEnd; r++) {
+    for (let c = 0; c < cols; c++) store<f32>(dst + ((<usize>c * rows + r) << 2), load<f32>(src + ((<usize>r * cols + c) << 2)));
+  }
+  // (r > rEnd only when the whole slice was inside the first partial row.)
+  if (r == rEnd && r * cols < i1) {
+    const cEnd = i1 - r * cols;
+    for (let c = 0; c < cEnd; c++) store<f32>(dst + ((<usize>c * rows + r) << 2), load<f32>(src + ((<usize>r * cols + c) << 2)));
+  }
+}

@@ -15,12 +15,17 @@ interface KernelExports {
     scale: number, lr: number, wd: number): number;
   adam(n: number, p: number, m: number, v: number, q: number, m2: number, v2: number, grads: number, stride: number, nGrads: number,
     scale: number, lr: number, wd: number, c1: number, c2: number): number;
+  transpose(src: number, rows: number, cols: number, dst: number, i0: number, i1: number): void;
 }
 
-/** Byte offsets (into the kernel's memory) of one copy of the training state: θ ∪ φ and the rule's slots. */
+/**
+ * Byte offsets (into the kernel's memory) of one copy of the training state: θ ∪ φ, the rule's
+ * slots, and the mirror (the transposed weights, laid out by ParamLayout.mirror).
+ */
 export interface StatePointers {
   params: number;
   slots: readonly number[];
+  mirror: number;
 }
 
 export interface KernelUpdate {
@@ -93,5 +98,10 @@ export class UpdateKernel {
           g, u.gradStride, u.gradCount, u.scale, u.lr, u.weightDecay, c1, c2) === 1;
       }
     }
+  }
+
+  /** dst ← the transpose of the elements [i0, i1) of the row-major [rows, cols] matrix at src (bytes). */
+  transpose(src: number, rows: number, cols: number, dst: number, i0: number, i1: number): void {
+    if (i1 > i0) this.k.transpose(src, rows, cols, dst, i0, i1);
   }
 }

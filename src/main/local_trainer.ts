@@ -18,7 +18,7 @@ import { buildShard } from '../shared/minibatch.ts';
 import { firstNonFinite, OPTIMIZER_SLOTS } from '../shared/optimizers.ts';
 import { MinibatchSchedule } from '../shared/schedule.ts';
 import { allocatePoolMemory, type PoolMemory } from '../shared/shared_memory.ts';
-import { updateSlice } from '../shared/step_update.ts';
+import { updateSlice, writeMirror } from '../shared/step_update.ts';
 import { initialState, type TrainingState } from '../shared/training_state.ts';
 import { UpdateKernel } from '../kernels/update_kernel.ts';
 
@@ -43,7 +43,8 @@ export interface Evaluation {
 
 
 /** What computes a shard's gradient (SgvbGradient.compute by default; benchmarks swap in others). */
-export type GradientFn = (params: Float32Array, shard: ReturnType<typeof buildShard>, out: Float32Array, withValue: boolean) => ShardValue;
+export type GradientFn = (params: Float32Array, shard: ReturnType<typeof buildShard>, out: Float32Array, withValue: boolean,
+  mirror: Float32Array) => ShardValue;
 
 /** Milliseconds of the last step's phases. */
 export interface StepTimes {
@@ -70,13 +71,14 @@ export class LocalTrainer {
     this.layout = buildLayout(cfg);
     this.schedule = new MinibatchSchedule(cfg.seed, data.train.n, cfg.batch);
     this.engine = new SgvbGradient(cfg, this.layout);
-    this.gradient = gradient ?? ((p, s, out, v) => this.engine.compute(p, s, out, v));
+    this.gradient = gradient ?? ((p, s, out, v, m) => this.engine.compute(p, s, out, v, m));
     this.mem = allocatePoolMemory({ workers: 1, paramCount: this.layout.size, slotCount: OPTIMIZER_SLOTS[cfg.optimizer].length,
-      maxSteps: 1, trainLength: 0, testLength: 0 }, false);
+      mirrorSize: this.layout.mirrorSize, maxSteps: 1, trainLength: 0, testLength: 0 }, false);
     this.kernel = new UpdateKernel(this.mem.buffers.memory);
     const v = this.mem.state(0);
     v.params.set(start.params);
     v.slots.forEach((s, i) => s.set(start.slots[i]));
+    writeMirror(this.kernel, this.layout, v.ptr.params, v.ptr.mirror, 0, this.layout.size);
     this.steps = start.step;
     this.samplesSeen = start.samplesSeen;
   }
@@ -97,11 +99,11 @@ export class LocalTrainer {
     const shard = buildShard(cfg, this.data.train, { indices: this.schedule.indices(step), step });
     const t1 = performance.now();
     const grad = mem.grads[0];
-    const value = this.gradient(mem.state(this.cur).params, shard, grad, withValue);
+    const value = this.gradient(mem.state(this.cur).params, shard, grad, withValue, mem.state(this.cur).mirror);
     const t2 = performance.now();
     this.steps++;
     // The update writes the other copy; it becomes the model only if everything was finite.
-    const finite = updateSlice(this.kernel, mem, cfg, { cur: this.cur, step, gradCount: 1, start: 0, end: this.layout.size });
+    const finite = updateSlice(this.kernel, mem, cfg, this.layout, { cur: this.cur, step, gradCount: 1, start: 0, end: this.layout.size });
     Object.assign(this.times, { shard: t1 - t0, gradient: t2 - t1, update: performance.now() - t2 });
     if (!finite || (withValue && !Number.isFinite(value.elbo))) {
       const bad = firstNonFinite(grad);

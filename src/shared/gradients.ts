@@ -7,7 +7,8 @@
  * XNNPACK re-packs its right operand whenever that arrives as a new tensor (~5 ns per element).
  * So activations are kept as columns, [features, B], every weight is a LEFT operand (never packed),
  * and the right operands are batch-sized matrices (packed once each, cheap next to the product).
- * Where Wᵀ is needed (backprop to a layer's input) it is made with one explicit transpose.
+ * Where Wᵀ is needed (backprop to a layer's input) it comes from the mirror that the update kernel
+ * keeps beside θ (step_update.ts), or, without one, from one explicit transpose.
  * Transcendentals are scalar libm on WASM, so tanh is computed through sigmoid (model.ts) and
  * the ELBO's value (softplus, a log per pixel) only when asked for.
  *
@@ -44,6 +45,11 @@ export interface CopyTimes {
   readout: number;
 }
 
+/** Wᵀ: from the uploaded mirror when there is one, else one explicit transpose. */
+function transposed(p: ParamTensors, name: string): tf.Tensor2D {
+  return p[`${name}ᵀ`] ?? tf.transpose(p[name]);
+}
+
 export class SgvbGradient {
   private readonly replicators = new Map<string, { R: tf.Tensor2D; RT: tf.Tensor2D }>();
   /** Copy times of the last compute() (for the pool's per-phase breakdown). */
@@ -54,10 +60,12 @@ export class SgvbGradient {
   /**
    * Writes the gradient of the shard's summed ELBO into gradOut (layout order) and returns the
    * shard's summed ELBO terms if `withValue` (the value costs a log per pixel; the gradient does not).
+   * `mirror`: the transposed weights (ParamLayout.mirror) when the caller keeps them; otherwise the
+   * backward pass transposes each weight itself (a data copy: the result is the same bits).
    */
-  compute(params: Float32Array, shard: ShardInputs, gradOut: Float32Array, withValue = true): ShardValue {
+  compute(params: Float32Array, shard: ShardInputs, gradOut: Float32Array, withValue = true, mirror?: Float32Array): ShardValue {
     const t0 = performance.now();
-    const p = paramTensors(params, this.layout);
+    const p = paramTensors(params, this.layout, mirror);
     this.copyTimes.upload = performance.now() - t0;
     this.copyTimes.readout = 0;
     tf.engine().startScope();
@@ -111,12 +119,12 @@ export class SgvbGradient {
     dec.outputs.forEach(([name, g]) => write(name, tf.matMul(g, hdT)));         // gW = g · hdᵀ
     dec.biases.forEach(([name, g]) => write(name, tf.sum(g, 1)));               // gb = Σ_cols g
     // ∂/∂hd = Σ_heads Wᵀ g
-    let gHd: tf.Tensor = tf.matMul(tf.transpose(p[dec.outputs[0][0]]), dec.outputs[0][1]);
-    if (dec.outputs.length > 1) gHd = tf.add(gHd, tf.matMul(tf.transpose(p[dec.outputs[1][0]]), dec.outputs[1][1]));
+    let gHd: tf.Tensor = tf.matMul(transposed(p, dec.outputs[0][0]), dec.outputs[0][1]);
+    if (dec.outputs.length > 1) gHd = tf.add(gHd, tf.matMul(transposed(p, dec.outputs[1][0]), dec.outputs[1][1]));
     const gA1 = tf.mul(gHd, activationGrad(cfg.activation, a1, hd));            // [H, LB]
     write('dec.W1', tf.matMul(gA1, tf.transpose(z)));                           // [H, J]
     write('dec.b1', tf.sum(gA1, 1));
-    let gZ = tf.matMul(tf.transpose(p['dec.W1']), gA1);                         // [J, LB]
+    let gZ = tf.matMul(transposed(p, 'dec.W1'), gA1);                           // [J, LB]
     if (cfg.estimator === 'A') gZ = tf.sub(gZ, tf.mul(invL, z));                // + ∂ log p(z)/∂z = −z, per sample 1/L
 
     // ---- Back through z = μ + σ ε to μ and log σ² (∂σ/∂ log σ² = σ/2) ----
@@ -137,7 +145,7 @@ export class SgvbGradient {
     write('enc.W5', tf.matMul(gLogvar, hT));
     write('enc.b4', tf.sum(gMu, 1));
     write('enc.b5', tf.sum(gLogvar, 1));
-    const gH = tf.add(tf.matMul(tf.transpose(p['enc.W4']), gMu), tf.matMul(tf.transpose(p['enc.W5']), gLogvar));
+    const gH = tf.add(tf.matMul(transposed(p, 'enc.W4'), gMu), tf.matMul(transposed(p, 'enc.W5'), gLogvar));
     const gA3 = tf.mul(gH, activationGrad(cfg.activation, a3, h));              // [H, B]
     write('enc.W3', tf.matMul(gA3, tf.tensor2d(s.xRows, [B, D])));              // [H, D] = gA3 · xᵀ
     write('enc.b3', tf.sum(gA3, 1));

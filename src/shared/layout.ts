@@ -28,10 +28,27 @@ export interface ParamSpec {
   readonly fanIn: number;
 }
 
+/**
+ * A weight whose transpose the backward pass needs (every weight but enc.W3: nothing propagates
+ * back into x), and where Wᵀ [cols, rows] sits in the state's mirror (see step_update.ts).
+ */
+export interface MirrorSpec {
+  readonly name: string;
+  /** W is [rows, cols] = [out, in] at `offset` in θ; Wᵀ is [cols, rows] at `mirrorOffset` in the mirror. */
+  readonly rows: number;
+  readonly cols: number;
+  readonly offset: number;
+  readonly size: number;
+  readonly mirrorOffset: number;
+}
+
 export interface ParamLayout {
   readonly specs: readonly ParamSpec[];
   /** Total number of parameters. */
   readonly size: number;
+  /** The transposed weights kept beside θ, and their total size. */
+  readonly mirror: readonly MirrorSpec[];
+  readonly mirrorSize: number;
   byName(name: string): ParamSpec;
 }
 
@@ -59,9 +76,17 @@ export function buildLayout(cfg: Pick<ModelConfig, 'inputSize' | 'hidden' | 'lat
     return spec;
   });
   const index = new Map(specs.map((s) => [s.name, s]));
+  let mirrorSize = 0;
+  const mirror = specs.filter((s) => s.shape.length === 2 && s.name !== 'enc.W3').map((s) => {
+    const m = Object.freeze({ name: s.name, rows: s.shape[0], cols: s.shape[1], offset: s.offset, size: s.size, mirrorOffset: mirrorSize });
+    mirrorSize += s.size;
+    return m;
+  });
   return Object.freeze({
     specs: Object.freeze(specs),
     size: offset,
+    mirror: Object.freeze(mirror),
+    mirrorSize,
     byName(name: string): ParamSpec {
       const s = index.get(name);
       if (!s) throw new Error(`No parameter named ${name} in this layout`);

@@ -49,12 +49,20 @@ export interface ParamTensors {
   readonly [name: string]: tf.Tensor2D;
 }
 
-/** Upload θ and φ: weights as [out, in], biases as [out, 1] columns (they broadcast over a batch). */
-export function paramTensors(flat: Float32Array, layout: ParamLayout): ParamTensors {
+/**
+ * Upload θ and φ: weights as [out, in], biases as [out, 1] columns (they broadcast over a batch).
+ * With a mirror (ParamLayout.mirror), also each mirrored weight's transpose as `${name}ᵀ` [in, out].
+ */
+export function paramTensors(flat: Float32Array, layout: ParamLayout, mirror?: Float32Array): ParamTensors {
   const out: Record<string, tf.Tensor2D> = {};
   for (const s of layout.specs) {
     const shape = s.shape.length === 2 ? [s.shape[0], s.shape[1]] : [s.shape[0], 1];
     out[s.name] = tensorFrom(view(flat, s), shape) as tf.Tensor2D;
+  }
+  if (mirror) {
+    for (const m of layout.mirror) {
+      out[`${m.name}ᵀ`] = tensorFrom(mirror.subarray(m.mirrorOffset, m.mirrorOffset + m.size), [m.cols, m.rows]) as tf.Tensor2D;
+    }
   }
   return out;
 }

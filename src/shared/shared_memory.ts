@@ -7,9 +7,11 @@
  *   control  Int32   [Ctrl.LENGTH]           barrier words, abort flag, commit
  *   values   Float64 [N][Value.LENGTH]       per worker: its shard's Σ ELBO terms and the worker it found failing
  *   results  Float64 [maxSteps][Result.LENGTH]  per step of a request: ok, Σ ELBO terms, failing worker
- *   state    Float32 [2][(1 + S)·P]          two copies of (θ ∪ φ, optimizer slots): step t reads
- *                                             copy `cur`, writes copy 1 − cur; a step commits by
- *                                             flipping `cur`, so a failed step changes nothing
+ *   state    Float32 [2][(1 + S)·P + T]      two copies of (θ ∪ φ, optimizer slots, mirror): step t
+ *                                             reads copy `cur`, writes copy 1 − cur; a step commits
+ *                                             by flipping `cur`, so a failed step changes nothing.
+ *                                             The mirror holds Wᵀ of the weights the backward pass
+ *                                             propagates through (T elements, ParamLayout.mirror)
  *   grads    Float32 [N][P]                  one gradient slot per worker (Σ over its shard)
  *
  * The datasets are separate SharedArrayBuffers (train [N_train·D], test [N_test·D]) read by every
@@ -54,6 +56,8 @@ export interface PoolMemorySpec {
   paramCount: number;
   /** S: optimizer state vectors. */
   slotCount: number;
+  /** T: elements of the transposed-weights mirror (ParamLayout.mirrorSize). */
+  mirrorSize: number;
   /** Largest number of steps in one request. */
   maxSteps: number;
   trainLength: number;
@@ -67,10 +71,11 @@ export interface PoolBuffers {
   test: ArrayBufferLike;
 }
 
-/** θ ∪ φ and the optimizer slots of one state copy, as views and as kernel pointers. */
+/** θ ∪ φ, the optimizer slots and the mirror of one state copy, as views and as kernel pointers. */
 export interface StateView {
   params: Float32Array;
   slots: Float32Array[];
+  mirror: Float32Array;
   ptr: StatePointers;
 }
 
@@ -79,12 +84,12 @@ const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
 
 /** Byte offsets of every region; the same on every thread, computed from the spec alone. */
 export function memoryRegions(spec: PoolMemorySpec) {
-  const { workers: N, paramCount: P, slotCount: S, maxSteps } = spec;
+  const { workers: N, paramCount: P, slotCount: S, mirrorSize: T, maxSteps } = spec;
   const control = 0;
   const values = align16(control + Ctrl.LENGTH * 4);
   const results = align16(values + N * Value.LENGTH * 8);
   const state = align16(results + Math.max(maxSteps, 1) * Result.LENGTH * 8);
-  const stateBytes = align16((1 + S) * P * 4);
+  const stateBytes = align16(((1 + S) * P + T) * 4);
   const grads = state + 2 * stateBytes;
   const gradStride = align16(P * 4);
   const end = grads + N * gradStride;
@@ -105,7 +110,7 @@ export class PoolMemory {
   private readonly states: [StateView, StateView];
 
   constructor(readonly buffers: PoolBuffers, readonly spec: PoolMemorySpec) {
-    const { workers: N, paramCount: P, slotCount: S, maxSteps } = spec;
+    const { workers: N, paramCount: P, slotCount: S, mirrorSize: T, maxSteps } = spec;
     const r = memoryRegions(spec);
     const buf = buffers.memory.buffer;
     this.ctrl = new Int32Array(buf, r.control, Ctrl.LENGTH);
@@ -114,10 +119,12 @@ export class PoolMemory {
     const stateView = (b: number): StateView => {
       const base = r.state + b * r.stateBytes;
       const slotPtrs = Array.from({ length: S }, (_, s) => base + (1 + s) * P * 4);
+      const mirrorPtr = base + (1 + S) * P * 4;
       return {
         params: new Float32Array(buf, base, P),
         slots: slotPtrs.map((p) => new Float32Array(buf, p, P)),
-        ptr: { params: base, slots: slotPtrs },
+        mirror: new Float32Array(buf, mirrorPtr, T),
+        ptr: { params: base, slots: slotPtrs, mirror: mirrorPtr },
       };
     };
     this.states = [stateView(0), stateView(1)];

@@ -5,10 +5,14 @@
  *   g = −(1/M) Σ_w grads[w] + λ θ_t          (workers return sums over their shards; one place divides)
  *   θ_{t+1}, slots_{t+1} = rule(θ_t, slots_t, g)    read from copy `cur`, written to copy 1 − cur
  *
+ * and, for the weights the backward pass propagates through, the mirror  Wᵀ_{t+1}  of the rows just
+ * updated (each worker transposes its own slice, so no worker transposes a whole weight per step).
+ *
  * The caller commits (flips `cur`) only when every slice was finite, so a failed step changes nothing.
  */
 import type { TrainConfig } from './config.ts';
 import type { UpdateKernel } from '../kernels/update_kernel.ts';
+import type { ParamLayout } from './layout.ts';
 import type { PoolMemory } from './shared_memory.ts';
 
 export interface SliceUpdate {
@@ -24,12 +28,23 @@ export interface SliceUpdate {
 }
 
 /** Apply the step's update to one slice. Returns whether every gradient and new parameter is finite. */
-export function updateSlice(kernel: UpdateKernel, mem: PoolMemory, cfg: TrainConfig, u: SliceUpdate): boolean {
-  return kernel.update({
-    kind: cfg.optimizer, from: mem.state(u.cur).ptr, to: mem.state(1 - u.cur).ptr,
+export function updateSlice(kernel: UpdateKernel, mem: PoolMemory, cfg: TrainConfig, layout: ParamLayout, u: SliceUpdate): boolean {
+  const to = mem.state(1 - u.cur).ptr;
+  const finite = kernel.update({
+    kind: cfg.optimizer, from: mem.state(u.cur).ptr, to,
     grads: mem.gradPtr, gradStride: mem.gradStride, gradCount: u.gradCount,
     scale: -1 / cfg.batch, lr: cfg.lr, weightDecay: cfg.weightDecay, t: u.step + 1, start: u.start, end: u.end,
   });
+  if (finite) writeMirror(kernel, layout, to.params, to.mirror, u.start, u.end);
+  return finite;
+}
+
+/** Mirror ← Wᵀ for the elements [start, end) of θ (the whole mirror when [0, P)). */
+export function writeMirror(kernel: UpdateKernel, layout: ParamLayout, params: number, mirror: number, start: number, end: number): void {
+  for (const m of layout.mirror) {
+    const lo = Math.max(start, m.offset), hi = Math.min(end, m.offset + m.size);
+    if (lo < hi) kernel.transpose(params + m.offset * 4, m.rows, m.cols, mirror + m.mirrorOffset * 4, lo - m.offset, hi - m.offset);
+  }
 }
 
 /** Whether step `step` also computes the minibatch ELBO (a log per pixel), not only the gradient. */

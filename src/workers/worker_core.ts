@@ -63,12 +63,12 @@ class WorkerContext {
   }
 
   /** Gradient of this worker's shard of `step` into `out`; returns the shard's value sums. */
-  private shardGradient(params: Float32Array, step: number, out: Float32Array, withValue: boolean) {
+  private shardGradient(params: Float32Array, step: number, out: Float32Array, withValue: boolean, mirror?: Float32Array) {
     const [lo, hi] = this.shard;
     const t0 = now();
     const inputs = buildShard(this.cfg, this.train, { indices: this.schedule.indices(step).subarray(lo, hi), step });
     const t1 = now();
-    const v = this.engine.compute(params, inputs, out, withValue);
+    const v = this.engine.compute(params, inputs, out, withValue, mirror);
     if (step === this.nanAtStep) out[0] = NaN; // test hook: a step whose gradient is not finite
     const { upload, readout } = this.engine.copyTimes;
     return { v, shardMs: t1 - t0, gradMs: now() - t1 - upload - readout, upload, readout };
@@ -86,7 +86,8 @@ class WorkerContext {
       const step = start + k;
       // 1. Gradient of this shard into slot `rank`, and the shard's ELBO terms.
       const withValue = computesValue(step, this.init.valueEvery);
-      const { v, shardMs, gradMs, upload, readout } = this.shardGradient(mem.state(cur).params, step, mem.grads[rank], withValue);
+      const state = mem.state(cur);
+      const { v, shardMs, gradMs, upload, readout } = this.shardGradient(state.params, step, mem.grads[rank], withValue, state.mirror);
       mem.values[mine + Value.ELBO] = v.elbo; mem.values[mine + Value.RECON] = v.recon; mem.values[mine + Value.KL] = v.kl;
       times.shard += shardMs; times.gradient += gradMs; times.upload += upload; times.readout += readout;
       // 2. Barrier: every gradient slot is written.
@@ -94,11 +95,12 @@ class WorkerContext {
       if (arriveAndWait(ctrl, N) === 'aborted') return { rank, completed: k, aborted: true, times };
       times.wait1 += now() - t;
       // 3. Reduce-scatter and update, fused in one kernel pass over this worker's slice: sum the slots,
-      //    apply the rule, write copy 1 − cur. Copy `cur` is never written, so whatever happens here
+      //    apply the rule, write copy 1 − cur (and the transposes of this slice's weights into its
+      //    mirror). Copy `cur` is never written, so whatever happens here
       //    the committed state is whole. A non-finite value anywhere shows up in some worker's slice
       //    (or its shard's ELBO): that worker raises its flag and the step is not committed.
       t = now();
-      const finite = updateSlice(kernel, mem, cfg, { cur, step, gradCount: N, start: lo, end: hi });
+      const finite = updateSlice(kernel, mem, cfg, this.layout, { cur, step, gradCount: N, start: lo, end: hi });
       let bad = finite ? -1 : this.firstBadSlot(mem, lo, hi);
       if (bad < 0 && withValue) bad = firstNonFiniteValue(mem.values, N);
       mem.values[mine + Value.BAD] = bad;

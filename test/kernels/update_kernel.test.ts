@@ -44,7 +44,7 @@ function reference(kind: OptimizerKind, steps: number, nGrads: number, lr: numbe
 }
 
 function memoryFor(kind: OptimizerKind, nGrads: number, shared: boolean): { mem: PoolMemory; kernel: UpdateKernel } {
-  const mem = allocatePoolMemory({ workers: nGrads, paramCount: P, slotCount: OPTIMIZER_SLOTS[kind].length, maxSteps: 1,
+  const mem = allocatePoolMemory({ workers: nGrads, paramCount: P, slotCount: OPTIMIZER_SLOTS[kind].length, mirrorSize: 0, maxSteps: 1,
     trainLength: 0, testLength: 0 }, shared);
   mem.state(0).params.set(Float32Array.from({ length: P }, (_, i) => init(i)));
   return { mem, kernel: new UpdateKernel(mem.buffers.memory) };
@@ -164,5 +164,37 @@ describe('finiteness: a NaN or ±Inf anywhere in the summed slots fails the slic
     expect(kernel.update({ kind: 'sgd', from: mem.state(0).ptr, to: mem.state(1).ptr, grads: mem.gradPtr, gradStride: mem.gradStride,
       gradCount: 1, scale: -1, lr: 10, weightDecay: 0, t: 1, start: 0, end: P })).toBe(false);
     expect(firstNonFinite(mem.grads[0])).toBe(-1);
+  });
+});
+
+describe('transpose: the mirror of a weight, written slice by slice', () => {
+  it('any slice of any [rows, cols] matrix lands where the transpose puts it, and nowhere else', () => {
+    const mem = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    const kernel = new UpdateKernel(mem);
+    const SRC = 64, DST = 64 + 4 * 4096;
+    for (const [rows, cols] of [[7, 5], [8, 12], [13, 4], [1, 9], [9, 1], [16, 16], [21, 33]]) {
+      const n = rows * cols;
+      const src = new Float32Array(mem.buffer, SRC, n);
+      const dst = new Float32Array(mem.buffer, DST, n + 8);
+      for (let i = 0; i < n; i++) src[i] = i + 1;
+      // Cut [0, n) into pieces at a few points (odd offsets, inside rows, at row ends), each in its own call.
+      for (const cuts of [[], [1], [cols], [cols - 1, 3 * cols + 2], [5, 6, 7, n - 1], Array.from({ length: n }, (_, i) => i)]) {
+        dst.fill(-1);
+        const points = [0, ...cuts.filter((c) => c > 0 && c < n), n];
+        for (let k = 0; k + 1 < points.length; k++) kernel.transpose(SRC, rows, cols, DST, points[k], points[k + 1]);
+        for (let r = 0; r < rows; r++) {
+          for (let c = 0; c < cols; c++) expect(dst[c * rows + r], `${rows}×${cols} cuts ${cuts.length}: (${r}, ${c})`).toBe(src[r * cols + c]);
+        }
+        for (let i = n; i < n + 8; i++) expect(dst[i]).toBe(-1); // nothing past the end
+      }
+      // A slice writes only its own elements' transposes.
+      dst.fill(-1);
+      const [i0, i1] = [Math.min(3, n - 1), Math.min(n, 3 + 2 * cols + 1)];
+      kernel.transpose(SRC, rows, cols, DST, i0, i1);
+      for (let i = 0; i < n; i++) {
+        const r = Math.floor(i / cols), c = i % cols;
+        expect(dst[c * rows + r]).toBe(i >= i0 && i < i1 ? src[i] : -1);
+      }
+    }
   });
 });

@@ -46,13 +46,32 @@ describe('hand-written backward pass against tfjs autodiff (wasm)', () => {
     });
   }
 
+  it('with the mirror of transposed weights gives the same bits as transposing in the step', () => {
+    for (const c of CASES) {
+      const { cfg, layout, params, shard } = setup(c);
+      // The mirror as the update kernel lays it out: each mirrored W [rows, cols] as Wᵀ.
+      const mirror = new Float32Array(layout.mirrorSize);
+      for (const m of layout.mirror) {
+        for (let r = 0; r < m.rows; r++) for (let k = 0; k < m.cols; k++) mirror[m.mirrorOffset + k * m.rows + r] = params[m.offset + r * m.cols + k];
+      }
+      expect(layout.mirror.map((m) => m.name)).not.toContain('enc.W3');
+      const a = new Float32Array(layout.size), b = new Float32Array(layout.size);
+      const engine = new SgvbGradient(cfg, layout);
+      engine.compute(params, shard, a, false);
+      engine.compute(params, shard, b, false, mirror);
+      engine.dispose();
+      expect(Array.from(b)).toEqual(Array.from(a));
+    }
+  });
+
   it('leaks no tensors', () => {
     const { cfg, layout, params, shard } = setup({ samples: 2 });
     const engine = new SgvbGradient(cfg, layout);
     const g = new Float32Array(layout.size);
     engine.compute(params, shard, g); // first call creates the L > 1 constants
     const before = tf.memory().numTensors;
-    for (let i = 0; i < 20; i++) engine.compute(params, shard, g, i % 2 === 0);
+    const mirror = new Float32Array(layout.mirrorSize);
+    for (let i = 0; i < 20; i++) engine.compute(params, shard, g, i % 2 === 0, i % 3 === 0 ? mirror : undefined);
     expect(tf.memory().numTensors).toBe(before);
     engine.dispose();
   });

@@ -25,7 +25,7 @@ import { firstNonFinite, OPTIMIZER_SLOTS } from '../../shared/optimizers.ts';
 import type { ElboSums, PhaseTimes, Split, Transport, WorkerApi, WorkerInfo, WorkerInit } from '../../shared/protocol.ts';
 import { shardRanges } from '../../shared/schedule.ts';
 import { allocatePoolMemory, hasSharedMemory, PoolMemory, Result } from '../../shared/shared_memory.ts';
-import { computesValue, copyState, updateSlice } from '../../shared/step_update.ts';
+import { computesValue, copyState, updateSlice, writeMirror } from '../../shared/step_update.ts';
 import type { TrainingState } from '../../shared/training_state.ts';
 import { UpdateKernel } from '../../kernels/update_kernel.ts';
 import type { Spawner, SpawnedWorker } from './spawner.ts';
@@ -93,8 +93,11 @@ export class WorkerPool {
    * the datasets). Message path: the coordinator's own, where it sums the replies and updates.
    */
   private readonly mem: PoolMemory;
-  /** Message path: the update kernel on `mem` (on the shared path the workers run it). */
-  private readonly kernel: UpdateKernel | null;
+  /**
+   * The kernels on `mem`: the message path's update; on the shared path (where the workers update)
+   * only the mirror of a state the coordinator writes.
+   */
+  private readonly kernel: UpdateKernel;
   /** Message path: datapoints seen (the shared path's caller keeps its own count). */
   private samplesSeen = 0;
   private disposed = false;
@@ -111,18 +114,17 @@ export class WorkerPool {
           'Serve the page with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp, or use transport "message".');
       }
       this.mem = allocatePoolMemory({
-        workers, paramCount: this.layout.size, slotCount,
+        workers, paramCount: this.layout.size, slotCount, mirrorSize: this.layout.mirrorSize,
         maxSteps: opts.maxStepsPerRequest, trainLength: data.train.x.length, testLength: data.test.x.length,
       });
       this.mem.train.set(data.train.x);
       this.mem.test.set(data.test.x);
-      this.kernel = null;
     } else {
       // The same layout and kernel in an ordinary memory: the same arithmetic, so the same bits.
-      this.mem = allocatePoolMemory({ workers, paramCount: this.layout.size, slotCount, maxSteps: 1, trainLength: 0, testLength: 0 },
-        hasSharedMemory());
-      this.kernel = new UpdateKernel(this.mem.buffers.memory);
+      this.mem = allocatePoolMemory({ workers, paramCount: this.layout.size, slotCount, mirrorSize: this.layout.mirrorSize,
+        maxSteps: 1, trainLength: 0, testLength: 0 }, hasSharedMemory());
     }
+    this.kernel = new UpdateKernel(this.mem.buffers.memory);
     this.writeState(opts.state);
   }
 
@@ -234,7 +236,7 @@ export class WorkerPool {
       const replies = settled.map((s) => (s as PromiseFulfilledResult<Awaited<ReturnType<WorkerApi['gradient']>>>).value);
       replies.forEach((r, w) => mem.grads[w].set(r.grad));
       // The same update as a pool worker's, over the whole vector at once.
-      const finite = updateSlice(this.kernel!, mem, cfg, { cur, step, gradCount: N, start: 0, end: this.layout.size });
+      const finite = updateSlice(this.kernel, mem, cfg, this.layout, { cur, step, gradCount: N, start: 0, end: this.layout.size });
       const withValue = computesValue(step, this.opts.valueEvery);
       let bad = finite ? -1 : Math.max(0, replies.findIndex((r) => firstNonFinite(r.grad) >= 0));
       if (bad < 0 && withValue) bad = replies.findIndex((r) => !Number.isFinite(r.elbo));
@@ -280,6 +282,7 @@ export class WorkerPool {
     const v = this.mem.state(0);
     v.params.set(state.params);
     v.slots.forEach((s, i) => s.set(state.slots[i]));
+    writeMirror(this.kernel, this.layout, v.ptr.params, v.ptr.mirror, 0, this.layout.size);
     commitStep(this.mem.ctrl, 0, state.step);
     this.samplesSeen = state.samplesSeen;
   }
