@@ -19,13 +19,19 @@ import { WorkerPool, type PoolFailure, type StepsReport } from './pool/pool.ts';
 import type { Spawner } from './pool/spawner.ts';
 import type { Transport } from '../shared/protocol.ts';
 import { TypedEmitter } from './events.ts';
+import { WorkerCountTuner, type WorkerChoice } from './worker_count_tuner.ts';
 
 export interface TrainerOptions {
   /** Settings; unset fields take the paper's defaults, inputSize comes from the data. */
   config?: Partial<TrainConfig>;
   data: DataSplit;
-  /** Workers (default: the machine's parallelism). */
-  workers?: number;
+  /**
+   * Workers: a count N (exactly N train), or 'auto' (the default): the pool has one worker per core
+   * and the trainer measures which count trains fastest, re-checking every minute (see
+   * worker_count_tuner.ts). Any count trains the same model up to float rounding; for bit-exact
+   * reproducibility across runs, give a count.
+   */
+  workers?: number | 'auto';
   /** 'auto' (default): shared memory when available, otherwise messages (slower, same results). */
   transport?: Transport | 'auto';
   /** Start from a checkpoint (bytes of checkpoint.aevb) instead of a fresh initialisation. */
@@ -38,6 +44,8 @@ export interface TrainerOptions {
 
 export interface ProgressEvent {
   step: number;
+  /** Workers that trained the latest request. */
+  workers: number;
   epoch: number;
   samplesSeen: number;
   /** Per-datapoint minibatch estimates from the latest step that computed them. */
@@ -64,6 +72,8 @@ export type TrainerStatus = 'idle' | 'running' | 'paused' | 'done' | 'disposed';
 
 export interface TrainerEvents {
   progress: ProgressEvent;
+  /** workers: 'auto' chose (or re-chose) a count, with the samples/s it measured for each. */
+  workers: WorkerChoice;
   epoch: EpochEvent;
   failure: PoolFailure;
   status: TrainerStatus;
@@ -83,9 +93,13 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   private rate = { samples: 0, ms: 0 };
   private epochTotals = { samples: 0, ms: 0, failed: 0 };
 
+  /** The count that trained the latest request. */
+  private active: number;
+
   private constructor(readonly config: TrainConfig, readonly data: DataSplit, private readonly pool: WorkerPool,
-    state: TrainingState, private readonly evaluateTrain: boolean) {
+    state: TrainingState, private readonly evaluateTrain: boolean, private readonly tuner: WorkerCountTuner | null) {
     super();
+    this.active = tuner?.next() ?? pool.workers;
     this.stepValue = state.step;
     this.samples = state.samplesSeen;
   }
@@ -108,12 +122,15 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
       config = resolveConfig({ ...options.config, inputSize: data.train.d });
       state = initialState(config);
     }
-    const workers = options.workers ?? defaultWorkers;
+    const auto = (options.workers ?? 'auto') === 'auto';
+    // auto: one worker per core (never more than the minibatch can feed); the tuner picks how many train.
+    const workers = auto ? Math.max(1, Math.min(defaultWorkers, config.batch)) : options.workers as number;
     const pool = await WorkerPool.create({
-      config, data, workers, spawn, state, transport: options.transport ?? 'auto',
+      config, data, workers, spawn, state, transport: options.transport ?? 'auto', cores: defaultWorkers,
       valueEvery: options.valueEvery ?? 10, maxStepsPerRequest: 256, wasmPaths,
     });
-    return new Trainer(config, data, pool, state, options.evaluateTrain ?? true);
+    const tuner = auto ? new WorkerCountTuner(workers, config.batch) : null;
+    return new Trainer(config, data, pool, state, options.evaluateTrain ?? true, tuner);
   }
 
   get status(): TrainerStatus { return this.statusValue; }
@@ -121,7 +138,14 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   get samplesSeen(): number { return this.samples; }
   get stepsPerEpoch(): number { return Math.floor(this.data.train.n / this.config.batch); }
   get epoch(): number { return Math.floor(this.stepValue / this.stepsPerEpoch); }
+  /** Workers in the pool. */
   get workers(): number { return this.pool.workers; }
+  /** Workers that trained the latest request (with workers: 'auto', the tuner's count). */
+  get activeWorkers(): number { return this.active; }
+  /** Whether the count is chosen by measurement (workers: 'auto'). */
+  get autoWorkers(): boolean { return this.tuner !== null; }
+  /** The auto choice and what it measured (null before the first probe ends, or with a fixed count). */
+  get workerChoice(): WorkerChoice | null { return this.tuner?.choice ?? null; }
   get transport(): Transport { return this.pool.transport; }
   get workerInfo() { return this.pool.infos; }
 
@@ -204,11 +228,16 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
 
   /** One request of k steps, then bookkeeping and events. */
   private async request(k: number): Promise<void> {
+    const active = this.tuner?.next() ?? this.pool.workers;
     const t0 = performance.now();
-    const rep: StepsReport = await this.pool.runSteps(this.stepValue, k);
+    const rep: StepsReport = await this.pool.runSteps(this.stepValue, k, active);
     const ms = performance.now() - t0;
+    this.active = active;
     const M = this.config.batch;
     const ok = rep.outcomes.filter((o) => o.ok).length;
+    // A request with a failure is no measure of speed.
+    const choice = rep.failures.length ? null : this.tuner?.record(active, ok * M, ms);
+    if (choice) this.emit('workers', choice);
     this.stepValue += rep.outcomes.length;
     this.samples += ok * M;
     this.rate = { samples: this.rate.samples * 0.5 + ok * M, ms: this.rate.ms * 0.5 + ms };
@@ -219,7 +248,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     rep.failures.forEach((f) => this.emit('failure', f));
     const valued = [...rep.outcomes].reverse().find((o) => o.ok && Number.isFinite(o.elbo));
     this.emit('progress', {
-      step: this.stepValue, epoch: this.epoch, samplesSeen: this.samples,
+      step: this.stepValue, workers: active, epoch: this.epoch, samplesSeen: this.samples,
       ...(valued ? { elbo: valued.elbo / M, recon: valued.recon / M, kl: valued.kl / M } : {}),
       samplesPerSecond: this.rate.ms > 0 ? (this.rate.samples * 1000) / this.rate.ms : 0,
     });

@@ -88,10 +88,14 @@ export interface ElboSums {
 /** The API each worker exposes. `params: null` means "the committed parameters in shared memory". */
 export interface WorkerApi {
   init(msg: WorkerInit): Promise<WorkerInfo>;
-  /** Shared path: run steps [start, start + count) in lock-step with the other workers. */
-  runSteps(start: number, count: number): Promise<RunReport>;
-  /** Message path: the gradient of this worker's shard of step `step`. */
-  gradient(params: Float32Array, step: number): Promise<GradientReply>;
+  /**
+   * Shared path: run steps [start, start + count) in lock-step with the other workers of ranks
+   * 0 .. active − 1 (the pool may train with fewer workers than it has). `spin`: poll briefly at
+   * barriers before sleeping (when every active worker has a core of its own).
+   */
+  runSteps(start: number, count: number, active: number, spin: boolean): Promise<RunReport>;
+  /** Message path: the gradient of this worker's shard of step `step`, with `active` workers training. */
+  gradient(params: Float32Array, step: number, active: number): Promise<GradientReply>;
   evaluateElbo(params: Float32Array | null, split: Split, start: number, end: number): Promise<ElboSums>;
   /** Σ over datapoints [start, end) of the K-sample importance-sampled log p(x). */
   evaluateLogLikelihood(params: Float32Array | null, split: Split, start: number, end: number, k: number): Promise<number>;

@@ -42,9 +42,6 @@ class WorkerContext {
   readonly kernel: UpdateKernel | null;
   readonly train: Dataset;
   readonly test: Dataset;
-  /** This worker's minibatch shard [lo, hi) and its slice of θ [lo, hi). */
-  readonly shard: [number, number];
-  readonly owned: [number, number];
   nanAtStep = -1;
 
   constructor(readonly init: WorkerInit) {
@@ -58,13 +55,18 @@ class WorkerContext {
     const testX = this.mem ? this.mem.test : init.testX!;
     this.train = { ...init.train, x: trainX };
     this.test = { ...init.test, x: testX };
-    this.shard = shardRanges(cfg.batch, init.workers)[init.rank];
-    this.owned = shardRanges(this.layout.size, init.workers)[init.rank];
   }
 
+  /**
+   * With `active` workers training (ranks 0 .. active − 1; the pool may run fewer than it has):
+   * this worker's minibatch shard [lo, hi) and its slice of θ [lo, hi).
+   */
+  private shardOf(active: number): [number, number] { return shardRanges(this.cfg.batch, active)[this.init.rank]; }
+  private sliceOf(active: number): [number, number] { return shardRanges(this.layout.size, active)[this.init.rank]; }
+
   /** Gradient of this worker's shard of `step` into `out`; returns the shard's value sums. */
-  private shardGradient(params: Float32Array, step: number, out: Float32Array, withValue: boolean, mirror?: Float32Array) {
-    const [lo, hi] = this.shard;
+  private shardGradient(params: Float32Array, step: number, active: number, out: Float32Array, withValue: boolean, mirror?: Float32Array) {
+    const [lo, hi] = this.shardOf(active);
     const t0 = now();
     const inputs = buildShard(this.cfg, this.train, { indices: this.schedule.indices(step).subarray(lo, hi), step });
     const t1 = now();
@@ -74,11 +76,12 @@ class WorkerContext {
     return { v, shardMs: t1 - t0, gradMs: now() - t1 - upload - readout, upload, readout };
   }
 
-  runSteps(start: number, count: number): RunReport {
+  runSteps(start: number, count: number, active: number, spin: boolean): RunReport {
     const mem = this.mem, kernel = this.kernel;
     if (!mem || !kernel) throw stateError('runSteps needs shared memory.', 'Use gradient() on the message path.');
-    const { ctrl } = mem, N = this.init.workers, rank = this.init.rank, cfg = this.cfg;
-    const [lo, hi] = this.owned;
+    const { ctrl } = mem, N = active, rank = this.init.rank, cfg = this.cfg;
+    if (rank >= N) throw stateError(`Worker ${rank} was asked to train with ${N} active workers.`, 'Ask only ranks below the active count.');
+    const [lo, hi] = this.sliceOf(N);
     const times: PhaseTimes = { shard: 0, upload: 0, gradient: 0, readout: 0, wait1: 0, update: 0, wait2: 0 };
     const mine = rank * Value.LENGTH;
     let { cur } = readCommit(ctrl);
@@ -87,21 +90,21 @@ class WorkerContext {
       // 1. Gradient of this shard into slot `rank`, and the shard's ELBO terms.
       const withValue = computesValue(step, this.init.valueEvery);
       const state = mem.state(cur);
-      const { v, shardMs, gradMs, upload, readout } = this.shardGradient(state.params, step, mem.grads[rank], withValue, state.mirror);
+      const { v, shardMs, gradMs, upload, readout } = this.shardGradient(state.params, step, N, mem.grads[rank], withValue, state.mirror);
       mem.values[mine + Value.ELBO] = v.elbo; mem.values[mine + Value.RECON] = v.recon; mem.values[mine + Value.KL] = v.kl;
       times.shard += shardMs; times.gradient += gradMs; times.upload += upload; times.readout += readout;
       // 2. Barrier: every gradient slot is written.
       let t = now();
-      if (arriveAndWait(ctrl, N) === 'aborted') return { rank, completed: k, aborted: true, times };
+      if (arriveAndWait(ctrl, N, undefined, spin) === 'aborted') return { rank, completed: k, aborted: true, times };
       times.wait1 += now() - t;
       // 3. Reduce-scatter and update, fused in one kernel pass over this worker's slice: sum the slots,
       //    apply the rule, write copy 1 − cur (and the transposes of this slice's weights into its
-      //    mirror). Copy `cur` is never written, so whatever happens here
-      //    the committed state is whole. A non-finite value anywhere shows up in some worker's slice
-      //    (or its shard's ELBO): that worker raises its flag and the step is not committed.
+      //    mirror). Copy `cur` is never written, so whatever happens here the committed state is
+      //    whole. A non-finite value anywhere shows up in some worker's slice (or its shard's ELBO):
+      //    that worker raises its flag and the step is not committed.
       t = now();
       const finite = updateSlice(kernel, mem, cfg, this.layout, { cur, step, gradCount: N, start: lo, end: hi });
-      let bad = finite ? -1 : this.firstBadSlot(mem, lo, hi);
+      let bad = finite ? -1 : firstBadSlot(mem, N, lo, hi);
       if (bad < 0 && withValue) bad = firstNonFiniteValue(mem.values, N);
       mem.values[mine + Value.BAD] = bad;
       times.update += now() - t;
@@ -110,43 +113,19 @@ class WorkerContext {
       t = now();
       const commit = () => {
         const ok = firstFlagged(mem.values, N) < 0;
-        this.recordResult(mem, k, ok, withValue);
+        recordResult(mem, N, k, ok, withValue);
         commitStep(ctrl, ok ? 1 - cur : cur, step + 1);
       };
-      if (arriveAndWait(ctrl, N, commit) === 'aborted') return { rank, completed: k, aborted: true, times };
+      if (arriveAndWait(ctrl, N, commit, spin) === 'aborted') return { rank, completed: k, aborted: true, times };
       times.wait2 += now() - t;
       cur = readCommit(ctrl).cur;
     }
     return { rank, completed: count, aborted: false, times };
   }
 
-  /**
-   * The first worker whose gradient slot holds a non-finite value in [lo, hi) (only on the failure
-   * path). If every slot is finite the sum or the update overflowed: blame worker 0.
-   */
-  private firstBadSlot(mem: PoolMemory, lo: number, hi: number): number {
-    for (let w = 0; w < this.init.workers; w++) if (firstNonFinite(mem.grads[w], lo, hi) >= 0) return w;
-    return 0;
-  }
-
-  /** Results row k: ok, the minibatch's Σ ELBO terms (worker order), and the worker that failed the step. */
-  private recordResult(mem: PoolMemory, k: number, ok: boolean, withValue: boolean): void {
-    const row = k * Result.LENGTH, N = this.init.workers, { values, results } = mem;
-    const total = (f: number) => {
-      let acc = 0;
-      for (let w = 0; w < N; w++) acc += values[w * Value.LENGTH + f];
-      return withValue ? acc : NaN;
-    };
-    results[row + Result.OK] = ok ? 1 : 0;
-    results[row + Result.ELBO] = total(Value.ELBO);
-    results[row + Result.RECON] = total(Value.RECON);
-    results[row + Result.KL] = total(Value.KL);
-    results[row + Result.BAD] = firstFlagged(values, N);
-  }
-
-  gradient(params: Float32Array, step: number): GradientReply {
+  gradient(params: Float32Array, step: number, active: number): GradientReply {
     const grad = new Float32Array(this.layout.size);
-    const { v } = this.shardGradient(params, step, grad, computesValue(step, this.init.valueEvery));
+    const { v } = this.shardGradient(params, step, active, grad, computesValue(step, this.init.valueEvery));
     return { grad, elbo: v.elbo, recon: v.recon, kl: v.kl };
   }
 
@@ -159,6 +138,30 @@ class WorkerContext {
   dataset(split: Split): Dataset {
     return split === 'train' ? this.train : this.test;
   }
+}
+
+/**
+ * The first worker whose gradient slot holds a non-finite value in [lo, hi) (only on the failure
+ * path). If every slot is finite the sum or the update overflowed: blame worker 0.
+ */
+function firstBadSlot(mem: PoolMemory, N: number, lo: number, hi: number): number {
+for (let w = 0; w < N; w++) if (firstNonFinite(mem.grads[w], lo, hi) >= 0) return w;
+return 0;
+}
+
+/** Results row k: ok, the minibatch's Σ ELBO terms (worker order), and the worker that failed the step. */
+function recordResult(mem: PoolMemory, N: number, k: number, ok: boolean, withValue: boolean): void {
+const row = k * Result.LENGTH, { values, results } = mem;
+  const total = (f: number) => {
+    let acc = 0;
+    for (let w = 0; w < N; w++) acc += values[w * Value.LENGTH + f];
+    return withValue ? acc : NaN;
+  };
+  results[row + Result.OK] = ok ? 1 : 0;
+  results[row + Result.ELBO] = total(Value.ELBO);
+  results[row + Result.RECON] = total(Value.RECON);
+  results[row + Result.KL] = total(Value.KL);
+  results[row + Result.BAD] = firstFlagged(values, N);
 }
 
 /** The first worker whose shard ELBO is not finite, or −1. */
@@ -206,8 +209,8 @@ export function createWorkerApi(setup: BackendSetup): WorkerApi {
       info = { rank: msg.rank, backend: b.backend, simd: b.simd, threads: b.threads };
       return info;
     },
-    async runSteps(start, count) { return need().runSteps(start, count); },
-    async gradient(params, step) { return need().gradient(params, step); },
+    async runSteps(start, count, active, spin) { return need().runSteps(start, count, active, spin); },
+    async gradient(params, step, active) { return need().gradient(params, step, active); },
     async evaluateElbo(params, split, start, end) {
       const c = need();
       return elboSums(c.cfg, c.params(params), c.dataset(split), c.cfg.seed, start, end);

@@ -81,7 +81,7 @@ describe('training runs from the command line', () => {
     const whole = await runTraining(parseCli([...small, '--epochs', '2', '--out', path.join(tmp, 'whole')]), log);
     const dir = path.join(tmp, 'split');
     await runTraining(parseCli([...small, '--epochs', '1', '--out', dir]), log);
-    const resumed = await runTraining(parseCli(['--resume', dir, '--epochs', '2', '--quiet']), log);
+    const resumed = await runTraining(parseCli(['--resume', dir, '--epochs', '2', '--workers', '2', '--quiet']), log);
     expect(resumed.state.step).toBe(whole.state.step);
     expect(bytesOf(resumed.state.params).equals(bytesOf(whole.state.params))).toBe(true);
     expect(bytesOf(resumed.state.slots[0]).equals(bytesOf(whole.state.slots[0]))).toBe(true);

@@ -35,6 +35,6 @@ describe('worker protocol', () => {
 
   it('a worker that was not initialised says so', async () => {
     const api = createWorkerApi(async () => ({ backend: 'wasm', simd: true, threads: false }));
-    await expect(api.runSteps(0, 1)).rejects.toThrow(/not initialised.*init\(\)/);
+    await expect(api.runSteps(0, 1, 1, false)).rejects.toThrow(/not initialised.*init\(\)/);
   });
 });

@@ -18,8 +18,8 @@ export interface CliRequest {
   testFraction: number;
   out?: string;
   resume?: string;
-  /** Pool size; undefined: one worker per core. */
-  workers?: number;
+  /** Workers training: a count, or 'auto' (the default): measured, see worker_count_tuner.ts. */
+  workers: number | 'auto';
   quiet: boolean;
 }
 
@@ -52,7 +52,9 @@ Evaluation and output
   --eval-samples K      importance samples for log p(x) on the test set after each epoch (default 0: off)
   --out DIR             write DIR/metrics.jsonl, DIR/checkpoint.aevb and DIR/decoder/ (default runs/<time>)
   --resume DIR          continue the run saved in DIR (writes there unless --out is given)
-  --workers N           worker threads training the model together (default: one per core)
+  --workers N|auto      worker threads training the model together (default auto: one per core, and
+                        the count that measures fastest trains; re-checked every minute). Any count
+                        gives the same model up to float rounding; give N for bit-exact repeats
   --quiet               no progress bar
   -h, --help            this text
 `;
@@ -110,11 +112,11 @@ export function parseCli(rawArgv: string[]): CliRequest {
   if (!(testFraction > 0 && testFraction < 1)) {
     throw configError('test-fraction', `is ${testFraction}; it must be between 0 and 1 (exclusive)`, 'Pass e.g. --test-fraction 0.1.');
   }
-  let workers: number | undefined;
-  if (values.workers !== undefined) {
+  let workers: number | 'auto' = 'auto';
+  if (values.workers !== undefined && values.workers !== 'auto') {
     workers = parseNumber('workers', values.workers as string, true);
     if (workers < 1 || workers > 256) {
-      throw configError('workers', `is ${workers}; it must be from 1 to 256`, 'Pass --workers N, e.g. the number of cores.');
+      throw configError('workers', `is ${workers}; it must be from 1 to 256`, 'Pass --workers N, e.g. the number of cores, or --workers auto.');
     }
   }
   if (values.labels && (values.data === undefined || values.data === 'mnist')) {

@@ -78,14 +78,14 @@ function prepare(req: CliRequest) {
 
 export async function runTraining(req: CliRequest, log: (s: string) => void = console.log): Promise<RunResult> {
   const { data, checkpoint, config, outDir, source } = prepare(req);
-  const trainer = await Trainer.create({ data, config, checkpoint, workers: req.workers ?? os.availableParallelism() },
-    nodeSpawner(), os.availableParallelism());
+  const trainer = await Trainer.create({ data, config, checkpoint, workers: req.workers }, nodeSpawner(), os.availableParallelism());
   const cfg = trainer.config;
   const info = trainer.workerInfo[0];
   if (source) log(`Resuming ${source} at step ${trainer.step} (${trainer.samplesSeen.toLocaleString('en-US')} samples seen).`);
   log(`aevb: ${cfg.decoder} VAE, D=${cfg.inputSize} H=${cfg.hidden} J=${cfg.latent} ${cfg.activation}, ` +
     `estimator ${cfg.estimator} L=${cfg.samples} M=${cfg.batch}, ${cfg.optimizer} lr=${cfg.lr}; ` +
-    `${data.train.n} train / ${data.test.n} test (${data.train.name}); ${trainer.workers} worker${trainer.workers > 1 ? 's' : ''} ` +
+    `${data.train.n} train / ${data.test.n} test (${data.train.name}); ${trainer.workers} worker${trainer.workers > 1 ? 's' : ''}` +
+    `${trainer.autoWorkers ? ' (auto: the fastest count trains)' : ''} ` +
     `(${info.backend}${info.simd ? ' SIMD' : ''}, ${trainer.transport === 'shared' ? 'shared memory' : 'messages'}); out ${outDir}`);
   fs.mkdirSync(outDir, { recursive: true });
 
@@ -97,10 +97,15 @@ export async function runTraining(req: CliRequest, log: (s: string) => void = co
   const save = async () => writeFileAtomic(path.join(outDir, CHECKPOINT_FILE), outDir, await trainer.saveCheckpoint());
   trainer.on('progress', (p) => bar.update(`epoch ${p.epoch + 1}/${cfg.epochs}`, p.step - p.epoch * trainer.stepsPerEpoch,
     trainer.stepsPerEpoch, p.samplesPerSecond, p.elbo));
+  trainer.on('workers', (c) => {
+    bar.clear();
+    const rates = Object.entries(c.measured).map(([n, r]) => `${n}: ${Math.round(r).toLocaleString('en-US')}`).join(', ');
+    log(`workers: ${c.workers} of ${trainer.workers} train (samples/s by count: ${rates})`);
+  });
   trainer.on('failure', (f) => { bar.clear(); log(`step ${f.step}: ${f.kind === 'worker-died' ? `worker ${f.worker} ${f.cause}; a new worker took its place and the step was retried` : f.cause}`); });
   trainer.on('epoch', (e: EpochEvent) => {
     bar.clear();
-    const m = { ...e, workers: trainer.workers } as EpochMetrics;
+    const m = { ...e, workers: trainer.activeWorkers } as EpochMetrics;
     metrics.push(m);
     fs.appendFileSync(metricsFile, JSON.stringify(m) + '\n');
     log(formatEpoch(m, cfg.epochs));

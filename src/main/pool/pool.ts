@@ -33,8 +33,10 @@ import type { Spawner, SpawnedWorker } from './spawner.ts';
 export interface PoolOptions {
   config: TrainConfig;
   data: DataSplit;
-  /** N ≥ 1 workers. */
+  /** N ≥ 1 workers (a request may train with fewer: see runSteps). */
   workers: number;
+  /** Cores of this machine (default: N): workers spin briefly at barriers only when active ≤ cores. */
+  cores?: number;
   spawn: Spawner;
   /** 'auto': shared memory when the environment has it, else messages. */
   transport?: Transport | 'auto';
@@ -145,7 +147,7 @@ export class WorkerPool {
       throw configError('batch', `is ${config.batch}, larger than the ${data.train.n} training datapoints`, `Use --batch ${data.train.n} or fewer.`);
     }
     const pool = new WorkerPool({
-      transport: 'auto', valueEvery: 10, maxStepsPerRequest: 1024, ...options,
+      transport: 'auto', valueEvery: 10, maxStepsPerRequest: 1024, cores: workers, ...options,
     } as WorkerPool['opts']);
     try {
       pool.slots = await Promise.all(Array.from({ length: workers }, (_, r) => pool.start(r)));
@@ -185,23 +187,31 @@ export class WorkerPool {
     if (this.disposed) throw stateError('This pool was disposed.', 'Create a new trainer.');
   }
 
-  /** Run steps [start, start + count); returns what was committed and what failed. */
-  async runSteps(start: number, count: number): Promise<StepsReport> {
+  /**
+   * Run steps [start, start + count) with workers 0 .. active − 1 (default: all); returns what was
+   * committed and what failed. Any active count gives the same model up to float summation order
+   * (the shards and slices change; the noise of every datapoint does not).
+   */
+  async runSteps(start: number, count: number, active = this.workers): Promise<StepsReport> {
     this.guard();
     if (this.busy) throw stateError('The pool is already running steps.', 'Await the previous call first.');
     if (count < 1 || count > this.opts.maxStepsPerRequest) throw new RangeError(`count must be 1..${this.opts.maxStepsPerRequest}`);
+    if (!Number.isInteger(active) || active < 1 || active > this.workers || active > this.opts.config.batch) {
+      throw new RangeError(`active must be 1..${Math.min(this.workers, this.opts.config.batch)}`);
+    }
     this.busy = true;
     try {
-      return this.transport === 'shared' ? await this.runShared(start, count) : await this.runMessage(start, count);
+      return this.transport === 'shared' ? await this.runShared(start, count, active) : await this.runMessage(start, count, active);
     } finally {
       this.busy = false;
     }
   }
 
-  private async runShared(start: number, count: number): Promise<StepsReport> {
+  private async runShared(start: number, count: number, active: number): Promise<StepsReport> {
     const mem = this.mem;
     commitStep(mem.ctrl, readCommit(mem.ctrl).cur, start);
-    const calls = this.slots.map((s) => Promise.race([s.api.runSteps(start, count), s.death]));
+    const spin = active <= this.opts.cores;
+    const calls = this.slots.slice(0, active).map((s) => Promise.race([s.api.runSteps(start, count, active, spin), s.death]));
     // Any failure must release the others from the barrier.
     calls.forEach((c) => c.catch(() => raiseAbort(mem.ctrl)));
     const settled = await Promise.allSettled(calls);
@@ -221,13 +231,13 @@ export class WorkerPool {
     return { outcomes, failures, times };
   }
 
-  private async runMessage(start: number, count: number): Promise<StepsReport> {
-    const cfg = this.opts.config, mem = this.mem, N = this.slots.length;
+  private async runMessage(start: number, count: number, active: number): Promise<StepsReport> {
+    const cfg = this.opts.config, mem = this.mem, N = active;
     const outcomes: StepOutcome[] = [], failures: PoolFailure[] = [];
     for (let step = start; step < start + count; step++) {
       const { cur } = readCommit(mem.ctrl);
       const params = mem.state(cur).params.slice(); // a copy: the view's memory cannot be transferred
-      const calls = this.slots.map((s) => Promise.race([s.api.gradient(params, step), s.death]));
+      const calls = this.slots.slice(0, N).map((s) => Promise.race([s.api.gradient(params, step, N), s.death]));
       const settled = await Promise.allSettled(calls);
       if (settled.some((s) => s.status === 'rejected')) {
         await this.replaceFailed(settled, step, failures);
