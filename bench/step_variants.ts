@@ -16,7 +16,7 @@ import type { TrainConfig } from '../src/shared/config.ts';
 import type { DataSplit } from '../src/shared/dataset.ts';
 import { buildLayout, type ParamLayout } from '../src/shared/layout.ts';
 import type { ShardInputs } from '../src/shared/minibatch.ts';
-import { autodiffGradient } from '../src/shared/sgvb_autodiff.ts';
+import { autodiffGradient } from '../test/helpers/sgvb_autodiff.ts';
 
 /** One way of taking training steps; owns whatever it allocates until dispose(). */
 export interface Stepper {

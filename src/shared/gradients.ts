@@ -1,6 +1,6 @@
 /**
  * The production SGVB gradient: forward and hand-written backward pass of the minibatch ELBO in
- * TF.js ops, checked against tfjs autodiff (sgvb_autodiff.ts) and finite differences in tests.
+ * TF.js ops, checked against tfjs autodiff (test/helpers/sgvb_autodiff.ts) and finite differences in tests.
  *
  * Why by hand, and why in columns. On the WASM backend a matMul is fast (XNNPACK, ~30 GFLOP/s
  * on one core) only without transpose flags (with one it takes a scalar path at ~2 GFLOP/s), and
@@ -35,10 +35,6 @@ export interface ShardValue {
 
 export type ModelCfg = Pick<TrainConfig, 'activation' | 'decoder' | 'sigmoidMean' | 'estimator' | 'samples' | 'latent' | 'inputSize' | 'hidden'>;
 
-/**
- * Computes ∇_{θ,φ} Σ_i ℒ̃(x_i) for shards. Holds a few constant tensors (the replication
- * matrices used when L > 1); call dispose() when done.
- */
 /** Milliseconds of the last compute() spent copying: θ into the backend, gradients out of it. */
 export interface CopyTimes {
   upload: number;
@@ -50,6 +46,10 @@ function transposed(p: ParamTensors, name: string): tf.Tensor2D {
   return p[`${name}ᵀ`] ?? tf.transpose(p[name]);
 }
 
+/**
+ * Computes ∇_{θ,φ} Σ_i ℒ̃(x_i) for shards. Holds a few constant tensors (the replication
+ * matrices used when L > 1); call dispose() when done.
+ */
 export class SgvbGradient {
   private readonly replicators = new Map<string, { R: tf.Tensor2D; RT: tf.Tensor2D }>();
   /** Copy times of the last compute() (for the pool's per-phase breakdown). */

@@ -99,19 +99,3 @@ export function buildLayout(cfg: Pick<ModelConfig, 'inputSize' | 'hidden' | 'lat
 export function view(flat: Float32Array, spec: ParamSpec): Float32Array {
   return flat.subarray(spec.offset, spec.offset + spec.size);
 }
-
-/** Named copies of every parameter, for inspection and export. */
-export function unflatten(flat: Float32Array, layout: ParamLayout): Map<string, Float32Array> {
-  return new Map(layout.specs.map((s) => [s.name, view(flat, s).slice()]));
-}
-
-/** The inverse of unflatten: checks that every name is present with the right size. */
-export function flatten(named: ReadonlyMap<string, Float32Array>, layout: ParamLayout): Float32Array {
-  const flat = new Float32Array(layout.size);
-  for (const s of layout.specs) {
-    const v = named.get(s.name);
-    if (!v || v.length !== s.size) throw new Error(`Parameter ${s.name}: expected ${s.size} values, got ${v ? v.length : 'none'}`);
-    flat.set(v, s.offset);
-  }
-  return flat;
-}

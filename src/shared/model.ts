@@ -1,7 +1,7 @@
 /**
  * The model of aevb.md: initialisation of θ and φ, and the forward passes used outside training
  * (encode, decode, sampling, evaluation). The training step's forward and hand-written backward
- * live in gradients.ts; the autodiff reference in sgvb_autodiff.ts.
+ * live in gradients.ts; the tests' autodiff reference in test/helpers/sgvb_autodiff.ts.
  *
  * Shapes are columns: a batch of B datapoints is [features, B]; weights are [out, in].
  */

@@ -24,7 +24,7 @@ export function readInto(t: tf.Tensor, out: Float32Array, offset = 0): void {
   out.set(heap ?? (t.dataSync() as Float32Array), offset);
 }
 
-/** Sum of a tensor's values as a JS number (for scalars computed on the backend). */
+/** The value of a scalar tensor (its element 0) as a JS number: reductions end on the backend, one number comes out. */
 export function readScalar(t: tf.Tensor): number {
   const heap = heapView(t);
   return heap ? heap[0] : (t.dataSync()[0] as number);

@@ -31,7 +31,7 @@ export async function setupBackend(backend: BackendName, wasmDir?: string | Reco
   const ok = await tf.setBackend(backend);
   if (!ok) throw new Error(`TF.js could not initialise the ${backend} backend.`);
   await tf.ready();
-  // Gradients are registered only where the autodiff reference is used (see sgvb_autodiff.ts).
+  // Gradients are registered only where the autodiff reference is used (the tests' test/helpers/sgvb_autodiff.ts).
   return Object.freeze({
     backend,
     simd: backend === 'wasm' ? Boolean(tf.env().getBool('WASM_HAS_SIMD_SUPPORT')) : false,

@@ -4,7 +4,7 @@ import { resolveConfig, type TrainConfig } from '../../src/shared/config.ts';
 import { buildLayout } from '../../src/shared/layout.ts';
 import { initParams } from '../../src/shared/model.ts';
 import { SgvbGradient } from '../../src/shared/gradients.ts';
-import { autodiffGradient } from '../../src/shared/sgvb_autodiff.ts';
+import { autodiffGradient } from '../helpers/sgvb_autodiff.ts';
 import { buildShard } from '../../src/shared/minibatch.ts';
 import { useBackend, relErr } from '../helpers/backend.ts';
 

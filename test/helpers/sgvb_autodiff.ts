@@ -7,12 +7,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients; autodiff needs them.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import type { Activation } from './config.ts';
-import type { ModelCfg, ShardValue } from './gradients.ts';
-import type { ParamLayout } from './layout.ts';
-import type { ShardInputs } from './minibatch.ts';
-import { readInto, readScalar, tensorFrom } from './tensor_io.ts';
-import { view } from './layout.ts';
+import type { Activation } from '../../src/shared/config.ts';
+import type { ModelCfg, ShardValue } from '../../src/shared/gradients.ts';
+import type { ParamLayout } from '../../src/shared/layout.ts';
+import type { ShardInputs } from '../../src/shared/minibatch.ts';
+import { readInto, readScalar, tensorFrom } from '../../src/shared/tensor_io.ts';
+import { view } from '../../src/shared/layout.ts';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
