@@ -41,6 +41,11 @@ export interface WorkerInfo {
   simd: boolean;
   /** Whether the WASM backend started threads of its own (it must not: the pool is the parallelism). */
   threads: boolean;
+  /**
+   * Where this worker's updates run: 'shared' — the WASM SIMD update kernels on the pool's shared
+   * memory (shared path); 'coordinator' — the coordinator updates (message path).
+   */
+  update: 'shared' | 'coordinator';
 }
 
 /** Milliseconds spent in each phase of the steps of one request, for the cost model. */

@@ -206,7 +206,7 @@ export function createWorkerApi(setup: BackendSetup): WorkerApi {
       const b = await setup(msg.wasmPaths);
       ctx?.engine.dispose();
       ctx = new WorkerContext(msg);
-      info = { rank: msg.rank, backend: b.backend, simd: b.simd, threads: b.threads };
+      info = { rank: msg.rank, backend: b.backend, simd: b.simd, threads: b.threads, update: ctx.kernel ? 'shared' : 'coordinator' };
       return info;
     },
     async runSteps(start, count, active, spin) { return need().runSteps(start, count, active, spin); },

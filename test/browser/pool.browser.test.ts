@@ -49,12 +49,13 @@ describe('the pool in Chromium', () => {
     expect(await page.evaluate(() => (globalThis as any).aevbHarness.isolated())).toBe(true);
   });
 
-  it('N = 1, 2, 3, 4 Web Workers end within 1e-5 of the one-worker Node run after 20 steps, with SIMD WASM in every worker', async () => {
+  it('N = 1, 2, 3, 4 Web Workers end within 1e-5 of the one-worker Node run after 20 steps, with SIMD WASM and the update kernels in every worker', async () => {
     for (const n of [1, 2, 3, 4]) {
       const r = await page.evaluate(([n, c]) => (globalThis as any).aevbHarness.train(n, 20, c), [n, config] as const);
       expect(r.transport).toBe('shared');
       expect(r.infos).toHaveLength(n);
-      for (const info of r.infos) expect(info).toMatchObject({ backend: 'wasm', simd: true, threads: false });
+      // …and every worker runs its slice's update in the WASM SIMD kernels on the shared memory.
+      for (const info of r.infos) expect(info).toMatchObject({ backend: 'wasm', simd: true, threads: false, update: 'shared' });
       expect(r.step).toBe(20);
       expect(relErr(Float32Array.from(r.params), reference), `N = ${n}`).toBeLessThanOrEqual(1e-5);
     }
@@ -63,6 +64,7 @@ describe('the pool in Chromium', () => {
   it('without shared memory (message path) the page trains to the same parameters', async () => {
     const r = await page.evaluate((c) => (globalThis as any).aevbHarness.train(2, 20, c, 'message'), config);
     expect(r.transport).toBe('message');
+    for (const info of r.infos) expect(info.update).toBe('coordinator');
     expect(relErr(Float32Array.from(r.params), reference)).toBeLessThanOrEqual(1e-5);
   });
 });

@@ -22,6 +22,13 @@ async function make(workers: number, over: Partial<TrainConfig> = {}, extra: Par
   return t;
 }
 
+/** The same, for a trainer whose options say how many workers (a count or 'auto'). */
+async function makeWith(extra: Partial<Parameters<typeof Trainer.create>[0]>, over: Partial<TrainConfig> = {}) {
+  const t = await Trainer.create({ data, config: { ...base, ...over }, ...extra }, nodeSpawner(), 2);
+  open.push(t);
+  return t;
+}
+
 beforeAll(async () => {
   await useBackend('wasm');
   const full = loadEmbeddedMnist();
@@ -53,10 +60,52 @@ describe('N workers train the same model as one', () => {
         const st = await t.state();
         expect(st.step).toBe(20);
         expect(relErr(st.params, reference), `N = ${n}`).toBeLessThanOrEqual(1e-5);
+        // Every worker updated its slice with the WASM SIMD kernels on the shared memory.
+        expect(t.workerInfo.map((i) => i.update)).toEqual(new Array(n).fill('shared'));
         await t.dispose();
       }
     });
   }
+
+  it('one pool worker gives LocalTrainer\'s bits: the same gradient, the same update kernels, the same mirror', async () => {
+    const reference = localParams({}, 15);
+    const t = await make(1);
+    await t.runSteps(15);
+    const st = await t.state();
+    expect(Buffer.from(st.params.buffer).equals(Buffer.from(reference.slice().buffer))).toBe(true);
+  });
+
+  it('a request may train with fewer workers than the pool has: 2 of 4 give the bits of a 2-worker pool', async () => {
+    const four = await make(4), two = await make(2);
+    const poolOf = (t: Trainer) => (t as unknown as { pool: { runSteps(s: number, k: number, a?: number): Promise<unknown> } }).pool;
+    await poolOf(four).runSteps(0, 8, 2);
+    await poolOf(two).runSteps(0, 8);
+    // Then all four from step 8: still within float rounding of the 2-worker run.
+    const a = await four.state(), b = await two.state();
+    expect(Buffer.from(a.params.buffer).equals(Buffer.from(b.params.buffer))).toBe(true);
+    await expect(poolOf(four).runSteps(8, 1, 5)).rejects.toThrow(/active must be 1\.\.4/);
+  });
+
+  it("workers: 'auto' measures the counts, reports its choice, and trains the same model", async () => {
+    const reference = localParams({}, 40);
+    const t = await makeWith({ workers: 'auto' });
+    expect(t.autoWorkers).toBe(true);
+    expect(t.workers).toBe(2); // one per core of the (declared) 2-core machine
+    const choices: Array<{ workers: number; measured: Record<number, number> }> = [];
+    const used = new Set<number>();
+    t.on('workers', (c) => choices.push(c));
+    t.on('progress', (p) => used.add(p.workers));
+    await t.runSteps(40);
+    expect([...used].sort()).toEqual([1, 2]);             // both counts were tried
+    expect(choices.length).toBeGreaterThanOrEqual(1);
+    expect(Object.keys(choices[0].measured)).toEqual(['1', '2']);
+    expect([1, 2]).toContain(choices[0].workers);
+    expect(relErr((await t.state()).params, reference)).toBeLessThanOrEqual(1e-5);
+    // After the probe, the chosen count trains.
+    expect(t.workerChoice).toEqual(choices[choices.length - 1]);
+    await t.runSteps(3);
+    expect(t.activeWorkers).toBe(t.workerChoice!.workers);
+  });
 
   it('the message path gives bit for bit the shared path', async () => {
     const shared = await make(3, {}, { transport: 'shared' });
