@@ -10,7 +10,8 @@
  */
 import { resolveConfig, type TrainConfig } from '../shared/config.ts';
 import type { DataSplit } from '../shared/dataset.ts';
-import { checkCompatible, datasetFingerprint, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../shared/checkpoint.ts';
+import { datasetFingerprint, encodeCheckpoint, type Checkpoint } from '../shared/checkpoint.ts';
+import { checkLoadable, readCheckpointBytes } from '../shared/pytorch_state.ts';
 import { stateError, configError } from '../shared/errors.ts';
 import { CounterRng, Stream } from '../shared/rng.ts';
 import { initialState, type Evaluation, type TrainingState } from './local_trainer.ts';
@@ -27,7 +28,7 @@ export interface TrainerOptions {
   workers?: number;
   /** 'auto' (default): shared memory when available, otherwise messages (slower, same results). */
   transport?: Transport | 'auto';
-  /** Start from a checkpoint (bytes of checkpoint.aevb) instead of a fresh initialisation. */
+  /** Start from a checkpoint (bytes of checkpoint.aevb, or a model.safetensors: docs/safetensors.md) instead of a fresh initialisation. */
   checkpoint?: Uint8Array;
   /** Compute the minibatch ELBO for progress events every n-th step (default 10). */
   valueEvery?: number;
@@ -94,9 +95,10 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     const { data } = options;
     let config: TrainConfig, state: TrainingState;
     if (options.checkpoint) {
-      const c = decodeCheckpoint(options.checkpoint, 'the checkpoint');
+      const loaded = readCheckpointBytes(options.checkpoint, 'the checkpoint', options.config); // .aevb or .safetensors
+      const c = loaded.checkpoint;
       config = resolveConfig({ ...c.config, ...options.config });
-      checkCompatible(c, config, fingerprintOf(data), 'the checkpoint');
+      checkLoadable(loaded, config, fingerprintOf(data), 'the checkpoint');
       state = { params: c.params, slots: c.optimizer.slots, step: c.step, samplesSeen: c.samplesSeen };
     } else {
       const asked = options.config?.inputSize;
@@ -304,8 +306,9 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
 
   /** Replace the state with a checkpoint of the same model and data (validated before anything changes). */
   async loadCheckpoint(bytes: Uint8Array): Promise<void> {
-    const c = decodeCheckpoint(bytes, 'the checkpoint');
-    checkCompatible(c, { ...this.config, epochs: c.config.epochs, evalSamples: c.config.evalSamples }, fingerprintOf(this.data), 'the checkpoint');
+    const loaded = readCheckpointBytes(bytes, 'the checkpoint', this.config); // .aevb or .safetensors
+    const c = loaded.checkpoint;
+    checkLoadable(loaded, { ...this.config, epochs: c.config.epochs, evalSamples: c.config.evalSamples }, fingerprintOf(this.data), 'the checkpoint');
     return this.between(() => {
       this.pool.writeState({ params: c.params, slots: c.optimizer.slots, step: c.step, samplesSeen: c.samplesSeen });
       this.stepValue = c.step;
