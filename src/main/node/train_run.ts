@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { resolveConfig, type TrainConfig } from '../../shared/config.ts';
 import type { DataSplit } from '../../shared/dataset.ts';
-import { decodeCheckpoint } from '../../shared/checkpoint.ts';
+import { readCheckpointBytes } from '../../shared/pytorch_state.ts';
 import { exportDecoder } from '../../shared/decoder_export.ts';
 import { configError, stateError } from '../../shared/errors.ts';
 import { splitDataset } from '../../shared/mnist_split.ts';
@@ -53,14 +53,22 @@ function loadData(req: CliRequest, decoder: TrainConfig['decoder']): DataSplit {
 /** Resolve the output directory and the starting point: fresh, or a checkpoint's bytes (checked by the trainer). */
 function prepare(req: CliRequest) {
   if (req.resume) {
-    const file = path.join(req.resume, CHECKPOINT_FILE);
+    // A run directory (its checkpoint.aevb), or a file: checkpoint.aevb or model.safetensors (told apart by content).
+    const isFile = fs.existsSync(req.resume) && fs.statSync(req.resume).isFile();
+    const file = isFile ? req.resume : path.join(req.resume, CHECKPOINT_FILE);
     if (!fs.existsSync(file)) {
-      throw stateError(`Cannot resume: ${file} does not exist.`, 'Pass --resume the --out directory of an earlier run.');
+      throw stateError(`Cannot resume: ${file} does not exist.`, 'Pass --resume the --out directory of an earlier run, or a model.safetensors.');
     }
     const bytes = new Uint8Array(fs.readFileSync(file));
-    const saved = decodeCheckpoint(bytes, file).config;
+    const loaded = readCheckpointBytes(bytes, file, req.explicit);
+    const outDir = req.out ?? (isFile ? path.dirname(file) : req.resume);
+    if (loaded.imported && !req.out && fs.existsSync(path.join(outDir, CHECKPOINT_FILE))) {
+      throw stateError(`${outDir} already holds a checkpoint (${CHECKPOINT_FILE}); training on ${path.basename(file)} there would overwrite it.`,
+        'Pass --out DIR for the run that starts from the safetensors file.');
+    }
+    const saved = loaded.checkpoint.config;
     const data = loadData(req, saved.decoder);
-    return { data, checkpoint: bytes, config: { ...saved, ...req.explicit }, outDir: req.out ?? req.resume, source: file };
+    return { data, checkpoint: bytes, config: { ...saved, ...req.explicit }, outDir, source: file };
   }
   const outDir = req.out ?? path.join('runs', new Date().toISOString().replace(/[:.]/g, '-'));
   if (fs.existsSync(path.join(outDir, CHECKPOINT_FILE))) {
@@ -110,6 +118,11 @@ export async function runTraining(req: CliRequest, log: (s: string) => void = co
   const onSigint = () => { interrupted = true; void trainer.stop(); };
   process.on('SIGINT', onSigint);
   try {
+    if (trainer.step >= cfg.epochs * trainer.stepsPerEpoch) {
+      // Nothing left to train (e.g. a model brought back from PyTorch with its epochs done): show where it stands.
+      const ev = await trainer.evaluate({ train: true, logLikelihoodSamples: cfg.evalSamples });
+      log(`Already at step ${trainer.step} (epoch ${trainer.epoch} of ${cfg.epochs}): ` + formatEvaluation(ev) + '. Raise --epochs to train on.');
+    }
     await trainer.start();
     await saving;
     if (interrupted) {
@@ -124,6 +137,11 @@ export async function runTraining(req: CliRequest, log: (s: string) => void = co
     bar.clear();
     await trainer.dispose();
   }
+}
+
+function formatEvaluation(e: Partial<Evaluation> & { testElbo: number }): string {
+  const ll = e.logLikelihood === undefined ? '' : `  log p(x) ${e.logLikelihood.toFixed(2)}`;
+  return `train ELBO ${e.trainElbo?.toFixed(2)}  test ELBO ${e.testElbo.toFixed(2)} (recon ${e.testRecon?.toFixed(2)}, KL ${e.testKl?.toFixed(2)})${ll}`;
 }
 
 export function formatEpoch(m: EpochMetrics, epochs: number): string {
