@@ -86,7 +86,7 @@ async function evaluateModel(file: string, data: DataSplit, K: number, png: stri
   const cfg = c.config;
   const e = evaluateElbo(cfg, c.params, data.test, cfg.seed);
   console.log(`${file} (${imported ? 'safetensors' : 'aevb checkpoint'}, ${cfg.decoder} D=${cfg.inputSize} H=${cfg.hidden} J=${cfg.latent}, step ${c.step}): ` +
-    `test ELBO ${e.elbo.toFixed(4)} (recon ${e.recon.toFixed(4)}, KL ${e.kl.toFixed(4)}) on ${data.test.n} ${data.test.name} digits`);
+    `test ELBO ${e.elbo.toFixed(6)} (recon ${e.recon.toFixed(6)}, KL ${e.kl.toFixed(6)}) on ${data.test.n} ${data.test.name} digits`);
   if (K > 0) console.log(`log p(x) ≈ ${evaluateLogLikelihood(cfg, c.params, data.test, K, cfg.seed).toFixed(4)} (K = ${K})`);
   if (!png) return;
   // 64 draws z ~ N(0, I) from the SAMPLE stream (as Trainer.sample), decoded to their means.
