@@ -11,7 +11,7 @@
 import { resolveConfig, type TrainConfig } from '../shared/config.ts';
 import type { DataSplit } from '../shared/dataset.ts';
 import { datasetFingerprint, encodeCheckpoint, type Checkpoint } from '../shared/checkpoint.ts';
-import { checkLoadable, readCheckpointBytes } from '../shared/pytorch_state.ts';
+import { checkLoadable, exportSafetensors, readCheckpointBytes } from '../shared/pytorch_state.ts';
 import { stateError, configError } from '../shared/errors.ts';
 import { CounterRng, Stream } from '../shared/rng.ts';
 import { initialState, type Evaluation, type TrainingState } from './local_trainer.ts';
@@ -294,14 +294,22 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
 
   /** checkpoint.aevb bytes of the current state (docs/checkpoint-format.md). */
   async saveCheckpoint(): Promise<Uint8Array> {
+    return encodeCheckpoint(await this.checkpointRecord());
+  }
+
+  /** model.safetensors bytes of the current state: the state_dict of examples/pytorch's module (docs/safetensors.md). */
+  async saveSafetensors(): Promise<Uint8Array> {
+    return exportSafetensors(await this.checkpointRecord());
+  }
+
+  private async checkpointRecord(): Promise<Checkpoint> {
     const st = await this.state();
     const t = this.data.train;
-    const c: Checkpoint = {
+    return {
       format: 'aevb-checkpoint', version: 1, config: this.config, step: st.step, samplesSeen: st.samplesSeen,
       params: st.params, optimizer: { kind: this.config.optimizer, slots: st.slots },
       data: { name: t.name, ...fingerprintOf(this.data) }, createdAt: new Date().toISOString(),
     };
-    return encodeCheckpoint(c);
   }
 
   /** Replace the state with a checkpoint of the same model and data (validated before anything changes). */
