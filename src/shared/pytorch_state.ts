@@ -153,11 +153,8 @@ export function importSafetensors(bytes: Uint8Array, source: string, override: P
     if (expected.has(name)) continue;
     fail(`has tensor ${name}, which the AEVB module (${modelKey(config)}) does not have`);
   }
-  const bad = firstNonFinite([{ name: 'params', shape: [], data: params }, ...slots.map((data) => ({ name: 'state', shape: [], data }))]);
-  if (bad) {
-    const where = namedTensors(config, params, slots).find((t) => t.data.some((v) => !Number.isFinite(v)))!;
-    fail(`is unusable: tensor ${where.name} holds ${where.data.find((v) => !Number.isFinite(v))}`, 'Training had diverged when it was saved: save an earlier model.');
-  }
+  const bad = firstNonFinite(namedTensors(config, params, slots));
+  if (bad) fail(`is unusable: tensor ${bad}`, 'Training had diverged when it was saved: save an earlier model.');
   const step = metaCount(file.metadata.step, 0);
   let data: Checkpoint['data'] = { name: source, n: 0, d: config.inputSize, fingerprint: '' };
   try {

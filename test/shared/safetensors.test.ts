@@ -162,7 +162,7 @@ describe('refused with one line naming the problem', () => {
     ['state of another optimizer', () => handMade([...sd, ...sd.map((t) => ({ ...t, name: `optimizer.sum.${t.name}` }))]), /has optimizer state optimizer\.sum\.decoder\.hidden\.bias, which adam does not keep \(it keeps optimizer\.exp_avg, optimizer\.exp_avg_sq\)/, { optimizer: 'adam' }],
     ['incomplete optimizer state', () => handMade([...sd, ...sd.slice(1).map((t) => ({ ...t, name: `optimizer.exp_avg.${t.name}` }))]), /has no tensor optimizer\.exp_avg\.decoder\.hidden\.bias; the model .* needs it/, { optimizer: 'adam' }],
     ['state for another optimizer than the run uses', () => good, /has optimizer state optimizer\.exp_avg\.encoder\.hidden\.weight, which adagrad does not keep/, { optimizer: 'adagrad' }],
-    ['a NaN', () => handMade(sd.map((t) => t.name === 'decoder.hidden.weight' ? { ...t, data: Float32Array.from(t.data, (v, i) => (i === 3 ? NaN : v)) } : t)), /tensor decoder\.hidden\.weight holds NaN/],
+    ['a NaN', () => handMade(sd.map((t) => t.name === 'decoder.hidden.weight' ? { ...t, data: Float32Array.from(t.data, (v, i) => (i === 3 ? NaN : v)) } : t)), /is unusable: tensor decoder\.hidden\.weight\[3\] is NaN/],
   ];
   for (const [name, make, msg, over] of cases) {
     it(name, () => {

@@ -68,7 +68,7 @@ function prepare(req: CliRequest) {
     }
     const saved = loaded.checkpoint.config;
     const data = loadData(req, saved.decoder);
-    return { data, checkpoint: bytes, config: { ...saved, ...req.explicit }, outDir, source: file };
+    return { data, checkpoint: bytes, config: { ...saved, ...req.explicit }, outDir, source: file, imported: loaded.imported };
   }
   const outDir = req.out ?? path.join('runs', new Date().toISOString().replace(/[:.]/g, '-'));
   if (fs.existsSync(path.join(outDir, CHECKPOINT_FILE))) {
@@ -80,16 +80,17 @@ function prepare(req: CliRequest) {
   if (data.train.n < config.batch) {
     throw configError('batch', `is ${config.batch}, larger than the ${data.train.n} training datapoints`, `Pass --batch ${Math.min(100, data.train.n)} or fewer.`);
   }
-  return { data, checkpoint: undefined, config, outDir, source: '' };
+  return { data, checkpoint: undefined, config, outDir, source: '', imported: false };
 }
 
 export async function runTraining(req: CliRequest, log: (s: string) => void = console.log): Promise<RunResult> {
-  const { data, checkpoint, config, outDir, source } = prepare(req);
+  const { data, checkpoint, config, outDir, source, imported } = prepare(req);
   const trainer = await Trainer.create({ data, config, checkpoint, workers: req.workers ?? os.availableParallelism() },
     nodeSpawner(), os.availableParallelism());
   const cfg = trainer.config;
   const info = trainer.workerInfo[0];
-  if (source) log(`Resuming ${source} at step ${trainer.step} (${trainer.samplesSeen.toLocaleString('en-US')} samples seen).`);
+  if (source) log(`Resuming ${source} at step ${trainer.step} (${trainer.samplesSeen.toLocaleString('en-US')} samples seen)` +
+    `${imported ? '; a safetensors model: its names and shapes were checked, not its training data' : ''}.`);
   log(`aevb: ${cfg.decoder} VAE, D=${cfg.inputSize} H=${cfg.hidden} J=${cfg.latent} ${cfg.activation}, ` +
     `estimator ${cfg.estimator} L=${cfg.samples} M=${cfg.batch}, ${cfg.optimizer} lr=${cfg.lr}; ` +
     `${data.train.n} train / ${data.test.n} test (${data.train.name}); ${trainer.workers} worker${trainer.workers > 1 ? 's' : ''} ` +
