@@ -28,3 +28,4 @@ export { resolveConfig, DEFAULT_CONFIG, type TrainConfig } from '../shared/confi
 export type { Dataset, DataSplit } from '../shared/dataset.ts';
 export { AevbError, isAevbError } from '../shared/errors.ts';
 export { exportDecoder } from '../shared/decoder_export.ts';
+export { exportSafetensors, importSafetensors } from '../shared/pytorch_state.ts';

@@ -10,7 +10,8 @@
  */
 import { resolveConfig, type TrainConfig } from '../shared/config.ts';
 import type { DataSplit } from '../shared/dataset.ts';
-import { checkCompatible, datasetFingerprint, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../shared/checkpoint.ts';
+import { datasetFingerprint, encodeCheckpoint, type Checkpoint } from '../shared/checkpoint.ts';
+import { checkLoadable, exportSafetensors, readCheckpointBytes } from '../shared/pytorch_state.ts';
 import { stateError, configError } from '../shared/errors.ts';
 import { CounterRng, Stream } from '../shared/rng.ts';
 import type { Evaluation } from './local_trainer.ts';
@@ -34,7 +35,7 @@ export interface TrainerOptions {
   workers?: number | 'auto';
   /** 'auto' (default): shared memory when available, otherwise messages (slower, same results). */
   transport?: Transport | 'auto';
-  /** Start from a checkpoint (bytes of checkpoint.aevb) instead of a fresh initialisation. */
+  /** Start from a checkpoint (bytes of checkpoint.aevb, or a model.safetensors: docs/safetensors.md) instead of a fresh initialisation. */
   checkpoint?: Uint8Array;
   /** Compute the minibatch ELBO for progress events every n-th step (default 10). */
   valueEvery?: number;
@@ -109,9 +110,10 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     const { data } = options;
     let config: TrainConfig, state: TrainingState;
     if (options.checkpoint) {
-      const c = decodeCheckpoint(options.checkpoint, 'the checkpoint');
+      const loaded = readCheckpointBytes(options.checkpoint, 'the checkpoint', options.config); // .aevb or .safetensors
+      const c = loaded.checkpoint;
       config = resolveConfig({ ...c.config, ...options.config });
-      checkCompatible(c, config, fingerprintOf(data), 'the checkpoint');
+      checkLoadable(loaded, config, fingerprintOf(data), 'the checkpoint');
       state = { params: c.params, slots: c.optimizer.slots, step: c.step, samplesSeen: c.samplesSeen };
     } else {
       const asked = options.config?.inputSize;
@@ -322,20 +324,29 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
 
   /** checkpoint.aevb bytes of the current state (docs/checkpoint-format.md). */
   async saveCheckpoint(): Promise<Uint8Array> {
+    return encodeCheckpoint(await this.checkpointRecord());
+  }
+
+  /** model.safetensors bytes of the current state: the state_dict of examples/pytorch's module (docs/safetensors.md). */
+  async saveSafetensors(): Promise<Uint8Array> {
+    return exportSafetensors(await this.checkpointRecord());
+  }
+
+  private async checkpointRecord(): Promise<Checkpoint> {
     const st = await this.state();
     const t = this.data.train;
-    const c: Checkpoint = {
+    return {
       format: 'aevb-checkpoint', version: 1, config: this.config, step: st.step, samplesSeen: st.samplesSeen,
       params: st.params, optimizer: { kind: this.config.optimizer, slots: st.slots },
       data: { name: t.name, ...fingerprintOf(this.data) }, createdAt: new Date().toISOString(),
     };
-    return encodeCheckpoint(c);
   }
 
   /** Replace the state with a checkpoint of the same model and data (validated before anything changes). */
   async loadCheckpoint(bytes: Uint8Array): Promise<void> {
-    const c = decodeCheckpoint(bytes, 'the checkpoint');
-    checkCompatible(c, { ...this.config, epochs: c.config.epochs, evalSamples: c.config.evalSamples }, fingerprintOf(this.data), 'the checkpoint');
+    const loaded = readCheckpointBytes(bytes, 'the checkpoint', this.config); // .aevb or .safetensors
+    const c = loaded.checkpoint;
+    checkLoadable(loaded, { ...this.config, epochs: c.config.epochs, evalSamples: c.config.evalSamples }, fingerprintOf(this.data), 'the checkpoint');
     return this.between(() => {
       this.pool.writeState({ params: c.params, slots: c.optimizer.slots, step: c.step, samplesSeen: c.samplesSeen });
       this.stepValue = c.step;

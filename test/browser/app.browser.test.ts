@@ -230,6 +230,13 @@ describe('the app in Chromium', () => {
     expect(download.suggestedFilename()).toBe(`aevb-step${saved.step}.aevb`);
     checkpoint = { name: download.suggestedFilename(), buffer: readFileSync((await download.path())!) };
     expect(checkpoint.buffer.subarray(0, 8).toString('latin1')).toBe('AEVBCKPT');
+    // The same state for PyTorch (docs/safetensors.md): a safetensors header, then the state_dict's tensors.
+    const [stDownload] = await Promise.all([page.waitForEvent('download'), click('#export-pytorch')]);
+    expect(stDownload.suggestedFilename()).toBe(`aevb-step${saved.step}.safetensors`);
+    const safetensors = readFileSync((await stDownload.path())!);
+    const stHeader = JSON.parse(safetensors.subarray(8, 8 + Number(safetensors.readBigUInt64LE(0))).toString('utf8'));
+    expect(stHeader['encoder.hidden.weight']).toMatchObject({ dtype: 'F32', shape: [64, 784] });
+    expect(stHeader.__metadata__.step).toBe(String(saved.step));
 
     // The decoder alone, in TF.js's weights format: model.json + weights.bin.
     const files = new Map<string, Buffer>();
@@ -258,6 +265,21 @@ describe('the app in Chromium', () => {
     expect(back.errors.keep).toBe('');
     expect(back.evaluation!.testElbo).toBeCloseTo(saved.testElbo, 6);
     expect(back.phase).toBe('paused');
+
+    // "Load a checkpoint" takes the safetensors too; a damaged one is refused in one line and changes nothing.
+    await page.setInputFiles('#load-checkpoint', { name: 'model.safetensors', mimeType: 'application/octet-stream', buffer: safetensors.subarray(0, safetensors.length - 100) });
+    await until((a) => a.errors.keep !== '' && !a.busy);
+    expect((await app()).errors.keep).toMatch(/model\.safetensors|truncated/);
+    expect((await app()).step).toBe(saved.step);
+    await click('#pause');
+    await until((a) => a.step > saved.step + 5);
+    await click('#pause');
+    await until((a) => a.phase === 'paused');
+    await page.setInputFiles('#load-checkpoint', { name: 'model.safetensors', mimeType: 'application/octet-stream', buffer: safetensors });
+    await until((a) => a.step === saved.step && !!a.evaluation && a.evaluation.step === saved.step && !a.busy);
+    const fromSt = await app();
+    expect(fromSt.errors.keep).toBe('');
+    expect(fromSt.evaluation!.testElbo).toBeCloseTo(saved.testElbo, 6);
   });
 
   it('refuses a bad IDX file with its message and keeps the model (same step, same ELBO)', async () => {

@@ -10,7 +10,7 @@
 import { afterNextFrame, messageOf } from './dom.ts';
 import { loadData, subsetFromUrl, type DataSource, type LoadedData } from './data_source.ts';
 import { checkpointBytes } from './checkpoints.ts';
-import { downloadCheckpoint, downloadDecoder } from './downloads.ts';
+import { downloadCheckpoint, downloadDecoder, downloadSafetensors } from './downloads.ts';
 import { ElboChart } from './elbo_chart.ts';
 import { Explorer } from './explorer.ts';
 import { History } from './history.ts';
@@ -76,6 +76,10 @@ export class App {
     v.exportDecoder.addEventListener('click', act(() => this.guarded(v.keepError, async () => {
       await downloadDecoder(this.run!.trainer, this.data?.split.train.imageShape);
       this.say('Exported the decoder as model.json + weights.bin (TF.js weights format).');
+    })));
+    v.exportPytorch.addEventListener('click', act(() => this.guarded(v.keepError, async () => {
+      const name = await downloadSafetensors(this.run!.trainer, this.run!.data.fingerprint);
+      this.say(`Exported ${name}: load it with examples/pytorch (docs/safetensors.md).`);
     })));
     v.loadCheckpoint.addEventListener('change', act(async () => {
       const file = v.loadCheckpoint.files?.[0];
@@ -340,7 +344,7 @@ export class App {
     const canResume = run !== null && (!run.finished || (epochs !== undefined && epochs !== run.trainer.config.epochs));
     v.pause.disabled = busy || !run || phase === 'pausing' || (phase !== 'running' && !canResume);
     v.reset.disabled = busy || !run;
-    v.saveCheckpoint.disabled = v.exportDecoder.disabled = busy || !run;
+    v.saveCheckpoint.disabled = v.exportDecoder.disabled = v.exportPytorch.disabled = busy || !run;
     v.loglik.disabled = busy || !run;
     v.loadCheckpoint.disabled = busy || !this.data;
     v.dataFiles.disabled = v.dataEmbedded.disabled = busy;

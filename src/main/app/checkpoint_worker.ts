@@ -5,14 +5,21 @@
  */
 import { expose, transfer } from 'comlink';
 import { encodeCheckpoint, type Checkpoint } from '../../shared/checkpoint.ts';
+import { exportSafetensors } from '../../shared/pytorch_state.ts';
 
 export interface CheckpointWorkerApi {
   encode(c: Checkpoint): Uint8Array;
+  /** The same state as model.safetensors (docs/safetensors.md). */
+  safetensors(c: Checkpoint): Uint8Array;
 }
 
 const api: CheckpointWorkerApi = {
   encode(c) {
     const bytes = encodeCheckpoint(c);
+    return transfer(bytes, [bytes.buffer as ArrayBuffer]);
+  },
+  safetensors(c) {
+    const bytes = exportSafetensors(c);
     return transfer(bytes, [bytes.buffer as ArrayBuffer]);
   },
 };

@@ -17,8 +17,8 @@ function encoder(): Remote<CheckpointWorkerApi> {
   return worker;
 }
 
-/** checkpoint.aevb bytes of the trainer's current state and the step they hold. */
-export async function checkpointBytes(trainer: Trainer, fingerprint: string): Promise<{ bytes: Uint8Array; step: number }> {
+/** checkpoint.aevb (or model.safetensors) bytes of the trainer's current state and the step they hold. */
+export async function checkpointBytes(trainer: Trainer, fingerprint: string, format: 'aevb' | 'safetensors' = 'aevb'): Promise<{ bytes: Uint8Array; step: number }> {
   const st = await trainer.state();
   const t = trainer.data.train;
   const c: Checkpoint = {
@@ -27,6 +27,6 @@ export async function checkpointBytes(trainer: Trainer, fingerprint: string): Pr
     data: { name: t.name, n: t.n, d: t.d, fingerprint }, createdAt: new Date().toISOString(),
   };
   const buffers = [st.params.buffer, ...st.slots.map((s) => s.buffer)] as ArrayBuffer[];
-  const bytes = await encoder().encode(transfer(c, buffers));
+  const bytes = await (format === 'aevb' ? encoder().encode(transfer(c, buffers)) : encoder().safetensors(transfer(c, buffers)));
   return { bytes, step: st.step };
 }

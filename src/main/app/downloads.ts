@@ -23,6 +23,14 @@ export async function downloadCheckpoint(trainer: Trainer, fingerprint: string):
   return name;
 }
 
+/** model.safetensors of the current state (docs/safetensors.md), downloaded as aevb-step<N>.safetensors. */
+export async function downloadSafetensors(trainer: Trainer, fingerprint: string): Promise<string> {
+  const { bytes, step } = await checkpointBytes(trainer, fingerprint, 'safetensors');
+  const name = `aevb-step${step}.safetensors`;
+  download(bytes as BlobPart, name);
+  return name;
+}
+
 /** model.json + weights.bin of p(x|z) (docs/decoder-export.md: sample with tfjs alone). */
 export async function downloadDecoder(trainer: Trainer, imageShape?: readonly [number, number]): Promise<void> {
   const { params } = await trainer.state();

@@ -21,6 +21,7 @@ export function findView() {
     runError: byId('run-error'),
     saveCheckpoint: byId('save-checkpoint', HTMLButtonElement),
     exportDecoder: byId('export-decoder', HTMLButtonElement),
+    exportPytorch: byId('export-pytorch', HTMLButtonElement),
     loadCheckpoint: byId('load-checkpoint', HTMLInputElement),
     keepError: byId('keep-error'),
     chart: byId('chart'),

@@ -51,7 +51,8 @@ Training
 Evaluation and output
   --eval-samples K      importance samples for log p(x) on the test set after each epoch (default 0: off)
   --out DIR             write DIR/metrics.jsonl, DIR/checkpoint.aevb and DIR/decoder/ (default runs/<time>)
-  --resume DIR          continue the run saved in DIR (writes there unless --out is given)
+  --resume DIR|FILE     continue the run saved in DIR (writes there unless --out is given), or start from a
+                        model.safetensors (from npm run export or PyTorch: docs/safetensors.md)
   --workers N|auto      worker threads training the model together (default auto: one per core, and
                         the count that measures fastest trains; re-checked every minute). Any count
                         gives the same model up to float rounding; give N for bit-exact repeats

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { resolveConfig, type TrainConfig } from '../../shared/config.ts';
 import type { DataSplit } from '../../shared/dataset.ts';
-import { decodeCheckpoint } from '../../shared/checkpoint.ts';
+import { readCheckpointBytes } from '../../shared/pytorch_state.ts';
 import { exportDecoder } from '../../shared/decoder_export.ts';
 import { configError, stateError } from '../../shared/errors.ts';
 import { splitDataset } from '../../shared/mnist_split.ts';
@@ -54,14 +54,22 @@ function loadData(req: CliRequest, decoder: TrainConfig['decoder']): DataSplit {
 /** Resolve the output directory and the starting point: fresh, or a checkpoint's bytes (checked by the trainer). */
 function prepare(req: CliRequest) {
   if (req.resume) {
-    const file = path.join(req.resume, CHECKPOINT_FILE);
+    // A run directory (its checkpoint.aevb), or a file: checkpoint.aevb or model.safetensors (told apart by content).
+    const isFile = fs.existsSync(req.resume) && fs.statSync(req.resume).isFile();
+    const file = isFile ? req.resume : path.join(req.resume, CHECKPOINT_FILE);
     if (!fs.existsSync(file)) {
-      throw stateError(`Cannot resume: ${file} does not exist.`, 'Pass --resume the --out directory of an earlier run.');
+      throw stateError(`Cannot resume: ${file} does not exist.`, 'Pass --resume the --out directory of an earlier run, or a model.safetensors.');
     }
     const bytes = new Uint8Array(fs.readFileSync(file));
-    const saved = decodeCheckpoint(bytes, file).config;
+    const loaded = readCheckpointBytes(bytes, file, req.explicit);
+    const outDir = req.out ?? (isFile ? path.dirname(file) : req.resume);
+    if (loaded.imported && !req.out && fs.existsSync(path.join(outDir, CHECKPOINT_FILE))) {
+      throw stateError(`${outDir} already holds a checkpoint (${CHECKPOINT_FILE}); training on ${path.basename(file)} there would overwrite it.`,
+        'Pass --out DIR for the run that starts from the safetensors file.');
+    }
+    const saved = loaded.checkpoint.config;
     const data = loadData(req, saved.decoder);
-    return { data, checkpoint: bytes, config: { ...saved, ...req.explicit }, outDir: req.out ?? req.resume, source: file };
+    return { data, checkpoint: bytes, config: { ...saved, ...req.explicit }, outDir, source: file, imported: loaded.imported };
   }
   const outDir = req.out ?? path.join('runs', new Date().toISOString().replace(/[:.]/g, '-'));
   if (fs.existsSync(path.join(outDir, CHECKPOINT_FILE))) {
@@ -73,15 +81,16 @@ function prepare(req: CliRequest) {
   if (data.train.n < config.batch) {
     throw configError('batch', `is ${config.batch}, larger than the ${data.train.n} training datapoints`, `Pass --batch ${Math.min(100, data.train.n)} or fewer.`);
   }
-  return { data, checkpoint: undefined, config, outDir, source: '' };
+  return { data, checkpoint: undefined, config, outDir, source: '', imported: false };
 }
 
 export async function runTraining(req: CliRequest, log: (s: string) => void = console.log): Promise<RunResult> {
-  const { data, checkpoint, config, outDir, source } = prepare(req);
+  const { data, checkpoint, config, outDir, source, imported } = prepare(req);
   const trainer = await Trainer.create({ data, config, checkpoint, workers: req.workers }, nodeSpawner(), os.availableParallelism());
   const cfg = trainer.config;
   const info = trainer.workerInfo[0];
-  if (source) log(`Resuming ${source} at step ${trainer.step} (${trainer.samplesSeen.toLocaleString('en-US')} samples seen).`);
+  if (source) log(`Resuming ${source} at step ${trainer.step} (${trainer.samplesSeen.toLocaleString('en-US')} samples seen)` +
+    `${imported ? '; a safetensors model: its names and shapes were checked, not its training data' : ''}.`);
   log(`aevb: ${cfg.decoder} VAE, D=${cfg.inputSize} H=${cfg.hidden} J=${cfg.latent} ${cfg.activation}, ` +
     `estimator ${cfg.estimator} L=${cfg.samples} M=${cfg.batch}, ${cfg.optimizer} lr=${cfg.lr}; ` +
     `${data.train.n} train / ${data.test.n} test (${data.train.name}); ${trainer.workers} worker${trainer.workers > 1 ? 's' : ''}` +
@@ -116,6 +125,11 @@ export async function runTraining(req: CliRequest, log: (s: string) => void = co
   const onSigint = () => { interrupted = true; void trainer.stop(); };
   process.on('SIGINT', onSigint);
   try {
+    if (trainer.step >= cfg.epochs * trainer.stepsPerEpoch) {
+      // Nothing left to train (e.g. a model brought back from PyTorch with its epochs done): show where it stands.
+      const ev = await trainer.evaluate({ train: true, logLikelihoodSamples: cfg.evalSamples });
+      log(`Already at step ${trainer.step} (epoch ${trainer.epoch} of ${cfg.epochs}): ` + formatEvaluation(ev) + '. Raise --epochs to train on.');
+    }
     await trainer.start();
     await saving;
     if (interrupted) {
@@ -130,6 +144,11 @@ export async function runTraining(req: CliRequest, log: (s: string) => void = co
     bar.clear();
     await trainer.dispose();
   }
+}
+
+function formatEvaluation(e: Partial<Evaluation> & { testElbo: number }): string {
+  const ll = e.logLikelihood === undefined ? '' : `  log p(x) ${e.logLikelihood.toFixed(2)}`;
+  return `train ELBO ${e.trainElbo?.toFixed(2)}  test ELBO ${e.testElbo.toFixed(2)} (recon ${e.testRecon?.toFixed(2)}, KL ${e.testKl?.toFixed(2)})${ll}`;
 }
 
 export function formatEpoch(m: EpochMetrics, epochs: number): string {
