@@ -1,14 +1,22 @@
 /**
- * Pool benchmark: samples/s of the worker pool for N = 1, 2, … workers at M ∈ {100, 200}, measured
- * side by side (pools alive together, rounds interleaved, medians), with each step broken into
- * its phases per worker, a cost model fitted to those parts, and process memory for N = 1 and 4.
+ * Pool benchmark, every part measured side by side in one run (pools alive together, rounds
+ * interleaved, medians):
+ *   profile     one worker at M ∈ {5, 10, 25, 50, 100}: each phase of a step split into a fixed part
+ *               and a per-datapoint part (least squares over M)
+ *   throughput  samples/s for N = 1, 2, … workers at M ∈ {100, 200}, each step's phases per worker,
+ *               and N independent one-worker pools at once (the machine's own scaling)
+ *   cost model  fitted to those parts; predictions for N = 1 … 16 at M = 100 and 400
+ *   auto        workers 'auto' against each fixed count, whole epochs including its probes
+ *   memory      process memory for N = 1 and 4
  *
- *   npx tsx bench/pool.ts [--workers 1,2] [--batches 100,200] [--rounds 5] [--steps 40] [--json FILE]
+ *   npx tsx bench/pool.ts [--workers 1,2] [--batches 100,200] [--rounds 5] [--steps 40] [--hidden 500]
+ *                         [--no-profile] [--no-auto] [--no-memory] [--json FILE]
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { WorkerPool } from '../src/main/pool/pool.ts';
+import { Trainer } from '../src/main/trainer.ts';
 import { nodeSpawner } from '../src/main/pool/spawn_node.ts';
 import { initialState } from '../src/shared/training_state.ts';
 import { loadEmbeddedMnist } from '../src/main/node/data_files.ts';
@@ -19,6 +27,7 @@ import type { PhaseTimes } from '../src/shared/protocol.ts';
 const { values } = parseArgs({ options: {
   workers: { type: 'string' }, batches: { type: 'string' }, rounds: { type: 'string' }, steps: { type: 'string' },
   hidden: { type: 'string' }, json: { type: 'string' }, 'no-memory': { type: 'boolean' },
+  'no-profile': { type: 'boolean' }, 'no-auto': { type: 'boolean' },
 } });
 const workerList = (values.workers ?? `1,${Math.min(2, os.availableParallelism())}`).split(',').map(Number);
 const batches = (values.batches ?? '100,200').split(',').map(Number);
@@ -26,6 +35,37 @@ const rounds = Number(values.rounds ?? 5), steps = Number(values.steps ?? 40), H
 const data = loadEmbeddedMnist();
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 const PHASES: (keyof PhaseTimes)[] = ['shard', 'upload', 'gradient', 'readout', 'wait1', 'update', 'wait2'];
+/** The phases of a worker's own gradient (they scale with its shard), as opposed to the update and the waits. */
+const GRADIENT_SIDE: (keyof PhaseTimes)[] = ['shard', 'upload', 'gradient', 'readout'];
+
+/** Least squares y = a + b·x. */
+function line(pts: Array<[number, number]>): { a: number; b: number } {
+  const mx = pts.reduce((s, p) => s + p[0], 0) / pts.length, my = pts.reduce((s, p) => s + p[1], 0) / pts.length;
+  const b = pts.reduce((s, p) => s + (p[0] - mx) * (p[1] - my), 0) / Math.max(1e-12, pts.reduce((s, p) => s + (p[0] - mx) ** 2, 0));
+  return { a: my - b * mx, b };
+}
+
+/** One worker's phases per step at each shard size M (ms), and each phase's fit: fixed + per datapoint. */
+const profileSizes = [5, 10, 25, 50, 100];
+const profile: Array<{ batch: number; phases: PhaseTimes }> = [];
+if (!values['no-profile']) {
+  const pools = await Promise.all(profileSizes.map((M) => {
+    const cfg = resolveConfig({ hidden: H, latent: 20, batch: M, inputSize: 784 });
+    return WorkerPool.create({ config: cfg, data, workers: 1, spawn: nodeSpawner(), state: initialState(cfg), valueEvery: 1_000_000 });
+  }));
+  for (const p of pools) await p.runSteps(0, 20);
+  const perRound: PhaseTimes[][] = pools.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, p] of pools.entries()) {
+      const k = Math.max(10, Math.round((steps * 100) / profileSizes[i] / 4)); // small M: more steps per round
+      const rep = await p.runSteps(20 + r * 1000, k);
+      perRound[i].push(Object.fromEntries(PHASES.map((f) => [f, rep.times[0][f] / k])) as unknown as PhaseTimes);
+    }
+  }
+  profileSizes.forEach((M, i) => profile.push({ batch: M, phases: Object.fromEntries(PHASES.map((f) => [f, median(perRound[i].map((x) => x[f]))])) as unknown as PhaseTimes }));
+  await Promise.all(pools.map((p) => p.dispose()));
+}
+const profileFit = Object.fromEntries(PHASES.map((f) => [f, line(profile.map((p) => [p.batch, p.phases[f]]))])) as Record<keyof PhaseTimes, { a: number; b: number }>;
 
 interface Row { workers: number; batch: number; samplesPerSecond: number; stepMs: number; phases: PhaseTimes[]; }
 const rows: Row[] = [];
@@ -70,33 +110,71 @@ for (const M of batches) {
 }
 
 /**
- * Cost model from the measured parts (per worker, per step, ms):
- *   t(N, M) = g0 + g1·⌈M/N⌉                 shard + gradient of a shard of ⌈M/N⌉ datapoints
- *           + u·P/N                          optimizer on this worker's slice
- *           + r·P·[N > 1]                    the reduce reads all N slots of a P/N slice: P values
- *           + b·⌈log2 N⌉                     barrier latency, assumed to grow like a tree's depth
- * g0, g1: least squares over every (shard size, shard+gradient time) measured; u from N = 1
- * (no reduce there); r from the update time at N = 2; b from the smallest wait (the slowest
- * worker waits for nobody but still crosses two barriers).
+ * Cost model from the measured parts (per worker, per step, ms), N workers, minibatch M:
+ *   t(N, M) = g0 + g1·⌈M/N⌉         shard, upload, gradient, readout: the fixed part g0 and the part
+ *                                   per datapoint g1, fitted over the one-worker profile at M = 5 … 100
+ *           + (c0 + c1·N)·P/N       the update kernel on this worker's slice of P/N parameters: c0 per
+ *                                   parameter for the rule and the mirror, c1 per parameter and slot
+ *                                   read (N slots); c0, c1 from the update times at N = 1 and N = 2
+ *           + 2·b·⌈log2 N⌉          two barriers per step; b is the smallest wait seen at N = 2 (the
+ *                                   last worker to arrive waits for nobody, so what it waits is the
+ *                                   barrier's own latency), assumed to grow like a tree's depth
+ * It assumes every worker has a core of its own as fast as this one and memory bandwidth to match:
+ * the copies (upload, readout) and the update move ~(2P + T + (N + 4)·P/N)·4 bytes per worker and
+ * step, which many cores share.
  */
 function fitModel(P: number) {
-  const pts: Array<[number, number]> = [];
-  for (const r of rows) for (const ph of r.phases) pts.push([Math.ceil(r.batch / r.workers), ph.shard + ph.upload + ph.gradient + ph.readout]);
-  const mx = pts.reduce((a, p) => a + p[0], 0) / pts.length, my = pts.reduce((a, p) => a + p[1], 0) / pts.length;
-  const g1 = pts.reduce((a, p) => a + (p[0] - mx) * (p[1] - my), 0) / Math.max(1e-9, pts.reduce((a, p) => a + (p[0] - mx) ** 2, 0));
-  const g0 = my - g1 * mx;
+  let g0 = 0, g1 = 0;
+  if (profile.length) {
+    const fit = line(profile.map((p) => [p.batch, GRADIENT_SIDE.reduce((s, f) => s + p.phases[f], 0)]));
+    g0 = fit.a; g1 = fit.b;
+  } else {
+    const fit = line(rows.flatMap((r) => r.phases.map((ph) => [Math.ceil(r.batch / r.workers), GRADIENT_SIDE.reduce((s, f) => s + ph[f], 0)] as [number, number])));
+    g0 = fit.a; g1 = fit.b;
+  }
   const avg = (r: Row, k: keyof PhaseTimes) => r.phases.reduce((a, p) => a + p[k], 0) / r.phases.length;
+  const mean = (rs: Row[], k: keyof PhaseTimes) => rs.reduce((a, r) => a + avg(r, k), 0) / Math.max(1, rs.length);
   const one = rows.filter((r) => r.workers === 1), two = rows.filter((r) => r.workers === 2);
-  const u = one.length ? one.reduce((a, r) => a + avg(r, 'update'), 0) / one.length / P : 0;
-  const r = two.length ? Math.max(0, two.reduce((a, x) => a + avg(x, 'update'), 0) / two.length - (u * P) / 2) / P : 0;
-  const b = two.length ? Math.min(...two.map((x) => Math.min(...x.phases.map((p) => p.wait1 + p.wait2)))) : 0;
-  const predict = (N: number, M: number) => g0 + g1 * Math.ceil(M / N) + (u * P) / N + (N > 1 ? r * P : 0) + b * Math.ceil(Math.log2(N));
-  return { g0, g1, u, r, b, predict };
+  // update(1) = P (c0 + c1);  update(2) = (P/2)(c0 + 2 c1)
+  const u1 = mean(one, 'update'), u2 = mean(two, 'update');
+  const c0 = two.length ? Math.max(0, (2 * (u1 - u2)) / P) : u1 / P;
+  const c1 = two.length ? Math.max(0, u1 / P - c0) : 0;
+  const b = two.length ? Math.min(...two.map((x) => Math.min(...x.phases.map((p) => Math.min(p.wait1, p.wait2))))) : 0;
+  const predict = (N: number, M: number) => g0 + g1 * Math.ceil(M / N) + ((c0 + c1 * N) * P) / N + 2 * b * Math.ceil(Math.log2(N));
+  return { g0, g1, c0, c1, b, predict };
 }
 const P = buildLayout(resolveConfig({ hidden: H, latent: 20, inputSize: 784 })).size;
 const model = fitModel(P);
 const predictions = [1, 2, 4, 8, 16].flatMap((N) => [100, 400].map((M) => ({ N, M, stepMs: model.predict(N, M), samplesPerSecond: (M * 1000) / model.predict(N, M),
   speedup: model.predict(1, M) / model.predict(N, M) })));
+
+/**
+ * workers 'auto' against each fixed count: trainers alive together, each runs whole epochs in turn
+ * (rounds interleaved); auto's first epoch includes its probe of every count. Samples/s over all rounds.
+ */
+const autoRows: Array<{ mode: string; samplesPerSecond: number; perRound: number[]; chose?: number }> = [];
+if (!values['no-auto']) {
+  const cfg = resolveConfig({ hidden: H, latent: 20, batch: 100, inputSize: 784 });
+  const modes: Array<number | 'auto'> = ['auto', ...workerList];
+  const cores = os.availableParallelism();
+  const trainers: Trainer[] = [];
+  for (const m of modes) trainers.push(await Trainer.create({ data, config: cfg, workers: m, valueEvery: 1_000_000, evaluateTrain: false }, nodeSpawner(), cores));
+  const epoch = trainers[0].stepsPerEpoch;
+  const per: number[][] = modes.map(() => []);
+  const totals = modes.map(() => ({ samples: 0, ms: 0 }));
+  for (let r = 0; r < Math.max(3, Math.ceil(rounds / 2)); r++) {
+    for (const [i, t] of trainers.entries()) {
+      const t0 = performance.now();
+      await t.runSteps(epoch);
+      const ms = performance.now() - t0;
+      per[i].push((epoch * cfg.batch * 1000) / ms);
+      totals[i].samples += epoch * cfg.batch; totals[i].ms += ms;
+    }
+  }
+  modes.forEach((m, i) => autoRows.push({ mode: String(m), samplesPerSecond: (totals[i].samples * 1000) / totals[i].ms, perRound: per[i],
+    chose: m === 'auto' ? trainers[i].workerChoice?.workers : undefined }));
+  await Promise.all(trainers.map((t) => t.dispose()));
+}
 
 // Memory: the dataset lives once in shared memory, whatever N is.
 async function memoryFor(n: number) {
@@ -116,7 +194,18 @@ const memory = values['no-memory'] ? [] : [await memoryFor(1), await memoryFor(4
 const fmt = (x: number, d = 1) => x.toFixed(d);
 const machine = { cpu: os.cpus()[0]?.model, cores: os.availableParallelism(), node: process.version, platform: `${os.platform()} ${os.arch()}` };
 console.log(`\nPool throughput, H=${H} J=20 tanh Adagrad (paper setting), ${rounds} rounds × ${steps} steps, medians — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}`);
-console.log('| M | workers | samples/s | speed-up vs 1 | ms/step | per-worker ms/step: shard · upload · gradient · readout · wait1 · reduce · optimizer · wait2 |');
+if (profile.length) {
+  console.log(`\nOne worker, ms per step by phase at each M (medians of ${rounds} rounds), and each phase fitted as fixed + per datapoint`);
+  console.log(`| phase | ${profileSizes.map((M) => `M=${M}`).join(' | ')} | fixed (ms) | per datapoint (ms) |`);
+  console.log(`|---|${profileSizes.map(() => '---|').join('')}---|---|`);
+  for (const f of PHASES) {
+    if (f === 'wait1' || f === 'wait2') continue;
+    console.log(`| ${f} | ${profile.map((p) => fmt(p.phases[f], 3)).join(' | ')} | ${fmt(profileFit[f].a, 3)} | ${fmt(profileFit[f].b, 4)} |`);
+  }
+  const tot = (p: PhaseTimes) => PHASES.reduce((s, f) => s + p[f], 0);
+  console.log(`| step | ${profile.map((p) => fmt(tot(p.phases), 3)).join(' | ')} | | |`);
+}
+console.log('| M | workers | samples/s | speed-up vs 1 | ms/step | per-worker ms/step: shard · upload · gradient · readout · wait1 · update · wait2 |');
 console.log('|---|---|---|---|---|---|');
 for (const r of rows) {
   const one = rows.find((x) => x.batch === r.batch && x.workers === 1);
@@ -135,9 +224,18 @@ if (memory.length) {
   console.log('|---|---|---|---|---|');
   for (const m of memory) console.log(`| ${m.workers} | ${fmt(m.rssMB)} | ${fmt(m.rssGrowthMB)} | ${fmt(m.arrayBuffersMB)} | ${m.tfjsBytesPerWorker.join(', ')} |`);
 }
-console.log(`\nCost model (ms per step): g0 = ${fmt(model.g0, 2)}, g1 = ${fmt(model.g1, 3)} per datapoint, u = ${(model.u * 1e6).toFixed(2)} ns per parameter, ` +
-  `r = ${(model.r * 1e6).toFixed(2)} ns per parameter, b = ${fmt(model.b, 2)} per barrier level (P = ${P})`);
+console.log(`\nCost model (ms per step): g0 = ${fmt(model.g0, 2)}, g1 = ${fmt(model.g1, 3)} per datapoint, c0 = ${(model.c0 * 1e6).toFixed(2)} ns per parameter, ` +
+  `c1 = ${(model.c1 * 1e6).toFixed(2)} ns per parameter and slot, b = ${fmt(model.b, 3)} per barrier level (P = ${P})`);
 console.log('| M | workers | predicted ms/step | predicted samples/s | predicted speed-up |');
 console.log('|---|---|---|---|---|');
 for (const p of predictions) console.log(`| ${p.M} | ${p.N} | ${fmt(p.stepMs, 2)} | ${Math.round(p.samplesPerSecond)} | ${fmt(p.speedup, 2)}× |`);
-if (values.json) fs.writeFileSync(values.json, JSON.stringify({ machine, H, rows, independent, memory, model: { ...model, predict: undefined }, predictions }, null, 2));
+if (autoRows.length) {
+  const best = Math.max(...autoRows.filter((r) => r.mode !== 'auto').map((r) => r.samplesPerSecond));
+  console.log(`\nworkers 'auto' against fixed counts, M = 100, whole epochs interleaved (auto's first includes its probe)`);
+  console.log('| workers | samples/s over all rounds | per round | vs the best fixed count |');
+  console.log('|---|---|---|---|');
+  for (const r of autoRows) {
+    console.log(`| ${r.mode}${r.chose ? ` (chose ${r.chose})` : ''} | ${Math.round(r.samplesPerSecond)} | ${r.perRound.map((x) => Math.round(x)).join(', ')} | ${fmt(r.samplesPerSecond / best, 3)} |`);
+  }
+}
+if (values.json) fs.writeFileSync(values.json, JSON.stringify({ machine, H, profile, profileFit, rows, independent, memory, model: { ...model, predict: undefined }, predictions, auto: autoRows }, null, 2));
