@@ -21,7 +21,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { TrainConfig } from './config.ts';
 import type { ParamLayout } from './layout.ts';
 import type { ShardInputs } from './minibatch.ts';
-import { activate, activationGrad, disposeParams, paramTensors, type ParamTensors } from './model.ts';
+import { activate, activationGrad, disposeParams, paramTensors, type ParamTensors, type Scalars } from './model.ts';
 import { readInto, readScalar } from './tensor_io.ts';
 
 /** Sums over the shard (not means): ELBO = reconstruction − KL. NaN where not computed. */
@@ -41,6 +41,9 @@ export interface CopyTimes {
   readout: number;
 }
 
+/** ×1/L for a per-sample term (identity when L = 1). */
+type PerSample = <T extends tf.Tensor>(t: T) => T;
+
 /** Wᵀ: from the uploaded mirror when there is one, else one explicit transpose. */
 function transposed(p: ParamTensors, name: string): tf.Tensor2D {
   return p[`${name}ᵀ`] ?? tf.transpose(p[name]);
@@ -52,6 +55,8 @@ function transposed(p: ParamTensors, name: string): tf.Tensor2D {
  */
 export class SgvbGradient {
   private readonly replicators = new Map<string, { R: tf.Tensor2D; RT: tf.Tensor2D }>();
+  /** 1, 2 and ½, kept across steps (made lazily inside the first step's scope, so kept with tf.keep). */
+  private scalars: Scalars | null = null;
   /** Copy times of the last compute() (for the pool's per-phase breakdown). */
   readonly copyTimes: CopyTimes = { upload: 0, readout: 0 };
 
@@ -80,12 +85,21 @@ export class SgvbGradient {
   dispose(): void {
     for (const { R, RT } of this.replicators.values()) { R.dispose(); RT.dispose(); }
     this.replicators.clear();
+    if (this.scalars) Object.values(this.scalars).forEach((t) => t.dispose());
+    this.scalars = null;
+  }
+
+  private constants(): Scalars {
+    return (this.scalars ??= { one: tf.keep(tf.scalar(1)), two: tf.keep(tf.scalar(2)), half: tf.keep(tf.scalar(0.5)) });
   }
 
   private backprop(p: ParamTensors, s: ShardInputs, gradOut: Float32Array, withValue: boolean): ShardValue {
     const { cfg } = this;
     const B = s.b, L = s.l, J = cfg.latent, D = cfg.inputSize;
-    const invL = tf.scalar(1 / L), half = tf.scalar(0.5);
+    const c = this.constants(), half = c.half;
+    // ×1/L only when L > 1 (a multiply over [D, LB] is not free).
+    const invL = L > 1 ? tf.scalar(1 / L) : null;
+    const perSample = <T extends tf.Tensor>(t: T): T => (invL ? tf.mul(t, invL) : t);
     const write = (name: string, t: tf.Tensor) => {
       const r0 = performance.now();
       readInto(t, gradOut, this.layout.byName(name).offset);
@@ -95,7 +109,7 @@ export class SgvbGradient {
     // ---- Encoder q_φ(z|x): h = act(W3 x + b3); μ = W4 h + b4; log σ² = W5 h + b5 ----
     const x = tf.tensor2d(s.xCols, [D, B]);                                     // [D, B]
     const a3 = tf.add(tf.matMul(p['enc.W3'], x), p['enc.b3']);                  // [H, B]
-    const h = activate(cfg.activation, a3);                                     // [H, B]
+    const h = activate(cfg.activation, a3, c);                                  // [H, B]
     const mu = tf.add(tf.matMul(p['enc.W4'], h), p['enc.b4']);                  // [J, B]
     const logvar = tf.add(tf.matMul(p['enc.W5'], h), p['enc.b5']);             // [J, B]
     const sigma = tf.exp(tf.mul(half, logvar));                                 // [J, B]
@@ -110,22 +124,22 @@ export class SgvbGradient {
 
     // ---- Decoder p_θ(x|z) and ∂ log p(x|z)/∂(its output), scaled by 1/L ----
     const a1 = tf.add(tf.matMul(p['dec.W1'], z), p['dec.b1']);                  // [H, LB]
-    const hd = activate(cfg.activation, a1);                                    // [H, LB]
+    const hd = activate(cfg.activation, a1, c);                                 // [H, LB]
     const xL = L > 1 ? tf.tensor2d(s.xColsTiled, [D, L * B]) : x;               // [D, LB]
     const dec = cfg.decoder === 'bernoulli'
-      ? this.bernoulliHead(p, hd, xL, invL, withValue)
-      : this.gaussianHead(p, hd, xL, invL, withValue);
+      ? this.bernoulliHead(p, hd, xL, perSample, withValue)
+      : this.gaussianHead(p, hd, xL, perSample, withValue);
     const hdT = tf.transpose(hd);                                               // [LB, H]
     dec.outputs.forEach(([name, g]) => write(name, tf.matMul(g, hdT)));         // gW = g · hdᵀ
     dec.biases.forEach(([name, g]) => write(name, tf.sum(g, 1)));               // gb = Σ_cols g
     // ∂/∂hd = Σ_heads Wᵀ g
     let gHd: tf.Tensor = tf.matMul(transposed(p, dec.outputs[0][0]), dec.outputs[0][1]);
     if (dec.outputs.length > 1) gHd = tf.add(gHd, tf.matMul(transposed(p, dec.outputs[1][0]), dec.outputs[1][1]));
-    const gA1 = tf.mul(gHd, activationGrad(cfg.activation, a1, hd));            // [H, LB]
+    const gA1 = tf.mul(gHd, activationGrad(cfg.activation, a1, hd, c));         // [H, LB]
     write('dec.W1', tf.matMul(gA1, tf.transpose(z)));                           // [H, J]
     write('dec.b1', tf.sum(gA1, 1));
     let gZ = tf.matMul(transposed(p, 'dec.W1'), gA1);                           // [J, LB]
-    if (cfg.estimator === 'A') gZ = tf.sub(gZ, tf.mul(invL, z));                // + ∂ log p(z)/∂z = −z, per sample 1/L
+    if (cfg.estimator === 'A') gZ = tf.sub(gZ, perSample(z));                   // + ∂ log p(z)/∂z = −z, per sample 1/L
 
     // ---- Back through z = μ + σ ε to μ and log σ² (∂σ/∂ log σ² = σ/2) ----
     let gMu = sumL(gZ);                                                          // [J, B]
@@ -133,7 +147,7 @@ export class SgvbGradient {
     if (cfg.estimator === 'B') {
       // −KL = ½ Σ (1 + log σ² − μ² − σ²):  ∂/∂μ = −μ,  ∂/∂ log σ² = ½ (1 − σ²)
       gMu = tf.sub(gMu, mu);
-      gLogvar = tf.add(gLogvar, tf.mul(half, tf.sub(tf.scalar(1), tf.square(sigma))));
+      gLogvar = tf.add(gLogvar, tf.mul(half, tf.sub(c.one, tf.square(sigma))));
     } else {
       // −log q(z|x) = Σ_j ½ (log 2π + log σ_j² + ε_j²): ∂/∂ log σ² = ½ for each of L samples × 1/L
       gLogvar = tf.add(gLogvar, half);
@@ -146,7 +160,7 @@ export class SgvbGradient {
     write('enc.b4', tf.sum(gMu, 1));
     write('enc.b5', tf.sum(gLogvar, 1));
     const gH = tf.add(tf.matMul(transposed(p, 'enc.W4'), gMu), tf.matMul(transposed(p, 'enc.W5'), gLogvar));
-    const gA3 = tf.mul(gH, activationGrad(cfg.activation, a3, h));              // [H, B]
+    const gA3 = tf.mul(gH, activationGrad(cfg.activation, a3, h, c));           // [H, B]
     write('enc.W3', tf.matMul(gA3, tf.tensor2d(s.xRows, [B, D])));              // [H, D] = gA3 · xᵀ
     write('enc.b3', tf.sum(gA3, 1));
 
@@ -154,16 +168,16 @@ export class SgvbGradient {
     const recon = readScalar(dec.value!) / L;
     const kl = cfg.estimator === 'B'
       // ½ Σ (μ² + σ² − 1 − log σ²)
-      ? readScalar(tf.mul(half, tf.sum(tf.sub(tf.add(tf.square(mu), tf.square(sigma)), tf.add(tf.scalar(1), logvar)))))
+      ? readScalar(tf.mul(half, tf.sum(tf.sub(tf.add(tf.square(mu), tf.square(sigma)), tf.add(c.one, logvar)))))
       // (1/L) Σ_l [log q(z_l|x) − log p(z_l)] = (1/L) Σ ½ (z² − log σ² − ε²)
       : readScalar(tf.mul(half, tf.sum(tf.sub(tf.square(z), tf.add(tileL(logvar), tf.square(eps)))))) / L;
     return { elbo: recon - kl, recon, kl };
   }
 
   /** Bernoulli: log p = Σ x ℓ − softplus(ℓ); ∂/∂ℓ = x − sigmoid(ℓ). */
-  private bernoulliHead(p: ParamTensors, hd: tf.Tensor, x: tf.Tensor, invL: tf.Scalar, withValue: boolean) {
+  private bernoulliHead(p: ParamTensors, hd: tf.Tensor, x: tf.Tensor, perSample: PerSample, withValue: boolean) {
     const logits = tf.add(tf.matMul(p['dec.W2'], hd as tf.Tensor2D), p['dec.b2']);          // [D, LB]
-    const gLogits = tf.mul(tf.sub(x, tf.sigmoid(logits)), invL);                           // [D, LB]
+    const gLogits = perSample(tf.sub(x, tf.sigmoid(logits)));                              // [D, LB]
     const value = withValue ? tf.sum(tf.sub(tf.mul(x, logits), tf.softplus(logits))) : null;
     return {
       outputs: [['dec.W2', gLogits]] as Array<[string, tf.Tensor2D]>,
@@ -176,7 +190,7 @@ export class SgvbGradient {
    * Gaussian: log p = Σ −½ log 2π − ½ v − (x − m)² e^{−v} / 2 with m = μₓ (or sigmoid(μₓ)), v = log σₓ².
    * ∂/∂m = (x − m) e^{−v};  ∂/∂v = −½ + ½ (x − m)² e^{−v}.
    */
-  private gaussianHead(p: ParamTensors, hd: tf.Tensor, x: tf.Tensor, invL: tf.Scalar, withValue: boolean) {
+  private gaussianHead(p: ParamTensors, hd: tf.Tensor, x: tf.Tensor, perSample: PerSample, withValue: boolean) {
     const { cfg } = this;
     const raw = tf.add(tf.matMul(p['dec.W4'], hd as tf.Tensor2D), p['dec.b4']);            // [D, LB]
     const v = tf.add(tf.matMul(p['dec.W5'], hd as tf.Tensor2D), p['dec.b5']);              // [D, LB]
@@ -184,10 +198,10 @@ export class SgvbGradient {
     const r = tf.sub(x, m);
     const invVar = tf.exp(tf.neg(v));
     const rIv = tf.mul(r, invVar);
-    let gRaw = tf.mul(rIv, invL);
+    let gRaw = perSample(rIv);
     if (cfg.sigmoidMean) gRaw = tf.mul(gRaw, tf.mul(m, tf.sub(tf.scalar(1), m)));         // sigmoid' = m(1 − m)
     const r2Iv = tf.mul(r, rIv);
-    const gV = tf.mul(tf.mul(tf.sub(r2Iv, tf.scalar(1)), tf.scalar(0.5)), invL);
+    const gV = perSample(tf.mul(tf.sub(r2Iv, tf.scalar(1)), tf.scalar(0.5)));
     const value = withValue
       ? tf.sub(tf.scalar(-0.5 * Math.log(2 * Math.PI) * x.size), tf.mul(tf.scalar(0.5), tf.sum(tf.add(v, r2Iv))))
       : null;

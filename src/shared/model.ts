@@ -71,24 +71,32 @@ export function disposeParams(p: ParamTensors): void {
   for (const t of Object.values(p)) t.dispose();
 }
 
-const TWO = () => tf.scalar(2);
+/** Scalars a training step uses, made once by its owner (each tf.scalar is an upload and a tensor to track). */
+export interface Scalars {
+  one: tf.Scalar;
+  two: tf.Scalar;
+  half: tf.Scalar;
+}
 
 /**
  * The hidden nonlinearity. tanh is computed as 2·sigmoid(2a) − 1: identical maths, and on the
  * WASM backend sigmoid is a vectorised XNNPACK kernel while tanh is scalar libm, ~10× slower.
  */
-export function activate(kind: Activation, a: tf.Tensor): tf.Tensor {
+export function activate(kind: Activation, a: tf.Tensor, c?: Scalars): tf.Tensor {
   switch (kind) {
-    case 'tanh': return tf.tidy(() => { const two = TWO(); return tf.sub(tf.mul(tf.sigmoid(tf.mul(a, two)), two), tf.scalar(1)); });
+    case 'tanh': return tf.tidy(() => {
+      const two = c?.two ?? tf.scalar(2);
+      return tf.sub(tf.mul(tf.sigmoid(tf.mul(a, two)), two), c?.one ?? tf.scalar(1));
+    });
     case 'relu': return tf.relu(a);
     case 'linear': return a.clone();
   }
 }
 
 /** act'(a), written with the output h = act(a) where that is cheaper: tanh' = 1 − h². */
-export function activationGrad(kind: Activation, a: tf.Tensor, h: tf.Tensor): tf.Tensor {
+export function activationGrad(kind: Activation, a: tf.Tensor, h: tf.Tensor, c?: Scalars): tf.Tensor {
   switch (kind) {
-    case 'tanh': return tf.sub(tf.scalar(1), tf.square(h));
+    case 'tanh': return tf.sub(c?.one ?? tf.scalar(1), tf.square(h));
     case 'relu': return tf.step(a, 0);
     case 'linear': return tf.onesLike(a);
   }
