@@ -21,7 +21,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { TrainConfig } from './config.ts';
 import type { ParamLayout } from './layout.ts';
 import type { ShardInputs } from './minibatch.ts';
-import { activate, activationGrad, disposeParams, paramTensors, type ParamTensors, type Scalars } from './model.ts';
+import { activate, activationGrad, disposeParams, overwriteParams, paramTensors, type ParamTensors, type Scalars } from './model.ts';
 import { readInto, readScalar } from './tensor_io.ts';
 
 /** Sums over the shard (not means): ELBO = reconstruction − KL. NaN where not computed. */
@@ -57,6 +57,12 @@ export class SgvbGradient {
   private readonly replicators = new Map<string, { R: tf.Tensor2D; RT: tf.Tensor2D }>();
   /** 1, 2 and ½, kept across steps (made lazily inside the first step's scope, so kept with tf.keep). */
   private scalars: Scalars | null = null;
+  /**
+   * θ (and the mirror) as tensors kept from step to step: each step writes the new values into their
+   * memory instead of making ~16 tensors and freeing them again (WASM backend; others upload anew).
+   * Every one of them is a matMul's left operand or a bias, so no kernel holds a stale copy.
+   */
+  private kept: { p: ParamTensors; mirror: boolean; backend: string } | null = null;
   /** Copy times of the last compute() (for the pool's per-phase breakdown). */
   readonly copyTimes: CopyTimes = { upload: 0, readout: 0 };
 
@@ -70,7 +76,7 @@ export class SgvbGradient {
    */
   compute(params: Float32Array, shard: ShardInputs, gradOut: Float32Array, withValue = true, mirror?: Float32Array): ShardValue {
     const t0 = performance.now();
-    const p = paramTensors(params, this.layout, mirror);
+    const p = this.upload(params, mirror);
     this.copyTimes.upload = performance.now() - t0;
     this.copyTimes.readout = 0;
     tf.engine().startScope();
@@ -78,11 +84,29 @@ export class SgvbGradient {
       return this.backprop(p, shard, gradOut, withValue);
     } finally {
       tf.engine().endScope();
-      disposeParams(p);
+      if (this.kept?.p !== p) disposeParams(p);
     }
   }
 
+  /** The parameters as tensors: the kept ones, overwritten, where the backend allows it. */
+  private upload(params: Float32Array, mirror?: Float32Array): ParamTensors {
+    const backend = tf.getBackend(), withMirror = mirror !== undefined;
+    if (this.kept && (this.kept.backend !== backend || this.kept.mirror !== withMirror)) this.release();
+    if (this.kept && overwriteParams(this.kept.p, params, this.layout, mirror)) return this.kept.p;
+    this.release();
+    // Made outside any scope, so they live until release(). Kept only if they can be overwritten.
+    const p = paramTensors(params, this.layout, mirror);
+    if (overwriteParams(p, params, this.layout, mirror)) this.kept = { p, mirror: withMirror, backend };
+    return p;
+  }
+
+  private release(): void {
+    if (this.kept) disposeParams(this.kept.p);
+    this.kept = null;
+  }
+
   dispose(): void {
+    this.release();
     for (const { R, RT } of this.replicators.values()) { R.dispose(); RT.dispose(); }
     this.replicators.clear();
     if (this.scalars) Object.values(this.scalars).forEach((t) => t.dispose());

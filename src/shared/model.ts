@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Activation, InitKind, ModelConfig } from './config.ts';
 import { buildLayout, view, type ParamLayout } from './layout.ts';
 import { CounterRng, Stream } from './rng.ts';
-import { tensorFrom } from './tensor_io.ts';
+import { overwrite, tensorFrom } from './tensor_io.ts';
 
 /** The paper's initialisation scale: every weight and bias from N(0, 0.01²). */
 export const PAPER_INIT_STD = 0.01;
@@ -65,6 +65,15 @@ export function paramTensors(flat: Float32Array, layout: ParamLayout, mirror?: F
     }
   }
   return out;
+}
+
+/** Write new values into tensors made by paramTensors; false where the backend cannot (then make new ones). */
+export function overwriteParams(p: ParamTensors, flat: Float32Array, layout: ParamLayout, mirror?: Float32Array): boolean {
+  for (const s of layout.specs) if (!overwrite(p[s.name], view(flat, s))) return false;
+  if (mirror) {
+    for (const m of layout.mirror) if (!overwrite(p[`${m.name}ᵀ`], mirror.subarray(m.mirrorOffset, m.mirrorOffset + m.size))) return false;
+  }
+  return true;
 }
 
 export function disposeParams(p: ParamTensors): void {

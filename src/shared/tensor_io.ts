@@ -31,6 +31,19 @@ export function readScalar(t: tf.Tensor): number {
 }
 
 /**
+ * Overwrite a float32 tensor's values in place (its memory on the WASM heap). Returns false, and
+ * changes nothing, where the backend does not expose its memory (then make a new tensor instead).
+ * Only for tensors no kernel caches anything about: a weight that is a matMul's LEFT operand is
+ * read afresh on every call, whereas XNNPACK keeps a packed copy of a right operand.
+ */
+export function overwrite(t: tf.Tensor, values: Float32Array): boolean {
+  const heap = heapView(t);
+  if (!heap || heap.length !== values.length) return false;
+  heap.set(values);
+  return true;
+}
+
+/**
  * A float32 tensor holding a copy of `values`, which may be a view into a larger array or a
  * SharedArrayBuffer (the backend copies the bytes into its own memory either way).
  */

@@ -26,10 +26,10 @@ describe('tensor lifetimes', () => {
       const trainer = new LocalTrainer(cfg, { train: head(mnist.train, 500), test: head(mnist.test, 100) });
       const start = tf.memory().numTensors;
       expect(trainer.step(true).ok).toBe(true);
-      // After the first step the engine keeps its constants (on purpose): the scalars 1, 2 and ½,
-      // and for L > 1 the two replication matrices.
+      // After the first step the engine keeps (on purpose) the parameter tensors it overwrites each
+      // step (θ and the mirror), the scalars 1, 2 and ½, and for L > 1 the two replication matrices.
       const after1 = tf.memory().numTensors;
-      expect(after1 - start).toBe(3 + (samples > 1 ? 2 : 0));
+      expect(after1 - start).toBe(trainer.layout.specs.length + trainer.layout.mirror.length + 3 + (samples > 1 ? 2 : 0));
       for (let i = 0; i < 50; i++) expect(trainer.step(i % 3 === 0).ok).toBe(true); // crosses 5 epochs
       expect(tf.memory().numTensors).toBe(after1);
       const ev = trainer.evaluate();

@@ -64,6 +64,18 @@ describe('hand-written backward pass against tfjs autodiff (wasm)', () => {
     }
   });
 
+  it('parameters overwritten in the kept tensors give the bits of freshly uploaded ones', () => {
+    const { cfg, layout, params, shard } = setup({});
+    const other = params.map((v, i) => v * 0.5 + Math.sin(i) * 0.01);
+    const kept = new SgvbGradient(cfg, layout), fresh = new SgvbGradient(cfg, layout);
+    const a = new Float32Array(layout.size), b = new Float32Array(layout.size);
+    kept.compute(params, shard, a, false);   // makes the tensors it keeps…
+    kept.compute(other, shard, a, false);    // …and overwrites them here
+    fresh.compute(other, shard, b, false);
+    kept.dispose(); fresh.dispose();
+    expect(Array.from(a)).toEqual(Array.from(b));
+  });
+
   it('leaks no tensors', () => {
     const { cfg, layout, params, shard } = setup({ samples: 2 });
     const engine = new SgvbGradient(cfg, layout);
