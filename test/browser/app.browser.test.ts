@@ -1,5 +1,5 @@
 /**
- * The app (index.html) end to end in Debian's Chromium, driven like a user would: it fills the
+ * The app (index.html) end to end in a real Chromium, driven like a user would: it fills the
  * settings, clicks the buttons and picks files; it reads the app's state through the read-only
  * hook window.aevbApp and the pictures through their canvas pixels.
  *

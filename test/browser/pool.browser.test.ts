@@ -1,5 +1,5 @@
 /**
- * The pool in a real page (Debian's Chromium): cross-origin isolated, SIMD WASM in every worker,
+ * The pool in a real page (real Chromium, see test/helpers/chromium.ts): cross-origin isolated, SIMD WASM in every worker,
  * N Web Workers train the same model as one worker in Node, and the message path (no shared
  * memory) gives the same parameters.
  */
