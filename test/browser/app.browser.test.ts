@@ -131,7 +131,8 @@ describe('the app in Chromium', () => {
 
   it('shows the config validator\'s message next to a bad setting and does not start', async () => {
     await page.fill('#setting-latent', '0');
-    expect(await page.textContent('#setting-latent-error')).toContain('Config field "latent"');
+    // In the page's words: the form's label and the validator's problem, not the CLI's message or fix.
+    expect(await page.textContent('#setting-latent-error')).toBe('Latent size J is 0; it must be an integer from 1 to 1024.');
     await click('#start');
     expect((await app()).phase).toBe('none');
     await page.fill('#setting-latent', '2');

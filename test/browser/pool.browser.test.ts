@@ -65,4 +65,13 @@ describe('the pool in Chromium', () => {
     expect(r.transport).toBe('message');
     expect(relErr(Float32Array.from(r.params), reference)).toBeLessThanOrEqual(1e-5);
   });
+
+  it('a Web Worker\'s AevbError arrives in the page as an AevbError with its code, field and fix', async () => {
+    const r = await page.evaluate(() => (globalThis as any).aevbHarness.workerConfigError(-1));
+    expect(r).toEqual({
+      isAevbError: true, name: 'AevbError', code: 'CONFIG', field: 'lr', problem: 'is -1; it must be a finite number > 0 and ≤ 10',
+      fix: 'Pass --lr with a value in that range.',
+      message: 'Config field "lr" is -1; it must be a finite number > 0 and ≤ 10. Pass --lr with a value in that range.',
+    });
+  });
 });

@@ -27,6 +27,10 @@ import { shardRanges } from '../../shared/schedule.ts';
 import { allocatePoolMemory, hasSharedMemory, PoolMemory, RESULT_FIELDS } from '../../shared/shared_memory.ts';
 import type { TrainingState } from '../local_trainer.ts';
 import type { Spawner, SpawnedWorker } from './spawner.ts';
+import { useAevbErrorTransfer } from '../../shared/wire_errors.ts';
+
+// Workers' AevbErrors arrive as AevbErrors (code, fix, field), for the pool's callers to read.
+useAevbErrorTransfer();
 
 export interface PoolOptions {
   config: TrainConfig;
