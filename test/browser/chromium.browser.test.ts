@@ -68,6 +68,11 @@ describe.runIf(process.platform === 'linux' && process.arch === 'x64')('the Chro
     expect(await page.evaluate(() => [globalThis.crossOriginIsolated, typeof SharedArrayBuffer])).toEqual([true, 'function']);
   });
 
+  it('reports a language tag that Intl accepts (uPlot formats numbers with it)', async () => {
+    const r = await page.evaluate(() => [navigator.language, new Intl.NumberFormat(navigator.language).format(1234.5)]);
+    expect(r).toEqual(['en-US', '1,234.5']);
+  });
+
   it('trains with 2 Web Workers over shared memory, SIMD WASM in each', async () => {
     const r = await page.evaluate(() => (globalThis as any).aevbHarness.train(2, 3, { hidden: 20, latent: 2, batch: 20 }));
     expect(r.transport).toBe('shared');

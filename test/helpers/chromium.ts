@@ -88,6 +88,11 @@ export function packagedChromium(): ChromiumChoice {
       // NSS, NSPR and expat from the package come first; the rest is glibc, on any Linux x64.
       LD_LIBRARY_PATH: [path.join(dir, 'al2023/lib'), process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'),
       FONTCONFIG_FILE: path.join(dir, 'fonts.aevb.conf'),
+      // This headless shell takes navigator.language from the C library's locale: under LANG=C.UTF-8 (the
+      // usual container default) it reports "en-US@posix", which Intl rejects (uPlot's NumberFormat throws
+      // and the app never starts). A named locale gives "en-US", as Chrome reports.
+      LANG: 'en_US.UTF-8',
+      LC_ALL: 'en_US.UTF-8',
     },
   };
 }
