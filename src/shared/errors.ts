@@ -1,6 +1,8 @@
 /**
  * Every error aevb raises on purpose. Each names what is wrong and how to fix it, carries a
- * stable `code`, and survives a structured clone (so it crosses a worker boundary intact).
+ * stable `code`, and, when it is about one setting, that setting's name in `field`. A structured
+ * clone keeps only an Error's name and message, so errors thrown in a worker cross to the caller
+ * through a comlink transfer handler (wire_errors.ts) that rebuilds the AevbError with all of these.
  */
 export type AevbErrorCode =
   | 'CONFIG'       // a config field out of range or of the wrong type
@@ -12,19 +14,27 @@ export type AevbErrorCode =
 
 export class AevbError extends Error {
   readonly code: AevbErrorCode;
+  /** What is wrong; with `field`, said of that field without naming it ("is 0; it must be …"). */
+  readonly problem: string;
   /** What to do about it, in one sentence; also appended to `message`. */
   readonly fix: string;
+  /** The setting (config field or CLI flag) the error is about, when it is about one. */
+  declare readonly field?: string;
 
-  constructor(code: AevbErrorCode, problem: string, fix: string) {
-    super(`${problem} ${fix}`.trim());
+  constructor(code: AevbErrorCode, problem: string, fix: string, field?: string) {
+    // With a field the message names it: `Config field "lr" is 0; it must be …. Pass --lr …`.
+    super(`${field === undefined ? problem : `Config field "${field}" ${problem}.`} ${fix}`.trim());
     this.name = 'AevbError';
     this.code = code;
+    this.problem = problem;
     this.fix = fix;
+    if (field !== undefined) this.field = field;
   }
 }
 
+/** A setting out of range or of the wrong type: `problem` is said of the field ("is 0; it must be > 0"). */
 export const configError = (field: string, problem: string, fix: string) =>
-  new AevbError('CONFIG', `Config field "${field}" ${problem}.`, fix);
+  new AevbError('CONFIG', problem, fix, field);
 
 export const dataError = (problem: string, fix: string) => new AevbError('DATA', problem, fix);
 export const idxError = (problem: string, fix: string) => new AevbError('IDX', problem, fix);

@@ -1,5 +1,5 @@
 /**
- * Evaluation (aevb.md, "Evaluation"): the ELBO per datapoint on a dataset, and the
+ * Evaluation (docs/method.md, "Evaluation"): the ELBO per datapoint on a dataset, and the
  * importance-sampled estimate of log p(x) (Burda et al. 2015) with the encoder as proposal:
  *     log p(x) ≈ log (1/K) Σ_k exp(log p(x, z_k) − log q(z_k|x)),   z_k ~ q(z|x),
  * computed with log-sum-exp. Noise comes from the EVAL stream keyed by (purpose, index, k), so

@@ -12,7 +12,7 @@
  * Transcendentals are scalar libm on WASM, so tanh is computed through sigmoid (model.ts) and
  * the ELBO's value (softplus, a log per pixel) only when asked for.
  *
- * Notation (aevb.md): per datapoint i and sample l, z_il = μ_i + σ_i ⊙ ε_il;
+ * Notation (docs/method.md): per datapoint i and sample l, z_il = μ_i + σ_i ⊙ ε_il;
  *   estimator B: ℒ̃ᴮ = ½ Σ_j (1 + log σ_j² − μ_j² − σ_j²) + (1/L) Σ_l log p(x|z_l)      (eq. 10)
  *   estimator A: ℒ̃ᴬ = (1/L) Σ_l [log p(x|z_l) + log p(z_l) − log q(z_l|x)]              (eq. 7)
  * The result is ∇ of the SUM over the shard of ℒ̃(x_i) (workers return sums; the optimizer scales).

@@ -1,5 +1,5 @@
 /**
- * The model of aevb.md: initialisation of θ and φ, and the forward passes used outside training
+ * The model of docs/method.md: initialisation of θ and φ, and the forward passes used outside training
  * (encode, decode, sampling, evaluation). The training step's forward and hand-written backward
  * live in gradients.ts; the tests' autodiff reference in test/helpers/sgvb_autodiff.ts.
  *

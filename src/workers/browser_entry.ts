@@ -8,6 +8,7 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { createWorkerApi } from './worker_core.ts';
 import { setupBackend } from './backend_setup.ts';
+import { useAevbErrorTransfer } from '../shared/wire_errors.ts';
 
 const files = {
   'tfjs-backend-wasm.wasm': wasmPlain,
@@ -15,4 +16,6 @@ const files = {
   // Listed because setWasmPaths wants all three; never loaded (WASM_HAS_MULTITHREAD_SUPPORT is off).
   'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
 };
+// An AevbError thrown here reaches the caller as an AevbError (code, fix, field), not a bare Error.
+useAevbErrorTransfer();
 expose(createWorkerApi((paths) => setupBackend('wasm', paths ?? files)));

@@ -12,7 +12,7 @@
  * untouched (only copy 1 − cur was being written), so the coordinator can retry the step.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { TrainConfig } from '../shared/config.ts';
+import { resolveConfig, type TrainConfig } from '../shared/config.ts';
 import type { Dataset } from '../shared/dataset.ts';
 import { arriveAndWait, commitStep, readCommit } from '../shared/barrier.ts';
 import { elboSums, logLikelihoodSum } from '../shared/evaluate.ts';
@@ -203,6 +203,9 @@ export function createWorkerApi(setup: BackendSetup): WorkerApi {
   };
   return {
     async init(msg) {
+      // The pool has checked the config; a caller driving a worker directly gets the same checks
+      // (and the same AevbError, field and all, through wire_errors.ts).
+      resolveConfig(msg.config);
       const b = await setup(msg.wasmPaths);
       ctx?.engine.dispose();
       ctx = new WorkerContext(msg);

@@ -1,5 +1,5 @@
 /**
- * The app (index.html) end to end in Debian's Chromium, driven like a user would: it fills the
+ * The app (index.html) end to end in a real Chromium, driven like a user would: it fills the
  * settings, clicks the buttons and picks files; it reads the app's state through the read-only
  * hook window.aevbApp and the pictures through their canvas pixels.
  *
@@ -131,7 +131,8 @@ describe('the app in Chromium', () => {
 
   it('shows the config validator\'s message next to a bad setting and does not start', async () => {
     await page.fill('#setting-latent', '0');
-    expect(await page.textContent('#setting-latent-error')).toContain('Config field "latent"');
+    // In the page's words: the form's label and the validator's problem, not the CLI's message or fix.
+    expect(await page.textContent('#setting-latent-error')).toBe('Latent size J is 0; it must be an integer from 1 to 1024.');
     await click('#start');
     expect((await app()).phase).toBe('none');
     await page.fill('#setting-latent', '2');

@@ -2,7 +2,13 @@
  * A page the browser tests drive: it trains with the public page entry (Web Workers) and hands
  * the numbers back to the test, which compares them in Node.
  */
+import { wrap, releaseProxy } from 'comlink';
 import { createTrainer, type DataSplit, type TrainConfig } from '../../src/main/index.ts';
+import { browserSpawner } from '../../src/main/pool/spawn_browser.ts';
+import { useAevbErrorTransfer } from '../../src/shared/wire_errors.ts';
+import { AevbError } from '../../src/shared/errors.ts';
+import { resolveConfig } from '../../src/shared/config.ts';
+import type { WorkerApi } from '../../src/shared/protocol.ts';
 
 function fromBase64(b64: string): Float32Array {
   const bin = atob(b64);
@@ -30,6 +36,27 @@ const harness = {
       return { params: Array.from(st.params), step: st.step, transport: t.transport, infos: t.workerInfo };
     } finally {
       await t.dispose();
+    }
+  },
+  /**
+   * Start one pool Web Worker and initialise it with `lr` out of range (the worker checks its
+   * config); report what arrives in the page: an AevbError with its code, field and fix?
+   */
+  async workerConfigError(lr: number) {
+    useAevbErrorTransfer();
+    const handle = browserSpawner()(0);
+    const api = wrap<WorkerApi>(handle.endpoint);
+    const meta = { name: 'none', n: 1, d: 4 };
+    try {
+      await api.init({ rank: 0, workers: 1, config: { ...resolveConfig({ inputSize: 4, hidden: 3, latent: 2 }), lr }, transport: 'message',
+        train: meta, test: meta, valueEvery: 1, trainX: new Float32Array(4), testX: new Float32Array(4) });
+      return null;
+    } catch (e) {
+      const a = e as AevbError;
+      return { isAevbError: e instanceof AevbError, name: a.name, code: a.code, field: a.field, fix: a.fix, problem: a.problem, message: a.message };
+    } finally {
+      api[releaseProxy]();
+      await handle.terminate();
     }
   },
   /** Samples/s of `steps` steps after `warmup` steps, with `workers` workers (for bench/browser.ts). */

@@ -1,5 +1,5 @@
 /**
- * The pool in a real page (Debian's Chromium): cross-origin isolated, SIMD WASM in every worker,
+ * The pool in a real page (real Chromium, see test/helpers/chromium.ts): cross-origin isolated, SIMD WASM in every worker,
  * N Web Workers train the same model as one worker in Node, and the message path (no shared
  * memory) gives the same parameters.
  */
@@ -66,5 +66,14 @@ describe('the pool in Chromium', () => {
     expect(r.transport).toBe('message');
     for (const info of r.infos) expect(info.update).toBe('coordinator');
     expect(relErr(Float32Array.from(r.params), reference)).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('a Web Worker\'s AevbError arrives in the page as an AevbError with its code, field and fix', async () => {
+    const r = await page.evaluate(() => (globalThis as any).aevbHarness.workerConfigError(-1));
+    expect(r).toEqual({
+      isAevbError: true, name: 'AevbError', code: 'CONFIG', field: 'lr', problem: 'is -1; it must be a finite number > 0 and ≤ 10',
+      fix: 'Pass --lr with a value in that range.',
+      message: 'Config field "lr" is -1; it must be a finite number > 0 and ≤ 10. Pass --lr with a value in that range.',
+    });
   });
 });

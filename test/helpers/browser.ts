@@ -1,11 +1,13 @@
 /**
  * Browser-test plumbing: a vite dev server on a free loopback port (it sends the COOP/COEP headers
- * of vite.config.ts, so pages are cross-origin isolated) and Debian's Chromium driven by
- * playwright-core (no browser download).
+ * of vite.config.ts, so pages are cross-origin isolated) and a Chromium driven by playwright-core
+ * (no browser download: CHROMIUM_PATH, a system Chromium, or the one in @sparticuz/chromium; see
+ * chromium.ts).
  */
 import { chromium, type Browser } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import path from 'node:path';
+import { findChromium } from './chromium.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -22,8 +24,10 @@ export async function startServer(): Promise<{ server: ViteDevServer; url: strin
   return { server, url: `http://127.0.0.1:${addr.port}` };
 }
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_FLAGS, headless: true });
+/** playwright's default flags plus ours (--no-sandbox: the tests may run as root in a container). */
+export async function launchChromium(): Promise<Browser> {
+  const { executablePath, env } = await findChromium();
+  return chromium.launch({ executablePath, args: CHROMIUM_FLAGS, headless: true, env: { ...process.env, ...env } });
 }
 
 /** Float32Array → base64 (to hand binary data to a page through page.evaluate). */

@@ -1,5 +1,5 @@
 /**
- * The two SGVB estimators of aevb.md: the closed-form KL (estimator B) against its formula and a
+ * The two SGVB estimators of docs/method.md: the closed-form KL (estimator B) against its formula and a
  * Monte Carlo estimate, and estimators A and B against each other — same expectation (value and
  * gradient), B with lower variance (the paper's claim for eq. 10).
  */

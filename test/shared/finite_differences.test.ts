@@ -1,6 +1,6 @@
 /**
  * The production gradient (SgvbGradient) against central finite differences of an independent
- * float64 plain-JS reference of the per-shard ELBO, written from aevb.md's formulas (not from
+ * float64 plain-JS reference of the per-shard ELBO, written from docs/method.md's formulas (not from
  * gradients.ts or sgvb_autodiff.ts). Both see the same inputs: x and ε from buildShard, and the
  * same float32 parameter values (widened to float64 for the reference).
  */
@@ -35,7 +35,7 @@ function affine(theta: Float64Array, w: number, b: number, out: number, v: numbe
 }
 
 /**
- * Σ_i ℒ̃(x_i) over the shard, float64, from aevb.md:
+ * Σ_i ℒ̃(x_i) over the shard, float64, from docs/method.md:
  *   encoder h = act(W3 x + b3), μ = W4 h + b4, log σ² = W5 h + b5;  z_l = μ + σ ⊙ ε_l
  *   Bernoulli: log p(x|z) = Σ_d x_d ℓ_d − softplus(ℓ_d), ℓ = W2 act(W1 z + b1) + b2
  *   Gaussian:  log p(x|z) = Σ_d −½ log 2π − ½ v_d − (x_d − m_d)² / (2 e^{v_d})

@@ -1,5 +1,5 @@
 /**
- * evaluateElbo and evaluateLogLikelihood on a model whose marginal is known exactly (aevb.md,
+ * evaluateElbo and evaluateLogLikelihood on a model whose marginal is known exactly (docs/method.md,
  * "Useful closed forms"): a linear-Gaussian decoder x | z ~ N(Az + c, s²I), p(z) = N(0, I), so
  * p(x) = N(x; c, AAᵀ + s²I), computed here in float64 with a Cholesky factorisation.
  *

@@ -16,7 +16,7 @@ import { Explorer } from './explorer.ts';
 import { History } from './history.ts';
 import { LongTaskLog } from './long_tasks.ts';
 import { Run, type RunPhase } from './run.ts';
-import { fieldOfMessage, SettingsForm } from './settings_form.ts';
+import { fieldError, SettingsForm } from './settings_form.ts';
 import { StatsPanel } from './stats_panel.ts';
 import { RunKeeper } from './run_keeper.ts';
 import type { View } from './view.ts';
@@ -187,8 +187,8 @@ export class App {
       try {
         run = await Run.create({ data, config, workers });
       } catch (e) {
-        const key = fieldOfMessage(messageOf(e));
-        if (key) { this.settings.showError(key, messageOf(e)); this.say('Fix the setting marked in red, then press Start.'); return; }
+        const f = fieldError(e);
+        if (f) { this.settings.showError(f.key, f.message); this.say('Fix the setting marked in red, then press Start.'); return; }
         throw e;
       }
       this.attach(run);

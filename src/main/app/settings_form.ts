@@ -4,6 +4,7 @@
  * shown next to the control it names. While a run exists only the epochs can change.
  */
 import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../../shared/config.ts';
+import { AevbError } from '../../shared/errors.ts';
 import { h, messageOf } from './dom.ts';
 
 export type SettingKey = keyof TrainConfig | 'workers';
@@ -51,10 +52,16 @@ export type Validation = { ok: true; settings: Settings } | { ok: false; key: Se
 
 type Control = HTMLInputElement | HTMLSelectElement;
 
-/** The field an AevbError from resolveConfig (or the pool) is about: `Config field "batch" …`. */
-export function fieldOfMessage(message: string): SettingKey | undefined {
-  const m = /^Config field "(\w+)"/.exec(message);
-  return m && FIELDS.some((f) => f.key === m[1]) ? (m[1] as SettingKey) : undefined;
+/**
+ * The control an error is about, and what to say next to it in the page's words: the AevbError's
+ * `field` (set by resolveConfig and the pool's checks, kept across the worker boundary) names the
+ * setting, its `problem` says what is wrong with it; the CLI's fix ("Pass --lr …") is left out.
+ * Undefined when the error is not about a setting on this form.
+ */
+export function fieldError(e: unknown): { key: SettingKey; message: string } | undefined {
+  if (!(e instanceof AevbError) || e.field === undefined) return undefined;
+  const spec = FIELDS.find((f) => f.key === e.field);
+  return spec && { key: spec.key, message: `${spec.label} ${e.problem}.` };
 }
 
 export class SettingsForm {
@@ -128,8 +135,8 @@ export class SettingsForm {
     try {
       resolveConfig(config);
     } catch (e) {
-      const message = messageOf(e);
-      return { ok: false, key: fieldOfMessage(message) ?? 'latent', message };
+      const f = fieldError(e);
+      return f ? { ok: false, ...f } : { ok: false, key: 'latent', message: messageOf(e) };
     }
     if (typeof workers !== 'number' || !Number.isInteger(workers) || workers < 1 || workers > 256) {
       return { ok: false, key: 'workers', message: `Workers is ${JSON.stringify(workers)}; it must be a whole number from 1 to 256.` };

@@ -29,6 +29,10 @@ import { computesValue, copyState, updateSlice, writeMirror } from '../../shared
 import type { TrainingState } from '../../shared/training_state.ts';
 import { UpdateKernel } from '../../kernels/update_kernel.ts';
 import type { Spawner, SpawnedWorker } from './spawner.ts';
+import { useAevbErrorTransfer } from '../../shared/wire_errors.ts';
+
+// Workers' AevbErrors arrive as AevbErrors (code, fix, field), for the pool's callers to read.
+useAevbErrorTransfer();
 
 export interface PoolOptions {
   config: TrainConfig;
