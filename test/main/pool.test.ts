@@ -138,6 +138,10 @@ describe('bad input to the API', () => {
     ['a batch smaller than the pool', () => make(4, { batch: 3 }), /"batch" is 3, smaller than the 4 workers/],
     ['a config out of range', () => make(1, { latent: 0 }), /"latent" is 0/],
     ['an unknown setting', () => make(1, { latnet: 3 } as never), /"latnet" is not a known setting/],
+    ['a setting named toString', () => make(1, JSON.parse('{"toString": 1}')), /"toString" is not a known setting/],
+    ['a setting named constructor', () => make(1, JSON.parse('{"constructor": 1}')), /"constructor" is not a known setting/],
+    ['a setting named hasOwnProperty', () => make(1, JSON.parse('{"hasOwnProperty": 1}')), /"hasOwnProperty" is not a known setting/],
+    ['a setting named __proto__', () => make(1, JSON.parse('{"__proto__": {"latent": 3}}')), /"__proto__" is not a known setting/],
     ['data of the wrong width', () => Trainer.create({ data, config: { ...base, inputSize: 100 } as never, workers: 1 }, nodeSpawner(), 1), /"inputSize" is 100 but the training data has 784 values/],
   ];
   for (const [name, f, msg] of cases) it(`rejects ${name}`, async () => { await expect(f()).rejects.toThrow(msg); });
