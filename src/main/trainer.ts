@@ -16,7 +16,7 @@ import { CounterRng, Stream } from '../shared/rng.ts';
 import { initialState, type Evaluation, type TrainingState } from './local_trainer.ts';
 import { WorkerPool, type PoolFailure, type StepsReport } from './pool/pool.ts';
 import type { Spawner } from './pool/spawner.ts';
-import type { Transport } from '../shared/protocol.ts';
+import type { DeathPoint, Transport } from '../shared/protocol.ts';
 import { TypedEmitter } from './events.ts';
 
 export interface TrainerOptions {
@@ -87,6 +87,8 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     super();
     this.stepValue = state.step;
     this.samples = state.samplesSeen;
+    // Deaths noticed by evaluation, encode/decode and the like (those of steps come with their report).
+    pool.onFailure = (f) => this.emit('failure', f);
   }
 
   static async create(options: TrainerOptions, spawn: Spawner, defaultWorkers: number,
@@ -317,7 +319,11 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   memory() { return this.pool.memory(); }
   /** Test and diagnostics hooks. */
   get testing() {
-    return { terminateWorker: (r: number) => this.pool.terminateWorker(r), injectNonFinite: (r: number, s: number) => this.pool.injectNonFinite(r, s) };
+    return {
+      terminateWorker: (r: number) => this.pool.terminateWorker(r),
+      injectNonFinite: (r: number, s: number) => this.pool.injectNonFinite(r, s),
+      injectDeath: (r: number, at: DeathPoint) => this.pool.injectDeath(r, at),
+    };
   }
 
   /** End every worker. The trainer cannot be used afterwards. */

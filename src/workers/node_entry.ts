@@ -8,4 +8,6 @@ import { createWorkerApi } from '../shared/worker_core.ts';
 import { setupBackend } from './backend_setup.ts';
 
 const wasmDir = path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')) + path.sep;
-expose(createWorkerApi((paths) => setupBackend('wasm', (paths as string | undefined) ?? wasmDir)), nodeEndpoint(parentPort as never));
+// process.exit in a worker thread ends that thread only: the test hook's crash (DeathPoint).
+const exit = (): never => process.exit(70);
+expose(createWorkerApi((paths) => setupBackend('wasm', (paths as string | undefined) ?? wasmDir), exit), nodeEndpoint(parentPort as never));

@@ -10,6 +10,7 @@ import { loadEmbeddedMnist } from '../../src/main/node/data_files.ts';
 import { resolveConfig, type TrainConfig } from '../../src/shared/config.ts';
 import type { DataSplit } from '../../src/shared/dataset.ts';
 import type { PoolFailure } from '../../src/main/pool/pool.ts';
+import type { Spawner } from '../../src/main/pool/spawner.ts';
 import { useBackend, relErr } from '../helpers/backend.ts';
 
 let data: DataSplit;
@@ -128,6 +129,115 @@ describe('faults', () => {
     const later = await t.state();
     expect(later.samplesSeen).toBe(before.samplesSeen + 3 * 30);
     expect(relErr(later.params, before.params)).toBeGreaterThan(0);
+  });
+});
+
+describe('worker deaths outside a training step, and between the two barriers of one', () => {
+  // A tiny model: these tests are about who answers, not about what is learnt.
+  const tiny: Partial<TrainConfig> = { hidden: 8, latent: 2, batch: 10 };
+  const x = () => data.test.x.slice(0, 2 * 784);
+  const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  const died = (worker: number, during: string, step: number) =>
+    expect.objectContaining({ kind: 'worker-died', worker, during, step, cause: expect.stringMatching(/exited with code/) });
+
+  it('killed while idle: evaluate, encode, decode, sample and runSteps each replace it and answer exactly as before', async () => {
+    const t = await make(2, tiny);
+    await t.runSteps(3);
+    const ref = { ev: await t.evaluate({ logLikelihoodSamples: 3 }), enc: await t.encode(x(), 2), s: await t.sample(3, 5), d: await t.decode(new Float32Array([0.5, -1]), 1) };
+    const failures: PoolFailure[] = [];
+    t.on('failure', (f) => failures.push(f));
+    await t.testing.terminateWorker(1);
+    expect(await t.evaluate({ logLikelihoodSamples: 3 })).toEqual(ref.ev);
+    await t.testing.terminateWorker(0);
+    expect(await t.encode(x(), 2)).toEqual(ref.enc);
+    await t.testing.terminateWorker(0);
+    expect(bits(await t.sample(3, 5)).equals(bits(ref.s))).toBe(true);
+    await t.testing.terminateWorker(0);
+    expect(bits(await t.decode(new Float32Array([0.5, -1]), 1)).equals(bits(ref.d))).toBe(true);
+    await t.testing.terminateWorker(1);
+    await t.runSteps(3);
+    expect(failures).toEqual([died(1, 'evaluate', 3), died(0, 'encode', 3), died(0, 'decode', 3), died(0, 'decode', 3), died(1, 'idle', 3)]);
+    // Training after all that ends where an untouched run ends.
+    const clean = await make(2, tiny);
+    await clean.runSteps(6);
+    const st = await t.state();
+    expect(st.step).toBe(6);
+    expect(bits(st.params).equals(bits((await clean.state()).params))).toBe(true);
+    expect(await t.memory()).toHaveLength(2);
+  });
+
+  it('killed during the end-of-epoch evaluation: start() trains on and the epoch\'s numbers are the untouched run\'s', async () => {
+    const clean = await make(2, tiny);
+    const cleanEpochs: number[] = [];
+    clean.on('epoch', (e) => cleanEpochs.push(e.testElbo, e.trainElbo!));
+    await clean.start();
+    const t = await make(2, tiny);
+    const epochs: number[] = [];
+    const failures: PoolFailure[] = [];
+    t.on('epoch', (e) => epochs.push(e.testElbo, e.trainElbo!));
+    t.on('failure', (f) => failures.push(f));
+    await t.testing.injectDeath(1, { call: 'evaluateElbo' });
+    await t.start();
+    expect(t.status).toBe('done');
+    expect(epochs).toEqual(cleanEpochs);
+    expect(failures).toEqual([expect.objectContaining({ kind: 'worker-died', worker: 1, during: 'evaluate', step: t.stepsPerEpoch, cause: 'exited with code 70' })]);
+    // And during the importance-sampled log p(x).
+    const ref = await clean.evaluate({ train: false, logLikelihoodSamples: 3 });
+    await t.testing.injectDeath(0, { call: 'evaluateLogLikelihood' });
+    expect(await t.evaluate({ train: false, logLikelihoodSamples: 3 })).toEqual(ref);
+    expect(failures).toHaveLength(2);
+  });
+
+  it('killed during encode, decode, sample and reconstruct: each answers as the untouched worker would', async () => {
+    const t = await make(2, tiny);
+    await t.runSteps(2);
+    const ref = { enc: await t.encode(x(), 2), s: await t.sample(4, 9), rec: await t.reconstruct(x(), 2) };
+    const failures: PoolFailure[] = [];
+    t.on('failure', (f) => failures.push(f));
+    await t.testing.injectDeath(0, { call: 'encode' });
+    expect(await t.encode(x(), 2)).toEqual(ref.enc);
+    await t.testing.injectDeath(0, { call: 'decode' });
+    expect(bits(await t.sample(4, 9)).equals(bits(ref.s))).toBe(true);
+    await t.testing.injectDeath(0, { call: 'decode' });
+    expect(bits(await t.reconstruct(x(), 2)).equals(bits(ref.rec))).toBe(true);
+    expect(failures.map((f) => [f.worker, f.during, f.cause])).toEqual([[0, 'encode', 'exited with code 70'], [0, 'decode', 'exited with code 70'], [0, 'decode', 'exited with code 70']]);
+  });
+
+  for (const transport of ['shared', 'message'] as const) {
+    it(`killed in the update phase (between the two barriers) of step 4 (${transport}): the step is retried and the run ends bit for bit as the untouched one`, async () => {
+      const clean = await make(3, tiny, { transport });
+      await clean.runSteps(10);
+      const t = await make(3, tiny, { transport });
+      const failures: PoolFailure[] = [];
+      t.on('failure', (f) => failures.push(f));
+      await t.testing.injectDeath(1, { step: 4 });
+      await t.runSteps(10);
+      expect(failures).toEqual([expect.objectContaining({ kind: 'worker-died', worker: 1, step: 4, during: 'steps', cause: 'exited with code 70' })]);
+      const a = await t.state(), b = await clean.state();
+      expect(a.step).toBe(10);
+      expect(bits(a.params).equals(bits(b.params))).toBe(true);
+      expect(a.slots.map(bits)).toEqual(b.slots.map(bits));
+    });
+  }
+
+  it('a worker that cannot be started again fails the call with an AevbError WORKER instead of hanging', async () => {
+    const node = nodeSpawner();
+    let starts = 0;
+    // Worker 1 starts once; every later start of it dies at once, as on a machine out of memory.
+    const spawn: Spawner = (rank) => {
+      const w = node(rank);
+      if (rank === 1 && ++starts > 1) void w.terminate();
+      return w;
+    };
+    const t = await Trainer.create({ data, config: { ...base, ...tiny }, workers: 2 }, spawn, 2);
+    open.push(t);
+    await t.runSteps(2);
+    await t.testing.terminateWorker(1);
+    await expect(t.evaluate()).rejects.toMatchObject({ name: 'AevbError', code: 'WORKER', message: expect.stringMatching(/Worker 1 could not be started: 3 tries failed/) });
+    await expect(t.sample(2)).resolves.toHaveLength(2 * 784); // worker 0 still answers
+    await expect(t.runSteps(1)).rejects.toMatchObject({ code: 'WORKER' });
+    // The trained state is kept.
+    expect((await t.state()).step).toBe(2);
   });
 });
 
