@@ -11,7 +11,7 @@
 import { resolveConfig, type TrainConfig } from '../shared/config.ts';
 import type { DataSplit } from '../shared/dataset.ts';
 import { checkCompatible, datasetFingerprint, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../shared/checkpoint.ts';
-import { stateError, configError } from '../shared/errors.ts';
+import { stateError, configError, numericError, type AevbError } from '../shared/errors.ts';
 import { CounterRng, Stream } from '../shared/rng.ts';
 import { initialState, type Evaluation, type TrainingState } from './local_trainer.ts';
 import { WorkerPool, type PoolFailure, type StepsReport } from './pool/pool.ts';
@@ -33,7 +33,39 @@ export interface TrainerOptions {
   valueEvery?: number;
   /** Evaluate the ELBO on the training set at each epoch's end too (default true). */
   evaluateTrain?: boolean;
+  /**
+   * Training stops (a 'diverged' failure, status 'failed', start()/runSteps() reject with an
+   * AevbError NUMERIC) after this many consecutive steps skipped because their gradient was not
+   * finite: the run has diverged and more steps cannot help (default 50; Infinity: never stop).
+   */
+  maxSkippedSteps?: number;
 }
+
+/** Consecutive skipped steps after which training stops, unless the caller says otherwise. */
+export const DEFAULT_MAX_SKIPPED_STEPS = 50;
+
+/**
+ * Training stopped because maxSkippedSteps steps in a row were skipped (their gradient was NaN
+ * or Inf): the run diverged. The model is the one of the last applied update.
+ */
+export interface DivergedFailure {
+  kind: 'diverged';
+  /** Not one worker's fault: −1. */
+  worker: -1;
+  /** The last skipped step; training stopped after it. */
+  step: number;
+  /** The first step of the run of skipped steps. */
+  firstSkipped: number;
+  /** Steps skipped in a row (= maxSkippedSteps). */
+  skipped: number;
+  /** The problem, the likely cause and the fix, in words (= error.message). */
+  cause: string;
+  /** The error start() / runSteps() reject with (code NUMERIC). */
+  error: AevbError;
+}
+
+/** What the 'failure' event carries: a worker death or skipped step (PoolFailure), or the stop of a diverged run. */
+export type TrainerFailure = PoolFailure | DivergedFailure;
 
 export interface ProgressEvent {
   step: number;
@@ -59,12 +91,13 @@ export interface EpochEvent extends Partial<Evaluation> {
   failedSteps: number;
 }
 
-export type TrainerStatus = 'idle' | 'running' | 'paused' | 'done' | 'disposed';
+/** 'failed': training stopped on an error (a diverged run, a worker that could not be restarted); the state is kept and start() may be called again. */
+export type TrainerStatus = 'idle' | 'running' | 'paused' | 'done' | 'failed' | 'disposed';
 
 export interface TrainerEvents {
   progress: ProgressEvent;
   epoch: EpochEvent;
-  failure: PoolFailure;
+  failure: TrainerFailure;
   status: TrainerStatus;
 }
 
@@ -81,9 +114,11 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   private wakeQueue: (() => void) | null = null;
   private rate = { samples: 0, ms: 0 };
   private epochTotals = { samples: 0, ms: 0, failed: 0 };
+  /** Steps skipped in a row up to now (reset by every applied step). */
+  private skippedInARow = 0;
 
   private constructor(readonly config: TrainConfig, readonly data: DataSplit, private readonly pool: WorkerPool,
-    state: TrainingState, private readonly evaluateTrain: boolean) {
+    state: TrainingState, private readonly evaluateTrain: boolean, readonly maxSkippedSteps: number) {
     super();
     this.stepValue = state.step;
     this.samples = state.samplesSeen;
@@ -114,7 +149,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
       config, data, workers, spawn, state, transport: options.transport ?? 'auto',
       valueEvery: options.valueEvery ?? 10, maxStepsPerRequest: 256, wasmPaths,
     });
-    return new Trainer(config, data, pool, state, options.evaluateTrain ?? true);
+    return new Trainer(config, data, pool, state, options.evaluateTrain ?? true, options.maxSkippedSteps ?? DEFAULT_MAX_SKIPPED_STEPS);
   }
 
   get status(): TrainerStatus { return this.statusValue; }
@@ -183,6 +218,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   private async run(): Promise<void> {
     this.setStatus('running');
     const total = this.config.epochs * this.stepsPerEpoch;
+    let failed = false;
     try {
       while (!this.stopRequested && this.stepValue < total) {
         if (this.pauseGate) {
@@ -197,14 +233,19 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
         if (this.stepValue === epochEnd) await this.endOfEpoch();
         await this.drainQueue();
       }
+    } catch (e) {
+      failed = true;
+      throw e;
     } finally {
       await this.drainQueue();
-      if (this.statusValue !== 'disposed') this.setStatus(this.stepValue >= total ? 'done' : 'idle');
+      if (this.statusValue !== 'disposed') this.setStatus(failed ? 'failed' : this.stepValue >= total ? 'done' : 'idle');
     }
   }
 
-  /** One request of k steps, then bookkeeping and events. */
+  /** One request of k steps, then bookkeeping and events; throws NUMERIC when the run diverged. */
   private async request(k: number): Promise<void> {
+    // While steps are being skipped, ask for no more than it takes to reach the limit.
+    if (this.skippedInARow > 0) k = Math.max(1, Math.min(k, this.maxSkippedSteps - this.skippedInARow));
     const t0 = performance.now();
     const rep: StepsReport = await this.pool.runSteps(this.stepValue, k);
     const ms = performance.now() - t0;
@@ -224,6 +265,21 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
       ...(valued ? { elbo: valued.elbo / M, recon: valued.recon / M, kl: valued.kl / M } : {}),
       samplesPerSecond: this.rate.ms > 0 ? (this.rate.samples * 1000) / this.rate.ms : 0,
     });
+    for (const o of rep.outcomes) this.skippedInARow = o.ok ? 0 : this.skippedInARow + 1;
+    if (this.skippedInARow >= this.maxSkippedSteps) this.diverged();
+  }
+
+  /** maxSkippedSteps steps in a row were skipped: say so (event) and stop (throw NUMERIC). */
+  private diverged(): never {
+    const n = this.skippedInARow, last = this.stepValue - 1, first = this.stepValue - n;
+    const { optimizer, lr } = this.config;
+    this.skippedInARow = 0; // a later start() tries again from the kept state
+    const error = numericError(
+      `Training diverged: ${n} steps in a row (steps ${first} to ${last}) were skipped because their gradient was not finite (NaN or Inf), so training stopped at step ${this.stepValue}. ` +
+      `The model is kept as it was after its last applied update${first > 0 ? ` (before step ${first})` : ' (its initial state)'}. The likely cause: the learning rate (${optimizer}, lr ${lr}) is too large for this model and data.`,
+      `Start a new run with a smaller learning rate, e.g. lr ${Number((lr / 10).toPrecision(3))}${optimizer === 'sgd' ? ' (or use optimizer adam or adagrad)' : ''}.`);
+    this.emit('failure', { kind: 'diverged', worker: -1, step: last, firstSkipped: first, skipped: n, cause: error.message, error });
+    throw error;
   }
 
   private async endOfEpoch(): Promise<void> {

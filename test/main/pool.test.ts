@@ -9,7 +9,7 @@ import { LocalTrainer } from '../../src/main/local_trainer.ts';
 import { loadEmbeddedMnist } from '../../src/main/node/data_files.ts';
 import { resolveConfig, type TrainConfig } from '../../src/shared/config.ts';
 import type { DataSplit } from '../../src/shared/dataset.ts';
-import type { PoolFailure } from '../../src/main/pool/pool.ts';
+import type { TrainerFailure as PoolFailure } from '../../src/main/trainer.ts';
 import type { Spawner } from '../../src/main/pool/spawner.ts';
 import { useBackend, relErr } from '../helpers/backend.ts';
 
@@ -200,7 +200,7 @@ describe('worker deaths outside a training step, and between the two barriers of
     expect(bits(await t.sample(4, 9)).equals(bits(ref.s))).toBe(true);
     await t.testing.injectDeath(0, { call: 'decode' });
     expect(bits(await t.reconstruct(x(), 2)).equals(bits(ref.rec))).toBe(true);
-    expect(failures.map((f) => [f.worker, f.during, f.cause])).toEqual([[0, 'encode', 'exited with code 70'], [0, 'decode', 'exited with code 70'], [0, 'decode', 'exited with code 70']]);
+    expect(failures.map((f) => [f.worker, f.kind === 'diverged' ? null : f.during, f.cause])).toEqual([[0, 'encode', 'exited with code 70'], [0, 'decode', 'exited with code 70'], [0, 'decode', 'exited with code 70']]);
   });
 
   for (const transport of ['shared', 'message'] as const) {
@@ -238,6 +238,44 @@ describe('worker deaths outside a training step, and between the two barriers of
     await expect(t.runSteps(1)).rejects.toMatchObject({ code: 'WORKER' });
     // The trained state is kept.
     expect((await t.state()).step).toBe(2);
+  });
+});
+
+describe('a diverging run stops', () => {
+  // hidden 40 with lr 10 blows up within a few steps (checked on the in-process trainer); after
+  // that every gradient is NaN and every step is skipped.
+  const wild: Partial<TrainConfig> = { hidden: 40, latent: 2, batch: 10, epochs: 100 };
+
+  it('sgd at lr 10: after maxSkippedSteps skipped steps in a row start() rejects with AevbError NUMERIC, says so in a failure and a status event, and keeps the last good model', async () => {
+    const t = await make(2, { ...wild, optimizer: 'sgd', lr: 10 }, { maxSkippedSteps: 20 });
+    const failures: PoolFailure[] = [];
+    const statuses: string[] = [];
+    t.on('failure', (f) => failures.push(f));
+    t.on('status', (s) => statuses.push(s));
+    const err = await t.start().then(() => null, (e) => e);
+    expect(err).toMatchObject({ name: 'AevbError', code: 'NUMERIC' });
+    expect(err.message).toMatch(/^Training diverged: 20 steps in a row \(steps \d+ to \d+\) were skipped because their gradient was not finite.*lr 10\) is too large.*Start a new run with a smaller learning rate, e\.g\. lr 1 \(or use optimizer adam or adagrad\)\.$/);
+    expect(t.status).toBe('failed');
+    expect(statuses).toEqual(['running', 'failed']);
+    const stop = t.step;
+    expect(stop).toBeLessThan(200); // it stopped long before the 100 epochs
+    expect(failures.at(-1)).toEqual({ kind: 'diverged', worker: -1, step: stop - 1, firstSkipped: stop - 20, skipped: 20, cause: err.message, error: err });
+    const skipped = failures.filter((f) => f.kind === 'non-finite').map((f) => f.step);
+    expect(skipped.slice(-20)).toEqual(Array.from({ length: 20 }, (_, i) => stop - 20 + i));
+    // The model is the one of the last applied update: a run stopped just before the skipped steps.
+    const good = await make(2, { ...wild, optimizer: 'sgd', lr: 10 });
+    await good.runSteps(stop - 20);
+    const a = await t.state(), b = await good.state();
+    expect(Buffer.from(a.params.buffer).equals(Buffer.from(b.params.buffer))).toBe(true);
+    // The trainer is still usable: it saves a checkpoint of that model.
+    expect((await t.saveCheckpoint()).length).toBeGreaterThan(1000);
+  });
+
+  it('Adam at lr 10, with the default limit of 50: runSteps() rejects with NUMERIC instead of skipping for ever', async () => {
+    const t = await make(2, { ...wild, optimizer: 'adam', lr: 10 });
+    expect(t.maxSkippedSteps).toBe(50);
+    await expect(t.runSteps(10_000)).rejects.toMatchObject({ code: 'NUMERIC', message: expect.stringMatching(/^Training diverged: 50 steps in a row/) });
+    expect(t.step).toBeLessThan(200);
   });
 });
 
