@@ -18,6 +18,9 @@ import { WorkerPool, type PoolFailure, type StepsReport } from './pool/pool.ts';
 import type { Spawner } from './pool/spawner.ts';
 import type { DeathPoint, Transport } from '../shared/protocol.ts';
 import { TypedEmitter } from './events.ts';
+import {
+  checkCheckpointBytes, checkEvaluateOptions, checkRows, checkSample, checkStepCount, checkTrainerData, checkTrainerOptions, maxRowsPerCall,
+} from './api_checks.ts';
 
 export interface TrainerOptions {
   /** Settings; unset fields take the paper's defaults, inputSize comes from the data. */
@@ -128,11 +131,13 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
 
   static async create(options: TrainerOptions, spawn: Spawner, defaultWorkers: number,
     wasmPaths?: string | Record<string, string>): Promise<Trainer> {
-    const { data } = options;
+    // Every option and both datasets' shapes first: a bad call gets an AevbError, never a TypeError.
+    const data = checkTrainerOptions(options);
     let config: TrainConfig, state: TrainingState;
     if (options.checkpoint) {
       const c = decodeCheckpoint(options.checkpoint, 'the checkpoint');
       config = resolveConfig({ ...c.config, ...options.config });
+      checkTrainerData(data, config); // the values (as below), before the fingerprint reads them
       checkCompatible(c, config, fingerprintOf(data), 'the checkpoint');
       state = { params: c.params, slots: c.optimizer.slots, step: c.step, samplesSeen: c.samplesSeen };
     } else {
@@ -142,6 +147,9 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
           'Leave inputSize out (it is taken from the data), or give data of that width.');
       }
       config = resolveConfig({ ...options.config, inputSize: data.train.d });
+      // The values, against the model that will train on them (NaN, a pixel outside [0, 1] for a
+      // Bernoulli decoder, x.length ≠ n·d, an empty set): before any worker starts.
+      checkTrainerData(data, config);
       state = initialState(config);
     }
     const workers = options.workers ?? defaultWorkers;
@@ -210,6 +218,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   /** Run exactly n more steps (whatever config.epochs says), then resolve. */
   async runSteps(n: number): Promise<void> {
     this.guard();
+    checkStepCount(n);
     if (this.loop) throw stateError('The trainer is already running.', 'Pause or stop it first.');
     const end = this.stepValue + n;
     while (this.stepValue < end) await this.request(Math.min(this.chunk, end - this.stepValue, 256));
@@ -311,6 +320,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   /** ELBO per datapoint on the test set (and the training set), and log p(x) with K samples if K > 0. */
   async evaluate(opts: { train?: boolean; logLikelihoodSamples?: number } = {}): Promise<Partial<Evaluation> & { testElbo: number }> {
     this.guard();
+    checkEvaluateOptions(opts);
     const te = await this.pool.evaluateElbo('test');
     const out: Partial<Evaluation> & { testElbo: number } = { testElbo: te.elbo / te.count, testRecon: te.recon / te.count, testKl: te.kl / te.count };
     if (opts.train ?? true) {
@@ -323,24 +333,29 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   }
 
   /** q(z|x) for n datapoints (rows [n, D]): μ and log σ², rows [n, J]. */
-  encode(x: Float32Array, n: number) { this.checkRows(x, n, this.config.inputSize, 'x'); return this.pool.encode(x, n); }
+  async encode(x: Float32Array, n: number) {
+    this.guard();
+    checkRows(x, n, this.config.inputSize, this.maxRows, 'encode(x, n)', 'x');
+    return this.pool.encode(x, n);
+  }
   /** Decoder means for n latent points (rows [n, J]): rows [n, D]. */
-  decode(z: Float32Array, n: number) { this.checkRows(z, n, this.config.latent, 'z'); return this.pool.decode(z, n); }
+  async decode(z: Float32Array, n: number) {
+    this.guard();
+    checkRows(z, n, this.config.latent, this.maxRows, 'decode(z, n)', 'z');
+    return this.pool.decode(z, n);
+  }
   /** x → μ(x) → decoder mean. */
   async reconstruct(x: Float32Array, n: number): Promise<Float32Array> { return this.decode((await this.encode(x, n)).mu, n); }
-  /** n draws z ~ N(0, I) decoded to their means (the paper's Figure 5). */
-  sample(n: number, seed = this.config.seed): Promise<Float32Array> {
+  /** Rows one encode/decode/sample call may ask for (a bound on a worker's memory). */
+  get maxRows(): number { return maxRowsPerCall(this.config); }
+  /** n draws z ~ N(0, I) decoded to their means (the paper's Figure 5); 1 ≤ n ≤ maxRows. */
+  async sample(n: number, seed = this.config.seed): Promise<Float32Array> {
+    this.guard();
+    checkSample(n, seed, this.maxRows);
     const z = new Float32Array(n * this.config.latent);
     const rng = new CounterRng(seed, Stream.SAMPLE);
     for (let i = 0; i < n; i++) rng.normals(0, i, 0, z, i * this.config.latent, this.config.latent);
     return this.decode(z, n);
-  }
-
-  private checkRows(a: Float32Array, n: number, width: number, what: string): void {
-    this.guard();
-    if (!Number.isInteger(n) || n < 1 || a.length !== n * width) {
-      throw configError(what, `has ${a.length} values for n = ${n} rows; it must have n × ${width}`, `Pass ${width} values per row.`);
-    }
   }
 
   /** The current state, between requests. */
@@ -362,6 +377,8 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
 
   /** Replace the state with a checkpoint of the same model and data (validated before anything changes). */
   async loadCheckpoint(bytes: Uint8Array): Promise<void> {
+    this.guard();
+    checkCheckpointBytes(bytes);
     const c = decodeCheckpoint(bytes, 'the checkpoint');
     checkCompatible(c, { ...this.config, epochs: c.config.epochs, evalSamples: c.config.evalSamples }, fingerprintOf(this.data), 'the checkpoint');
     return this.between(() => {

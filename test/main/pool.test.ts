@@ -4,6 +4,7 @@
  */
 import { describe, it, expect, beforeAll, afterEach } from 'vitest';
 import { Trainer } from '../../src/main/trainer.ts';
+import { createTrainer as createNodeTrainer } from '../../src/main/node/index.ts';
 import { nodeSpawner } from '../../src/main/pool/spawn_node.ts';
 import { LocalTrainer } from '../../src/main/local_trainer.ts';
 import { loadEmbeddedMnist } from '../../src/main/node/data_files.ts';
@@ -306,6 +307,81 @@ describe('bad input to the API', () => {
     await expect(t.runSteps(1)).rejects.toThrow(/disposed/);
     expect(() => t.start()).toThrow(/disposed/);
     await expect(t.evaluate()).rejects.toThrow(/disposed/);
+  });
+});
+
+describe('the public boundary checks what it is given (AevbError, never TypeError/RangeError or a silent NaN run)', () => {
+  const tiny: Partial<TrainConfig> = { hidden: 8, latent: 2, batch: 10 };
+  /** A copy of the small split with `edit` applied to a fresh copy of the training values. */
+  const withTrain = (edit: (x: Float32Array) => void, over: Record<string, unknown> = {}) => {
+    const x = data.train.x.slice();
+    edit(x);
+    return { train: { ...data.train, x, ...over }, test: data.test };
+  };
+  async function refused(p: Promise<unknown> | (() => Promise<unknown>), code: string, message: RegExp): Promise<void> {
+    const err = await (typeof p === 'function' ? p() : p).then(() => null, (e) => e);
+    expect(err, `expected a refusal matching ${message}`).not.toBeNull();
+    expect(err.name).toBe('AevbError');
+    expect(err.code).toBe(code);
+    expect(err.message).toMatch(message);
+  }
+
+  it('createTrainer (the Node entry) refuses missing and malformed options and data before any worker starts', async () => {
+    const create = (o: unknown) => createNodeTrainer(o as never);
+    await refused(create(undefined), 'ARGUMENT', /createTrainer\(\) was given no options/);
+    await refused(create({}), 'DATA', /The option "data" is missing/);
+    await refused(create({ data: { train: data.train } }), 'DATA', /data\.test is missing/);
+    await refused(create({ data, confg: { latent: 2 } }), 'ARGUMENT', /no option "confg".*the options are: config, data/);
+    await refused(create({ data, config: 'small' }), 'ARGUMENT', /"config" is "small"/);
+    await refused(create({ data, transport: 'fast' }), 'ARGUMENT', /"transport" is "fast"/);
+    await refused(create({ data, checkpoint: 'runs/a' }), 'ARGUMENT', /"checkpoint" is "runs\/a".*Uint8Array/);
+    await refused(create({ data, valueEvery: 0 }), 'ARGUMENT', /"valueEvery" is 0/);
+    await refused(create({ data, maxSkippedSteps: 0.5 }), 'ARGUMENT', /"maxSkippedSteps" is 0.5/);
+    await refused(create({ data, evaluateTrain: 'yes' }), 'ARGUMENT', /"evaluateTrain" is "yes"/);
+    await refused(create({ data: { ...data, train: { ...data.train, x: Array.from(data.train.x.subarray(0, 10)) } } }), 'DATA', /data\.train\.x is an array; it must be a Float32Array/);
+    await refused(create({ data: { ...data, train: { ...data.train, x: Float64Array.from(data.train.x) } } }), 'DATA', /data\.train\.x is a Float64Array/);
+    await refused(create({ data: { ...data, train: { ...data.train, n: 0.5 } } }), 'DATA', /data\.train\.n is 0.5/);
+  });
+
+  it('createTrainer refuses bad values: NaN, a pixel of 7 for the Bernoulli decoder, x.length ≠ n·d, an empty test set', async () => {
+    const create = (d: unknown, config: Partial<TrainConfig> = tiny) => createNodeTrainer({ data: d as DataSplit, config, workers: 1 });
+    await refused(create(withTrain((x) => { x[3 * 784 + 5] = NaN; })), 'DATA', /datapoint 3, pixel 5.* is NaN/);
+    await refused(create(withTrain((x) => { x[7 * 784] = 7; })), 'DATA', /datapoint 7, pixel 0.* is 7, outside \[0, 1\].*--decoder gaussian/);
+    await refused(create(withTrain((x) => { x[0] = Infinity; }), { ...tiny, decoder: 'gaussian' }), 'DATA', /is Infinity/);
+    await refused(create(withTrain(() => undefined, { n: 599 })), 'DATA', /has 470400 values, which is not N × D = 599 × 784/);
+    await refused(create({ train: data.train, test: { ...data.test, n: 0, x: new Float32Array(0) } }), 'DATA', /has no datapoints/);
+    // The same checks hold when the model comes from a checkpoint.
+    const t = await make(1, tiny);
+    const bytes = await t.saveCheckpoint();
+    await refused(createNodeTrainer({ data: withTrain((x) => { x[1] = NaN; }), checkpoint: bytes, workers: 1 }), 'DATA', /datapoint 0, pixel 1.* is NaN/);
+  });
+
+  it('Trainer methods refuse fractional, negative and huge counts, wrong arrays and unknown options', async () => {
+    const t = await make(1, tiny);
+    await refused(t.runSteps(0.5), 'ARGUMENT', /runSteps\(n\): n is 0.5; it must be a whole number/);
+    await refused(t.runSteps(1.5), 'ARGUMENT', /n is 1.5/);
+    await refused(t.runSteps(-1), 'ARGUMENT', /n is -1/);
+    await refused(t.runSteps(NaN), 'ARGUMENT', /n is NaN/);
+    await t.runSteps(0);
+    expect(t.step).toBe(0); // nothing ran, not even a rounded step
+    const max = t.maxRows;
+    expect(max).toBe(Math.floor(2 ** 24 / 784));
+    await refused(t.sample(-1), 'ARGUMENT', /sample\(n\): n is -1/);
+    await refused(t.sample(0), 'ARGUMENT', /n is 0/);
+    await refused(t.sample(2.5), 'ARGUMENT', /n is 2.5/);
+    await refused(t.sample(1e9), 'ARGUMENT', new RegExp(`n is 1000000000; it must be a whole number from 1 to ${max.toLocaleString('en')}.*Draw at most`));
+    await refused(t.sample(3, -1), 'ARGUMENT', /seed is -1/);
+    await refused(t.sample(3, 1.5), 'ARGUMENT', /seed is 1.5/);
+    expect(await t.sample(2, 4)).toHaveLength(2 * 784); // and a good call still answers
+    await refused(t.encode(new Float32Array(784).fill(NaN), 1), 'ARGUMENT', /encode\(x, n\): "x" is NaN at row 0, value 0/);
+    await refused(t.encode(new Float64Array(784) as never, 1), 'ARGUMENT', /"x" is a Float64Array/);
+    await refused(t.decode(new Float32Array(2), 0), 'ARGUMENT', /decode\(z, n\): n is 0/);
+    await refused(t.decode(new Float32Array([0, Infinity]), 1), 'ARGUMENT', /"z" is Infinity at row 0, value 1/);
+    await refused(t.evaluate({ logLikelihoodSamples: -1 }), 'ARGUMENT', /logLikelihoodSamples is -1/);
+    await refused(t.evaluate({ trian: true } as never), 'ARGUMENT', /no option "trian"/);
+    await refused(t.loadCheckpoint('runs/a/checkpoint.aevb' as never), 'ARGUMENT', /loadCheckpoint\(bytes\): bytes is "runs\/a\/checkpoint.aevb"/);
+    // None of that touched the model.
+    expect(t.step).toBe(0);
   });
 });
 
