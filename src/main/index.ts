@@ -18,8 +18,8 @@ export function createTrainer(options: TrainerOptions): Promise<Trainer> {
 }
 
 export { Trainer } from './trainer.ts';
-export type { TrainerOptions, ProgressEvent, EpochEvent, TrainerStatus, TrainerEvents } from './trainer.ts';
-export type { PoolFailure } from './pool/pool.ts';
+export type { TrainerOptions, ProgressEvent, EpochEvent, TrainerStatus, TrainerEvents, TrainerFailure, DivergedFailure } from './trainer.ts';
+export type { PoolFailure, PoolCall } from './pool/pool.ts';
 export { hasSharedMemory } from '../shared/shared_memory.ts';
 export { parseIdx, isGzip } from '../shared/idx.ts';
 export { imagesFromIdx, labelsFromIdx, validateDataset } from '../shared/data_checks.ts';

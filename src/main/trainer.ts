@@ -12,15 +12,18 @@ import { resolveConfig, type TrainConfig } from '../shared/config.ts';
 import type { DataSplit } from '../shared/dataset.ts';
 import { datasetFingerprint, encodeCheckpoint, type Checkpoint } from '../shared/checkpoint.ts';
 import { checkLoadable, exportSafetensors, readCheckpointBytes } from '../shared/pytorch_state.ts';
-import { stateError, configError } from '../shared/errors.ts';
+import { stateError, configError, numericError, type AevbError } from '../shared/errors.ts';
 import { CounterRng, Stream } from '../shared/rng.ts';
 import type { Evaluation } from './local_trainer.ts';
 import { initialState, type TrainingState } from '../shared/training_state.ts';
 import { WorkerPool, type PoolFailure, type StepsReport } from './pool/pool.ts';
 import type { Spawner } from './pool/spawner.ts';
-import type { Transport } from '../shared/protocol.ts';
+import type { DeathPoint, Transport } from '../shared/protocol.ts';
 import { TypedEmitter } from './events.ts';
 import { WorkerCountTuner, type WorkerChoice } from './worker_count_tuner.ts';
+import {
+  checkCheckpointBytes, checkEvaluateOptions, checkRows, checkSample, checkStepCount, checkTrainerData, checkTrainerOptions, maxRowsPerCall,
+} from './api_checks.ts';
 
 export interface TrainerOptions {
   /** Settings; unset fields take the paper's defaults, inputSize comes from the data. */
@@ -41,7 +44,39 @@ export interface TrainerOptions {
   valueEvery?: number;
   /** Evaluate the ELBO on the training set at each epoch's end too (default true). */
   evaluateTrain?: boolean;
+  /**
+   * Training stops (a 'diverged' failure, status 'failed', start()/runSteps() reject with an
+   * AevbError NUMERIC) after this many consecutive steps skipped because their gradient was not
+   * finite: the run has diverged and more steps cannot help (default 50; Infinity: never stop).
+   */
+  maxSkippedSteps?: number;
 }
+
+/** Consecutive skipped steps after which training stops, unless the caller says otherwise. */
+export const DEFAULT_MAX_SKIPPED_STEPS = 50;
+
+/**
+ * Training stopped because maxSkippedSteps steps in a row were skipped (their gradient was NaN
+ * or Inf): the run diverged. The model is the one of the last applied update.
+ */
+export interface DivergedFailure {
+  kind: 'diverged';
+  /** Not one worker's fault: −1. */
+  worker: -1;
+  /** The last skipped step; training stopped after it. */
+  step: number;
+  /** The first step of the run of skipped steps. */
+  firstSkipped: number;
+  /** Steps skipped in a row (= maxSkippedSteps). */
+  skipped: number;
+  /** The problem, the likely cause and the fix, in words (= error.message). */
+  cause: string;
+  /** The error start() / runSteps() reject with (code NUMERIC). */
+  error: AevbError;
+}
+
+/** What the 'failure' event carries: a worker death or skipped step (PoolFailure), or the stop of a diverged run. */
+export type TrainerFailure = PoolFailure | DivergedFailure;
 
 export interface ProgressEvent {
   step: number;
@@ -69,14 +104,15 @@ export interface EpochEvent extends Partial<Evaluation> {
   failedSteps: number;
 }
 
-export type TrainerStatus = 'idle' | 'running' | 'paused' | 'done' | 'disposed';
+/** 'failed': training stopped on an error (a diverged run, a worker that could not be restarted); the state is kept and start() may be called again. */
+export type TrainerStatus = 'idle' | 'running' | 'paused' | 'done' | 'failed' | 'disposed';
 
 export interface TrainerEvents {
   progress: ProgressEvent;
   /** workers: 'auto' chose (or re-chose) a count, with the samples/s it measured for each. */
   workers: WorkerChoice;
   epoch: EpochEvent;
-  failure: PoolFailure;
+  failure: TrainerFailure;
   status: TrainerStatus;
 }
 
@@ -93,26 +129,33 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   private wakeQueue: (() => void) | null = null;
   private rate = { samples: 0, ms: 0 };
   private epochTotals = { samples: 0, ms: 0, failed: 0 };
+  /** Steps skipped in a row up to now (reset by every applied step). */
+  private skippedInARow = 0;
 
   /** The count that trained the latest request. */
   private active: number;
 
   private constructor(readonly config: TrainConfig, readonly data: DataSplit, private readonly pool: WorkerPool,
-    state: TrainingState, private readonly evaluateTrain: boolean, private readonly tuner: WorkerCountTuner | null) {
+    state: TrainingState, private readonly evaluateTrain: boolean, private readonly tuner: WorkerCountTuner | null,
+    readonly maxSkippedSteps: number) {
     super();
     this.active = tuner?.next() ?? pool.workers;
     this.stepValue = state.step;
     this.samples = state.samplesSeen;
+    // Deaths noticed by evaluation, encode/decode and the like (those of steps come with their report).
+    pool.onFailure = (f) => this.emit('failure', f);
   }
 
   static async create(options: TrainerOptions, spawn: Spawner, defaultWorkers: number,
     wasmPaths?: string | Record<string, string>): Promise<Trainer> {
-    const { data } = options;
+    // Every option and both datasets' shapes first: a bad call gets an AevbError, never a TypeError.
+    const data = checkTrainerOptions(options);
     let config: TrainConfig, state: TrainingState;
     if (options.checkpoint) {
       const loaded = readCheckpointBytes(options.checkpoint, 'the checkpoint', options.config); // .aevb or .safetensors
       const c = loaded.checkpoint;
       config = resolveConfig({ ...c.config, ...options.config });
+      checkTrainerData(data, config); // the values (as below), before the fingerprint reads them
       checkLoadable(loaded, config, fingerprintOf(data), 'the checkpoint');
       state = { params: c.params, slots: c.optimizer.slots, step: c.step, samplesSeen: c.samplesSeen };
     } else {
@@ -122,6 +165,9 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
           'Leave inputSize out (it is taken from the data), or give data of that width.');
       }
       config = resolveConfig({ ...options.config, inputSize: data.train.d });
+      // The values, against the model that will train on them (NaN, a pixel outside [0, 1] for a
+      // Bernoulli decoder, x.length ≠ n·d, an empty set): before any worker starts.
+      checkTrainerData(data, config);
       state = initialState(config);
     }
     const auto = (options.workers ?? 'auto') === 'auto';
@@ -132,7 +178,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
       valueEvery: options.valueEvery ?? 10, maxStepsPerRequest: 256, wasmPaths,
     });
     const tuner = auto ? new WorkerCountTuner(workers, config.batch) : null;
-    return new Trainer(config, data, pool, state, options.evaluateTrain ?? true, tuner);
+    return new Trainer(config, data, pool, state, options.evaluateTrain ?? true, tuner, options.maxSkippedSteps ?? DEFAULT_MAX_SKIPPED_STEPS);
   }
 
   get status(): TrainerStatus { return this.statusValue; }
@@ -200,6 +246,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   /** Run exactly n more steps (whatever config.epochs says), then resolve. */
   async runSteps(n: number): Promise<void> {
     this.guard();
+    checkStepCount(n);
     if (this.loop) throw stateError('The trainer is already running.', 'Pause or stop it first.');
     const end = this.stepValue + n;
     while (this.stepValue < end) await this.request(Math.min(this.chunk, end - this.stepValue, 256));
@@ -208,6 +255,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   private async run(): Promise<void> {
     this.setStatus('running');
     const total = this.config.epochs * this.stepsPerEpoch;
+    let failed = false;
     try {
       while (!this.stopRequested && this.stepValue < total) {
         if (this.pauseGate) {
@@ -222,14 +270,19 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
         if (this.stepValue === epochEnd) await this.endOfEpoch();
         await this.drainQueue();
       }
+    } catch (e) {
+      failed = true;
+      throw e;
     } finally {
       await this.drainQueue();
-      if (this.statusValue !== 'disposed') this.setStatus(this.stepValue >= total ? 'done' : 'idle');
+      if (this.statusValue !== 'disposed') this.setStatus(failed ? 'failed' : this.stepValue >= total ? 'done' : 'idle');
     }
   }
 
-  /** One request of k steps, then bookkeeping and events. */
+  /** One request of k steps, then bookkeeping and events; throws NUMERIC when the run diverged. */
   private async request(k: number): Promise<void> {
+    // While steps are being skipped, ask for no more than it takes to reach the limit.
+    if (this.skippedInARow > 0) k = Math.max(1, Math.min(k, this.maxSkippedSteps - this.skippedInARow));
     const active = this.tuner?.next() ?? this.pool.workers;
     const t0 = performance.now();
     const rep: StepsReport = await this.pool.runSteps(this.stepValue, k, active);
@@ -254,6 +307,21 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
       ...(valued ? { elbo: valued.elbo / M, recon: valued.recon / M, kl: valued.kl / M } : {}),
       samplesPerSecond: this.rate.ms > 0 ? (this.rate.samples * 1000) / this.rate.ms : 0,
     });
+    for (const o of rep.outcomes) this.skippedInARow = o.ok ? 0 : this.skippedInARow + 1;
+    if (this.skippedInARow >= this.maxSkippedSteps) this.diverged();
+  }
+
+  /** maxSkippedSteps steps in a row were skipped: say so (event) and stop (throw NUMERIC). */
+  private diverged(): never {
+    const n = this.skippedInARow, last = this.stepValue - 1, first = this.stepValue - n;
+    const { optimizer, lr } = this.config;
+    this.skippedInARow = 0; // a later start() tries again from the kept state
+    const error = numericError(
+      `Training diverged: ${n} steps in a row (steps ${first} to ${last}) were skipped because their gradient was not finite (NaN or Inf), so training stopped at step ${this.stepValue}. ` +
+      `The model is kept as it was after its last applied update${first > 0 ? ` (before step ${first})` : ' (its initial state)'}. The likely cause: the learning rate (${optimizer}, lr ${lr}) is too large for this model and data.`,
+      `Start a new run with a smaller learning rate, e.g. lr ${Number((lr / 10).toPrecision(3))}${optimizer === 'sgd' ? ' (or use optimizer adam or adagrad)' : ''}.`);
+    this.emit('failure', { kind: 'diverged', worker: -1, step: last, firstSkipped: first, skipped: n, cause: error.message, error });
+    throw error;
   }
 
   private async endOfEpoch(): Promise<void> {
@@ -285,6 +353,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   /** ELBO per datapoint on the test set (and the training set), and log p(x) with K samples if K > 0. */
   async evaluate(opts: { train?: boolean; logLikelihoodSamples?: number } = {}): Promise<Partial<Evaluation> & { testElbo: number }> {
     this.guard();
+    checkEvaluateOptions(opts);
     const te = await this.pool.evaluateElbo('test');
     const out: Partial<Evaluation> & { testElbo: number } = { testElbo: te.elbo / te.count, testRecon: te.recon / te.count, testKl: te.kl / te.count };
     if (opts.train ?? true) {
@@ -297,24 +366,29 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   }
 
   /** q(z|x) for n datapoints (rows [n, D]): μ and log σ², rows [n, J]. */
-  encode(x: Float32Array, n: number) { this.checkRows(x, n, this.config.inputSize, 'x'); return this.pool.encode(x, n); }
+  async encode(x: Float32Array, n: number) {
+    this.guard();
+    checkRows(x, n, this.config.inputSize, this.maxRows, 'encode(x, n)', 'x');
+    return this.pool.encode(x, n);
+  }
   /** Decoder means for n latent points (rows [n, J]): rows [n, D]. */
-  decode(z: Float32Array, n: number) { this.checkRows(z, n, this.config.latent, 'z'); return this.pool.decode(z, n); }
+  async decode(z: Float32Array, n: number) {
+    this.guard();
+    checkRows(z, n, this.config.latent, this.maxRows, 'decode(z, n)', 'z');
+    return this.pool.decode(z, n);
+  }
   /** x → μ(x) → decoder mean. */
   async reconstruct(x: Float32Array, n: number): Promise<Float32Array> { return this.decode((await this.encode(x, n)).mu, n); }
-  /** n draws z ~ N(0, I) decoded to their means (the paper's Figure 5). */
-  sample(n: number, seed = this.config.seed): Promise<Float32Array> {
+  /** Rows one encode/decode/sample call may ask for (a bound on a worker's memory). */
+  get maxRows(): number { return maxRowsPerCall(this.config); }
+  /** n draws z ~ N(0, I) decoded to their means (the paper's Figure 5); 1 ≤ n ≤ maxRows. */
+  async sample(n: number, seed = this.config.seed): Promise<Float32Array> {
+    this.guard();
+    checkSample(n, seed, this.maxRows);
     const z = new Float32Array(n * this.config.latent);
     const rng = new CounterRng(seed, Stream.SAMPLE);
     for (let i = 0; i < n; i++) rng.normals(0, i, 0, z, i * this.config.latent, this.config.latent);
     return this.decode(z, n);
-  }
-
-  private checkRows(a: Float32Array, n: number, width: number, what: string): void {
-    this.guard();
-    if (!Number.isInteger(n) || n < 1 || a.length !== n * width) {
-      throw configError(what, `has ${a.length} values for n = ${n} rows; it must have n × ${width}`, `Pass ${width} values per row.`);
-    }
   }
 
   /** The current state, between requests. */
@@ -344,6 +418,8 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
 
   /** Replace the state with a checkpoint of the same model and data (validated before anything changes). */
   async loadCheckpoint(bytes: Uint8Array): Promise<void> {
+    this.guard();
+    checkCheckpointBytes(bytes);
     const loaded = readCheckpointBytes(bytes, 'the checkpoint', this.config); // .aevb or .safetensors
     const c = loaded.checkpoint;
     checkLoadable(loaded, { ...this.config, epochs: c.config.epochs, evalSamples: c.config.evalSamples }, fingerprintOf(this.data), 'the checkpoint');
@@ -358,7 +434,11 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   memory() { return this.pool.memory(); }
   /** Test and diagnostics hooks. */
   get testing() {
-    return { terminateWorker: (r: number) => this.pool.terminateWorker(r), injectNonFinite: (r: number, s: number) => this.pool.injectNonFinite(r, s) };
+    return {
+      terminateWorker: (r: number) => this.pool.terminateWorker(r),
+      injectNonFinite: (r: number, s: number) => this.pool.injectNonFinite(r, s),
+      injectDeath: (r: number, at: DeathPoint) => this.pool.injectDeath(r, at),
+    };
   }
 
   /** End every worker. The trainer cannot be used afterwards. */

@@ -6,6 +6,20 @@
  * "last arrival" hook (which commits the step), bumps the generation and wakes everyone. Waiters
  * sleep on the generation word and also watch ABORT, which the coordinator raises when a worker
  * dies, so that nobody waits for a thread that will never arrive.
+ *
+ * The ABORT word's life cycle (only the coordinator writes it; workers only read it):
+ *   raised  (raiseAbort) by the coordinator when a worker dies (its death notice: during a request
+ *           this releases the waiters; while the pool is idle it stays up), when a worker's
+ *           runSteps call rejects (it threw), and by dispose().
+ *   read    by workers only while they wait at a barrier: a waiter that sees it returns 'aborted'
+ *           and its request ends without committing the step. The last arrival at a barrier does
+ *           not look at it: everyone arrived, so the barrier is whole and it releases.
+ *   cleared (resetBarrier, with the arrival count) by the coordinator only, when no worker is
+ *           inside a request: at the start of each request, right after replacing every worker
+ *           known to be dead (in the same synchronous block as that check, so no death notice
+ *           can fall between; a later death raises it again), and at the end of each request,
+ *           after every call settled and every failed worker was replaced.
+ * Unit tests: test/shared/barrier.test.ts (real threads and direct Atomics).
  */
 import { Ctrl } from './shared_memory.ts';
 

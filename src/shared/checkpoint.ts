@@ -249,7 +249,7 @@ function checkFields(h: Header, fail: (p: string) => never): void {
     ['config', h?.config, isObj, 'an object'],
     ['step', h?.step, count, 'a whole number ≥ 0'],
     ['samplesSeen', h?.samplesSeen, count, 'a whole number ≥ 0'],
-    ['optimizer.kind', h?.optimizer?.kind, (v) => typeof v === 'string' && v in OPTIMIZER_SLOTS, Object.keys(OPTIMIZER_SLOTS).join(' | ')],
+    ['optimizer.kind', h?.optimizer?.kind, (v) => typeof v === 'string' && Object.hasOwn(OPTIMIZER_SLOTS, v), Object.keys(OPTIMIZER_SLOTS).join(' | ')],
     ['data.name', h?.data?.name, (v) => typeof v === 'string', 'a string'],
     ['data.n', h?.data?.n, count, 'a whole number ≥ 0'],
     ['data.d', h?.data?.d, count, 'a whole number ≥ 0'],

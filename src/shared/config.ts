@@ -113,8 +113,14 @@ function checkBool(cfg: Record<string, unknown>, field: string, flag: string): v
 
 /** Fill defaults, reject unknown fields and anything out of range. Returns a frozen, complete config. */
 export function resolveConfig(partial: Partial<TrainConfig> = {}): Readonly<TrainConfig> {
+  if (typeof partial !== 'object' || partial === null || Array.isArray(partial)) {
+    throw configError('config', `is ${Array.isArray(partial) ? 'an array' : JSON.stringify(partial)}; it must be an object of settings`,
+      'Pass an object such as { latent: 2 }, or leave it out for the defaults.');
+  }
   for (const key of Object.keys(partial)) {
-    if (!(key in DEFAULT_CONFIG)) {
+    // An own-property check: `key in DEFAULT_CONFIG` would also accept the names every object
+    // inherits (toString, constructor, __proto__, …), which a JSON file or a form can carry.
+    if (!Object.hasOwn(DEFAULT_CONFIG, key)) {
       throw configError(key, 'is not a known setting',
         `Remove it; the settings are: ${Object.keys(DEFAULT_CONFIG).join(', ')}.`);
     }

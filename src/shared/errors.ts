@@ -9,8 +9,10 @@ export type AevbErrorCode =
   | 'DATA'         // a dataset that is malformed, of the wrong size, or holds bad values
   | 'IDX'          // an IDX file that cannot be parsed
   | 'CHECKPOINT'   // a checkpoint that is corrupt or does not match the run
-  | 'NUMERIC'      // NaN or Inf appeared during training
-  | 'STATE';       // a call that is not valid in the object's current state
+  | 'NUMERIC'      // NaN or Inf appeared during training (and training stopped: it diverged)
+  | 'STATE'        // a call that is not valid in the object's current state
+  | 'ARGUMENT'     // an argument of a call (not a config field) out of range or of the wrong type
+  | 'WORKER';      // a pool worker died and no replacement could be started
 
 export class AevbError extends Error {
   readonly code: AevbErrorCode;
@@ -41,6 +43,8 @@ export const idxError = (problem: string, fix: string) => new AevbError('IDX', p
 export const checkpointError = (problem: string, fix: string) => new AevbError('CHECKPOINT', problem, fix);
 export const numericError = (problem: string, fix: string) => new AevbError('NUMERIC', problem, fix);
 export const stateError = (problem: string, fix: string) => new AevbError('STATE', problem, fix);
+export const argumentError = (problem: string, fix: string) => new AevbError('ARGUMENT', problem, fix);
+export const workerError = (problem: string, fix: string) => new AevbError('WORKER', problem, fix);
 
 export function isAevbError(e: unknown): e is AevbError {
   return e instanceof AevbError;

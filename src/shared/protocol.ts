@@ -90,6 +90,13 @@ export interface ElboSums {
   kl: number;
 }
 
+/**
+ * Test hook: where a worker ends itself, as a crash would. `{ step }`: in the update phase of that
+ * step, after writing its slice of the new state and before the second barrier (on the message
+ * path: in its gradient call for that step). `{ call }`: at the start of its next call of that kind.
+ */
+export type DeathPoint = { step: number } | { call: 'evaluateElbo' | 'evaluateLogLikelihood' | 'encode' | 'decode' };
+
 /** The API each worker exposes. `params: null` means "the committed parameters in shared memory". */
 export interface WorkerApi {
   init(msg: WorkerInit): Promise<WorkerInfo>;
@@ -112,5 +119,7 @@ export interface WorkerApi {
   memory(): Promise<{ numTensors: number; numBytes: number }>;
   /** Test hook: this worker's gradient at `step` becomes NaN (exercises the all-or-nothing step). */
   injectNonFinite(step: number): Promise<void>;
+  /** Test hook: this worker ends itself at `at` (a crash at a chosen moment). */
+  injectDeath(at: DeathPoint): Promise<void>;
   dispose(): Promise<void>;
 }

@@ -21,7 +21,7 @@ import { buildLayout, type ParamLayout } from '../shared/layout.ts';
 import { buildShard, transposeRows } from '../shared/minibatch.ts';
 import { decode, disposeParams, encode, paramTensors } from '../shared/model.ts';
 import { firstNonFinite } from '../shared/optimizers.ts';
-import type { GradientReply, PhaseTimes, RunReport, Split, WorkerApi, WorkerInfo, WorkerInit } from '../shared/protocol.ts';
+import type { DeathPoint, GradientReply, PhaseTimes, RunReport, Split, WorkerApi, WorkerInfo, WorkerInit } from '../shared/protocol.ts';
 import { MinibatchSchedule, shardRanges } from '../shared/schedule.ts';
 import { PoolMemory, Result, Value } from '../shared/shared_memory.ts';
 import { computesValue, updateSlice } from '../shared/step_update.ts';
@@ -29,6 +29,12 @@ import { stateError } from '../shared/errors.ts';
 import { UpdateKernel } from '../kernels/update_kernel.ts';
 
 export type BackendSetup = (wasmPaths?: string | Record<string, string>) => Promise<{ backend: string; simd: boolean; threads: boolean }>;
+
+/** Ends this worker now, as a crash would (test hook; Node: process.exit in the worker thread). */
+export type WorkerExit = () => never;
+
+/** Where no platform way to end the thread is given, the injected death is a thrown error. */
+const throwInstead: WorkerExit = () => { throw new Error('injected death (this platform gave the worker no way to end itself)'); };
 
 const now = () => performance.now();
 
@@ -43,8 +49,10 @@ class WorkerContext {
   readonly train: Dataset;
   readonly test: Dataset;
   nanAtStep = -1;
+  /** Test hook: end this worker at this point (see DeathPoint). */
+  deathAt: DeathPoint | null = null;
 
-  constructor(readonly init: WorkerInit) {
+  constructor(readonly init: WorkerInit, readonly exit: WorkerExit = throwInstead) {
     const cfg = (this.cfg = init.config);
     this.layout = buildLayout(cfg);
     this.schedule = new MinibatchSchedule(cfg.seed, init.train.n, cfg.batch);
@@ -108,6 +116,7 @@ class WorkerContext {
       if (bad < 0 && withValue) bad = firstNonFiniteValue(mem.values, N);
       mem.values[mine + Value.BAD] = bad;
       times.update += now() - t;
+      this.dieIf({ step }); // test hook: a death between the two barriers
       // 4. Barrier; the last arrival (while everyone else waits, so every value is stable) records
       //    the step's result and commits it if no worker found a problem.
       t = now();
@@ -123,7 +132,14 @@ class WorkerContext {
     return { rank, completed: count, aborted: false, times };
   }
 
+  /** Test hook: end the worker if `here` is the injected death point. */
+  dieIf(here: DeathPoint): void {
+    const at = this.deathAt;
+    if (at && ('step' in at ? 'step' in here && here.step === at.step : 'call' in here && here.call === at.call)) this.exit();
+  }
+
   gradient(params: Float32Array, step: number, active: number): GradientReply {
+    this.dieIf({ step });
     const grad = new Float32Array(this.layout.size);
     const { v } = this.shardGradient(params, step, active, grad, computesValue(step, this.init.valueEvery));
     return { grad, elbo: v.elbo, recon: v.recon, kl: v.kl };
@@ -189,7 +205,7 @@ function columnsToRows(t: tf.Tensor): Float32Array {
 }
 
 /** The object a worker entry exposes. `setup` initialises TF.js in this thread. */
-export function createWorkerApi(setup: BackendSetup): WorkerApi {
+export function createWorkerApi(setup: BackendSetup, exit?: WorkerExit): WorkerApi {
   let ctx: WorkerContext | null = null;
   let info: WorkerInfo | null = null;
   const need = (): WorkerContext => {
@@ -208,7 +224,7 @@ export function createWorkerApi(setup: BackendSetup): WorkerApi {
       resolveConfig(msg.config);
       const b = await setup(msg.wasmPaths);
       ctx?.engine.dispose();
-      ctx = new WorkerContext(msg);
+      ctx = new WorkerContext(msg, exit);
       info = { rank: msg.rank, backend: b.backend, simd: b.simd, threads: b.threads, update: ctx.kernel ? 'shared' : 'coordinator' };
       return info;
     },
@@ -216,19 +232,23 @@ export function createWorkerApi(setup: BackendSetup): WorkerApi {
     async gradient(params, step, active) { return need().gradient(params, step, active); },
     async evaluateElbo(params, split, start, end) {
       const c = need();
+      c.dieIf({ call: 'evaluateElbo' });
       return elboSums(c.cfg, c.params(params), c.dataset(split), c.cfg.seed, start, end);
     },
     async evaluateLogLikelihood(params, split, start, end, k) {
       const c = need();
+      c.dieIf({ call: 'evaluateLogLikelihood' });
       return logLikelihoodSum(c.cfg, c.params(params), c.dataset(split), k, c.cfg.seed, start, end);
     },
     async encode(params, x, n) {
+      need().dieIf({ call: 'encode' });
       return withParams(params, (c, pt) => tf.tidy(() => {
         const { mu, logvar } = encode(c.cfg, pt, rowsToColumns(x, n, c.cfg.inputSize));
         return { mu: columnsToRows(mu), logvar: columnsToRows(logvar) };
       }));
     },
     async decode(params, z, n) {
+      need().dieIf({ call: 'decode' });
       return withParams(params, (c, pt) => tf.tidy(() => columnsToRows(decode(c.cfg, pt, rowsToColumns(z, n, c.cfg.latent)).mean)));
     },
     async memory() {
@@ -236,6 +256,7 @@ export function createWorkerApi(setup: BackendSetup): WorkerApi {
       return { numTensors: m.numTensors, numBytes: m.numBytes };
     },
     async injectNonFinite(step) { need().nanAtStep = step; },
+    async injectDeath(at) { need().deathAt = at; },
     async dispose() { ctx?.engine.dispose(); ctx = null; },
   };
 }

@@ -34,7 +34,7 @@ describe('the built package, used from a separate consumer', () => {
     fs.writeFileSync(path.join(dir, 'app.mjs'), `
       import { createTrainer, loadEmbeddedMnist, isAevbError } from 'aevb/node';
       const full = loadEmbeddedMnist();
-      const cut = (d, n) => ({ ...d, n, x: d.x.slice(0, n * d.d) });
+      const cut = (d, n) => ({ ...d, n, x: d.x.slice(0, n * d.d), labels: d.labels?.slice(0, n) });
       const data = { train: cut(full.train, 600), test: cut(full.test, 200) };
       const t = await createTrainer({ data, workers: 2, config: { hidden: 64, latent: 8, batch: 50, epochs: 2, optimizer: 'adam', lr: 0.003, init: 'pytorch' } });
       const epochs = [];

@@ -4,12 +4,14 @@
  */
 import { describe, it, expect, beforeAll, afterEach } from 'vitest';
 import { Trainer } from '../../src/main/trainer.ts';
+import { createTrainer as createNodeTrainer } from '../../src/main/node/index.ts';
 import { nodeSpawner } from '../../src/main/pool/spawn_node.ts';
 import { LocalTrainer } from '../../src/main/local_trainer.ts';
 import { loadEmbeddedMnist } from '../../src/main/node/data_files.ts';
 import { resolveConfig, type TrainConfig } from '../../src/shared/config.ts';
 import type { DataSplit } from '../../src/shared/dataset.ts';
-import type { PoolFailure } from '../../src/main/pool/pool.ts';
+import type { TrainerFailure as PoolFailure } from '../../src/main/trainer.ts';
+import type { Spawner } from '../../src/main/pool/spawner.ts';
 import { useBackend, relErr } from '../helpers/backend.ts';
 
 let data: DataSplit;
@@ -180,6 +182,153 @@ describe('faults', () => {
   });
 });
 
+describe('worker deaths outside a training step, and between the two barriers of one', () => {
+  // A tiny model: these tests are about who answers, not about what is learnt.
+  const tiny: Partial<TrainConfig> = { hidden: 8, latent: 2, batch: 10 };
+  const x = () => data.test.x.slice(0, 2 * 784);
+  const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  const died = (worker: number, during: string, step: number) =>
+    expect.objectContaining({ kind: 'worker-died', worker, during, step, cause: expect.stringMatching(/exited with code/) });
+
+  it('killed while idle: evaluate, encode, decode, sample and runSteps each replace it and answer exactly as before', async () => {
+    const t = await make(2, tiny);
+    await t.runSteps(3);
+    const ref = { ev: await t.evaluate({ logLikelihoodSamples: 3 }), enc: await t.encode(x(), 2), s: await t.sample(3, 5), d: await t.decode(new Float32Array([0.5, -1]), 1) };
+    const failures: PoolFailure[] = [];
+    t.on('failure', (f) => failures.push(f));
+    await t.testing.terminateWorker(1);
+    expect(await t.evaluate({ logLikelihoodSamples: 3 })).toEqual(ref.ev);
+    await t.testing.terminateWorker(0);
+    expect(await t.encode(x(), 2)).toEqual(ref.enc);
+    await t.testing.terminateWorker(0);
+    expect(bits(await t.sample(3, 5)).equals(bits(ref.s))).toBe(true);
+    await t.testing.terminateWorker(0);
+    expect(bits(await t.decode(new Float32Array([0.5, -1]), 1)).equals(bits(ref.d))).toBe(true);
+    await t.testing.terminateWorker(1);
+    await t.runSteps(3);
+    expect(failures).toEqual([died(1, 'evaluate', 3), died(0, 'encode', 3), died(0, 'decode', 3), died(0, 'decode', 3), died(1, 'idle', 3)]);
+    // Training after all that ends where an untouched run ends.
+    const clean = await make(2, tiny);
+    await clean.runSteps(6);
+    const st = await t.state();
+    expect(st.step).toBe(6);
+    expect(bits(st.params).equals(bits((await clean.state()).params))).toBe(true);
+    expect(await t.memory()).toHaveLength(2);
+  });
+
+  it('killed during the end-of-epoch evaluation: start() trains on and the epoch\'s numbers are the untouched run\'s', async () => {
+    const clean = await make(2, tiny);
+    const cleanEpochs: number[] = [];
+    clean.on('epoch', (e) => cleanEpochs.push(e.testElbo, e.trainElbo!));
+    await clean.start();
+    const t = await make(2, tiny);
+    const epochs: number[] = [];
+    const failures: PoolFailure[] = [];
+    t.on('epoch', (e) => epochs.push(e.testElbo, e.trainElbo!));
+    t.on('failure', (f) => failures.push(f));
+    await t.testing.injectDeath(1, { call: 'evaluateElbo' });
+    await t.start();
+    expect(t.status).toBe('done');
+    expect(epochs).toEqual(cleanEpochs);
+    expect(failures).toEqual([expect.objectContaining({ kind: 'worker-died', worker: 1, during: 'evaluate', step: t.stepsPerEpoch, cause: 'exited with code 70' })]);
+    // And during the importance-sampled log p(x).
+    const ref = await clean.evaluate({ train: false, logLikelihoodSamples: 3 });
+    await t.testing.injectDeath(0, { call: 'evaluateLogLikelihood' });
+    expect(await t.evaluate({ train: false, logLikelihoodSamples: 3 })).toEqual(ref);
+    expect(failures).toHaveLength(2);
+  });
+
+  it('killed during encode, decode, sample and reconstruct: each answers as the untouched worker would', async () => {
+    const t = await make(2, tiny);
+    await t.runSteps(2);
+    const ref = { enc: await t.encode(x(), 2), s: await t.sample(4, 9), rec: await t.reconstruct(x(), 2) };
+    const failures: PoolFailure[] = [];
+    t.on('failure', (f) => failures.push(f));
+    await t.testing.injectDeath(0, { call: 'encode' });
+    expect(await t.encode(x(), 2)).toEqual(ref.enc);
+    await t.testing.injectDeath(0, { call: 'decode' });
+    expect(bits(await t.sample(4, 9)).equals(bits(ref.s))).toBe(true);
+    await t.testing.injectDeath(0, { call: 'decode' });
+    expect(bits(await t.reconstruct(x(), 2)).equals(bits(ref.rec))).toBe(true);
+    expect(failures.map((f) => [f.worker, f.kind === 'diverged' ? null : f.during, f.cause])).toEqual([[0, 'encode', 'exited with code 70'], [0, 'decode', 'exited with code 70'], [0, 'decode', 'exited with code 70']]);
+  });
+
+  for (const transport of ['shared', 'message'] as const) {
+    it(`killed in the update phase (between the two barriers) of step 4 (${transport}): the step is retried and the run ends bit for bit as the untouched one`, async () => {
+      const clean = await make(3, tiny, { transport });
+      await clean.runSteps(10);
+      const t = await make(3, tiny, { transport });
+      const failures: PoolFailure[] = [];
+      t.on('failure', (f) => failures.push(f));
+      await t.testing.injectDeath(1, { step: 4 });
+      await t.runSteps(10);
+      expect(failures).toEqual([expect.objectContaining({ kind: 'worker-died', worker: 1, step: 4, during: 'steps', cause: 'exited with code 70' })]);
+      const a = await t.state(), b = await clean.state();
+      expect(a.step).toBe(10);
+      expect(bits(a.params).equals(bits(b.params))).toBe(true);
+      expect(a.slots.map(bits)).toEqual(b.slots.map(bits));
+    });
+  }
+
+  it('a worker that cannot be started again fails the call with an AevbError WORKER instead of hanging', async () => {
+    const node = nodeSpawner();
+    let starts = 0;
+    // Worker 1 starts once; every later start of it dies at once, as on a machine out of memory.
+    const spawn: Spawner = (rank) => {
+      const w = node(rank);
+      if (rank === 1 && ++starts > 1) void w.terminate();
+      return w;
+    };
+    const t = await Trainer.create({ data, config: { ...base, ...tiny }, workers: 2 }, spawn, 2);
+    open.push(t);
+    await t.runSteps(2);
+    await t.testing.terminateWorker(1);
+    await expect(t.evaluate()).rejects.toMatchObject({ name: 'AevbError', code: 'WORKER', message: expect.stringMatching(/Worker 1 could not be started: 3 tries failed/) });
+    await expect(t.sample(2)).resolves.toHaveLength(2 * 784); // worker 0 still answers
+    await expect(t.runSteps(1)).rejects.toMatchObject({ code: 'WORKER' });
+    // The trained state is kept.
+    expect((await t.state()).step).toBe(2);
+  });
+});
+
+describe('a diverging run stops', () => {
+  // hidden 40 with lr 10 blows up within a few steps (checked on the in-process trainer); after
+  // that every gradient is NaN and every step is skipped.
+  const wild: Partial<TrainConfig> = { hidden: 40, latent: 2, batch: 10, epochs: 100 };
+
+  it('sgd at lr 10: after maxSkippedSteps skipped steps in a row start() rejects with AevbError NUMERIC, says so in a failure and a status event, and keeps the last good model', async () => {
+    const t = await make(2, { ...wild, optimizer: 'sgd', lr: 10 }, { maxSkippedSteps: 20 });
+    const failures: PoolFailure[] = [];
+    const statuses: string[] = [];
+    t.on('failure', (f) => failures.push(f));
+    t.on('status', (s) => statuses.push(s));
+    const err = await t.start().then(() => null, (e) => e);
+    expect(err).toMatchObject({ name: 'AevbError', code: 'NUMERIC' });
+    expect(err.message).toMatch(/^Training diverged: 20 steps in a row \(steps \d+ to \d+\) were skipped because their gradient was not finite.*lr 10\) is too large.*Start a new run with a smaller learning rate, e\.g\. lr 1 \(or use optimizer adam or adagrad\)\.$/);
+    expect(t.status).toBe('failed');
+    expect(statuses).toEqual(['running', 'failed']);
+    const stop = t.step;
+    expect(stop).toBeLessThan(200); // it stopped long before the 100 epochs
+    expect(failures.at(-1)).toEqual({ kind: 'diverged', worker: -1, step: stop - 1, firstSkipped: stop - 20, skipped: 20, cause: err.message, error: err });
+    const skipped = failures.filter((f) => f.kind === 'non-finite').map((f) => f.step);
+    expect(skipped.slice(-20)).toEqual(Array.from({ length: 20 }, (_, i) => stop - 20 + i));
+    // The model is the one of the last applied update: a run stopped just before the skipped steps.
+    const good = await make(2, { ...wild, optimizer: 'sgd', lr: 10 });
+    await good.runSteps(stop - 20);
+    const a = await t.state(), b = await good.state();
+    expect(Buffer.from(a.params.buffer).equals(Buffer.from(b.params.buffer))).toBe(true);
+    // The trainer is still usable: it saves a checkpoint of that model.
+    expect((await t.saveCheckpoint()).length).toBeGreaterThan(1000);
+  });
+
+  it('Adam at lr 10, with the default limit of 50: runSteps() rejects with NUMERIC instead of skipping for ever', async () => {
+    const t = await make(2, { ...wild, optimizer: 'adam', lr: 10 });
+    expect(t.maxSkippedSteps).toBe(50);
+    await expect(t.runSteps(10_000)).rejects.toMatchObject({ code: 'NUMERIC', message: expect.stringMatching(/^Training diverged: 50 steps in a row/) });
+    expect(t.step).toBeLessThan(200);
+  });
+});
+
 describe('bad input to the API', () => {
   const cases: Array<[string, () => Promise<unknown>, RegExp]> = [
     ['zero workers', () => make(0), /"workers" is 0/],
@@ -187,6 +336,10 @@ describe('bad input to the API', () => {
     ['a batch smaller than the pool', () => make(4, { batch: 3 }), /"batch" is 3, smaller than the 4 workers/],
     ['a config out of range', () => make(1, { latent: 0 }), /"latent" is 0/],
     ['an unknown setting', () => make(1, { latnet: 3 } as never), /"latnet" is not a known setting/],
+    ['a setting named toString', () => make(1, JSON.parse('{"toString": 1}')), /"toString" is not a known setting/],
+    ['a setting named constructor', () => make(1, JSON.parse('{"constructor": 1}')), /"constructor" is not a known setting/],
+    ['a setting named hasOwnProperty', () => make(1, JSON.parse('{"hasOwnProperty": 1}')), /"hasOwnProperty" is not a known setting/],
+    ['a setting named __proto__', () => make(1, JSON.parse('{"__proto__": {"latent": 3}}')), /"__proto__" is not a known setting/],
     ['data of the wrong width', () => Trainer.create({ data, config: { ...base, inputSize: 100 } as never, workers: 1 }, nodeSpawner(), 1), /"inputSize" is 100 but the training data has 784 values/],
   ];
   for (const [name, f, msg] of cases) it(`rejects ${name}`, async () => { await expect(f()).rejects.toThrow(msg); });
@@ -203,6 +356,81 @@ describe('bad input to the API', () => {
     await expect(t.runSteps(1)).rejects.toThrow(/disposed/);
     expect(() => t.start()).toThrow(/disposed/);
     await expect(t.evaluate()).rejects.toThrow(/disposed/);
+  });
+});
+
+describe('the public boundary checks what it is given (AevbError, never TypeError/RangeError or a silent NaN run)', () => {
+  const tiny: Partial<TrainConfig> = { hidden: 8, latent: 2, batch: 10 };
+  /** A copy of the small split with `edit` applied to a fresh copy of the training values. */
+  const withTrain = (edit: (x: Float32Array) => void, over: Record<string, unknown> = {}) => {
+    const x = data.train.x.slice();
+    edit(x);
+    return { train: { ...data.train, x, ...over }, test: data.test };
+  };
+  async function refused(p: Promise<unknown> | (() => Promise<unknown>), code: string, message: RegExp): Promise<void> {
+    const err = await (typeof p === 'function' ? p() : p).then(() => null, (e) => e);
+    expect(err, `expected a refusal matching ${message}`).not.toBeNull();
+    expect(err.name).toBe('AevbError');
+    expect(err.code).toBe(code);
+    expect(err.message).toMatch(message);
+  }
+
+  it('createTrainer (the Node entry) refuses missing and malformed options and data before any worker starts', async () => {
+    const create = (o: unknown) => createNodeTrainer(o as never);
+    await refused(create(undefined), 'ARGUMENT', /createTrainer\(\) was given no options/);
+    await refused(create({}), 'DATA', /The option "data" is missing/);
+    await refused(create({ data: { train: data.train } }), 'DATA', /data\.test is missing/);
+    await refused(create({ data, confg: { latent: 2 } }), 'ARGUMENT', /no option "confg".*the options are: config, data/);
+    await refused(create({ data, config: 'small' }), 'ARGUMENT', /"config" is "small"/);
+    await refused(create({ data, transport: 'fast' }), 'ARGUMENT', /"transport" is "fast"/);
+    await refused(create({ data, checkpoint: 'runs/a' }), 'ARGUMENT', /"checkpoint" is "runs\/a".*Uint8Array/);
+    await refused(create({ data, valueEvery: 0 }), 'ARGUMENT', /"valueEvery" is 0/);
+    await refused(create({ data, maxSkippedSteps: 0.5 }), 'ARGUMENT', /"maxSkippedSteps" is 0.5/);
+    await refused(create({ data, evaluateTrain: 'yes' }), 'ARGUMENT', /"evaluateTrain" is "yes"/);
+    await refused(create({ data: { ...data, train: { ...data.train, x: Array.from(data.train.x.subarray(0, 10)) } } }), 'DATA', /data\.train\.x is an array; it must be a Float32Array/);
+    await refused(create({ data: { ...data, train: { ...data.train, x: Float64Array.from(data.train.x) } } }), 'DATA', /data\.train\.x is a Float64Array/);
+    await refused(create({ data: { ...data, train: { ...data.train, n: 0.5 } } }), 'DATA', /data\.train\.n is 0.5/);
+  });
+
+  it('createTrainer refuses bad values: NaN, a pixel of 7 for the Bernoulli decoder, x.length ≠ n·d, an empty test set', async () => {
+    const create = (d: unknown, config: Partial<TrainConfig> = tiny) => createNodeTrainer({ data: d as DataSplit, config, workers: 1 });
+    await refused(create(withTrain((x) => { x[3 * 784 + 5] = NaN; })), 'DATA', /datapoint 3, pixel 5.* is NaN/);
+    await refused(create(withTrain((x) => { x[7 * 784] = 7; })), 'DATA', /datapoint 7, pixel 0.* is 7, outside \[0, 1\].*--decoder gaussian/);
+    await refused(create(withTrain((x) => { x[0] = Infinity; }), { ...tiny, decoder: 'gaussian' }), 'DATA', /is Infinity/);
+    await refused(create(withTrain(() => undefined, { n: 599 })), 'DATA', /has 470400 values, which is not N × D = 599 × 784/);
+    await refused(create({ train: data.train, test: { ...data.test, n: 0, x: new Float32Array(0) } }), 'DATA', /has no datapoints/);
+    // The same checks hold when the model comes from a checkpoint.
+    const t = await make(1, tiny);
+    const bytes = await t.saveCheckpoint();
+    await refused(createNodeTrainer({ data: withTrain((x) => { x[1] = NaN; }), checkpoint: bytes, workers: 1 }), 'DATA', /datapoint 0, pixel 1.* is NaN/);
+  });
+
+  it('Trainer methods refuse fractional, negative and huge counts, wrong arrays and unknown options', async () => {
+    const t = await make(1, tiny);
+    await refused(t.runSteps(0.5), 'ARGUMENT', /runSteps\(n\): n is 0.5; it must be a whole number/);
+    await refused(t.runSteps(1.5), 'ARGUMENT', /n is 1.5/);
+    await refused(t.runSteps(-1), 'ARGUMENT', /n is -1/);
+    await refused(t.runSteps(NaN), 'ARGUMENT', /n is NaN/);
+    await t.runSteps(0);
+    expect(t.step).toBe(0); // nothing ran, not even a rounded step
+    const max = t.maxRows;
+    expect(max).toBe(Math.floor(2 ** 24 / 784));
+    await refused(t.sample(-1), 'ARGUMENT', /sample\(n\): n is -1/);
+    await refused(t.sample(0), 'ARGUMENT', /n is 0/);
+    await refused(t.sample(2.5), 'ARGUMENT', /n is 2.5/);
+    await refused(t.sample(1e9), 'ARGUMENT', new RegExp(`n is 1000000000; it must be a whole number from 1 to ${max.toLocaleString('en')}.*Draw at most`));
+    await refused(t.sample(3, -1), 'ARGUMENT', /seed is -1/);
+    await refused(t.sample(3, 1.5), 'ARGUMENT', /seed is 1.5/);
+    expect(await t.sample(2, 4)).toHaveLength(2 * 784); // and a good call still answers
+    await refused(t.encode(new Float32Array(784).fill(NaN), 1), 'ARGUMENT', /encode\(x, n\): "x" is NaN at row 0, value 0/);
+    await refused(t.encode(new Float64Array(784) as never, 1), 'ARGUMENT', /"x" is a Float64Array/);
+    await refused(t.decode(new Float32Array(2), 0), 'ARGUMENT', /decode\(z, n\): n is 0/);
+    await refused(t.decode(new Float32Array([0, Infinity]), 1), 'ARGUMENT', /"z" is Infinity at row 0, value 1/);
+    await refused(t.evaluate({ logLikelihoodSamples: -1 }), 'ARGUMENT', /logLikelihoodSamples is -1/);
+    await refused(t.evaluate({ trian: true } as never), 'ARGUMENT', /no option "trian"/);
+    await refused(t.loadCheckpoint('runs/a/checkpoint.aevb' as never), 'ARGUMENT', /loadCheckpoint\(bytes\): bytes is "runs\/a\/checkpoint.aevb"/);
+    // None of that touched the model.
+    expect(t.step).toBe(0);
   });
 });
 

@@ -156,6 +156,19 @@ describe('decode rejects', () => {
     expectReject(edit(makeCheckpoint(), (h) => { h.config.lr = -1; }), /invalid config: Config field "lr" is -1/);
     expectReject(edit(makeCheckpoint(), (h) => { h.config.colour = 'red'; }), /invalid config: Config field "colour"/);
   });
+  it('a config key that every JS object has (toString, constructor, hasOwnProperty, __proto__)', () => {
+    // JSON.parse makes "__proto__" an own key, exactly as a crafted file would.
+    for (const key of ['toString', 'constructor', 'hasOwnProperty', '__proto__', 'valueOf']) {
+      const b = edit(makeCheckpoint(), (h) => { Object.defineProperty(h.config, key, { value: 1, enumerable: true }); });
+      expect(new TextDecoder().decode(b)).toContain(`"${key}":1`);
+      expectReject(b, new RegExp(`invalid config: Config field "${key}" is not a known setting`));
+    }
+  });
+  it('an optimizer kind that every JS object has (toString, __proto__)', () => {
+    for (const kind of ['toString', 'constructor', '__proto__']) {
+      expectReject(edit(makeCheckpoint(), (h) => { h.optimizer.kind = kind; }), new RegExp(`field "optimizer.kind" is "${kind}"`));
+    }
+  });
   it('optimizer state that does not match the config', () => {
     expectReject(edit(makeCheckpoint('adam'), (h) => { h.optimizer.kind = 'sgd'; }), /holds sgd state but its config says optimizer adam/);
   });

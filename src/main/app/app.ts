@@ -288,7 +288,7 @@ export class App {
     this.stats.update();
     this.refreshControls();
     if (p === 'running') this.say('Training…');
-    if (p === 'paused') this.say(`Paused at step ${run.trainer.step.toLocaleString('en')}.`);
+    if (p === 'paused') this.say(run.stoppedBecause ?? `Paused at step ${run.trainer.step.toLocaleString('en')}.`);
     if (p === 'done') this.say(`Done: ${run.trainer.config.epochs} epochs. Raise Epochs and press Resume to train more.`);
     if (p === 'paused' || p === 'done') { this.keeper.save(true); this.explorer.request(true); }
   }

@@ -56,6 +56,8 @@ export class Run extends TypedEmitter<RunEvents> {
   evaluation?: Evaluated;
   /** Every epoch event of this trainer. */
   readonly epochs: EpochEvent[] = [];
+  /** Why training last stopped on its own (a diverged run: the trainer's message), until the next play(). */
+  stoppedBecause?: string;
 
   private constructor(readonly trainer: Trainer, readonly data: LoadedData, readonly history: History) {
     super();
@@ -74,7 +76,11 @@ export class Run extends TypedEmitter<RunEvents> {
         this.history.addEpoch(e);
         this.emit('epoch', e);
       }),
-      trainer.on('failure', (f) => this.emit('failure', f)),
+      trainer.on('failure', (f) => {
+        // A diverged run stops training: the page shows why in its status line (see stoppedBecause).
+        if (f.kind === 'diverged') this.stoppedBecause = f.cause;
+        else this.emit('failure', f);
+      }),
     ];
   }
 
@@ -112,6 +118,7 @@ export class Run extends TypedEmitter<RunEvents> {
   /** Train on from the current step until the epochs are done or pause(). */
   play(): void {
     if (this.loop || this.finished) return;
+    this.stoppedBecause = undefined;
     this.setPhase('running');
     this.loop = this.trainer.start()
       .catch((e) => this.emit('error', messageOf(e)))

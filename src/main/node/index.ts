@@ -17,8 +17,8 @@ export function createTrainer(options: TrainerOptions): Promise<Trainer> {
 }
 
 export { Trainer } from '../trainer.ts';
-export type { TrainerOptions, ProgressEvent, EpochEvent, TrainerStatus, TrainerEvents } from '../trainer.ts';
-export type { PoolFailure } from '../pool/pool.ts';
+export type { TrainerOptions, ProgressEvent, EpochEvent, TrainerStatus, TrainerEvents, TrainerFailure, DivergedFailure } from '../trainer.ts';
+export type { PoolFailure, PoolCall } from '../pool/pool.ts';
 export { loadEmbeddedMnist, loadIdxDataset } from './data_files.ts';
 export { splitDataset } from '../../shared/mnist_split.ts';
 export { resolveConfig, DEFAULT_CONFIG, type TrainConfig } from '../../shared/config.ts';

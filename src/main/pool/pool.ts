@@ -14,15 +14,21 @@
  * (workers only ever write the uncommitted copy), a replacement worker is started, the failure is
  * reported, and the caller simply continues from the committed step. A step whose gradient is not
  * finite is skipped by every worker alike and reported.
+ *
+ * Every other call (evaluation, encode, decode, memory) is a pure read of the committed state, so
+ * a death during it, or before it while the pool was idle, is handled by replacing the worker and
+ * asking the replacement again (up to MAX_TRIES times); every call races the worker's death, so
+ * none waits for a reply that cannot come. A worker that cannot be started again (MAX_STARTS
+ * tries) fails the call with an AevbError of code WORKER.
  */
 import { wrap, releaseProxy, type Remote } from 'comlink';
 import type { TrainConfig } from '../../shared/config.ts';
 import type { DataSplit } from '../../shared/dataset.ts';
-import { configError, stateError } from '../../shared/errors.ts';
+import { configError, stateError, workerError } from '../../shared/errors.ts';
 import { commitStep, raiseAbort, readCommit, resetBarrier } from '../../shared/barrier.ts';
 import { buildLayout, type ParamLayout } from '../../shared/layout.ts';
 import { firstNonFinite, OPTIMIZER_SLOTS } from '../../shared/optimizers.ts';
-import type { ElboSums, PhaseTimes, Split, Transport, WorkerApi, WorkerInfo, WorkerInit } from '../../shared/protocol.ts';
+import type { DeathPoint, ElboSums, PhaseTimes, Split, Transport, WorkerApi, WorkerInfo, WorkerInit } from '../../shared/protocol.ts';
 import { shardRanges } from '../../shared/schedule.ts';
 import { allocatePoolMemory, hasSharedMemory, PoolMemory, Result } from '../../shared/shared_memory.ts';
 import { computesValue, copyState, updateSlice, writeMirror } from '../../shared/step_update.ts';
@@ -63,13 +69,24 @@ export interface StepOutcome {
   kl: number;
 }
 
+/** The pool call that was running when a worker death was noticed ('idle': none; noticed at the next request). */
+export type PoolCall = 'steps' | 'idle' | 'evaluate' | 'encode' | 'decode' | 'memory';
+
 export interface PoolFailure {
   kind: 'worker-died' | 'non-finite';
   /** The worker that died, or the first whose gradient was not finite. */
   worker: number;
+  /** The step being run (worker-died during steps), skipped (non-finite), or the committed step (other calls). */
   step: number;
   cause: string;
+  /** worker-died: the call during which the death was noticed; the call was retried on a new worker. */
+  during?: PoolCall;
 }
+
+/** A call is tried on at most this many workers in a row (each death replaces the worker). */
+const MAX_TRIES = 3;
+/** A worker that dies during its start is started again at most this many times. */
+const MAX_STARTS = 3;
 
 export interface StepsReport {
   outcomes: StepOutcome[];
@@ -84,6 +101,18 @@ interface Slot {
   info: WorkerInfo;
   /** Rejects when the worker dies. */
   death: Promise<never>;
+  /** Set when the worker died (the death promise has rejected). */
+  dead: boolean;
+  /** Set once the pool has let the worker go (proxy released, thread terminated). */
+  retired?: boolean;
+}
+
+/** Let a worker go, once: release its proxy and end its thread. */
+async function retire(slot: Slot): Promise<void> {
+  if (slot.retired) return;
+  slot.retired = true;
+  slot.api[releaseProxy]();
+  await slot.handle.terminate().catch(() => undefined);
 }
 
 class WorkerDied extends Error {
@@ -108,6 +137,10 @@ export class WorkerPool {
   private samplesSeen = 0;
   private disposed = false;
   private busy = false;
+  /** Replacements in progress, by rank: concurrent calls that saw the same death share one. */
+  private replacing = new Map<number, Promise<void>>();
+  /** Told of every worker death noticed outside runSteps (those are in the StepsReport). */
+  onFailure: (f: PoolFailure) => void = () => undefined;
 
   private constructor(readonly opts: Required<Omit<PoolOptions, 'wasmPaths'>> & Pick<PoolOptions, 'wasmPaths'>) {
     const { config: cfg, data, workers } = opts;
@@ -165,26 +198,113 @@ export class WorkerPool {
   get workers(): number { return this.opts.workers; }
   get infos(): WorkerInfo[] { return this.slots.map((s) => s.info); }
 
-  /** Start worker `rank` and initialise it. */
+  /** Start worker `rank` and initialise it (up to MAX_STARTS tries; then an AevbError WORKER). */
   private async start(rank: number): Promise<Slot> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startOnce(rank);
+      } catch (e) {
+        if (this.disposed) throw stateError('This pool was disposed while a worker was starting.', 'Create a new trainer.');
+        if (attempt >= MAX_STARTS) {
+          const why = e instanceof WorkerDied ? e.why : (e as Error)?.message ?? String(e);
+          throw workerError(`Worker ${rank} could not be started: ${MAX_STARTS} tries failed (last: ${why}).`,
+            'Check that the machine (or the tab) has memory to spare for another worker, use fewer workers, or create the trainer again.');
+        }
+      }
+    }
+  }
+
+  private async startOnce(rank: number): Promise<Slot> {
     const handle = this.opts.spawn(rank);
     let rejectDeath!: (e: Error) => void;
     const death = new Promise<never>((_, rej) => { rejectDeath = rej; });
     death.catch(() => undefined); // observed through races only
+    const slot = { handle, death, dead: false } as Slot;
     handle.onDeath((cause) => {
       // A worker died: release everyone waiting at a barrier for it, then fail its calls.
+      slot.dead = true;
       raiseAbort(this.mem.ctrl);
       rejectDeath(new WorkerDied(rank, cause));
     });
-    const api = wrap<WorkerApi>(handle.endpoint);
+    const api = (slot.api = wrap<WorkerApi>(handle.endpoint));
     const { config, data, workers, valueEvery, wasmPaths } = this.opts;
     const meta = (d: typeof data.train) => ({ name: d.name, n: d.n, d: d.d });
     const init: WorkerInit = {
       rank, workers, config, transport: this.transport, train: meta(data.train), test: meta(data.test), valueEvery, wasmPaths,
       ...(this.transport === 'shared' ? { memory: { buffers: this.mem.buffers, spec: this.mem.spec } } : { trainX: data.train.x, testX: data.test.x }),
     };
-    const info = await Promise.race([api.init(init), death]);
-    return { handle, api, info, death };
+    try {
+      slot.info = await Promise.race([api.init(init), death]);
+    } catch (e) {
+      await retire(slot);
+      throw e;
+    }
+    if (this.disposed) {
+      // dispose() ran while this worker started: it must not outlive the pool.
+      await retire(slot);
+      throw stateError('This pool was disposed while a worker was starting.', 'Create a new trainer.');
+    }
+    return slot;
+  }
+
+  /**
+   * Replace worker `rank`, whose slot `failed` died or threw. Callers that saw the same failure
+   * share one replacement; a slot already replaced is left alone.
+   */
+  private replace(rank: number, failed: Slot): Promise<void> {
+    if (this.slots[rank] !== failed) return Promise.resolve();
+    let pending = this.replacing.get(rank);
+    if (!pending) {
+      pending = (async () => {
+        await retire(failed);
+        this.slots[rank] = await this.start(rank);
+      })().finally(() => this.replacing.delete(rank));
+      this.replacing.set(rank, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * Replace every worker that died while no call was running; report each (as 'idle'). Returns
+   * only when every slot is alive at that moment (more may die while replacements start), so a
+   * caller that clears ABORT right after, in the same synchronous block, loses no death.
+   */
+  private async replaceDead(step: number, failures: PoolFailure[]): Promise<void> {
+    for (let r = this.slots.findIndex((s) => s.dead); r >= 0; r = this.slots.findIndex((s) => s.dead)) {
+      const s = this.slots[r];
+      const cause = await s.death.catch((e: unknown) => (e instanceof WorkerDied ? e.why : String(e)));
+      failures.push({ kind: 'worker-died', worker: r, step, cause, during: 'idle' });
+      await this.replace(r, s);
+    }
+  }
+
+  /** The committed step (the next step to run). */
+  private committedStep(): number {
+    return readCommit(this.mem.ctrl).committedSteps;
+  }
+
+  /**
+   * Call worker `rank` with a pure read of the committed state. If the worker dies (before or
+   * during the call), report it, replace it and ask the replacement, up to MAX_TRIES workers.
+   * Errors the worker throws (not deaths) go to the caller unchanged.
+   */
+  private async call<T>(rank: number, during: PoolCall, f: (api: Remote<WorkerApi>) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      this.guard();
+      await this.replacing.get(rank);
+      const slot = this.slots[rank];
+      try {
+        return await Promise.race([f(slot.api), slot.death]);
+      } catch (e) {
+        if (!(e instanceof WorkerDied)) throw e;
+        this.onFailure({ kind: 'worker-died', worker: rank, step: this.committedStep(), cause: e.why, during });
+        if (attempt >= MAX_TRIES) {
+          throw workerError(`Worker ${rank} died ${MAX_TRIES} times in a row during ${during} (last: ${e.why}).`,
+            'Check that the machine (or the tab) has memory to spare, use fewer workers, or create the trainer again; the trained state is kept.');
+        }
+        await this.replace(rank, slot);
+      }
+    }
   }
 
   private guard(): void {
@@ -213,15 +333,20 @@ export class WorkerPool {
 
   private async runShared(start: number, count: number, active: number): Promise<StepsReport> {
     const mem = this.mem;
+    const failures: PoolFailure[] = [];
+    // A worker that died while idle raised ABORT; replace it first, then clear ABORT (no worker is
+    // inside a request now, and a death from here on raises it again, after this clear).
+    await this.replaceDead(start, failures);
+    resetBarrier(mem.ctrl);
     commitStep(mem.ctrl, readCommit(mem.ctrl).cur, start);
     const spin = active <= this.opts.cores;
-    const calls = this.slots.slice(0, active).map((s) => Promise.race([s.api.runSteps(start, count, active, spin), s.death]));
+    const slots = this.slots.slice(0, active);
+    const calls = slots.map((s) => Promise.race([s.api.runSteps(start, count, active, spin), s.death]));
     // Any failure must release the others from the barrier.
     calls.forEach((c) => c.catch(() => raiseAbort(mem.ctrl)));
     const settled = await Promise.allSettled(calls);
     const committed = readCommit(mem.ctrl).committedSteps - start;
     const outcomes: StepOutcome[] = [];
-    const failures: PoolFailure[] = [];
     for (let k = 0; k < committed; k++) {
       const row = k * Result.LENGTH, r = mem.results;
       const ok = r[row + Result.OK] === 1;
@@ -230,7 +355,7 @@ export class WorkerPool {
     }
     const none: PhaseTimes = { shard: 0, upload: 0, gradient: 0, readout: 0, wait1: 0, update: 0, wait2: 0 };
     const times: PhaseTimes[] = settled.map((s) => (s.status === 'fulfilled' ? s.value.times : none));
-    await this.replaceFailed(settled, start + committed, failures);
+    await this.replaceFailed(slots, settled, start + committed, failures);
     resetBarrier(mem.ctrl);
     return { outcomes, failures, times };
   }
@@ -238,13 +363,15 @@ export class WorkerPool {
   private async runMessage(start: number, count: number, active: number): Promise<StepsReport> {
     const cfg = this.opts.config, mem = this.mem, N = active;
     const outcomes: StepOutcome[] = [], failures: PoolFailure[] = [];
+    await this.replaceDead(start, failures);
     for (let step = start; step < start + count; step++) {
       const { cur } = readCommit(mem.ctrl);
       const params = mem.state(cur).params.slice(); // a copy: the view's memory cannot be transferred
-      const calls = this.slots.slice(0, N).map((s) => Promise.race([s.api.gradient(params, step, N), s.death]));
+      const slots = this.slots.slice(0, N);
+      const calls = slots.map((s) => Promise.race([s.api.gradient(params, step, N), s.death]));
       const settled = await Promise.allSettled(calls);
       if (settled.some((s) => s.status === 'rejected')) {
-        await this.replaceFailed(settled, step, failures);
+        await this.replaceFailed(slots, settled, step, failures);
         break; // the step was not applied; the caller retries it
       }
       const replies = settled.map((s) => (s as PromiseFulfilledResult<Awaited<ReturnType<WorkerApi['gradient']>>>).value);
@@ -268,18 +395,15 @@ export class WorkerPool {
       cause: `the gradient of worker ${worker}'s shard was not finite (NaN or Inf); the step was skipped and the model is unchanged` };
   }
 
-  /** Replace every worker whose call failed; record why. */
-  private async replaceFailed(settled: PromiseSettledResult<unknown>[], step: number, failures: PoolFailure[]): Promise<void> {
+  /** Replace every worker whose call failed (slots[r] made call r); record why. */
+  private async replaceFailed(slots: Slot[], settled: PromiseSettledResult<unknown>[], step: number, failures: PoolFailure[]): Promise<void> {
     for (let r = 0; r < settled.length; r++) {
       const s = settled[r];
       if (s.status !== 'rejected') continue;
       const e = s.reason as Error;
       const cause = e instanceof WorkerDied ? e.why : `threw: ${e?.message ?? String(e)}`;
-      failures.push({ kind: 'worker-died', worker: r, step, cause });
-      const old = this.slots[r];
-      old.api[releaseProxy]();
-      await old.handle.terminate().catch(() => undefined);
-      this.slots[r] = await this.start(r);
+      failures.push({ kind: 'worker-died', worker: r, step, cause, during: 'steps' });
+      await this.replace(r, slots[r]);
     }
   }
 
@@ -311,7 +435,7 @@ export class WorkerPool {
     this.guard();
     const n = (split === 'train' ? this.opts.data.train : this.opts.data.test).n;
     const ranges = shardRanges(n, this.slots.length);
-    const parts = await Promise.all(this.slots.map((s, r) => Promise.race([s.api.evaluateElbo(this.paramsArg(), split, ranges[r][0], ranges[r][1]), s.death])));
+    const parts = await Promise.all(ranges.map(([lo, hi], r) => this.call(r, 'evaluate', (api) => api.evaluateElbo(this.paramsArg(), split, lo, hi))));
     return parts.reduce((a, p) => ({ count: a.count + p.count, elbo: a.elbo + p.elbo, recon: a.recon + p.recon, kl: a.kl + p.kl }),
       { count: 0, elbo: 0, recon: 0, kl: 0 });
   }
@@ -321,27 +445,30 @@ export class WorkerPool {
     this.guard();
     const n = (split === 'train' ? this.opts.data.train : this.opts.data.test).n;
     const ranges = shardRanges(n, this.slots.length);
-    const parts = await Promise.all(this.slots.map((s, r) => Promise.race([s.api.evaluateLogLikelihood(this.paramsArg(), split, ranges[r][0], ranges[r][1], k), s.death])));
+    const parts = await Promise.all(ranges.map(([lo, hi], r) => this.call(r, 'evaluate', (api) => api.evaluateLogLikelihood(this.paramsArg(), split, lo, hi, k))));
     return parts.reduce((a, b) => a + b, 0) / n;
   }
 
-  async encode(x: Float32Array, n: number) { this.guard(); return this.slots[0].api.encode(this.paramsArg(), x, n); }
-  async decode(z: Float32Array, n: number) { this.guard(); return this.slots[0].api.decode(this.paramsArg(), z, n); }
-  async memory() { this.guard(); return Promise.all(this.slots.map((s) => s.api.memory())); }
+  async encode(x: Float32Array, n: number) { return this.call(0, 'encode', (api) => api.encode(this.paramsArg(), x, n)); }
+  async decode(z: Float32Array, n: number) { return this.call(0, 'decode', (api) => api.decode(this.paramsArg(), z, n)); }
+  async memory() { this.guard(); return Promise.all(this.slots.map((_, r) => this.call(r, 'memory', (api) => api.memory()))); }
 
   /** Test and diagnostics hook: end worker `rank` now, as a crash would. */
   async terminateWorker(rank: number): Promise<void> { await this.slots[rank].handle.terminate(); }
   /** Test hook: worker `rank` produces a NaN gradient at step `step`. */
   async injectNonFinite(rank: number, step: number): Promise<void> { await this.slots[rank].api.injectNonFinite(step); }
+  /** Test hook: worker `rank` ends itself at `at` (DeathPoint: a step's update phase, or its next call of a kind). */
+  async injectDeath(rank: number, at: DeathPoint): Promise<void> { await this.slots[rank].api.injectDeath(at); }
 
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
     raiseAbort(this.mem.ctrl);
+    // A replacement that is starting ends itself when it sees `disposed`; wait for that.
+    await Promise.allSettled([...this.replacing.values()]);
     await Promise.all(this.slots.map(async (s) => {
-      await Promise.race([s.api.dispose(), s.death, new Promise((r) => setTimeout(r, 1000))]).catch(() => undefined);
-      s.api[releaseProxy]();
-      await s.handle.terminate().catch(() => undefined);
+      if (!s.retired && !s.dead) await Promise.race([s.api.dispose(), s.death, new Promise((r) => setTimeout(r, 1000))]).catch(() => undefined);
+      await retire(s);
     }));
     this.slots = [];
   }

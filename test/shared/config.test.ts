@@ -1,0 +1,43 @@
+/**
+ * resolveConfig: defaults, and the refusal of keys that are not settings, including the names
+ * every JS object carries on its prototype (a `key in obj` check would let those through).
+ */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../../src/shared/config.ts';
+import { AevbError } from '../../src/shared/errors.ts';
+
+function refusal(partial: unknown): AevbError {
+  try { resolveConfig(partial as Partial<TrainConfig>); } catch (e) { return e as AevbError; }
+  throw new Error(`resolveConfig accepted ${JSON.stringify(partial)}`);
+}
+
+describe('resolveConfig', () => {
+  it('fills the paper\'s defaults and returns a frozen copy', () => {
+    const c = resolveConfig({ latent: 3 });
+    expect(c).toEqual({ ...DEFAULT_CONFIG, latent: 3 });
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('refuses an unknown setting, naming it and listing the settings', () => {
+    const e = refusal({ latnet: 3 });
+    expect(e.code).toBe('CONFIG');
+    expect(e.message).toMatch(/"latnet" is not a known setting.*the settings are: inputSize, hidden/);
+  });
+
+  for (const key of ['toString', 'constructor', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', '__proto__']) {
+    it(`refuses "${key}", a name every object inherits`, () => {
+      // Own properties, as JSON.parse or a spread of user input would make them.
+      const viaJson = JSON.parse(`{"${key}": 1}`);
+      const viaDefine = Object.defineProperty({}, key, { value: 'x', enumerable: true });
+      for (const partial of [viaJson, viaDefine]) {
+        const e = refusal(partial);
+        expect(e).toBeInstanceOf(AevbError);
+        expect(e.message).toContain(`"${key}" is not a known setting`);
+      }
+    });
+  }
+
+  it('a resolved config has exactly the known settings as own keys', () => {
+    expect(Object.keys(resolveConfig({}))).toEqual(Object.keys(DEFAULT_CONFIG));
+  });
+});
