@@ -36,6 +36,17 @@ describe('command-line flags', () => {
     [['--binarize', '--decoder', 'gaussian'], /binarize/],
     [['--labels', 'x.idx'], /"labels" was given without --data FILE/],
     [['--bogus'], /Unknown option '--bogus'.*--help/],
+    // Loosely written numbers: Number() reads them all, the flag parser refuses them by name.
+    [['--latent', '0x10'], /"latent" got "0x10", which is not a whole number in a form aevb accepts \(Number\(\) would read it as 16\).*plain decimal/],
+    [['--hidden', '0b11'], /"hidden" got "0b11".*would read it as 3/],
+    [['--epochs', ' 5'], /"epochs" got " 5"/],
+    [['--seed', '+3'], /"seed" got "\+3"/],
+    [['--lr', '5.'], /"lr" got "5\.".*plain decimal or exponent form/],
+    [['--lr', '.5'], /"lr" got "\.5"/],
+    [['--batch', '.5'], /"batch" got "\.5"/],
+    [['--lr', '0x1p-3'], /"lr" got "0x1p-3"/],
+    [['--lr', 'Infinity'], /"lr" got "Infinity"/],
+    [['--workers', '1_0'], /"workers" got "1_0"/],
   ];
   for (const [argv, msg] of bad) {
     it(`rejects ${argv.join(' ')}`, () => {
@@ -51,6 +62,11 @@ describe('command-line flags', () => {
       weightDecay: 0.0001, activation: 'relu', decoder: 'gaussian', init: 'pytorch', estimator: 'A', optimizer: 'adam', sigmoidMean: false });
     expect(r.out).toBe('o');
     expect(HELP).toContain('--resume DIR');
+  });
+
+  it('accepts plain decimal and exponent forms', () => {
+    expect(parseCli(['--lr', '1e-3', '--batch', '1e2', '--latent', '2.0', '--weight-decay', '2.5E-4', '--seed', '0']).explicit)
+      .toMatchObject({ lr: 1e-3, batch: 100, latent: 2, weightDecay: 2.5e-4, seed: 0 });
   });
 });
 

@@ -61,11 +61,23 @@ const INT_FLAGS = { latent: 'latent', hidden: 'hidden', samples: 'samples', batc
 const REAL_FLAGS = { lr: 'lr', 'weight-decay': 'weightDecay' } as const;
 const ENUM_FLAGS = { activation: 'activation', decoder: 'decoder', init: 'init', estimator: 'estimator', optimizer: 'optimizer' } as const;
 
+/**
+ * The number forms a flag accepts: plain decimal (`100`, `-3`, `0.001`) and exponent form (`1e-3`,
+ * `2.5E4`). Number() alone also reads `0x10`, `0b11`, `" 5"`, `+3`, `5.` and `.5`; a typo in
+ * one of those shapes would silently mean something else, so they are refused and named.
+ */
+const PLAIN_NUMBER = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
+
 function parseNumber(flag: string, raw: string, integer: boolean): number {
   const v = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
-    throw configError(flag, `got ${JSON.stringify(raw)}, which is not ${integer ? 'a whole number' : 'a number'}`,
-      `Pass --${flag} ${integer ? 'N with N a whole number' : 'X with X a number, e.g. 0.001'}.`);
+  const accepted = integer ? 'a whole number written in plain decimal, e.g. 100 (or 1e3)'
+    : 'a number written in plain decimal or exponent form, e.g. 0.001 or 1e-3';
+  if (!PLAIN_NUMBER.test(raw) || !Number.isFinite(v)) {
+    throw configError(flag, `got ${JSON.stringify(raw)}, which is not ${integer ? 'a whole number' : 'a number'} in a form aevb accepts` +
+      (Number.isFinite(v) && raw.trim() !== '' ? ` (Number() would read it as ${v})` : ''), `Pass --${flag} as ${accepted}.`);
+  }
+  if (integer && !Number.isInteger(v)) {
+    throw configError(flag, `got ${JSON.stringify(raw)}, which is not a whole number`, `Pass --${flag} as ${accepted}.`);
   }
   return v;
 }
