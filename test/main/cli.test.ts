@@ -30,7 +30,20 @@ describe('command-line flags', () => {
     [['--init', 'xavier'], /"init"/],
     [['--estimator', 'C'], /"estimator"/],
     [['--optimizer', 'rmsprop'], /"optimizer"/],
-    [['--test-fraction', '1.5'], /"test-fraction" is 1.5/],
+    [['--data', 'x.idx', '--test-fraction', '1.5'], /"test-fraction" is 1.5; it must be > 0 and ≤ 0.5/],
+    // One range, checked here: splitDataset would refuse 0.7 later, after the data was read.
+    [['--data', 'x.idx', '--test-fraction', '0.7'], /"test-fraction" is 0.7; it must be > 0 and ≤ 0.5/],
+    [['--data', 'x.idx', '--test-fraction', '0'], /"test-fraction" is 0/],
+    // The embedded MNIST has a fixed split: the flag cannot apply.
+    [['--test-fraction', '0.2'], /"test-fraction" was given for the embedded MNIST.*--data FILE/],
+    [['--data', 'mnist', '--test-fraction', '0.2'], /"test-fraction" was given for the embedded MNIST/],
+    // Empty paths never fall back to a default.
+    [['--resume', ''], /"resume" was given an empty path.*--out directory of an earlier run/],
+    [['--resume='], /"resume" was given an empty path/],
+    [['--out', ''], /"out" was given an empty path/],
+    [['--out', '  '], /"out" was given an empty path/],
+    [['--data', ''], /"data" was given an empty path/],
+    [['--data', 'x.idx', '--labels', ''], /"labels" was given an empty path/],
     [['--workers', '0'], /"workers" is 0/],
     [['--workers', '1.5'], /"workers" got "1.5"/],
     [['--binarize', '--decoder', 'gaussian'], /binarize/],
@@ -62,6 +75,11 @@ describe('command-line flags', () => {
       weightDecay: 0.0001, activation: 'relu', decoder: 'gaussian', init: 'pytorch', estimator: 'A', optimizer: 'adam', sigmoidMean: false });
     expect(r.out).toBe('o');
     expect(HELP).toContain('--resume DIR');
+  });
+
+  it('takes --test-fraction for a user\'s file, up to 0.5', () => {
+    expect(parseCli(['--data', 'x.idx', '--test-fraction', '0.5']).testFraction).toBe(0.5);
+    expect(parseCli(['--data', 'x.idx']).testFraction).toBe(0.1);
   });
 
   it('accepts plain decimal and exponent forms', () => {

