@@ -8,7 +8,8 @@ export type AevbErrorCode =
   | 'IDX'          // an IDX file that cannot be parsed
   | 'CHECKPOINT'   // a checkpoint that is corrupt or does not match the run
   | 'NUMERIC'      // NaN or Inf appeared during training
-  | 'STATE';       // a call that is not valid in the object's current state
+  | 'STATE'        // a call that is not valid in the object's current state
+  | 'FILE';        // a file or directory that cannot be read or written (disk full, permissions, a path in the way)
 
 export class AevbError extends Error {
   readonly code: AevbErrorCode;
@@ -30,6 +31,7 @@ export const dataError = (problem: string, fix: string) => new AevbError('DATA',
 export const idxError = (problem: string, fix: string) => new AevbError('IDX', problem, fix);
 export const checkpointError = (problem: string, fix: string) => new AevbError('CHECKPOINT', problem, fix);
 export const numericError = (problem: string, fix: string) => new AevbError('NUMERIC', problem, fix);
+export const fileError = (problem: string, fix: string) => new AevbError('FILE', problem, fix);
 export const stateError = (problem: string, fix: string) => new AevbError('STATE', problem, fix);
 
 export function isAevbError(e: unknown): e is AevbError {

@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../../shared/config.ts';
 import { AevbError, configError } from '../../shared/errors.ts';
+import { DEFAULT_MAX_SKIPPED_STEPS } from './divergence.ts';
 import { DEFAULT_TEST_FRACTION, MAX_TEST_FRACTION } from '../../shared/mnist_split.ts';
 
 const PATH_FLAGS = ['data', 'labels', 'out', 'resume'] as const;
@@ -25,6 +26,8 @@ export interface CliRequest {
   testFraction: number;
   out?: string;
   resume?: string;
+  /** Stop after this many consecutive skipped (non-finite) steps. */
+  maxSkippedSteps: number;
   /** Pool size; undefined: one worker per core. */
   workers?: number;
   quiet: boolean;
@@ -59,6 +62,7 @@ Evaluation and output
   --eval-samples K      importance samples for log p(x) on the test set after each epoch (default 0: off)
   --out DIR             write DIR/metrics.jsonl, DIR/checkpoint.aevb and DIR/decoder/ (default runs/<time>)
   --resume DIR          continue the run saved in DIR (writes there unless --out is given)
+  --max-skipped-steps N  stop (diverged) after N steps in a row with a non-finite gradient (default ${DEFAULT_MAX_SKIPPED_STEPS})
   --workers N           worker threads training the model together (default: one per core)
   --quiet               no progress bar
   -h, --help            this text
@@ -105,7 +109,7 @@ export function parseCli(rawArgv: string[]): CliRequest {
   const options = {
     help: { type: 'boolean', short: 'h' }, data: { type: 'string' }, labels: { type: 'string' },
     'test-fraction': { type: 'string' }, binarize: { type: 'boolean' }, 'no-sigmoid-mean': { type: 'boolean' },
-    out: { type: 'string' }, resume: { type: 'string' }, workers: { type: 'string' }, quiet: { type: 'boolean' },
+    out: { type: 'string' }, resume: { type: 'string' }, workers: { type: 'string' }, 'max-skipped-steps': { type: 'string' }, quiet: { type: 'boolean' },
     ...Object.fromEntries([...Object.keys(INT_FLAGS), ...Object.keys(REAL_FLAGS), ...Object.keys(ENUM_FLAGS)]
       .map((k) => [k, { type: 'string' }])),
   } as const;
@@ -152,12 +156,19 @@ export function parseCli(rawArgv: string[]): CliRequest {
       throw configError('workers', `is ${workers}; it must be from 1 to 256`, 'Pass --workers N, e.g. the number of cores.');
     }
   }
+  let maxSkippedSteps = DEFAULT_MAX_SKIPPED_STEPS;
+  if (values['max-skipped-steps'] !== undefined) {
+    maxSkippedSteps = parseNumber('max-skipped-steps', values['max-skipped-steps'] as string, true);
+    if (maxSkippedSteps < 1) {
+      throw configError('max-skipped-steps', `is ${maxSkippedSteps}; it must be at least 1`, `Pass e.g. --max-skipped-steps ${DEFAULT_MAX_SKIPPED_STEPS}.`);
+    }
+  }
   if (values.labels && onEmbedded) {
     throw configError('labels', 'was given without --data FILE', 'The embedded MNIST has its labels; pass --labels only with --data FILE.');
   }
   return {
     help: Boolean(values.help), explicit, data: (values.data as string | undefined) ?? 'mnist',
     labels: values.labels as string | undefined, testFraction, out: values.out as string | undefined,
-    resume: values.resume as string | undefined, workers, quiet: Boolean(values.quiet),
+    resume: values.resume as string | undefined, workers, maxSkippedSteps, quiet: Boolean(values.quiet),
   };
 }

@@ -1,28 +1,37 @@
 /**
  * One training run from the command line, top to bottom:
- *   1. data (embedded MNIST or the user's IDX file), validated;
- *   2. config and state: fresh, or from --resume DIR (checked against the data and flags);
- *   3. epochs: steps with a progress bar, then evaluation, a metrics line, a checkpoint;
+ *   1. data (embedded MNIST or the user's IDX file), validated; the starting point: fresh, or a
+ *      checkpoint from --resume DIR (checked against the data and flags);
+ *   2. the run directory: created, locked (a run owns its directory), checked to hold nothing of
+ *      another run, cleaned of what a killed run left;
+ *   3. epochs: steps with a progress bar, then evaluation, a checkpoint, a metrics line;
  *   4. the decoder exported in TF.js's weights format.
  * Nothing already trained is lost: an existing checkpoint is only replaced by a newer one of the
- * same run (atomically), and Ctrl-C saves the current step before exiting.
+ * same run (atomically), metrics.jsonl never runs ahead of the checkpoint, Ctrl-C and SIGTERM save
+ * the current step before exiting, and a diverging run stops without touching the last checkpoint.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { datasetFingerprint, decodeCheckpoint, type Checkpoint } from '../../shared/checkpoint.ts';
 import { resolveConfig, type TrainConfig } from '../../shared/config.ts';
 import type { DataSplit } from '../../shared/dataset.ts';
-import { decodeCheckpoint } from '../../shared/checkpoint.ts';
 import { exportDecoder } from '../../shared/decoder_export.ts';
 import { configError, stateError } from '../../shared/errors.ts';
 import { splitDataset } from '../../shared/mnist_split.ts';
 import type { Evaluation, TrainingState } from '../local_trainer.ts';
-import { Trainer, type EpochEvent } from '../trainer.ts';
 import { nodeSpawner } from '../pool/spawn_node.ts';
+import { Trainer, type EpochEvent } from '../trainer.ts';
 import { CHECKPOINT_FILE, saveDecoderExport, writeFileAtomic } from './checkpoint_files.ts';
 import type { CliRequest } from './cli_args.ts';
 import { loadEmbeddedMnist, loadIdxDataset } from './data_files.ts';
+import { DivergenceGuard } from './divergence.ts';
+import { describeFileError, isErrno, withFileErrors } from './file_errors.ts';
 import { ProgressBar } from './progress.ts';
+import { acquireRunLock, checkNotHeld } from './run_lock.ts';
+import {
+  checkOutPath, checkRunDir, cleanStaleTemps, makeRunDir, METRICS_FILE, readRunCheckpoint, truncateMetrics, type RunStart,
+} from './run_dir.ts';
 
 export interface EpochMetrics extends Evaluation {
   epoch: number;
@@ -42,7 +51,8 @@ export interface RunResult {
   config: TrainConfig;
   metrics: EpochMetrics[];
   state: TrainingState;
-  interrupted: boolean;
+  /** The signal that stopped the run early (its current step was saved), or false. */
+  interrupted: false | 'SIGINT' | 'SIGTERM';
 }
 
 function loadData(req: CliRequest, decoder: TrainConfig['decoder']): DataSplit {
@@ -50,80 +60,131 @@ function loadData(req: CliRequest, decoder: TrainConfig['decoder']): DataSplit {
   return splitDataset(loadIdxDataset(req.data, req.labels, decoder), req.testFraction);
 }
 
-/** Resolve the output directory and the starting point: fresh, or a checkpoint's bytes (checked by the trainer). */
-function prepare(req: CliRequest) {
+/** The data and the starting point (fresh, or a checkpoint's bytes, checked again by the trainer). Writes nothing. */
+function prepare(req: CliRequest, outDir: string) {
+  let source: { file: string; checkpoint: Checkpoint; bytes: Uint8Array } | undefined;
   if (req.resume) {
+    const c = readRunCheckpoint(req.resume);
     const file = path.join(req.resume, CHECKPOINT_FILE);
-    if (!fs.existsSync(file)) {
-      throw stateError(`Cannot resume: ${file} does not exist.`, 'Pass --resume the --out directory of an earlier run.');
-    }
-    const bytes = new Uint8Array(fs.readFileSync(file));
-    const saved = decodeCheckpoint(bytes, file).config;
-    const data = loadData(req, saved.decoder);
-    return { data, checkpoint: bytes, config: { ...saved, ...req.explicit }, outDir: req.out ?? req.resume, source: file };
+    if (!c) throw stateError(`Cannot resume: ${file} does not exist.`, 'Pass --resume the --out directory of an earlier run.');
+    source = { file, checkpoint: c, bytes: new Uint8Array(fs.readFileSync(file)) };
   }
-  const outDir = req.out ?? path.join('runs', new Date().toISOString().replace(/[:.]/g, '-'));
-  if (fs.existsSync(path.join(outDir, CHECKPOINT_FILE))) {
-    throw stateError(`${outDir} already holds a checkpoint (${CHECKPOINT_FILE}); starting over would overwrite it.`,
-      `Continue it with --resume ${outDir}, or choose another --out.`);
-  }
-  const data = loadData(req, req.explicit.decoder ?? 'bernoulli');
-  const config = resolveConfig({ ...req.explicit, inputSize: data.train.d });
-  if (data.train.n < config.batch) {
+  const data = loadData(req, source?.checkpoint.config.decoder ?? req.explicit.decoder ?? 'bernoulli');
+  const config = resolveConfig(source ? { ...source.checkpoint.config, ...req.explicit } : { ...req.explicit, inputSize: data.train.d });
+  if (!source && data.train.n < config.batch) {
     throw configError('batch', `is ${config.batch}, larger than the ${data.train.n} training datapoints`, `Pass --batch ${Math.min(100, data.train.n)} or fewer.`);
   }
-  return { data, checkpoint: undefined, config, outDir, source: '' };
+  const t = data.train;
+  const start: RunStart = { source, config, data: { n: t.n, d: t.d, fingerprint: datasetFingerprint(t.x, t.n, t.d) } };
+  checkNotHeld(outDir); // fail fast; both are checked again once the run owns the directory
+  checkRunDir(outDir, start);
+  return { data, start, bytes: source?.bytes };
+}
+
+/** SIGINT (Ctrl-C) and SIGTERM (kill, a scheduler's stop): both save the current step, then exit. */
+function onStopSignals(handler: (s: 'SIGINT' | 'SIGTERM') => void): () => void {
+  const int = () => handler('SIGINT'), term = () => handler('SIGTERM');
+  process.on('SIGINT', int);
+  process.on('SIGTERM', term);
+  return () => { process.off('SIGINT', int); process.off('SIGTERM', term); };
 }
 
 export async function runTraining(req: CliRequest, log: (s: string) => void = console.log): Promise<RunResult> {
-  const { data, checkpoint, config, outDir, source } = prepare(req);
-  const trainer = await Trainer.create({ data, config, checkpoint, workers: req.workers ?? os.availableParallelism() },
-    nodeSpawner(), os.availableParallelism());
+  const outDir = req.out ?? req.resume ?? path.join('runs', new Date().toISOString().replace(/[:.]/g, '-'));
+  checkOutPath(outDir);
+  const { data, start, bytes } = prepare(req, outDir);
+  makeRunDir(outDir);
+  const lock = acquireRunLock(outDir);
+  let interrupted: RunResult['interrupted'] = false;
+  let trainer: Trainer | undefined;
+  const offSignals = onStopSignals((s) => { interrupted ||= s; void trainer?.stop(); });
+  try {
+    checkRunDir(outDir, start);
+    cleanStaleTemps(outDir);
+    truncateMetrics(outDir, start.source?.checkpoint.step ?? 0);
+    trainer = await Trainer.create({ data, config: start.config, checkpoint: bytes, workers: req.workers ?? os.availableParallelism() },
+      nodeSpawner(), os.availableParallelism());
+    return await train(trainer, req, outDir, data, start, log, () => interrupted);
+  } finally {
+    offSignals();
+    await trainer?.dispose();
+    lock.release();
+  }
+}
+
+async function train(trainer: Trainer, req: CliRequest, outDir: string, data: DataSplit, start: RunStart,
+  log: (s: string) => void, interrupted: () => RunResult['interrupted']): Promise<RunResult> {
   const cfg = trainer.config;
   const info = trainer.workerInfo[0];
-  if (source) log(`Resuming ${source} at step ${trainer.step} (${trainer.samplesSeen.toLocaleString('en-US')} samples seen).`);
+  if (start.source) log(`Resuming ${start.source.file} at step ${trainer.step} (${trainer.samplesSeen.toLocaleString('en-US')} samples seen).`);
   log(`aevb: ${cfg.decoder} VAE, D=${cfg.inputSize} H=${cfg.hidden} J=${cfg.latent} ${cfg.activation}, ` +
     `estimator ${cfg.estimator} L=${cfg.samples} M=${cfg.batch}, ${cfg.optimizer} lr=${cfg.lr}; ` +
     `${data.train.n} train / ${data.test.n} test (${data.train.name}); ${trainer.workers} worker${trainer.workers > 1 ? 's' : ''} ` +
     `(${info.backend}${info.simd ? ' SIMD' : ''}, ${trainer.transport === 'shared' ? 'shared memory' : 'messages'}); out ${outDir}`);
-  fs.mkdirSync(outDir, { recursive: true });
 
   const bar = new ProgressBar(process.stderr, !req.quiet);
   const metrics: EpochMetrics[] = [];
-  const metricsFile = path.join(outDir, 'metrics.jsonl');
-  let saving: Promise<unknown> = Promise.resolve();
+  const checkpointFile = path.join(outDir, CHECKPOINT_FILE);
+  const metricsFile = path.join(outDir, METRICS_FILE);
+  let savedStep = readRunCheckpoint(outDir)?.step ?? -1;
+  let failed: unknown = null;
+  const fail = (e: unknown) => { failed ??= e; void trainer.stop(); };
   // Atomic (temp file + rename): a crash mid-write never leaves a broken or lost checkpoint.
-  const save = async () => writeFileAtomic(path.join(outDir, CHECKPOINT_FILE), outDir, await trainer.saveCheckpoint());
+  const write = async (ckpt: Uint8Array, step: number) => {
+    try {
+      await writeFileAtomic(checkpointFile, outDir, ckpt);
+    } catch (e) {
+      throw isErrno(e) ? describeFileError(e, 'save the checkpoint', checkpointFile, keptNote(checkpointFile, savedStep)) : e;
+    }
+    savedStep = step;
+  };
+  let saving: Promise<unknown> = Promise.resolve();
+  const guard = new DivergenceGuard(req.maxSkippedSteps);
+
   trainer.on('progress', (p) => bar.update(`epoch ${p.epoch + 1}/${cfg.epochs}`, p.step - p.epoch * trainer.stepsPerEpoch,
     trainer.stepsPerEpoch, p.samplesPerSecond, p.elbo));
-  trainer.on('failure', (f) => { bar.clear(); log(`step ${f.step}: ${f.kind === 'worker-died' ? `worker ${f.worker} ${f.cause}; a new worker took its place and the step was retried` : f.cause}`); });
+  trainer.on('failure', (f) => {
+    bar.clear();
+    log(`step ${f.step}: ${f.kind === 'worker-died' ? `worker ${f.worker} ${f.cause}; a new worker took its place and the step was retried` : f.cause}`);
+    if (guard.onFailure(f)) fail(guard.error(cfg, keptNote(checkpointFile, savedStep)));
+  });
   trainer.on('epoch', (e: EpochEvent) => {
     bar.clear();
     const m = { ...e, workers: trainer.workers } as EpochMetrics;
     metrics.push(m);
-    fs.appendFileSync(metricsFile, JSON.stringify(m) + '\n');
     log(formatEpoch(m, cfg.epochs));
-    saving = saving.then(save); // runs between requests (Trainer.between), so the state is consistent
+    // The state is read now, at the epoch's end (saveCheckpoint queues the read before the next request);
+    // the metrics line follows its checkpoint, so metrics.jsonl never runs ahead of checkpoint.aevb.
+    const ckpt = trainer.saveCheckpoint();
+    ckpt.catch(() => undefined); // reported through the chain below (or moot once the run has failed)
+    saving = saving.then(async () => {
+      if (failed) return;
+      await write(await ckpt, m.step);
+      withFileErrors('append to', metricsFile, () => fs.appendFileSync(metricsFile, JSON.stringify(m) + '\n'),
+        `The checkpoint of step ${m.step} was saved; ${METRICS_FILE} is trimmed to match it when the run is resumed.`);
+    }).catch(fail);
   });
 
-  let interrupted = false;
-  const onSigint = () => { interrupted = true; void trainer.stop(); };
-  process.on('SIGINT', onSigint);
-  try {
-    await trainer.start();
-    await saving;
-    if (interrupted) {
-      await save();
-      log(`Interrupted at step ${trainer.step}: saved ${path.join(outDir, CHECKPOINT_FILE)}. Continue with --resume ${outDir}.`);
-    }
-    const state = await trainer.state();
-    await saveDecoderExport(outDir, exportDecoder(cfg, state.params, { imageShape: data.train.imageShape, generatedBy: 'aevb' }));
-    return { outDir, config: cfg, metrics, state, interrupted };
-  } finally {
-    process.off('SIGINT', onSigint);
-    bar.clear();
-    await trainer.dispose();
+  if (!interrupted()) await trainer.start(); // a signal while the workers started: straight to the save
+  await saving;
+  if (failed) throw failed;
+  if (interrupted()) {
+    await write(await trainer.saveCheckpoint(), trainer.step);
+    log(`Interrupted (${interrupted()}) at step ${trainer.step}: saved ${checkpointFile}. Continue with --resume ${outDir}.`);
   }
+  const state = await trainer.state();
+  const decoder = exportDecoder(cfg, state.params, { imageShape: data.train.imageShape, generatedBy: 'aevb' });
+  try {
+    await saveDecoderExport(outDir, decoder);
+  } catch (e) {
+    throw isErrno(e) ? describeFileError(e, 'export the decoder to', path.join(outDir, 'decoder'), `The checkpoint ${checkpointFile} is saved.`) : e;
+  }
+  bar.clear();
+  return { outDir, config: cfg, metrics, state, interrupted: interrupted() };
+}
+
+function keptNote(file: string, step: number): string {
+  return step >= 0 ? `The last good checkpoint, ${file} (step ${step}), is kept.` : 'No checkpoint had been saved yet.';
 }
 
 export function formatEpoch(m: EpochMetrics, epochs: number): string {
