@@ -22,6 +22,7 @@ import { build } from 'vite';
 import { startServer, launchChromium, ROOT } from '../helpers/browser.ts';
 import type { AevbAppDebug } from '../../src/main/app/debug_hook.ts';
 import { decodeMnistBin } from '../../src/main/app/mnist_bin.ts';
+import { HOSTING_HEADERS } from '../../src/main/app/hosting_headers.ts';
 import { loadEmbeddedMnist } from '../../src/main/node/data_files.ts';
 import { datasetFingerprint } from '../../src/shared/checkpoint.ts';
 import { splitEmbeddedMnist } from '../../src/shared/mnist_split.ts';
@@ -307,8 +308,9 @@ describe('the app in Chromium', () => {
 });
 
 /**
- * A plain static server for a build folder at two sub-paths: /isolated/ sends COOP + COEP, /plain/
- * sends no special header. Records every path asked for.
+ * A plain static server for a build folder at two sub-paths: /isolated/ sends every header of
+ * HOSTING_HEADERS (COOP + COEP and the CSP without inline styles, as README's hosting notes ask),
+ * /plain/ sends no special header. Records every path asked for.
  */
 function serveBuild(dir: string): Promise<{ origin: string; close: () => void; paths: string[] }> {
   const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm' };
@@ -322,7 +324,7 @@ function serveBuild(dir: string): Promise<{ origin: string; close: () => void; p
     readFile(file!).then((body) => {
       res.writeHead(200, {
         'Content-Type': types[path.extname(file!)] ?? 'application/octet-stream',
-        ...(m[1] === 'isolated' ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {}),
+        ...(m[1] === 'isolated' ? HOSTING_HEADERS : {}),
       });
       res.end(body);
     }, () => res.writeHead(404).end());
@@ -371,7 +373,9 @@ describe('the static build (vite build) served from a sub-path by another server
 
   let sharedElbo: number;
 
-  it('trains over shared memory where the host sends COOP/COEP, asking nothing of any other origin', async () => {
+  // `problems` holds console errors: a CSP violation (an inline style, say) is one, so this also shows the
+  // chart and the pictures need no 'unsafe-inline'.
+  it('trains over shared memory where the host sends COOP/COEP and the CSP header, asking nothing of any other origin', async () => {
     const { a, problems, banner } = await trainOnce('isolated');
     sharedElbo = a.epochs[0].testElbo;
     expect(problems).toEqual([]);
