@@ -29,10 +29,20 @@ export interface CliOptions {
   preload?: string[];
 }
 
+/** Children still running: a test that fails or times out must not leave a training run behind. */
+const live = new Set<ChildProcess>();
+
+/** Kill (SIGKILL) every CLI child this process started that is still running; for afterAll. */
+export function killLeftoverClis(): void {
+  for (const c of live) c.kill('SIGKILL');
+  live.clear();
+}
+
 export function startCli(args: string[], opts: CliOptions = {}): CliProcess {
   const preload = (opts.preload ?? []).flatMap((p) => ['--import', p]);
   const child = spawn(process.execPath, ['--import', 'tsx', ...preload, CLI, ...args],
     { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
   let stdout = '', stderr = '';
   const waiters: Array<{ re: RegExp; resolve: () => void; reject: (e: Error) => void }> = [];
   const check = () => {
@@ -44,6 +54,7 @@ export function startCli(args: string[], opts: CliOptions = {}): CliProcess {
   child.stderr!.on('data', (d) => { stderr += d; check(); });
   const exited = new Promise<CliExit>((resolve) => {
     child.on('close', (code, signal) => {
+      live.delete(child);
       for (const w of waiters.splice(0)) w.reject(new Error(`the CLI exited (${code ?? signal}) before printing ${w.re}:\n${stdout}${stderr}`));
       resolve({ code, signal, stdout, stderr });
     });

@@ -9,11 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../../src/shared/checkpoint.ts';
-import { expectOneLine, ROOT, runCli, startCli, TINY } from '../helpers/cli.ts';
+import { expectOneLine, killLeftoverClis, ROOT, runCli, startCli, TINY } from '../helpers/cli.ts';
 
 let tmp: string;
 beforeAll(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aevb-cli-proc-')); });
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+afterAll(() => { killLeftoverClis(); fs.rmSync(tmp, { recursive: true, force: true }); });
 
 const ckptStep = (dir: string) => decodeCheckpoint(new Uint8Array(fs.readFileSync(path.join(dir, 'checkpoint.aevb'))), dir).step;
 const metricSteps = (dir: string) => fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n')
