@@ -17,7 +17,7 @@ import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { build } from 'vite';
 import { startServer, launchChromium, ROOT } from '../helpers/browser.ts';
 import type { AevbAppDebug } from '../../src/main/app/debug_hook.ts';
@@ -280,6 +280,13 @@ describe('the app in Chromium', () => {
     });
     await until((a) => a.errors.data.includes('broken.gz') && !a.busy);
     expect((await app()).errors.data).toMatch(/broken\.gz is a corrupt gzip file/);
+
+    // A gzip bomb: a header declaring 2×2×2 bytes, then 64 MiB of zeros (64 KB compressed). The data
+    // worker's streaming gunzip stops at the declared size instead of inflating it all.
+    const bomb = gzipSync(Buffer.concat([Buffer.from([0, 0, 0x08, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2]), Buffer.alloc(64 << 20)]), { level: 9 });
+    await page.setInputFiles('#data-files', { name: 'bomb-idx3-ubyte.gz', mimeType: 'application/gzip', buffer: bomb });
+    await until((a) => a.errors.data.includes('bomb-idx3-ubyte.gz') && !a.busy);
+    expect((await app()).errors.data).toMatch(/bomb-idx3-ubyte\.gz decompresses to more than the 24 bytes its header declares/);
 
     await click('#loglik');
     await until((a) => !!a.evaluation && a.evaluation.step === saved.step && a.evaluation.logLikelihood !== undefined && !a.busy);
