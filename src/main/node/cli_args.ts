@@ -60,8 +60,10 @@ Training
   --seed S              seeds initialisation, minibatches, ε and binarisation (default ${DEFAULT_CONFIG.seed})
 Evaluation and output
   --eval-samples K      importance samples for log p(x) on the test set after each epoch (default 0: off)
-  --out DIR             write DIR/metrics.jsonl, DIR/checkpoint.aevb and DIR/decoder/ (default runs/<time>)
-  --resume DIR          continue the run saved in DIR (writes there unless --out is given)
+  --out DIR             write DIR/metrics.jsonl, DIR/checkpoint.aevb and DIR/decoder/ (default runs/<time>);
+                        one run at a time owns DIR (DIR/.lock)
+  --resume DIR          continue the run saved in DIR (writes there unless --out is given; that --out must
+                        be empty or hold an earlier point of the same run)
   --max-skipped-steps N  stop (diverged) after N steps in a row with a non-finite gradient (default ${DEFAULT_MAX_SKIPPED_STEPS})
   --workers N           worker threads training the model together (default: one per core)
   --quiet               no progress bar
