@@ -7,7 +7,7 @@ import { expose, transfer } from 'comlink';
 import { imagesFromIdx, labelsFromIdx, validateDataset } from '../../shared/data_checks.ts';
 import type { DataSplit, Dataset } from '../../shared/dataset.ts';
 import { datasetFingerprint } from '../../shared/checkpoint.ts';
-import { dataError, idxError } from '../../shared/errors.ts';
+import { dataError } from '../../shared/errors.ts';
 import { idxDeclaredBytes, isGzip, parseIdx } from '../../shared/idx.ts';
 import { gunzipBounded, type DeclaredSize } from '../../shared/bounded_gunzip.ts';
 import { splitDataset, splitEmbeddedMnist } from '../../shared/mnist_split.ts';

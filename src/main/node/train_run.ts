@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { datasetFingerprint, decodeCheckpoint, type Checkpoint } from '../../shared/checkpoint.ts';
+import { datasetFingerprint, type Checkpoint } from '../../shared/checkpoint.ts';
 import { resolveConfig, type TrainConfig } from '../../shared/config.ts';
 import type { DataSplit } from '../../shared/dataset.ts';
 import { exportDecoder } from '../../shared/decoder_export.ts';
