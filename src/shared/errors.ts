@@ -12,7 +12,8 @@ export type AevbErrorCode =
   | 'NUMERIC'      // NaN or Inf appeared during training (and training stopped: it diverged)
   | 'STATE'        // a call that is not valid in the object's current state
   | 'ARGUMENT'     // an argument of a call (not a config field) out of range or of the wrong type
-  | 'WORKER';      // a pool worker died and no replacement could be started
+  | 'WORKER'       // a pool worker died and no replacement could be started
+  | 'FILE';        // a file or directory that cannot be read or written (disk full, permissions, a path in the way)
 
 export class AevbError extends Error {
   readonly code: AevbErrorCode;
@@ -42,6 +43,7 @@ export const dataError = (problem: string, fix: string) => new AevbError('DATA',
 export const idxError = (problem: string, fix: string) => new AevbError('IDX', problem, fix);
 export const checkpointError = (problem: string, fix: string) => new AevbError('CHECKPOINT', problem, fix);
 export const numericError = (problem: string, fix: string) => new AevbError('NUMERIC', problem, fix);
+export const fileError = (problem: string, fix: string) => new AevbError('FILE', problem, fix);
 export const stateError = (problem: string, fix: string) => new AevbError('STATE', problem, fix);
 export const argumentError = (problem: string, fix: string) => new AevbError('ARGUMENT', problem, fix);
 export const workerError = (problem: string, fix: string) => new AevbError('WORKER', problem, fix);

@@ -142,6 +142,28 @@ function readData(bytes: Uint8Array, offset: number, count: number, type: IdxTyp
   }
 }
 
+/** The largest IDX file aevb reads: 2 GiB, past any real dataset (all of MNIST's training images are 47 MB). */
+export const MAX_IDX_BYTES = 2 ** 31;
+
+/**
+ * The size in bytes of the whole IDX file (header + data) whose first bytes are `prefix`, as its
+ * header declares it; undefined while the prefix is too short to hold the header (at most 1,024
+ * bytes). Decompression uses it as its bound: a .gz whose content runs past it is damaged or a
+ * decompression bomb, and is stopped there instead of filling memory.
+ */
+export function idxDeclaredBytes(prefix: Uint8Array, fileName: string): number | undefined {
+  if (prefix.length < HEADER_FIXED || prefix.length < HEADER_FIXED + 4 * prefix[3]) return undefined;
+  checkMagic(prefix, fileName);
+  const type = readType(prefix, fileName);
+  const dims = readDims(prefix, fileName);
+  const total = HEADER_FIXED + 4 * dims.length + countValues(dims, fileName) * TYPES[type].bytes;
+  if (total > MAX_IDX_BYTES) {
+    throw idxError(`${fileName} declares dims [${dims.join(', ')}] of ${type}: ${total} bytes, more than the ${MAX_IDX_BYTES} bytes (2 GiB) aevb reads.`,
+      'Split the data into smaller files, or check that you picked the right file.');
+  }
+  return total;
+}
+
 /** Parses a whole (already decompressed) IDX file. `fileName` is only used in error messages. */
 export function parseIdx(bytes: Uint8Array, fileName: string): IdxArray {
   checkMagic(bytes, fileName);

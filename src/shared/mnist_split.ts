@@ -38,14 +38,18 @@ export function splitEveryKth(ds: Dataset, k: number): DataSplit {
   return { train: copyRows(ds, train, `${ds.name} train`), test: copyRows(ds, test, `${ds.name} test`) };
 }
 
+/** The share held out by default, and the largest one (every 2nd sample). */
+export const DEFAULT_TEST_FRACTION = 0.1;
+export const MAX_TEST_FRACTION = 0.5;
+
 /**
  * Deterministic split of one dataset into train and test: every k-th sample (k = round(1 /
  * testFraction)) goes to test, as the embedded MNIST rule does with k = 10. So the test share is
  * exactly 1/k: 0.1 → every 10th, 0.2 → every 5th, 0.15 → every 7th (14.3 %).
  */
 export function splitDataset(ds: Dataset, testFraction: number): DataSplit {
-  if (!(testFraction > 0 && testFraction <= 0.5)) {
-    throw dataError(`Test fraction ${testFraction} is out of range; it must be > 0 and ≤ 0.5.`,
+  if (!(testFraction > 0 && testFraction <= MAX_TEST_FRACTION)) {
+    throw dataError(`Test fraction ${testFraction} is out of range; it must be > 0 and ≤ ${MAX_TEST_FRACTION}.`,
       'Pass a fraction such as 0.1 (every 10th sample held out for testing).');
   }
   return splitEveryKth(ds, Math.round(1 / testFraction));

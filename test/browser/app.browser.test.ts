@@ -17,11 +17,12 @@ import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { build } from 'vite';
 import { startServer, launchChromium, ROOT } from '../helpers/browser.ts';
 import type { AevbAppDebug } from '../../src/main/app/debug_hook.ts';
 import { decodeMnistBin } from '../../src/main/app/mnist_bin.ts';
+import { HOSTING_HEADERS } from '../../src/main/app/hosting_headers.ts';
 import { loadEmbeddedMnist } from '../../src/main/node/data_files.ts';
 import { datasetFingerprint } from '../../src/shared/checkpoint.ts';
 import { splitEmbeddedMnist } from '../../src/shared/mnist_split.ts';
@@ -303,6 +304,13 @@ describe('the app in Chromium', () => {
     await until((a) => a.errors.data.includes('broken.gz') && !a.busy);
     expect((await app()).errors.data).toMatch(/broken\.gz is a corrupt gzip file/);
 
+    // A gzip bomb: a header declaring 2×2×2 bytes, then 64 MiB of zeros (64 KB compressed). The data
+    // worker's streaming gunzip stops at the declared size instead of inflating it all.
+    const bomb = gzipSync(Buffer.concat([Buffer.from([0, 0, 0x08, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2]), Buffer.alloc(64 << 20)]), { level: 9 });
+    await page.setInputFiles('#data-files', { name: 'bomb-idx3-ubyte.gz', mimeType: 'application/gzip', buffer: bomb });
+    await until((a) => a.errors.data.includes('bomb-idx3-ubyte.gz') && !a.busy);
+    expect((await app()).errors.data).toMatch(/bomb-idx3-ubyte\.gz decompresses to more than the 24 bytes its header declares/);
+
     await click('#loglik');
     await until((a) => !!a.evaluation && a.evaluation.step === saved.step && a.evaluation.logLikelihood !== undefined && !a.busy);
     a = await app();
@@ -330,8 +338,9 @@ describe('the app in Chromium', () => {
 });
 
 /**
- * A plain static server for a build folder at two sub-paths: /isolated/ sends COOP + COEP, /plain/
- * sends no special header. Records every path asked for.
+ * A plain static server for a build folder at two sub-paths: /isolated/ sends every header of
+ * HOSTING_HEADERS (COOP + COEP and the CSP without inline styles, as README's hosting notes ask),
+ * /plain/ sends no special header. Records every path asked for.
  */
 function serveBuild(dir: string): Promise<{ origin: string; close: () => void; paths: string[] }> {
   const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm' };
@@ -345,7 +354,7 @@ function serveBuild(dir: string): Promise<{ origin: string; close: () => void; p
     readFile(file!).then((body) => {
       res.writeHead(200, {
         'Content-Type': types[path.extname(file!)] ?? 'application/octet-stream',
-        ...(m[1] === 'isolated' ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {}),
+        ...(m[1] === 'isolated' ? HOSTING_HEADERS : {}),
       });
       res.end(body);
     }, () => res.writeHead(404).end());
@@ -394,7 +403,9 @@ describe('the static build (vite build) served from a sub-path by another server
 
   let sharedElbo: number;
 
-  it('trains over shared memory where the host sends COOP/COEP, asking nothing of any other origin', async () => {
+  // `problems` holds console errors: a CSP violation (an inline style, say) is one, so this also shows the
+  // chart and the pictures need no 'unsafe-inline'.
+  it('trains over shared memory where the host sends COOP/COEP and the CSP header, asking nothing of any other origin', async () => {
     const { a, problems, banner } = await trainOnce('isolated');
     sharedElbo = a.epochs[0].testElbo;
     expect(problems).toEqual([]);

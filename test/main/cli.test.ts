@@ -33,12 +33,36 @@ describe('command-line flags', () => {
     [['--init', 'xavier'], /"init"/],
     [['--estimator', 'C'], /"estimator"/],
     [['--optimizer', 'rmsprop'], /"optimizer"/],
-    [['--test-fraction', '1.5'], /"test-fraction" is 1.5/],
+    [['--data', 'x.idx', '--test-fraction', '1.5'], /"test-fraction" is 1.5; it must be > 0 and ≤ 0.5/],
+    // One range, checked here: splitDataset would refuse 0.7 later, after the data was read.
+    [['--data', 'x.idx', '--test-fraction', '0.7'], /"test-fraction" is 0.7; it must be > 0 and ≤ 0.5/],
+    [['--data', 'x.idx', '--test-fraction', '0'], /"test-fraction" is 0/],
+    // The embedded MNIST has a fixed split: the flag cannot apply.
+    [['--test-fraction', '0.2'], /"test-fraction" was given for the embedded MNIST.*--data FILE/],
+    [['--data', 'mnist', '--test-fraction', '0.2'], /"test-fraction" was given for the embedded MNIST/],
+    // Empty paths never fall back to a default.
+    [['--resume', ''], /"resume" was given an empty path.*--out directory of an earlier run/],
+    [['--resume='], /"resume" was given an empty path/],
+    [['--out', ''], /"out" was given an empty path/],
+    [['--out', '  '], /"out" was given an empty path/],
+    [['--data', ''], /"data" was given an empty path/],
+    [['--data', 'x.idx', '--labels', ''], /"labels" was given an empty path/],
     [['--workers', '0'], /"workers" is 0/],
     [['--workers', '1.5'], /"workers" got "1.5"/],
     [['--binarize', '--decoder', 'gaussian'], /binarize/],
     [['--labels', 'x.idx'], /"labels" was given without --data FILE/],
     [['--bogus'], /Unknown option '--bogus'.*--help/],
+    // Loosely written numbers: Number() reads them all, the flag parser refuses them by name.
+    [['--latent', '0x10'], /"latent" got "0x10", which is not a whole number in a form aevb accepts \(Number\(\) would read it as 16\).*plain decimal/],
+    [['--hidden', '0b11'], /"hidden" got "0b11".*would read it as 3/],
+    [['--epochs', ' 5'], /"epochs" got " 5"/],
+    [['--seed', '+3'], /"seed" got "\+3"/],
+    [['--lr', '5.'], /"lr" got "5\.".*plain decimal or exponent form/],
+    [['--lr', '.5'], /"lr" got "\.5"/],
+    [['--batch', '.5'], /"batch" got "\.5"/],
+    [['--lr', '0x1p-3'], /"lr" got "0x1p-3"/],
+    [['--lr', 'Infinity'], /"lr" got "Infinity"/],
+    [['--workers', '1_0'], /"workers" got "1_0"/],
   ];
   for (const [argv, msg] of bad) {
     it(`rejects ${argv.join(' ')}`, () => {
@@ -54,6 +78,16 @@ describe('command-line flags', () => {
       weightDecay: 0.0001, activation: 'relu', decoder: 'gaussian', init: 'pytorch', estimator: 'A', optimizer: 'adam', sigmoidMean: false });
     expect(r.out).toBe('o');
     expect(HELP).toContain('--resume DIR');
+  });
+
+  it('takes --test-fraction for a user\'s file, up to 0.5', () => {
+    expect(parseCli(['--data', 'x.idx', '--test-fraction', '0.5']).testFraction).toBe(0.5);
+    expect(parseCli(['--data', 'x.idx']).testFraction).toBe(0.1);
+  });
+
+  it('accepts plain decimal and exponent forms', () => {
+    expect(parseCli(['--lr', '1e-3', '--batch', '1e2', '--latent', '2.0', '--weight-decay', '2.5E-4', '--seed', '0']).explicit)
+      .toMatchObject({ lr: 1e-3, batch: 100, latent: 2, weightDecay: 2.5e-4, seed: 0 });
   });
 });
 

@@ -7,28 +7,19 @@ import { expose, transfer } from 'comlink';
 import { imagesFromIdx, labelsFromIdx, validateDataset } from '../../shared/data_checks.ts';
 import type { DataSplit, Dataset } from '../../shared/dataset.ts';
 import { datasetFingerprint } from '../../shared/checkpoint.ts';
-import { dataError, idxError } from '../../shared/errors.ts';
-import { isGzip, parseIdx } from '../../shared/idx.ts';
+import { dataError } from '../../shared/errors.ts';
+import { idxDeclaredBytes, isGzip, parseIdx } from '../../shared/idx.ts';
+import { gunzipBounded, type DeclaredSize } from '../../shared/bounded_gunzip.ts';
 import { splitDataset, splitEmbeddedMnist } from '../../shared/mnist_split.ts';
 import { USER_TEST_FRACTION, type DataWorkerApi, type LoadedSplit } from './data_api.ts';
-import { decodeMnistBin, MNIST_BIN_FILE } from './mnist_bin.ts';
+import { decodeMnistBin, mnistBinDeclaredBytes, MNIST_BIN_FILE } from './mnist_bin.ts';
 
-async function gunzipIfNeeded(bytes: Uint8Array, name: string): Promise<Uint8Array> {
-  if (!isGzip(bytes)) return bytes;
-  try {
-    // Read the stream by hand: new Response(stream) would turn its error into "Failed to fetch".
-    const reader = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream('gzip')).getReader();
-    const chunks: Uint8Array[] = [];
-    let length = 0;
-    for (let r = await reader.read(); !r.done; r = await reader.read()) { chunks.push(r.value); length += r.value.length; }
-    const out = new Uint8Array(length);
-    chunks.reduce((off, c) => { out.set(c, off); return off + c.length; }, 0);
-    return out;
-  } catch (e) {
-    throw idxError(`${name} is a corrupt gzip file (${(e as Error).message}).`,
-      'Download the file again; `gunzip -t` on it shows whether the copy is damaged.');
-  }
+/** .gz content decompressed, at most to the size its header declares (a gzip bomb stops there). */
+async function gunzipIfNeeded(bytes: Uint8Array, name: string, declaredSize: DeclaredSize): Promise<Uint8Array> {
+  return isGzip(bytes) ? gunzipBounded(bytes, name, declaredSize) : bytes;
 }
+
+const idxSize = (name: string): DeclaredSize => (prefix) => idxDeclaredBytes(prefix, name);
 
 /** The split, its fingerprint, and its buffers listed for transfer. */
 function handBack(split: DataSplit, bernoulliProblem?: string): LoadedSplit {
@@ -59,7 +50,7 @@ const api: DataWorkerApi = {
       throw dataError(`Could not load the embedded digits from ${url} (${(e as Error).message}).`,
         `Serve the app's build folder as a whole (it holds ${MNIST_BIN_FILE}), or load your own IDX files.`);
     }
-    const split = splitEmbeddedMnist(decodeMnistBin(await gunzipIfNeeded(bytes, MNIST_BIN_FILE), subset));
+    const split = splitEmbeddedMnist(decodeMnistBin(await gunzipIfNeeded(bytes, MNIST_BIN_FILE, mnistBinDeclaredBytes), subset));
     const named: DataSplit = subset
       ? { train: { ...split.train, name: `${split.train.name} (subset ${subset})` }, test: { ...split.test, name: `${split.test.name} (subset ${subset})` } }
       : split;
@@ -69,7 +60,7 @@ const api: DataWorkerApi = {
   async loadIdx(files) {
     if (files.length === 0) throw dataError('No file was given.', 'Pick an IDX images file (and optionally its labels file).');
     const parsed = await Promise.all(files.map(async (f) =>
-      ({ name: f.name, idx: parseIdx(await gunzipIfNeeded(new Uint8Array(await f.arrayBuffer()), f.name), f.name) })));
+      ({ name: f.name, idx: parseIdx(await gunzipIfNeeded(new Uint8Array(await f.arrayBuffer()), f.name, idxSize(f.name)), f.name) })));
     const labelFiles = parsed.filter((p) => p.idx.dims.length === 1);
     const imageFiles = parsed.filter((p) => p.idx.dims.length !== 1);
     // A lone 1-D file is most likely labels picked alone: imagesFromIdx says so in its message.

