@@ -240,7 +240,8 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   async stop(): Promise<void> {
     this.stopRequested = true;
     this.resume();
-    await this.loop;
+    // How the loop ended (e.g. a diverged run) is start()'s to report; stop() only waits for the end.
+    await this.loop?.catch(() => undefined);
   }
 
   /** Run exactly n more steps (whatever config.epochs says), then resolve. */

@@ -89,7 +89,7 @@ describe('N workers train the same model as one', () => {
   });
 
   it("workers: 'auto' measures the counts, reports its choice, and trains the same model", async () => {
-    const reference = localParams({}, 40);
+    const reference = localParams({}, 300);
     const t = await makeWith({ workers: 'auto' });
     expect(t.autoWorkers).toBe(true);
     expect(t.workers).toBe(2); // one per core of the (declared) 2-core machine
@@ -97,7 +97,8 @@ describe('N workers train the same model as one', () => {
     const used = new Set<number>();
     t.on('workers', (c) => choices.push(c));
     t.on('progress', (p) => used.add(p.workers));
-    await t.runSteps(40);
+    // Enough steps for the probe (6 requests of ~100 ms each, however fast a step is) to end.
+    await t.runSteps(300);
     expect([...used].sort()).toEqual([1, 2]);             // both counts were tried
     expect(choices.length).toBeGreaterThanOrEqual(1);
     expect(Object.keys(choices[0].measured)).toEqual(['1', '2']);

@@ -30,8 +30,8 @@ beforeAll(async () => {
   await useBackend('wasm');
   const full = loadEmbeddedMnist();
   data = {
-    train: { ...full.train, n: 300, x: full.train.x.slice(0, 300 * 784) },
-    test: { ...full.test, n: 60, x: full.test.x.slice(0, 60 * 784) },
+    train: { ...full.train, n: 300, x: full.train.x.slice(0, 300 * 784), labels: full.train.labels?.slice(0, 300) },
+    test: { ...full.test, n: 60, x: full.test.x.slice(0, 60 * 784), labels: full.test.labels?.slice(0, 60) },
   };
 });
 

@@ -77,6 +77,11 @@ function prepare(req: CliRequest, outDir: string) {
     const raw = withFileErrors('read', file, () => fs.readFileSync(file));
     const bytes = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
     const loaded = readCheckpointBytes(bytes, file, req.explicit);
+    if (loaded.imported && !req.out && fs.existsSync(path.join(outDir, CHECKPOINT_FILE))) {
+      // A model from elsewhere is not a point of the run beside it: it gets its own directory.
+      throw stateError(`${outDir} already holds a checkpoint (${CHECKPOINT_FILE}); training on ${path.basename(file)} there would overwrite it.`,
+        'Pass --out DIR for the run that starts from the safetensors file.');
+    }
     source = { file, checkpoint: loaded.checkpoint, bytes, imported: loaded.imported };
   } else if (req.resume) {
     const c = readRunCheckpoint(req.resume);
