@@ -95,7 +95,8 @@ export interface StepsReport {
   times: PhaseTimes[];
 }
 
-interface Slot {
+/** One worker of the pool: its thread, its comlink proxy, and whether it has died. */
+interface Member {
   handle: SpawnedWorker;
   api: Remote<WorkerApi>;
   info: WorkerInfo;
@@ -108,11 +109,11 @@ interface Slot {
 }
 
 /** Let a worker go, once: release its proxy and end its thread. */
-async function retire(slot: Slot): Promise<void> {
-  if (slot.retired) return;
-  slot.retired = true;
-  slot.api[releaseProxy]();
-  await slot.handle.terminate().catch(() => undefined);
+async function retire(member: Member): Promise<void> {
+  if (member.retired) return;
+  member.retired = true;
+  member.api[releaseProxy]();
+  await member.handle.terminate().catch(() => undefined);
 }
 
 class WorkerDied extends Error {
@@ -122,7 +123,8 @@ class WorkerDied extends Error {
 export class WorkerPool {
   readonly layout: ParamLayout;
   readonly transport: Transport;
-  private slots: Slot[] = [];
+  /** The workers, by rank. */
+  private members: Member[] = [];
   /**
    * Both state copies and N gradient slots. Shared path: a shared memory that every worker maps (and
    * the datasets). Message path: the coordinator's own, where it sums the replies and updates.
@@ -187,7 +189,7 @@ export class WorkerPool {
       transport: 'auto', valueEvery: 10, maxStepsPerRequest: 1024, cores: workers, ...options,
     } as WorkerPool['opts']);
     try {
-      pool.slots = await Promise.all(Array.from({ length: workers }, (_, r) => pool.start(r)));
+      pool.members = await Promise.all(Array.from({ length: workers }, (_, r) => pool.start(r)));
     } catch (e) {
       await pool.dispose();
       throw e;
@@ -196,10 +198,10 @@ export class WorkerPool {
   }
 
   get workers(): number { return this.opts.workers; }
-  get infos(): WorkerInfo[] { return this.slots.map((s) => s.info); }
+  get infos(): WorkerInfo[] { return this.members.map((s) => s.info); }
 
   /** Start worker `rank` and initialise it (up to MAX_STARTS tries; then an AevbError WORKER). */
-  private async start(rank: number): Promise<Slot> {
+  private async start(rank: number): Promise<Member> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.startOnce(rank);
@@ -214,19 +216,19 @@ export class WorkerPool {
     }
   }
 
-  private async startOnce(rank: number): Promise<Slot> {
+  private async startOnce(rank: number): Promise<Member> {
     const handle = this.opts.spawn(rank);
     let rejectDeath!: (e: Error) => void;
     const death = new Promise<never>((_, rej) => { rejectDeath = rej; });
     death.catch(() => undefined); // observed through races only
-    const slot = { handle, death, dead: false } as Slot;
+    const member = { handle, death, dead: false } as Member;
     handle.onDeath((cause) => {
       // A worker died: release everyone waiting at a barrier for it, then fail its calls.
-      slot.dead = true;
+      member.dead = true;
       raiseAbort(this.mem.ctrl);
       rejectDeath(new WorkerDied(rank, cause));
     });
-    const api = (slot.api = wrap<WorkerApi>(handle.endpoint));
+    const api = (member.api = wrap<WorkerApi>(handle.endpoint));
     const { config, data, workers, valueEvery, wasmPaths } = this.opts;
     const meta = (d: typeof data.train) => ({ name: d.name, n: d.n, d: d.d });
     const init: WorkerInit = {
@@ -234,30 +236,30 @@ export class WorkerPool {
       ...(this.transport === 'shared' ? { memory: { buffers: this.mem.buffers, spec: this.mem.spec } } : { trainX: data.train.x, testX: data.test.x }),
     };
     try {
-      slot.info = await Promise.race([api.init(init), death]);
+      member.info = await Promise.race([api.init(init), death]);
     } catch (e) {
-      await retire(slot);
+      await retire(member);
       throw e;
     }
     if (this.disposed) {
       // dispose() ran while this worker started: it must not outlive the pool.
-      await retire(slot);
+      await retire(member);
       throw stateError('This pool was disposed while a worker was starting.', 'Create a new trainer.');
     }
-    return slot;
+    return member;
   }
 
   /**
-   * Replace worker `rank`, whose slot `failed` died or threw. Callers that saw the same failure
-   * share one replacement; a slot already replaced is left alone.
+   * Replace worker `rank`, whose member `failed` died or threw. Callers that saw the same failure
+   * share one replacement; a member already replaced is left alone.
    */
-  private replace(rank: number, failed: Slot): Promise<void> {
-    if (this.slots[rank] !== failed) return Promise.resolve();
+  private replace(rank: number, failed: Member): Promise<void> {
+    if (this.members[rank] !== failed) return Promise.resolve();
     let pending = this.replacing.get(rank);
     if (!pending) {
       pending = (async () => {
         await retire(failed);
-        this.slots[rank] = await this.start(rank);
+        this.members[rank] = await this.start(rank);
       })().finally(() => this.replacing.delete(rank));
       this.replacing.set(rank, pending);
     }
@@ -266,12 +268,12 @@ export class WorkerPool {
 
   /**
    * Replace every worker that died while no call was running; report each (as 'idle'). Returns
-   * only when every slot is alive at that moment (more may die while replacements start), so a
+   * only when every member is alive at that moment (more may die while replacements start), so a
    * caller that clears ABORT right after, in the same synchronous block, loses no death.
    */
   private async replaceDead(step: number, failures: PoolFailure[]): Promise<void> {
-    for (let r = this.slots.findIndex((s) => s.dead); r >= 0; r = this.slots.findIndex((s) => s.dead)) {
-      const s = this.slots[r];
+    for (let r = this.members.findIndex((s) => s.dead); r >= 0; r = this.members.findIndex((s) => s.dead)) {
+      const s = this.members[r];
       const cause = await s.death.catch((e: unknown) => (e instanceof WorkerDied ? e.why : String(e)));
       failures.push({ kind: 'worker-died', worker: r, step, cause, during: 'idle' });
       await this.replace(r, s);
@@ -292,9 +294,9 @@ export class WorkerPool {
     for (let attempt = 1; ; attempt++) {
       this.guard();
       await this.replacing.get(rank);
-      const slot = this.slots[rank];
+      const member = this.members[rank];
       try {
-        return await Promise.race([f(slot.api), slot.death]);
+        return await Promise.race([f(member.api), member.death]);
       } catch (e) {
         if (!(e instanceof WorkerDied)) throw e;
         this.onFailure({ kind: 'worker-died', worker: rank, step: this.committedStep(), cause: e.why, during });
@@ -302,7 +304,7 @@ export class WorkerPool {
           throw workerError(`Worker ${rank} died ${MAX_TRIES} times in a row during ${during} (last: ${e.why}).`,
             'Check that the machine (or the tab) has memory to spare, use fewer workers, or create the trainer again; the trained state is kept.');
         }
-        await this.replace(rank, slot);
+        await this.replace(rank, member);
       }
     }
   }
@@ -340,8 +342,8 @@ export class WorkerPool {
     resetBarrier(mem.ctrl);
     commitStep(mem.ctrl, readCommit(mem.ctrl).cur, start);
     const spin = active <= this.opts.cores;
-    const slots = this.slots.slice(0, active);
-    const calls = slots.map((s) => Promise.race([s.api.runSteps(start, count, active, spin), s.death]));
+    const members = this.members.slice(0, active);
+    const calls = members.map((s) => Promise.race([s.api.runSteps(start, count, active, spin), s.death]));
     // Any failure must release the others from the barrier.
     calls.forEach((c) => c.catch(() => raiseAbort(mem.ctrl)));
     const settled = await Promise.allSettled(calls);
@@ -355,7 +357,7 @@ export class WorkerPool {
     }
     const none: PhaseTimes = { shard: 0, upload: 0, gradient: 0, readout: 0, wait1: 0, update: 0, wait2: 0 };
     const times: PhaseTimes[] = settled.map((s) => (s.status === 'fulfilled' ? s.value.times : none));
-    await this.replaceFailed(slots, settled, start + committed, failures);
+    await this.replaceFailed(members, settled, start + committed, failures);
     resetBarrier(mem.ctrl);
     return { outcomes, failures, times };
   }
@@ -367,11 +369,11 @@ export class WorkerPool {
     for (let step = start; step < start + count; step++) {
       const { cur } = readCommit(mem.ctrl);
       const params = mem.state(cur).params.slice(); // a copy: the view's memory cannot be transferred
-      const slots = this.slots.slice(0, N);
-      const calls = slots.map((s) => Promise.race([s.api.gradient(params, step, N), s.death]));
+      const members = this.members.slice(0, N);
+      const calls = members.map((s) => Promise.race([s.api.gradient(params, step, N), s.death]));
       const settled = await Promise.allSettled(calls);
       if (settled.some((s) => s.status === 'rejected')) {
-        await this.replaceFailed(slots, settled, step, failures);
+        await this.replaceFailed(members, settled, step, failures);
         break; // the step was not applied; the caller retries it
       }
       const replies = settled.map((s) => (s as PromiseFulfilledResult<Awaited<ReturnType<WorkerApi['gradient']>>>).value);
@@ -395,15 +397,15 @@ export class WorkerPool {
       cause: `the gradient of worker ${worker}'s shard was not finite (NaN or Inf); the step was skipped and the model is unchanged` };
   }
 
-  /** Replace every worker whose call failed (slots[r] made call r); record why. */
-  private async replaceFailed(slots: Slot[], settled: PromiseSettledResult<unknown>[], step: number, failures: PoolFailure[]): Promise<void> {
+  /** Replace every worker whose call failed (members[r] made call r); record why. */
+  private async replaceFailed(members: Member[], settled: PromiseSettledResult<unknown>[], step: number, failures: PoolFailure[]): Promise<void> {
     for (let r = 0; r < settled.length; r++) {
       const s = settled[r];
       if (s.status !== 'rejected') continue;
       const e = s.reason as Error;
       const cause = e instanceof WorkerDied ? e.why : `threw: ${e?.message ?? String(e)}`;
       failures.push({ kind: 'worker-died', worker: r, step, cause, during: 'steps' });
-      await this.replace(r, slots[r]);
+      await this.replace(r, members[r]);
     }
   }
 
@@ -434,7 +436,7 @@ export class WorkerPool {
   async evaluateElbo(split: Split): Promise<ElboSums> {
     this.guard();
     const n = (split === 'train' ? this.opts.data.train : this.opts.data.test).n;
-    const ranges = shardRanges(n, this.slots.length);
+    const ranges = shardRanges(n, this.members.length);
     const parts = await Promise.all(ranges.map(([lo, hi], r) => this.call(r, 'evaluate', (api) => api.evaluateElbo(this.paramsArg(), split, lo, hi))));
     return parts.reduce((a, p) => ({ count: a.count + p.count, elbo: a.elbo + p.elbo, recon: a.recon + p.recon, kl: a.kl + p.kl }),
       { count: 0, elbo: 0, recon: 0, kl: 0 });
@@ -444,21 +446,21 @@ export class WorkerPool {
   async evaluateLogLikelihood(split: Split, k: number): Promise<number> {
     this.guard();
     const n = (split === 'train' ? this.opts.data.train : this.opts.data.test).n;
-    const ranges = shardRanges(n, this.slots.length);
+    const ranges = shardRanges(n, this.members.length);
     const parts = await Promise.all(ranges.map(([lo, hi], r) => this.call(r, 'evaluate', (api) => api.evaluateLogLikelihood(this.paramsArg(), split, lo, hi, k))));
     return parts.reduce((a, b) => a + b, 0) / n;
   }
 
   async encode(x: Float32Array, n: number) { return this.call(0, 'encode', (api) => api.encode(this.paramsArg(), x, n)); }
   async decode(z: Float32Array, n: number) { return this.call(0, 'decode', (api) => api.decode(this.paramsArg(), z, n)); }
-  async memory() { this.guard(); return Promise.all(this.slots.map((_, r) => this.call(r, 'memory', (api) => api.memory()))); }
+  async memory() { this.guard(); return Promise.all(this.members.map((_, r) => this.call(r, 'memory', (api) => api.memory()))); }
 
   /** Test and diagnostics hook: end worker `rank` now, as a crash would. */
-  async terminateWorker(rank: number): Promise<void> { await this.slots[rank].handle.terminate(); }
+  async terminateWorker(rank: number): Promise<void> { await this.members[rank].handle.terminate(); }
   /** Test hook: worker `rank` produces a NaN gradient at step `step`. */
-  async injectNonFinite(rank: number, step: number): Promise<void> { await this.slots[rank].api.injectNonFinite(step); }
+  async injectNonFinite(rank: number, step: number): Promise<void> { await this.members[rank].api.injectNonFinite(step); }
   /** Test hook: worker `rank` ends itself at `at` (DeathPoint: a step's update phase, or its next call of a kind). */
-  async injectDeath(rank: number, at: DeathPoint): Promise<void> { await this.slots[rank].api.injectDeath(at); }
+  async injectDeath(rank: number, at: DeathPoint): Promise<void> { await this.members[rank].api.injectDeath(at); }
 
   async dispose(): Promise<void> {
     if (this.disposed) return;
@@ -466,10 +468,10 @@ export class WorkerPool {
     raiseAbort(this.mem.ctrl);
     // A replacement that is starting ends itself when it sees `disposed`; wait for that.
     await Promise.allSettled([...this.replacing.values()]);
-    await Promise.all(this.slots.map(async (s) => {
+    await Promise.all(this.members.map(async (s) => {
       if (!s.retired && !s.dead) await Promise.race([s.api.dispose(), s.death, new Promise((r) => setTimeout(r, 1000))]).catch(() => undefined);
       await retire(s);
     }));
-    this.slots = [];
+    this.members = [];
   }
 }
