@@ -1,7 +1,8 @@
 /**
  * Every Atomics call of the pool, in one place (piscina keeps its wait loop the same way).
  *
- * The control block is an Int32Array over a SharedArrayBuffer, laid out by Ctrl (shared_memory.ts).
+ * The control block is an Int32Array at the start of the step memory (a shared WebAssembly.Memory,
+ * whose buffer is a SharedArrayBuffer), laid out by Ctrl (shared_memory.ts).
  * The barrier is a generation barrier: arrivals count up; the last one resets the count, runs the
  * "last arrival" hook (which commits the step), bumps the generation and wakes everyone. Waiters
  * sleep on the generation word and also watch ABORT, which the coordinator raises when a worker
