@@ -18,6 +18,7 @@ import { WorkerPool, type PoolFailure, type StepsReport } from './pool/pool.ts';
 import type { Spawner } from './pool/spawner.ts';
 import type { Transport } from '../shared/protocol.ts';
 import { TypedEmitter } from './events.ts';
+import { slicedLogLikelihood, type SliceOptions } from './sliced_evaluation.ts';
 
 export interface TrainerOptions {
   /** Settings; unset fields take the paper's defaults, inputSize comes from the data. */
@@ -250,8 +251,12 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     while (this.queue.length) await this.queue.shift()!();
   }
 
-  /** ELBO per datapoint on the test set (and the training set), and log p(x) with K samples if K > 0. */
-  async evaluate(opts: { train?: boolean; logLikelihoodSamples?: number } = {}): Promise<Partial<Evaluation> & { testElbo: number }> {
+  /**
+   * ELBO per datapoint on the test set (and the training set), and log p(x) with K samples if K > 0.
+   * With `signal` or `onProgress`, log p(x) goes in slices of the test set (sliced_evaluation.ts):
+   * progress after each, and an abort ends it after the current one.
+   */
+  async evaluate(opts: { train?: boolean; logLikelihoodSamples?: number } & SliceOptions = {}): Promise<Partial<Evaluation> & { testElbo: number }> {
     this.guard();
     const te = await this.pool.evaluateElbo('test');
     const out: Partial<Evaluation> & { testElbo: number } = { testElbo: te.elbo / te.count, testRecon: te.recon / te.count, testKl: te.kl / te.count };
@@ -260,7 +265,11 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
       Object.assign(out, { trainElbo: tr.elbo / tr.count, trainRecon: tr.recon / tr.count, trainKl: tr.kl / tr.count });
     }
     const K = opts.logLikelihoodSamples ?? 0;
-    if (K > 0) out.logLikelihood = await this.pool.evaluateLogLikelihood('test', K);
+    if (K > 0) {
+      out.logLikelihood = opts.signal || opts.onProgress
+        ? await slicedLogLikelihood((a, b) => this.pool.evaluateLogLikelihood('test', K, a, b), this.data.test.n, K, this.workers, opts)
+        : await this.pool.evaluateLogLikelihood('test', K);
+    }
     return out;
   }
 

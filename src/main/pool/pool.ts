@@ -289,13 +289,13 @@ export class WorkerPool {
       { count: 0, elbo: 0, recon: 0, kl: 0 });
   }
 
-  /** Mean K-sample importance-sampled log p(x) over a split, split across the workers. */
-  async evaluateLogLikelihood(split: Split, k: number): Promise<number> {
+  /** Mean K-sample importance-sampled log p(x) over datapoints [from, to) of a split (default: all), split across the workers. */
+  async evaluateLogLikelihood(split: Split, k: number, from = 0, to?: number): Promise<number> {
     this.guard();
-    const n = (split === 'train' ? this.opts.data.train : this.opts.data.test).n;
-    const ranges = shardRanges(n, this.slots.length);
-    const parts = await Promise.all(this.slots.map((s, r) => Promise.race([s.api.evaluateLogLikelihood(this.paramsArg(), split, ranges[r][0], ranges[r][1], k), s.death])));
-    return parts.reduce((a, b) => a + b, 0) / n;
+    const end = to ?? (split === 'train' ? this.opts.data.train : this.opts.data.test).n;
+    const ranges = shardRanges(end - from, this.slots.length);
+    const parts = await Promise.all(this.slots.map((s, r) => Promise.race([s.api.evaluateLogLikelihood(this.paramsArg(), split, from + ranges[r][0], from + ranges[r][1], k), s.death])));
+    return parts.reduce((a, b) => a + b, 0) / (end - from);
   }
 
   async encode(x: Float32Array, n: number) { this.guard(); return this.slots[0].api.encode(this.paramsArg(), x, n); }
