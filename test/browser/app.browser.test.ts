@@ -57,6 +57,15 @@ async function until(predicate: (a: AevbAppDebug) => boolean, p: Page = page, ti
   }
 }
 
+/** Poll `check` (run from Node) until it resolves true. */
+async function waitFor(check: () => Promise<boolean>, timeout = 30_000): Promise<void> {
+  const end = Date.now() + timeout;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${check.toString()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Pixel statistics of a canvas: how many pixels differ from the most common colour, and distinct grey levels. */
 function canvasStats(selector: string): Promise<{ width: number; height: number; nonBackground: number; levels: number; cellsDiffer: boolean }> {
   return page.evaluate((sel) => {
@@ -187,6 +196,35 @@ describe('the app in Chromium', () => {
     expect((await app()).step).toBe(again);
   });
 
+  it('a long log p(x) estimate shows progress and time left, queues Resume honestly, cancels, and every control works again', async () => {
+    const before = await app();
+    expect(before.phase).toBe('paused');
+    // The bug this guards against: paused, K = 100000, Estimate, Resume → "Starting to train…" and every
+    // control locked until the estimate ended (hours). K = 20000 keeps each slice short on two cores.
+    await page.fill('#loglik-k', '20000');
+    await click('#loglik');
+    await until((a) => a.estimating.running);
+    expect(await page.locator('#loglik-cancel').isVisible()).toBe(true);
+    expect(await page.locator('#loglik').isDisabled()).toBe(true);
+    await click('#pause'); // Resume during the estimate: training is queued after it
+    let a = await until((a) => a.estimating.resumeAfter);
+    expect(a.phase).toBe('paused');
+    expect(a.status).toMatch(/Estimating log p\(x\), K = 20,000: \d+ %, .*Training waits and resumes after it/);
+    for (const sel of ['#pause', '#reset', '#save-checkpoint', '#data-embedded']) expect(await page.locator(sel).isEnabled(), sel).toBe(true);
+    a = await until((a) => a.estimating.progress > 0);
+    expect(a.status).toMatch(/\d+ %, about \d+ (s|min|h)|almost done/);
+    expect(a.step).toBe(before.step); // the workers estimate; nothing trains meanwhile
+    await click('#loglik-cancel');
+    await until((a) => !a.estimating.running && a.phase === 'running'); // the queued training starts at once
+    expect(await page.textContent('#loglik-result')).toMatch(/^Cancelled the estimate at \d+ of 200 test datapoints/);
+    expect(await page.locator('#loglik').isEnabled()).toBe(true);
+    expect(await page.textContent('#pause')).toBe('Pause');
+    await page.fill('#loglik-k', '100000'); // the box holds the largest K whole
+    expect(await page.evaluate(() => { const k = document.getElementById('loglik-k') as HTMLInputElement; return k.scrollWidth <= k.clientWidth; })).toBe(true);
+    await click('#pause');
+    await until((a) => a.phase === 'paused');
+  });
+
   it('keeps every main-thread task under 50 ms while training', async () => {
     const from = (await app()).epochs.length;
     await click('#pause'); // resume
@@ -211,6 +249,42 @@ describe('the app in Chromium', () => {
     const dir = path.join(ROOT, 'test-artifacts');
     mkdirSync(dir, { recursive: true });
     await page.screenshot({ path: path.join(dir, 'app-trained.png') });
+  });
+
+  it('reflows from a phone to a wide screen: no sideways scrolling, the chart wide and of sane height; screenshots in docs/screenshots', async () => {
+    const shots = path.join(ROOT, 'docs', 'screenshots');
+    mkdirSync(shots, { recursive: true });
+    const sizes = [[390, 844], [800, 900], [1024, 768], [1366, 768], [1920, 1080]] as const;
+    for (const [width, height] of sizes) {
+      await page.setViewportSize({ width, height });
+      // The chart follows its box (ResizeObserver → uPlot.setSize): wait for its canvas to fit.
+      await waitFor(() => page.evaluate(() => {
+        const box = document.getElementById('chart')!.getBoundingClientRect();
+        const c = document.querySelector('#chart canvas')!.getBoundingClientRect();
+        return c.width > 0 && c.width <= box.width + 1 && c.width > box.width - 40;
+      }));
+      const m = await page.evaluate((sels) => ({
+        scrollWidth: document.documentElement.scrollWidth,
+        innerWidth,
+        boxes: Object.fromEntries(sels.map((sel) => [sel, document.querySelector(sel)!.getBoundingClientRect().toJSON() as DOMRect])),
+      }), ['#chart', '#stats', '#workers', '#recon', '#samples', '#manifold', '#latent', '#start', '#loglik-k', '.controls']);
+      const at = `${width} px`;
+      expect(m.scrollWidth, at).toBeLessThanOrEqual(m.innerWidth);
+      expect(m.boxes['#chart'].width, at).toBeGreaterThan(0.45 * width);
+      expect(m.boxes['#chart'].height, at).toBeGreaterThan(150);
+      expect(m.boxes['#chart'].height, at).toBeLessThan(600);
+      for (const [sel, b] of Object.entries(m.boxes)) {
+        expect(b.left, `${sel} at ${at}`).toBeGreaterThanOrEqual(0);
+        expect(b.right, `${sel} at ${at}`).toBeLessThanOrEqual(width);
+      }
+      for (const sel of ['#recon', '#samples', '#manifold', '#latent']) expect(m.boxes[sel].width, `${sel} at ${at}`).toBeGreaterThan(120);
+      expect(m.boxes['#stats'].width, at).toBeGreaterThan(200);
+      expect(m.boxes['#loglik-k'].width, at).toBeGreaterThanOrEqual(70);
+      if (width === 390 || width === 1024 || width === 1920) {
+        await page.screenshot({ path: path.join(shots, `app-${width}.png`), fullPage: width === 390 });
+      }
+    }
+    await page.setViewportSize(VIEWPORT);
   });
 
   let checkpoint: { name: string; buffer: Buffer };
@@ -253,6 +327,8 @@ describe('the app in Chromium', () => {
     await until((a) => a.phase === 'paused');
 
     await page.setInputFiles('#load-checkpoint', { name: checkpoint.name, mimeType: 'application/octet-stream', buffer: checkpoint.buffer });
+    await until((a) => a.asking); // it would replace the current run
+    await click('#confirm-ok');
     await until((a) => a.step === saved.step && !!a.evaluation && a.evaluation.step === saved.step && !a.busy);
     const back = await app();
     expect(back.errors.keep).toBe('');
@@ -303,6 +379,75 @@ describe('the app in Chromium', () => {
     await click('#pause');
     await until((a) => a.phase === 'paused');
     expect((await app()).longTasks.duringTraining).toEqual([]);
+  });
+
+  it('a reload mid-training brings the run back at the step it had reached (saved every few seconds), with its whole chart history', async () => {
+    await click('#pause'); // resume
+    // A save between two epoch ends: not one made at an epoch's end.
+    const s = await until((a) => a.phase === 'running' && a.lastSavedStep > 0 && a.epochs.length > 0 && a.lastSavedStep > a.epochs[a.epochs.length - 1].step);
+    expect(s.lastSavedHistory).toBeGreaterThan(5);
+    await page.reload(); // while training
+    const a = await until((a) => a.ready);
+    expect(a.restoredStep).toBeGreaterThanOrEqual(s.lastSavedStep);
+    expect(a.historyLength).toBeGreaterThanOrEqual(s.lastSavedHistory);
+    expect(a.phase).toBe('paused');
+  });
+
+  it('asks before Reset; "Keep" changes nothing, Reset keeps the run restorable', async () => {
+    const before = await app();
+    await click('#reset');
+    await until((a) => a.asking);
+    await click('#confirm-cancel');
+    let a = await until((a) => !a.asking);
+    expect(a.phase).toBe('paused');
+    expect(a.step).toBe(before.step);
+    await click('#reset');
+    await until((a) => a.asking);
+    await click('#confirm-ok');
+    a = await until((a) => a.phase === 'none' && a.previousStep === before.step && !a.busy);
+    expect(await page.textContent('#restore-previous')).toContain(`step ${before.step.toLocaleString('en')}`);
+    await click('#restore-previous'); // no current run: nothing to ask
+    a = await until((a) => a.phase === 'paused' && !a.busy);
+    expect(a.step).toBe(before.step);
+    expect(a.historyLength).toBeGreaterThan(5);
+  });
+
+  it('asks before new data (a valid IDX file of another image size) and keeps the replaced run restorable', async () => {
+    const before = await app();
+    // 100 images of 14×14: a valid IDX3 file.
+    const n = 100, header = Buffer.from([0, 0, 0x08, 3, 0, 0, 0, n, 0, 0, 0, 14, 0, 0, 0, 14]);
+    const pixels = Buffer.from(Array.from({ length: n * 196 }, (_, i) => (i * 37) % 256));
+    const file = { name: 'small-images-idx3-ubyte', mimeType: 'application/octet-stream', buffer: Buffer.concat([header, pixels]) };
+    await page.setInputFiles('#data-files', file);
+    await until((a) => a.asking);
+    await click('#confirm-cancel');
+    let a = await until((a) => !a.asking && !a.busy);
+    expect(a.data!.train).toBe(SUBSET * 0.9);
+    expect(a.step).toBe(before.step);
+    await page.setInputFiles('#data-files', file);
+    await until((a) => a.asking);
+    await click('#confirm-ok');
+    a = await until((a) => a.phase === 'none' && a.data!.train === 90 && !a.busy);
+    expect(a.previousStep).toBe(before.step);
+    await click('#restore-previous');
+    a = await until((a) => a.phase === 'paused' && !a.busy);
+    expect(a.step).toBe(before.step);
+    expect(a.data!.train).toBe(SUBSET * 0.9);
+  });
+
+  it('asks before loading a checkpoint over a run, and the replaced run stays restorable', async () => {
+    const before = await app();
+    expect(before.step).not.toBe(saved.step);
+    await page.setInputFiles('#load-checkpoint', { name: checkpoint.name, mimeType: 'application/octet-stream', buffer: checkpoint.buffer });
+    await until((a) => a.asking);
+    await click('#confirm-ok');
+    let a = await until((a) => a.step === saved.step && !a.busy);
+    expect(a.previousStep).toBe(before.step);
+    await click('#restore-previous'); // a run exists: it asks, and swaps the two
+    await until((a) => a.asking);
+    await click('#confirm-ok');
+    a = await until((a) => a.step === before.step && !a.busy && a.previousStep === saved.step);
+    expect(a.phase).toBe('paused');
   });
 });
 

@@ -24,6 +24,14 @@ export interface AevbAppDebug {
   readonly errors: { data: string; run: string; keep: string; settings: Record<string, string> };
   readonly status: string;
   readonly lastSavedStep: number;
+  /** Chart points in that save. */
+  readonly lastSavedHistory: number;
+  /** Step of the previous run kept in this browser (-1: none). */
+  readonly previousStep: number;
+  /** The log p(x) estimate task. */
+  readonly estimating: { running: boolean; resumeAfter: boolean; progress: number };
+  /** The confirm-before-loss dialog is open. */
+  readonly asking: boolean;
   readonly restoredStep: number;
   readonly explorerRefreshes: number;
   readonly shownStep: number;
@@ -59,6 +67,13 @@ export function installDebugHook(app: App): AevbAppDebug {
     },
     get status() { return text('status-line'); },
     get lastSavedStep() { return app.keeper.lastSavedStep; },
+    get lastSavedHistory() { return app.keeper.lastSavedHistory; },
+    get previousStep() { return app.previousStep; },
+    get estimating() {
+      const bar = document.getElementById('loglik-progress') as HTMLProgressElement;
+      return { running: app.estimate.running, resumeAfter: app.estimate.resumeAfter, progress: bar.value };
+    },
+    get asking() { return (document.getElementById('confirm') as HTMLDialogElement).open; },
     get restoredStep() { return app.restoredStep; },
     get explorerRefreshes() { return app.explorer.refreshes; },
     get shownStep() { return app.explorer.shownStep; },

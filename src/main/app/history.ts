@@ -32,8 +32,11 @@ export class History {
     return h;
   }
 
-  toJSON(): HistoryJson {
-    return { x: [...this.x], minibatch: [...this.minibatch], train: [...this.train], test: [...this.test] };
+  /** The points up to `upTo` samples seen (all by default): what a checkpoint of that moment had drawn. */
+  toJSON(upTo = Infinity): HistoryJson {
+    let n = this.x.length;
+    while (n > 0 && this.x[n - 1] > upTo) n--;
+    return { x: this.x.slice(0, n), minibatch: this.minibatch.slice(0, n), train: this.train.slice(0, n), test: this.test.slice(0, n) };
   }
 
   private push(x: number, mb: number | null, train: number | null, test: number | null): void {
