@@ -66,6 +66,13 @@ async function waitFor(check: () => Promise<boolean>, timeout = 30_000): Promise
   }
 }
 
+/** Two decodes on the workers, answered after any request already sent to them (a wait on the workers, not on a clock). */
+async function workersRoundTrip(): Promise<void> {
+  for (let i = 0; i < 2; i++) {
+    await page.evaluate(() => (globalThis as unknown as { aevbApp: { decode: (z: number[]) => Promise<number[]> } }).aevbApp.decode([0, 0]));
+  }
+}
+
 /** Pixel statistics of a canvas: how many pixels differ from the most common colour, and distinct grey levels. */
 function canvasStats(selector: string): Promise<{ width: number; height: number; nonBackground: number; levels: number; cellsDiffer: boolean }> {
   return page.evaluate((sel) => {
@@ -140,7 +147,8 @@ describe('the app in Chromium', () => {
 
   it('shows the config validator\'s message next to a bad setting and does not start', async () => {
     await page.fill('#setting-latent', '0');
-    expect(await page.textContent('#setting-latent-error')).toContain('Config field "latent"');
+    // In the page's words: the field's label, and what to do here (not the CLI's "Pass --latent …").
+    expect(await page.textContent('#setting-latent-error')).toBe('Latent size J is 0; it must be an integer from 1 to 1024. Enter a whole number in that range.');
     await click('#start');
     expect((await app()).phase).toBe('none');
     await page.fill('#setting-latent', '2');
@@ -184,7 +192,10 @@ describe('the app in Chromium', () => {
   it('pauses (the step stops advancing) and resumes (it advances again)', async () => {
     const paused = (await app()).step;
     expect(await page.textContent('#pause')).toBe('Resume');
-    await page.waitForTimeout(1500); // nothing may happen while paused
+    // Nothing may happen while paused: after the workers have answered the pictures of this step and
+    // two more requests (each queued behind any training request), the step is still the same.
+    await until((a) => a.shownStep === paused);
+    await workersRoundTrip();
     expect((await app()).step).toBe(paused);
     await click('#pause');
     await until((a) => a.phase === 'running' && a.step > paused);
@@ -192,7 +203,7 @@ describe('the app in Chromium', () => {
     await click('#pause');
     await until((a) => a.phase === 'paused');
     const again = (await app()).step;
-    await page.waitForTimeout(1000);
+    await workersRoundTrip();
     expect((await app()).step).toBe(again);
   });
 
@@ -285,6 +296,83 @@ describe('the app in Chromium', () => {
       }
     }
     await page.setViewportSize(VIEWPORT);
+  });
+
+  it('the chart zooms by dragging (y follows the data in view), resets, and downloads the metrics as CSV and JSONL', async () => {
+    const all = (await app()).chartScales;
+    expect(all.zoomed).toBe(false);
+    const over = (await page.locator('#chart .u-over').boundingBox())!;
+    const y = over.y + over.height / 2;
+    await page.mouse.move(over.x + over.width * 0.6, y);
+    await page.mouse.down();
+    await page.mouse.move(over.x + over.width * 0.8, y, { steps: 5 });
+    await page.mouse.move(over.x + over.width * 0.98, y, { steps: 5 });
+    await page.mouse.up();
+    const zoomed = (await until((a) => a.chartScales.zoomed)).chartScales;
+    expect(zoomed.xMin).toBeGreaterThan(all.xMin * 2); // the last part of the run (log axis)
+    expect(zoomed.xMax).toBeLessThanOrEqual(all.xMax * 1.01);
+    expect(zoomed.yMin).toBeGreaterThan(all.yMin); // y follows what is in view: the ELBO is higher late in the run
+    expect(await page.locator('#chart-reset').isEnabled()).toBe(true);
+    await click('#chart-reset');
+    const back = (await until((a) => !a.chartScales.zoomed)).chartScales;
+    expect(back.xMin).toBeCloseTo(all.xMin, 6);
+
+    const rows = (await app()).metricsRows;
+    expect(rows).toBeGreaterThanOrEqual(4);
+    const text = async (sel: string) => {
+      const [d] = await Promise.all([page.waitForEvent('download'), click(sel)]);
+      return { name: d.suggestedFilename(), body: readFileSync((await d.path())!, 'utf8') };
+    };
+    const csv = await text('#metrics-csv');
+    expect(csv.name).toBe('metrics.csv');
+    const lines = csv.body.trimEnd().split('\n');
+    expect(lines[0]).toBe('epoch,step,samplesSeen,trainElbo,testElbo,trainRecon,trainKl,testRecon,testKl,logLikelihood,samplesPerSecond,trainSeconds,evalSeconds,failedSteps,workers');
+    expect(lines).toHaveLength(rows + 1);
+    const first = lines[1].split(',');
+    expect(Number(first[1])).toBe(18); // step at the end of epoch 1 (1,800 digits / M = 100)
+    expect(Number(first[4])).toBeLessThan(0); // test ELBO
+    expect(first[14]).toBe('2'); // workers
+    const jsonl = await text('#metrics-jsonl');
+    const objs = jsonl.body.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    expect(objs).toHaveLength(rows);
+    expect(objs[0]).toMatchObject({ step: 18, samplesSeen: 1800, workers: 2 });
+    expect(Object.keys(objs[0])).toEqual(expect.arrayContaining(['epoch', 'testElbo', 'trainElbo', 'samplesPerSecond', 'evalSeconds', 'failedSteps']));
+  });
+
+  it('the explorer decodes a clicked latent point at once, follows a slider, and interpolates between two test digits', async () => {
+    type Hook = { decode: (z: number[]) => Promise<number[]>; encodeTest: (i: number) => Promise<number[]> };
+    await click('#pause'); // the model stays as it is while the test compares decodes
+    await until((a) => a.phase === 'paused');
+    const decode = (z: number[]) => page.evaluate((zz) => (globalThis as unknown as { aevbApp: Hook }).aevbApp.decode(zz), z);
+    const maxDiff = (a: number[], b: number[]) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+    const n0 = (await app()).picked.decodes;
+    const box = (await page.locator('#latent').boundingBox())!;
+    await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.4);
+    let a = await until((a) => a.picked.decodes > n0 && a.picked.z[0] !== 0);
+    const [x0, x1, y0, y1] = a.picked.latentView!;
+    // The z of the click, read through the plot's axes (to within the canvas's 1 px border).
+    expect(Math.abs(a.picked.z[0] - (x0 + 0.3 * (x1 - x0)))).toBeLessThan(0.01 * (x1 - x0));
+    expect(Math.abs(a.picked.z[1] - (y1 - 0.4 * (y1 - y0)))).toBeLessThan(0.01 * (y1 - y0));
+    // The page shows exactly the decoder's mean at that z.
+    expect(maxDiff(a.picked.decoded!, await decode(a.picked.z))).toBeLessThan(1e-6);
+    expect(Math.max(...a.picked.decoded!) - Math.min(...a.picked.decoded!)).toBeGreaterThan(0.3); // a picture, not a flat field
+
+    await page.locator('#z-slider-1').fill('-1.5');
+    a = await until((a) => Math.abs(a.picked.z[1] + 1.5) < 1e-6);
+    expect(maxDiff(a.picked.decoded!, await decode(a.picked.z))).toBeLessThan(1e-6);
+
+    const n = (await app()).data!.test;
+    await page.fill('#interp-from', '0');
+    await page.fill('#interp-to', String(n - 1));
+    await page.locator('#interp-t').fill('1');
+    const mu = await page.evaluate((i) => (globalThis as unknown as { aevbApp: Hook }).aevbApp.encodeTest(i), n - 1);
+    a = await until((a) => maxDiff(a.picked.z, mu) < 1e-5);
+    expect(maxDiff(a.picked.decoded!, await decode(mu))).toBeLessThan(1e-6);
+    const strip = await canvasStats('#interp-strip');
+    expect(strip.levels).toBeGreaterThan(20);
+    expect(strip.cellsDiffer).toBe(true); // the first and last steps are different digits
+    await click('#pause'); // train on, as before the test
+    await until((a) => a.phase === 'running');
   });
 
   let checkpoint: { name: string; buffer: Buffer };
@@ -448,6 +536,40 @@ describe('the app in Chromium', () => {
     await click('#confirm-ok');
     a = await until((a) => a.step === before.step && !a.busy && a.previousStep === saved.step);
     expect(a.phase).toBe('paused');
+  });
+});
+
+describe('settings in the address (shareable links)', () => {
+  it('restores valid settings from the link, reports and skips bad ones, and writes changes back (round trip)', async () => {
+    const context = await browser.newContext({ viewport: VIEWPORT });
+    try {
+      const p = await context.newPage();
+      await p.goto(`${baseUrl}/?subset=${SUBSET}#latent=3&hidden=32&lr=0.05&optimizer=adam&binarize=true&batch=abc&bogus=1`);
+      const a = await until((s) => s.ready, p);
+      expect(await p.inputValue('#setting-latent')).toBe('3');
+      expect(await p.inputValue('#setting-hidden')).toBe('32');
+      expect(await p.inputValue('#setting-lr')).toBe('0.05');
+      expect(await p.inputValue('#setting-optimizer')).toBe('adam');
+      expect(await p.isChecked('#setting-binarize')).toBe(true);
+      expect(await p.inputValue('#setting-batch')).toBe('100'); // "abc" was not applied…
+      const said = await p.textContent('#link-error');
+      expect(said).toContain('Minibatch M is "abc"; it must be a number.'); // …and it says so
+      expect(said).toMatch(/"bogus" is not a setting/);
+      expect(a.errors.settings).toEqual({}); // the form itself is valid
+      await p.fill('#setting-hidden', '48');
+      expect(new URLSearchParams((await p.evaluate(() => location.hash)).slice(1)).get('hidden')).toBe('48');
+      expect(await p.textContent('#link-error')).toBe(''); // the message was about the link, now replaced
+      const link = await p.evaluate(() => location.href);
+      const q = await context.newPage();
+      await q.goto(link);
+      await until((s) => s.ready, q);
+      for (const [sel, v] of [['#setting-hidden', '48'], ['#setting-latent', '3'], ['#setting-lr', '0.05'], ['#setting-optimizer', 'adam']]) {
+        expect(await q.inputValue(sel), sel).toBe(v);
+      }
+      expect(await q.textContent('#link-error')).toBe('');
+    } finally {
+      await context.close();
+    }
   });
 });
 

@@ -18,6 +18,7 @@ import { confirmAction } from './confirm_dialog.ts';
 import { LoglikEstimate } from './loglik_estimate.ts';
 import type { Saved } from './store.ts';
 import { downloadCheckpoint, downloadDecoder } from './downloads.ts';
+import { ChartTools } from './chart_tools.ts';
 import { ElboChart } from './elbo_chart.ts';
 import { Explorer } from './explorer.ts';
 import { History } from './history.ts';
@@ -26,6 +27,7 @@ import { Run, type RunPhase } from './run.ts';
 import { fieldOfMessage, SettingsForm } from './settings_form.ts';
 import { StatsPanel } from './stats_panel.ts';
 import { RunKeeper } from './run_keeper.ts';
+import { applyUrlSettings, writeUrlSettings } from './url_settings.ts';
 import type { View } from './view.ts';
 
 export class App {
@@ -37,6 +39,7 @@ export class App {
   readonly longTasks = new LongTaskLog();
   readonly settings: SettingsForm;
   readonly chart: ElboChart;
+  private readonly chartTools: ChartTools;
   readonly explorer: Explorer;
   private readonly stats: StatsPanel;
   readonly keeper = new RunKeeper(() => this.run);
@@ -47,10 +50,19 @@ export class App {
 
   constructor(private readonly v: View) {
     const cores = Math.max(1, navigator.hardwareConcurrency || 1);
-    this.settings = new SettingsForm(v.settings, cores, () => this.refreshControls());
+    this.settings = new SettingsForm(v.settings, cores, () => {
+      v.linkError.textContent = ''; // the user has taken over from the link
+      writeUrlSettings(this.settings);
+      this.refreshControls();
+    });
+    const fromLink = applyUrlSettings(this.settings, location.hash);
+    v.linkError.textContent = fromLink.length ? `Not taken from the link: ${fromLink.join(' ')}` : '';
+    writeUrlSettings(this.settings);
     this.chart = new ElboChart(v.chart, new History());
+    this.chartTools = new ChartTools(this.chart, () => this.run?.history ?? null);
     this.stats = new StatsPanel(v.stats, v.workers);
-    this.explorer = new Explorer({ recon: v.recon, samples: v.samples, manifold: v.manifold, manifoldNote: v.manifoldNote, latent: v.latent, latentAxes: v.latentAxes, legend: v.legend });
+    this.explorer = new Explorer({ recon: v.recon, samples: v.samples, manifold: v.manifold, manifoldNote: v.manifoldNote, latent: v.latent, latentAxes: v.latentAxes, legend: v.legend,
+      decoded: v.zDecoded, sliders: v.zSliders, from: v.interpFrom, to: v.interpTo, t: v.interpT, strip: v.interpStrip });
     this.estimate = new LoglikEstimate({ result: v.loglikResult, progress: v.loglikProgress, cancel: v.loglikCancel }, () => {
       if (this.estimate.running) this.say(this.estimate.status());
       this.refreshControls();
@@ -136,7 +148,7 @@ export class App {
       void run.evaluate().then(() => this.stats.update(), () => undefined);
       return true;
     } catch (e) {
-      this.v.runError.textContent = `Could not restore ${what}: ${messageOf(e)}`;
+      this.v.runError.textContent = `Could not restore ${what}: ${this.settings.words(messageOf(e))}`;
       if (!previous) await this.keeper.forget();
       return false;
     } finally {
@@ -185,7 +197,7 @@ export class App {
       await fn();
       return true;
     } catch (e) {
-      errorEl.textContent = messageOf(e);
+      errorEl.textContent = this.settings.words(messageOf(e));
       return false;
     } finally {
       this.busy = false;
@@ -333,16 +345,17 @@ export class App {
     this.run = run;
     this.settings.set(run.trainer.config, run.trainer.workers);
     this.settings.lock(true);
+    writeUrlSettings(this.settings);
     this.chart.setHistory(run.history);
     this.stats.show(run);
     this.explorer.setTrainer(run.trainer);
     this.v.runError.textContent = '';
     this.unsubscribe = [
       run.on('progress', () => { this.stats.update(); this.chart.scheduleRedraw(); this.explorer.request(); this.keeper.save(false); }),
-      run.on('epoch', () => { this.stats.update(); this.chart.scheduleRedraw(); this.explorer.request(); this.keeper.save(false); }),
+      run.on('epoch', () => { this.stats.update(); this.chart.scheduleRedraw(); this.chartTools.refresh(); this.explorer.request(); this.keeper.save(false); }),
       run.on('phase', (p) => this.onPhase(p)),
       run.on('failure', (f) => { this.v.runError.textContent = `Worker ${f.worker} failed at step ${f.step} (${f.cause}); the model was kept and training went on.`; }),
-      run.on('error', (m) => { this.v.runError.textContent = m; }),
+      run.on('error', (m) => { this.v.runError.textContent = this.settings.words(m); }),
     ];
   }
 
@@ -424,5 +437,6 @@ export class App {
     v.loadCheckpoint.disabled = busy || !this.data;
     v.dataFiles.disabled = v.dataEmbedded.disabled = busy;
     v.restoreResume.disabled = v.pause.disabled;
+    this.chartTools.refresh();
   }
 }

@@ -72,7 +72,7 @@ export class Run extends TypedEmitter<RunEvents> {
         this.lastEpoch = e;
         this.epochs.push(e);
         this.evaluation = { step: e.step, testElbo: e.testElbo, testRecon: e.testRecon, testKl: e.testKl, trainElbo: e.trainElbo };
-        this.history.addEpoch(e);
+        this.history.addEpoch(e, trainer.workers);
         this.emit('epoch', e);
       }),
       trainer.on('failure', (f) => this.emit('failure', f)),

@@ -15,6 +15,7 @@ export function findView() {
     dataEmbedded: byId('data-embedded', HTMLButtonElement),
     dataError: byId('data-error'),
     settings: byId('settings', HTMLFormElement),
+    linkError: byId('link-error'),
     start: byId('start', HTMLButtonElement),
     pause: byId('pause', HTMLButtonElement),
     reset: byId('reset', HTMLButtonElement),
@@ -39,6 +40,12 @@ export function findView() {
     latent: byId('latent', HTMLCanvasElement),
     latentAxes: byId('latent-axes'),
     legend: byId('latent-legend'),
+    zDecoded: byId('z-decoded', HTMLCanvasElement),
+    zSliders: byId('z-sliders'),
+    interpFrom: byId('interp-from', HTMLInputElement),
+    interpTo: byId('interp-to', HTMLInputElement),
+    interpT: byId('interp-t', HTMLInputElement),
+    interpStrip: byId('interp-strip', HTMLCanvasElement),
   };
 }
 
