@@ -155,6 +155,14 @@ describe('the app in Chromium', () => {
     expect(await page.textContent('#setting-latent-error')).toBe('');
   });
 
+  it('warns when the workers outnumber the cores, and the warning goes when they do not', async () => {
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    await page.fill('#setting-workers', String(cores + 2));
+    expect(await page.textContent('#workers-warning')).toBe(`${cores + 2} workers on ${cores} core${cores === 1 ? '' : 's'}: they take turns on the cores and every step waits for the slowest, so ${cores} is usually faster.`);
+    await page.fill('#setting-workers', String(cores));
+    expect(await page.textContent('#workers-warning')).toBe('');
+  });
+
   it('trains on 2 workers with SIMD over shared memory, raises the test ELBO, and draws the chart and pictures', async () => {
     await page.fill('#setting-hidden', '64');
     await page.fill('#setting-batch', '100');
@@ -291,6 +299,8 @@ describe('the app in Chromium', () => {
       for (const sel of ['#recon', '#samples', '#manifold', '#latent']) expect(m.boxes[sel].width, `${sel} at ${at}`).toBeGreaterThan(120);
       expect(m.boxes['#stats'].width, at).toBeGreaterThan(200);
       expect(m.boxes['#loglik-k'].width, at).toBeGreaterThanOrEqual(70);
+      // The worker list is never clipped: the numbers' panel shows all it holds.
+      expect(await page.evaluate(() => { const s = document.querySelector('.stats')!; return s.scrollHeight <= s.clientHeight + 1; }), at).toBe(true);
       if (width === 390 || width === 1024 || width === 1920) {
         await page.screenshot({ path: path.join(shots, `app-${width}.png`), fullPage: width === 390 });
       }

@@ -417,6 +417,16 @@ export class App {
     else if (run.phase === 'paused') this.say(ev ? `Paused at step ${run.trainer.step.toLocaleString('en')}; log p(x) estimated.` : `Paused at step ${run.trainer.step.toLocaleString('en')}.`);
   }
 
+  /** More workers than cores take turns on them: each step then waits for the slowest. */
+  private warnWorkers(): void {
+    const n = Number(this.settings.entries().find(([k]) => k === 'workers')![1]);
+    const cores = navigator.hardwareConcurrency || 1;
+    const text = Number.isInteger(n) && n > cores
+      ? `${n} workers on ${cores} core${cores === 1 ? '' : 's'}: they take turns on the cores and every step waits for the slowest, so ${cores} is usually faster.`
+      : '';
+    if (this.v.workersWarning.textContent !== text) this.v.workersWarning.textContent = text;
+  }
+
   /** Enable what makes sense now; label Pause/Resume. */
   refreshControls(): void {
     const v = this.v, run = this.run, busy = this.busy;
@@ -437,6 +447,7 @@ export class App {
     v.loadCheckpoint.disabled = busy || !this.data;
     v.dataFiles.disabled = v.dataEmbedded.disabled = busy;
     v.restoreResume.disabled = v.pause.disabled;
+    this.warnWorkers();
     this.chartTools.refresh();
   }
 }

@@ -12,7 +12,7 @@ import type { Run } from './run.ts';
 import { clearSaved, loadPrevious, loadSaved, retireCurrent, saveRun, saveSource } from './store.ts';
 
 /** Saves while training come at most this often (the issue: "at least every few seconds"). */
-const SAVE_GAP_MS = 3000;
+const SAVE_GAP_MS = 5000;
 
 export class RunKeeper {
   /** The step of the latest write for the current run (-1: none yet). */

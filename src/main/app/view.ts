@@ -16,6 +16,7 @@ export function findView() {
     dataError: byId('data-error'),
     settings: byId('settings', HTMLFormElement),
     linkError: byId('link-error'),
+    workersWarning: byId('workers-warning'),
     start: byId('start', HTMLButtonElement),
     pause: byId('pause', HTMLButtonElement),
     reset: byId('reset', HTMLButtonElement),
