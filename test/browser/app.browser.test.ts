@@ -233,13 +233,13 @@ describe('the app in Chromium', () => {
     a = await until((a) => a.estimating.progress > 0);
     expect(a.status).toMatch(/\d+ %, about \d+ (s|min|h)|almost done/);
     expect(a.step).toBe(before.step); // the workers estimate; nothing trains meanwhile
+    await page.fill('#loglik-k', '100000'); // the box holds the largest K whole (checked before training resumes:
+    expect(await page.evaluate(() => { const k = document.getElementById('loglik-k') as HTMLInputElement; return k.scrollWidth <= k.clientWidth; })).toBe(true); // a forced layout is the test's work)
     await click('#loglik-cancel');
     await until((a) => !a.estimating.running && a.phase === 'running'); // the queued training starts at once
     expect(await page.textContent('#loglik-result')).toMatch(/^Cancelled the estimate at \d+ of 200 test datapoints/);
     expect(await page.locator('#loglik').isEnabled()).toBe(true);
     expect(await page.textContent('#pause')).toBe('Pause');
-    await page.fill('#loglik-k', '100000'); // the box holds the largest K whole
-    expect(await page.evaluate(() => { const k = document.getElementById('loglik-k') as HTMLInputElement; return k.scrollWidth <= k.clientWidth; })).toBe(true);
     await click('#pause');
     await until((a) => a.phase === 'paused');
   });
