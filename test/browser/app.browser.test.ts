@@ -233,8 +233,9 @@ describe('the app in Chromium', () => {
     a = await until((a) => a.estimating.progress > 0);
     expect(a.status).toMatch(/\d+ %, about \d+ (s|min|h)|almost done/);
     expect(a.step).toBe(before.step); // the workers estimate; nothing trains meanwhile
-    await page.fill('#loglik-k', '100000'); // the box holds the largest K whole (checked before training resumes:
-    expect(await page.evaluate(() => { const k = document.getElementById('loglik-k') as HTMLInputElement; return k.scrollWidth <= k.clientWidth; })).toBe(true); // a forced layout is the test's work)
+    // The box holds the largest K whole. Checked before training resumes: the forced layout is the test's work.
+    await page.fill('#loglik-k', '100000');
+    expect(await page.evaluate(() => { const k = document.getElementById('loglik-k') as HTMLInputElement; return k.scrollWidth <= k.clientWidth; })).toBe(true);
     await click('#loglik-cancel');
     await until((a) => !a.estimating.running && a.phase === 'running'); // the queued training starts at once
     expect(await page.textContent('#loglik-result')).toMatch(/^Cancelled the estimate at \d+ of 200 test datapoints/);
@@ -302,13 +303,16 @@ describe('the app in Chromium', () => {
       // The worker list is never clipped: the numbers' panel shows all it holds.
       expect(await page.evaluate(() => { const s = document.querySelector('.stats')!; return s.scrollHeight <= s.clientHeight + 1; }), at).toBe(true);
       if (width === 390 || width === 1024 || width === 1920) {
-        await page.screenshot({ path: path.join(shots, `app-${width}.png`), fullPage: width === 390 });
+        await page.screenshot({ path: path.join(shots, `app-${width}.png`), fullPage: width < 1366 });
       }
     }
     await page.setViewportSize(VIEWPORT);
   });
 
   it('the chart zooms by dragging (y follows the data in view), resets, and downloads the metrics as CSV and JSONL', async () => {
+    await click('#pause'); // paused for this test and the next: the data and the model stay as they are
+    const { step } = await until((a) => a.phase === 'paused');
+    await until((a) => a.shownStep === step && a.historyLength > 0);
     const all = (await app()).chartScales;
     expect(all.zoomed).toBe(false);
     const over = (await page.locator('#chart .u-over').boundingBox())!;
@@ -351,8 +355,6 @@ describe('the app in Chromium', () => {
 
   it('the explorer decodes a clicked latent point at once, follows a slider, and interpolates between two test digits', async () => {
     type Hook = { decode: (z: number[]) => Promise<number[]>; encodeTest: (i: number) => Promise<number[]> };
-    await click('#pause'); // the model stays as it is while the test compares decodes
-    await until((a) => a.phase === 'paused');
     const decode = (z: number[]) => page.evaluate((zz) => (globalThis as unknown as { aevbApp: Hook }).aevbApp.decode(zz), z);
     const maxDiff = (a: number[], b: number[]) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
     const n0 = (await app()).picked.decodes;

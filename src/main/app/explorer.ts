@@ -160,5 +160,6 @@ export class Explorer {
       this.shownStep = step;
       this.refreshes++;
     }, true));
+    if (gen === this.generation) this.picker.refresh();
   }
 }

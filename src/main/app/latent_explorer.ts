@@ -44,12 +44,14 @@ export class LatentExplorer {
   private wanted = false;
   private ends: { a: Float32Array; b: Float32Array } | null = null;
   private manifoldN = 12;
+  /** What chose the z shown: a point (click, slider) or the interpolation (which follows new ends). */
+  private mode: 'point' | 'interp' = 'point';
 
   constructor(private readonly el: LatentExplorerElements) {
     el.latent.addEventListener('click', (e) => this.clickLatent(e));
     el.manifold.addEventListener('click', (e) => this.clickManifold(e));
-    el.t.addEventListener('input', () => this.interpolate());
-    for (const box of [el.from, el.to]) box.addEventListener('input', () => void this.encodeEnds());
+    el.t.addEventListener('input', () => { this.mode = 'interp'; this.interpolate(); });
+    for (const box of [el.from, el.to]) box.addEventListener('input', () => { this.mode = 'interp'; void this.encodeEnds(); });
   }
 
   /** The model and data to explore (null: none; the controls are disabled). */
@@ -64,7 +66,7 @@ export class LatentExplorer {
     this.decoded = null;
     this.el.sliders.replaceChildren(...Array.from({ length: Math.min(J, MAX_SLIDERS) }, (_, j) => {
       const s = h('input', { type: 'range', id: `z-slider-${j}`, min: String(-SLIDER_RANGE), max: String(SLIDER_RANGE), step: '0.01', value: '0' });
-      s.addEventListener('input', () => { this.z[j] = s.valueAsNumber; this.show(); });
+      s.addEventListener('input', () => { this.mode = 'point'; this.z[j] = s.valueAsNumber; this.show(); });
       return h('label', { className: 'z-slider', htmlFor: s.id }, `z${j + 1}`, s);
     }));
     if (J > MAX_SLIDERS) this.el.sliders.append(h('span', { className: 'hint' }, `z${MAX_SLIDERS + 1}…z${J} stay at the picked value (0 at first).`));
@@ -75,6 +77,13 @@ export class LatentExplorer {
     }
     this.blank();
     if (trainer) { this.show(); void this.encodeEnds(); }
+  }
+
+  /** The model has trained on: decode the picked z (or the interpolation's, from the new encoder) and the strip again. */
+  refresh(): void {
+    if (!this.trainer) return;
+    if (this.mode === 'point') this.show();
+    void this.encodeEnds();
   }
 
   private blank(): void {
@@ -100,12 +109,14 @@ export class LatentExplorer {
     const z = Float32Array.from(this.z);
     z[0] = v[0] + fx * (v[1] - v[0]);
     if (z.length > 1) z[1] = v[3] - fy * (v[3] - v[2]); // up is larger
+    this.mode = 'point';
     this.pick(z);
   }
 
   private clickManifold(e: MouseEvent): void {
     if (!this.trainer || this.z.length !== 2) return;
     const r = this.el.manifold.getBoundingClientRect(), n = this.manifoldN;
+    this.mode = 'point';
     // Cell c's centre is at p = (c + 1)/(n + 1) (probit.ts manifoldGrid); read between the centres too.
     const p = (f: number) => Math.min(1 - 1e-6, Math.max(1e-6, (f * n + 0.5) / (n + 1)));
     this.pick([probit(p((e.clientX - r.left) / r.width)), probit(1 - p((e.clientY - r.top) / r.height))]);
@@ -129,6 +140,7 @@ export class LatentExplorer {
     const imgs = await trainer.decode(zs, STRIP);
     if (trainer !== this.trainer) return;
     paintGrid(this.el.strip, Array.from({ length: STRIP }, (_, s) => row(imgs, s, test.d)), STRIP, this.shape);
+    if (this.mode === 'interp') this.interpolate();
   }
 
   private lerp(t: number): Float32Array {
