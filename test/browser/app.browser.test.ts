@@ -168,9 +168,12 @@ describe('the app in Chromium', () => {
     await page.fill('#setting-batch', '100');
     await page.fill('#setting-workers', '2');
     await page.fill('#setting-epochs', '500');
+    const top = () => page.evaluate(() => ['#chart', '#recon', '#latent'].map((sel) => document.querySelector(sel)!.getBoundingClientRect().top));
+    const before = await top();
     await click('#start');
     await until((a) => a.phase === 'running');
-    await until((a) => a.epochs.length >= 4);
+    await until((a) => a.epochs.length >= 4 && a.chartDraws >= 1);
+    expect(await top()).toEqual(before); // no panel moved as the run began and the chart filled
     const a = await app();
     expect(a.transport).toBe('shared');
     expect(a.workerInfo).toHaveLength(2);
