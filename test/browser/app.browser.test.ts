@@ -512,6 +512,8 @@ describe('the app in Chromium', () => {
     await click('#restore-previous'); // no current run: nothing to ask
     a = await until((a) => a.phase === 'paused' && !a.busy);
     expect(a.step).toBe(before.step);
+    expect(a.previousStep).toBe(-1); // it is the current run again, not also a previous one
+    expect(await page.locator('#restore-previous').isHidden()).toBe(true);
     expect(a.historyLength).toBeGreaterThan(5);
   });
 

@@ -135,7 +135,7 @@ export class App {
       const data = await loadData(saved.source);
       const checkpoint = new Uint8Array(await saved.run.checkpoint.arrayBuffer());
       const run = await Run.create({ data, workers: saved.run.workers, checkpoint, history: History.fromJSON(saved.run.history) });
-      if (previous) { await this.keeper.retire(); await this.endRun(); }
+      if (previous) { await this.keeper.retire(); await this.endRun(); } // the two runs swap (or the previous one becomes the only one)
       this.setData(data);
       this.attach(run);
       if (previous) await this.keeper.begin(run);

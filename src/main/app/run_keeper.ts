@@ -9,7 +9,7 @@
  */
 import { checkpointBytes } from './checkpoints.ts';
 import type { Run } from './run.ts';
-import { clearSaved, loadPrevious, loadSaved, retireCurrent, saveRun, saveSource } from './store.ts';
+import { clearPrevious, clearSaved, loadPrevious, loadSaved, retireCurrent, saveRun, saveSource } from './store.ts';
 
 /** Saves while training come at most this often (the issue: "at least every few seconds"). */
 const SAVE_GAP_MS = 5000;
@@ -61,9 +61,13 @@ export class RunKeeper {
     }).catch((e) => console.warn('aevb: could not keep the run in this browser:', e));
   }
 
-  /** Before the current run is replaced: write it at its latest step and keep it as the previous run. */
+  /**
+   * Before the current run is replaced: write it at its latest step and keep it as the previous run.
+   * With no current run (the previous one is being restored), there is no previous run after.
+   */
   async retire(): Promise<void> {
-    if (this.current()) this.save(true);
+    if (!this.current()) { await clearPrevious().catch(() => undefined); return; }
+    this.save(true);
     await this.queue;
     this.lastSavedStep = -1;
     this.lastSavedHistory = 0;

@@ -79,6 +79,11 @@ export function loadPrevious(): Promise<Saved | undefined> {
   return read(PREV_RUN_KEY, PREV_DATA_KEY);
 }
 
+/** No previous run (it became the current run again, with no other run to take its place). */
+export function clearPrevious(): Promise<void> {
+  return write({}, [PREV_RUN_KEY, PREV_DATA_KEY]);
+}
+
 /** The current run becomes the previous run (replacing any older one); nothing is current after. */
 export async function retireCurrent(): Promise<void> {
   const cur = await loadSaved();
