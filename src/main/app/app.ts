@@ -152,8 +152,8 @@ export class App {
       if (!previous) await this.keeper.forget();
       return false;
     } finally {
+      await this.showPrevious(); // before busy ends: the page is settled when the controls come back
       this.busy = false;
-      await this.showPrevious();
       this.refreshControls();
     }
   }
