@@ -486,9 +486,9 @@ describe('the app in Chromium', () => {
 
   it('a reload mid-training brings the run back at the step it had reached (saved every few seconds), with its whole chart history', async () => {
     await click('#pause'); // resume
-    // A save made while training (every few seconds). Here an epoch is 18 steps and a request to the
-    // workers may hold a whole epoch, so the save may fall on an epoch's end; with MNIST's 90 steps per
-    // epoch it falls between them.
+    // A save made while training (every few seconds). Here an epoch is 18 steps and one request to the
+    // workers may hold a whole epoch, so the save may fall on an epoch's end; with longer epochs it
+    // falls between them, where the old page (saving only at epoch ends) lost up to two epochs.
     const from = (await app()).step;
     const s = await until((a) => a.phase === 'running' && a.lastSavedStep > from);
     expect(s.lastSavedHistory).toBeGreaterThan(5);
