@@ -24,6 +24,7 @@ import { WorkerCountTuner, type WorkerChoice } from './worker_count_tuner.ts';
 import {
   checkCheckpointBytes, checkEvaluateOptions, checkRows, checkSample, checkStepCount, checkTrainerData, checkTrainerOptions, maxRowsPerCall,
 } from './api_checks.ts';
+import { slicedLogLikelihood, type SliceOptions } from './sliced_evaluation.ts';
 
 export interface TrainerOptions {
   /** Settings; unset fields take the paper's defaults, inputSize comes from the data. */
@@ -351,8 +352,12 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     while (this.queue.length) await this.queue.shift()!();
   }
 
-  /** ELBO per datapoint on the test set (and the training set), and log p(x) with K samples if K > 0. */
-  async evaluate(opts: { train?: boolean; logLikelihoodSamples?: number } = {}): Promise<Partial<Evaluation> & { testElbo: number }> {
+  /**
+   * ELBO per datapoint on the test set (and the training set), and log p(x) with K samples if K > 0.
+   * With `signal` or `onProgress`, log p(x) goes in slices of the test set (sliced_evaluation.ts):
+   * progress after each, and an abort ends it after the current one.
+   */
+  async evaluate(opts: { train?: boolean; logLikelihoodSamples?: number } & SliceOptions = {}): Promise<Partial<Evaluation> & { testElbo: number }> {
     this.guard();
     checkEvaluateOptions(opts);
     const te = await this.pool.evaluateElbo('test');
@@ -362,7 +367,11 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
       Object.assign(out, { trainElbo: tr.elbo / tr.count, trainRecon: tr.recon / tr.count, trainKl: tr.kl / tr.count });
     }
     const K = opts.logLikelihoodSamples ?? 0;
-    if (K > 0) out.logLikelihood = await this.pool.evaluateLogLikelihood('test', K);
+    if (K > 0) {
+      out.logLikelihood = opts.signal || opts.onProgress
+        ? await slicedLogLikelihood((a, b) => this.pool.evaluateLogLikelihood('test', K, a, b), this.data.test.n, K, this.workers, opts)
+        : await this.pool.evaluateLogLikelihood('test', K);
+    }
     return out;
   }
 

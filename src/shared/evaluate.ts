@@ -30,12 +30,12 @@ function columns(data: Dataset, start: number, B: number): tf.Tensor2D {
   return tf.tensor2d(transposeRows(rows, B, data.d), [data.d, B]);
 }
 
-/** ε [J, K·B] for datapoints [start, start+B) and samples k < K: column k·B + i. */
-function evalNoise(rng: CounterRng, purpose: number, start: number, B: number, K: number, J: number): tf.Tensor2D {
+/** ε [J, K·B] for datapoints [start, start+B) and samples k0 ≤ k < k0 + K: column (k − k0)·B + i. */
+function evalNoise(rng: CounterRng, purpose: number, start: number, B: number, K: number, J: number, k0 = 0): tf.Tensor2D {
   const eps = new Float32Array(J * K * B), col = new Float32Array(J);
   for (let k = 0; k < K; k++) {
     for (let i = 0; i < B; i++) {
-      rng.normals(purpose, start + i, k, col, 0, J);
+      rng.normals(purpose, start + i, k0 + k, col, 0, J);
       for (let j = 0; j < J; j++) eps[j * K * B + k * B + i] = col[j];
     }
   }
@@ -71,7 +71,13 @@ export function evaluateElbo(cfg: ModelConfig, params: Float32Array, data: Datas
   return { elbo: s.elbo / data.n, recon: s.recon / data.n, kl: s.kl / data.n };
 }
 
-/** Σ over datapoints [start, end) of the K-sample importance-sampled log p(x). */
+/**
+ * Σ over datapoints [start, end) of the K-sample importance-sampled log p(x). At most maxColumns
+ * samples are decoded at once: for K > maxColumns each datapoint's samples go in blocks of
+ * maxColumns, merged with a running log-sum-exp,
+ *     log Σ_k w_k = logaddexp over blocks b of (log Σ_{k∈b} w_k),
+ * so memory stays bounded however large K is (the page offers K up to 100,000).
+ */
 export function logLikelihoodSum(cfg: ModelConfig, params: Float32Array, data: Dataset, K: number, seed: number,
   start = 0, end = data.n, maxColumns = 2000): number {
   const p = paramTensors(params, buildLayout(cfg));
@@ -79,9 +85,23 @@ export function logLikelihoodSum(cfg: ModelConfig, params: Float32Array, data: D
   const B = Math.max(1, Math.floor(maxColumns / K));
   let total = 0;
   try {
-    for (let s = start; s < end; s += B) {
-      const b = Math.min(B, end - s);
-      total += tf.tidy(() => tf.sum(importanceLogLik(cfg, p, columns(data, s, b), evalNoise(rng, PURPOSE_IS, s, b, K, cfg.latent), K)).dataSync()[0]);
+    if (K <= maxColumns) {
+      for (let s = start; s < end; s += B) {
+        const b = Math.min(B, end - s);
+        total += tf.tidy(() => tf.sum(importanceLogLik(cfg, p, columns(data, s, b), evalNoise(rng, PURPOSE_IS, s, b, K, cfg.latent), K)).dataSync()[0]);
+      }
+    } else {
+      for (let s = start; s < end; s++) {
+        let acc = -Infinity; // log Σ w_k so far
+        for (let k0 = 0; k0 < K; k0 += maxColumns) {
+          const k = Math.min(maxColumns, K - k0);
+          // importanceLogLik gives log (1/k) Σ w over the block; + log k makes it log Σ w.
+          const block = tf.tidy(() => importanceLogLik(cfg, p, columns(data, s, 1), evalNoise(rng, PURPOSE_IS, s, 1, k, cfg.latent, k0), k).dataSync()[0]) + Math.log(k);
+          const hi = Math.max(acc, block);
+          acc = hi === -Infinity ? -Infinity : hi + Math.log(Math.exp(acc - hi) + Math.exp(block - hi));
+        }
+        total += acc - Math.log(K);
+      }
     }
   } finally {
     disposeParams(p);

@@ -53,8 +53,24 @@ async function until(predicate: (a: AevbAppDebug) => boolean, p: Page = page, ti
     const ready = await p.evaluate(() => 'aevbApp' in globalThis);
     const a = ready ? await app(p) : null;
     if (a && predicate(a)) return a;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; aevbApp: ${JSON.stringify(a && { phase: a.phase, step: a.step, busy: a.busy, status: a.status, errors: a.errors })}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; aevbApp: ${JSON.stringify(a && { phase: a.phase, step: a.step, busy: a.busy, status: a.status, errors: a.errors, lastSavedStep: a.lastSavedStep })}`);
     await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Poll `check` (run from Node) until it resolves true. */
+async function waitFor(check: () => Promise<boolean>, timeout = 30_000): Promise<void> {
+  const end = Date.now() + timeout;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${check.toString()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Two decodes on the workers, answered after any request already sent to them (a wait on the workers, not on a clock). */
+async function workersRoundTrip(): Promise<void> {
+  for (let i = 0; i < 2; i++) {
+    await page.evaluate(() => (globalThis as unknown as { aevbApp: { decode: (z: number[]) => Promise<number[]> } }).aevbApp.decode([0, 0]));
   }
 }
 
@@ -140,14 +156,25 @@ describe('the app in Chromium', () => {
     expect(await page.textContent('#setting-latent-error')).toBe('');
   });
 
+  it('warns when the workers outnumber the cores, and the warning goes when they do not', async () => {
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    await page.fill('#setting-workers', String(cores + 2));
+    expect(await page.textContent('#workers-warning')).toBe(`${cores + 2} workers on ${cores} core${cores === 1 ? '' : 's'}: they take turns on the cores and every step waits for the slowest, so ${cores} is usually faster.`);
+    await page.fill('#setting-workers', String(cores));
+    expect(await page.textContent('#workers-warning')).toBe('');
+  });
+
   it('trains on 2 workers with SIMD over shared memory, raises the test ELBO, and draws the chart and pictures', async () => {
     await page.fill('#setting-hidden', '64');
     await page.fill('#setting-batch', '100');
     await page.fill('#setting-workers', '2');
     await page.fill('#setting-epochs', '500');
+    const top = () => page.evaluate(() => ['#chart', '#recon', '#latent'].map((sel) => document.querySelector(sel)!.getBoundingClientRect().top));
+    const before = await top();
     await click('#start');
     await until((a) => a.phase === 'running');
-    await until((a) => a.epochs.length >= 4);
+    await until((a) => a.epochs.length >= 4 && a.chartDraws >= 1);
+    expect(await top()).toEqual(before); // no panel moved as the run began and the chart filled
     const a = await app();
     expect(a.transport).toBe('shared');
     expect(a.workerInfo).toHaveLength(2);
@@ -177,7 +204,10 @@ describe('the app in Chromium', () => {
   it('pauses (the step stops advancing) and resumes (it advances again)', async () => {
     const paused = (await app()).step;
     expect(await page.textContent('#pause')).toBe('Resume');
-    await page.waitForTimeout(1500); // nothing may happen while paused
+    // Nothing may happen while paused: after the workers have answered the pictures of this step and
+    // two more requests (each queued behind any training request), the step is still the same.
+    await until((a) => a.shownStep === paused);
+    await workersRoundTrip();
     expect((await app()).step).toBe(paused);
     await click('#pause');
     await until((a) => a.phase === 'running' && a.step > paused);
@@ -185,8 +215,38 @@ describe('the app in Chromium', () => {
     await click('#pause');
     await until((a) => a.phase === 'paused');
     const again = (await app()).step;
-    await page.waitForTimeout(1000);
+    await workersRoundTrip();
     expect((await app()).step).toBe(again);
+  });
+
+  it('a long log p(x) estimate shows progress and time left, queues Resume honestly, cancels, and every control works again', async () => {
+    const before = await app();
+    expect(before.phase).toBe('paused');
+    // The bug this guards against: paused, K = 100000, Estimate, Resume → "Starting to train…" and every
+    // control locked until the estimate ended (hours). K = 20000 keeps each slice short on two cores.
+    await page.fill('#loglik-k', '20000');
+    await click('#loglik');
+    await until((a) => a.estimating.running);
+    expect(await page.locator('#loglik-cancel').isVisible()).toBe(true);
+    expect(await page.locator('#loglik').isDisabled()).toBe(true);
+    await click('#pause'); // Resume during the estimate: training is queued after it
+    let a = await until((a) => a.estimating.resumeAfter);
+    expect(a.phase).toBe('paused');
+    expect(a.status).toMatch(/Estimating log p\(x\), K = 20,000: \d+ %, .*Training waits and resumes after it/);
+    for (const sel of ['#pause', '#reset', '#save-checkpoint', '#data-embedded']) expect(await page.locator(sel).isEnabled(), sel).toBe(true);
+    a = await until((a) => a.estimating.progress > 0);
+    expect(a.status).toMatch(/\d+ %, about \d+ (s|min|h)|almost done/);
+    expect(a.step).toBe(before.step); // the workers estimate; nothing trains meanwhile
+    // The box holds the largest K whole. Checked before training resumes: the forced layout is the test's work.
+    await page.fill('#loglik-k', '100000');
+    expect(await page.evaluate(() => { const k = document.getElementById('loglik-k') as HTMLInputElement; return k.scrollWidth <= k.clientWidth; })).toBe(true);
+    await click('#loglik-cancel');
+    await until((a) => !a.estimating.running && a.phase === 'running'); // the queued training starts at once
+    expect(await page.textContent('#loglik-result')).toMatch(/^Cancelled the estimate at \d+ of 200 test datapoints/);
+    expect(await page.locator('#loglik').isEnabled()).toBe(true);
+    expect(await page.textContent('#pause')).toBe('Pause');
+    await click('#pause');
+    await until((a) => a.phase === 'paused');
   });
 
   it('keeps every main-thread task under 50 ms while training', async () => {
@@ -213,6 +273,122 @@ describe('the app in Chromium', () => {
     const dir = path.join(ROOT, 'test-artifacts');
     mkdirSync(dir, { recursive: true });
     await page.screenshot({ path: path.join(dir, 'app-trained.png') });
+  });
+
+  it('reflows from a phone to a wide screen: no sideways scrolling, the chart wide and of sane height; screenshots in docs/screenshots', async () => {
+    const shots = path.join(ROOT, 'docs', 'screenshots');
+    mkdirSync(shots, { recursive: true });
+    const sizes = [[390, 844], [800, 900], [1024, 768], [1366, 768], [1920, 1080]] as const;
+    for (const [width, height] of sizes) {
+      await page.setViewportSize({ width, height });
+      // The chart follows its box (ResizeObserver → uPlot.setSize): wait for its canvas to fit.
+      await waitFor(() => page.evaluate(() => {
+        const box = document.getElementById('chart')!.getBoundingClientRect();
+        const c = document.querySelector('#chart canvas')!.getBoundingClientRect();
+        return c.width > 0 && c.width <= box.width + 1 && c.width > box.width - 40;
+      }));
+      const m = await page.evaluate((sels) => ({
+        scrollWidth: document.documentElement.scrollWidth,
+        innerWidth,
+        boxes: Object.fromEntries(sels.map((sel) => [sel, document.querySelector(sel)!.getBoundingClientRect().toJSON() as DOMRect])),
+      }), ['#chart', '#stats', '#workers', '#recon', '#samples', '#manifold', '#latent', '#start', '#loglik-k', '.controls']);
+      const at = `${width} px`;
+      expect(m.scrollWidth, at).toBeLessThanOrEqual(m.innerWidth);
+      expect(m.boxes['#chart'].width, at).toBeGreaterThan(0.45 * width);
+      expect(m.boxes['#chart'].height, at).toBeGreaterThan(150);
+      expect(m.boxes['#chart'].height, at).toBeLessThan(600);
+      for (const [sel, b] of Object.entries(m.boxes)) {
+        expect(b.left, `${sel} at ${at}`).toBeGreaterThanOrEqual(0);
+        expect(b.right, `${sel} at ${at}`).toBeLessThanOrEqual(width);
+      }
+      for (const sel of ['#recon', '#samples', '#manifold', '#latent']) expect(m.boxes[sel].width, `${sel} at ${at}`).toBeGreaterThan(120);
+      expect(m.boxes['#stats'].width, at).toBeGreaterThan(200);
+      expect(m.boxes['#loglik-k'].width, at).toBeGreaterThanOrEqual(70);
+      // The worker list is never clipped: the numbers' panel shows all it holds.
+      expect(await page.evaluate(() => { const s = document.querySelector('.stats')!; return s.scrollHeight <= s.clientHeight + 1; }), at).toBe(true);
+      if (width === 390 || width === 1024 || width === 1920) {
+        await page.screenshot({ path: path.join(shots, `app-${width}.png`), fullPage: width < 1366 });
+      }
+    }
+    await page.setViewportSize(VIEWPORT);
+  });
+
+  it('the chart zooms by dragging (y follows the data in view), resets, and downloads the metrics as CSV and JSONL', async () => {
+    await click('#pause'); // paused for this test and the next: the data and the model stay as they are
+    const { step } = await until((a) => a.phase === 'paused');
+    await until((a) => a.shownStep === step && a.historyLength > 0);
+    const all = (await app()).chartScales;
+    expect(all.zoomed).toBe(false);
+    const over = (await page.locator('#chart .u-over').boundingBox())!;
+    const y = over.y + over.height / 2;
+    await page.mouse.move(over.x + over.width * 0.6, y);
+    await page.mouse.down();
+    await page.mouse.move(over.x + over.width * 0.8, y, { steps: 5 });
+    await page.mouse.move(over.x + over.width * 0.98, y, { steps: 5 });
+    await page.mouse.up();
+    const zoomed = (await until((a) => a.chartScales.zoomed)).chartScales;
+    expect(zoomed.xMin).toBeGreaterThan(all.xMin * 2); // the last part of the run (log axis)
+    expect(zoomed.xMax).toBeLessThanOrEqual(all.xMax * 1.01);
+    expect(zoomed.yMin).toBeGreaterThan(all.yMin); // y follows what is in view: the ELBO is higher late in the run
+    expect(await page.locator('#chart-reset').isEnabled()).toBe(true);
+    await click('#chart-reset');
+    const back = (await until((a) => !a.chartScales.zoomed)).chartScales;
+    expect(back.xMin).toBeCloseTo(all.xMin, 6);
+
+    const rows = (await app()).metricsRows;
+    expect(rows).toBeGreaterThanOrEqual(4);
+    const text = async (sel: string) => {
+      const [d] = await Promise.all([page.waitForEvent('download'), click(sel)]);
+      return { name: d.suggestedFilename(), body: readFileSync((await d.path())!, 'utf8') };
+    };
+    const csv = await text('#metrics-csv');
+    expect(csv.name).toBe('metrics.csv');
+    const lines = csv.body.trimEnd().split('\n');
+    expect(lines[0]).toBe('epoch,step,samplesSeen,trainElbo,testElbo,trainRecon,trainKl,testRecon,testKl,logLikelihood,samplesPerSecond,trainSeconds,evalSeconds,failedSteps,workers');
+    expect(lines).toHaveLength(rows + 1);
+    const first = lines[1].split(',');
+    expect(Number(first[1])).toBe(18); // step at the end of epoch 1 (1,800 digits / M = 100)
+    expect(Number(first[4])).toBeLessThan(0); // test ELBO
+    expect(first[14]).toBe('2'); // workers
+    const jsonl = await text('#metrics-jsonl');
+    const objs = jsonl.body.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    expect(objs).toHaveLength(rows);
+    expect(objs[0]).toMatchObject({ step: 18, samplesSeen: 1800, workers: 2 });
+    expect(Object.keys(objs[0])).toEqual(expect.arrayContaining(['epoch', 'testElbo', 'trainElbo', 'samplesPerSecond', 'evalSeconds', 'failedSteps']));
+  });
+
+  it('the explorer decodes a clicked latent point at once, follows a slider, and interpolates between two test digits', async () => {
+    type Hook = { decode: (z: number[]) => Promise<number[]>; encodeTest: (i: number) => Promise<number[]> };
+    const decode = (z: number[]) => page.evaluate((zz) => (globalThis as unknown as { aevbApp: Hook }).aevbApp.decode(zz), z);
+    const maxDiff = (a: number[], b: number[]) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+    const n0 = (await app()).picked.decodes;
+    const box = (await page.locator('#latent').boundingBox())!;
+    await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.4);
+    let a = await until((a) => a.picked.decodes > n0 && a.picked.z[0] !== 0);
+    const [x0, x1, y0, y1] = a.picked.latentView!;
+    // The z of the click, read through the plot's axes (to within the canvas's 1 px border).
+    expect(Math.abs(a.picked.z[0] - (x0 + 0.3 * (x1 - x0)))).toBeLessThan(0.01 * (x1 - x0));
+    expect(Math.abs(a.picked.z[1] - (y1 - 0.4 * (y1 - y0)))).toBeLessThan(0.01 * (y1 - y0));
+    // The page shows exactly the decoder's mean at that z.
+    expect(maxDiff(a.picked.decoded!, await decode(a.picked.z))).toBeLessThan(1e-6);
+    expect(Math.max(...a.picked.decoded!) - Math.min(...a.picked.decoded!)).toBeGreaterThan(0.3); // a picture, not a flat field
+
+    await page.locator('#z-slider-1').fill('-1.5');
+    a = await until((a) => Math.abs(a.picked.z[1] + 1.5) < 1e-6);
+    expect(maxDiff(a.picked.decoded!, await decode(a.picked.z))).toBeLessThan(1e-6);
+
+    const n = (await app()).data!.test;
+    await page.fill('#interp-from', '0');
+    await page.fill('#interp-to', String(n - 1));
+    await page.locator('#interp-t').fill('1');
+    const mu = await page.evaluate((i) => (globalThis as unknown as { aevbApp: Hook }).aevbApp.encodeTest(i), n - 1);
+    a = await until((a) => maxDiff(a.picked.z, mu) < 1e-5);
+    expect(maxDiff(a.picked.decoded!, await decode(mu))).toBeLessThan(1e-6);
+    const strip = await canvasStats('#interp-strip');
+    expect(strip.levels).toBeGreaterThan(20);
+    expect(strip.cellsDiffer).toBe(true); // the first and last steps are different digits
+    await click('#pause'); // train on, as before the test
+    await until((a) => a.phase === 'running');
   });
 
   let checkpoint: { name: string; buffer: Buffer };
@@ -262,6 +438,8 @@ describe('the app in Chromium', () => {
     await until((a) => a.phase === 'paused');
 
     await page.setInputFiles('#load-checkpoint', { name: checkpoint.name, mimeType: 'application/octet-stream', buffer: checkpoint.buffer });
+    await until((a) => a.asking); // it would replace the current run
+    await click('#confirm-ok');
     await until((a) => a.step === saved.step && !!a.evaluation && a.evaluation.step === saved.step && !a.busy);
     const back = await app();
     expect(back.errors.keep).toBe('');
@@ -334,6 +512,114 @@ describe('the app in Chromium', () => {
     await click('#pause');
     await until((a) => a.phase === 'paused');
     expect((await app()).longTasks.duringTraining).toEqual([]);
+  });
+
+  it('a reload mid-training brings the run back at the step it had reached (saved every few seconds), with its whole chart history', async () => {
+    await click('#pause'); // resume
+    // A save made while training (every few seconds). Here an epoch is 18 steps and one request to the
+    // workers may hold a whole epoch, so the save may fall on an epoch's end; with longer epochs it
+    // falls between them, where the old page (saving only at epoch ends) lost up to two epochs.
+    const from = (await app()).step;
+    const s = await until((a) => a.phase === 'running' && a.lastSavedStep > from);
+    expect(s.lastSavedHistory).toBeGreaterThan(5);
+    await page.reload(); // while training
+    const a = await until((a) => a.ready);
+    expect(a.restoredStep).toBeGreaterThanOrEqual(s.lastSavedStep);
+    expect(a.historyLength).toBeGreaterThanOrEqual(s.lastSavedHistory);
+    expect(a.phase).toBe('paused');
+  });
+
+  it('asks before Reset; "Keep" changes nothing, Reset keeps the run restorable', async () => {
+    const before = await app();
+    await click('#reset');
+    await until((a) => a.asking);
+    await click('#confirm-cancel');
+    let a = await until((a) => !a.asking);
+    expect(a.phase).toBe('paused');
+    expect(a.step).toBe(before.step);
+    await click('#reset');
+    await until((a) => a.asking);
+    await click('#confirm-ok');
+    a = await until((a) => a.phase === 'none' && a.previousStep === before.step && !a.busy);
+    expect(await page.textContent('#restore-previous')).toContain(`step ${before.step.toLocaleString('en')}`);
+    await click('#restore-previous'); // no current run: nothing to ask
+    a = await until((a) => a.phase === 'paused' && !a.busy);
+    expect(a.step).toBe(before.step);
+    expect(a.previousStep).toBe(-1); // it is the current run again, not also a previous one
+    expect(await page.locator('#restore-previous').isHidden()).toBe(true);
+    expect(a.historyLength).toBeGreaterThan(5);
+  });
+
+  it('asks before new data (a valid IDX file of another image size) and keeps the replaced run restorable', async () => {
+    const before = await app();
+    // 100 images of 14×14: a valid IDX3 file.
+    const n = 100, header = Buffer.from([0, 0, 0x08, 3, 0, 0, 0, n, 0, 0, 0, 14, 0, 0, 0, 14]);
+    const pixels = Buffer.from(Array.from({ length: n * 196 }, (_, i) => (i * 37) % 256));
+    const file = { name: 'small-images-idx3-ubyte', mimeType: 'application/octet-stream', buffer: Buffer.concat([header, pixels]) };
+    await page.setInputFiles('#data-files', file);
+    await until((a) => a.asking);
+    await click('#confirm-cancel');
+    let a = await until((a) => !a.asking && !a.busy);
+    expect(a.data!.train).toBe(SUBSET * 0.9);
+    expect(a.step).toBe(before.step);
+    await page.setInputFiles('#data-files', file);
+    await until((a) => a.asking);
+    await click('#confirm-ok');
+    a = await until((a) => a.phase === 'none' && a.data!.train === 90 && !a.busy);
+    expect(a.previousStep).toBe(before.step);
+    await click('#restore-previous');
+    a = await until((a) => a.phase === 'paused' && !a.busy);
+    expect(a.step).toBe(before.step);
+    expect(a.data!.train).toBe(SUBSET * 0.9);
+  });
+
+  it('asks before loading a checkpoint over a run, and the replaced run stays restorable', async () => {
+    const before = await app();
+    expect(before.step).not.toBe(saved.step);
+    await page.setInputFiles('#load-checkpoint', { name: checkpoint.name, mimeType: 'application/octet-stream', buffer: checkpoint.buffer });
+    await until((a) => a.asking);
+    await click('#confirm-ok');
+    let a = await until((a) => a.step === saved.step && !a.busy);
+    expect(a.previousStep).toBe(before.step);
+    await click('#restore-previous'); // a run exists: it asks, and swaps the two
+    await until((a) => a.asking);
+    await click('#confirm-ok');
+    a = await until((a) => a.step === before.step && !a.busy && a.previousStep === saved.step);
+    expect(a.phase).toBe('paused');
+  });
+});
+
+describe('settings in the address (shareable links)', () => {
+  it('restores valid settings from the link, reports and skips bad ones, and writes changes back (round trip)', async () => {
+    const context = await browser.newContext({ viewport: VIEWPORT });
+    try {
+      const p = await context.newPage();
+      await p.goto(`${baseUrl}/?subset=${SUBSET}#latent=3&hidden=32&lr=0.05&optimizer=adam&binarize=true&batch=abc&bogus=1`);
+      const a = await until((s) => s.ready, p);
+      expect(await p.inputValue('#setting-latent')).toBe('3');
+      expect(await p.inputValue('#setting-hidden')).toBe('32');
+      expect(await p.inputValue('#setting-lr')).toBe('0.05');
+      expect(await p.inputValue('#setting-optimizer')).toBe('adam');
+      expect(await p.isChecked('#setting-binarize')).toBe(true);
+      expect(await p.inputValue('#setting-batch')).toBe('100'); // "abc" was not applied…
+      const said = await p.textContent('#link-error');
+      expect(said).toContain('Minibatch M is "abc"; it must be a number.'); // …and it says so
+      expect(said).toMatch(/"bogus" is not a setting/);
+      expect(a.errors.settings).toEqual({}); // the form itself is valid
+      await p.fill('#setting-hidden', '48');
+      expect(new URLSearchParams((await p.evaluate(() => location.hash)).slice(1)).get('hidden')).toBe('48');
+      expect(await p.textContent('#link-error')).toBe(''); // the message was about the link, now replaced
+      const link = await p.evaluate(() => location.href);
+      const q = await context.newPage();
+      await q.goto(link);
+      await until((s) => s.ready, q);
+      for (const [sel, v] of [['#setting-hidden', '48'], ['#setting-latent', '3'], ['#setting-lr', '0.05'], ['#setting-optimizer', 'adam']]) {
+        expect(await q.inputValue(sel), sel).toBe(v);
+      }
+      expect(await q.textContent('#link-error')).toBe('');
+    } finally {
+      await context.close();
+    }
   });
 });
 

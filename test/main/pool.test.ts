@@ -134,6 +134,22 @@ describe('N workers train the same model as one', () => {
     expect(ev.logLikelihood!).toBeCloseTo(ref.logLikelihood!, 2);
     expect(ev.logLikelihood!).toBeGreaterThan(ev.testElbo);
   });
+
+  it('log p(x) in slices (onProgress, signal) equals the one-call estimate, reports progress and stops on abort', async () => {
+    const t = await make(2);
+    await t.runSteps(3);
+    const K = 50, sliceColumns = 500; // slices of 20 test datapoints (2 workers × 500 samples / K)
+    const whole = (await t.evaluate({ train: false, logLikelihoodSamples: K })).logLikelihood!;
+    const seen: number[] = [];
+    const sliced = (await t.evaluate({ train: false, logLikelihoodSamples: K, sliceColumns, onProgress: (p) => seen.push(p.done) })).logLikelihood!;
+    expect(sliced).toBeCloseTo(whole, 4);
+    expect(seen).toEqual([20, 40, 60, 80, 100]);
+    const ac = new AbortController();
+    const done: number[] = [];
+    const aborted = t.evaluate({ train: false, logLikelihoodSamples: K, sliceColumns, signal: ac.signal, onProgress: (p) => { done.push(p.done); if (p.done >= 40) ac.abort(); } });
+    await expect(aborted).rejects.toMatchObject({ name: 'AbortError' });
+    expect(done).toEqual([20, 40]); // no slice after the abort
+  });
 });
 
 describe('faults', () => {

@@ -2,7 +2,11 @@
  * The page's controller: one dataset and at most one run, and the user's actions on them
  * (load data, start, pause/resume, reset, save/load checkpoints, export, estimate log p(x)).
  * The pieces it wires each live in their own file: settings_form, run, elbo_chart, stats_panel,
- * explorer, data_source (+ data_worker), run_keeper (IndexedDB), downloads, long_tasks.
+ * explorer, data_source (+ data_worker), run_keeper (IndexedDB), downloads, long_tasks,
+ * loglik_estimate, confirm_dialog.
+ *
+ * Nothing is lost silently: new data, Reset, a loaded checkpoint and restoring the previous run
+ * ask first when a run exists, and the run they replace is kept as the previous run.
  *
  * Invariant: a failed action (bad data, bad checkpoint, bad settings) shows its AevbError's
  * message next to the control and changes nothing else; the current model stays as it was.
@@ -10,7 +14,11 @@
 import { afterNextFrame, messageOf } from './dom.ts';
 import { loadData, subsetFromUrl, type DataSource, type LoadedData } from './data_source.ts';
 import { checkpointBytes } from './checkpoints.ts';
+import { confirmAction } from './confirm_dialog.ts';
+import { LoglikEstimate } from './loglik_estimate.ts';
+import type { Saved } from './store.ts';
 import { downloadCheckpoint, downloadDecoder, downloadSafetensors } from './downloads.ts';
+import { ChartTools } from './chart_tools.ts';
 import { ElboChart } from './elbo_chart.ts';
 import { Explorer } from './explorer.ts';
 import { History } from './history.ts';
@@ -19,6 +27,7 @@ import { Run, type RunPhase } from './run.ts';
 import { fieldError, SettingsForm } from './settings_form.ts';
 import { StatsPanel } from './stats_panel.ts';
 import { RunKeeper } from './run_keeper.ts';
+import { applyUrlSettings, writeUrlSettings } from './url_settings.ts';
 import type { View } from './view.ts';
 
 export class App {
@@ -30,17 +39,34 @@ export class App {
   readonly longTasks = new LongTaskLog();
   readonly settings: SettingsForm;
   readonly chart: ElboChart;
+  private readonly chartTools: ChartTools;
   readonly explorer: Explorer;
   private readonly stats: StatsPanel;
   readonly keeper = new RunKeeper(() => this.run);
+  readonly estimate: LoglikEstimate;
+  /** Step of the previous run kept in this browser (-1: none). */
+  previousStep = -1;
   private unsubscribe: (() => void)[] = [];
 
   constructor(private readonly v: View) {
     const cores = Math.max(1, navigator.hardwareConcurrency || 1);
-    this.settings = new SettingsForm(v.settings, cores, () => this.refreshControls());
+    this.settings = new SettingsForm(v.settings, cores, () => {
+      v.linkError.textContent = ''; // the user has taken over from the link
+      writeUrlSettings(this.settings);
+      this.refreshControls();
+    });
+    const fromLink = applyUrlSettings(this.settings, location.hash);
+    v.linkError.textContent = fromLink.length ? `Not taken from the link: ${fromLink.join(' ')}` : '';
+    writeUrlSettings(this.settings);
     this.chart = new ElboChart(v.chart, new History());
+    this.chartTools = new ChartTools(this.chart, () => this.run?.history ?? null);
     this.stats = new StatsPanel(v.stats, v.workers);
-    this.explorer = new Explorer({ recon: v.recon, samples: v.samples, manifold: v.manifold, manifoldNote: v.manifoldNote, latent: v.latent, latentAxes: v.latentAxes, legend: v.legend });
+    this.explorer = new Explorer({ recon: v.recon, samples: v.samples, manifold: v.manifold, manifoldNote: v.manifoldNote, latent: v.latent, latentAxes: v.latentAxes, legend: v.legend,
+      decoded: v.zDecoded, sliders: v.zSliders, from: v.interpFrom, to: v.interpTo, t: v.interpT, strip: v.interpStrip });
+    this.estimate = new LoglikEstimate({ result: v.loglikResult, progress: v.loglikProgress, cancel: v.loglikCancel }, () => {
+      if (this.estimate.running) this.say(this.estimate.status());
+      this.refreshControls();
+    });
     v.isolationBanner.hidden = globalThis.crossOriginIsolated === true;
     this.wire();
     this.stats.show(null);
@@ -52,9 +78,11 @@ export class App {
     const act = (fn: () => Promise<unknown>) => () => { void fn(); };
     v.start.addEventListener('click', act(() => this.start()));
     v.pause.addEventListener('click', act(() => this.pauseOrResume()));
-    v.reset.addEventListener('click', act(() => this.reset('Reset: change the settings and press Start.')));
+    v.reset.addEventListener('click', act(() => this.reset()));
+    v.restorePrevious.addEventListener('click', act(() => this.restorePrevious()));
+    v.loglikCancel.addEventListener('click', act(() => this.estimate.cancel()));
     v.restoreResume.addEventListener('click', act(() => this.pauseOrResume()));
-    v.restoreDiscard.addEventListener('click', act(() => this.reset('The saved run was discarded.')));
+    v.restoreDiscard.addEventListener('click', act(() => this.reset()));
     v.dataEmbedded.addEventListener('click', act(() => this.useData({ kind: 'embedded', subset: subsetFromUrl(location.search) })));
     v.dataFiles.addEventListener('change', act(async () => {
       const files = [...(v.dataFiles.files ?? [])];
@@ -88,43 +116,79 @@ export class App {
     }));
     v.loglik.addEventListener('click', act(() => this.estimateLogLikelihood()));
     document.addEventListener('visibilitychange', () => {
-      if (document.visibilityState === 'hidden' && this.run?.phase === 'running') this.keeper.save(true);
+      if (document.visibilityState === 'hidden' && this.run) this.keeper.save(true);
     });
   }
 
   /** First load: the saved run if there is one, else the embedded digits. */
   async init(): Promise<void> {
     const saved = await this.keeper.load();
+    await this.showPrevious();
     if (saved && await this.restore(saved)) { this.ready = true; return; }
     await this.useData({ kind: 'embedded', subset: subsetFromUrl(location.search) });
     this.ready = true;
   }
 
-  private async restore(saved: NonNullable<Awaited<ReturnType<RunKeeper['load']>>>): Promise<boolean> {
-    this.say('Restoring your last run…');
+  /** Open a run kept in this browser (the current one after a reload, or the previous one); it becomes current. */
+  private async restore(saved: Saved, previous = false): Promise<boolean> {
+    const what = previous ? 'the previous run' : 'your last run';
+    this.say(`Restoring ${what}…`);
     this.busy = true;
     this.refreshControls();
     try {
       const data = await loadData(saved.source);
-      this.setData(data);
       const checkpoint = new Uint8Array(await saved.run.checkpoint.arrayBuffer());
       const run = await Run.create({ data, workers: saved.run.workers, checkpoint, history: History.fromJSON(saved.run.history) });
+      if (previous) { await this.keeper.retire(); await this.endRun(); } // the two runs swap (or the previous one becomes the only one)
+      this.setData(data);
       this.attach(run);
-      this.restoredStep = this.keeper.lastSavedStep = run.trainer.step;
+      if (previous) await this.keeper.begin(run);
+      else this.keeper.lastSavedStep = run.trainer.step;
+      this.restoredStep = run.trainer.step;
       const when = new Date(saved.run.savedAt).toLocaleString();
-      this.v.restoreText.textContent = `Restored your run from ${when}: step ${run.trainer.step.toLocaleString('en')}, epoch ${run.trainer.epoch} of ${run.trainer.config.epochs}.`;
+      this.v.restoreText.textContent = `Restored ${what} from ${when}: step ${run.trainer.step.toLocaleString('en')}, epoch ${run.trainer.epoch} of ${run.trainer.config.epochs}.`;
       this.v.restoreBanner.hidden = false;
-      this.say('Restored the saved run. Press Resume to train on.');
+      this.say(`Restored ${what}. Press Resume to train on.`);
       void run.evaluate().then(() => this.stats.update(), () => undefined);
       return true;
     } catch (e) {
-      this.v.runError.textContent = `Could not restore the saved run: ${messageOf(e)}`;
-      await this.keeper.forget();
+      this.v.runError.textContent = `Could not restore ${what}: ${this.settings.words(messageOf(e))}`;
+      if (!previous) await this.keeper.forget();
       return false;
     } finally {
+      await this.showPrevious(); // before busy ends: the page is settled when the controls come back
       this.busy = false;
       this.refreshControls();
     }
+  }
+
+  /** Show (or hide) the button that brings back the previous run. */
+  private async showPrevious(): Promise<void> {
+    const prev = await this.keeper.previous();
+    this.previousStep = prev ? prev.run.step : -1;
+    this.v.restorePrevious.hidden = !prev;
+    if (prev) this.v.restorePrevious.textContent = `Restore the previous run (step ${prev.run.step.toLocaleString('en')})`;
+  }
+
+  private async restorePrevious(): Promise<void> {
+    if (this.busy) return;
+    const prev = await this.keeper.previous();
+    if (!prev) { await this.showPrevious(); return; }
+    if (!await this.askToReplace(`Restore the previous run (step ${prev.run.step.toLocaleString('en')})?`, 'Restore it')) return;
+    await this.restore(prev, true);
+  }
+
+  /**
+   * Before the current run is replaced: ask (when one exists), end a running estimate, and keep the
+   * run as the previous run. False: the user kept it.
+   */
+  private async askToReplace(what: string, action: string): Promise<boolean> {
+    const run = this.run;
+    if (!run) return true;
+    const ok = await confirmAction(`${what} It replaces the current run (step ${run.trainer.step.toLocaleString('en')}), which is kept in this browser: "Restore the previous run" brings it back.`, action);
+    if (!ok) { this.say('Kept the current run.'); return false; }
+    await this.estimate.cancel();
+    return true;
   }
 
   /** Run fn with the controls disabled; its error goes to `errorEl`. */
@@ -137,7 +201,7 @@ export class App {
       await fn();
       return true;
     } catch (e) {
-      errorEl.textContent = messageOf(e);
+      errorEl.textContent = this.settings.words(messageOf(e));
       return false;
     } finally {
       this.busy = false;
@@ -166,11 +230,13 @@ export class App {
         throw e;
       }
       const hadRun = this.run !== null;
+      if (!await this.askToReplace(`Use ${data.description}`, 'Use the new data')) return;
+      if (hadRun) await this.keeper.retire();
       await this.endRun();
-      await this.keeper.forget();
       this.setData(data);
       if (data.bernoulliProblem && this.settings.check().ok) this.settings.showError('decoder', data.bernoulliProblem);
-      this.say(`${hadRun ? 'The previous run ended. ' : ''}Data ready: press Start to train.`);
+      this.say(`${hadRun ? 'The previous run ended (restorable). ' : ''}Data ready: press Start to train.`);
+      await this.showPrevious();
     });
   }
 
@@ -201,6 +267,13 @@ export class App {
   async pauseOrResume(): Promise<void> {
     const run = this.run;
     if (!run || this.busy) return;
+    if (this.estimate.running) {
+      // The workers are estimating: training is queued after the estimate (or unqueued).
+      this.estimate.resumeAfter = !this.estimate.resumeAfter;
+      this.say(this.estimate.status());
+      this.refreshControls();
+      return;
+    }
     if (run.phase === 'running') {
       this.busy = true;
       this.refreshControls();
@@ -254,14 +327,21 @@ export class App {
     this.chart.setHistory(new History());
     this.settings.lock(false);
     this.v.restoreBanner.hidden = true;
+    this.v.runError.textContent = '';
+    this.v.keepError.textContent = '';
+    await this.estimate.cancel();
+    this.estimate.clear();
     await run.dispose().catch(() => undefined);
   }
 
-  async reset(message: string): Promise<void> {
+  async reset(): Promise<void> {
+    if (this.busy || !this.run) return;
+    if (!await this.askToReplace('Reset?', 'Reset')) return;
     await this.guarded(this.v.runError, async () => {
+      await this.keeper.retire();
       await this.endRun();
-      await this.keeper.forget();
-      this.say(message);
+      await this.showPrevious();
+      this.say('Reset: change the settings and press Start. The run you reset is kept as the previous run.');
     });
   }
 
@@ -269,16 +349,17 @@ export class App {
     this.run = run;
     this.settings.set(run.trainer.config, run.trainer.workers);
     this.settings.lock(true);
+    writeUrlSettings(this.settings);
     this.chart.setHistory(run.history);
     this.stats.show(run);
     this.explorer.setTrainer(run.trainer);
     this.v.runError.textContent = '';
     this.unsubscribe = [
-      run.on('progress', () => { this.stats.update(); this.chart.scheduleRedraw(); this.explorer.request(); }),
-      run.on('epoch', () => { this.stats.update(); this.chart.scheduleRedraw(); this.explorer.request(); this.keeper.save(false); }),
+      run.on('progress', () => { this.stats.update(); this.chart.scheduleRedraw(); this.explorer.request(); this.keeper.save(false); }),
+      run.on('epoch', () => { this.stats.update(); this.chart.scheduleRedraw(); this.chartTools.refresh(); this.explorer.request(); this.keeper.save(false); }),
       run.on('phase', (p) => this.onPhase(p)),
       run.on('failure', (f) => { this.v.runError.textContent = `Worker ${f.worker} failed at step ${f.step} (${f.cause}); the model was kept and training went on.`; }),
-      run.on('error', (m) => { this.v.runError.textContent = m; }),
+      run.on('error', (m) => { this.v.runError.textContent = this.settings.words(m); }),
     ];
   }
 
@@ -309,29 +390,45 @@ export class App {
         this.say(this.run ? 'That checkpoint could not be loaded; the current run is unchanged.' : 'That checkpoint could not be loaded.');
         throw e;
       }
+      if (!await this.askToReplace(`Load ${file.name} (step ${run.trainer.step.toLocaleString('en')})?`, 'Load it')) { await run.dispose(); return; }
+      if (this.run) await this.keeper.retire();
       await this.endRun();
+      await this.showPrevious();
       this.attach(run);
       await this.keeper.begin(run);
       this.say(`Loaded ${file.name}: step ${run.trainer.step.toLocaleString('en')}, test ELBO ${run.evaluation!.testElbo.toFixed(2)}. Press Resume to train on.`);
     });
   }
 
+  /**
+   * log p(x) with K importance samples, as a task the page watches (loglik_estimate.ts). Training
+   * and the estimate take turns on the workers: a running run pauses, and resumes when it ends.
+   */
   private async estimateLogLikelihood(): Promise<void> {
     const run = this.run;
     const K = this.v.loglikK.valueAsNumber;
-    if (!run) return;
+    if (!run || this.busy || this.estimate.running) return;
     if (!Number.isInteger(K) || K < 1 || K > 100_000) { this.v.loglikResult.textContent = `K is ${this.v.loglikK.value || 'empty'}; it must be a whole number from 1 to 100000.`; return; }
-    this.v.loglik.disabled = true;
-    this.v.loglikResult.textContent = `Estimating log p(x) with K = ${K} importance samples per test datapoint…`;
-    try {
-      const ev = await run.evaluate({ samples: K });
-      this.v.loglikResult.textContent = `log p(x) ≈ ${ev.logLikelihood!.toFixed(2)} nats per test datapoint (K = ${K}, step ${ev.step.toLocaleString('en')}); the ELBO there is ${ev.testElbo.toFixed(2)}.`;
-      this.stats.update();
-    } catch (e) {
-      this.v.loglikResult.textContent = messageOf(e);
-    } finally {
-      this.refreshControls();
+    const wasTraining = run.phase === 'running' || run.phase === 'pausing';
+    if (wasTraining) {
+      this.say('Pausing training for the estimate…');
+      await run.pause();
     }
+    const ev = await this.estimate.run(run, K, wasTraining);
+    if (this.run !== run) return;
+    this.stats.update();
+    if (this.estimate.resumeAfter && !run.finished) await this.pauseOrResume();
+    else if (run.phase === 'paused') this.say(ev ? `Paused at step ${run.trainer.step.toLocaleString('en')}; log p(x) estimated.` : `Paused at step ${run.trainer.step.toLocaleString('en')}.`);
+  }
+
+  /** More workers than cores take turns on them: each step then waits for the slowest. */
+  private warnWorkers(): void {
+    const n = Number(this.settings.entries().find(([k]) => k === 'workers')![1]);
+    const cores = navigator.hardwareConcurrency || 1;
+    const text = Number.isInteger(n) && n > cores
+      ? `${n} workers on ${cores} core${cores === 1 ? '' : 's'}: they take turns on the cores and every step waits for the slowest, so ${cores} is usually faster.`
+      : '';
+    if (this.v.workersWarning.textContent !== text) this.v.workersWarning.textContent = text;
   }
 
   /** Enable what makes sense now; label Pause/Resume. */
@@ -339,15 +436,22 @@ export class App {
     const v = this.v, run = this.run, busy = this.busy;
     const phase = run?.phase;
     v.start.disabled = busy || !this.data || run !== null;
-    v.pause.textContent = phase === 'running' || phase === 'pausing' ? 'Pause' : 'Resume';
+    const estimating = this.estimate.running;
+    v.pause.textContent = !run ? 'Pause / Resume'
+      : estimating ? (this.estimate.resumeAfter ? 'Stay paused after it' : 'Train after the estimate')
+        : phase === 'running' || phase === 'pausing' ? 'Pause' : 'Resume';
+    v.pause.title = run ? '' : 'Start a run first';
     const epochs = this.settings.epochs();
     const canResume = run !== null && (!run.finished || (epochs !== undefined && epochs !== run.trainer.config.epochs));
     v.pause.disabled = busy || !run || phase === 'pausing' || (phase !== 'running' && !canResume);
     v.reset.disabled = busy || !run;
+    v.restorePrevious.disabled = busy;
     v.saveCheckpoint.disabled = v.exportDecoder.disabled = v.exportPytorch.disabled = busy || !run;
-    v.loglik.disabled = busy || !run;
+    v.loglik.disabled = busy || !run || estimating;
     v.loadCheckpoint.disabled = busy || !this.data;
     v.dataFiles.disabled = v.dataEmbedded.disabled = busy;
     v.restoreResume.disabled = v.pause.disabled;
+    this.warnWorkers();
+    this.chartTools.refresh();
   }
 }

@@ -17,8 +17,8 @@ function encoder(): Remote<CheckpointWorkerApi> {
   return worker;
 }
 
-/** checkpoint.aevb (or model.safetensors) bytes of the trainer's current state and the step they hold. */
-export async function checkpointBytes(trainer: Trainer, fingerprint: string, format: 'aevb' | 'safetensors' = 'aevb'): Promise<{ bytes: Uint8Array; step: number }> {
+/** checkpoint.aevb (or model.safetensors) bytes of the trainer's current state, and the step and samples seen they hold. */
+export async function checkpointBytes(trainer: Trainer, fingerprint: string, format: 'aevb' | 'safetensors' = 'aevb'): Promise<{ bytes: Uint8Array; step: number; samplesSeen: number }> {
   const st = await trainer.state();
   const t = trainer.data.train;
   const c: Checkpoint = {
@@ -28,5 +28,5 @@ export async function checkpointBytes(trainer: Trainer, fingerprint: string, for
   };
   const buffers = [st.params.buffer, ...st.slots.map((s) => s.buffer)] as ArrayBuffer[];
   const bytes = await (format === 'aevb' ? encoder().encode(transfer(c, buffers)) : encoder().safetensors(transfer(c, buffers)));
-  return { bytes, step: st.step };
+  return { bytes, step: st.step, samplesSeen: st.samplesSeen };
 }

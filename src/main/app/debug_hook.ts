@@ -24,10 +24,28 @@ export interface AevbAppDebug {
   readonly errors: { data: string; run: string; keep: string; settings: Record<string, string> };
   readonly status: string;
   readonly lastSavedStep: number;
+  /** Chart points in that save. */
+  readonly lastSavedHistory: number;
+  /** Step of the previous run kept in this browser (-1: none). */
+  readonly previousStep: number;
+  /** The log p(x) estimate task. */
+  readonly estimating: { running: boolean; resumeAfter: boolean; progress: number };
+  /** The confirm-before-loss dialog is open. */
+  readonly asking: boolean;
+  /** The hand-picked z (latent_explorer.ts): the z shown, its decoded mean, and the scatter's view. */
+  readonly picked: { z: number[]; decoded: number[] | null; decodes: number; latentView: number[] | null };
+  /** The current model's decoder mean at z (for comparing with what the page shows). */
+  readonly decode: (z: number[]) => Promise<number[]>;
+  /** The encoder mean μ of test digit i. */
+  readonly encodeTest: (i: number) => Promise<number[]>;
   readonly restoredStep: number;
   readonly explorerRefreshes: number;
   readonly shownStep: number;
   readonly chartDraws: number;
+  /** The chart's scales now, and whether the user zoomed. */
+  readonly chartScales: { xMin: number; xMax: number; yMin: number; yMax: number; zoomed: boolean };
+  /** Epoch metrics rows of the current run's history (what the metrics download holds). */
+  readonly metricsRows: number;
   readonly historyLength: number;
   readonly longTasks: { supported: boolean; all: LongTask[]; duringTraining: LongTask[]; trainingMs: number };
 }
@@ -59,10 +77,28 @@ export function installDebugHook(app: App): AevbAppDebug {
     },
     get status() { return text('status-line'); },
     get lastSavedStep() { return app.keeper.lastSavedStep; },
+    get lastSavedHistory() { return app.keeper.lastSavedHistory; },
+    get previousStep() { return app.previousStep; },
+    get estimating() {
+      const bar = document.getElementById('loglik-progress') as HTMLProgressElement;
+      return { running: app.estimate.running, resumeAfter: app.estimate.resumeAfter, progress: bar.value };
+    },
+    get picked() {
+      const p = app.explorer.picker;
+      return { z: [...p.shownZ], decoded: p.decoded && [...p.decoded], decodes: p.decodes, latentView: p.latentView && [...p.latentView] };
+    },
+    decode: async (z: number[]) => [...await app.run!.trainer.decode(Float32Array.from(z), 1)],
+    encodeTest: async (i: number) => {
+      const t = app.data!.split.test;
+      return [...(await app.run!.trainer.encode(t.x.slice(i * t.d, (i + 1) * t.d), 1)).mu];
+    },
+    get asking() { return (document.getElementById('confirm') as HTMLDialogElement).open; },
     get restoredStep() { return app.restoredStep; },
     get explorerRefreshes() { return app.explorer.refreshes; },
     get shownStep() { return app.explorer.shownStep; },
     get chartDraws() { return app.chart.draws; },
+    get chartScales() { return { ...app.chart.scales, zoomed: app.chart.zoomed }; },
+    get metricsRows() { return app.run?.history.epochs.length ?? 0; },
     get historyLength() { return app.run?.history.length ?? 0; },
     get longTasks() {
       const l = app.longTasks;

@@ -9,6 +9,7 @@ import type { Dataset } from '../../shared/dataset.ts';
 import { drawSoon } from './frame.ts';
 import { paintGrid, row, shapeOf, type Shape } from './digit_grid.ts';
 import { drawLatent, fillLegend } from './latent_plot.ts';
+import { LatentExplorer, type LatentExplorerElements } from './latent_explorer.ts';
 import { manifoldGrid } from './probit.ts';
 
 /** At most one refresh per this many ms while training (a request for "now" skips the wait). */
@@ -19,7 +20,7 @@ const MANIFOLD_N = 12;
 /** Test datapoints encoded for the latent plot. */
 const LATENT_POINTS = 1000;
 
-export interface ExplorerElements {
+export interface ExplorerElements extends Omit<LatentExplorerElements, 'latent' | 'manifold'> {
   recon: HTMLCanvasElement;
   samples: HTMLCanvasElement;
   manifold: HTMLCanvasElement;
@@ -58,8 +59,12 @@ export class Explorer {
   refreshes = 0;
   /** The step the pictures show. */
   shownStep = -1;
+  /** Decoding a point picked by hand (latent_explorer.ts). */
+  readonly picker: LatentExplorer;
 
-  constructor(private readonly el: ExplorerElements) {}
+  constructor(private readonly el: ExplorerElements) {
+    this.picker = new LatentExplorer(el);
+  }
 
   /** New data: pick the digits to show and draw the originals. */
   setData(test: Dataset): void {
@@ -83,6 +88,8 @@ export class Explorer {
     lctx.fillStyle = '#fff'; lctx.fillRect(0, 0, this.el.latent.width, this.el.latent.height);
     this.el.latentAxes.textContent = '';
     this.el.manifoldNote.hidden = !trainer || trainer.config.latent === 2;
+    this.picker.latentView = null;
+    this.picker.setModel(trainer, this.test, this.shape, MANIFOLD_N);
     if (trainer) this.request(true);
   }
 
@@ -147,10 +154,12 @@ export class Explorer {
       this.paintRecon(recon);
       paintGrid(this.el.samples, Array.from({ length: SAMPLES }, (_, i) => row(samples, i, d)), SAMPLE_COLS, this.shape);
       if (manifold) paintGrid(this.el.manifold, Array.from({ length: MANIFOLD_N * MANIFOLD_N }, (_, i) => row(manifold, i, d)), MANIFOLD_N, this.shape);
-      const axes = drawLatent(this.el.latent, mu, this.latentSet.n, J, this.latentSet.labels);
+      const { axes, view } = drawLatent(this.el.latent, mu, this.latentSet.n, J, this.latentSet.labels);
+      this.picker.latentView = view;
       if (this.el.latentAxes.textContent !== axes) this.el.latentAxes.textContent = axes;
       this.shownStep = step;
       this.refreshes++;
     }, true));
+    if (gen === this.generation) this.picker.refresh();
   }
 }

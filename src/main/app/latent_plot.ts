@@ -22,9 +22,10 @@ const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(2)
 
 /**
  * Draw n rows of μ ([n, J]); J = 1 spreads the dots vertically by label instead. Returns the
- * axes' ranges in words (shown as text beside the canvas, not drawn into it).
+ * axes' ranges in words (shown as text beside the canvas, not drawn into it) and as numbers
+ * [μ₁ lo, μ₁ hi, μ₂ lo, μ₂ hi] (a click on the canvas maps back to μ through them).
  */
-export function drawLatent(canvas: HTMLCanvasElement, mu: Float32Array, n: number, J: number, labels?: Uint8Array): string {
+export function drawLatent(canvas: HTMLCanvasElement, mu: Float32Array, n: number, J: number, labels?: Uint8Array): { axes: string; view: [number, number, number, number] } {
   const ctx = canvas.getContext('2d')!;
   const W = canvas.width, H = canvas.height;
   const two = J >= 2;
@@ -48,7 +49,8 @@ export function drawLatent(canvas: HTMLCanvasElement, mu: Float32Array, n: numbe
     const y = two ? sy(mu[i * J + 1]) : ((9 - (label % 10)) + 0.5) * (H / 10);
     ctx.fillRect(sx(mu[i * J]) - dot / 2, y - dot / 2, dot, dot);
   }
-  return `μ₁ from ${fmt(x0)} to ${fmt(x1)} (→), ${two ? `μ₂ from ${fmt(y0)} to ${fmt(y1)} (↑)` : 'one row per label'}`;
+  const axes = `μ₁ from ${fmt(x0)} to ${fmt(x1)} (→), ${two ? `μ₂ from ${fmt(y0)} to ${fmt(y1)} (↑)` : 'one row per label'}`;
+  return { axes, view: [x0, x1, y0, y1] };
 }
 
 /** A colour key for labels 0..k-1, or a note when the data has none. */

@@ -9,6 +9,7 @@
 import { createTrainer } from '../index.ts';
 import type { EpochEvent, ProgressEvent, Trainer } from '../trainer.ts';
 import type { PoolFailure } from '../pool/pool.ts';
+import type { SliceOptions } from '../sliced_evaluation.ts';
 import type { TrainConfig } from '../../shared/config.ts';
 import { TypedEmitter } from '../events.ts';
 import type { LoadedData } from './data_source.ts';
@@ -73,7 +74,7 @@ export class Run extends TypedEmitter<RunEvents> {
         this.lastEpoch = e;
         this.epochs.push(e);
         this.evaluation = { step: e.step, testElbo: e.testElbo, testRecon: e.testRecon, testKl: e.testKl, trainElbo: e.trainElbo };
-        this.history.addEpoch(e);
+        this.history.addEpoch(e, trainer.workers);
         this.emit('epoch', e);
       }),
       trainer.on('failure', (f) => {
@@ -92,11 +93,13 @@ export class Run extends TypedEmitter<RunEvents> {
 
   /**
    * Evaluate the current model (between training requests when it trains): the ELBO on the test
-   * set, on the training set if `train`, and log p(x) by importance sampling with K samples if K > 0.
+   * set, on the training set if `train`, and log p(x) by importance sampling with K samples if K > 0
+   * (in slices with progress, cancellable, when given `onProgress` or `signal`).
    */
-  async evaluate(opts: { train?: boolean; samples?: number } = {}): Promise<Evaluated> {
+  async evaluate(opts: { train?: boolean; samples?: number } & SliceOptions = {}): Promise<Evaluated> {
     const step = this.trainer.step, seen = this.trainer.samplesSeen;
-    const ev = await this.trainer.evaluate({ train: opts.train ?? false, logLikelihoodSamples: opts.samples ?? 0 });
+    const { train, samples, ...slicing } = opts;
+    const ev = await this.trainer.evaluate({ train: train ?? false, logLikelihoodSamples: samples ?? 0, ...slicing });
     // Keep what an earlier evaluation of this same step knew (e.g. the training-set ELBO).
     const before = this.evaluation?.step === step ? this.evaluation : {};
     const out: Evaluated = { ...before, step, ...ev, ...(opts.samples ? { samples: opts.samples } : {}) };

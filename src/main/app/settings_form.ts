@@ -6,6 +6,7 @@
 import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../../shared/config.ts';
 import { AevbError } from '../../shared/errors.ts';
 import { h, messageOf } from './dom.ts';
+import { inPageWords } from './page_words.ts';
 
 export type SettingKey = keyof TrainConfig | 'workers';
 
@@ -124,7 +125,7 @@ export class SettingsForm {
     for (const f of FIELDS) if (f.key !== 'workers') (config as Record<string, unknown>)[f.key] = this.raw(f.key);
     const result = this.validate(config, this.raw('workers'), trainSize);
     this.errors.forEach((el, key) => {
-      const msg = !result.ok && result.key === key ? result.message : '';
+      const msg = !result.ok && result.key === key ? this.words(result.message) : '';
       el.textContent = msg;
       this.controls.get(key)!.setAttribute('aria-invalid', String(msg !== ''));
     });
@@ -152,13 +153,54 @@ export class SettingsForm {
 
   /** Show a message (e.g. from starting the pool) next to a control. */
   showError(key: SettingKey, message: string): void {
-    this.errors.get(key)!.textContent = message;
+    this.errors.get(key)!.textContent = this.words(message);
     this.controls.get(key)!.setAttribute('aria-invalid', 'true');
   }
 
   /** While a run exists, everything but the live fields is fixed. */
   lock(locked: boolean): void {
     for (const f of FIELDS) this.controls.get(f.key)!.disabled = locked && !f.live;
+  }
+
+  /** Every control's entry as text (checkboxes as "true"/"false"): what a link to these settings carries. */
+  entries(): [SettingKey, string][] {
+    return FIELDS.map((f) => {
+      const c = this.controls.get(f.key)!;
+      return [f.key, c instanceof HTMLInputElement && c.type === 'checkbox' ? String(c.checked) : c.value.trim()];
+    });
+  }
+
+  /** A library message in the page's words, with this form's labels for fields (page_words.ts). */
+  words(message: string): string {
+    return inPageWords(message, (f) => (this.has(f) ? this.label(f) : undefined));
+  }
+
+  /** Whether `key` is a setting of this form. */
+  has(key: string): key is SettingKey { return this.controls.has(key as SettingKey); }
+
+  /** The label of a setting, as the form shows it. */
+  label(key: SettingKey): string { return FIELDS.find((f) => f.key === key)!.label; }
+
+  /**
+   * Put `text` into a control if the form's validator accepts the result; else leave the control
+   * as it was and return the validator's message.
+   */
+  tryEntry(key: SettingKey, text: string): string | undefined {
+    const c = this.controls.get(key)!;
+    const box = c instanceof HTMLInputElement && c.type === 'checkbox';
+    if (box && text !== 'true' && text !== 'false') return `${this.label(key)} is "${text}"; it must be true or false.`;
+    if (c instanceof HTMLSelectElement && ![...c.options].some((o) => o.value === text)) {
+      return `${this.label(key)} is "${text}"; it must be one of ${[...c.options].map((o) => o.value).join(', ')}.`;
+    }
+    if (c instanceof HTMLInputElement && c.type === 'number' && (text === '' || !Number.isFinite(Number(text)))) {
+      return `${this.label(key)} is "${text}"; it must be a number.`;
+    }
+    const before = box ? String((c as HTMLInputElement).checked) : c.value;
+    const put = (t: string) => { if (box) (c as HTMLInputElement).checked = t === 'true'; else c.value = t; };
+    put(text);
+    const r = this.check();
+    if (!r.ok && r.key === key) { const message = this.words(r.message); put(before); this.check(); return message; }
+    return undefined;
   }
 
   /** The current epochs entry, when valid. */

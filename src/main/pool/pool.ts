@@ -442,13 +442,14 @@ export class WorkerPool {
       { count: 0, elbo: 0, recon: 0, kl: 0 });
   }
 
-  /** Mean K-sample importance-sampled log p(x) over a split, split across the workers. */
-  async evaluateLogLikelihood(split: Split, k: number): Promise<number> {
+  /** Mean K-sample importance-sampled log p(x) over datapoints [from, to) of a split (default: all), split across the workers. */
+  async evaluateLogLikelihood(split: Split, k: number, from = 0, to?: number): Promise<number> {
     this.guard();
-    const n = (split === 'train' ? this.opts.data.train : this.opts.data.test).n;
-    const ranges = shardRanges(n, this.members.length);
-    const parts = await Promise.all(ranges.map(([lo, hi], r) => this.call(r, 'evaluate', (api) => api.evaluateLogLikelihood(this.paramsArg(), split, lo, hi, k))));
-    return parts.reduce((a, b) => a + b, 0) / n;
+    const end = to ?? (split === 'train' ? this.opts.data.train : this.opts.data.test).n;
+    const ranges = shardRanges(end - from, this.members.length);
+    const parts = await Promise.all(ranges.map(([lo, hi], r) =>
+      this.call(r, 'evaluate', (api) => api.evaluateLogLikelihood(this.paramsArg(), split, from + lo, from + hi, k))));
+    return parts.reduce((a, b) => a + b, 0) / (end - from);
   }
 
   async encode(x: Float32Array, n: number) { return this.call(0, 'encode', (api) => api.encode(this.paramsArg(), x, n)); }

@@ -1,0 +1,31 @@
+/**
+ * The settings in the page's address, so that a link shares them (as TensorFlow Playground's):
+ * #latent=2&hidden=500&lr=0.02&workers=4… Read once at load, each value through the form's own
+ * validator (a bad or unknown one is reported and not applied); written back (replaceState, no
+ * new history entry) whenever the form changes. The hash, not the query: ?subset= stays the
+ * data's, and nothing of it goes to the server.
+ */
+import type { SettingsForm } from './settings_form.ts';
+
+/** The settings of `hash` put into the form; returns one line per value that was not applied. */
+export function applyUrlSettings(form: SettingsForm, hash: string): string[] {
+  const problems: string[] = [];
+  const params = new URLSearchParams(hash.replace(/^#/, ''));
+  for (const [key, value] of params) {
+    if (!form.has(key)) { problems.push(`"${key}" is not a setting of this page.`); continue; }
+    const error = form.tryEntry(key, value);
+    if (error) problems.push(error);
+  }
+  return problems;
+}
+
+/** The hash for the form's current entries. */
+export function settingsHash(form: SettingsForm): string {
+  return '#' + new URLSearchParams(form.entries()).toString();
+}
+
+/** Keep the address in step with the form. */
+export function writeUrlSettings(form: SettingsForm): void {
+  const hash = settingsHash(form);
+  if (location.hash !== hash) history.replaceState(history.state, '', hash);
+}
