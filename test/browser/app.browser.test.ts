@@ -157,6 +157,11 @@ describe('the app in Chromium', () => {
   });
 
   it('warns when the workers outnumber the cores, and the warning goes when they do not', async () => {
+    // The default: auto (one per core; the count that trains fastest is measured), never a warning.
+    expect(await page.inputValue('#setting-workers')).toBe('auto');
+    expect(await page.textContent('#workers-warning')).toBe('');
+    await page.fill('#setting-workers', 'two');
+    expect(await page.textContent('#setting-workers-error')).toBe('Workers is "two"; it must be auto or a whole number from 1 to 256.');
     const cores = await page.evaluate(() => navigator.hardwareConcurrency);
     await page.fill('#setting-workers', String(cores + 2));
     expect(await page.textContent('#workers-warning')).toBe(`${cores + 2} workers on ${cores} core${cores === 1 ? '' : 's'}: they take turns on the cores and every step waits for the slowest, so ${cores} is usually faster.`);

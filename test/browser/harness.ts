@@ -28,12 +28,15 @@ const harness = {
     };
   },
   /** Train `steps` steps with `workers` workers; returns the parameters and what the workers report. */
-  async train(workers: number, steps: number, config: Partial<TrainConfig>, transport: 'auto' | 'shared' | 'message' = 'auto') {
+  async train(workers: number | 'auto', steps: number, config: Partial<TrainConfig>, transport: 'auto' | 'shared' | 'message' = 'auto') {
     const t = await createTrainer({ data: data!, workers, config, transport });
     try {
+      const used = new Set<number>();
+      t.on('progress', (p) => used.add(p.workers));
       await t.runSteps(steps);
       const st = await t.state();
-      return { params: Array.from(st.params), step: st.step, transport: t.transport, infos: t.workerInfo };
+      return { params: Array.from(st.params), step: st.step, transport: t.transport, infos: t.workerInfo,
+        used: [...used].sort(), choice: t.workerChoice, active: t.activeWorkers };
     } finally {
       await t.dispose();
     }

@@ -61,6 +61,17 @@ describe('the pool in Chromium', () => {
     }
   });
 
+  it("workers 'auto' in a page: one Web Worker per core, each count measured, the fastest then trains", async () => {
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    // Enough steps for the probe (a warm-up and two measured requests of ~100 ms per count) to end.
+    const r = await page.evaluate((c) => (globalThis as any).aevbHarness.train('auto', 300, c), config);
+    expect(r.infos).toHaveLength(Math.min(cores, config.batch!));
+    expect(r.used.length).toBeGreaterThanOrEqual(Math.min(2, r.infos.length)); // every count was tried…
+    expect(Object.keys(r.choice.measured).map(Number)).toEqual(r.used);
+    expect(r.used).toContain(r.choice.workers);                       // …and one of them chosen
+    for (const info of r.infos) expect(info.update).toBe('shared');
+  });
+
   it('without shared memory (message path) the page trains to the same parameters', async () => {
     const r = await page.evaluate((c) => (globalThis as any).aevbHarness.train(2, 20, c, 'message'), config);
     expect(r.transport).toBe('message');

@@ -49,8 +49,7 @@ export class App {
   private unsubscribe: (() => void)[] = [];
 
   constructor(private readonly v: View) {
-    const cores = Math.max(1, navigator.hardwareConcurrency || 1);
-    this.settings = new SettingsForm(v.settings, cores, () => {
+    this.settings = new SettingsForm(v.settings, 'auto', () => {
       v.linkError.textContent = ''; // the user has taken over from the link
       writeUrlSettings(this.settings);
       this.refreshControls();
@@ -248,7 +247,8 @@ export class App {
     const { config, workers } = check.settings;
     if (data.bernoulliProblem && config.decoder === 'bernoulli') { this.settings.showError('decoder', data.bernoulliProblem); return; }
     await this.guarded(this.v.runError, async () => {
-      this.say(`Starting ${workers} worker${workers === 1 ? '' : 's'}…`);
+      this.say(workers === 'auto' ? 'Starting one worker per core (auto: the count that trains fastest is measured)…'
+        : `Starting ${workers} worker${workers === 1 ? '' : 's'}…`);
       let run: Run;
       try {
         run = await Run.create({ data, config, workers });
@@ -309,7 +309,7 @@ export class App {
   private async changeEpochs(old: Run, epochs: number): Promise<void> {
     this.say(`Setting epochs to ${epochs}…`);
     const { bytes: checkpoint } = await checkpointBytes(old.trainer, old.data.fingerprint);
-    const run = await Run.create({ data: old.data, config: { epochs }, workers: old.trainer.workers, checkpoint, history: old.history });
+    const run = await Run.create({ data: old.data, config: { epochs }, workers: old.trainer.autoWorkers ? 'auto' : old.trainer.workers, checkpoint, history: old.history });
     Object.assign(run, { lastProgress: old.lastProgress, lastValued: old.lastValued, lastEpoch: old.lastEpoch, evaluation: old.evaluation });
     await this.endRun();
     this.attach(run);
@@ -347,7 +347,7 @@ export class App {
 
   private attach(run: Run): void {
     this.run = run;
-    this.settings.set(run.trainer.config, run.trainer.workers);
+    this.settings.set(run.trainer.config, run.trainer.autoWorkers ? 'auto' : run.trainer.workers);
     this.settings.lock(true);
     writeUrlSettings(this.settings);
     this.chart.setHistory(run.history);
@@ -381,7 +381,7 @@ export class App {
       this.say(`Loading ${file.name}…`);
       const checkpoint = new Uint8Array(await file.arrayBuffer());
       const check = this.settings.check();
-      const workers = this.run?.trainer.workers ?? (check.ok ? check.settings.workers : Math.max(1, navigator.hardwareConcurrency || 1));
+      const workers = this.run ? (this.run.trainer.autoWorkers ? 'auto' : this.run.trainer.workers) : check.ok ? check.settings.workers : 'auto';
       let run: Run;
       try {
         run = await Run.create({ data, workers, checkpoint });

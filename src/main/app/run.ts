@@ -41,7 +41,7 @@ export interface Evaluated {
 export interface RunOptions {
   data: LoadedData;
   config?: Partial<TrainConfig>;
-  workers: number;
+  workers: number | 'auto';
   checkpoint?: Uint8Array;
   history?: History;
 }

@@ -53,7 +53,7 @@ export class RunKeeper {
       if (this.current() !== run) return;
       const history = run.history.toJSON(samplesSeen);
       await saveRun({
-        savedAt: Date.now(), step, workers: run.trainer.workers, wasRunning: run.phase === 'running',
+        savedAt: Date.now(), step, workers: run.trainer.autoWorkers ? 'auto' : run.trainer.workers, wasRunning: run.phase === 'running',
         checkpoint: new Blob([bytes as BlobPart]), history,
       });
       this.lastSavedStep = step;

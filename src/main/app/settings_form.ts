@@ -13,7 +13,7 @@ export type SettingKey = keyof TrainConfig | 'workers';
 interface FieldSpec {
   key: SettingKey;
   label: string;
-  kind: 'int' | 'real' | 'select' | 'checkbox';
+  kind: 'int' | 'real' | 'select' | 'checkbox' | 'workers';
   help: string;
   options?: readonly (readonly [string, string])[];
   /** May change while a run exists. */
@@ -37,7 +37,7 @@ const FIELDS: readonly FieldSpec[] = [
   { key: 'weightDecay', label: 'Weight decay λ', kind: 'real', help: '1/N is the paper\'s N(0, I) prior on the weights; 0 turns it off' },
   { key: 'seed', label: 'Seed', kind: 'int', help: 'Seeds the initial weights, the minibatch order and the noise' },
   { key: 'epochs', label: 'Epochs', kind: 'int', help: 'Passes over the training set; may change during a run (it applies when you resume)', live: true },
-  { key: 'workers', label: 'Workers', kind: 'int', help: 'Web Workers that share each minibatch (default: one per core)' },
+  { key: 'workers', label: 'Workers', kind: 'workers', help: 'Web Workers that share each minibatch: a number, or auto (the default: one per core, and the count that measures fastest trains)' },
   { key: 'binarize', label: 'Binarise each minibatch', kind: 'checkbox', help: 'A fresh Bernoulli draw of every image at every step' },
 ];
 
@@ -46,7 +46,8 @@ export const APP_DEFAULTS: Readonly<Partial<TrainConfig>> = Object.freeze({ late
 
 export interface Settings {
   config: Partial<TrainConfig>;
-  workers: number;
+  /** A count, or 'auto' (see the library's workers option). */
+  workers: number | 'auto';
 }
 
 export type Validation = { ok: true; settings: Settings } | { ok: false; key: SettingKey; message: string };
@@ -69,7 +70,7 @@ export class SettingsForm {
   private controls = new Map<SettingKey, Control>();
   private errors = new Map<SettingKey, HTMLElement>();
 
-  constructor(private readonly form: HTMLFormElement, defaultWorkers: number, private readonly onChange: () => void) {
+  constructor(private readonly form: HTMLFormElement, defaultWorkers: number | 'auto', private readonly onChange: () => void) {
     for (const f of FIELDS) form.append(this.build(f));
     this.set({ ...DEFAULT_CONFIG, ...APP_DEFAULTS }, defaultWorkers);
     form.addEventListener('input', () => { this.check(); this.onChange(); });
@@ -84,8 +85,9 @@ export class SettingsForm {
     if (f.kind === 'select') {
       control = h('select', { id, name: f.key, title: f.help }, ...f.options!.map(([v, t]) => h('option', { value: v }, t)));
     } else {
-      control = h('input', { id, name: f.key, title: f.help, type: f.kind === 'checkbox' ? 'checkbox' : 'number' });
-      if (f.kind !== 'checkbox') control.setAttribute('step', f.kind === 'int' ? '1' : 'any');
+      control = h('input', { id, name: f.key, title: f.help, type: f.kind === 'checkbox' ? 'checkbox' : f.kind === 'workers' ? 'text' : 'number' });
+      if (f.kind === 'workers') control.setAttribute('placeholder', 'auto');
+      else if (f.kind !== 'checkbox') control.setAttribute('step', f.kind === 'int' ? '1' : 'any');
       if (f.kind === 'int') control.setAttribute('inputmode', 'numeric');
     }
     control.setAttribute('aria-describedby', error.id);
@@ -98,7 +100,7 @@ export class SettingsForm {
   }
 
   /** Fill the controls (defaults, or a loaded checkpoint's config). */
-  set(config: Partial<TrainConfig>, workers?: number): void {
+  set(config: Partial<TrainConfig>, workers?: number | 'auto'): void {
     for (const f of FIELDS) {
       const c = this.controls.get(f.key)!;
       const v = f.key === 'workers' ? workers : config[f.key as keyof TrainConfig];
@@ -114,6 +116,7 @@ export class SettingsForm {
     if (c instanceof HTMLInputElement && c.type === 'checkbox') return c.checked;
     if (c instanceof HTMLSelectElement) return c.value;
     const text = c.value.trim();
+    if (key === 'workers' && (text === '' || text.toLowerCase() === 'auto')) return 'auto';
     const num = Number(text);
     // A blank or unreadable entry goes to the validator as text, so its message quotes it.
     return text === '' || !Number.isFinite(num) ? text : num;
@@ -139,16 +142,16 @@ export class SettingsForm {
       const f = fieldError(e);
       return f ? { ok: false, ...f } : { ok: false, key: 'latent', message: messageOf(e) };
     }
-    if (typeof workers !== 'number' || !Number.isInteger(workers) || workers < 1 || workers > 256) {
-      return { ok: false, key: 'workers', message: `Workers is ${JSON.stringify(workers)}; it must be a whole number from 1 to 256.` };
+    if (workers !== 'auto' && (typeof workers !== 'number' || !Number.isInteger(workers) || workers < 1 || workers > 256)) {
+      return { ok: false, key: 'workers', message: `Workers is ${JSON.stringify(workers)}; it must be auto or a whole number from 1 to 256.` };
     }
-    if (config.batch! < workers) {
+    if (workers !== 'auto' && config.batch! < workers) {
       return { ok: false, key: 'workers', message: `${workers} workers need a minibatch of at least ${workers} (each takes one datapoint or more). Use fewer workers or a larger minibatch.` };
     }
     if (trainSize !== undefined && config.batch! > trainSize) {
       return { ok: false, key: 'batch', message: `Minibatch ${config.batch} is larger than the ${trainSize} training datapoints. Use ${trainSize} or fewer.` };
     }
-    return { ok: true, settings: { config, workers } };
+    return { ok: true, settings: { config, workers: workers as number | 'auto' } };
   }
 
   /** Show a message (e.g. from starting the pool) next to a control. */

@@ -30,6 +30,8 @@ const num = (v: number | undefined, digits = 2) => (v === undefined || !Number.i
 export class StatsPanel {
   private cells = new Map<RowKey, HTMLElement>();
   private run: Run | null = null;
+  /** With workers 'auto': how many train, and what the tuner measured. */
+  private readonly autoEl = h('span', { id: 'workers-auto' }, '');
 
   constructor(list: HTMLElement, private readonly workersEl: HTMLElement) {
     for (const [key, label] of ROWS) {
@@ -75,6 +77,8 @@ export class StatsPanel {
     this.set('testTerms', ev?.testRecon !== undefined ? `${num(ev.testRecon)} / ${num(ev.testKl)}` : '–');
     this.set('loglik', ev?.logLikelihood !== undefined ? `${num(ev.logLikelihood)} (K ${ev.samples})${at(ev.step)}` : '–');
     this.workersEl.classList.toggle('busy', run.phase === 'running');
+    const auto = t.autoWorkers ? autoText(t.workerChoice, t.workers) : '';
+    if (this.autoEl.textContent !== auto) this.autoEl.textContent = auto;
   }
 
   private showWorkers(run: Run | null): void {
@@ -85,9 +89,17 @@ export class StatsPanel {
     const transport = run.trainer.transport === 'shared' ? 'shared memory (SharedArrayBuffer)' : 'messages (no shared memory: slower)';
     this.workersEl.append(
       h('span', {}, `${infos.length} worker${infos.length === 1 ? '' : 's'} · ${simd ? 'WASM SIMD in every worker' : 'some workers without SIMD'} · ${transport}`),
+      this.autoEl,
       h('span', { className: 'chips' }, ...infos.map((i) =>
         h('span', { className: `chip${i.simd ? '' : ' warn'}`, title: `worker ${i.rank}: ${i.backend}${i.simd ? ' with SIMD' : ' without SIMD'}` },
           `#${i.rank} ${i.backend}${i.simd ? '+simd' : ''}`))),
     );
   }
+}
+
+/** "auto: 2 of 4 train (samples/s: 1 → 3,100 · 2 → 5,400 · 4 → 5,000)", or that it is still measuring. */
+function autoText(c: { workers: number; measured: Record<number, number> } | null, pool: number): string {
+  if (!c) return `auto: measuring which of 1…${pool} workers train fastest`;
+  const rates = Object.entries(c.measured).map(([n, r]) => `${n} → ${Math.round(r).toLocaleString('en')}`).join(' · ');
+  return `auto: ${c.workers} of ${pool} train (samples/s: ${rates})`;
 }

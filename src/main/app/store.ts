@@ -12,7 +12,7 @@ export interface SavedRun {
   /** Date.now() of the save. */
   savedAt: number;
   step: number;
-  workers: number;
+  workers: number | 'auto';
   /** Whether it was training when saved (else paused or done). */
   wasRunning: boolean;
   /** checkpoint.aevb bytes (a Blob: IndexedDB stores it without a structured-clone copy on this thread). */
