@@ -151,10 +151,21 @@ export function checkEvaluateOptions(opts: unknown): void {
   if (!isObject(opts)) {
     throw argumentError(`evaluate(opts): opts is ${show(opts)}; it must be an object such as { train: false, logLikelihoodSamples: 100 }.`, 'Pass an object or nothing.');
   }
+  const known = ['train', 'logLikelihoodSamples', 'signal', 'onProgress', 'sliceColumns'];
   for (const key of Object.keys(opts)) {
-    if (key !== 'train' && key !== 'logLikelihoodSamples') {
-      throw argumentError(`evaluate(opts) has no option "${key}".`, 'The options are: train, logLikelihoodSamples.');
+    if (!known.includes(key)) {
+      throw argumentError(`evaluate(opts) has no option "${key}".`, `The options are: ${known.join(', ')}.`);
     }
+  }
+  // The sliced estimate's options (sliced_evaluation.ts): cancel, progress, and the slice size.
+  if (opts.signal !== undefined && !(typeof opts.signal === 'object' && opts.signal !== null && typeof (opts.signal as AbortSignal).aborted === 'boolean')) {
+    throw argumentError(`evaluate(opts): signal is ${show(opts.signal)}; it must be an AbortSignal.`, 'Pass controller.signal of an AbortController, or leave it out.');
+  }
+  if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function') {
+    throw argumentError(`evaluate(opts): onProgress is ${show(opts.onProgress)}; it must be a function.`, 'Pass a function of the progress ({ done, total, … }), or leave it out.');
+  }
+  if (opts.sliceColumns !== undefined) {
+    wholeNumber(opts.sliceColumns, 1, Number.MAX_SAFE_INTEGER, 'evaluate(opts): sliceColumns', 'Pass a whole number of columns per slice, or leave it out.');
   }
   if (opts.train !== undefined && typeof opts.train !== 'boolean') {
     throw argumentError(`evaluate(opts): train is ${show(opts.train)}; it must be true or false.`, 'Leave it out for true.');
