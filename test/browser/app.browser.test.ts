@@ -463,6 +463,8 @@ describe('the app in Chromium', () => {
     await click('#pause');
     await until((a) => a.phase === 'paused');
     await page.setInputFiles('#load-checkpoint', { name: 'model.safetensors', mimeType: 'application/octet-stream', buffer: safetensors });
+    await until((a) => a.asking); // it would replace the current run
+    await click('#confirm-ok');
     await until((a) => a.step === saved.step && !!a.evaluation && a.evaluation.step === saved.step && !a.busy);
     const fromSt = await app();
     expect(fromSt.errors.keep).toBe('');
