@@ -138,6 +138,12 @@ export class PoolMemory {
   state(b: number): StateView {
     return this.states[b & 1];
   }
+
+  /** θ and the optimizer slots of state copy b, copied out (for checkpoints and the caller's bookkeeping). */
+  copyState(b: number): { params: Float32Array; slots: Float32Array[] } {
+    const v = this.state(b);
+    return { params: v.params.slice(), slots: v.slots.map((s) => s.slice()) };
+  }
 }
 
 export function hasSharedMemory(): boolean {

@@ -52,8 +52,3 @@ export function computesValue(step: number, valueEvery: number): boolean {
   return step % valueEvery === 0;
 }
 
-/** A step memory's committed state, copied out. */
-export function copyState(mem: PoolMemory, cur: number) {
-  const v = mem.state(cur);
-  return { params: v.params.slice(), slots: v.slots.map((s) => s.slice()) };
-}

@@ -7,11 +7,11 @@ import { Trainer } from '../../src/main/trainer.ts';
 import { createTrainer as createNodeTrainer } from '../../src/main/node/index.ts';
 import { nodeSpawner } from '../../src/main/pool/spawn_node.ts';
 import { LocalTrainer } from '../../src/main/local_trainer.ts';
-import { loadEmbeddedMnist } from '../../src/main/node/data_files.ts';
 import { resolveConfig, type TrainConfig } from '../../src/shared/config.ts';
 import type { DataSplit } from '../../src/shared/dataset.ts';
 import type { TrainerFailure as PoolFailure } from '../../src/main/trainer.ts';
 import type { Spawner } from '../../src/main/pool/spawner.ts';
+import { mnistSubset } from '../helpers/mnist_subset.ts';
 import { useBackend, relErr } from '../helpers/backend.ts';
 
 let data: DataSplit;
@@ -33,12 +33,8 @@ async function makeWith(extra: Partial<Parameters<typeof Trainer.create>[0]>, ov
 
 beforeAll(async () => {
   await useBackend('wasm');
-  const full = loadEmbeddedMnist();
   // 600 training and 100 test digits keep the tests quick; the rows are real MNIST.
-  data = {
-    train: { ...full.train, n: 600, x: full.train.x.slice(0, 600 * 784), labels: full.train.labels?.slice(0, 600) },
-    test: { ...full.test, n: 100, x: full.test.x.slice(0, 100 * 784), labels: full.test.labels?.slice(0, 100) },
-  };
+  data = mnistSubset(600, 100);
 });
 
 afterEach(async () => {

@@ -7,12 +7,12 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Trainer } from '../../src/main/trainer.ts';
 import { nodeSpawner } from '../../src/main/pool/spawn_node.ts';
-import { loadEmbeddedMnist } from '../../src/main/node/data_files.ts';
 import { decodeCheckpoint } from '../../src/shared/checkpoint.ts';
 import type { TrainConfig } from '../../src/shared/config.ts';
 import type { DataSplit } from '../../src/shared/dataset.ts';
 import { exportSafetensors } from '../../src/shared/pytorch_state.ts';
 import { decodeSafetensors, encodeSafetensors } from '../../src/shared/safetensors.ts';
+import { mnistSubset } from '../helpers/mnist_subset.ts';
 import { useBackend } from '../helpers/backend.ts';
 
 let data: DataSplit;
@@ -28,11 +28,7 @@ async function make(over: Partial<TrainConfig> = {}, checkpoint?: Uint8Array) {
 
 beforeAll(async () => {
   await useBackend('wasm');
-  const full = loadEmbeddedMnist();
-  data = {
-    train: { ...full.train, n: 300, x: full.train.x.slice(0, 300 * 784), labels: full.train.labels?.slice(0, 300) },
-    test: { ...full.test, n: 60, x: full.test.x.slice(0, 60 * 784), labels: full.test.labels?.slice(0, 60) },
-  };
+  data = mnistSubset(300, 60);
 });
 
 afterEach(async () => { await Promise.all(open.splice(0).map((t) => t.dispose())); });

@@ -31,7 +31,7 @@ import { firstNonFinite, OPTIMIZER_SLOTS } from '../../shared/optimizers.ts';
 import type { DeathPoint, ElboSums, PhaseTimes, Split, Transport, WorkerApi, WorkerInfo, WorkerInit } from '../../shared/protocol.ts';
 import { shardRanges } from '../../shared/schedule.ts';
 import { allocatePoolMemory, hasSharedMemory, PoolMemory, Result } from '../../shared/shared_memory.ts';
-import { computesValue, copyState, updateSlice, writeMirror } from '../../shared/step_update.ts';
+import { computesValue, updateSlice, writeMirror } from '../../shared/step_update.ts';
 import type { TrainingState } from '../../shared/training_state.ts';
 import { UpdateKernel } from '../../kernels/update_kernel.ts';
 import type { Spawner, SpawnedWorker } from './spawner.ts';
@@ -412,7 +412,7 @@ export class WorkerPool {
   /** The committed state, copied out (for checkpoints and the caller's bookkeeping). */
   readState(): TrainingState {
     const { cur, committedSteps } = readCommit(this.mem.ctrl);
-    return { ...copyState(this.mem, cur), step: committedSteps, samplesSeen: this.samplesSeen };
+    return { ...this.mem.copyState(cur), step: committedSteps, samplesSeen: this.samplesSeen };
   }
 
   /** Replace the state (a loaded checkpoint). Only between requests. */
