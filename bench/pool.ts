@@ -10,7 +10,7 @@
  *   memory      process memory for N = 1 and 4
  *
  *   npx tsx bench/pool.ts [--workers 1,2] [--batches 100,200] [--rounds 5] [--steps 40] [--hidden 500]
- *                         [--no-profile] [--no-auto] [--no-memory] [--json FILE]
+ *                         [--no-profile] [--no-auto] [--no-memory] [--cores C] [--json FILE]
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -27,9 +27,12 @@ import type { PhaseTimes } from '../src/shared/protocol.ts';
 const { values } = parseArgs({ options: {
   workers: { type: 'string' }, batches: { type: 'string' }, rounds: { type: 'string' }, steps: { type: 'string' },
   hidden: { type: 'string' }, json: { type: 'string' }, 'no-memory': { type: 'boolean' },
-  'no-profile': { type: 'boolean' }, 'no-auto': { type: 'boolean' },
+  'no-profile': { type: 'boolean' }, 'no-auto': { type: 'boolean' }, cores: { type: 'string' },
 } });
-const workerList = (values.workers ?? `1,${Math.min(2, os.availableParallelism())}`).split(',').map(Number);
+// The cores 'auto' may use. os.availableParallelism() sees CPU affinity but not a container's CPU
+// quota, so on a quota-limited machine pass --cores explicitly.
+const cores = Number(values.cores ?? os.availableParallelism());
+const workerList = (values.workers ?? `1,${Math.min(2, cores)}`).split(',').map(Number);
 const batches = (values.batches ?? '100,200').split(',').map(Number);
 const rounds = Number(values.rounds ?? 5), steps = Number(values.steps ?? 40), H = Number(values.hidden ?? 500);
 const data = loadEmbeddedMnist();
@@ -156,7 +159,6 @@ const autoRows: Array<{ mode: string; samplesPerSecond: number; perRound: number
 if (!values['no-auto']) {
   const cfg = resolveConfig({ hidden: H, latent: 20, batch: 100, inputSize: 784 });
   const modes: Array<number | 'auto'> = ['auto', ...workerList];
-  const cores = os.availableParallelism();
   const trainers: Trainer[] = [];
   for (const m of modes) trainers.push(await Trainer.create({ data, config: cfg, workers: m, valueEvery: 1_000_000, evaluateTrain: false }, nodeSpawner(), cores));
   const epoch = trainers[0].stepsPerEpoch;
@@ -192,7 +194,7 @@ const memory = values['no-memory'] ? [] : [await memoryFor(1), await memoryFor(4
 
 // Report
 const fmt = (x: number, d = 1) => x.toFixed(d);
-const machine = { cpu: os.cpus()[0]?.model, cores: os.availableParallelism(), node: process.version, platform: `${os.platform()} ${os.arch()}` };
+const machine = { cpu: os.cpus()[0]?.model, cores, logicalCpus: os.availableParallelism(), node: process.version, platform: `${os.platform()} ${os.arch()}` };
 console.log(`\nPool throughput, H=${H} J=20 tanh Adagrad (paper setting), ${rounds} rounds × ${steps} steps, medians — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}`);
 if (profile.length) {
   console.log(`\nOne worker, ms per step by phase at each M (medians of ${rounds} rounds), and each phase fitted as fixed + per datapoint`);
