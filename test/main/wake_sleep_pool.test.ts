@@ -5,6 +5,7 @@
 import { describe, it, expect, beforeAll, afterEach } from 'vitest';
 import { Trainer } from '../../src/main/trainer.ts';
 import { nodeSpawner } from '../../src/main/pool/spawn_node.ts';
+import { createTrainer as createNodeTrainer } from '../../src/main/node/index.ts';
 import { LocalTrainer } from '../../src/main/local_trainer.ts';
 import { resolveConfig, type TrainConfig } from '../../src/shared/config.ts';
 import type { DataSplit } from '../../src/shared/dataset.ts';
@@ -104,5 +105,13 @@ describe('wake-sleep: N workers train the same model as one', () => {
     expect(reported.every(Number.isFinite)).toBe(true);
     // The last minibatch's ELBO is of the same scale as the test set's (both estimator B, per datapoint).
     expect(Math.abs(reported[reported.length - 1] - after.testElbo)).toBeLessThan(60);
+  });
+
+  it('the library takes the algorithm in config, and refuses an unknown one before any worker starts', async () => {
+    const t = await createNodeTrainer({ data, workers: 2, config: { ...base, algorithm: 'wake-sleep' } });
+    open.push(t);
+    expect(t.config.algorithm).toBe('wake-sleep');
+    await expect(createNodeTrainer({ data, workers: 2, config: { ...base, algorithm: 'sleep' as never } }))
+      .rejects.toThrow(/"algorithm" is "sleep"; it must be one of aevb, wake-sleep/);
   });
 });
