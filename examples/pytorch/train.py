@@ -64,6 +64,7 @@ def main():
         if getattr(a, k) is not None:
             cfg[k] = getattr(a, k)
     cfg['epochs'] = a.epochs
+    cfg['algorithm'] = 'aevb'   # this script trains by AEVB, whatever trained the file it started from
     model = AEVB(**cfg)
     model.load_state_dict({k: v for k, v in tensors.items() if not k.startswith('optimizer.')})
     step = int(meta.get('step', 0))

@@ -24,7 +24,7 @@ export { hasSharedMemory } from '../shared/shared_memory.ts';
 export { parseIdx, isGzip } from '../shared/idx.ts';
 export { imagesFromIdx, labelsFromIdx, validateDataset } from '../shared/data_checks.ts';
 export { splitDataset } from '../shared/mnist_split.ts';
-export { resolveConfig, DEFAULT_CONFIG, type TrainConfig } from '../shared/config.ts';
+export { resolveConfig, DEFAULT_CONFIG, type TrainConfig, type AlgorithmKind } from '../shared/config.ts';
 export type { Dataset, DataSplit } from '../shared/dataset.ts';
 export { AevbError, isAevbError } from '../shared/errors.ts';
 export { exportDecoder } from '../shared/decoder_export.ts';

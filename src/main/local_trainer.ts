@@ -1,6 +1,7 @@
 /**
  * AEVB (Algorithm 1) on the calling thread: one worker's worth of training, used by the CLI and
- * the tests, and the reference the pool is compared against.
+ * the tests, and the reference the pool is compared against. (With config.algorithm 'wake-sleep'
+ * the gradient is wake-sleep's, step_gradient.ts; everything else is the same.)
  *
  *   θ, φ ← init
  *   repeat: X^M ← minibatch(step);  ε ← noise(seed, step, g, l);  g ← ∇ Σ ℒ̃(X^M, ε);  θ, φ ← update(g)
@@ -12,12 +13,13 @@ import type { TrainConfig } from '../shared/config.ts';
 import type { DataSplit } from '../shared/dataset.ts';
 import { numericError, type AevbError } from '../shared/errors.ts';
 import { evaluateElbo, evaluateLogLikelihood } from '../shared/evaluate.ts';
-import { SgvbGradient, type ShardValue } from '../shared/gradients.ts';
+import type { ShardGradient, ShardValue } from '../shared/gradients.ts';
 import { buildLayout, type ParamLayout } from '../shared/layout.ts';
-import { buildShard } from '../shared/minibatch.ts';
+import type { ShardInputs } from '../shared/minibatch.ts';
 import { firstNonFinite, OPTIMIZER_SLOTS } from '../shared/optimizers.ts';
 import { MinibatchSchedule } from '../shared/schedule.ts';
 import { allocatePoolMemory, type PoolMemory } from '../shared/shared_memory.ts';
+import { createStepGradient, stepShard } from '../shared/step_gradient.ts';
 import { updateSlice, writeMirror } from '../shared/step_update.ts';
 import { initialState, type TrainingState } from '../shared/training_state.ts';
 import { UpdateKernel } from '../kernels/update_kernel.ts';
@@ -42,8 +44,8 @@ export interface Evaluation {
 }
 
 
-/** What computes a shard's gradient (SgvbGradient.compute by default; benchmarks swap in others). */
-export type GradientFn = (params: Float32Array, shard: ReturnType<typeof buildShard>, out: Float32Array, withValue: boolean,
+/** What computes a shard's gradient (config.algorithm's, step_gradient.ts, by default; benchmarks swap in others). */
+export type GradientFn = (params: Float32Array, shard: ShardInputs, out: Float32Array, withValue: boolean,
   mirror: Float32Array) => ShardValue;
 
 /** Milliseconds of the last step's phases. */
@@ -56,7 +58,7 @@ export interface StepTimes {
 export class LocalTrainer {
   readonly layout: ParamLayout;
   readonly schedule: MinibatchSchedule;
-  private readonly engine: SgvbGradient;
+  private readonly engine: ShardGradient;
   /** Both state copies and one gradient slot, in an ordinary WebAssembly memory for the update kernel. */
   private readonly mem: PoolMemory;
   private readonly kernel: UpdateKernel;
@@ -70,7 +72,7 @@ export class LocalTrainer {
   constructor(readonly cfg: TrainConfig, readonly data: DataSplit, start: TrainingState = initialState(cfg), gradient?: GradientFn) {
     this.layout = buildLayout(cfg);
     this.schedule = new MinibatchSchedule(cfg.seed, data.train.n, cfg.batch);
-    this.engine = new SgvbGradient(cfg, this.layout);
+    this.engine = createStepGradient(cfg, this.layout);
     this.gradient = gradient ?? ((p, s, out, v, m) => this.engine.compute(p, s, out, v, m));
     this.mem = allocatePoolMemory({ workers: 1, paramCount: this.layout.size, slotCount: OPTIMIZER_SLOTS[cfg.optimizer].length,
       mirrorSize: this.layout.mirrorSize, maxSteps: 1, trainLength: 0, testLength: 0 }, false);
@@ -91,12 +93,12 @@ export class LocalTrainer {
     return { params: v.params, slots: v.slots, step: this.steps, samplesSeen: this.samplesSeen };
   }
 
-  /** One AEVB update. `withValue` also computes the minibatch ELBO (a log per pixel). */
+  /** One update (AEVB or wake-sleep). `withValue` also computes the minibatch ELBO (a log per pixel). */
   step(withValue = false): StepResult {
     const { cfg, mem } = this;
     const step = this.steps;
     const t0 = performance.now();
-    const shard = buildShard(cfg, this.data.train, { indices: this.schedule.indices(step), step });
+    const shard = stepShard(cfg, this.data.train, this.schedule, step, 0, cfg.batch);
     const t1 = performance.now();
     const grad = mem.grads[0];
     const value = this.gradient(mem.state(this.cur).params, shard, grad, withValue, mem.state(this.cur).mirror);

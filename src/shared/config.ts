@@ -10,6 +10,8 @@ export type DecoderKind = 'bernoulli' | 'gaussian';
 export type InitKind = 'paper' | 'pytorch';
 export type EstimatorKind = 'A' | 'B';
 export type OptimizerKind = 'sgd' | 'adagrad' | 'adam';
+/** 'aevb': Algorithm 1 with the SGVB estimator. 'wake-sleep': Hinton et al. 1995 for the same model (docs/method.md). */
+export type AlgorithmKind = 'aevb' | 'wake-sleep';
 
 export interface ModelConfig {
   /** D: values per datapoint (784 for 28x28 images). Set from the data. */
@@ -29,6 +31,12 @@ export interface ModelConfig {
 }
 
 export interface TrainConfig extends ModelConfig {
+  /**
+   * The learning algorithm: 'aevb' (the SGVB gradient of the ELBO) or 'wake-sleep' (the wake phase
+   * trains the decoder on z ~ q(z|x), the sleep phase the encoder on dreams z ~ p(z), x ~ p(x|z)).
+   * Same model, data, minibatches, optimizer and initialisation either way.
+   */
+  algorithm: AlgorithmKind;
   /** SGVB estimator: 'A' (eq. 7, Monte Carlo KL) or 'B' (eq. 10, analytic KL; the paper's choice). */
   estimator: EstimatorKind;
   /** L: samples of ε per datapoint per step (paper: 1). */
@@ -62,6 +70,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   decoder: 'bernoulli',
   sigmoidMean: true,
   init: 'paper',
+  algorithm: 'aevb',
   estimator: 'B',
   samples: 1,
   batch: 100,
@@ -79,6 +88,7 @@ const DECODERS: readonly DecoderKind[] = ['bernoulli', 'gaussian'];
 const INITS: readonly InitKind[] = ['paper', 'pytorch'];
 const ESTIMATORS: readonly EstimatorKind[] = ['A', 'B'];
 const OPTIMIZERS: readonly OptimizerKind[] = ['sgd', 'adagrad', 'adam'];
+const ALGORITHMS: readonly AlgorithmKind[] = ['aevb', 'wake-sleep'];
 
 function checkInt(cfg: Record<string, unknown>, field: string, min: number, max: number, flag: string): void {
   const v = cfg[field];
@@ -134,6 +144,7 @@ export function resolveConfig(partial: Partial<TrainConfig> = {}): Readonly<Trai
   checkEnum(c, 'decoder', DECODERS, '--decoder');
   checkBool(c, 'sigmoidMean', '--no-sigmoid-mean');
   checkEnum(c, 'init', INITS, '--init');
+  checkEnum(c, 'algorithm', ALGORITHMS, '--algorithm');
   checkEnum(c, 'estimator', ESTIMATORS, '--estimator');
   checkInt(c, 'samples', 1, 1000, '--samples');
   checkInt(c, 'batch', 1, 100_000, '--batch');
@@ -147,6 +158,11 @@ export function resolveConfig(partial: Partial<TrainConfig> = {}): Readonly<Trai
   if (cfg.binarize && cfg.decoder !== 'bernoulli') {
     throw configError('binarize', 'is on with a Gaussian decoder',
       'Binarisation draws binary targets for a Bernoulli decoder: use --decoder bernoulli or drop --binarize.');
+  }
+  if (cfg.algorithm === 'wake-sleep' && cfg.estimator !== 'B') {
+    // Wake-sleep has no SGVB estimator: it reports estimator B's ELBO, and A would be silently ignored.
+    throw configError('estimator', `is ${cfg.estimator} with the wake-sleep algorithm, which uses no SGVB estimator (it reports estimator B's ELBO)`,
+      'Drop --estimator (or pass B) with --algorithm wake-sleep, or use --algorithm aevb.');
   }
   return Object.freeze(cfg);
 }

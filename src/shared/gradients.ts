@@ -16,6 +16,9 @@
  *   estimator B: ℒ̃ᴮ = ½ Σ_j (1 + log σ_j² − μ_j² − σ_j²) + (1/L) Σ_l log p(x|z_l)      (eq. 10)
  *   estimator A: ℒ̃ᴬ = (1/L) Σ_l [log p(x|z_l) + log p(z_l) − log q(z_l|x)]              (eq. 7)
  * The result is ∇ of the SUM over the shard of ℒ̃(x_i) (workers return sums; the optimizer scales).
+ *
+ * The layers' forward and backward passes, the decoder heads and the kept parameter tensors live in
+ * ShardGradient, which the wake-sleep gradient (wake_sleep_gradient.ts) shares.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainConfig } from './config.ts';
@@ -42,18 +45,29 @@ export interface CopyTimes {
 }
 
 /** ×1/L for a per-sample term (identity when L = 1). */
-type PerSample = <T extends tf.Tensor>(t: T) => T;
+export type PerSample = <T extends tf.Tensor>(t: T) => T;
 
 /** Wᵀ: from the uploaded mirror when there is one, else one explicit transpose. */
-function transposed(p: ParamTensors, name: string): tf.Tensor2D {
+export function transposed(p: ParamTensors, name: string): tf.Tensor2D {
   return p[`${name}ᵀ`] ?? tf.transpose(p[name]);
 }
 
+/** Writes a gradient tensor into gradOut at its parameter's offset (timed as read-out). */
+export type GradWriter = (name: string, t: tf.Tensor) => void;
+
+/** A decoder head: ∂ log p(x|z)/∂(each output), per output weight and bias, and Σ log p(x|z) if asked. */
+export interface DecoderHead {
+  outputs: Array<[string, tf.Tensor2D]>;
+  biases: Array<[string, tf.Tensor]>;
+  value: tf.Scalar | null;
+}
+
 /**
- * Computes ∇_{θ,φ} Σ_i ℒ̃(x_i) for shards. Holds a few constant tensors (the replication
- * matrices used when L > 1); call dispose() when done.
+ * What every hand-written shard gradient shares (SGVB here, wake-sleep in wake_sleep_gradient.ts):
+ * θ and φ uploaded as kept tensors, the constants, the replication matrices for L > 1, the decoder
+ * heads, and the encoder's and decoder's layers forward and backward. A subclass writes `backprop`.
  */
-export class SgvbGradient {
+export abstract class ShardGradient {
   private readonly replicators = new Map<string, { R: tf.Tensor2D; RT: tf.Tensor2D }>();
   /** 1, 2 and ½, kept across steps (made lazily inside the first step's scope, so kept with tf.keep). */
   private scalars: Scalars | null = null;
@@ -69,7 +83,7 @@ export class SgvbGradient {
   constructor(readonly cfg: ModelCfg, readonly layout: ParamLayout) {}
 
   /**
-   * Writes the gradient of the shard's summed ELBO into gradOut (layout order) and returns the
+   * Writes the shard's gradient (a sum over its datapoints) into gradOut (layout order) and returns the
    * shard's summed ELBO terms if `withValue` (the value costs a log per pixel; the gradient does not).
    * `mirror`: the transposed weights (ParamLayout.mirror) when the caller keeps them; otherwise the
    * backward pass transposes each weight itself (a data copy: the result is the same bits).
@@ -81,11 +95,22 @@ export class SgvbGradient {
     this.copyTimes.readout = 0;
     tf.engine().startScope();
     try {
-      return this.backprop(p, shard, gradOut, withValue);
+      return this.backprop(p, shard, this.writer(gradOut), withValue);
     } finally {
       tf.engine().endScope();
       if (this.kept?.p !== p) disposeParams(p);
     }
+  }
+
+  /** The forward and backward pass of one shard, inside compute()'s scope. */
+  protected abstract backprop(p: ParamTensors, s: ShardInputs, write: GradWriter, withValue: boolean): ShardValue;
+
+  private writer(gradOut: Float32Array): GradWriter {
+    return (name, t) => {
+      const r0 = performance.now();
+      readInto(t, gradOut, this.layout.byName(name).offset);
+      this.copyTimes.readout += performance.now() - r0;
+    };
   }
 
   /** The parameters as tensors: the kept ones, overwritten, where the backend allows it. */
@@ -113,29 +138,136 @@ export class SgvbGradient {
     this.scalars = null;
   }
 
-  private constants(): Scalars {
+  protected constants(): Scalars {
     return (this.scalars ??= { one: tf.keep(tf.scalar(1)), two: tf.keep(tf.scalar(2)), half: tf.keep(tf.scalar(0.5)) });
   }
 
-  private backprop(p: ParamTensors, s: ShardInputs, gradOut: Float32Array, withValue: boolean): ShardValue {
+  /** Encoder q_φ(z|x): h = act(W3 x + b3); μ = W4 h + b4; log σ² = W5 h + b5 (x as columns [D, B]). */
+  protected encoderForward(p: ParamTensors, x: tf.Tensor2D) {
+    const c = this.constants();
+    const a3 = tf.add(tf.matMul(p['enc.W3'], x), p['enc.b3']);                  // [H, B]
+    const h = activate(this.cfg.activation, a3, c);                             // [H, B]
+    const mu = tf.add(tf.matMul(p['enc.W4'], h), p['enc.b4']);                  // [J, B]
+    const logvar = tf.add(tf.matMul(p['enc.W5'], h), p['enc.b5']);             // [J, B]
+    return { a3, h, mu, logvar };
+  }
+
+  /**
+   * Encoder backward from ∂/∂μ and ∂/∂ log σ² ([J, B] each) into enc.*; `xRows` is the input as
+   * rows [B, D] (xᵀ, the right operand of ∂/∂W3 = gA3 · xᵀ).
+   */
+  protected encoderBackward(p: ParamTensors, f: { a3: tf.Tensor; h: tf.Tensor }, gMu: tf.Tensor, gLogvar: tf.Tensor,
+    xRows: tf.Tensor2D, write: GradWriter): void {
+    const c = this.constants();
+    const hT = tf.transpose(f.h);                                               // [B, H]
+    write('enc.W4', tf.matMul(gMu as tf.Tensor2D, hT));                         // [J, H]
+    write('enc.W5', tf.matMul(gLogvar as tf.Tensor2D, hT));
+    write('enc.b4', tf.sum(gMu, 1));
+    write('enc.b5', tf.sum(gLogvar, 1));
+    const gH = tf.add(tf.matMul(transposed(p, 'enc.W4'), gMu as tf.Tensor2D), tf.matMul(transposed(p, 'enc.W5'), gLogvar as tf.Tensor2D));
+    const gA3 = tf.mul(gH, activationGrad(this.cfg.activation, f.a3, f.h, c)); // [H, B]
+    write('enc.W3', tf.matMul(gA3 as tf.Tensor2D, xRows));                      // [H, D] = gA3 · xᵀ
+    write('enc.b3', tf.sum(gA3, 1));
+  }
+
+  /** The decoder's hidden layer: hd = act(W1 z + b1) for columns z [J, ·]. */
+  protected decoderHidden(p: ParamTensors, z: tf.Tensor) {
+    const a1 = tf.add(tf.matMul(p['dec.W1'], z as tf.Tensor2D), p['dec.b1']);  // [H, ·]
+    return { a1, hd: activate(this.cfg.activation, a1, this.constants()) };     // [H, ·]
+  }
+
+  /**
+   * Decoder backward from a head's ∂ log p/∂(outputs) into dec.*; returns ∂/∂a1 [H, ·] (the caller
+   * goes on into z, or stops there).
+   */
+  protected decoderBackward(p: ParamTensors, z: tf.Tensor, f: { a1: tf.Tensor; hd: tf.Tensor }, dec: DecoderHead, write: GradWriter): tf.Tensor2D {
+    const hdT = tf.transpose(f.hd);                                             // [LB, H]
+    dec.outputs.forEach(([name, g]) => write(name, tf.matMul(g, hdT as tf.Tensor2D))); // gW = g · hdᵀ
+    dec.biases.forEach(([name, g]) => write(name, tf.sum(g, 1)));               // gb = Σ_cols g
+    // ∂/∂hd = Σ_heads Wᵀ g
+    let gHd: tf.Tensor = tf.matMul(transposed(p, dec.outputs[0][0]), dec.outputs[0][1]);
+    if (dec.outputs.length > 1) gHd = tf.add(gHd, tf.matMul(transposed(p, dec.outputs[1][0]), dec.outputs[1][1]));
+    const gA1 = tf.mul(gHd, activationGrad(this.cfg.activation, f.a1, f.hd, this.constants())) as tf.Tensor2D; // [H, LB]
+    write('dec.W1', tf.matMul(gA1, tf.transpose(z) as tf.Tensor2D));           // [H, J]
+    write('dec.b1', tf.sum(gA1, 1));
+    return gA1;
+  }
+
+  /** The head of cfg.decoder: ∂ log p(x|z)/∂(its outputs) for targets x, and the value if asked. */
+  protected decoderHead(p: ParamTensors, hd: tf.Tensor, x: tf.Tensor, perSample: PerSample, withValue: boolean): DecoderHead {
+    return this.cfg.decoder === 'bernoulli'
+      ? this.bernoulliHead(p, hd, x, perSample, withValue)
+      : this.gaussianHead(p, hd, x, perSample, withValue);
+  }
+
+  /** Bernoulli: log p = Σ x ℓ − softplus(ℓ); ∂/∂ℓ = x − sigmoid(ℓ). */
+  private bernoulliHead(p: ParamTensors, hd: tf.Tensor, x: tf.Tensor, perSample: PerSample, withValue: boolean): DecoderHead {
+    const logits = tf.add(tf.matMul(p['dec.W2'], hd as tf.Tensor2D), p['dec.b2']);          // [D, LB]
+    const gLogits = perSample(tf.sub(x, tf.sigmoid(logits))) as tf.Tensor2D;               // [D, LB]
+    const value = withValue ? tf.sum(tf.sub(tf.mul(x, logits), tf.softplus(logits))) as tf.Scalar : null;
+    return { outputs: [['dec.W2', gLogits]], biases: [['dec.b2', gLogits]], value };
+  }
+
+  /**
+   * Gaussian: log p = Σ −½ log 2π − ½ v − (x − m)² e^{−v} / 2 with m = μₓ (or sigmoid(μₓ)), v = log σₓ².
+   * ∂/∂m = (x − m) e^{−v};  ∂/∂v = −½ + ½ (x − m)² e^{−v}.
+   */
+  private gaussianHead(p: ParamTensors, hd: tf.Tensor, x: tf.Tensor, perSample: PerSample, withValue: boolean): DecoderHead {
+    const { cfg } = this;
+    const raw = tf.add(tf.matMul(p['dec.W4'], hd as tf.Tensor2D), p['dec.b4']);            // [D, LB]
+    const v = tf.add(tf.matMul(p['dec.W5'], hd as tf.Tensor2D), p['dec.b5']);              // [D, LB]
+    const m = cfg.sigmoidMean ? tf.sigmoid(raw) : raw;
+    const r = tf.sub(x, m);
+    const invVar = tf.exp(tf.neg(v));
+    const rIv = tf.mul(r, invVar);
+    let gRaw = perSample(rIv);
+    if (cfg.sigmoidMean) gRaw = tf.mul(gRaw, tf.mul(m, tf.sub(tf.scalar(1), m)));         // sigmoid' = m(1 − m)
+    const r2Iv = tf.mul(r, rIv);
+    const gV = perSample(tf.mul(tf.sub(r2Iv, tf.scalar(1)), tf.scalar(0.5)));
+    const value = withValue
+      ? tf.sub(tf.scalar(-0.5 * Math.log(2 * Math.PI) * x.size), tf.mul(tf.scalar(0.5), tf.sum(tf.add(v, r2Iv)))) as tf.Scalar
+      : null;
+    return {
+      outputs: [['dec.W4', gRaw as tf.Tensor2D], ['dec.W5', gV as tf.Tensor2D]],
+      biases: [['dec.b4', gRaw], ['dec.b5', gV]],
+      value,
+    };
+  }
+
+  /** R [B, L·B] with R[i, l·B + i] = 1, and Rᵀ: replicate columns L times, and sum them back. */
+  protected replicator(B: number, L: number) {
+    const key = `${B}x${L}`;
+    let r = this.replicators.get(key);
+    if (!r) {
+      const vals = new Float32Array(B * L * B);
+      for (let i = 0; i < B; i++) for (let l = 0; l < L; l++) vals[i * L * B + l * B + i] = 1;
+      const R = tf.tensor2d(vals, [B, L * B]);
+      // Kept across steps on purpose: as a constant right operand, XNNPACK packs it only once.
+      // tf.keep: created lazily inside the step's tidy, they must outlive it.
+      r = { R: tf.keep(R), RT: tf.keep(tf.transpose(R) as tf.Tensor2D) };
+      this.replicators.set(key, r);
+    }
+    return r;
+  }
+}
+
+/**
+ * Computes ∇_{θ,φ} Σ_i ℒ̃(x_i) for shards. Holds a few constant tensors (the replication
+ * matrices used when L > 1); call dispose() when done.
+ */
+export class SgvbGradient extends ShardGradient {
+  protected backprop(p: ParamTensors, s: ShardInputs, write: GradWriter, withValue: boolean): ShardValue {
     const { cfg } = this;
     const B = s.b, L = s.l, J = cfg.latent, D = cfg.inputSize;
     const c = this.constants(), half = c.half;
     // ×1/L only when L > 1 (a multiply over [D, LB] is not free).
     const invL = L > 1 ? tf.scalar(1 / L) : null;
     const perSample = <T extends tf.Tensor>(t: T): T => (invL ? tf.mul(t, invL) : t);
-    const write = (name: string, t: tf.Tensor) => {
-      const r0 = performance.now();
-      readInto(t, gradOut, this.layout.byName(name).offset);
-      this.copyTimes.readout += performance.now() - r0;
-    };
 
     // ---- Encoder q_φ(z|x): h = act(W3 x + b3); μ = W4 h + b4; log σ² = W5 h + b5 ----
     const x = tf.tensor2d(s.xCols, [D, B]);                                     // [D, B]
-    const a3 = tf.add(tf.matMul(p['enc.W3'], x), p['enc.b3']);                  // [H, B]
-    const h = activate(cfg.activation, a3, c);                                  // [H, B]
-    const mu = tf.add(tf.matMul(p['enc.W4'], h), p['enc.b4']);                  // [J, B]
-    const logvar = tf.add(tf.matMul(p['enc.W5'], h), p['enc.b5']);             // [J, B]
+    const enc = this.encoderForward(p, x);
+    const { mu, logvar } = enc;
     const sigma = tf.exp(tf.mul(half, logvar));                                 // [J, B]
 
     // ---- Reparameterisation z = μ + σ ⊙ ε, L samples per datapoint: columns l·B + i ----
@@ -147,22 +279,11 @@ export class SgvbGradient {
     const z = tf.add(tileL(mu), tf.mul(sigmaL, eps));                           // [J, LB]
 
     // ---- Decoder p_θ(x|z) and ∂ log p(x|z)/∂(its output), scaled by 1/L ----
-    const a1 = tf.add(tf.matMul(p['dec.W1'], z), p['dec.b1']);                  // [H, LB]
-    const hd = activate(cfg.activation, a1, c);                                 // [H, LB]
+    const hid = this.decoderHidden(p, z);                                       // a1, hd [H, LB]
     const xL = L > 1 ? tf.tensor2d(s.xColsTiled, [D, L * B]) : x;               // [D, LB]
-    const dec = cfg.decoder === 'bernoulli'
-      ? this.bernoulliHead(p, hd, xL, perSample, withValue)
-      : this.gaussianHead(p, hd, xL, perSample, withValue);
-    const hdT = tf.transpose(hd);                                               // [LB, H]
-    dec.outputs.forEach(([name, g]) => write(name, tf.matMul(g, hdT)));         // gW = g · hdᵀ
-    dec.biases.forEach(([name, g]) => write(name, tf.sum(g, 1)));               // gb = Σ_cols g
-    // ∂/∂hd = Σ_heads Wᵀ g
-    let gHd: tf.Tensor = tf.matMul(transposed(p, dec.outputs[0][0]), dec.outputs[0][1]);
-    if (dec.outputs.length > 1) gHd = tf.add(gHd, tf.matMul(transposed(p, dec.outputs[1][0]), dec.outputs[1][1]));
-    const gA1 = tf.mul(gHd, activationGrad(cfg.activation, a1, hd, c));         // [H, LB]
-    write('dec.W1', tf.matMul(gA1, tf.transpose(z)));                           // [H, J]
-    write('dec.b1', tf.sum(gA1, 1));
-    let gZ = tf.matMul(transposed(p, 'dec.W1'), gA1);                           // [J, LB]
+    const dec = this.decoderHead(p, hid.hd, xL, perSample, withValue);
+    const gA1 = this.decoderBackward(p, z, hid, dec, write);                    // [H, LB]
+    let gZ: tf.Tensor = tf.matMul(transposed(p, 'dec.W1'), gA1);                // [J, LB]
     if (cfg.estimator === 'A') gZ = tf.sub(gZ, perSample(z));                   // + ∂ log p(z)/∂z = −z, per sample 1/L
 
     // ---- Back through z = μ + σ ε to μ and log σ² (∂σ/∂ log σ² = σ/2) ----
@@ -178,77 +299,19 @@ export class SgvbGradient {
     }
 
     // ---- Encoder backward ----
-    const hT = tf.transpose(h);                                                 // [B, H]
-    write('enc.W4', tf.matMul(gMu, hT));                                        // [J, H]
-    write('enc.W5', tf.matMul(gLogvar, hT));
-    write('enc.b4', tf.sum(gMu, 1));
-    write('enc.b5', tf.sum(gLogvar, 1));
-    const gH = tf.add(tf.matMul(transposed(p, 'enc.W4'), gMu), tf.matMul(transposed(p, 'enc.W5'), gLogvar));
-    const gA3 = tf.mul(gH, activationGrad(cfg.activation, a3, h, c));           // [H, B]
-    write('enc.W3', tf.matMul(gA3, tf.tensor2d(s.xRows, [B, D])));              // [H, D] = gA3 · xᵀ
-    write('enc.b3', tf.sum(gA3, 1));
+    this.encoderBackward(p, enc, gMu, gLogvar, tf.tensor2d(s.xRows, [B, D]), write);
 
     if (!withValue) return { elbo: NaN, recon: NaN, kl: NaN };
     const recon = readScalar(dec.value!) / L;
     const kl = cfg.estimator === 'B'
-      // ½ Σ (μ² + σ² − 1 − log σ²)
-      ? readScalar(tf.mul(half, tf.sum(tf.sub(tf.add(tf.square(mu), tf.square(sigma)), tf.add(c.one, logvar)))))
+      ? analyticKl(mu, sigma, logvar, c)
       // (1/L) Σ_l [log q(z_l|x) − log p(z_l)] = (1/L) Σ ½ (z² − log σ² − ε²)
       : readScalar(tf.mul(half, tf.sum(tf.sub(tf.square(z), tf.add(tileL(logvar), tf.square(eps)))))) / L;
     return { elbo: recon - kl, recon, kl };
   }
+}
 
-  /** Bernoulli: log p = Σ x ℓ − softplus(ℓ); ∂/∂ℓ = x − sigmoid(ℓ). */
-  private bernoulliHead(p: ParamTensors, hd: tf.Tensor, x: tf.Tensor, perSample: PerSample, withValue: boolean) {
-    const logits = tf.add(tf.matMul(p['dec.W2'], hd as tf.Tensor2D), p['dec.b2']);          // [D, LB]
-    const gLogits = perSample(tf.sub(x, tf.sigmoid(logits)));                              // [D, LB]
-    const value = withValue ? tf.sum(tf.sub(tf.mul(x, logits), tf.softplus(logits))) : null;
-    return {
-      outputs: [['dec.W2', gLogits]] as Array<[string, tf.Tensor2D]>,
-      biases: [['dec.b2', gLogits]] as Array<[string, tf.Tensor]>,
-      value,
-    };
-  }
-
-  /**
-   * Gaussian: log p = Σ −½ log 2π − ½ v − (x − m)² e^{−v} / 2 with m = μₓ (or sigmoid(μₓ)), v = log σₓ².
-   * ∂/∂m = (x − m) e^{−v};  ∂/∂v = −½ + ½ (x − m)² e^{−v}.
-   */
-  private gaussianHead(p: ParamTensors, hd: tf.Tensor, x: tf.Tensor, perSample: PerSample, withValue: boolean) {
-    const { cfg } = this;
-    const raw = tf.add(tf.matMul(p['dec.W4'], hd as tf.Tensor2D), p['dec.b4']);            // [D, LB]
-    const v = tf.add(tf.matMul(p['dec.W5'], hd as tf.Tensor2D), p['dec.b5']);              // [D, LB]
-    const m = cfg.sigmoidMean ? tf.sigmoid(raw) : raw;
-    const r = tf.sub(x, m);
-    const invVar = tf.exp(tf.neg(v));
-    const rIv = tf.mul(r, invVar);
-    let gRaw = perSample(rIv);
-    if (cfg.sigmoidMean) gRaw = tf.mul(gRaw, tf.mul(m, tf.sub(tf.scalar(1), m)));         // sigmoid' = m(1 − m)
-    const r2Iv = tf.mul(r, rIv);
-    const gV = perSample(tf.mul(tf.sub(r2Iv, tf.scalar(1)), tf.scalar(0.5)));
-    const value = withValue
-      ? tf.sub(tf.scalar(-0.5 * Math.log(2 * Math.PI) * x.size), tf.mul(tf.scalar(0.5), tf.sum(tf.add(v, r2Iv))))
-      : null;
-    return {
-      outputs: [['dec.W4', gRaw], ['dec.W5', gV]] as Array<[string, tf.Tensor2D]>,
-      biases: [['dec.b4', gRaw], ['dec.b5', gV]] as Array<[string, tf.Tensor]>,
-      value,
-    };
-  }
-
-  /** R [B, L·B] with R[i, l·B + i] = 1, and Rᵀ: replicate columns L times, and sum them back. */
-  private replicator(B: number, L: number) {
-    const key = `${B}x${L}`;
-    let r = this.replicators.get(key);
-    if (!r) {
-      const vals = new Float32Array(B * L * B);
-      for (let i = 0; i < B; i++) for (let l = 0; l < L; l++) vals[i * L * B + l * B + i] = 1;
-      const R = tf.tensor2d(vals, [B, L * B]);
-      // Kept across steps on purpose: as a constant right operand, XNNPACK packs it only once.
-      // tf.keep: created lazily inside the step's tidy, they must outlive it.
-      r = { R: tf.keep(R), RT: tf.keep(tf.transpose(R) as tf.Tensor2D) };
-      this.replicators.set(key, r);
-    }
-    return r;
-  }
+/** KL(q(z|x) ‖ N(0, I)) summed over the shard, analytic: ½ Σ (μ² + σ² − 1 − log σ²). */
+export function analyticKl(mu: tf.Tensor, sigma: tf.Tensor, logvar: tf.Tensor, c: Scalars): number {
+  return readScalar(tf.mul(c.half, tf.sum(tf.sub(tf.add(tf.square(mu), tf.square(sigma)), tf.add(c.one, logvar)))));
 }

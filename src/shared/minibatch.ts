@@ -21,6 +21,17 @@ export interface ShardInputs {
   readonly xColsTiled: Float32Array;
   /** [J, L·B] columns, column l·B + i is ε for (g_i, l). */
   readonly eps: Float32Array;
+  /** Wake-sleep only: the sleep phase's noise, one dream per datapoint (wake_sleep_gradient.ts). */
+  readonly dreams?: Dreams;
+}
+
+/** The sleep phase's noise for B minibatch positions, as columns. */
+export interface Dreams {
+  readonly b: number;
+  /** z' ~ N(0, I), [J, B]. */
+  readonly z: Float32Array;
+  /** [D, B]: u ~ U(0, 1) for x' = 1[u < y] (Bernoulli), or ε' ~ N(0, I) for x' = μₓ + σₓ ε' (Gaussian). */
+  readonly noise: Float32Array;
 }
 
 export interface ShardSpec {

@@ -16,6 +16,7 @@ export const Stream = Object.freeze({
   INIT: 4,        // initial parameters
   EVAL: 5,        // ε for evaluation (ELBO and importance sampling); fixed across epochs
   SAMPLE: 6,      // z ~ N(0, I) for samples from the generative model
+  DREAM: 7,       // wake-sleep's sleep phase: z' ~ N(0, I) and the noise of x' ~ p(x|z'), keyed by (step, minibatch position)
 });
 
 const M0 = 0xd2511f53, M1 = 0xcd9e8d57;

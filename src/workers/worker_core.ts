@@ -3,6 +3,7 @@
  * and expose this). One training step on the shared path, for worker w of N:
  *
  *   1. gradient:  g_w = ∇ Σ_{i ∈ shard w} ℒ̃(x_i)   from θ in state copy `cur`, into slot w
+ *                 (or wake-sleep's two phases, by config.algorithm: step_gradient.ts)
  *   2. barrier
  *   3. update:    for θ[lo_w, hi_w) only (this worker's slice):  g = Σ_v g_v  (worker order),
  *                 state[1 − cur] ← optimizer(state[cur], g)        — skipped if any g_v is not finite
@@ -16,14 +17,15 @@ import { resolveConfig, type TrainConfig } from '../shared/config.ts';
 import type { Dataset } from '../shared/dataset.ts';
 import { arriveAndWait, commitStep, readCommit } from '../shared/barrier.ts';
 import { elboSums, logLikelihoodSum } from '../shared/evaluate.ts';
-import { SgvbGradient } from '../shared/gradients.ts';
+import type { ShardGradient } from '../shared/gradients.ts';
 import { buildLayout, type ParamLayout } from '../shared/layout.ts';
-import { buildShard, transposeRows } from '../shared/minibatch.ts';
+import { transposeRows } from '../shared/minibatch.ts';
 import { decode, disposeParams, encode, paramTensors } from '../shared/model.ts';
 import { firstNonFinite } from '../shared/optimizers.ts';
 import type { DeathPoint, GradientReply, PhaseTimes, RunReport, Split, WorkerApi, WorkerInfo, WorkerInit } from '../shared/protocol.ts';
 import { MinibatchSchedule, shardRanges } from '../shared/schedule.ts';
 import { PoolMemory, Result, Value } from '../shared/shared_memory.ts';
+import { createStepGradient, stepShard } from '../shared/step_gradient.ts';
 import { computesValue, updateSlice } from '../shared/step_update.ts';
 import { stateError } from '../shared/errors.ts';
 import { UpdateKernel } from '../kernels/update_kernel.ts';
@@ -42,7 +44,8 @@ class WorkerContext {
   readonly cfg: TrainConfig;
   readonly layout: ParamLayout;
   readonly schedule: MinibatchSchedule;
-  readonly engine: SgvbGradient;
+  /** The step's gradient: SGVB or wake-sleep, by config.algorithm (step_gradient.ts). */
+  readonly engine: ShardGradient;
   readonly mem: PoolMemory | null;
   /** The update kernels on the pool's shared memory (shared path only). */
   readonly kernel: UpdateKernel | null;
@@ -56,7 +59,7 @@ class WorkerContext {
     const cfg = (this.cfg = init.config);
     this.layout = buildLayout(cfg);
     this.schedule = new MinibatchSchedule(cfg.seed, init.train.n, cfg.batch);
-    this.engine = new SgvbGradient(cfg, this.layout);
+    this.engine = createStepGradient(cfg, this.layout);
     this.mem = init.memory ? new PoolMemory(init.memory.buffers, init.memory.spec) : null;
     this.kernel = this.mem ? new UpdateKernel(this.mem.buffers.memory) : null;
     const trainX = this.mem ? this.mem.train : init.trainX!;
@@ -76,7 +79,7 @@ class WorkerContext {
   private shardGradient(params: Float32Array, step: number, active: number, out: Float32Array, withValue: boolean, mirror?: Float32Array) {
     const [lo, hi] = this.shardOf(active);
     const t0 = now();
-    const inputs = buildShard(this.cfg, this.train, { indices: this.schedule.indices(step).subarray(lo, hi), step });
+    const inputs = stepShard(this.cfg, this.train, this.schedule, step, lo, hi);
     const t1 = now();
     const v = this.engine.compute(params, inputs, out, withValue, mirror);
     if (step === this.nanAtStep) out[0] = NaN; // test hook: a step whose gradient is not finite

@@ -603,13 +603,14 @@ describe('settings in the address (shareable links)', () => {
     const context = await browser.newContext({ viewport: VIEWPORT });
     try {
       const p = await context.newPage();
-      await p.goto(`${baseUrl}/?subset=${SUBSET}#latent=3&hidden=32&lr=0.05&optimizer=adam&binarize=true&batch=abc&bogus=1`);
+      await p.goto(`${baseUrl}/?subset=${SUBSET}#latent=3&hidden=32&lr=0.05&optimizer=adam&binarize=true&algorithm=wake-sleep&batch=abc&bogus=1`);
       const a = await until((s) => s.ready, p);
       expect(await p.inputValue('#setting-latent')).toBe('3');
       expect(await p.inputValue('#setting-hidden')).toBe('32');
       expect(await p.inputValue('#setting-lr')).toBe('0.05');
       expect(await p.inputValue('#setting-optimizer')).toBe('adam');
       expect(await p.isChecked('#setting-binarize')).toBe(true);
+      expect(await p.inputValue('#setting-algorithm')).toBe('wake-sleep');
       expect(await p.inputValue('#setting-batch')).toBe('100'); // "abc" was not applied…
       const said = await p.textContent('#link-error');
       expect(said).toContain('Minibatch M is "abc"; it must be a number.'); // …and it says so
@@ -622,10 +623,15 @@ describe('settings in the address (shareable links)', () => {
       const q = await context.newPage();
       await q.goto(link);
       await until((s) => s.ready, q);
-      for (const [sel, v] of [['#setting-hidden', '48'], ['#setting-latent', '3'], ['#setting-lr', '0.05'], ['#setting-optimizer', 'adam']]) {
+      for (const [sel, v] of [['#setting-hidden', '48'], ['#setting-latent', '3'], ['#setting-lr', '0.05'], ['#setting-optimizer', 'adam'],
+        ['#setting-algorithm', 'wake-sleep']]) {
         expect(await q.inputValue(sel), sel).toBe(v);
       }
       expect(await q.textContent('#link-error')).toBe('');
+      // The Algorithm choice reaches the trainer: a run started here trains by wake-sleep.
+      await q.locator('#start').click();
+      const run = await until((s) => s.config !== null && s.step > 0, q);
+      expect(run.config!.algorithm).toBe('wake-sleep');
     } finally {
       await context.close();
     }

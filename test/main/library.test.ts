@@ -66,7 +66,7 @@ describe('the built package, used from a separate consumer', () => {
       import { createTrainer, type TrainerOptions, type EpochEvent, type Trainer } from 'aevb/node';
       import { parseIdx, type DataSplit } from 'aevb';
       export async function go(data: DataSplit): Promise<number> {
-        const opts: TrainerOptions = { data, workers: 2, config: { latent: 2 } };
+        const opts: TrainerOptions = { data, workers: 2, config: { latent: 2, algorithm: 'wake-sleep' } };
         const t: Trainer = await createTrainer(opts);
         t.on('epoch', (e: EpochEvent) => e.testElbo.toFixed(2));
         void parseIdx;

@@ -33,7 +33,7 @@ export interface CliRequest {
   quiet: boolean;
 }
 
-export const HELP = `aevb: train a variational autoencoder by AEVB (Kingma & Welling, 2013) on the CPU.
+export const HELP = `aevb: train a variational autoencoder by AEVB (Kingma & Welling, 2013), or by wake-sleep, on the CPU.
 
 Usage: npm run train -- [flags]
 
@@ -50,6 +50,8 @@ Model
   --no-sigmoid-mean     gaussian decoder: do not squash the mean through a sigmoid
   --init I              paper: N(0, 0.01²) | pytorch: U(±1/√fan_in) (default ${DEFAULT_CONFIG.init})
 Training
+  --algorithm A         aevb (the SGVB gradient) | wake-sleep (Hinton et al. 1995: the same model, its ELBO
+                        evaluated with its recognition model as AEVB's is) (default ${DEFAULT_CONFIG.algorithm})
   --estimator E         A (eq. 7, Monte Carlo KL) | B (eq. 10, analytic KL) (default ${DEFAULT_CONFIG.estimator})
   --samples L           samples of ε per datapoint (default ${DEFAULT_CONFIG.samples})
   --batch M             minibatch size (default ${DEFAULT_CONFIG.batch})
@@ -75,7 +77,7 @@ Evaluation and output
 
 const INT_FLAGS = { latent: 'latent', hidden: 'hidden', samples: 'samples', batch: 'batch', epochs: 'epochs', seed: 'seed', 'eval-samples': 'evalSamples' } as const;
 const REAL_FLAGS = { lr: 'lr', 'weight-decay': 'weightDecay' } as const;
-const ENUM_FLAGS = { activation: 'activation', decoder: 'decoder', init: 'init', estimator: 'estimator', optimizer: 'optimizer' } as const;
+const ENUM_FLAGS = { activation: 'activation', decoder: 'decoder', init: 'init', estimator: 'estimator', optimizer: 'optimizer', algorithm: 'algorithm' } as const;
 
 /**
  * The number forms a flag accepts: plain decimal (`100`, `-3`, `0.001`) and exponent form (`1e-3`,

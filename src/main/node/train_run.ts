@@ -141,7 +141,7 @@ async function train(trainer: Trainer, req: CliRequest, outDir: string, data: Da
   if (start.source) log(`Resuming ${start.source.file} at step ${trainer.step} (${trainer.samplesSeen.toLocaleString('en-US')} samples seen)` +
     `${imported ? '; a safetensors model: its names and shapes were checked, not its training data' : ''}.`);
   log(`aevb: ${cfg.decoder} VAE, D=${cfg.inputSize} H=${cfg.hidden} J=${cfg.latent} ${cfg.activation}, ` +
-    `estimator ${cfg.estimator} L=${cfg.samples} M=${cfg.batch}, ${cfg.optimizer} lr=${cfg.lr}; ` +
+    `${cfg.algorithm === 'wake-sleep' ? 'wake-sleep' : `AEVB estimator ${cfg.estimator}`} L=${cfg.samples} M=${cfg.batch}, ${cfg.optimizer} lr=${cfg.lr}; ` +
     `${data.train.n} train / ${data.test.n} test (${data.train.name}); ${trainer.workers} worker${trainer.workers > 1 ? 's' : ''}` +
     `${trainer.autoWorkers ? ' (auto: the fastest count trains)' : ''} ` +
     `(${info.backend}${info.simd ? ' SIMD' : ''}, ${trainer.transport === 'shared' ? 'shared memory' : 'messages'}); out ${outDir}`);
