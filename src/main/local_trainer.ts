@@ -49,7 +49,7 @@ export interface Evaluation {
   logLikelihood?: number;
   /** K of that estimate. */
   logLikelihoodK?: number;
-  /** Its standard error (delta method, nats); null when K = 1. */
+  /** Its standard error (jackknife over the K weights, per datapoint; nats); null when K = 1. */
   logLikelihoodSe?: number | null;
 }
 

@@ -58,7 +58,7 @@ export interface LogLikelihoodSums {
   samples: number;
   /** Σ_i log p̂_K(x_i). */
   sum: number;
-  /** Σ_i of the delta-method variance of log p̂_K(x_i) (see logMeanExpWithVariance). */
+  /** Σ_i of the jackknife variance of log p̂_K(x_i) (evaluate.ts, logMeanExpWithVariance). */
   variance: number;
 }
 
@@ -67,7 +67,7 @@ export interface LogLikelihoodReport {
   logLikelihood: number;
   /** K. */
   samples: number;
-  /** Its standard error (delta method, nats); null for K = 1. */
+  /** Its standard error √(Σ_i var_i)/n (jackknife per datapoint, nats); null for K = 1. */
   se: number | null;
 }
 
