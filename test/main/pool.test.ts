@@ -464,6 +464,8 @@ describe('the public boundary checks what it is given (AevbError, never TypeErro
     await refused(t.decode(new Float32Array([0, Infinity]), 1), 'ARGUMENT', /"z" is Infinity at row 0, value 1/);
     await refused(t.evaluate({ logLikelihoodSamples: -1 }), 'ARGUMENT', /logLikelihoodSamples is -1/);
     await refused(t.evaluate({ trian: true } as never), 'ARGUMENT', /no option "trian"/);
+    await refused(t.evaluate({ elboSamples: 0 }), 'ARGUMENT', /elboSamples is 0/);
+    await refused(t.evaluate({ draw: 1.5 }), 'ARGUMENT', /draw is 1.5/);
     await refused(t.loadCheckpoint('runs/a/checkpoint.aevb' as never), 'ARGUMENT', /loadCheckpoint\(bytes\): bytes is "runs\/a\/checkpoint.aevb"/);
     // None of that touched the model.
     expect(t.step).toBe(0);
