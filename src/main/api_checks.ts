@@ -151,7 +151,7 @@ export function checkEvaluateOptions(opts: unknown): void {
   if (!isObject(opts)) {
     throw argumentError(`evaluate(opts): opts is ${show(opts)}; it must be an object such as { train: false, logLikelihoodSamples: 100 }.`, 'Pass an object or nothing.');
   }
-  const known = ['train', 'logLikelihoodSamples', 'signal', 'onProgress', 'sliceColumns'];
+  const known = ['train', 'logLikelihoodSamples', 'elboSamples', 'draw', 'signal', 'onProgress', 'sliceColumns'];
   for (const key of Object.keys(opts)) {
     if (!known.includes(key)) {
       throw argumentError(`evaluate(opts) has no option "${key}".`, `The options are: ${known.join(', ')}.`);
@@ -172,6 +172,12 @@ export function checkEvaluateOptions(opts: unknown): void {
   }
   if (opts.logLikelihoodSamples !== undefined) {
     wholeNumber(opts.logLikelihoodSamples, 0, MAX_LOG_LIKELIHOOD_SAMPLES, 'evaluate(opts): logLikelihoodSamples', 'Pass 0 to skip log p(x), or K importance samples (the paper uses 5,000 for its plots).');
+  }
+  if (opts.elboSamples !== undefined) {
+    wholeNumber(opts.elboSamples, 1, 1000, 'evaluate(opts): elboSamples', 'Pass S draws of ε per datapoint (2 or more give a standard error), or leave it out for config.evalElboSamples.');
+  }
+  if (opts.draw !== undefined) {
+    wholeNumber(opts.draw, 0, Number.MAX_SAFE_INTEGER, 'evaluate(opts): draw', 'Pass a whole number ≥ 0 naming the evaluation noise, or leave it out for the current step.');
   }
 }
 

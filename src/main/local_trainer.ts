@@ -12,7 +12,7 @@
 import type { TrainConfig } from '../shared/config.ts';
 import type { DataSplit } from '../shared/dataset.ts';
 import { numericError, type AevbError } from '../shared/errors.ts';
-import { evaluateElbo, evaluateLogLikelihood } from '../shared/evaluate.ts';
+import { estimateLogLikelihood, evaluateElbo } from '../shared/evaluate.ts';
 import type { ShardGradient, ShardValue } from '../shared/gradients.ts';
 import { buildLayout, type ParamLayout } from '../shared/layout.ts';
 import type { ShardInputs } from '../shared/minibatch.ts';
@@ -39,8 +39,20 @@ export interface Evaluation {
   trainKl: number;
   testRecon: number;
   testKl: number;
-  /** Importance-sampled log p(x) on the test set, when K > 0. */
+  /** S: draws of ε per datapoint of the evaluated ELBOs. */
+  elboSamples?: number;
+  /** Monte Carlo standard errors of trainElbo and testElbo (nats); null when S = 1 (none can be computed). */
+  trainElboSe?: number | null;
+  testElboSe?: number | null;
+  /**
+   * The K-sample importance-sampled estimate of log p(x) on the test set (Burda et al. 2015), when
+   * K > 0: a stochastic lower bound on log p(x), E[log p̂_K] ≤ log p(x).
+   */
   logLikelihood?: number;
+  /** K of that estimate. */
+  logLikelihoodK?: number;
+  /** Its standard error (jackknife over the K weights, per datapoint; nats); null when K = 1. */
+  logLikelihoodSe?: number | null;
 }
 
 
@@ -123,16 +135,23 @@ export class LocalTrainer {
     return { step, ok: true, value: withValue ? { elbo: value.elbo / M, recon: value.recon / M, kl: value.kl / M } : undefined };
   }
 
-  /** ELBO on the training and test sets, and log p(x) on the test set if K > 0. */
-  evaluate(logLikelihoodSamples = this.cfg.evalSamples): Evaluation {
+  /**
+   * ELBO on the training and test sets (S = cfg.evalElboSamples draws per datapoint, with standard
+   * errors), and the importance-sampled log p(x) on the test set if K > 0. The noise is that of
+   * this step (`draw`, as the pool's trainer uses), so the two trainers report the same numbers.
+   */
+  evaluate(logLikelihoodSamples = this.cfg.evalSamples, draw = this.steps): Evaluation {
     const { cfg, state, data } = this;
-    const tr = evaluateElbo(cfg, state.params, data.train, cfg.seed);
-    const te = evaluateElbo(cfg, state.params, data.test, cfg.seed);
+    const S = cfg.evalElboSamples;
+    const tr = evaluateElbo(cfg, state.params, data.train, cfg.seed, { samples: S, split: 'train', draw });
+    const te = evaluateElbo(cfg, state.params, data.test, cfg.seed, { samples: S, split: 'test', draw });
     const out: Evaluation = {
       trainElbo: tr.elbo, testElbo: te.elbo, trainRecon: tr.recon, trainKl: tr.kl, testRecon: te.recon, testKl: te.kl,
+      elboSamples: S, trainElboSe: tr.se, testElboSe: te.se,
     };
     if (logLikelihoodSamples > 0) {
-      out.logLikelihood = evaluateLogLikelihood(cfg, state.params, data.test, logLikelihoodSamples, cfg.seed);
+      const ll = estimateLogLikelihood(cfg, state.params, data.test, logLikelihoodSamples, cfg.seed, { split: 'test', draw });
+      Object.assign(out, { logLikelihood: ll.logLikelihood, logLikelihoodK: ll.samples, logLikelihoodSe: ll.se });
     }
     return out;
   }

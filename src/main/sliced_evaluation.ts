@@ -2,9 +2,10 @@
  * The importance-sampled log p(x) over the test set in slices, so that a long estimate (the page
  * offers K up to 100,000: hours on a laptop) reports progress and can be cancelled. Each slice is a
  * range of test datapoints sized to ~SLICE_COLUMNS decoded samples per worker; the answer is the
- * same mean as one call over the whole set (the noise is keyed by datapoint and sample index,
+ * same sums as one call over the whole set (the noise is keyed by datapoint and sample index,
  * so slicing changes only the order of the float sums).
  */
+import { addLogLikelihoodSums, type LogLikelihoodSums } from '../shared/eval_sums.ts';
 
 /** Decoded samples (datapoints × K) per worker in one slice: about a second of work for a small model. */
 const SLICE_COLUMNS = 20_000;
@@ -23,17 +24,17 @@ export interface SliceOptions {
   sliceColumns?: number;
 }
 
-/** Σ-weighted mean of `meanOver(from, to)` over [0, n) in slices; checks the signal between slices. */
-export async function slicedLogLikelihood(meanOver: (from: number, to: number) => Promise<number>, n: number, K: number,
-  workers: number, o: SliceOptions): Promise<number> {
+/** The sums of `sumsOver(from, to)` over [0, n) in slices (estimate and variance); checks the signal between slices. */
+export async function slicedLogLikelihood(sumsOver: (from: number, to: number) => Promise<LogLikelihoodSums>, n: number, K: number,
+  workers: number, o: SliceOptions): Promise<LogLikelihoodSums> {
   const size = Math.max(workers, Math.floor((workers * (o.sliceColumns ?? SLICE_COLUMNS)) / K));
-  let sum = 0;
+  const parts: LogLikelihoodSums[] = [];
   o.signal?.throwIfAborted();
   for (let from = 0; from < n; from += size) {
     const to = Math.min(n, from + size);
-    sum += (await meanOver(from, to)) * (to - from);
+    parts.push(await sumsOver(from, to));
     o.signal?.throwIfAborted();
     o.onProgress?.({ done: to, total: n });
   }
-  return sum / n;
+  return addLogLikelihoodSums(parts);
 }

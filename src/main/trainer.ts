@@ -25,6 +25,7 @@ import {
   checkCheckpointBytes, checkEvaluateOptions, checkRows, checkSample, checkStepCount, checkTrainerData, checkTrainerOptions, maxRowsPerCall,
 } from './api_checks.ts';
 import { slicedLogLikelihood, type SliceOptions } from './sliced_evaluation.ts';
+import { elboReport, logLikelihoodReport } from '../shared/eval_sums.ts';
 
 export interface TrainerOptions {
   /** Settings; unset fields take the paper's defaults, inputSize comes from the data. */
@@ -353,24 +354,33 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   }
 
   /**
-   * ELBO per datapoint on the test set (and the training set), and log p(x) with K samples if K > 0.
+   * ELBO per datapoint on the test set (and the training set) with S draws of ε per datapoint and
+   * its standard error, and the K-sample importance-sampled log p(x) with its standard error if K > 0.
+   * `elboSamples` is S (default config.evalElboSamples); `draw` picks the noise (default: the current
+   * step, so every evaluation of a run draws afresh and the same state always gets the same numbers).
    * With `signal` or `onProgress`, log p(x) goes in slices of the test set (sliced_evaluation.ts):
    * progress after each, and an abort ends it after the current one.
    */
-  async evaluate(opts: { train?: boolean; logLikelihoodSamples?: number } & SliceOptions = {}): Promise<Partial<Evaluation> & { testElbo: number }> {
+  async evaluate(opts: { train?: boolean; logLikelihoodSamples?: number; elboSamples?: number; draw?: number } & SliceOptions = {}):
+    Promise<Partial<Evaluation> & { testElbo: number }> {
     this.guard();
     checkEvaluateOptions(opts);
-    const te = await this.pool.evaluateElbo('test');
-    const out: Partial<Evaluation> & { testElbo: number } = { testElbo: te.elbo / te.count, testRecon: te.recon / te.count, testKl: te.kl / te.count };
+    const S = opts.elboSamples ?? this.config.evalElboSamples, draw = opts.draw ?? this.stepValue;
+    const te = elboReport(await this.pool.evaluateElbo('test', S, draw));
+    const out: Partial<Evaluation> & { testElbo: number } = {
+      testElbo: te.elbo, testRecon: te.recon, testKl: te.kl, testElboSe: te.se, elboSamples: S,
+    };
     if (opts.train ?? true) {
-      const tr = await this.pool.evaluateElbo('train');
-      Object.assign(out, { trainElbo: tr.elbo / tr.count, trainRecon: tr.recon / tr.count, trainKl: tr.kl / tr.count });
+      const tr = elboReport(await this.pool.evaluateElbo('train', S, draw));
+      Object.assign(out, { trainElbo: tr.elbo, trainRecon: tr.recon, trainKl: tr.kl, trainElboSe: tr.se });
     }
     const K = opts.logLikelihoodSamples ?? 0;
     if (K > 0) {
-      out.logLikelihood = opts.signal || opts.onProgress
-        ? await slicedLogLikelihood((a, b) => this.pool.evaluateLogLikelihood('test', K, a, b), this.data.test.n, K, this.workers, opts)
-        : await this.pool.evaluateLogLikelihood('test', K);
+      const sums = opts.signal || opts.onProgress
+        ? await slicedLogLikelihood((a, b) => this.pool.evaluateLogLikelihood('test', K, a, b, draw), this.data.test.n, K, this.workers, opts)
+        : await this.pool.evaluateLogLikelihood('test', K, 0, undefined, draw);
+      const ll = logLikelihoodReport(sums);
+      Object.assign(out, { logLikelihood: ll.logLikelihood, logLikelihoodK: K, logLikelihoodSe: ll.se });
     }
     return out;
   }
@@ -432,7 +442,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     checkCheckpointBytes(bytes);
     const loaded = readCheckpointBytes(bytes, 'the checkpoint', this.config); // .aevb or .safetensors
     const c = loaded.checkpoint;
-    checkLoadable(loaded, { ...this.config, epochs: c.config.epochs, evalSamples: c.config.evalSamples }, fingerprintOf(this.data), 'the checkpoint');
+    checkLoadable(loaded, { ...this.config, epochs: c.config.epochs, evalSamples: c.config.evalSamples, evalElboSamples: c.config.evalElboSamples }, fingerprintOf(this.data), 'the checkpoint');
     return this.between(() => {
       this.pool.writeState({ params: c.params, slots: c.optimizer.slots, step: c.step, samplesSeen: c.samplesSeen });
       this.stepValue = c.step;

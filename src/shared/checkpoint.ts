@@ -48,7 +48,7 @@ const PREAMBLE = 16;
  * training and how hard to evaluate change neither the model nor the path of the optimizer.
  * Every other field must be equal, or the resumed run would not continue the same experiment.
  */
-export const RESUMABLE_FIELDS: readonly (keyof TrainConfig)[] = Object.freeze(['epochs', 'evalSamples']);
+export const RESUMABLE_FIELDS: readonly (keyof TrainConfig)[] = Object.freeze(['epochs', 'evalSamples', 'evalElboSamples']);
 
 /** One array of the payload as the header lists it; offsets are bytes from the payload start. */
 interface ArrayEntry { name: string; offset: number; length: number }
@@ -343,7 +343,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint 
 /**
  * Throw unless `c` can be resumed with config `cfg` on `data`: same model shape (modelKey), same
  * optimizer, same dataset (d, n, fingerprint) and every other config field equal, except the
- * RESUMABLE_FIELDS (epochs, evalSamples).
+ * RESUMABLE_FIELDS (epochs, evalSamples, evalElboSamples).
  */
 export function checkCompatible(c: Checkpoint, cfg: TrainConfig,
   data: { n: number; d: number; fingerprint: string }, source = 'checkpoint'): void {

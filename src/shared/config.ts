@@ -60,6 +60,11 @@ export interface TrainConfig extends ModelConfig {
   seed: number;
   /** K: importance samples for the log p(x) estimate at the end of each epoch; 0 skips it. */
   evalSamples: number;
+  /**
+   * S: draws of ε per datapoint for the evaluated ELBO (encoder once, decoder S times). S ≥ 2 gives
+   * the ELBO's Monte Carlo standard error; S = 1 reports none.
+   */
+  evalElboSamples: number;
 }
 
 export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
@@ -81,6 +86,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   binarize: false,
   seed: 1,
   evalSamples: 0,
+  evalElboSamples: 2,
 });
 
 const ACTIVATIONS: readonly Activation[] = ['tanh', 'relu', 'linear'];
@@ -155,6 +161,7 @@ export function resolveConfig(partial: Partial<TrainConfig> = {}): Readonly<Trai
   checkBool(c, 'binarize', '--binarize');
   checkInt(c, 'seed', 0, 0xffffffff, '--seed');
   checkInt(c, 'evalSamples', 0, 100_000, '--eval-samples');
+  checkInt(c, 'evalElboSamples', 1, 1000, '--eval-elbo-samples');
   if (cfg.binarize && cfg.decoder !== 'bernoulli') {
     throw configError('binarize', 'is on with a Gaussian decoder',
       'Binarisation draws binary targets for a Bernoulli decoder: use --decoder bernoulli or drop --binarize.');

@@ -83,12 +83,8 @@ export interface GradientReply {
   kl: number;
 }
 
-export interface ElboSums {
-  count: number;
-  elbo: number;
-  recon: number;
-  kl: number;
-}
+export type { ElboSums, LogLikelihoodSums } from './eval_sums.ts';
+import type { ElboSums, LogLikelihoodSums } from './eval_sums.ts';
 
 /**
  * Test hook: where a worker ends itself, as a crash would. `{ step }`: in the update phase of that
@@ -108,9 +104,13 @@ export interface WorkerApi {
   runSteps(start: number, count: number, active: number, spin: boolean): Promise<RunReport>;
   /** Message path: the gradient of this worker's shard of step `step`, with `active` workers training. */
   gradient(params: Float32Array, step: number, active: number): Promise<GradientReply>;
-  evaluateElbo(params: Float32Array | null, split: Split, start: number, end: number): Promise<ElboSums>;
-  /** Σ over datapoints [start, end) of the K-sample importance-sampled log p(x). */
-  evaluateLogLikelihood(params: Float32Array | null, split: Split, start: number, end: number, k: number): Promise<number>;
+  /**
+   * Σ over datapoints [start, end) of the ELBO terms with `samples` draws of ε each, and of their
+   * per-datapoint variances; the noise is that of (split, draw) (evaluate.ts).
+   */
+  evaluateElbo(params: Float32Array | null, split: Split, start: number, end: number, samples: number, draw: number): Promise<ElboSums>;
+  /** Σ over datapoints [start, end) of the K-sample importance-sampled log p(x) and of its per-datapoint variance. */
+  evaluateLogLikelihood(params: Float32Array | null, split: Split, start: number, end: number, k: number, draw: number): Promise<LogLikelihoodSums>;
   /** q(z|x) for n datapoints given as rows [n, D]: μ and log σ² as rows [n, J]. */
   encode(params: Float32Array | null, x: Float32Array, n: number): Promise<{ mu: Float32Array; logvar: Float32Array }>;
   /** The decoder's mean for n latent points given as rows [n, J]: rows [n, D]. */

@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { resolveConfig, type TrainConfig } from '../shared/config.ts';
 import type { Dataset } from '../shared/dataset.ts';
 import { arriveAndWait, commitStep, readCommit } from '../shared/barrier.ts';
-import { elboSums, logLikelihoodSum } from '../shared/evaluate.ts';
+import { elboSums, logLikelihoodSums } from '../shared/evaluate.ts';
 import type { ShardGradient } from '../shared/gradients.ts';
 import { buildLayout, type ParamLayout } from '../shared/layout.ts';
 import { transposeRows } from '../shared/minibatch.ts';
@@ -233,15 +233,15 @@ export function createWorkerApi(setup: BackendSetup, exit?: WorkerExit): WorkerA
     },
     async runSteps(start, count, active, spin) { return need().runSteps(start, count, active, spin); },
     async gradient(params, step, active) { return need().gradient(params, step, active); },
-    async evaluateElbo(params, split, start, end) {
+    async evaluateElbo(params, split, start, end, samples, draw) {
       const c = need();
       c.dieIf({ call: 'evaluateElbo' });
-      return elboSums(c.cfg, c.params(params), c.dataset(split), c.cfg.seed, start, end);
+      return elboSums(c.cfg, c.params(params), c.dataset(split), { seed: c.cfg.seed, split, draw }, samples, start, end);
     },
-    async evaluateLogLikelihood(params, split, start, end, k) {
+    async evaluateLogLikelihood(params, split, start, end, k, draw) {
       const c = need();
       c.dieIf({ call: 'evaluateLogLikelihood' });
-      return logLikelihoodSum(c.cfg, c.params(params), c.dataset(split), k, c.cfg.seed, start, end);
+      return logLikelihoodSums(c.cfg, c.params(params), c.dataset(split), k, { seed: c.cfg.seed, split, draw }, start, end);
     },
     async encode(params, x, n) {
       need().dieIf({ call: 'encode' });

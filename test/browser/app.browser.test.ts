@@ -351,12 +351,15 @@ describe('the app in Chromium', () => {
     const csv = await text('#metrics-csv');
     expect(csv.name).toBe('metrics.csv');
     const lines = csv.body.trimEnd().split('\n');
-    expect(lines[0]).toBe('epoch,step,samplesSeen,trainElbo,testElbo,trainRecon,trainKl,testRecon,testKl,logLikelihood,samplesPerSecond,trainSeconds,evalSeconds,failedSteps,workers');
+    expect(lines[0]).toBe('epoch,step,samplesSeen,trainElbo,testElbo,trainRecon,trainKl,testRecon,testKl,trainElboSe,testElboSe,elboSamples,' +
+      'logLikelihood,logLikelihoodK,logLikelihoodSe,samplesPerSecond,trainSeconds,evalSeconds,failedSteps,workers');
     expect(lines).toHaveLength(rows + 1);
     const first = lines[1].split(',');
     expect(Number(first[1])).toBe(18); // step at the end of epoch 1 (1,800 digits / M = 100)
     expect(Number(first[4])).toBeLessThan(0); // test ELBO
-    expect(first[14]).toBe('2'); // workers
+    expect(Number(first[10])).toBeGreaterThan(0); // the test ELBO's standard error (S = 2 by default)
+    expect(first[11]).toBe('2'); // S
+    expect(first[19]).toBe('2'); // workers
     const jsonl = await text('#metrics-jsonl');
     const objs = jsonl.body.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
     expect(objs).toHaveLength(rows);
@@ -410,6 +413,10 @@ describe('the app in Chromium', () => {
     const ev = (await app()).evaluation!;
     saved = { step: ev.step, testElbo: ev.testElbo };
     expect(ev.logLikelihood!).toBeGreaterThan(ev.testElbo); // log p(x) ≥ ELBO (up to IS noise, large here)
+    // The stats name the estimate and give its standard error: "−123.45 ± 0.67 (IS, K 5) @ …" (drawn in the next frame).
+    await page.waitForFunction(() => /\(IS, K 5\)/.test(document.getElementById('stat-loglik')?.textContent ?? ''));
+    expect(await page.textContent('#stat-loglik')).toMatch(/^-\d+\.\d\d ± \d+\.\d\d \(IS, K 5\) @ /);
+    expect(await page.textContent('#stat-test')).toMatch(/^-\d+\.\d\d ± \d+\.\d\d \(S 2\) @ /);
 
     const [download] = await Promise.all([page.waitForEvent('download'), click('#save-checkpoint')]);
     expect(download.suggestedFilename()).toBe(`aevb-step${saved.step}.aevb`);

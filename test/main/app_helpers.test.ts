@@ -41,12 +41,12 @@ describe('yRange', () => {
 
 describe('metrics files', () => {
   const row = { epoch: 0, step: 18, samplesSeen: 1800, trainElbo: -200.5, testElbo: -201.25, trainRecon: -190, trainKl: 10.5,
-    testRecon: -191, testKl: 10.25, samplesPerSecond: 1234.5, trainSeconds: 1.5, evalSeconds: 0.25, failedSteps: 0, workers: 2 } as EpochRecord;
+    testRecon: -191, testKl: 10.25, trainElboSe: 0.05, testElboSe: null, elboSamples: 2, samplesPerSecond: 1234.5, trainSeconds: 1.5, evalSeconds: 0.25, failedSteps: 0, workers: 2 } as EpochRecord;
   it('CSV: the CLI metrics.jsonl fields as header, one row per epoch, absent values empty', () => {
     const lines = metricsCsv([row, { ...row, step: 36 }]).trimEnd().split('\n');
     expect(lines[0].split(',')).toEqual([...METRIC_FIELDS]);
     expect(lines).toHaveLength(3);
-    expect(lines[1]).toBe('0,18,1800,-200.5,-201.25,-190,10.5,-191,10.25,,1234.5,1.5,0.25,0,2');
+    expect(lines[1]).toBe('0,18,1800,-200.5,-201.25,-190,10.5,-191,10.25,0.05,,2,,,,1234.5,1.5,0.25,0,2');
   });
   it('JSONL: one object per line, the record as is', () => {
     const lines = metricsJsonl([row]).split('\n');

@@ -129,16 +129,39 @@ describe('N workers train the same model as one', () => {
     expect(ev.trainElbo!).toBeCloseTo(ref.trainElbo, 2);
     expect(ev.logLikelihood!).toBeCloseTo(ref.logLikelihood!, 2);
     expect(ev.logLikelihood!).toBeGreaterThan(ev.testElbo);
+    // The standard errors and what they describe travel with the numbers.
+    expect(ev).toMatchObject({ elboSamples: 2, logLikelihoodK: 20 });
+    expect(ev.testElboSe!).toBeCloseTo(ref.testElboSe!, 3);
+    expect(ev.trainElboSe!).toBeCloseTo(ref.trainElboSe!, 3);
+    expect(ev.logLikelihoodSe!).toBeCloseTo(ref.logLikelihoodSe!, 3);
+    expect(ev.testElboSe!).toBeGreaterThan(0);
+  });
+
+  it('N = 1, 2, 3 workers give the same evaluation of one state: ELBOs, log p(x) and their standard errors', async () => {
+    const one = await make(1);
+    await one.runSteps(5);
+    const bytes = await one.saveCheckpoint();
+    const opts = { logLikelihoodSamples: 10, elboSamples: 3 };
+    const ref = await one.evaluate(opts);
+    expect(ref).toMatchObject({ elboSamples: 3, logLikelihoodK: 10 });
+    for (const N of [2, 3]) {
+      const ev = await (await make(N, {}, { checkpoint: bytes })).evaluate(opts);
+      // The workers' sums over disjoint ranges add up: only the float order of the sums changes.
+      for (const f of ['testElbo', 'trainElbo', 'logLikelihood', 'testElboSe', 'trainElboSe', 'logLikelihoodSe'] as const) {
+        expect(Math.abs(ev[f]! - ref[f]!), `${f} on ${N} workers: ${ev[f]} against ${ref[f]}`).toBeLessThanOrEqual(1e-5 * Math.abs(ref[f]!) + 1e-6);
+      }
+    }
   });
 
   it('log p(x) in slices (onProgress, signal) equals the one-call estimate, reports progress and stops on abort', async () => {
     const t = await make(2);
     await t.runSteps(3);
     const K = 50, sliceColumns = 500; // slices of 20 test datapoints (2 workers × 500 samples / K)
-    const whole = (await t.evaluate({ train: false, logLikelihoodSamples: K })).logLikelihood!;
+    const whole = await t.evaluate({ train: false, logLikelihoodSamples: K });
     const seen: number[] = [];
-    const sliced = (await t.evaluate({ train: false, logLikelihoodSamples: K, sliceColumns, onProgress: (p) => seen.push(p.done) })).logLikelihood!;
-    expect(sliced).toBeCloseTo(whole, 4);
+    const sliced = await t.evaluate({ train: false, logLikelihoodSamples: K, sliceColumns, onProgress: (p) => seen.push(p.done) });
+    expect(sliced.logLikelihood!).toBeCloseTo(whole.logLikelihood!, 4);
+    expect(sliced.logLikelihoodSe!).toBeCloseTo(whole.logLikelihoodSe!, 6);
     expect(seen).toEqual([20, 40, 60, 80, 100]);
     const ac = new AbortController();
     const done: number[] = [];
@@ -441,6 +464,8 @@ describe('the public boundary checks what it is given (AevbError, never TypeErro
     await refused(t.decode(new Float32Array([0, Infinity]), 1), 'ARGUMENT', /"z" is Infinity at row 0, value 1/);
     await refused(t.evaluate({ logLikelihoodSamples: -1 }), 'ARGUMENT', /logLikelihoodSamples is -1/);
     await refused(t.evaluate({ trian: true } as never), 'ARGUMENT', /no option "trian"/);
+    await refused(t.evaluate({ elboSamples: 0 }), 'ARGUMENT', /elboSamples is 0/);
+    await refused(t.evaluate({ draw: 1.5 }), 'ARGUMENT', /draw is 1.5/);
     await refused(t.loadCheckpoint('runs/a/checkpoint.aevb' as never), 'ARGUMENT', /loadCheckpoint\(bytes\): bytes is "runs\/a\/checkpoint.aevb"/);
     // None of that touched the model.
     expect(t.step).toBe(0);

@@ -32,7 +32,7 @@ function run(c: Partial<TrainConfig>, train: Dataset, test: Dataset): Result {
   const grad = new Float32Array(layout.size);
   const value = engine.compute(params, shard, grad, true);
   engine.dispose();
-  const elbo = evaluateElbo(cfg, params, test, cfg.seed, 64).elbo;
+  const elbo = evaluateElbo(cfg, params, test, cfg.seed, { maxColumns: 64 }).elbo;
   const logLik = evaluateLogLikelihood(cfg, params, { ...test, n: 20 }, 10, cfg.seed);
   return { grad, value, elbo, logLik };
 }

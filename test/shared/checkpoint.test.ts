@@ -236,7 +236,7 @@ describe('checkCompatible', () => {
   const cfg = (over: Partial<TrainConfig>) => resolveConfig({ ...c.config, ...over });
 
   it('accepts the same run, with only epochs and evalSamples changed', () => {
-    expect(RESUMABLE_FIELDS).toEqual(['epochs', 'evalSamples']);
+    expect(RESUMABLE_FIELDS).toEqual(['epochs', 'evalSamples', 'evalElboSamples']);
     expect(() => checkCompatible(c, cfg({ epochs: 99, evalSamples: 50 }), data)).not.toThrow();
   });
   const cases: [string, () => void, RegExp][] = [

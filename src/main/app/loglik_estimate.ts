@@ -65,7 +65,9 @@ export class LoglikEstimate {
     this.task = task.catch(() => undefined);
     try {
       const ev = await task;
-      this.el.result.textContent = `log p(x) ≈ ${ev.logLikelihood!.toFixed(2)} nats per test datapoint (K = ${K}, step ${ev.step.toLocaleString('en')}); the ELBO there is ${ev.testElbo.toFixed(2)}.`;
+      const se = (v: number | null | undefined) => (v === null || v === undefined ? '' : ` ± ${v.toFixed(2)}`);
+      this.el.result.textContent = `log p(x) ≥ ${ev.logLikelihood!.toFixed(2)}${se(ev.logLikelihoodSe)} nats per test datapoint: the importance-sampled estimate ` +
+        `(K = ${K}, a stochastic lower bound; ± its standard error), step ${ev.step.toLocaleString('en')}; the ELBO there is ${ev.testElbo.toFixed(2)}${se(ev.testElboSe)}.`;
       return ev;
     } catch (e) {
       this.el.result.textContent = abort.signal.aborted ? `Cancelled the estimate at ${this.at.done} of ${this.at.total} test datapoints.` : messageOf(e);

@@ -7,7 +7,7 @@ import type { EpochRecord } from './history.ts';
 
 /** The CLI's metrics.jsonl fields, in its order (EpochEvent + workers). */
 export const METRIC_FIELDS = ['epoch', 'step', 'samplesSeen', 'trainElbo', 'testElbo', 'trainRecon', 'trainKl', 'testRecon', 'testKl',
-  'logLikelihood', 'samplesPerSecond', 'trainSeconds', 'evalSeconds', 'failedSteps', 'workers'] as const;
+  'trainElboSe', 'testElboSe', 'elboSamples', 'logLikelihood', 'logLikelihoodK', 'logLikelihoodSe', 'samplesPerSecond', 'trainSeconds', 'evalSeconds', 'failedSteps', 'workers'] as const;
 
 export function metricsJsonl(rows: readonly EpochRecord[]): string {
   return rows.map((r) => JSON.stringify(r) + '\n').join('');

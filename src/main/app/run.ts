@@ -33,7 +33,13 @@ export interface Evaluated {
   testRecon?: number;
   testKl?: number;
   trainElbo?: number;
+  /** Monte Carlo standard errors of the ELBOs (null when S = 1), and S. */
+  testElboSe?: number | null;
+  trainElboSe?: number | null;
+  elboSamples?: number;
+  /** The K-sample importance-sampled estimate of log p(x) (a stochastic lower bound) and its standard error. */
   logLikelihood?: number;
+  logLikelihoodSe?: number | null;
   /** K of the log p(x) estimate. */
   samples?: number;
 }
@@ -73,7 +79,9 @@ export class Run extends TypedEmitter<RunEvents> {
       trainer.on('epoch', (e) => {
         this.lastEpoch = e;
         this.epochs.push(e);
-        this.evaluation = { step: e.step, testElbo: e.testElbo, testRecon: e.testRecon, testKl: e.testKl, trainElbo: e.trainElbo };
+        this.evaluation = { step: e.step, testElbo: e.testElbo, testRecon: e.testRecon, testKl: e.testKl, trainElbo: e.trainElbo,
+          testElboSe: e.testElboSe, trainElboSe: e.trainElboSe, elboSamples: e.elboSamples,
+          ...(e.logLikelihood !== undefined ? { logLikelihood: e.logLikelihood, logLikelihoodSe: e.logLikelihoodSe, samples: e.logLikelihoodK } : {}) };
         this.history.addEpoch(e, trainer.workers);
         this.emit('epoch', e);
       }),

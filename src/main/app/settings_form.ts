@@ -38,6 +38,7 @@ const FIELDS: readonly FieldSpec[] = [
     options: [['adagrad', 'Adagrad'], ['adam', 'Adam'], ['sgd', 'SGD']] },
   { key: 'lr', label: 'Learning rate', kind: 'real', help: 'Step size (the paper: Adagrad with 0.01 to 0.1)' },
   { key: 'weightDecay', label: 'Weight decay λ', kind: 'real', help: '1/N is the paper\'s N(0, I) prior on the weights; 0 turns it off' },
+  { key: 'evalElboSamples', label: 'ELBO draws S', kind: 'int', help: 'Draws of ε per datapoint for the evaluated ELBO; 2 or more give its standard error (±)' },
   { key: 'seed', label: 'Seed', kind: 'int', help: 'Seeds the initial weights, the minibatch order and the noise' },
   { key: 'epochs', label: 'Epochs', kind: 'int', help: 'Passes over the training set; may change during a run (it applies when you resume)', live: true },
   { key: 'workers', label: 'Workers', kind: 'workers', help: 'Web Workers that share each minibatch: a number, or auto (the default: one per core, and the count that measures fastest trains)' },

@@ -18,7 +18,7 @@ const ROWS = [
   ['train', 'Train ELBO'],
   ['test', 'Test ELBO'],
   ['testTerms', 'Test recon. / KL'],
-  ['loglik', 'Test log p(x)'],
+  ['loglik', 'Test log p(x) ≥ (IS)'],
 ] as const;
 
 type RowKey = (typeof ROWS)[number][0];
@@ -26,6 +26,8 @@ type RowKey = (typeof ROWS)[number][0];
 const PHASE_TEXT = { running: 'training', pausing: 'pausing…', paused: 'paused', done: 'done (all epochs)' } as const;
 
 const num = (v: number | undefined, digits = 2) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
+/** "−135.52 ± 0.08": a Monte Carlo estimate with its standard error (none when S = 1 or K = 1). */
+const withSe = (v: number | undefined, se: number | null | undefined) => `${num(v)}${se === null || se === undefined ? '' : ` ± ${num(se)}`}`;
 
 export class StatsPanel {
   private cells = new Map<RowKey, HTMLElement>();
@@ -72,10 +74,12 @@ export class StatsPanel {
     this.set('terms', v ? `${num(v.recon)} / ${num(v.kl)}` : '–');
     const at = (s: number) => ` @ ${s.toLocaleString('en')}`;
     const tr = ev?.trainElbo !== undefined ? ev : e?.trainElbo !== undefined ? e : undefined;
-    this.set('train', tr ? `${num(tr.trainElbo)}${at(tr.step)}` : '–');
-    this.set('test', ev ? `${num(ev.testElbo)}${at(ev.step)}` : '–');
+    const draws = (x: { elboSamples?: number } | undefined) => (x?.elboSamples ? ` (S ${x.elboSamples})` : '');
+    this.set('train', tr ? `${withSe(tr.trainElbo, tr.trainElboSe)}${draws(tr)}${at(tr.step)}` : '–');
+    this.set('test', ev ? `${withSe(ev.testElbo, ev.testElboSe)}${draws(ev)}${at(ev.step)}` : '–');
     this.set('testTerms', ev?.testRecon !== undefined ? `${num(ev.testRecon)} / ${num(ev.testKl)}` : '–');
-    this.set('loglik', ev?.logLikelihood !== undefined ? `${num(ev.logLikelihood)} (K ${ev.samples})${at(ev.step)}` : '–');
+    // The importance-sampled estimate with K samples: a stochastic lower bound on log p(x).
+    this.set('loglik', ev?.logLikelihood !== undefined ? `${withSe(ev.logLikelihood, ev.logLikelihoodSe)} (IS, K ${ev.samples})${at(ev.step)}` : '–');
     this.workersEl.classList.toggle('busy', run.phase === 'running');
     const auto = t.autoWorkers ? autoText(t.workerChoice, t.workers) : '';
     if (this.autoEl.textContent !== auto) this.autoEl.textContent = auto;

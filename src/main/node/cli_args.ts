@@ -61,7 +61,10 @@ Training
   --weight-decay λ      prior N(0, 1/(λN)) on the parameters; 1/N is the paper's N(0, I) (default 0)
   --seed S              seeds initialisation, minibatches, ε and binarisation (default ${DEFAULT_CONFIG.seed})
 Evaluation and output
-  --eval-samples K      importance samples for log p(x) on the test set after each epoch (default 0: off)
+  --eval-samples K      importance samples for the IS estimate of log p(x) (a stochastic lower bound) on
+                        the test set after each epoch (default 0: off)
+  --eval-elbo-samples S draws of ε per datapoint for the evaluated ELBO; S ≥ 2 gives its standard error
+                        (default ${DEFAULT_CONFIG.evalElboSamples})
   --out DIR             write DIR/metrics.jsonl, DIR/checkpoint.aevb and DIR/decoder/ (default runs/<time>);
                         one run at a time owns DIR (DIR/.lock)
   --resume DIR|FILE     continue the run saved in DIR (writes there unless --out is given; that --out must
@@ -75,7 +78,7 @@ Evaluation and output
   -h, --help            this text
 `;
 
-const INT_FLAGS = { latent: 'latent', hidden: 'hidden', samples: 'samples', batch: 'batch', epochs: 'epochs', seed: 'seed', 'eval-samples': 'evalSamples' } as const;
+const INT_FLAGS = { latent: 'latent', hidden: 'hidden', samples: 'samples', batch: 'batch', epochs: 'epochs', seed: 'seed', 'eval-samples': 'evalSamples', 'eval-elbo-samples': 'evalElboSamples' } as const;
 const REAL_FLAGS = { lr: 'lr', 'weight-decay': 'weightDecay' } as const;
 const ENUM_FLAGS = { activation: 'activation', decoder: 'decoder', init: 'init', estimator: 'estimator', optimizer: 'optimizer', algorithm: 'algorithm' } as const;
 

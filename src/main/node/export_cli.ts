@@ -15,7 +15,7 @@ import { deflateSync } from 'node:zlib';
 import { crc32 } from '../../shared/checkpoint.ts';
 import type { DataSplit } from '../../shared/dataset.ts';
 import { AevbError, configError, isAevbError } from '../../shared/errors.ts';
-import { evaluateElbo, evaluateLogLikelihood } from '../../shared/evaluate.ts';
+import { estimateLogLikelihood, evaluateElbo } from '../../shared/evaluate.ts';
 import { encodeIdx } from '../../shared/idx.ts';
 import { splitDataset } from '../../shared/mnist_split.ts';
 import { decode, disposeParams, paramTensors } from '../../shared/model.ts';
@@ -84,10 +84,15 @@ async function evaluateModel(file: string, data: DataSplit, K: number, png: stri
   const { checkpoint: c, imported } = readCheckpointBytes(readModel(file), file, { inputSize: data.test.d });
   await setupNodeBackend('wasm');
   const cfg = c.config;
-  const e = evaluateElbo(cfg, c.params, data.test, cfg.seed);
+  // The noise of the checkpoint's step, as the trainer's evaluation at that step draws it.
+  const e = evaluateElbo(cfg, c.params, data.test, cfg.seed, { split: 'test', draw: c.step });
+  const se = (v: number | null) => (v === null ? ' (no SE: S=1)' : ` ± ${v.toFixed(6)}`);
   console.log(`${file} (${imported ? 'safetensors' : 'aevb checkpoint'}, ${cfg.decoder} D=${cfg.inputSize} H=${cfg.hidden} J=${cfg.latent}, step ${c.step}): ` +
-    `test ELBO ${e.elbo.toFixed(6)} (recon ${e.recon.toFixed(6)}, KL ${e.kl.toFixed(6)}) on ${data.test.n} ${data.test.name} digits`);
-  if (K > 0) console.log(`log p(x) ≈ ${evaluateLogLikelihood(cfg, c.params, data.test, K, cfg.seed).toFixed(4)} (K = ${K})`);
+    `test ELBO ${e.elbo.toFixed(6)}${se(e.se)} (S=${e.samples}; recon ${e.recon.toFixed(6)}, KL ${e.kl.toFixed(6)}) on ${data.test.n} ${data.test.name} digits`);
+  if (K > 0) {
+    const ll = estimateLogLikelihood(cfg, c.params, data.test, K, cfg.seed, { split: 'test', draw: c.step });
+    console.log(`log p(x) ≥ ${ll.logLikelihood.toFixed(4)} (IS, K=${K})${ll.se === null ? '' : ` ± ${ll.se.toFixed(4)}`}: the importance-sampled estimate, a stochastic lower bound`);
+  }
   if (!png) return;
   // 64 draws z ~ N(0, I) from the SAMPLE stream (as Trainer.sample), decoded to their means.
   const n = 64, J = cfg.latent, side = 28;

@@ -220,9 +220,22 @@ async function train(trainer: Trainer, req: CliRequest, outDir: string, data: Da
   return { outDir, config: cfg, metrics, state, interrupted: interrupted() };
 }
 
+/** "−135.52 ± 0.08" (S ≥ 2), or "−135.52 (no SE: S=1)". */
+function withSe(v: number | undefined, se: number | null | undefined): string {
+  if (v === undefined) return '–';
+  return se === null || se === undefined ? `${v.toFixed(2)} (no SE: S=1)` : `${v.toFixed(2)} ± ${se.toFixed(2)}`;
+}
+
+/** "  log p(x) ≥ −112.50 (IS, K=5000) ± 0.03": the importance-sampled estimate, a stochastic lower bound. */
+export function formatLogLikelihood(e: Partial<Evaluation>): string {
+  if (e.logLikelihood === undefined) return '';
+  const K = e.logLikelihoodK ?? '?';
+  return `  log p(x) ≥ ${e.logLikelihood.toFixed(2)} (IS, K=${K})${e.logLikelihoodSe == null ? '' : ` ± ${e.logLikelihoodSe.toFixed(2)}`}`;
+}
+
 function formatEvaluation(e: Partial<Evaluation> & { testElbo: number }): string {
-  const ll = e.logLikelihood === undefined ? '' : `  log p(x) ${e.logLikelihood.toFixed(2)}`;
-  return `train ELBO ${e.trainElbo?.toFixed(2)}  test ELBO ${e.testElbo.toFixed(2)} (recon ${e.testRecon?.toFixed(2)}, KL ${e.testKl?.toFixed(2)})${ll}`;
+  return `train ELBO ${withSe(e.trainElbo, e.trainElboSe)}  test ELBO ${withSe(e.testElbo, e.testElboSe)} (S=${e.elboSamples}; ` +
+    `recon ${e.testRecon?.toFixed(2)}, KL ${e.testKl?.toFixed(2)})${formatLogLikelihood(e)}`;
 }
 
 function keptNote(file: string, step: number): string {
@@ -230,8 +243,6 @@ function keptNote(file: string, step: number): string {
 }
 
 export function formatEpoch(m: EpochMetrics, epochs: number): string {
-  const ll = m.logLikelihood === undefined ? '' : `  log p(x) ${m.logLikelihood.toFixed(2)}`;
-  return `epoch ${String(m.epoch).padStart(String(epochs).length)}/${epochs}  ` +
-    `train ELBO ${m.trainElbo.toFixed(2)}  test ELBO ${m.testElbo.toFixed(2)} (recon ${m.testRecon.toFixed(2)}, KL ${m.testKl.toFixed(2)})${ll}  ` +
+  return `epoch ${String(m.epoch).padStart(String(epochs).length)}/${epochs}  ${formatEvaluation(m)}  ` +
     `${Math.round(m.samplesPerSecond).toLocaleString('en-US')} samples/s  ${m.trainSeconds.toFixed(1)}+${m.evalSeconds.toFixed(1)} s`;
 }

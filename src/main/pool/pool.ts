@@ -28,7 +28,8 @@ import { configError, stateError, workerError } from '../../shared/errors.ts';
 import { commitStep, raiseAbort, readCommit, resetBarrier } from '../../shared/barrier.ts';
 import { buildLayout, type ParamLayout } from '../../shared/layout.ts';
 import { firstNonFinite, OPTIMIZER_SLOTS } from '../../shared/optimizers.ts';
-import type { DeathPoint, ElboSums, PhaseTimes, Split, Transport, WorkerApi, WorkerInfo, WorkerInit } from '../../shared/protocol.ts';
+import { addElboSums, addLogLikelihoodSums, type ElboSums, type LogLikelihoodSums } from '../../shared/eval_sums.ts';
+import type { DeathPoint, PhaseTimes, Split, Transport, WorkerApi, WorkerInfo, WorkerInit } from '../../shared/protocol.ts';
 import { shardRanges } from '../../shared/schedule.ts';
 import { allocatePoolMemory, hasSharedMemory, PoolMemory, Result } from '../../shared/shared_memory.ts';
 import { computesValue, updateSlice, writeMirror } from '../../shared/step_update.ts';
@@ -432,24 +433,28 @@ export class WorkerPool {
     return this.transport === 'shared' ? null : this.mem.state(readCommit(this.mem.ctrl).cur).params.slice();
   }
 
-  /** Σ of ELBO terms over a split, split across the workers. */
-  async evaluateElbo(split: Split): Promise<ElboSums> {
+  /**
+   * Σ of ELBO terms (S draws per datapoint) and of their per-datapoint variances over a split, split
+   * across the workers: the sums of disjoint ranges add up, so any N gives the same numbers (up to
+   * float summation order). `draw` picks the evaluation's noise (evaluate.ts).
+   */
+  async evaluateElbo(split: Split, samples = 1, draw = 0): Promise<ElboSums> {
     this.guard();
     const n = (split === 'train' ? this.opts.data.train : this.opts.data.test).n;
     const ranges = shardRanges(n, this.members.length);
-    const parts = await Promise.all(ranges.map(([lo, hi], r) => this.call(r, 'evaluate', (api) => api.evaluateElbo(this.paramsArg(), split, lo, hi))));
-    return parts.reduce((a, p) => ({ count: a.count + p.count, elbo: a.elbo + p.elbo, recon: a.recon + p.recon, kl: a.kl + p.kl }),
-      { count: 0, elbo: 0, recon: 0, kl: 0 });
+    const parts = await Promise.all(ranges.map(([lo, hi], r) =>
+      this.call(r, 'evaluate', (api) => api.evaluateElbo(this.paramsArg(), split, lo, hi, samples, draw))));
+    return addElboSums(parts);
   }
 
-  /** Mean K-sample importance-sampled log p(x) over datapoints [from, to) of a split (default: all), split across the workers. */
-  async evaluateLogLikelihood(split: Split, k: number, from = 0, to?: number): Promise<number> {
+  /** Sums of the K-sample importance-sampled log p(x) and its variances over datapoints [from, to) of a split (default: all), split across the workers. */
+  async evaluateLogLikelihood(split: Split, k: number, from = 0, to?: number, draw = 0): Promise<LogLikelihoodSums> {
     this.guard();
     const end = to ?? (split === 'train' ? this.opts.data.train : this.opts.data.test).n;
     const ranges = shardRanges(end - from, this.members.length);
     const parts = await Promise.all(ranges.map(([lo, hi], r) =>
-      this.call(r, 'evaluate', (api) => api.evaluateLogLikelihood(this.paramsArg(), split, from + lo, from + hi, k))));
-    return parts.reduce((a, b) => a + b, 0) / (end - from);
+      this.call(r, 'evaluate', (api) => api.evaluateLogLikelihood(this.paramsArg(), split, from + lo, from + hi, k, draw))));
+    return addLogLikelihoodSums(parts);
   }
 
   async encode(x: Float32Array, n: number) { return this.call(0, 'encode', (api) => api.encode(this.paramsArg(), x, n)); }
