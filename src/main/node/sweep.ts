@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import { isAevbError } from '../../shared/errors.ts';
+import { formatEvalSchedule } from '../../shared/eval_schedule.ts';
 import { CHECKPOINT_FILE } from './checkpoint_files.ts';
 import { acquireRunLock, checkNotHeld } from './run_lock.ts';
 import { checkOutPath, makeRunDir } from './run_dir.ts';
@@ -58,9 +59,10 @@ function normalizedCommand(argv: string[]): string[] {
 }
 
 function describeFile(req: SweepRequest, runs: PlannedRun[], argv: string[], old: SweepFile | null): SweepFile {
-  const evalAt = runs[0]?.req.evalAt;
+  const schedules = new Set(runs.map((r) => formatEvalSchedule(r.req.evalAt)));
   return {
-    version: 1, command: normalizedCommand(argv), evalAt: evalAt?.kind === 'log' ? `log:${evalAt.perDecade}` : 'epochs',
+    // One schedule for all runs, or (--eval-at itself swept) 'per run': see each run's train flags.
+    version: 1, command: normalizedCommand(argv), evalAt: schedules.size === 1 ? [...schedules][0] : 'per run',
     budgetSamples: req.budgetSamples, workersPerRun: req.workersPerRun,
     runs: runs.map((r) => {
       const before = old?.runs.find((o) => o.name === r.name);
