@@ -14,6 +14,7 @@ import { parseSweep } from '../../src/main/node/sweep_args.ts';
 import { SweepProgress } from '../../src/main/node/sweep_progress.ts';
 import { runTraining } from '../../src/main/node/train_run.ts';
 import { decodeCheckpoint } from '../../src/shared/checkpoint.ts';
+import { createTrainer, loadEmbeddedMnist } from '../../src/main/node/index.ts';
 
 let tmp: string;
 beforeAll(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aevb-sweep-')); });
@@ -180,5 +181,14 @@ describe('progress', () => {
     p.log('[a] hello');
     p.close();
     expect(out).toEqual(['[a] hello\n']);
+  });
+});
+
+describe('the library option evaluateAt', () => {
+  it('is checked at the boundary, with the fix', async () => {
+    const data = loadEmbeddedMnist();
+    for (const bad of [{ kind: 'log', perDecade: 0 }, { kind: 'log' }, { kind: 'grid' }, 'log:5']) {
+      await expect(createTrainer({ data, evaluateAt: bad as never })).rejects.toThrow(/option "evaluateAt" is .*\{ kind: 'log', perDecade: P \}/);
+    }
   });
 });
