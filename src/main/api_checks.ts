@@ -8,9 +8,10 @@ import type { DecoderKind } from '../shared/config.ts';
 import { validateDataset } from '../shared/data_checks.ts';
 import type { Dataset, DataSplit } from '../shared/dataset.ts';
 import { argumentError, dataError } from '../shared/errors.ts';
+import { MAX_PER_DECADE } from '../shared/eval_schedule.ts';
 
 /** Every option createTrainer() knows (TrainerOptions' keys). */
-const OPTION_KEYS = ['config', 'data', 'workers', 'transport', 'checkpoint', 'valueEvery', 'evaluateTrain', 'maxSkippedSteps'] as const;
+const OPTION_KEYS = ['config', 'data', 'workers', 'transport', 'checkpoint', 'valueEvery', 'evaluateTrain', 'maxSkippedSteps', 'evaluateAt'] as const;
 
 /** Largest K of an importance-sampled log p(x) estimate (as config.evalSamples). */
 const MAX_LOG_LIKELIHOOD_SAMPLES = 100_000;
@@ -100,6 +101,14 @@ export function checkTrainerOptions(options: unknown): DataSplit {
   }
   if (o.maxSkippedSteps !== undefined && o.maxSkippedSteps !== Infinity) {
     wholeNumber(o.maxSkippedSteps, 1, Number.MAX_SAFE_INTEGER, 'The option "maxSkippedSteps"', 'Leave it out for 50, or pass Infinity to never stop on skipped steps.');
+  }
+  if (o.evaluateAt !== undefined) {
+    const e = o.evaluateAt as { kind?: unknown; perDecade?: unknown };
+    const ok = isObject(e) && (e.kind === 'epochs' || (e.kind === 'log' && Number.isInteger(e.perDecade) && (e.perDecade as number) >= 1 && (e.perDecade as number) <= MAX_PER_DECADE));
+    if (!ok) {
+      throw argumentError(`The option "evaluateAt" is ${show(o.evaluateAt)}; it must be { kind: 'epochs' } or { kind: 'log', perDecade: P } with P from 1 to ${MAX_PER_DECADE}.`,
+        "Leave it out to evaluate after every epoch, or pass e.g. { kind: 'log', perDecade: 5 }.");
+    }
   }
   const named = (ds: Dataset, fallback: string): Dataset => (ds.name === undefined ? { ...ds, name: fallback } : ds);
   const data = o.data as unknown as DataSplit;

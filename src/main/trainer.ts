@@ -5,7 +5,8 @@
  * (index.ts for pages, node/index.ts for Node) supply the way to spawn workers.
  *
  * The loop, per request: K steps on the pool (K adapts so a request takes ~100 ms; a request
- * never crosses an epoch's end) → bookkeeping and events → at an epoch's end, evaluation.
+ * never crosses an epoch's end or an evaluation point) → bookkeeping and events → at an evaluation
+ * point (each epoch's end, or a log grid of samples seen: evaluateAt), evaluation.
  * Anything that reads or replaces the state (checkpoints, loading) runs between requests.
  */
 import { resolveConfig, type TrainConfig } from '../shared/config.ts';
@@ -26,6 +27,7 @@ import {
 } from './api_checks.ts';
 import { slicedLogLikelihood, type SliceOptions } from './sliced_evaluation.ts';
 import { elboReport, logLikelihoodReport } from '../shared/eval_sums.ts';
+import { EPOCHS_SCHEDULE, nextEvalStep, type EvalSchedule } from '../shared/eval_schedule.ts';
 
 export interface TrainerOptions {
   /** Settings; unset fields take the paper's defaults, inputSize comes from the data. */
@@ -52,6 +54,11 @@ export interface TrainerOptions {
    * finite: the run has diverged and more steps cannot help (default 50; Infinity: never stop).
    */
   maxSkippedSteps?: number;
+  /**
+   * When start() stops to evaluate (an 'epoch' event): at every epoch's end (default), or on a
+   * log grid of samples seen, as in the paper's Figure 2 (eval_schedule.ts).
+   */
+  evaluateAt?: EvalSchedule;
 }
 
 /** Consecutive skipped steps after which training stops, unless the caller says otherwise. */
@@ -94,15 +101,18 @@ export interface ProgressEvent {
 }
 
 export interface EpochEvent extends Partial<Evaluation> {
+  /** Epochs completed (with evaluateAt log, a point may lie inside the next epoch). */
   epoch: number;
   step: number;
+  /** 'epoch': at an epoch's end; 'grid': a point of the log grid inside an epoch. */
+  point: 'epoch' | 'grid';
   samplesSeen: number;
   testElbo: number;
-  /** Training samples per second over this epoch's steps (evaluation excluded). */
+  /** Training samples per second over the steps since the previous point (evaluation excluded). */
   samplesPerSecond: number;
   trainSeconds: number;
   evalSeconds: number;
-  /** Steps of this epoch skipped because a gradient was not finite. */
+  /** Steps since the previous point skipped because a gradient was not finite. */
   failedSteps: number;
 }
 
@@ -139,7 +149,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
 
   private constructor(readonly config: TrainConfig, readonly data: DataSplit, private readonly pool: WorkerPool,
     state: TrainingState, private readonly evaluateTrain: boolean, private readonly tuner: WorkerCountTuner | null,
-    readonly maxSkippedSteps: number) {
+    readonly maxSkippedSteps: number, readonly evaluateAt: EvalSchedule) {
     super();
     this.active = tuner?.next() ?? pool.workers;
     this.stepValue = state.step;
@@ -180,7 +190,8 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
       valueEvery: options.valueEvery ?? 10, maxStepsPerRequest: 256, wasmPaths,
     });
     const tuner = auto ? new WorkerCountTuner(workers, config.batch) : null;
-    return new Trainer(config, data, pool, state, options.evaluateTrain ?? true, tuner, options.maxSkippedSteps ?? DEFAULT_MAX_SKIPPED_STEPS);
+    return new Trainer(config, data, pool, state, options.evaluateTrain ?? true, tuner, options.maxSkippedSteps ?? DEFAULT_MAX_SKIPPED_STEPS,
+      options.evaluateAt ?? EPOCHS_SCHEDULE);
   }
 
   get status(): TrainerStatus { return this.statusValue; }
@@ -268,9 +279,11 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
           await this.drainQueue();
           continue;
         }
+        // A request never crosses an epoch's end nor an evaluation point.
         const epochEnd = (Math.floor(this.stepValue / this.stepsPerEpoch) + 1) * this.stepsPerEpoch;
-        await this.request(Math.min(this.chunk, epochEnd - this.stepValue, 256));
-        if (this.stepValue === epochEnd) await this.endOfEpoch();
+        const point = nextEvalStep(this.evaluateAt, this.stepValue, this.stepsPerEpoch, this.config.batch, total);
+        await this.request(Math.min(this.chunk, epochEnd - this.stepValue, point - this.stepValue, 256));
+        if (this.stepValue === point) await this.evaluationPoint();
         await this.drainQueue();
       }
     } catch (e) {
@@ -327,13 +340,13 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     throw error;
   }
 
-  private async endOfEpoch(): Promise<void> {
+  private async evaluationPoint(): Promise<void> {
     const t0 = performance.now();
     const ev = await this.evaluate({ train: this.evaluateTrain, logLikelihoodSamples: this.config.evalSamples });
     const { samples, ms, failed } = this.epochTotals;
     this.epochTotals = { samples: 0, ms: 0, failed: 0 };
     this.emit('epoch', {
-      ...ev, epoch: this.epoch, step: this.stepValue, samplesSeen: this.samples,
+      ...ev, epoch: this.epoch, step: this.stepValue, point: this.stepValue % this.stepsPerEpoch === 0 ? 'epoch' : 'grid', samplesSeen: this.samples,
       samplesPerSecond: ms > 0 ? (samples * 1000) / ms : 0, trainSeconds: ms / 1000,
       evalSeconds: (performance.now() - t0) / 1000, failedSteps: failed,
     });

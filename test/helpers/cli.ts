@@ -8,6 +8,8 @@ import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 const CLI = path.join(ROOT, 'src/main/node/cli.ts');
+/** `npm run sweep`'s entry, for CliOptions.script. */
+export const SWEEP_CLI = path.join(ROOT, 'src/main/node/sweep_cli.ts');
 
 /** Tiny runs: a few steps of a small model on two workers. */
 export const TINY = ['--hidden', '8', '--latent', '2', '--batch', '900', '--workers', '2', '--quiet'];
@@ -27,6 +29,8 @@ export interface CliOptions {
   env?: Record<string, string>;
   /** Modules loaded before the CLI (`--import`), e.g. a fault injector. */
   preload?: string[];
+  /** The entry to run instead of `npm run train`'s (e.g. SWEEP_CLI). */
+  script?: string;
 }
 
 /** Children still running: a test that fails or times out must not leave a training run behind. */
@@ -40,7 +44,7 @@ export function killLeftoverClis(): void {
 
 export function startCli(args: string[], opts: CliOptions = {}): CliProcess {
   const preload = (opts.preload ?? []).flatMap((p) => ['--import', p]);
-  const child = spawn(process.execPath, ['--import', 'tsx', ...preload, CLI, ...args],
+  const child = spawn(process.execPath, ['--import', 'tsx', ...preload, opts.script ?? CLI, ...args],
     { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let stdout = '', stderr = '';

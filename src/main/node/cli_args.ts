@@ -8,6 +8,7 @@ import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../../shared/co
 import { AevbError, configError } from '../../shared/errors.ts';
 import { DEFAULT_MAX_SKIPPED_STEPS } from './divergence.ts';
 import { DEFAULT_TEST_FRACTION, MAX_TEST_FRACTION } from '../../shared/mnist_split.ts';
+import { DEFAULT_PER_DECADE, EPOCHS_SCHEDULE, parseEvalSchedule, type EvalSchedule } from '../../shared/eval_schedule.ts';
 
 const PATH_FLAGS = ['data', 'labels', 'out', 'resume'] as const;
 const PATH_FLAG_WHAT: Record<(typeof PATH_FLAGS)[number], string> = {
@@ -30,6 +31,8 @@ export interface CliRequest {
   maxSkippedSteps: number;
   /** Workers training: a count, or 'auto' (the default): measured, see worker_count_tuner.ts. */
   workers: number | 'auto';
+  /** When to evaluate, checkpoint and write a metrics line: every epoch, or a log grid of samples seen. */
+  evalAt: EvalSchedule;
   quiet: boolean;
 }
 
@@ -62,9 +65,12 @@ Training
   --seed S              seeds initialisation, minibatches, ε and binarisation (default ${DEFAULT_CONFIG.seed})
 Evaluation and output
   --eval-samples K      importance samples for the IS estimate of log p(x) (a stochastic lower bound) on
-                        the test set after each epoch (default 0: off)
+                        the test set at each evaluation point (default 0: off)
   --eval-elbo-samples S draws of ε per datapoint for the evaluated ELBO; S ≥ 2 gives its standard error
                         (default ${DEFAULT_CONFIG.evalElboSamples})
+  --eval-at epochs|log[:P]  evaluate, save the checkpoint and write a metrics line after every epoch
+                        (default), or on a log grid of training samples seen, P points per decade
+                        (default ${DEFAULT_PER_DECADE}; rounded up to whole minibatches), as in Figure 2
   --out DIR             write DIR/metrics.jsonl, DIR/checkpoint.aevb and DIR/decoder/ (default runs/<time>);
                         one run at a time owns DIR (DIR/.lock)
   --resume DIR|FILE     continue the run saved in DIR (writes there unless --out is given; that --out must
@@ -89,7 +95,7 @@ const ENUM_FLAGS = { activation: 'activation', decoder: 'decoder', init: 'init',
  */
 const PLAIN_NUMBER = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
 
-function parseNumber(flag: string, raw: string, integer: boolean): number {
+export function parseNumber(flag: string, raw: string, integer: boolean): number {
   const v = Number(raw);
   const accepted = integer ? 'a whole number written in plain decimal, e.g. 100 (or 1e3)'
     : 'a number written in plain decimal or exponent form, e.g. 0.001 or 1e-3';
@@ -119,7 +125,7 @@ export function parseCli(rawArgv: string[]): CliRequest {
   const options = {
     help: { type: 'boolean', short: 'h' }, data: { type: 'string' }, labels: { type: 'string' },
     'test-fraction': { type: 'string' }, binarize: { type: 'boolean' }, 'no-sigmoid-mean': { type: 'boolean' },
-    out: { type: 'string' }, resume: { type: 'string' }, workers: { type: 'string' }, 'max-skipped-steps': { type: 'string' }, quiet: { type: 'boolean' },
+    out: { type: 'string' }, resume: { type: 'string' }, workers: { type: 'string' }, 'eval-at': { type: 'string' }, 'max-skipped-steps': { type: 'string' }, quiet: { type: 'boolean' },
     ...Object.fromEntries([...Object.keys(INT_FLAGS), ...Object.keys(REAL_FLAGS), ...Object.keys(ENUM_FLAGS)]
       .map((k) => [k, { type: 'string' }])),
   } as const;
@@ -173,12 +179,13 @@ export function parseCli(rawArgv: string[]): CliRequest {
       throw configError('max-skipped-steps', `is ${maxSkippedSteps}; it must be at least 1`, `Pass e.g. --max-skipped-steps ${DEFAULT_MAX_SKIPPED_STEPS}.`);
     }
   }
+  const evalAt = values['eval-at'] === undefined ? EPOCHS_SCHEDULE : parseEvalSchedule(values['eval-at'] as string);
   if (values.labels && onEmbedded) {
     throw configError('labels', 'was given without --data FILE', 'The embedded MNIST has its labels; pass --labels only with --data FILE.');
   }
   return {
     help: Boolean(values.help), explicit, data: (values.data as string | undefined) ?? 'mnist',
     labels: values.labels as string | undefined, testFraction, out: values.out as string | undefined,
-    resume: values.resume as string | undefined, workers, maxSkippedSteps, quiet: Boolean(values.quiet),
+    resume: values.resume as string | undefined, workers, maxSkippedSteps, evalAt, quiet: Boolean(values.quiet),
   };
 }

@@ -72,6 +72,15 @@ function heldError(dir: string, file: string, info: LockInfo | null): Error {
     `Wait for that run to end, or pass --out another directory${info && info.host === hostname() ? '' : `; if no run uses it, delete ${file}`}.`);
 }
 
+/**
+ * Locks to release at process exit. One 'exit' listener for all of them: a sweep holds many locks
+ * at once in one process, and a listener each would pile up (and trip Node's leak warning).
+ */
+const heldLocks = new Set<() => void>();
+function releaseAllAtExit(): void {
+  for (const release of [...heldLocks]) release();
+}
+
 /** Throw if a live run holds DIR (a quick look before the real acquire, for the clearer message). */
 export function checkNotHeld(dir: string): void {
   const file = path.join(dir, LOCK_FILE);
@@ -109,11 +118,13 @@ export function acquireRunLock(dir: string): RunLock {
   const release = () => {
     if (released) return;
     released = true;
-    process.off('exit', release);
+    heldLocks.delete(release);
+    if (heldLocks.size === 0) process.off('exit', releaseAllAtExit);
     // Only our own lock: never delete one a later run took over.
     if (readLock(file)?.pid === process.pid && readLock(file)?.startedAt === info.startedAt) fs.rmSync(file, { force: true });
   };
-  process.on('exit', release);
+  if (heldLocks.size === 0) process.on('exit', releaseAllAtExit);
+  heldLocks.add(release);
   return { file, release };
 }
 

@@ -5,7 +5,8 @@
  *      from --resume FILE (its names and shapes checked, docs/safetensors.md);
  *   2. the run directory: created, locked (a run owns its directory), checked to hold nothing of
  *      another run, cleaned of what a killed run left;
- *   3. epochs: steps with a progress bar, then evaluation, a checkpoint, a metrics line;
+ *   3. epochs: steps with a progress bar; at each evaluation point (every epoch's end, or a log grid
+ *      of samples seen: --eval-at) evaluation, a checkpoint, a metrics line;
  *   4. the decoder exported in TF.js's weights format.
  * Nothing already trained is lost: an existing checkpoint is only replaced by a newer one of the
  * same run (atomically), metrics.jsonl never runs ahead of the checkpoint, Ctrl-C and SIGTERM save
@@ -31,17 +32,22 @@ import { loadEmbeddedMnist, loadIdxDataset } from './data_files.ts';
 import { DivergenceGuard } from './divergence.ts';
 import { describeFileError, isErrno, withFileErrors } from './file_errors.ts';
 import { ProgressBar } from './progress.ts';
+import { StopSignal, stopOnSignals, type StopReason } from './stop_signal.ts';
 import { acquireRunLock, checkNotHeld } from './run_lock.ts';
 import {
   checkOutPath, checkRunDir, cleanStaleTemps, makeRunDir, METRICS_FILE, readRunCheckpoint, truncateMetrics, type RunStart,
 } from './run_dir.ts';
 
 export interface EpochMetrics extends Evaluation {
+  /** Epochs completed. */
   epoch: number;
   step: number;
+  /** 'epoch': at an epoch's end; 'grid': a point of the --eval-at log grid inside an epoch. */
+  point: 'epoch' | 'grid';
+  /** Training samples seen: the x-axis of the paper's Figure 2. */
   samplesSeen: number;
   samplesPerSecond: number;
-  /** Seconds spent in training steps this epoch (evaluation excluded). */
+  /** Seconds spent in training steps since the previous point (evaluation excluded). */
   trainSeconds: number;
   evalSeconds: number;
   /** Updates skipped because their gradient was not finite. */
@@ -58,7 +64,31 @@ export interface RunResult {
   interrupted: false | 'SIGINT' | 'SIGTERM';
 }
 
-function loadData(req: CliRequest, decoder: TrainConfig['decoder']): DataSplit {
+/** Where a run is, for a progress display (a sweep's one line per run). */
+export interface RunProgress {
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  epochs: number;
+  samplesSeen: number;
+  samplesPerSecond: number;
+  /** Minibatch ELBO per datapoint, when the latest step computed it. */
+  elbo?: number;
+}
+
+/** What a caller that runs several trainings in one process (a sweep) supplies instead of the defaults. */
+export interface RunHooks {
+  /** Stop requests from outside; without it the run listens to SIGINT and SIGTERM itself. */
+  stop?: StopSignal;
+  /** Progress of the steps, instead of the progress bar on stderr. */
+  onProgress?: (p: RunProgress) => void;
+  /** Loads the data (a sweep shares one copy among its runs); default: read it as the request says. */
+  loadData?: (req: CliRequest, decoder: TrainConfig['decoder']) => DataSplit;
+  /** Cores this run may treat as its own (its workers spin at barriers only within them); default: all. */
+  cores?: number;
+}
+
+export function loadData(req: CliRequest, decoder: TrainConfig['decoder']): DataSplit {
   if (req.data === 'mnist') return loadEmbeddedMnist();
   return splitDataset(loadIdxDataset(req.data, req.labels, decoder), req.testFraction);
 }
@@ -69,7 +99,7 @@ function resumesFromFile(req: CliRequest): boolean {
 }
 
 /** The data and the starting point (fresh, or a checkpoint's bytes, checked again by the trainer). Writes nothing. */
-function prepare(req: CliRequest, outDir: string) {
+function prepare(req: CliRequest, outDir: string, load: RunHooks['loadData'] = loadData) {
   let source: { file: string; checkpoint: Checkpoint; bytes: Uint8Array; imported: boolean } | undefined;
   if (req.resume && resumesFromFile(req)) {
     // A file: checkpoint.aevb or model.safetensors (told apart by content).
@@ -89,7 +119,7 @@ function prepare(req: CliRequest, outDir: string) {
     if (!c) throw stateError(`Cannot resume: ${file} does not exist.`, 'Pass --resume the --out directory of an earlier run, or a model.safetensors.');
     source = { file, checkpoint: c, bytes: new Uint8Array(fs.readFileSync(file)), imported: false };
   }
-  const data = loadData(req, source?.checkpoint.config.decoder ?? req.explicit.decoder ?? 'bernoulli');
+  const data = load(req, source?.checkpoint.config.decoder ?? req.explicit.decoder ?? 'bernoulli');
   const config = resolveConfig(source ? { ...source.checkpoint.config, ...req.explicit } : { ...req.explicit, inputSize: data.train.d });
   if (!source && data.train.n < config.batch) {
     throw configError('batch', `is ${config.batch}, larger than the ${data.train.n} training datapoints`, `Pass --batch ${Math.min(100, data.train.n)} or fewer.`);
@@ -101,40 +131,39 @@ function prepare(req: CliRequest, outDir: string) {
   return { data, start, bytes: source?.bytes };
 }
 
-/** SIGINT (Ctrl-C) and SIGTERM (kill, a scheduler's stop): both save the current step, then exit. */
-function onStopSignals(handler: (s: 'SIGINT' | 'SIGTERM') => void): () => void {
-  const int = () => handler('SIGINT'), term = () => handler('SIGTERM');
-  process.on('SIGINT', int);
-  process.on('SIGTERM', term);
-  return () => { process.off('SIGINT', int); process.off('SIGTERM', term); };
-}
-
-export async function runTraining(req: CliRequest, log: (s: string) => void = console.log): Promise<RunResult> {
+/**
+ * SIGINT (Ctrl-C) and SIGTERM (kill, a scheduler's stop) save the current step, then the run
+ * returns with `interrupted` set. A sweep passes hooks.stop (its one set of signal handlers).
+ */
+export async function runTraining(req: CliRequest, log: (s: string) => void = console.log, hooks: RunHooks = {}): Promise<RunResult> {
   const outDir = req.out ?? (req.resume && resumesFromFile(req) ? path.dirname(req.resume) : req.resume)
     ?? path.join('runs', new Date().toISOString().replace(/[:.]/g, '-'));
   checkOutPath(outDir);
-  const { data, start, bytes } = prepare(req, outDir);
+  const { data, start, bytes } = prepare(req, outDir, hooks.loadData);
   makeRunDir(outDir);
   const lock = acquireRunLock(outDir);
-  let interrupted: RunResult['interrupted'] = false;
+  let interrupted: false | StopReason = false;
   let trainer: Trainer | undefined;
-  const offSignals = onStopSignals((s) => { interrupted ||= s; void trainer?.stop(); });
+  const stop = hooks.stop ?? new StopSignal();
+  const offProcess = hooks.stop ? () => undefined : stopOnSignals(stop);
+  const offStop = stop.onStop((s) => { interrupted ||= s; void trainer?.stop(); });
   try {
     checkRunDir(outDir, start);
     cleanStaleTemps(outDir);
     truncateMetrics(outDir, start.source?.checkpoint.step ?? 0);
-    trainer = await Trainer.create({ data, config: start.config, checkpoint: bytes, workers: req.workers, maxSkippedSteps: req.maxSkippedSteps },
-      nodeSpawner(), os.availableParallelism());
-    return await train(trainer, req, outDir, data, start, log, () => interrupted);
+    trainer = await Trainer.create({ data, config: start.config, checkpoint: bytes, workers: req.workers, maxSkippedSteps: req.maxSkippedSteps,
+      evaluateAt: req.evalAt }, nodeSpawner(), hooks.cores ?? os.availableParallelism());
+    return await train(trainer, req, outDir, data, start, log, () => interrupted, hooks.onProgress);
   } finally {
-    offSignals();
+    offStop();
+    offProcess();
     await trainer?.dispose();
     lock.release();
   }
 }
 
 async function train(trainer: Trainer, req: CliRequest, outDir: string, data: DataSplit, start: RunStart,
-  log: (s: string) => void, interrupted: () => RunResult['interrupted']): Promise<RunResult> {
+  log: (s: string) => void, interrupted: () => RunResult['interrupted'], onProgress?: RunHooks['onProgress']): Promise<RunResult> {
   const cfg = trainer.config;
   const info = trainer.workerInfo[0];
   const imported = (start.source as { imported?: boolean } | undefined)?.imported;
@@ -146,7 +175,7 @@ async function train(trainer: Trainer, req: CliRequest, outDir: string, data: Da
     `${trainer.autoWorkers ? ' (auto: the fastest count trains)' : ''} ` +
     `(${info.backend}${info.simd ? ' SIMD' : ''}, ${trainer.transport === 'shared' ? 'shared memory' : 'messages'}); out ${outDir}`);
 
-  const bar = new ProgressBar(process.stderr, !req.quiet);
+  const bar = new ProgressBar(process.stderr, !req.quiet && !onProgress);
   const metrics: EpochMetrics[] = [];
   const checkpointFile = path.join(outDir, CHECKPOINT_FILE);
   const metricsFile = path.join(outDir, METRICS_FILE);
@@ -165,8 +194,11 @@ async function train(trainer: Trainer, req: CliRequest, outDir: string, data: Da
   let saving: Promise<unknown> = Promise.resolve();
   const guard = new DivergenceGuard(req.maxSkippedSteps);
 
-  trainer.on('progress', (p) => bar.update(`epoch ${p.epoch + 1}/${cfg.epochs}`, p.step - p.epoch * trainer.stepsPerEpoch,
-    trainer.stepsPerEpoch, p.samplesPerSecond, p.elbo));
+  trainer.on('progress', (p) => {
+    bar.update(`epoch ${p.epoch + 1}/${cfg.epochs}`, p.step - p.epoch * trainer.stepsPerEpoch, trainer.stepsPerEpoch, p.samplesPerSecond, p.elbo);
+    onProgress?.({ step: p.step, totalSteps: cfg.epochs * trainer.stepsPerEpoch, epoch: p.epoch, epochs: cfg.epochs, samplesSeen: p.samplesSeen,
+      samplesPerSecond: p.samplesPerSecond, elbo: p.elbo });
+  });
   trainer.on('workers', (c) => {
     bar.clear();
     const rates = Object.entries(c.measured).map(([n, r]) => `${n}: ${Math.round(r).toLocaleString('en-US')}`).join(', ');
@@ -183,7 +215,7 @@ async function train(trainer: Trainer, req: CliRequest, outDir: string, data: Da
     const m = { ...e, workers: trainer.activeWorkers } as EpochMetrics;
     metrics.push(m);
     log(formatEpoch(m, cfg.epochs));
-    // The state is read now, at the epoch's end (saveCheckpoint queues the read before the next request);
+    // The state is read now, at the point (saveCheckpoint queues the read before the next request);
     // the metrics line follows its checkpoint, so metrics.jsonl never runs ahead of checkpoint.aevb.
     const ckpt = trainer.saveCheckpoint();
     ckpt.catch(() => undefined); // reported through the chain below (or moot once the run has failed)
@@ -243,6 +275,8 @@ function keptNote(file: string, step: number): string {
 }
 
 export function formatEpoch(m: EpochMetrics, epochs: number): string {
-  return `epoch ${String(m.epoch).padStart(String(epochs).length)}/${epochs}  ${formatEvaluation(m)}  ` +
+  // A grid point inside an epoch: where it lies, in samples seen (the x-axis of Figure 2).
+  const at = m.point === 'grid' ? `samples ${m.samplesSeen.toLocaleString('en-US')} (step ${m.step})  ` : '';
+  return `${at}epoch ${String(m.epoch).padStart(String(epochs).length)}/${epochs}  ${formatEvaluation(m)}  ` +
     `${Math.round(m.samplesPerSecond).toLocaleString('en-US')} samples/s  ${m.trainSeconds.toFixed(1)}+${m.evalSeconds.toFixed(1)} s`;
 }
