@@ -1,0 +1,93 @@
+/**
+ * Figure 2 of Kingma & Welling (2013): the variational lower bound (ELBO per datapoint, nats)
+ * against the number of training samples evaluated, log x, AEVB against wake-sleep, the training
+ * set solid and the test set dashed, one panel per latent size J. Where a run reported Monte Carlo
+ * standard errors (trainElboSe, testElboSe), a band of ± one standard error is drawn under the line.
+ *
+ * Data in, a Vega-Lite spec out: the CLI and the page draw the same chart from this module.
+ */
+import type { TopLevelSpec } from 'vega-lite';
+import type { Algorithm, MetricsPoint, SweepRun } from './sweep_files.ts';
+
+export interface Figure2Run { run: SweepRun; points: MetricsPoint[] }
+
+export type Split = 'train' | 'test';
+
+/** One plotted point: a run's ELBO on one split at one evaluation, with its ± SE band when known. */
+export interface Figure2Row {
+  run: string;
+  J: number;
+  panel: string;
+  algorithm: string;
+  split: Split;
+  samplesSeen: number;
+  elbo: number;
+  lo?: number;
+  hi?: number;
+}
+
+export const ALGORITHM_LABEL: Record<Algorithm, string> = { aevb: 'AEVB', 'wake-sleep': 'Wake-Sleep' };
+
+/** The lines of the chart, one per (run, split); what the page and the tests count. */
+export function seriesKey(r: Pick<Figure2Row, 'run' | 'split'>): string { return `${r.run} (${r.split})`; }
+
+/**
+ * The rows of the chart. A point at samplesSeen 0 (an evaluation before any training) has no place
+ * on a log axis and is left out.
+ */
+export function figure2Rows(runs: Figure2Run[]): Figure2Row[] {
+  const rows: Figure2Row[] = [];
+  for (const { run, points } of runs) {
+    for (const p of points) {
+      if (p.samplesSeen <= 0) continue;
+      for (const split of ['train', 'test'] as const) {
+        const elbo = split === 'train' ? p.trainElbo : p.testElbo;
+        const se = split === 'train' ? p.trainElboSe : p.testElboSe;
+        rows.push({
+          run: run.name, J: run.latent, panel: `J = ${run.latent}`, algorithm: ALGORITHM_LABEL[run.algorithm], split,
+          samplesSeen: p.samplesSeen, elbo, ...(se !== undefined ? { lo: elbo - se, hi: elbo + se } : {}),
+        });
+      }
+    }
+  }
+  return rows;
+}
+
+export function figure2Spec(rows: Figure2Row[], title = 'Lower bound against training samples evaluated (Kingma & Welling 2013, Figure 2)'): TopLevelSpec {
+  const x = { field: 'samplesSeen', type: 'quantitative' as const, scale: { type: 'log' as const }, title: '# training samples evaluated', axis: { format: '~s' } };
+  const color = { field: 'algorithm', type: 'nominal' as const, title: 'Algorithm',
+    scale: { domain: ['AEVB', 'Wake-Sleep'], range: ['#d62728', '#1f77b4'] } };
+  // One line (and band) per run and split: two runs of the same J and algorithm (seeds) stay apart.
+  const detail = [{ field: 'run', type: 'nominal' as const }, { field: 'split', type: 'nominal' as const }];
+  const panels = [...new Set(rows.map((r) => r.J))].sort((a, b) => a - b).map((J) => `J = ${J}`);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    data: { values: rows },
+    facet: { column: { field: 'panel', type: 'nominal', title: null, sort: panels, header: { labelFontSize: 13, labelFontWeight: 'bold' } } },
+    resolve: { scale: { y: 'independent' } },
+    spec: {
+      width: 260,
+      height: 220,
+      layer: [
+        {
+          name: 'se_band',
+          transform: [{ filter: 'isValid(datum.lo)' }],
+          mark: { type: 'area', opacity: 0.18 },
+          encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color, detail },
+        },
+        {
+          name: 'elbo_line',
+          mark: { type: 'line', strokeWidth: 1.6, point: false },
+          encoding: {
+            x,
+            y: { field: 'elbo', type: 'quantitative', title: 'lower bound (nats per datapoint)', scale: { zero: false } },
+            color,
+            strokeDash: { field: 'split', type: 'nominal', title: 'Set', scale: { domain: ['train', 'test'], range: [[1, 0], [6, 4]] } },
+            detail,
+          },
+        },
+      ],
+    },
+  } as TopLevelSpec;
+}
