@@ -57,6 +57,8 @@ export function figure2Spec(rows: Figure2Row[], title = 'Lower bound against tra
   const x = { field: 'samplesSeen', type: 'quantitative' as const, scale: { type: 'log' as const }, title: '# training samples evaluated', axis: { format: '~s' } };
   const color = { field: 'algorithm', type: 'nominal' as const, title: 'Algorithm',
     scale: { domain: ['AEVB', 'Wake-Sleep'], range: ['#d62728', '#1f77b4'] } };
+  // The legend shows the lines' strokes (the bands share the scale and would lend it their faint fill).
+  const legendColor = { ...color, legend: { symbolType: 'stroke', symbolStrokeWidth: 2, symbolOpacity: 1 } };
   // One line (and band) per run and split: two runs of the same J and algorithm (seeds) stay apart.
   const detail = [{ field: 'run', type: 'nominal' as const }, { field: 'split', type: 'nominal' as const }];
   const panels = [...new Set(rows.map((r) => r.J))].sort((a, b) => a - b).map((J) => `J = ${J}`);
@@ -65,7 +67,8 @@ export function figure2Spec(rows: Figure2Row[], title = 'Lower bound against tra
     title,
     data: { values: rows },
     facet: { column: { field: 'panel', type: 'nominal', title: null, sort: panels, header: { labelFontSize: 13, labelFontWeight: 'bold' } } },
-    resolve: { scale: { y: 'independent' } },
+    resolve: { scale: { y: 'independent' }, axis: { x: 'independent' } },
+    config: { font: 'sans-serif' },
     spec: {
       width: 260,
       height: 220,
@@ -74,7 +77,7 @@ export function figure2Spec(rows: Figure2Row[], title = 'Lower bound against tra
           name: 'se_band',
           transform: [{ filter: 'isValid(datum.lo)' }],
           mark: { type: 'area', opacity: 0.18 },
-          encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color, detail },
+          encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: legendColor, detail },
         },
         {
           name: 'elbo_line',
@@ -82,7 +85,7 @@ export function figure2Spec(rows: Figure2Row[], title = 'Lower bound against tra
           encoding: {
             x,
             y: { field: 'elbo', type: 'quantitative', title: 'lower bound (nats per datapoint)', scale: { zero: false } },
-            color,
+            color: legendColor,
             strokeDash: { field: 'split', type: 'nominal', title: 'Set', scale: { domain: ['train', 'test'], range: [[1, 0], [6, 4]] } },
             detail,
           },

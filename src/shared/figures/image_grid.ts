@@ -55,7 +55,7 @@ export function imagePanelsSpec(title: string, panels: ImagePanel[]): TopLevelSp
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: title, anchor: 'start' },
-    config: { view: { stroke: null }, title: { subtitleFontSize: 11 } },
+    config: { font: 'sans-serif', view: { stroke: null }, title: { subtitleFontSize: 11 } },
     hconcat: panels.map((p) => ({
       title: { text: p.title, ...(p.subtitle ? { subtitle: p.subtitle } : {}), anchor: 'start' as const },
       width: p.image.width,

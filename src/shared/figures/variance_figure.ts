@@ -24,6 +24,7 @@ export function varianceSpec(rows: VarianceFigureRow[]): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: 'Variance of the minibatch gradient per parameter: SGVB estimator A against B',
+    config: { font: 'sans-serif' },
     data: { values: rows },
     facet: { column: { field: 'panel', type: 'nominal', title: null, sort: panels } },
     spec: {
