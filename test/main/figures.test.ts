@@ -6,7 +6,7 @@
  * the right z: Gaussian quantiles for Figure 4, the prior draws of Trainer.sample for Figure 5.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +20,7 @@ import { ROOT } from '../helpers/cli.ts';
 import { ariaFields, decodePng, embeddedImages, hasColour, markPaths, parseSvg, pngStats, svgSize, texts, vertexCount, type DecodedPng } from '../helpers/figure_files.ts';
 
 let dir: string;
+let cli: SpawnSyncReturns<string>;
 let j2: Trainer, j2g: Trainer, j5: Trainer;
 const J5_SEED = 7;
 
@@ -76,7 +77,9 @@ beforeAll(async () => {
     }
   }
   fs.writeFileSync(path.join(dir, 'variance.json'), JSON.stringify({ version: 1, rows }));
-}, 180_000);
+  // The command as a user runs it; every test below reads what it wrote.
+  cli = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main/node/figures_cli.ts'), dir], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+}, 240_000);
 
 afterAll(async () => {
   await j2?.dispose();
@@ -124,7 +127,7 @@ function PhiInv(p: number): number {
 
 describe('npm run figures -- DIR', () => {
   it('writes Figures 2, 4, 5 and the variance figure as SVG and PNG, and says what it left out', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main/node/figures_cli.ts'), dir], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    const r = cli;
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     for (const f of ['figure2', 'figure4', 'figure5', 'variance']) {
