@@ -16,10 +16,10 @@ import path from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import * as tf from '@tensorflow/tfjs-core';
 import { fileError } from '../../shared/errors.ts';
-import { ALGORITHM_LABEL, figure2Rows, figure2Spec, seriesKey, type Figure2Run } from '../../shared/figures/figure2.ts';
+import { ALGORITHM_LABEL, figure2Rows, figure2Runs, figure2Spec, seriesKey } from '../../shared/figures/figure2.ts';
 import { imagePanelsSpec, tileImages, type ImagePanel } from '../../shared/figures/image_grid.ts';
 import { renderSvg, type TopLevelSpec } from '../../shared/figures/render.ts';
-import { parseMetricsJsonl, parseSweepJson, parseVarianceJson, type SweepRun } from '../../shared/figures/sweep_files.ts';
+import { parseSweepJson, parseVarianceJson, type SweepRun } from '../../shared/figures/sweep_files.ts';
 import { varianceRows, varianceSpec } from '../../shared/figures/variance_figure.ts';
 import { CounterRng, Stream } from '../../shared/rng.ts';
 import { manifoldGrid } from '../app/probit.ts';
@@ -99,15 +99,10 @@ export async function writeFigures(req: FiguresRequest, log: (s: string) => void
   };
 
   // Figure 2: every run that has metrics.
-  const runs: Figure2Run[] = [];
-  for (const run of sweep.runs) {
+  const runs = figure2Runs(sweep, (run) => {
     const file = path.join(req.dir, run.dir, METRICS_FILE);
-    if (!fs.existsSync(file)) { skip(`Figure 2: run ${run.name} (${run.status}) has no ${METRICS_FILE} yet; left out.`); continue; }
-    const points = parseMetricsJsonl(readText(file), file);
-    if (points.length === 0) { skip(`Figure 2: run ${run.name} (${run.status}) has no evaluation yet; left out.`); continue; }
-    if (run.status !== 'done') log(`Figure 2: run ${run.name} is ${run.status}; plotted as far as it got (${points.length} points).`);
-    runs.push({ run, points });
-  }
+    return fs.existsSync(file) ? { text: readText(file), file } : undefined;
+  }, (line, leftOut) => (leftOut ? skip(line) : log(line)));
   const rows = figure2Rows(runs);
   if (rows.length === 0) {
     skip('Figure 2 skipped: no run has evaluated after training yet.');

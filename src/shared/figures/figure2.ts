@@ -7,9 +7,28 @@
  * Data in, a Vega-Lite spec out: the CLI and the page draw the same chart from this module.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import type { Algorithm, MetricsPoint, SweepRun } from './sweep_files.ts';
+import { parseMetricsJsonl, type Algorithm, type MetricsPoint, type Sweep, type SweepRun } from './sweep_files.ts';
 
 export interface Figure2Run { run: SweepRun; points: MetricsPoint[] }
+
+/**
+ * The runs of a sweep that have something to plot, their metrics.jsonl parsed. `metricsOf` gives a
+ * run's file (its text and a name for errors) or undefined where there is none; `note` hears one
+ * line for each run left out (leftOut true) or plotted before it finished (false).
+ */
+export function figure2Runs(sweep: Sweep, metricsOf: (run: SweepRun) => { text: string; file: string } | undefined,
+  note: (line: string, leftOut: boolean) => void): Figure2Run[] {
+  const runs: Figure2Run[] = [];
+  for (const run of sweep.runs) {
+    const m = metricsOf(run);
+    if (!m) { note(`Figure 2: run ${run.name} (${run.status}) has no metrics.jsonl yet; left out.`, true); continue; }
+    const points = parseMetricsJsonl(m.text, m.file);
+    if (points.length === 0) { note(`Figure 2: run ${run.name} (${run.status}) has no evaluation yet; left out.`, true); continue; }
+    if (run.status !== 'done') note(`Figure 2: run ${run.name} is ${run.status}; plotted as far as it got (${points.length} points).`, false);
+    runs.push({ run, points });
+  }
+  return runs;
+}
 
 export type Split = 'train' | 'test';
 
