@@ -12,7 +12,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Browser, Download, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
@@ -658,7 +658,7 @@ describe('a finished sweep\'s Figure 2 in the page', () => {
     expect(drawn.scrollWidth).toBeLessThanOrEqual(VIEWPORT.width);
     // The same chart as npm run figures: the spec rendered in Node draws every line through the same points.
     const sweep = parseSweepJson(readFileSync(path.join(dir, 'sweep.json'), 'utf8'));
-    const rows = figure2Rows(figure2Runs(sweep, (r) => { const f = path.join(dir, r.dir, 'metrics.jsonl'); return { text: readFileSync(f, 'utf8'), file: f }; }, () => undefined));
+    const rows = figure2Rows(figure2Runs(sweep, (r) => { const f = path.join(dir, r.dir, 'metrics.jsonl'); return existsSync(f) ? { text: readFileSync(f, 'utf8'), file: f } : undefined; }, () => undefined));
     const cli = markPaths(parseSvg(await renderSvg(figure2Spec(rows))), 'elbo_line_marks').map((p) => [`${ariaFields(p).run}/${ariaFields(p).split}`, p.getAttribute('d')] as const);
     const page2 = drawn.lines.map(([label, d]) => { const f = Object.fromEntries(label!.split('; ').map((kv) => kv.split(': '))); return [`${f.run}/${f.split}`, d] as const; });
     expect(new Map(page2)).toEqual(new Map(cli));

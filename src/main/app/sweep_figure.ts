@@ -10,6 +10,7 @@
  */
 import { releaseProxy, wrap, type Remote } from 'comlink';
 import { messageOf } from './dom.ts';
+import { drawSoon } from './frame.ts';
 import type { FigureWorkerApi } from './figure_worker.ts';
 import { pickedFromDrop, pickedFromInput, pickSweep, type PickedFile } from './sweep_pick.ts';
 
@@ -63,15 +64,20 @@ export class SweepFigure {
       const picked = await pickSweep(await files);
       const r = await this.figures().figure2(picked.sweepPath, picked.sweepText, picked.metrics);
       if (!r.ok) throw new Error(r.message);
+      // Three short tasks, not one long one: parse here, insert in a shared frame (frame.ts), and
+      // open the dialog in the next (its layout and the page's turn to inert are the costly part).
       const doc = new DOMParser().parseFromString(r.svg, 'image/svg+xml');
       if (doc.documentElement.nodeName !== 'svg') throw new Error('The figure could not be drawn (the SVG did not parse). Please report this.');
-      v.chart.replaceChildren(document.importNode(doc.documentElement, true));
-      v.title.textContent = `Figure 2 of ${picked.sweepPath.replace(/\/?sweep\.json$/, '') || 'the sweep'}: ${r.series.length / 2} runs`;
-      v.notes.replaceChildren(...r.notes.map((n) => Object.assign(document.createElement('li'), { textContent: n })));
-      v.notes.hidden = r.notes.length === 0;
+      const inFrame = (draw: () => void) => new Promise<void>((resolve) => drawSoon(this, () => { draw(); resolve(); }, true));
+      await inFrame(() => {
+        v.chart.replaceChildren(document.importNode(doc.documentElement, true));
+        v.title.textContent = `Figure 2 of ${picked.sweepPath.replace(/\/?sweep\.json$/, '') || 'the sweep'}: ${r.series.length / 2} runs`;
+        v.notes.replaceChildren(...r.notes.map((n) => Object.assign(document.createElement('li'), { textContent: n })));
+        v.notes.hidden = r.notes.length === 0;
+        v.again.hidden = false;
+      });
+      await inFrame(() => { if (!v.dialog.open) v.dialog.showModal(); });
       this.shown = { sweep: picked.sweepPath, series: r.series, panels: r.panels, notes: r.notes };
-      v.again.hidden = false;
-      if (!v.dialog.open) v.dialog.showModal();
     } catch (e) {
       v.error.textContent = messageOf(e);
     } finally {
