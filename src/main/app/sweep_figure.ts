@@ -30,6 +30,8 @@ export class SweepFigure {
   shown: { sweep: string; series: string[]; panels: number[]; notes: string[] } | null = null;
   /** Picks being read or drawn. */
   pending = 0;
+  /** performance.now() of the last pick: asked, the worker's answer, the figure shown (what a responsiveness check needs). */
+  times = { asked: 0, answered: 0, shown: 0 };
   private worker: Worker | null = null;
   private api: Remote<FigureWorkerApi> | null = null;
 
@@ -60,9 +62,11 @@ export class SweepFigure {
     const v = this.v;
     v.error.textContent = '';
     this.pending++;
+    this.times = { asked: performance.now(), answered: 0, shown: 0 };
     try {
       const picked = await pickSweep(await files);
       const r = await this.figures().figure2(picked.sweepPath, picked.sweepText, picked.metrics);
+      this.times.answered = performance.now();
       if (!r.ok) throw new Error(r.message);
       // Three short tasks, not one long one: parse here, insert in a shared frame (frame.ts), and
       // open the dialog in the next (its layout and the page's turn to inert are the costly part).
@@ -77,6 +81,7 @@ export class SweepFigure {
         v.again.hidden = false;
       });
       await inFrame(() => { if (!v.dialog.open) v.dialog.showModal(); });
+      this.times.shown = performance.now();
       this.shown = { sweep: picked.sweepPath, series: r.series, panels: r.panels, notes: r.notes };
     } catch (e) {
       v.error.textContent = messageOf(e);
