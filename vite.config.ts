@@ -56,7 +56,7 @@ export default defineConfig({
   worker: { format: 'es' },
   optimizeDeps: {
     // Imported only from workers, these would be discovered late and force a reload.
-    include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', 'comlink', 'uplot'],
+    include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', 'comlink', 'uplot', 'vega', 'vega-lite', 'vega-interpreter'],
   },
   test: {
     include: ['test/**/*.test.ts'],

@@ -12,7 +12,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Browser, Download, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
@@ -26,6 +26,10 @@ import { HOSTING_HEADERS } from '../../src/main/app/hosting_headers.ts';
 import { loadEmbeddedMnist } from '../../src/main/node/data_files.ts';
 import { datasetFingerprint } from '../../src/shared/checkpoint.ts';
 import { splitEmbeddedMnist } from '../../src/shared/mnist_split.ts';
+import { figure2Rows, figure2Runs, figure2Spec } from '../../src/shared/figures/figure2.ts';
+import { renderSvg } from '../../src/shared/figures/render.ts';
+import { parseSweepJson } from '../../src/shared/figures/sweep_files.ts';
+import { ariaFields, markPaths, parseSvg } from '../helpers/figure_files.ts';
 
 let server: ViteDevServer, browser: Browser, page: Page, baseUrl: string;
 
@@ -605,6 +609,99 @@ describe('the app in Chromium', () => {
   });
 });
 
+/** A finished sweep on disk, written by the contract (docs/figures.md): J = 3 and 5, AEVB and wake-sleep, one run pending. */
+function writeSweep(): string {
+  const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'aevb-sweep-')), 'fig2');
+  const runs = [['J3-aevb', 3, 'aevb', 5], ['J3-wake-sleep', 3, 'wake-sleep', 4], ['J5-aevb', 5, undefined, 6], ['J5-wake-sleep', 5, 'wake-sleep', 3]] as const;
+  for (const [name, , algorithm, points] of runs) {
+    mkdirSync(path.join(dir, name), { recursive: true });
+    const lines = Array.from({ length: points }, (_, k) => JSON.stringify({ epoch: k + 1, step: k + 1, samplesSeen: 1000 * 3 ** (k + 1),
+      trainElbo: -250 + 25 * k + (algorithm === 'wake-sleep' ? -30 : 0), testElbo: -252 + 25 * k + (algorithm === 'wake-sleep' ? -30 : 0),
+      ...(name === 'J5-aevb' ? { trainElboSe: 0.4, testElboSe: 1.2 } : {}) }));
+    writeFileSync(path.join(dir, name, 'metrics.jsonl'), `${lines.join('\n')}\n`);
+  }
+  writeFileSync(path.join(dir, 'J3-aevb', 'checkpoint.aevb'), new Uint8Array(4096)); // never read by the page
+  writeFileSync(path.join(dir, 'sweep.json'), JSON.stringify({ version: 1, runs: [
+    ...runs.map(([name, latent, algorithm]) => ({ name, dir: name, status: 'done', config: { latent, hidden: 16, ...(algorithm ? { algorithm } : {}) } })),
+    { name: 'J10-aevb', dir: 'J10-aevb', status: 'pending', config: { latent: 10 } },
+  ] }));
+  return dir;
+}
+
+/** Drop files on an element as a user's drop does (a DataTransfer of Files), from Node-side texts. */
+function dropFiles(selector: string, files: { name: string; text: string }[]): Promise<void> {
+  return page.evaluate(({ sel, fs }) => {
+    const dt = new DataTransfer();
+    for (const f of fs) dt.items.add(new File([f.text], f.name));
+    document.querySelector(sel)!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, { sel: selector, fs: files });
+}
+
+describe('a finished sweep\'s Figure 2 in the page', () => {
+  it('picks the sweep\'s directory and shows the CLI\'s chart (same lines), no long task while Vega works; a bad drop gets its message; loose files work', async () => {
+    const dir = writeSweep();
+    const t0 = await page.evaluate(() => performance.now());
+    await page.setInputFiles('#sweep-dir', dir);
+    let a = await until((s) => s.sweepFigure.pending === 0 && (s.sweepFigure.shown !== null || s.sweepFigure.error !== ''));
+    expect(a.sweepFigure.error).toBe('');
+    expect(a.sweepFigure.open).toBe(true);
+    const names = ['J3-aevb', 'J3-wake-sleep', 'J5-aevb', 'J5-wake-sleep'];
+    expect([...a.sweepFigure.shown!.series].sort()).toEqual(names.flatMap((n) => [`${n} (test)`, `${n} (train)`]).sort());
+    expect(a.sweepFigure.shown!.panels).toEqual([3, 5]);
+    expect(a.sweepFigure.shown!.notes).toEqual(['Figure 2: run J10-aevb (pending) has no metrics.jsonl yet; left out.']);
+    // The SVG in the page: one line per run and set, labelled by Vega; axis titles and panels.
+    const drawn = await page.evaluate(() => ({
+      lines: [...document.querySelectorAll('#sweep-chart g.elbo_line_marks path')].map((p) => [p.getAttribute('aria-label'), p.getAttribute('d')] as const),
+      bands: document.querySelectorAll('#sweep-chart g.se_band_marks path').length,
+      texts: [...document.querySelectorAll('#sweep-chart text')].map((t) => t.textContent),
+      box: document.querySelector('#sweep-chart svg')!.getBoundingClientRect().toJSON() as DOMRect,
+      scrollWidth: document.documentElement.scrollWidth,
+    }));
+    expect(drawn.lines).toHaveLength(8);
+    expect(drawn.bands).toBe(2); // J5-aevb's train and test ± SE
+    expect(drawn.texts).toEqual(expect.arrayContaining(['# training samples evaluated', 'lower bound (nats per datapoint)', 'J = 3', 'J = 5', 'AEVB', 'Wake-Sleep']));
+    expect(drawn.box.width).toBeGreaterThan(500);
+    expect(drawn.box.right).toBeLessThanOrEqual(VIEWPORT.width);
+    expect(drawn.scrollWidth).toBeLessThanOrEqual(VIEWPORT.width);
+    // The same chart as npm run figures: the spec rendered in Node draws every line through the same points.
+    const sweep = parseSweepJson(readFileSync(path.join(dir, 'sweep.json'), 'utf8'));
+    const rows = figure2Rows(figure2Runs(sweep, (r) => { const f = path.join(dir, r.dir, 'metrics.jsonl'); return existsSync(f) ? { text: readFileSync(f, 'utf8'), file: f } : undefined; }, () => undefined));
+    const cli = markPaths(parseSvg(await renderSvg(figure2Spec(rows))), 'elbo_line_marks').map((p) => [`${ariaFields(p).run}/${ariaFields(p).split}`, p.getAttribute('d')] as const);
+    const page2 = drawn.lines.map(([label, d]) => { const f = Object.fromEntries(label!.split('; ').map((kv) => kv.split(': '))); return [`${f.run}/${f.split}`, d] as const; });
+    expect(new Map(page2)).toEqual(new Map(cli));
+    // Vega ran in the worker: while it compiled and laid out the chart (hundreds of ms of work), the
+    // main thread had no long task. (Inserting the SVG and opening the dialog come after, in short
+    // tasks of their own; on a machine loaded several times over even those can pass 50 ms.)
+    a = await app();
+    const { asked, answered } = a.sweepFigure.times;
+    expect(asked).toBeGreaterThan(t0);
+    expect(a.longTasks.all.filter((t) => t.start < answered && t.start + t.duration > asked)).toEqual([]);
+    await page.screenshot({ path: path.join(ROOT, 'test-artifacts', 'sweep-figure2.png') });
+    await click('#sweep-close');
+
+    // A bad drop: the message names the file and the fix; the figure shown stays.
+    await dropFiles('#sweep-drop', [{ name: 'sweep.json', text: '{"version": 1, "runs": [' }]);
+    a = await until((s) => s.sweepFigure.pending === 0 && s.sweepFigure.error !== '');
+    expect(a.sweepFigure.error).toMatch(/^sweep\.json: is not valid JSON \(.*\)\. Write it again with npm run sweep/);
+    expect(a.sweepFigure.shown!.series).toHaveLength(8);
+    await dropFiles('#sweep-drop', [{ name: 'notes.txt', text: 'hello' }]);
+    a = await until((s) => s.sweepFigure.pending === 0 && /^No sweep\.json/.test(s.sweepFigure.error));
+    expect(a.sweepFigure.error).toBe('No sweep.json among the 1 file given (notes.txt). Pick the sweep\'s directory (the --out of npm run sweep), or drop that folder here.');
+    const metrics = (n: string) => ({ name: 'metrics.jsonl', text: readFileSync(path.join(dir, n, 'metrics.jsonl'), 'utf8') });
+    await dropFiles('#sweep-drop', [{ name: 'sweep.json', text: readFileSync(path.join(dir, 'sweep.json'), 'utf8') }, metrics('J3-aevb'), metrics('J5-aevb')]);
+    a = await until((s) => s.sweepFigure.pending === 0 && /came without their folders/.test(s.sweepFigure.error));
+    // Loose files that can be matched: sweep.json with one run, and its metrics.jsonl.
+    const one = JSON.stringify({ version: 1, runs: [{ name: 'J5-aevb', dir: 'J5-aevb', status: 'done', config: { latent: 5 } }] });
+    await dropFiles('#sweep-drop', [{ name: 'sweep.json', text: one }, metrics('J5-aevb')]);
+    a = await until((s) => s.sweepFigure.pending === 0 && s.sweepFigure.shown?.series.length === 2);
+    expect(a.sweepFigure.error).toBe('');
+    expect(a.sweepFigure.open).toBe(true);
+    expect(await page.locator('#sweep-chart g.elbo_line_marks path').count()).toBe(2);
+    await click('#sweep-close');
+    rmSync(path.dirname(dir), { recursive: true, force: true });
+  });
+});
+
 describe('settings in the address (shareable links)', () => {
   it('restores valid settings from the link, reports and skips bad ones, and writes changes back (round trip)', async () => {
     const context = await browser.newContext({ viewport: VIEWPORT });
@@ -708,6 +805,27 @@ describe('the static build (vite build) served from a sub-path by another server
       await context.close();
     }
   }
+
+  it('draws a sweep\'s Figure 2 in the build under the CSP header: Vega in its worker needs no eval and no inline style', async () => {
+    const context = await browser.newContext({ viewport: VIEWPORT });
+    const p = await context.newPage();
+    const problems: string[] = [];
+    p.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    p.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+    const sweep = writeSweep();
+    try {
+      await p.goto(`${host.origin}/isolated/?subset=${SUBSET}`);
+      await until((a) => a.ready, p);
+      await p.setInputFiles('#sweep-dir', sweep);
+      const a = await until((s) => s.sweepFigure.pending === 0 && (s.sweepFigure.shown !== null || s.sweepFigure.error !== ''), p);
+      expect(a.sweepFigure.error).toBe('');
+      expect(await p.locator('#sweep-chart g.elbo_line_marks path').count()).toBe(8);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+      rmSync(path.dirname(sweep), { recursive: true, force: true });
+    }
+  });
 
   let sharedElbo: number;
 

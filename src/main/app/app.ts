@@ -26,6 +26,7 @@ import { LongTaskLog } from './long_tasks.ts';
 import { Run, type RunPhase } from './run.ts';
 import { fieldError, SettingsForm } from './settings_form.ts';
 import { StatsPanel } from './stats_panel.ts';
+import { SweepFigure } from './sweep_figure.ts';
 import { RunKeeper } from './run_keeper.ts';
 import { applyUrlSettings, writeUrlSettings } from './url_settings.ts';
 import type { View } from './view.ts';
@@ -44,6 +45,8 @@ export class App {
   private readonly stats: StatsPanel;
   readonly keeper = new RunKeeper(() => this.run);
   readonly estimate: LoglikEstimate;
+  /** A finished sweep's Figure 2, from files the user picks (independent of the run). */
+  readonly sweepFigure: SweepFigure;
   /** Step of the previous run kept in this browser (-1: none). */
   previousStep = -1;
   private unsubscribe: (() => void)[] = [];
@@ -66,6 +69,7 @@ export class App {
       if (this.estimate.running) this.say(this.estimate.status());
       this.refreshControls();
     });
+    this.sweepFigure = new SweepFigure(v.sweep);
     v.isolationBanner.hidden = globalThis.crossOriginIsolated === true;
     this.wire();
     this.stats.show(null);

@@ -48,6 +48,8 @@ export interface AevbAppDebug {
   readonly metricsRows: number;
   readonly historyLength: number;
   readonly longTasks: { supported: boolean; all: LongTask[]; duringTraining: LongTask[]; trainingMs: number };
+  /** The sweep's Figure 2 view: what it shows (series are "run (split)"), picks in progress, its error line. */
+  readonly sweepFigure: { shown: { sweep: string; series: string[]; panels: number[]; notes: string[] } | null; pending: number; error: string; open: boolean; times: { asked: number; answered: number; shown: number } };
 }
 
 export function installDebugHook(app: App): AevbAppDebug {
@@ -103,6 +105,10 @@ export function installDebugHook(app: App): AevbAppDebug {
     get longTasks() {
       const l = app.longTasks;
       return { supported: l.supported, all: [...l.tasks], duringTraining: l.duringTraining(), trainingMs: l.trainingMs() };
+    },
+    get sweepFigure() {
+      const f = app.sweepFigure;
+      return { shown: f.shown && { ...f.shown }, pending: f.pending, error: text('sweep-error'), open: (document.getElementById('sweep-dialog') as HTMLDialogElement).open, times: { ...f.times } };
     },
   });
   Object.defineProperty(globalThis, 'aevbApp', { value: hook, writable: false, configurable: false });

@@ -1,0 +1,121 @@
+/**
+ * Figure 2 of Kingma & Welling (2013): the variational lower bound (ELBO per datapoint, nats)
+ * against the number of training samples evaluated, log x, AEVB against wake-sleep, the training
+ * set solid and the test set dashed, one panel per latent size J. Where a run reported Monte Carlo
+ * standard errors (trainElboSe, testElboSe), a band of ± one standard error is drawn under the line.
+ *
+ * Data in, a Vega-Lite spec out: the CLI and the page draw the same chart from this module.
+ */
+import type { TopLevelSpec } from 'vega-lite';
+import { parseMetricsJsonl, type Algorithm, type MetricsPoint, type Sweep, type SweepRun } from './sweep_files.ts';
+
+export interface Figure2Run { run: SweepRun; points: MetricsPoint[] }
+
+/**
+ * The runs of a sweep that have something to plot, their metrics.jsonl parsed. `metricsOf` gives a
+ * run's file (its text and a name for errors) or undefined where there is none; `note` hears one
+ * line for each run left out (leftOut true) or plotted before it finished (false).
+ */
+export function figure2Runs(sweep: Sweep, metricsOf: (run: SweepRun) => { text: string; file: string } | undefined,
+  note: (line: string, leftOut: boolean) => void): Figure2Run[] {
+  const runs: Figure2Run[] = [];
+  for (const run of sweep.runs) {
+    const m = metricsOf(run);
+    if (!m) { note(`Figure 2: run ${run.name} (${run.status}) has no metrics.jsonl yet; left out.`, true); continue; }
+    const points = parseMetricsJsonl(m.text, m.file);
+    if (points.length === 0) { note(`Figure 2: run ${run.name} (${run.status}) has no evaluation yet; left out.`, true); continue; }
+    if (run.status !== 'done') note(`Figure 2: run ${run.name} is ${run.status}; plotted as far as it got (${points.length} points).`, false);
+    runs.push({ run, points });
+  }
+  return runs;
+}
+
+export type Split = 'train' | 'test';
+
+/** One plotted point: a run's ELBO on one split at one evaluation, with its ± SE band when known. */
+export interface Figure2Row {
+  run: string;
+  J: number;
+  panel: string;
+  algorithm: string;
+  split: Split;
+  samplesSeen: number;
+  elbo: number;
+  lo?: number;
+  hi?: number;
+}
+
+export const ALGORITHM_LABEL: Record<Algorithm, string> = { aevb: 'AEVB', 'wake-sleep': 'Wake-Sleep' };
+
+/** The lines of the chart, one per (run, split); what the page and the tests count. */
+export function seriesKey(r: Pick<Figure2Row, 'run' | 'split'>): string { return `${r.run} (${r.split})`; }
+
+/**
+ * The rows of the chart. A point at samplesSeen 0 (an evaluation before any training) has no place
+ * on a log axis and is left out.
+ */
+export function figure2Rows(runs: Figure2Run[]): Figure2Row[] {
+  const rows: Figure2Row[] = [];
+  for (const { run, points } of runs) {
+    for (const p of points) {
+      if (p.samplesSeen <= 0) continue;
+      for (const split of ['train', 'test'] as const) {
+        const elbo = split === 'train' ? p.trainElbo : p.testElbo;
+        const se = split === 'train' ? p.trainElboSe : p.testElboSe;
+        rows.push({
+          run: run.name, J: run.latent, panel: `J = ${run.latent}`, algorithm: ALGORITHM_LABEL[run.algorithm], split,
+          samplesSeen: p.samplesSeen, elbo, ...(se !== undefined ? { lo: elbo - se, hi: elbo + se } : {}),
+        });
+      }
+    }
+  }
+  return rows;
+}
+
+export function figure2Spec(rows: Figure2Row[], title = 'Lower bound against training samples evaluated (Kingma & Welling 2013, Figure 2)'): TopLevelSpec {
+  // Log x from the decade below the first evaluation to the decade above the last, ticked and
+  // gridded at the decades only (as the paper's axis; minor ticks would add hundreds of elements).
+  const seen = rows.map((r) => r.samplesSeen);
+  const lo = Math.floor(Math.log10(Math.min(...seen))), hi = Math.max(lo + 1, Math.ceil(Math.log10(Math.max(...seen))));
+  const decades = Array.from({ length: hi - lo + 1 }, (_, i) => 10 ** (lo + i));
+  const x = { field: 'samplesSeen', type: 'quantitative' as const, scale: { type: 'log' as const, domain: [decades[0], decades[decades.length - 1]] },
+    title: '# training samples evaluated', axis: { format: '~s', values: decades } };
+  const color = { field: 'algorithm', type: 'nominal' as const, title: 'Algorithm',
+    scale: { domain: ['AEVB', 'Wake-Sleep'], range: ['#d62728', '#1f77b4'] } };
+  // The legend shows the lines' strokes (the bands share the scale and would lend it their faint fill).
+  const legendColor = { ...color, legend: { symbolType: 'stroke', symbolStrokeWidth: 2, symbolOpacity: 1 } };
+  // One line (and band) per run and split: two runs of the same J and algorithm (seeds) stay apart.
+  const detail = [{ field: 'run', type: 'nominal' as const }, { field: 'split', type: 'nominal' as const }];
+  const panels = [...new Set(rows.map((r) => r.J))].sort((a, b) => a - b).map((J) => `J = ${J}`);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    data: { values: rows },
+    facet: { column: { field: 'panel', type: 'nominal', title: null, sort: panels, header: { labelFontSize: 13, labelFontWeight: 'bold' } } },
+    resolve: { scale: { y: 'independent' }, axis: { x: 'independent' } },
+    config: { font: 'sans-serif' },
+    spec: {
+      width: 260,
+      height: 220,
+      layer: [
+        {
+          name: 'se_band',
+          transform: [{ filter: 'isValid(datum.lo)' }],
+          mark: { type: 'area', opacity: 0.18 },
+          encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: legendColor, detail },
+        },
+        {
+          name: 'elbo_line',
+          mark: { type: 'line', strokeWidth: 1.6, point: false },
+          encoding: {
+            x,
+            y: { field: 'elbo', type: 'quantitative', title: 'lower bound (nats per datapoint)', scale: { zero: false } },
+            color: legendColor,
+            strokeDash: { field: 'split', type: 'nominal', title: 'Set', scale: { domain: ['train', 'test'], range: [[1, 0], [6, 4]] } },
+            detail,
+          },
+        },
+      ],
+    },
+  } as TopLevelSpec;
+}
