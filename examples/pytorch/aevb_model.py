@@ -191,7 +191,7 @@ def config_from_metadata(meta, tensors):
     return dict(inputSize=w3.shape[1], hidden=w3.shape[0], latent=w4.shape[0],
                 decoder='gaussian' if 'decoder.mean.weight' in tensors else 'bernoulli',
                 activation='tanh', sigmoidMean=True, estimator='B', samples=1, batch=100, epochs=10,
-                optimizer='adagrad', lr=0.01, weightDecay=0, binarize=False, seed=1, evalSamples=0, init='paper')
+                optimizer='adagrad', lr=0.01, weightDecay=0, binarize=False, seed=1, evalSamples=0, evalElboSamples=2, init='paper')
 
 
 def make_optimizer(kind, params, lr, weight_decay):
