@@ -37,6 +37,7 @@ import type { ParamTensors } from './model.ts';
 import type { Dreams, ShardInputs } from './minibatch.ts';
 import { readScalar } from './tensor_io.ts';
 import { CounterRng, Stream } from './rng.ts';
+import { stateError } from './errors.ts';
 
 /**
  * The sleep phase's noise for the minibatch positions [first, first + count) of step `step`:
@@ -100,7 +101,8 @@ export class WakeSleepGradient extends ShardGradient {
     const { cfg } = this;
     const dreams = s.dreams;
     if (!dreams || dreams.b !== s.b) {
-      throw new Error(`wake-sleep needs one dream per datapoint of the shard (${s.b}); got ${dreams ? dreams.b : 'none'} (build the shard with stepShard)`);
+      throw stateError(`Wake-sleep needs one dream per datapoint of the shard (${s.b}); got ${dreams ? dreams.b : 'none'}.`,
+        'Build the shard with stepShard (step_gradient.ts), which draws the dreams.');
     }
     const B = s.b, J = cfg.latent, D = cfg.inputSize;
     const c = this.constants();
