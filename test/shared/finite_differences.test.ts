@@ -12,27 +12,8 @@ import { SgvbGradient } from '../../src/shared/gradients.ts';
 import { buildShard, type ShardInputs } from '../../src/shared/minibatch.ts';
 import type { Dataset } from '../../src/shared/dataset.ts';
 import { useBackend, relErr } from '../helpers/backend.ts';
+import { act, affine, LOG_2PI, sigmoid, softplus } from '../helpers/float64_mlp.ts';
 
-const LOG_2PI = Math.log(2 * Math.PI);
-
-function act(kind: TrainConfig['activation'], a: number): number {
-  return kind === 'tanh' ? Math.tanh(a) : kind === 'relu' ? Math.max(0, a) : a;
-}
-/** softplus(a) = log(1 + e^a), stable for large |a|. */
-const softplus = (a: number) => (a > 0 ? a + Math.log1p(Math.exp(-a)) : Math.log1p(Math.exp(a)));
-const sigmoid = (a: number) => 1 / (1 + Math.exp(-a));
-
-/** y = W v + b for W [out, in] stored row-major at `w`, b at `b` (offsets into θ). */
-function affine(theta: Float64Array, w: number, b: number, out: number, v: number[], pre: number[]): number[] {
-  const n = v.length, y = new Array<number>(out);
-  for (let o = 0; o < out; o++) {
-    let s = theta[b + o];
-    for (let k = 0; k < n; k++) s += theta[w + o * n + k] * v[k];
-    y[o] = s;
-    pre.push(s);
-  }
-  return y;
-}
 
 /**
  * Σ_i ℒ̃(x_i) over the shard, float64, from docs/method.md:

@@ -1,0 +1,26 @@
+/**
+ * The model's pieces in plain float64 JavaScript, for the finite-difference references of the SGVB and the
+ * wake-sleep gradients (independent of tfjs: loops over the flat parameter vector θ).
+ */
+import type { TrainConfig } from '../../src/shared/config.ts';
+
+export const LOG_2PI = Math.log(2 * Math.PI);
+
+export function act(kind: TrainConfig['activation'], a: number): number {
+  return kind === 'tanh' ? Math.tanh(a) : kind === 'relu' ? Math.max(0, a) : a;
+}
+/** softplus(a) = log(1 + e^a), stable for large |a|. */
+export const softplus = (a: number) => (a > 0 ? a + Math.log1p(Math.exp(-a)) : Math.log1p(Math.exp(a)));
+export const sigmoid = (a: number) => 1 / (1 + Math.exp(-a));
+
+/** y = W v + b for W [out, in] stored row-major at `w`, b at `b` (offsets into θ); pre-activations into `pre`. */
+export function affine(theta: Float64Array, w: number, b: number, out: number, v: number[], pre: number[]): number[] {
+  const n = v.length, y = new Array<number>(out);
+  for (let o = 0; o < out; o++) {
+    let s = theta[b + o];
+    for (let k = 0; k < n; k++) s += theta[w + o * n + k] * v[k];
+    y[o] = s;
+    pre.push(s);
+  }
+  return y;
+}
