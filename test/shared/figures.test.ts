@@ -9,7 +9,7 @@ import { resolveConfig } from '../../src/shared/config.ts';
 import { exportDecoder } from '../../src/shared/decoder_export.ts';
 import { importDecoder } from '../../src/shared/decoder_import.ts';
 import { buildLayout, view } from '../../src/shared/layout.ts';
-import { figure2Rows, figure2Runs } from '../../src/shared/figures/figure2.ts';
+import { figure2Rows, figure2Runs, figure2Spec, type Figure2Row } from '../../src/shared/figures/figure2.ts';
 import { greyPngDataUrl, tileImages } from '../../src/shared/figures/image_grid.ts';
 import { parseMetricsJsonl, parseSweepJson, parseVarianceJson } from '../../src/shared/figures/sweep_files.ts';
 import { pickSweep, type PickedFile } from '../../src/main/app/sweep_pick.ts';
@@ -76,6 +76,28 @@ describe('Figure 2 rows', () => {
       { run: 'c', J: 5, panel: 'J = 5', algorithm: 'AEVB', split: 'test', samplesSeen: 100, elbo: -251 },
     ]);
     expect(notes).toEqual([['Figure 2: run c is running; plotted as far as it got (1 points).', false], ['Figure 2: run d (pending) has no metrics.jsonl yet; left out.', true]]);
+  });
+});
+
+describe('Figure 2 axis', () => {
+  const rows = (run: string, seen: number[]): Figure2Row[] => seen.map((n) => ({ run, J: 20, panel: 'J = 20', algorithm: 'AEVB', split: 'test' as const, samplesSeen: n, elbo: -100 - 1e6 / n }));
+  const grid = [100, 1000, 10_000, 100_000, 1_000_000, 1_008_000];
+  const spec = (r: Figure2Row[]) => figure2Spec(r) as unknown as { title: unknown; transform: Array<{ filter: string }>;
+    spec: { layer: Array<{ encoding: { x: { scale: { domain: number[] }; axis: { values: number[] } } } }> } };
+
+  it('spans the last two decades of long runs, says where it starts, and opens no empty decade for a budget just past one', () => {
+    const s = spec([...rows('a', grid), ...rows('b', grid)]);
+    expect(s.transform).toEqual([{ filter: 'datum.samplesSeen >= 10000' }]);
+    expect(JSON.stringify(s.title)).toContain('from 10,000 training samples on');
+    const x = s.spec.layer[1].encoding.x;
+    expect(x.axis.values).toEqual([10_000, 100_000, 1_000_000]);
+    expect(x.scale.domain).toEqual([10_000, 1_008_000]);
+  });
+
+  it('keeps every run in view: a run that stopped early moves the start back to its own decade', () => {
+    const s = spec([...rows('long', grid), ...rows('short', [100, 400, 900])]);
+    expect(s.transform).toEqual([]);
+    expect(s.spec.layer[1].encoding.x.axis.values[0]).toBe(100);
   });
 });
 

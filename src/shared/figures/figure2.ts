@@ -72,13 +72,28 @@ export function figure2Rows(runs: Figure2Run[]): Figure2Row[] {
   return rows;
 }
 
+/** Decades of samples seen the x-axis spans at most (the last ones), and panels in a row. */
+const DECADES_SHOWN = 2, PANEL_COLUMNS = 3;
+
 export function figure2Spec(rows: Figure2Row[], title = 'Lower bound against training samples evaluated (Kingma & Welling 2013, Figure 2)'): TopLevelSpec {
-  // Log x from the decade below the first evaluation to the decade above the last, ticked and
-  // gridded at the decades only (as the paper's axis; minor ticks would add hundreds of elements).
+  // Log x ticked and gridded at the decades only (as the paper's axis; minor ticks would add hundreds of
+  // elements). It spans at most the last DECADES_SHOWN decades of the runs: the first few hundred
+  // minibatches sit hundreds of nats below the rest and would flatten every later difference into one
+  // line (the paper's own axis starts at 10⁵ of its 10⁸). Earlier points are left out of the chart and
+  // the subtitle says from where it starts. A last point just past a decade (a budget rounded up to
+  // whole epochs) does not open a new, empty decade.
   const seen = rows.map((r) => r.samplesSeen);
-  const lo = Math.floor(Math.log10(Math.min(...seen))), hi = Math.max(lo + 1, Math.ceil(Math.log10(Math.max(...seen))));
+  const maxSeen = Math.max(...seen);
+  const hi = Math.max(Math.floor(Math.log10(Math.min(...seen))) + 1, Math.ceil(Math.log10(maxSeen / 1.05)));
+  // …but never so late that a run that stopped early (still running, or failed) loses all its points.
+  const lastOfRun = new Map<string, number>();
+  for (const r of rows) lastOfRun.set(r.run, Math.max(lastOfRun.get(r.run) ?? 0, r.samplesSeen));
+  const shortest = Math.floor(Math.log10(Math.min(...lastOfRun.values())));
+  const lo = Math.max(Math.floor(Math.log10(Math.min(...seen))), Math.min(hi - DECADES_SHOWN, shortest));
   const decades = Array.from({ length: hi - lo + 1 }, (_, i) => 10 ** (lo + i));
-  const x = { field: 'samplesSeen', type: 'quantitative' as const, scale: { type: 'log' as const, domain: [decades[0], decades[decades.length - 1]] },
+  const from = decades[0];
+  const cut = rows.some((r) => r.samplesSeen < from);
+  const x = { field: 'samplesSeen', type: 'quantitative' as const, scale: { type: 'log' as const, domain: [from, Math.max(decades[decades.length - 1], maxSeen)] },
     title: '# training samples evaluated', axis: { format: '~s', values: decades } };
   const color = { field: 'algorithm', type: 'nominal' as const, title: 'Algorithm',
     scale: { domain: ['AEVB', 'Wake-Sleep'], range: ['#d62728', '#1f77b4'] } };
@@ -89,9 +104,11 @@ export function figure2Spec(rows: Figure2Row[], title = 'Lower bound against tra
   const panels = [...new Set(rows.map((r) => r.J))].sort((a, b) => a - b).map((J) => `J = ${J}`);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title,
+    title: cut ? { text: title, subtitle: `from ${from.toLocaleString('en-US')} training samples on (earlier evaluations left out)` } : title,
     data: { values: rows },
-    facet: { column: { field: 'panel', type: 'nominal', title: null, sort: panels, header: { labelFontSize: 13, labelFontWeight: 'bold' } } },
+    transform: cut ? [{ filter: `datum.samplesSeen >= ${from}` }] : [],
+    facet: { field: 'panel', type: 'nominal', title: null, sort: panels, header: { labelFontSize: 13, labelFontWeight: 'bold' } },
+    columns: PANEL_COLUMNS,
     resolve: { scale: { y: 'independent' }, axis: { x: 'independent' } },
     config: { font: 'sans-serif' },
     spec: {
