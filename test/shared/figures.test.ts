@@ -43,8 +43,8 @@ describe('sweep.json, metrics.jsonl and variance.json', () => {
       { samplesSeen: 100, trainElbo: -200, testElbo: -201 },
       { samplesSeen: 200, trainElbo: -190, testElbo: -191, trainElboSe: 0.1, testElboSe: 0.3 },
     ]);
-    expect(() => parseMetricsJsonl(`${text}{"samplesSeen":300,"trainElbo":null,"testElbo":-1}\n`, 'r/metrics.jsonl'))
-      .toThrow('r/metrics.jsonl line 4: field "trainElbo" is null; it must be a finite number. Fix or delete line 4 of r/metrics.jsonl');
+    expect(() => parseMetricsJsonl(`${text}{"samplesSeen":300,"trainElbo":"-1","testElbo":-1}\n`, 'r/metrics.jsonl'))
+      .toThrow('r/metrics.jsonl line 4: field "trainElbo" is "-1"; it must be a finite number (or null: not finite). Fix or delete line 4 of r/metrics.jsonl');
     expect(() => parseMetricsJsonl('{"samplesSeen":1,"trainElbo":1,"testElbo":1,"testElboSe":-1}', 'm')).toThrow('m line 1: field "testElboSe" is -1; it must be a finite number ≥ 0');
     expect(() => parseMetricsJsonl('[1]', 'm')).toThrow('m line 1: is not a JSON object');
   });
@@ -76,6 +76,25 @@ describe('Figure 2 rows', () => {
       { run: 'c', J: 5, panel: 'J = 5', algorithm: 'AEVB', split: 'test', samplesSeen: 100, elbo: -251 },
     ]);
     expect(notes).toEqual([['Figure 2: run c is running; plotted as far as it got (1 points).', false], ['Figure 2: run d (pending) has no metrics.jsonl yet; left out.', true]]);
+  });
+});
+
+describe('metrics a diverging or S = 1 run writes', () => {
+  it('null ELBOs (JSON of a non-finite number) are left out of the lines and noted; null SEs (S = 1) draw no band', () => {
+    const text = [
+      JSON.stringify({ samplesSeen: 100, trainElbo: -200, testElbo: -201, trainElboSe: null, testElboSe: null }),
+      JSON.stringify({ samplesSeen: 200, trainElbo: null, testElbo: -1e20, trainElboSe: null, testElboSe: 3e19 }),
+    ].join('\n');
+    const points = parseMetricsJsonl(text, 'm.jsonl');
+    expect(points[0]).toEqual({ samplesSeen: 100, trainElbo: -200, testElbo: -201 });
+    expect(points[1].trainElbo).toBeNull();
+    const sweep = parseSweepJson(JSON.stringify({ version: 1, runs: [{ name: 'g', dir: 'g', status: 'failed', config: { latent: 2, decoder: 'gaussian' } }] }), 'sweep.json');
+    const notes: string[] = [];
+    const rows = figure2Rows(figure2Runs(sweep, () => ({ text, file: 'm.jsonl' }), (l) => notes.push(l)));
+    expect(rows.map((r) => `${r.split}@${r.samplesSeen}`)).toEqual(['train@100', 'test@100', 'test@200']);
+    expect(rows.filter((r) => r.lo !== undefined).map((r) => r.samplesSeen)).toEqual([200]);
+    expect(notes.join('\n')).toContain('1 evaluation that was not finite');
+    expect(() => parseMetricsJsonl(JSON.stringify({ samplesSeen: 1, trainElbo: 'x', testElbo: 1 }), 'm.jsonl')).toThrow(/trainElbo/);
   });
 });
 

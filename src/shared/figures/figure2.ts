@@ -24,6 +24,8 @@ export function figure2Runs(sweep: Sweep, metricsOf: (run: SweepRun) => { text: 
     if (!m) { note(`Figure 2: run ${run.name} (${run.status}) has no metrics.jsonl yet; left out.`, true); continue; }
     const points = parseMetricsJsonl(m.text, m.file);
     if (points.length === 0) { note(`Figure 2: run ${run.name} (${run.status}) has no evaluation yet; left out.`, true); continue; }
+    const notFinite = points.filter((p) => p.trainElbo === null || p.testElbo === null).length;
+    if (notFinite > 0) note(`Figure 2: run ${run.name} has ${notFinite} evaluation${notFinite > 1 ? 's that were' : ' that was'} not finite (written as null); left out of its lines.`, false);
     if (run.status !== 'done') note(`Figure 2: run ${run.name} is ${run.status}; plotted as far as it got (${points.length} points).`, false);
     runs.push({ run, points });
   }
@@ -61,6 +63,7 @@ export function figure2Rows(runs: Figure2Run[]): Figure2Row[] {
       if (p.samplesSeen <= 0) continue;
       for (const split of ['train', 'test'] as const) {
         const elbo = split === 'train' ? p.trainElbo : p.testElbo;
+        if (elbo === null) continue; // not finite: no place on the chart (figure2Runs notes it)
         const se = split === 'train' ? p.trainElboSe : p.testElboSe;
         rows.push({
           run: run.name, J: run.latent, panel: `J = ${run.latent}`, algorithm: ALGORITHM_LABEL[run.algorithm], split,

@@ -30,9 +30,14 @@ export interface Sweep { runs: SweepRun[] }
 /** One evaluation point of a run (a metrics.jsonl line): the ELBO per datapoint on both sets. */
 export interface MetricsPoint {
   samplesSeen: number;
-  trainElbo: number;
-  testElbo: number;
-  /** Monte Carlo standard errors of the reported means (nats), when the run wrote them. */
+  /**
+   * null where the evaluation was not a finite number: JSON writes NaN and ±Infinity as null, and a
+   * diverging run (a Gaussian decoder whose variance collapses, say) reports exactly that. Such a
+   * point is a result, not a broken file: the figure leaves it out and says so.
+   */
+  trainElbo: number | null;
+  testElbo: number | null;
+  /** Monte Carlo standard errors of the reported means (nats), when the run wrote them (null: S = 1, none). */
   trainElboSe?: number;
   testElboSe?: number;
 }
@@ -125,15 +130,19 @@ export function parseMetricsJsonl(text: string, file = 'metrics.jsonl'): Metrics
       throw sweepError(`${file} line ${line}`, `is not valid JSON (${(e as Error).message})`, fix(line));
     }
     if (!isObject(o)) throw sweepError(`${file} line ${line}`, 'is not a JSON object', fix(line));
-    for (const k of ['samplesSeen', 'trainElbo', 'testElbo'] as const) {
-      if (!isFiniteNumber(o[k])) throw sweepError(`${file} line ${line}`, `field "${k}" is ${JSON.stringify(o[k])}; it must be a finite number`, fix(line));
+    if (!isFiniteNumber(o.samplesSeen)) throw sweepError(`${file} line ${line}`, `field "samplesSeen" is ${JSON.stringify(o.samplesSeen)}; it must be a finite number`, fix(line));
+    for (const k of ['trainElbo', 'testElbo'] as const) {
+      if (!isFiniteNumber(o[k]) && o[k] !== null) {
+        throw sweepError(`${file} line ${line}`, `field "${k}" is ${JSON.stringify(o[k])}; it must be a finite number (or null: not finite)`, fix(line));
+      }
     }
     if ((o.samplesSeen as number) < 0) throw sweepError(`${file} line ${line}`, `field "samplesSeen" is ${o.samplesSeen}; it must be ≥ 0`, fix(line));
-    const p: MetricsPoint = { samplesSeen: o.samplesSeen as number, trainElbo: o.trainElbo as number, testElbo: o.testElbo as number };
+    const p: MetricsPoint = { samplesSeen: o.samplesSeen as number, trainElbo: o.trainElbo as number | null, testElbo: o.testElbo as number | null };
     for (const k of ['trainElboSe', 'testElboSe'] as const) {
-      if (o[k] === undefined) continue;
+      // Absent (older runs) or null (S = 1 gives no standard error; or its ELBO was not finite): no band.
+      if (o[k] === undefined || o[k] === null) continue;
       if (!isFiniteNumber(o[k]) || (o[k] as number) < 0) {
-        throw sweepError(`${file} line ${line}`, `field "${k}" is ${JSON.stringify(o[k])}; it must be a finite number ≥ 0`, fix(line));
+        throw sweepError(`${file} line ${line}`, `field "${k}" is ${JSON.stringify(o[k])}; it must be a finite number ≥ 0 or null`, fix(line));
       }
       p[k] = o[k] as number;
     }
