@@ -268,7 +268,7 @@ describe('missing pieces and bad input', () => {
     ['a metrics line that is not JSON', { 'sweep.json': JSON.stringify({ version: 1, runs: [run('a', 2)] }), 'a/metrics.jsonl': `${metricsLines(2, 0, false)}{"samplesSeen": 8000,\n` },
       /a[/\\]metrics\.jsonl line 3: is not valid JSON .*Fix or delete line 3 of .*metrics\.jsonl/],
     ['a metrics line without testElbo', { 'sweep.json': JSON.stringify({ version: 1, runs: [run('a', 2)] }), 'a/metrics.jsonl': '{"samplesSeen": 100, "trainElbo": -200}\n' },
-      /metrics\.jsonl line 1: field "testElbo" is undefined; it must be a finite number\. Fix or delete line 1/],
+      /metrics\.jsonl line 1: field "testElbo" is undefined; it must be a finite number \(or null: not finite\)\. Fix or delete line 1/],
     ['a bad variance.json', { 'sweep.json': JSON.stringify({ version: 1, runs: [run('a', 3)] }), 'a/metrics.jsonl': metricsLines(1, 0, false),
       'variance.json': JSON.stringify({ version: 1, rows: [{ estimator: 'C', L: 1, meanVariance: 1, samplesSeen: 1 }] }) },
       /variance\.json: rows\[0\]\.estimator is "C"; it must be "A" or "B"\. Write it again with npm run variance/],
