@@ -13,6 +13,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { Resvg } from '@resvg/resvg-js';
 import * as tf from '@tensorflow/tfjs-core';
 import { fileError } from '../../shared/errors.ts';
@@ -62,8 +63,20 @@ export interface FiguresResult {
 /** PNG pixels per SVG pixel: sharp on a high-density screen. Image tiles stay blocky (no smoothing). */
 export const PNG_ZOOM = 2;
 
+/**
+ * The PNG's fonts: DejaVu from the npm package dejavu-fonts-ttf, so the text is drawn the same on any
+ * machine, one without a single system font included (resvg draws no text it has no font for). The
+ * charts ask for sans-serif, and for serif where Vega falls back to its default.
+ */
+const FONT_DIR = path.join(path.dirname(createRequire(import.meta.url).resolve('dejavu-fonts-ttf/package.json')), 'ttf');
+const FONT_FILES = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf', 'DejaVuSans-Oblique.ttf', 'DejaVuSerif.ttf', 'DejaVuSerif-Bold.ttf']
+  .map((f) => path.join(FONT_DIR, f));
+
 export function svgToPng(svg: string): Uint8Array {
-  const png = new Resvg(svg, { fitTo: { mode: 'zoom', value: PNG_ZOOM }, imageRendering: 1, font: { loadSystemFonts: true } }).render().asPng();
+  const png = new Resvg(svg, {
+    fitTo: { mode: 'zoom', value: PNG_ZOOM }, imageRendering: 1,
+    font: { fontFiles: FONT_FILES, loadSystemFonts: false, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans', serifFamily: 'DejaVu Serif' },
+  }).render().asPng();
   return new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
 }
 
