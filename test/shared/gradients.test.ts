@@ -7,6 +7,7 @@ import { SgvbGradient } from '../../src/shared/gradients.ts';
 import { autodiffGradient } from '../helpers/sgvb_autodiff.ts';
 import { buildShard } from '../../src/shared/minibatch.ts';
 import { useBackend, relErr } from '../helpers/backend.ts';
+import { transposedMirror } from '../helpers/mirror.ts';
 
 function setup(over: Partial<TrainConfig>) {
   const cfg = resolveConfig({ inputSize: 30, hidden: 16, latent: 4, init: 'pytorch', ...over });
@@ -49,11 +50,7 @@ describe('hand-written backward pass against tfjs autodiff (wasm)', () => {
   it('with the mirror of transposed weights gives the same bits as transposing in the step', () => {
     for (const c of CASES) {
       const { cfg, layout, params, shard } = setup(c);
-      // The mirror as the update kernel lays it out: each mirrored W [rows, cols] as Wᵀ.
-      const mirror = new Float32Array(layout.mirrorSize);
-      for (const m of layout.mirror) {
-        for (let r = 0; r < m.rows; r++) for (let k = 0; k < m.cols; k++) mirror[m.mirrorOffset + k * m.rows + r] = params[m.offset + r * m.cols + k];
-      }
+      const mirror = transposedMirror(layout, params);
       expect(layout.mirror.map((m) => m.name)).not.toContain('enc.W3');
       const a = new Float32Array(layout.size), b = new Float32Array(layout.size);
       const engine = new SgvbGradient(cfg, layout);

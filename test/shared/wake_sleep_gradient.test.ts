@@ -16,6 +16,7 @@ import { MinibatchSchedule } from '../../src/shared/schedule.ts';
 import { CounterRng, Stream } from '../../src/shared/rng.ts';
 import { autodiffWakeSleep } from '../helpers/wake_sleep_autodiff.ts';
 import { useBackend, relErr } from '../helpers/backend.ts';
+import { transposedMirror } from '../helpers/mirror.ts';
 
 function setup(over: Partial<TrainConfig>) {
   const cfg = resolveConfig({ inputSize: 30, hidden: 16, latent: 4, init: 'pytorch', algorithm: 'wake-sleep', ...over });
@@ -96,10 +97,7 @@ describe('wake-sleep: hand-written gradient against tfjs autodiff (wasm)', () =>
   it('with the mirror of transposed weights gives the same bits as transposing in the step', () => {
     for (const c of CASES) {
       const { cfg, layout, params, shard } = setup(c);
-      const mirror = new Float32Array(layout.mirrorSize);
-      for (const m of layout.mirror) {
-        for (let r = 0; r < m.rows; r++) for (let k = 0; k < m.cols; k++) mirror[m.mirrorOffset + k * m.rows + r] = params[m.offset + r * m.cols + k];
-      }
+      const mirror = transposedMirror(layout, params);
       const a = new Float32Array(layout.size), b = new Float32Array(layout.size);
       const engine = new WakeSleepGradient(cfg, layout);
       engine.compute(params, shard, a, false);
