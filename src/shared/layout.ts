@@ -12,8 +12,11 @@
  * μₓ = W4' h + b4', log σₓ² = W5' h + b5' (the paper reuses W3..W5; we prefix enc/dec instead).
  * The μ and log σ² heads (and the Gaussian decoder's two heads) sit next to each other; each head is
  * its own matMul with the same right operand, which XNNPACK packs once.
+ *
+ * The list of parameters comes from the model's layers (model/layers.ts): deeper MLPs add their
+ * layers' parameters after the first hidden layer's, and the paper's model keeps its order.
  */
-import type { ModelConfig } from './config.ts';
+import { modelLayers, parameterList, type LayerConfig } from './model/layers.ts';
 
 export interface ParamSpec {
   /** Stable name, used in checkpoints and in the TF.js weights export. */
@@ -52,22 +55,8 @@ export interface ParamLayout {
   byName(name: string): ParamSpec;
 }
 
-export function buildLayout(cfg: Pick<ModelConfig, 'inputSize' | 'hidden' | 'latent' | 'decoder'>): ParamLayout {
-  const D = cfg.inputSize, H = cfg.hidden, J = cfg.latent;
-  const list: Array<[string, number[], number]> = [
-    // Encoder q_φ(z|x)
-    ['enc.W3', [H, D], D], ['enc.b3', [H], D],
-    ['enc.W4', [J, H], H], ['enc.W5', [J, H], H], // μ head, log σ² head: adjacent → one [2J, H] block
-    ['enc.b4', [J], H], ['enc.b5', [J], H],
-    // Decoder p_θ(x|z)
-    ['dec.W1', [H, J], J], ['dec.b1', [H], J],
-  ];
-  if (cfg.decoder === 'bernoulli') {
-    list.push(['dec.W2', [D, H], H], ['dec.b2', [D], H]);
-  } else {
-    // μₓ head and log σₓ² head: adjacent → one [2D, H] block
-    list.push(['dec.W4', [D, H], H], ['dec.W5', [D, H], H], ['dec.b4', [D], H], ['dec.b5', [D], H]);
-  }
+export function buildLayout(cfg: LayerConfig): ParamLayout {
+  const list = parameterList(modelLayers(cfg));
   let offset = 0;
   const specs: ParamSpec[] = list.map(([name, shape, fanIn]) => {
     const size = shape.reduce((a, b) => a * b, 1);
