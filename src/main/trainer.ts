@@ -19,7 +19,7 @@ import type { Evaluation } from './local_trainer.ts';
 import { initialState, type TrainingState } from '../shared/training_state.ts';
 import { WorkerPool, type PoolFailure, type StepsReport } from './pool/pool.ts';
 import type { Spawner } from './pool/spawner.ts';
-import type { DeathPoint, Transport } from '../shared/protocol.ts';
+import type { DeathPoint, KernelChoice, Transport } from '../shared/protocol.ts';
 import { TypedEmitter } from './events.ts';
 import { WorkerCountTuner, type WorkerChoice } from './worker_count_tuner.ts';
 import {
@@ -42,6 +42,8 @@ export interface TrainerOptions {
   workers?: number | 'auto';
   /** 'auto' (default): shared memory when available, otherwise messages (slower, same results). */
   transport?: Transport | 'auto';
+  /** The kernels of a step's gradient: 'aevb' (default, aevb's own WASM SIMD kernels) or 'tfjs' (the reference). */
+  kernels?: KernelChoice;
   /** Start from a checkpoint (bytes of checkpoint.aevb, or a model.safetensors: docs/safetensors.md) instead of a fresh initialisation. */
   checkpoint?: Uint8Array;
   /** Compute the minibatch ELBO for progress events every n-th step (default 10). */

@@ -14,6 +14,12 @@ export interface DatasetMeta {
 }
 
 export type Transport = 'shared' | 'message';
+
+/**
+ * Which kernels compute a step's gradient: 'aevb' (the default: aevb's own WASM SIMD kernels on the
+ * step's memory, src/kernels/step.as.ts) or 'tfjs' (TensorFlow.js on its WASM backend: the reference).
+ */
+export type KernelChoice = 'aevb' | 'tfjs';
 export type Split = 'train' | 'test';
 
 export interface WorkerInit {
