@@ -11,7 +11,7 @@ import { argumentError, dataError } from '../shared/errors.ts';
 import { MAX_PER_DECADE } from '../shared/eval_schedule.ts';
 
 /** Every option createTrainer() knows (TrainerOptions' keys). */
-const OPTION_KEYS = ['config', 'data', 'workers', 'transport', 'checkpoint', 'valueEvery', 'evaluateTrain', 'maxSkippedSteps', 'evaluateAt'] as const;
+const OPTION_KEYS = ['config', 'data', 'workers', 'transport', 'kernels', 'checkpoint', 'valueEvery', 'evaluateTrain', 'maxSkippedSteps', 'evaluateAt'] as const;
 
 /** Largest K of an importance-sampled log p(x) estimate (as config.evalSamples). */
 const MAX_LOG_LIKELIHOOD_SAMPLES = 100_000;
@@ -87,6 +87,9 @@ export function checkTrainerOptions(options: unknown): DataSplit {
   datasetShape(o.data.test, 'data.test');
   if (o.config !== undefined && !isObject(o.config)) {
     throw argumentError(`The option "config" is ${show(o.config)}; it must be an object of settings.`, 'Pass config: { latent: 2, … } or leave it out.');
+  }
+  if (o.kernels !== undefined && o.kernels !== 'aevb' && o.kernels !== 'tfjs') {
+    throw argumentError(`The option "kernels" is ${show(o.kernels)}; it must be "aevb" or "tfjs".`, 'Leave it out for "aevb" (aevb\'s own kernels); "tfjs" is the reference path.');
   }
   if (o.transport !== undefined && o.transport !== 'auto' && o.transport !== 'shared' && o.transport !== 'message') {
     throw argumentError(`The option "transport" is ${show(o.transport)}; it must be "auto", "shared" or "message".`, 'Leave it out for "auto".');

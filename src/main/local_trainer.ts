@@ -13,13 +13,15 @@ import type { TrainConfig } from '../shared/config.ts';
 import type { DataSplit } from '../shared/dataset.ts';
 import { numericError, type AevbError } from '../shared/errors.ts';
 import { estimateLogLikelihood, evaluateElbo } from '../shared/evaluate.ts';
-import type { ShardGradient, ShardValue } from '../shared/gradients.ts';
+import type { ShardValue } from '../shared/gradients.ts';
 import { buildLayout, type ParamLayout } from '../shared/layout.ts';
 import type { ShardInputs } from '../shared/minibatch.ts';
 import { firstNonFinite, OPTIMIZER_SLOTS } from '../shared/optimizers.ts';
 import { MinibatchSchedule } from '../shared/schedule.ts';
 import { allocatePoolMemory, type PoolMemory } from '../shared/shared_memory.ts';
-import { createStepGradient, stepShard } from '../shared/step_gradient.ts';
+import { createStepGradient, stepShard, type StepGradient } from '../shared/step_gradient.ts';
+import { stepLayout, stepScratchBytes } from '../shared/step_plan.ts';
+import type { KernelChoice } from '../shared/protocol.ts';
 import { updateSlice, writeMirror } from '../shared/step_update.ts';
 import { initialState, type TrainingState } from '../shared/training_state.ts';
 import { UpdateKernel } from '../kernels/update_kernel.ts';
@@ -70,7 +72,7 @@ export interface StepTimes {
 export class LocalTrainer {
   readonly layout: ParamLayout;
   readonly schedule: MinibatchSchedule;
-  private readonly engine: ShardGradient;
+  private readonly engine: StepGradient;
   /** Both state copies and one gradient slot, in an ordinary WebAssembly memory for the update kernel. */
   private readonly mem: PoolMemory;
   private readonly kernel: UpdateKernel;
@@ -81,13 +83,16 @@ export class LocalTrainer {
   /** The last step's phases (for the benchmarks' profiles). */
   readonly times: StepTimes = { shard: 0, gradient: 0, update: 0 };
 
-  constructor(readonly cfg: TrainConfig, readonly data: DataSplit, start: TrainingState = initialState(cfg), gradient?: GradientFn) {
-    this.layout = buildLayout(cfg);
+  constructor(readonly cfg: TrainConfig, readonly data: DataSplit, start: TrainingState = initialState(cfg), gradient?: GradientFn,
+    readonly kernels: KernelChoice = 'aevb') {
+    const full = buildLayout(cfg);
+    this.layout = stepLayout(cfg, kernels, full);
     this.schedule = new MinibatchSchedule(cfg.seed, data.train.n, cfg.batch);
-    this.engine = createStepGradient(cfg, this.layout);
-    this.gradient = gradient ?? ((p, s, out, v, m) => this.engine.compute(p, s, out, v, m));
+    // One memory for the state, the gradient slot and aevb's kernels' scratch, as one pool worker has.
     this.mem = allocatePoolMemory({ workers: 1, paramCount: this.layout.size, slotCount: OPTIMIZER_SLOTS[cfg.optimizer].length,
-      mirrorSize: this.layout.mirrorSize, maxSteps: 1, trainLength: 0, testLength: 0 }, false);
+      mirrorSize: this.layout.mirrorSize, scratchBytes: stepScratchBytes(cfg, kernels), maxSteps: 1, trainLength: 0, testLength: 0 }, false);
+    this.engine = createStepGradient(cfg, full, kernels, { memory: this.mem.buffers.memory, scratch: this.mem.scratch[0] });
+    this.gradient = gradient ?? ((p, s, out, v, m) => this.engine.compute(p, s, out, v, m));
     this.kernel = new UpdateKernel(this.mem.buffers.memory);
     const v = this.mem.state(0);
     v.params.set(start.params);

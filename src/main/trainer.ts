@@ -189,7 +189,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     const workers = auto ? Math.max(1, Math.min(defaultWorkers, config.batch)) : options.workers as number;
     const pool = await WorkerPool.create({
       config, data, workers, spawn, state, transport: options.transport ?? 'auto', cores: defaultWorkers,
-      valueEvery: options.valueEvery ?? 10, maxStepsPerRequest: 256, wasmPaths,
+      valueEvery: options.valueEvery ?? 10, maxStepsPerRequest: 256, wasmPaths, kernels: options.kernels ?? 'aevb',
     });
     const tuner = auto ? new WorkerCountTuner(workers, config.batch) : null;
     return new Trainer(config, data, pool, state, options.evaluateTrain ?? true, tuner, options.maxSkippedSteps ?? DEFAULT_MAX_SKIPPED_STEPS,

@@ -84,6 +84,15 @@ export function buildLayout(cfg: LayerConfig): ParamLayout {
   });
 }
 
+/**
+ * The same layout with no mirror: for a step whose gradient needs no transposed weights (aevb's own
+ * kernels read W as stored for every product), so no state copy holds one and no update writes one.
+ */
+export function withoutMirror(layout: ParamLayout): ParamLayout {
+  if (layout.mirror.length === 0) return layout;
+  return Object.freeze({ specs: layout.specs, size: layout.size, mirror: Object.freeze([]), mirrorSize: 0, byName: layout.byName });
+}
+
 /** A view of one parameter inside a flat vector (no copy). */
 export function view(flat: Float32Array, spec: ParamSpec): Float32Array {
   return flat.subarray(spec.offset, spec.offset + spec.size);

@@ -51,10 +51,14 @@ export function buildShard(cfg: Pick<TrainConfig, 'latent' | 'samples' | 'binari
     xRows.set(data.x.subarray(g * D, (g + 1) * D), i * D);
   }
   if (cfg.binarize) binarizeRows(cfg.seed, spec, xRows, D);
-  const xCols = transposeRows(xRows, B, D);
-  const xColsTiled = L === 1 ? xCols : tileColumns(xCols, D, B, L);
   const eps = drawEpsilon(new CounterRng(cfg.seed, stream), spec, J, L);
-  return { b: B, l: L, xRows, xCols, xColsTiled, eps };
+  // The column forms are made on first use: the tfjs gradients read them, aevb's kernels read rows only.
+  let cols: Float32Array | null = null, tiled: Float32Array | null = null;
+  return {
+    b: B, l: L, xRows, eps,
+    get xCols() { return (cols ??= transposeRows(xRows, B, D)); },
+    get xColsTiled() { return (tiled ??= L === 1 ? this.xCols : tileColumns(this.xCols, D, B, L)); },
+  };
 }
 
 /** x̃ ~ Bernoulli(x) per pixel, keyed by (step, g): a fresh binary image every minibatch. */

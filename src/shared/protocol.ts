@@ -5,6 +5,7 @@
  */
 import type { TrainConfig } from './config.ts';
 import type { PoolBuffers, PoolMemorySpec } from './shared_memory.ts';
+import type { KernelsInUse } from './step_plan.ts';
 
 /** What a worker needs to know about a dataset besides its values. */
 export interface DatasetMeta {
@@ -39,6 +40,8 @@ export interface WorkerInit {
   valueEvery: number;
   /** Where the TF.js WASM binaries are (a URL prefix in a page, a directory in Node). */
   wasmPaths?: string | Record<string, string>;
+  /** The kernels of the step's gradient (default 'aevb'). */
+  kernels?: KernelChoice;
 }
 
 export interface WorkerInfo {
@@ -52,6 +55,12 @@ export interface WorkerInfo {
    * memory (shared path); 'coordinator' — the coordinator updates (message path).
    */
   update: 'shared' | 'coordinator';
+  /**
+   * What computes this worker's step gradients: aevb's kernels and the build its engine could run
+   * ('aevb-relaxed': relaxed SIMD with fused multiply-add; 'aevb-simd128': plain SIMD128), or 'tfjs'
+   * (asked for, or an algorithm aevb's kernels do not implement: wake-sleep).
+   */
+  kernels: KernelsInUse;
 }
 
 /** Milliseconds spent in each phase of the steps of one request, for the cost model. */

@@ -13,6 +13,8 @@
  *                                             The mirror holds Wᵀ of the weights the backward pass
  *                                             propagates through (T elements, ParamLayout.mirror)
  *   grads    Float32 [N][P]                  one gradient slot per worker (Σ over its shard)
+ *   scratch  bytes   [N][scratchBytes]        per worker: the activations of aevb's step kernels
+ *                                             (model/kernel_gradient.ts); none for the tfjs kernels
  *
  * The datasets are separate SharedArrayBuffers (train [N_train·D], test [N_test·D]) read by every
  * worker. In a page without cross-origin isolation there is no shared memory: the pool then sends
@@ -58,6 +60,8 @@ export interface PoolMemorySpec {
   slotCount: number;
   /** T: elements of the transposed-weights mirror (ParamLayout.mirrorSize). */
   mirrorSize: number;
+  /** Bytes of kernel scratch per worker (0 or absent: none). */
+  scratchBytes?: number;
   /** Largest number of steps in one request. */
   maxSteps: number;
   trainLength: number;
@@ -92,8 +96,10 @@ export function memoryRegions(spec: PoolMemorySpec) {
   const stateBytes = align16(((1 + S) * P + T) * 4);
   const grads = state + 2 * stateBytes;
   const gradStride = align16(P * 4);
-  const end = grads + N * gradStride;
-  return { control, values, results, state, stateBytes, grads, gradStride, end };
+  const scratch = grads + N * gradStride;
+  const scratchStride = align16(spec.scratchBytes ?? 0);
+  const end = scratch + N * scratchStride;
+  return { control, values, results, state, stateBytes, grads, gradStride, scratch, scratchStride, end };
 }
 
 /** Typed views over the memory: what both the coordinator and the workers use. */
@@ -107,6 +113,8 @@ export class PoolMemory {
   /** Gradient slot 0 and the distance between slots, in bytes (for the kernels). */
   readonly gradPtr: number;
   readonly gradStride: number;
+  /** Byte offset of each worker's kernel scratch (empty regions when the spec has none). */
+  readonly scratch: number[];
   private readonly states: [StateView, StateView];
 
   constructor(readonly buffers: PoolBuffers, readonly spec: PoolMemorySpec) {
@@ -131,6 +139,7 @@ export class PoolMemory {
     this.gradPtr = r.grads;
     this.gradStride = r.gradStride;
     this.grads = Array.from({ length: N }, (_, w) => new Float32Array(buf, r.grads + w * r.gradStride, P));
+    this.scratch = Array.from({ length: N }, (_, w) => r.scratch + w * r.scratchStride);
     this.train = new Float32Array(buffers.train);
     this.test = new Float32Array(buffers.test);
   }

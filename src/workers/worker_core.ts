@@ -17,7 +17,6 @@ import { resolveConfig, type TrainConfig } from '../shared/config.ts';
 import type { Dataset } from '../shared/dataset.ts';
 import { arriveAndWait, commitStep, readCommit } from '../shared/barrier.ts';
 import { elboSums, logLikelihoodSums } from '../shared/evaluate.ts';
-import type { ShardGradient } from '../shared/gradients.ts';
 import { buildLayout, type ParamLayout } from '../shared/layout.ts';
 import { transposeRows } from '../shared/minibatch.ts';
 import { decode, disposeParams, encode, paramTensors } from '../shared/model.ts';
@@ -25,7 +24,8 @@ import { firstNonFinite } from '../shared/optimizers.ts';
 import type { DeathPoint, GradientReply, PhaseTimes, RunReport, Split, WorkerApi, WorkerInfo, WorkerInit } from '../shared/protocol.ts';
 import { MinibatchSchedule, shardRanges } from '../shared/schedule.ts';
 import { PoolMemory, Result, Value } from '../shared/shared_memory.ts';
-import { createStepGradient, stepShard } from '../shared/step_gradient.ts';
+import { createStepGradient, stepShard, type StepGradient } from '../shared/step_gradient.ts';
+import { stepLayout, type KernelsInUse } from '../shared/step_plan.ts';
 import { computesValue, updateSlice } from '../shared/step_update.ts';
 import { stateError } from '../shared/errors.ts';
 import { UpdateKernel } from '../kernels/update_kernel.ts';
@@ -44,8 +44,8 @@ class WorkerContext {
   readonly cfg: TrainConfig;
   readonly layout: ParamLayout;
   readonly schedule: MinibatchSchedule;
-  /** The step's gradient: SGVB or wake-sleep, by config.algorithm (step_gradient.ts). */
-  readonly engine: ShardGradient;
+  /** The step's gradient: SGVB on aevb's kernels or tfjs, or wake-sleep (step_gradient.ts). */
+  readonly engine: StepGradient & { readonly kernels: KernelsInUse };
   readonly mem: PoolMemory | null;
   /** The update kernels on the pool's shared memory (shared path only). */
   readonly kernel: UpdateKernel | null;
@@ -57,10 +57,15 @@ class WorkerContext {
 
   constructor(readonly init: WorkerInit, readonly exit: WorkerExit = throwInstead) {
     const cfg = (this.cfg = init.config);
-    this.layout = buildLayout(cfg);
+    const kernels = init.kernels ?? 'aevb', full = buildLayout(cfg);
+    // The step memory's layout (no mirror on aevb's kernels); the tfjs gradient reads the mirror by the full one.
+    this.layout = stepLayout(cfg, kernels, full);
     this.schedule = new MinibatchSchedule(cfg.seed, init.train.n, cfg.batch);
-    this.engine = createStepGradient(cfg, this.layout);
     this.mem = init.memory ? new PoolMemory(init.memory.buffers, init.memory.spec) : null;
+    // On the shared path aevb's kernels read θ and write the slot in the pool's memory, with this
+    // worker's scratch there; on the message path they work in a memory of their own.
+    const place = this.mem ? { memory: this.mem.buffers.memory, scratch: this.mem.scratch[init.rank] } : undefined;
+    this.engine = createStepGradient(cfg, full, kernels, place);
     this.kernel = this.mem ? new UpdateKernel(this.mem.buffers.memory) : null;
     const trainX = this.mem ? this.mem.train : init.trainX!;
     const testX = this.mem ? this.mem.test : init.testX!;
@@ -228,7 +233,7 @@ export function createWorkerApi(setup: BackendSetup, exit?: WorkerExit): WorkerA
       const b = await setup(msg.wasmPaths);
       ctx?.engine.dispose();
       ctx = new WorkerContext(msg, exit);
-      info = { rank: msg.rank, backend: b.backend, simd: b.simd, threads: b.threads, update: ctx.kernel ? 'shared' : 'coordinator' };
+      info = { rank: msg.rank, backend: b.backend, simd: b.simd, threads: b.threads, update: ctx.kernel ? 'shared' : 'coordinator', kernels: ctx.engine.kernels };
       return info;
     },
     async runSteps(start, count, active, spin) { return need().runSteps(start, count, active, spin); },

@@ -29,10 +29,11 @@ import { commitStep, raiseAbort, readCommit, resetBarrier } from '../../shared/b
 import { buildLayout, type ParamLayout } from '../../shared/layout.ts';
 import { firstNonFinite, OPTIMIZER_SLOTS } from '../../shared/optimizers.ts';
 import { addElboSums, addLogLikelihoodSums, type ElboSums, type LogLikelihoodSums } from '../../shared/eval_sums.ts';
-import type { DeathPoint, PhaseTimes, Split, Transport, WorkerApi, WorkerInfo, WorkerInit } from '../../shared/protocol.ts';
+import type { KernelChoice, DeathPoint, PhaseTimes, Split, Transport, WorkerApi, WorkerInfo, WorkerInit } from '../../shared/protocol.ts';
 import { shardRanges } from '../../shared/schedule.ts';
 import { allocatePoolMemory, hasSharedMemory, PoolMemory, Result } from '../../shared/shared_memory.ts';
 import { computesValue, updateSlice, writeMirror } from '../../shared/step_update.ts';
+import { stepLayout, stepScratchBytes } from '../../shared/step_plan.ts';
 import type { TrainingState } from '../../shared/training_state.ts';
 import { UpdateKernel } from '../../kernels/update_kernel.ts';
 import type { Spawner, SpawnedWorker } from './spawner.ts';
@@ -58,6 +59,8 @@ export interface PoolOptions {
   /** Largest K of one request. */
   maxStepsPerRequest?: number;
   wasmPaths?: string | Record<string, string>;
+  /** The kernels of the step's gradient (default 'aevb'). */
+  kernels?: KernelChoice;
 }
 
 /** One step's outcome as the coordinator sees it. */
@@ -147,7 +150,9 @@ export class WorkerPool {
 
   private constructor(readonly opts: Required<Omit<PoolOptions, 'wasmPaths'>> & Pick<PoolOptions, 'wasmPaths'>) {
     const { config: cfg, data, workers } = opts;
-    this.layout = buildLayout(cfg);
+    // Without the mirror where the step's kernels need none (stepLayout): then no state copy holds one.
+    this.layout = stepLayout(cfg, opts.kernels, buildLayout(cfg));
+    const scratchBytes = stepScratchBytes(cfg, opts.kernels);
     this.transport = opts.transport === 'auto' ? (hasSharedMemory() ? 'shared' : 'message') : opts.transport;
     const slotCount = OPTIMIZER_SLOTS[cfg.optimizer].length;
     if (this.transport === 'shared') {
@@ -156,7 +161,7 @@ export class WorkerPool {
           'Serve the page with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp, or use transport "message".');
       }
       this.mem = allocatePoolMemory({
-        workers, paramCount: this.layout.size, slotCount, mirrorSize: this.layout.mirrorSize,
+        workers, paramCount: this.layout.size, slotCount, mirrorSize: this.layout.mirrorSize, scratchBytes,
         maxSteps: opts.maxStepsPerRequest, trainLength: data.train.x.length, testLength: data.test.x.length,
       });
       this.mem.train.set(data.train.x);
@@ -187,7 +192,7 @@ export class WorkerPool {
       throw configError('batch', `is ${config.batch}, larger than the ${data.train.n} training datapoints`, `Use --batch ${data.train.n} or fewer.`);
     }
     const pool = new WorkerPool({
-      transport: 'auto', valueEvery: 10, maxStepsPerRequest: 1024, cores: workers, ...options,
+      transport: 'auto', valueEvery: 10, maxStepsPerRequest: 1024, cores: workers, kernels: 'aevb', ...options,
     } as WorkerPool['opts']);
     try {
       pool.members = await Promise.all(Array.from({ length: workers }, (_, r) => pool.start(r)));
@@ -230,10 +235,10 @@ export class WorkerPool {
       rejectDeath(new WorkerDied(rank, cause));
     });
     const api = (member.api = wrap<WorkerApi>(handle.endpoint));
-    const { config, data, workers, valueEvery, wasmPaths } = this.opts;
+    const { config, data, workers, valueEvery, wasmPaths, kernels } = this.opts;
     const meta = (d: typeof data.train) => ({ name: d.name, n: d.n, d: d.d });
     const init: WorkerInit = {
-      rank, workers, config, transport: this.transport, train: meta(data.train), test: meta(data.test), valueEvery, wasmPaths,
+      rank, workers, config, transport: this.transport, train: meta(data.train), test: meta(data.test), valueEvery, wasmPaths, kernels,
       ...(this.transport === 'shared' ? { memory: { buffers: this.mem.buffers, spec: this.mem.spec } } : { trainX: data.train.x, testX: data.test.x }),
     };
     try {
