@@ -20,6 +20,7 @@ import { initialState, type TrainingState } from '../shared/training_state.ts';
 import { WorkerPool, type PoolFailure, type StepsReport } from './pool/pool.ts';
 import type { Spawner } from './pool/spawner.ts';
 import type { DeathPoint, KernelChoice, Transport } from '../shared/protocol.ts';
+import type { KernelsInUse } from '../shared/step_plan.ts';
 import { TypedEmitter } from './events.ts';
 import { WorkerCountTuner, type WorkerChoice } from './worker_count_tuner.ts';
 import {
@@ -100,6 +101,8 @@ export interface ProgressEvent {
   recon?: number;
   kl?: number;
   samplesPerSecond: number;
+  /** What computed the step's gradients: aevb's kernels and their build ('aevb-relaxed' | 'aevb-simd128'), or 'tfjs'. */
+  kernels: KernelsInUse;
 }
 
 export interface EpochEvent extends Partial<Evaluation> {
@@ -211,6 +214,8 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   get workerChoice(): WorkerChoice | null { return this.tuner?.choice ?? null; }
   get transport(): Transport { return this.pool.transport; }
   get workerInfo() { return this.pool.infos; }
+  /** What computes the step's gradients (every worker detects the same build on one engine). */
+  get kernels(): KernelsInUse { return this.pool.infos[0]?.kernels ?? 'tfjs'; }
 
   private setStatus(s: TrainerStatus): void {
     this.statusValue = s;
@@ -323,7 +328,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     this.emit('progress', {
       step: this.stepValue, workers: active, epoch: this.epoch, samplesSeen: this.samples,
       ...(valued ? { elbo: valued.elbo / M, recon: valued.recon / M, kl: valued.kl / M } : {}),
-      samplesPerSecond: this.rate.ms > 0 ? (this.rate.samples * 1000) / this.rate.ms : 0,
+      samplesPerSecond: this.rate.ms > 0 ? (this.rate.samples * 1000) / this.rate.ms : 0, kernels: this.kernels,
     });
     for (const o of rep.outcomes) this.skippedInARow = o.ok ? 0 : this.skippedInARow + 1;
     if (this.skippedInARow >= this.maxSkippedSteps) this.diverged();

@@ -12,6 +12,7 @@
  * same run (atomically), metrics.jsonl never runs ahead of the checkpoint, Ctrl-C and SIGTERM save
  * the current step before exiting, and a diverging run stops without touching the last checkpoint.
  */
+import type { WorkerInfo } from '../../shared/protocol.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -162,6 +163,13 @@ export async function runTraining(req: CliRequest, log: (s: string) => void = co
   }
 }
 
+/** What computes the step, in words: "aevb kernels, relaxed SIMD (FMA)", "aevb kernels, SIMD128", "tfjs wasm SIMD". */
+export function kernelWords(kernels: WorkerInfo['kernels'], simd: boolean): string {
+  if (kernels === 'aevb-relaxed') return 'aevb kernels, relaxed SIMD (FMA)';
+  if (kernels === 'aevb-simd128') return 'aevb kernels, SIMD128';
+  return `tfjs wasm${simd ? ' SIMD' : ''}`;
+}
+
 async function train(trainer: Trainer, req: CliRequest, outDir: string, data: DataSplit, start: RunStart,
   log: (s: string) => void, interrupted: () => RunResult['interrupted'], onProgress?: RunHooks['onProgress']): Promise<RunResult> {
   const cfg = trainer.config;
@@ -173,7 +181,7 @@ async function train(trainer: Trainer, req: CliRequest, outDir: string, data: Da
     `${cfg.algorithm === 'wake-sleep' ? 'wake-sleep' : `AEVB estimator ${cfg.estimator}`} L=${cfg.samples} M=${cfg.batch}, ${cfg.optimizer} lr=${cfg.lr}; ` +
     `${data.train.n} train / ${data.test.n} test (${data.train.name}); ${trainer.workers} worker${trainer.workers > 1 ? 's' : ''}` +
     `${trainer.autoWorkers ? ' (auto: the fastest count trains)' : ''} ` +
-    `(${info.backend}${info.simd ? ' SIMD' : ''}, ${trainer.transport === 'shared' ? 'shared memory' : 'messages'}); out ${outDir}`);
+    `(${kernelWords(info.kernels, info.simd)}, ${trainer.transport === 'shared' ? 'shared memory' : 'messages'}); out ${outDir}`);
 
   const bar = new ProgressBar(process.stderr, !req.quiet && !onProgress);
   const metrics: EpochMetrics[] = [];
