@@ -7,6 +7,7 @@
  *   node bench/run.mjs --json FILE   also write the results as JSON to FILE
  *   node bench/run.mjs --browser     the pool in Chromium against the pool in Node (bench/browser.ts, via tsx)
  *   node bench/run.mjs --sweep       two models on two workers (a sweep) against one on one (bench/sweep.ts, via tsx)
+ *   node bench/run.mjs --step        one worker's step on aevb's kernels (both builds) against tfjs (bench/step_kernels.ts)
  *
  * The flags become environment variables (AEVB_BENCH_QUICK, AEVB_BENCH_JSON) for the test file.
  */
@@ -23,12 +24,13 @@ for (let i = 0; i < args.length; i++) {
   if (a === '--quick') env.AEVB_BENCH_QUICK = '1';
   else if (a === '--browser') env.AEVB_BENCH_BROWSER = '1';
   else if (a === '--sweep') env.AEVB_BENCH_SWEEP = '1';
+  else if (a === '--step') env.AEVB_BENCH_STEP = '1';
   else if (a === '--json' || a.startsWith('--json=')) {
     const file = a === '--json' ? args[++i] : a.slice('--json='.length);
     if (!file) fail('--json needs a file name: node bench/run.mjs --json results.json');
     env.AEVB_BENCH_JSON = path.resolve(file);
   } else if (a === '--help' || a === '-h') {
-    console.log('usage: node bench/run.mjs [--json FILE] [--quick] [--browser] [--sweep]');
+    console.log('usage: node bench/run.mjs [--json FILE] [--quick] [--browser] [--sweep] [--step]');
     process.exit(0);
   } else fail(`Unknown option ${a}. Usage: node bench/run.mjs [--json FILE] [--quick]`);
 }
@@ -41,7 +43,11 @@ function fail(msg) {
 // The project's own vitest, run by this Node (no npx look-up, no shell).
 const vitest = path.join(path.dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
 const tsx = path.join(path.dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist', 'cli.mjs');
-const command = env.AEVB_BENCH_BROWSER
+// Relaxed SIMD is on by default from Node 22; on Node 20 the step benchmark turns it on, so both builds run.
+const relaxedFlag = Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-wasm-relaxed-simd'] : [];
+const command = env.AEVB_BENCH_STEP
+  ? [...relaxedFlag, tsx, 'bench/step_kernels.ts', ...(env.AEVB_BENCH_JSON ? ['--json', env.AEVB_BENCH_JSON] : [])]
+  : env.AEVB_BENCH_BROWSER
   ? [tsx, 'bench/browser.ts']  // no tfjs autodiff here, so plain tsx will do
   : env.AEVB_BENCH_SWEEP
   ? [tsx, 'bench/sweep.ts']    // reads AEVB_BENCH_JSON too

@@ -22,6 +22,8 @@ import { allocatePoolMemory, type PoolMemory } from '../shared/shared_memory.ts'
 import { createStepGradient, stepShard, type StepGradient } from '../shared/step_gradient.ts';
 import { stepLayout, stepScratchBytes } from '../shared/step_plan.ts';
 import type { KernelChoice } from '../shared/protocol.ts';
+import { stepKernelFactory } from '../shared/model/step_kernels.ts';
+import type { KernelBuild } from '../kernels/step_kernel.ts';
 import { updateSlice, writeMirror } from '../shared/step_update.ts';
 import { initialState, type TrainingState } from '../shared/training_state.ts';
 import { UpdateKernel } from '../kernels/update_kernel.ts';
@@ -84,14 +86,15 @@ export class LocalTrainer {
   readonly times: StepTimes = { shard: 0, gradient: 0, update: 0 };
 
   constructor(readonly cfg: TrainConfig, readonly data: DataSplit, start: TrainingState = initialState(cfg), gradient?: GradientFn,
-    readonly kernels: KernelChoice = 'aevb') {
+    readonly kernels: KernelChoice = 'aevb', build?: KernelBuild) {
     const full = buildLayout(cfg);
     this.layout = stepLayout(cfg, kernels, full);
     this.schedule = new MinibatchSchedule(cfg.seed, data.train.n, cfg.batch);
     // One memory for the state, the gradient slot and aevb's kernels' scratch, as one pool worker has.
     this.mem = allocatePoolMemory({ workers: 1, paramCount: this.layout.size, slotCount: OPTIMIZER_SLOTS[cfg.optimizer].length,
       mirrorSize: this.layout.mirrorSize, scratchBytes: stepScratchBytes(cfg, kernels), maxSteps: 1, trainLength: 0, testLength: 0 }, false);
-    this.engine = createStepGradient(cfg, full, kernels, { memory: this.mem.buffers.memory, scratch: this.mem.scratch[0] });
+    this.engine = createStepGradient(cfg, full, kernels, { memory: this.mem.buffers.memory, scratch: this.mem.scratch[0] },
+      stepKernelFactory(build));
     this.gradient = gradient ?? ((p, s, out, v, m) => this.engine.compute(p, s, out, v, m));
     this.kernel = new UpdateKernel(this.mem.buffers.memory);
     const v = this.mem.state(0);

@@ -42,6 +42,8 @@ export interface WorkerInit {
   wasmPaths?: string | Record<string, string>;
   /** The kernels of the step's gradient (default 'aevb'). */
   kernels?: KernelChoice;
+  /** aevb's kernels: the build to run (default: the best the engine has); benchmarks and tests compare the two. */
+  kernelBuild?: 'relaxed' | 'simd128';
 }
 
 export interface WorkerInfo {

@@ -26,6 +26,7 @@ import { MinibatchSchedule, shardRanges } from '../shared/schedule.ts';
 import { PoolMemory, Result, Value } from '../shared/shared_memory.ts';
 import { createStepGradient, stepShard, type StepGradient } from '../shared/step_gradient.ts';
 import { stepLayout, type KernelsInUse } from '../shared/step_plan.ts';
+import { stepKernelFactory } from '../shared/model/step_kernels.ts';
 import { computesValue, updateSlice } from '../shared/step_update.ts';
 import { stateError } from '../shared/errors.ts';
 import { UpdateKernel } from '../kernels/update_kernel.ts';
@@ -65,7 +66,7 @@ class WorkerContext {
     // On the shared path aevb's kernels read θ and write the slot in the pool's memory, with this
     // worker's scratch there; on the message path they work in a memory of their own.
     const place = this.mem ? { memory: this.mem.buffers.memory, scratch: this.mem.scratch[init.rank] } : undefined;
-    this.engine = createStepGradient(cfg, full, kernels, place);
+    this.engine = createStepGradient(cfg, full, kernels, place, stepKernelFactory(init.kernelBuild));
     this.kernel = this.mem ? new UpdateKernel(this.mem.buffers.memory) : null;
     const trainX = this.mem ? this.mem.train : init.trainX!;
     const testX = this.mem ? this.mem.test : init.testX!;

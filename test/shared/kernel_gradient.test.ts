@@ -7,6 +7,8 @@ import { KernelGradient, scratchPlan, type StepKernelOps } from '../../src/share
 import { buildShard } from '../../src/shared/minibatch.ts';
 import { useBackend, relErr } from '../helpers/backend.ts';
 import { jsStepKernels } from '../helpers/js_step_kernels.ts';
+import { stepKernelFactory } from '../../src/shared/model/step_kernels.ts';
+import { detectKernelBuild, type KernelBuild } from '../../src/kernels/step_kernel.ts';
 
 function setup(over: Partial<TrainConfig>, n = 5) {
   const cfg = resolveConfig({ inputSize: 30, hidden: 16, latent: 4, init: 'pytorch', ...over });
@@ -45,7 +47,15 @@ const CASES: Array<Partial<TrainConfig>> = [
   { estimator: 'B', decoder: 'bernoulli', activation: 'linear', samples: 2 },
 ];
 
-describe('the kernel gradient (float64 reference kernels) against the tfjs gradient', () => {
+/** The kernels to hold against tfjs: the float64 loops, and each WASM build this engine can run. */
+const KERNELS: Array<[string, (m: WebAssembly.Memory) => StepKernelOps]> = [
+  ['float64 reference kernels', jsStepKernels],
+  ...(['simd128', 'relaxed'] as KernelBuild[])
+    .filter((b) => b === 'simd128' || detectKernelBuild() === 'relaxed')
+    .map((b): [string, (m: WebAssembly.Memory) => StepKernelOps] => [`the ${b} WASM build`, (m) => stepKernelFactory(b)(m).ops]),
+];
+
+describe.each(KERNELS)('the kernel gradient on %s against the tfjs gradient', (_, kernels) => {
   beforeAll(() => useBackend('wasm'));
   for (const c of CASES) {
     for (const n of [5, 150]) { // 150 datapoints: more than one chunk
@@ -55,7 +65,7 @@ describe('the kernel gradient (float64 reference kernels) against the tfjs gradi
         const tfjs = new SgvbGradient(cfg, layout);
         const vRef = tfjs.compute(params, shard, ref, true);
         tfjs.dispose();
-        const { v, grad } = onMemory(cfg, layout, jsStepKernels).run(params, shard);
+        const { v, grad } = onMemory(cfg, layout, kernels).run(params, shard);
         for (const s of layout.specs) {
           expect(relErr(grad.subarray(s.offset, s.offset + s.size), ref.subarray(s.offset, s.offset + s.size)), s.name).toBeLessThanOrEqual(1e-5);
         }

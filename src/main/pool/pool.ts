@@ -61,6 +61,8 @@ export interface PoolOptions {
   wasmPaths?: string | Record<string, string>;
   /** The kernels of the step's gradient (default 'aevb'). */
   kernels?: KernelChoice;
+  /** aevb's kernels: force a build (default: each worker detects the best); for benchmarks and tests. */
+  kernelBuild?: WorkerInit['kernelBuild'];
 }
 
 /** One step's outcome as the coordinator sees it. */
@@ -148,7 +150,7 @@ export class WorkerPool {
   /** Told of every worker death noticed outside runSteps (those are in the StepsReport). */
   onFailure: (f: PoolFailure) => void = () => undefined;
 
-  private constructor(readonly opts: Required<Omit<PoolOptions, 'wasmPaths'>> & Pick<PoolOptions, 'wasmPaths'>) {
+  private constructor(readonly opts: Required<Omit<PoolOptions, 'wasmPaths' | 'kernelBuild'>> & Pick<PoolOptions, 'wasmPaths' | 'kernelBuild'>) {
     const { config: cfg, data, workers } = opts;
     // Without the mirror where the step's kernels need none (stepLayout): then no state copy holds one.
     this.layout = stepLayout(cfg, opts.kernels, buildLayout(cfg));
@@ -235,10 +237,10 @@ export class WorkerPool {
       rejectDeath(new WorkerDied(rank, cause));
     });
     const api = (member.api = wrap<WorkerApi>(handle.endpoint));
-    const { config, data, workers, valueEvery, wasmPaths, kernels } = this.opts;
+    const { config, data, workers, valueEvery, wasmPaths, kernels, kernelBuild } = this.opts;
     const meta = (d: typeof data.train) => ({ name: d.name, n: d.n, d: d.d });
     const init: WorkerInit = {
-      rank, workers, config, transport: this.transport, train: meta(data.train), test: meta(data.test), valueEvery, wasmPaths, kernels,
+      rank, workers, config, transport: this.transport, train: meta(data.train), test: meta(data.test), valueEvery, wasmPaths, kernels, kernelBuild,
       ...(this.transport === 'shared' ? { memory: { buffers: this.mem.buffers, spec: this.mem.spec } } : { trainX: data.train.x, testX: data.test.x }),
     };
     try {
