@@ -63,5 +63,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // The step kernels' relaxed-SIMD build needs V8's flag on Node < 22 (on by default from 22), so that
+    // every test process can run both builds (test/kernels/step_kernel.test.ts forces each).
+    execArgv: Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-wasm-relaxed-simd'] : [],
   },
 });
