@@ -8,7 +8,11 @@ import { browserSpawner } from '../../src/main/pool/spawn_browser.ts';
 import { useAevbErrorTransfer } from '../../src/shared/wire_errors.ts';
 import { AevbError } from '../../src/shared/errors.ts';
 import { resolveConfig } from '../../src/shared/config.ts';
-import type { WorkerApi } from '../../src/shared/protocol.ts';
+import type { KernelChoice, WorkerApi } from '../../src/shared/protocol.ts';
+import { AevbStepGradient } from '../../src/shared/model/aevb_step_gradient.ts';
+import { stepKernelFactory } from '../../src/shared/model/step_kernels.ts';
+import { detectKernelBuild, type KernelBuild } from '../../src/kernels/step_kernel.ts';
+import { kernelFixture } from '../helpers/kernel_fixture.ts';
 
 function fromBase64(b64: string): Float32Array {
   const bin = atob(b64);
@@ -28,8 +32,9 @@ const harness = {
     };
   },
   /** Train `steps` steps with `workers` workers; returns the parameters and what the workers report. */
-  async train(workers: number | 'auto', steps: number, config: Partial<TrainConfig>, transport: 'auto' | 'shared' | 'message' = 'auto') {
-    const t = await createTrainer({ data: data!, workers, config, transport });
+  async train(workers: number | 'auto', steps: number, config: Partial<TrainConfig>, transport: 'auto' | 'shared' | 'message' = 'auto',
+    kernels?: KernelChoice) {
+    const t = await createTrainer({ data: data!, workers, config, transport, ...(kernels ? { kernels } : {}) });
     try {
       const used = new Set<number>();
       t.on('progress', (p) => used.add(p.workers));
@@ -61,6 +66,22 @@ const harness = {
       api[releaseProxy]();
       await handle.terminate();
     }
+  },
+  /**
+   * aevb's kernel gradient of the shared fixture (test/helpers/kernel_fixture.ts), computed on this
+   * page's thread with each build this browser can run; the test compares it with tfjs in Node.
+   */
+  kernelGradients(over: Partial<TrainConfig>) {
+    const { cfg, layout, params, shard } = kernelFixture(over);
+    const builds: Partial<Record<KernelBuild, { grad: number[]; elbo: number }>> = {};
+    for (const build of ['relaxed', 'simd128'] as KernelBuild[]) {
+      if (build === 'relaxed' && detectKernelBuild() !== 'relaxed') continue;
+      const engine = new AevbStepGradient(cfg, layout, stepKernelFactory(build));
+      const grad = new Float32Array(layout.size);
+      const v = engine.compute(params, shard, grad, true);
+      builds[build] = { grad: Array.from(grad), elbo: v.elbo };
+    }
+    return { detected: detectKernelBuild(), builds };
   },
   /** Samples/s of `steps` steps after `warmup` steps, with `workers` workers (for bench/browser.ts). */
   async bench(workers: number, warmup: number, steps: number, config: Partial<TrainConfig>) {

@@ -11,6 +11,8 @@ import { loadEmbeddedMnist } from '../../src/main/node/data_files.ts';
 import { LocalTrainer } from '../../src/main/local_trainer.ts';
 import { resolveConfig, type TrainConfig } from '../../src/shared/config.ts';
 import { useBackend, relErr } from '../helpers/backend.ts';
+import { kernelFixture, KERNEL_CASES } from '../helpers/kernel_fixture.ts';
+import { SgvbGradient } from '../../src/shared/gradients.ts';
 
 let server: ViteDevServer, browser: Browser, page: Page;
 const config: Partial<TrainConfig> = { hidden: 40, latent: 5, batch: 30, optimizer: 'adam', lr: 1e-3, init: 'pytorch' };
@@ -55,7 +57,8 @@ describe('the pool in Chromium', () => {
       expect(r.transport).toBe('shared');
       expect(r.infos).toHaveLength(n);
       // …and every worker runs its slice's update in the WASM SIMD kernels on the shared memory.
-      for (const info of r.infos) expect(info).toMatchObject({ backend: 'wasm', simd: true, threads: false, update: 'shared' });
+      // The step's gradient on aevb's kernels, relaxed-SIMD build (Chromium has had relaxed SIMD since 114).
+      for (const info of r.infos) expect(info).toMatchObject({ backend: 'wasm', simd: true, threads: false, update: 'shared', kernels: 'aevb-relaxed' });
       expect(r.step).toBe(20);
       expect(relErr(Float32Array.from(r.params), reference), `N = ${n}`).toBeLessThanOrEqual(1e-5);
     }
@@ -70,6 +73,33 @@ describe('the pool in Chromium', () => {
     expect(Object.keys(r.choice.measured).map(Number)).toEqual(r.used);
     expect(r.used).toContain(r.choice.workers);                       // …and one of them chosen
     for (const info of r.infos) expect(info.update).toBe('shared');
+  });
+
+  it("kernels 'tfjs' in a page: the workers say so and train the model aevb's kernels train (to float rounding)", async () => {
+    const r = await page.evaluate((c) => (globalThis as any).aevbHarness.train(2, 20, c, 'auto', 'tfjs'), config);
+    for (const info of r.infos) expect(info.kernels).toBe('tfjs');
+    expect(relErr(Float32Array.from(r.params), reference)).toBeLessThanOrEqual(1e-4);
+  });
+
+  it("aevb's kernel gradient in the page, both builds, equals the tfjs gradient in Node to 1e-5 (every decoder, estimator, activation)", async () => {
+    for (const c of KERNEL_CASES) {
+      const r = await page.evaluate((o) => (globalThis as any).aevbHarness.kernelGradients(o), c);
+      expect(r.detected).toBe('relaxed');
+      expect(Object.keys(r.builds).sort()).toEqual(['relaxed', 'simd128']);
+      const { cfg, layout, params, shard } = kernelFixture(c);
+      const ref = new Float32Array(layout.size);
+      const tfjs = new SgvbGradient(cfg, layout);
+      const v = tfjs.compute(params, shard, ref, true);
+      tfjs.dispose();
+      for (const build of ['relaxed', 'simd128']) {
+        const g = Float32Array.from(r.builds[build].grad);
+        for (const s of layout.specs) {
+          expect(relErr(g.subarray(s.offset, s.offset + s.size), ref.subarray(s.offset, s.offset + s.size)), `${build} ${s.name} ${JSON.stringify(c)}`)
+            .toBeLessThanOrEqual(1e-5);
+        }
+        expect(Math.abs(r.builds[build].elbo - v.elbo) / Math.abs(v.elbo)).toBeLessThan(1e-5);
+      }
+    }
   });
 
   it('without shared memory (message path) the page trains to the same parameters', async () => {

@@ -7,6 +7,8 @@ import { Trainer } from '../../src/main/trainer.ts';
 import { createTrainer as createNodeTrainer } from '../../src/main/node/index.ts';
 import { nodeSpawner } from '../../src/main/pool/spawn_node.ts';
 import { LocalTrainer } from '../../src/main/local_trainer.ts';
+import { WorkerPool } from '../../src/main/pool/pool.ts';
+import { initialState } from '../../src/shared/training_state.ts';
 import { resolveConfig, type TrainConfig } from '../../src/shared/config.ts';
 import type { DataSplit } from '../../src/shared/dataset.ts';
 import type { TrainerFailure as PoolFailure } from '../../src/main/trainer.ts';
@@ -104,6 +106,51 @@ describe('N workers train the same model as one', () => {
     expect(t.workerChoice).toEqual(choices[choices.length - 1]);
     await t.runSteps(3);
     expect(t.activeWorkers).toBe(t.workerChoice!.workers);
+  });
+
+  it("kernels: the default is aevb's (every worker runs the relaxed-SIMD build here); 'tfjs' says so; both train the same model to float rounding", async () => {
+    const aevb = await make(2), tfjs = await make(2, {}, { kernels: 'tfjs' });
+    expect(aevb.workerInfo.map((i) => i.kernels)).toEqual(['aevb-relaxed', 'aevb-relaxed']);
+    expect(tfjs.workerInfo.map((i) => i.kernels)).toEqual(['tfjs', 'tfjs']);
+    expect(aevb.kernels).toBe('aevb-relaxed');
+    const events: string[] = [];
+    aevb.on('progress', (p) => events.push(p.kernels));
+    for (const t of [aevb, tfjs]) await t.runSteps(15);
+    expect(events.length).toBeGreaterThan(0);
+    expect(new Set(events)).toEqual(new Set(['aevb-relaxed']));
+    const [a, c] = await Promise.all([aevb.state(), tfjs.state()]);
+    expect(relErr(c.params, a.params)).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('a pool forced onto the SIMD128 build trains the model of the relaxed build (to float rounding), two workers of it that of one', async () => {
+    const cfg = resolveConfig({ ...base, inputSize: 784 });
+    const pools = await Promise.all([{ workers: 2 }, { workers: 2, kernelBuild: 'simd128' as const }, { workers: 1, kernelBuild: 'simd128' as const }]
+      .map((o) => WorkerPool.create({ config: cfg, data, spawn: nodeSpawner(), state: initialState(cfg), ...o })));
+    try {
+      expect(pools[1].infos.map((i) => i.kernels)).toEqual(['aevb-simd128', 'aevb-simd128']);
+      for (const p of pools) await p.runSteps(0, 15);
+      const [relaxed, simd2, simd1] = pools.map((p) => p.readState().params);
+      expect(relErr(simd2, relaxed)).toBeLessThanOrEqual(1e-5);
+      expect(relErr(simd2, simd1)).toBeLessThanOrEqual(1e-5);
+    } finally {
+      await Promise.all(pools.map((p) => p.dispose()));
+    }
+  });
+
+  it('one tfjs pool worker gives a tfjs LocalTrainer\'s bits (the mirror kept and written as before)', async () => {
+    const lt = new LocalTrainer(resolveConfig({ ...base, inputSize: 784 }), data, undefined, undefined, 'tfjs');
+    for (let i = 0; i < 10; i++) lt.step();
+    const t = await make(1, {}, { kernels: 'tfjs' });
+    await t.runSteps(10);
+    expect(Buffer.from((await t.state()).params.buffer).equals(Buffer.from(lt.state.params.slice().buffer))).toBe(true);
+    lt.dispose();
+  });
+
+  it("wake-sleep runs on tfjs whatever the kernels (aevb's kernels implement the SGVB gradient), and says so", async () => {
+    const t = await make(2, { algorithm: 'wake-sleep' });
+    expect(t.workerInfo.map((i) => i.kernels)).toEqual(['tfjs', 'tfjs']);
+    await t.runSteps(3);
+    expect(t.step).toBe(3);
   });
 
   it('the message path gives bit for bit the shared path', async () => {

@@ -1,26 +1,15 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { resolveConfig, type TrainConfig } from '../../src/shared/config.ts';
+import type { TrainConfig } from '../../src/shared/config.ts';
 import { buildLayout } from '../../src/shared/layout.ts';
-import { initParams } from '../../src/shared/model.ts';
 import { SgvbGradient } from '../../src/shared/gradients.ts';
 import { KernelGradient, scratchPlan, type StepKernelOps } from '../../src/shared/model/kernel_gradient.ts';
-import { buildShard } from '../../src/shared/minibatch.ts';
 import { useBackend, relErr } from '../helpers/backend.ts';
 import { jsStepKernels } from '../helpers/js_step_kernels.ts';
+import { kernelFixture, KERNEL_CASES } from '../helpers/kernel_fixture.ts';
 import { stepKernelFactory } from '../../src/shared/model/step_kernels.ts';
 import { detectKernelBuild, type KernelBuild } from '../../src/kernels/step_kernel.ts';
 
-function setup(over: Partial<TrainConfig>, n = 5) {
-  const cfg = resolveConfig({ inputSize: 30, hidden: 16, latent: 4, init: 'pytorch', ...over });
-  const layout = buildLayout(cfg);
-  const params = initParams(cfg, 3, layout);
-  const N = 300, D = cfg.inputSize;
-  const x = new Float32Array(N * D).map((_, i) => ((i * 7919) % 101) / 100);
-  const data = { name: 'fixture', n: N, d: D, x };
-  const indices = Array.from({ length: n }, (_, i) => (i * 37) % N);
-  const shard = buildShard(cfg, data, { indices, step: 2 });
-  return { cfg, layout, params, shard };
-}
+const setup = kernelFixture;
 
 /** A memory holding θ, one gradient slot and the scratch, and the kernel gradient on it. */
 function onMemory(cfg: TrainConfig, layout: ReturnType<typeof buildLayout>, kernels: (m: WebAssembly.Memory) => StepKernelOps) {
@@ -39,13 +28,7 @@ function onMemory(cfg: TrainConfig, layout: ReturnType<typeof buildLayout>, kern
   };
 }
 
-const CASES: Array<Partial<TrainConfig>> = [
-  { estimator: 'B', decoder: 'bernoulli', activation: 'tanh', samples: 1 },
-  { estimator: 'A', decoder: 'bernoulli', activation: 'relu', samples: 3 },
-  { estimator: 'A', decoder: 'gaussian', activation: 'tanh', samples: 2 },
-  { estimator: 'B', decoder: 'gaussian', activation: 'tanh', samples: 1, sigmoidMean: false },
-  { estimator: 'B', decoder: 'bernoulli', activation: 'linear', samples: 2 },
-];
+const CASES = KERNEL_CASES;
 
 /** The kernels to hold against tfjs: the float64 loops, and each WASM build this engine can run. */
 const KERNELS: Array<[string, (m: WebAssembly.Memory) => StepKernelOps]> = [
