@@ -24,7 +24,7 @@ import { stepLayout, stepScratchBytes } from '../shared/step_plan.ts';
 import type { KernelChoice } from '../shared/protocol.ts';
 import { stepKernelFactory } from '../shared/model/step_kernels.ts';
 import type { KernelBuild } from '../kernels/step_kernel.ts';
-import { updateSlice, writeMirror } from '../shared/step_update.ts';
+import { updateAndCheck, writeMirror } from '../shared/step_update.ts';
 import { initialState, type TrainingState } from '../shared/training_state.ts';
 import { UpdateKernel } from '../kernels/update_kernel.ts';
 
@@ -125,12 +125,13 @@ export class LocalTrainer {
     const t2 = performance.now();
     this.steps++;
     // The update writes the other copy; it becomes the model only if everything was finite.
-    const finite = updateSlice(this.kernel, mem, cfg, this.layout, { cur: this.cur, step, gradCount: 1, start: 0, end: this.layout.size });
+    const bad = updateAndCheck(this.kernel, mem, cfg, this.layout, { cur: this.cur, step, gradCount: 1, start: 0, end: this.layout.size },
+      () => value.elbo, withValue);
     Object.assign(this.times, { shard: t1 - t0, gradient: t2 - t1, update: performance.now() - t2 });
-    if (!finite || (withValue && !Number.isFinite(value.elbo))) {
-      const bad = firstNonFinite(grad);
-      const where = bad >= 0 ? `the gradient of ${this.layout.specs.find((s) => bad < s.offset + s.size)!.name}`
-        : finite ? 'the ELBO' : 'the updated parameters';
+    if (bad >= 0) {
+      const at = firstNonFinite(grad);
+      const where = at >= 0 ? `the gradient of ${this.layout.specs.find((s) => at < s.offset + s.size)!.name}`
+        : Number.isFinite(value.elbo) || !withValue ? 'the updated parameters' : 'the ELBO';
       return {
         step, ok: false,
         error: numericError(`Step ${step}: ${where} is not finite; the update was not applied and the model is unchanged.`,

@@ -14,6 +14,7 @@ import type { TrainConfig } from './config.ts';
 import type { UpdateKernel } from '../kernels/update_kernel.ts';
 import type { ParamLayout } from './layout.ts';
 import type { PoolMemory } from './shared_memory.ts';
+import { firstNonFinite } from './optimizers.ts';
 
 export interface SliceUpdate {
   /** The committed state copy (read); the other copy is written. */
@@ -37,6 +38,27 @@ export function updateSlice(kernel: UpdateKernel, mem: PoolMemory, cfg: TrainCon
   });
   if (finite) writeMirror(kernel, layout, to.params, to.mirror, u.start, u.end);
   return finite;
+}
+
+/**
+ * The update of one slice and the step's verdict on it, as every path decides it: the worker that
+ * made the step fail, or −1. A gradient slot with a non-finite value in the slice blames the first
+ * such slot's worker (if every slot is finite, the sum or the update overflowed: worker 0); with
+ * finite numbers everywhere, a non-finite shard ELBO (when the step computes it) blames its worker.
+ * `elbo(w)` is worker w's shard ELBO. The caller commits only when no slice found a culprit.
+ */
+export function updateAndCheck(kernel: UpdateKernel, mem: PoolMemory, cfg: TrainConfig, layout: ParamLayout, u: SliceUpdate,
+  elbo: (worker: number) => number, withValue: boolean): number {
+  const finite = updateSlice(kernel, mem, cfg, layout, u);
+  if (!finite) return firstBadSlot(mem, u.gradCount, u.start, u.end);
+  if (withValue) for (let w = 0; w < u.gradCount; w++) if (!Number.isFinite(elbo(w))) return w;
+  return -1;
+}
+
+/** The first worker whose gradient slot holds a non-finite value in [lo, hi), else 0 (the sum or the update overflowed). */
+function firstBadSlot(mem: PoolMemory, N: number, lo: number, hi: number): number {
+  for (let w = 0; w < N; w++) if (firstNonFinite(mem.grads[w], lo, hi) >= 0) return w;
+  return 0;
 }
 
 /** Mirror ← Wᵀ for the elements [start, end) of θ (the whole mirror when [0, P)). */

@@ -20,14 +20,13 @@ import { elboSums, logLikelihoodSums } from '../shared/evaluate.ts';
 import { buildLayout, type ParamLayout } from '../shared/layout.ts';
 import { transposeRows } from '../shared/minibatch.ts';
 import { decode, disposeParams, encode, paramTensors } from '../shared/model.ts';
-import { firstNonFinite } from '../shared/optimizers.ts';
 import type { DeathPoint, GradientReply, PhaseTimes, RunReport, Split, WorkerApi, WorkerInfo, WorkerInit } from '../shared/protocol.ts';
 import { MinibatchSchedule, shardRanges } from '../shared/schedule.ts';
 import { PoolMemory, Result, Value } from '../shared/shared_memory.ts';
 import { createStepGradient, stepShard, type StepGradient } from '../shared/step_gradient.ts';
 import { stepLayout, type KernelsInUse } from '../shared/step_plan.ts';
 import { stepKernelFactory } from '../shared/model/step_kernels.ts';
-import { computesValue, updateSlice } from '../shared/step_update.ts';
+import { computesValue, updateAndCheck } from '../shared/step_update.ts';
 import { stateError } from '../shared/errors.ts';
 import { UpdateKernel } from '../kernels/update_kernel.ts';
 
@@ -120,9 +119,8 @@ class WorkerContext {
       //    whole. A non-finite value anywhere shows up in some worker's slice (or its shard's ELBO):
       //    that worker raises its flag and the step is not committed.
       t = now();
-      const finite = updateSlice(kernel, mem, cfg, this.layout, { cur, step, gradCount: N, start: lo, end: hi });
-      let bad = finite ? -1 : firstBadSlot(mem, N, lo, hi);
-      if (bad < 0 && withValue) bad = firstNonFiniteValue(mem.values, N);
+      const bad = updateAndCheck(kernel, mem, cfg, this.layout, { cur, step, gradCount: N, start: lo, end: hi },
+        (w) => mem.values[w * Value.LENGTH + Value.ELBO], withValue);
       mem.values[mine + Value.BAD] = bad;
       times.update += now() - t;
       this.dieIf({ step }); // test hook: a death between the two barriers
@@ -165,15 +163,6 @@ class WorkerContext {
   }
 }
 
-/**
- * The first worker whose gradient slot holds a non-finite value in [lo, hi) (only on the failure
- * path). If every slot is finite the sum or the update overflowed: blame worker 0.
- */
-function firstBadSlot(mem: PoolMemory, N: number, lo: number, hi: number): number {
-for (let w = 0; w < N; w++) if (firstNonFinite(mem.grads[w], lo, hi) >= 0) return w;
-return 0;
-}
-
 /** Results row k: ok, the minibatch's Σ ELBO terms (worker order), and the worker that failed the step. */
 function recordResult(mem: PoolMemory, N: number, k: number, ok: boolean, withValue: boolean): void {
 const row = k * Result.LENGTH, { values, results } = mem;
@@ -187,12 +176,6 @@ const row = k * Result.LENGTH, { values, results } = mem;
   results[row + Result.RECON] = total(Value.RECON);
   results[row + Result.KL] = total(Value.KL);
   results[row + Result.BAD] = firstFlagged(values, N);
-}
-
-/** The first worker whose shard ELBO is not finite, or −1. */
-function firstNonFiniteValue(values: Float64Array, N: number): number {
-  for (let w = 0; w < N; w++) if (!Number.isFinite(values[w * Value.LENGTH + Value.ELBO])) return w;
-  return -1;
 }
 
 /** The lowest worker index any worker flagged as failing this step, or −1. */

@@ -27,12 +27,12 @@ import type { DataSplit } from '../../shared/dataset.ts';
 import { configError, stateError, workerError } from '../../shared/errors.ts';
 import { commitStep, raiseAbort, readCommit, resetBarrier } from '../../shared/barrier.ts';
 import { buildLayout, type ParamLayout } from '../../shared/layout.ts';
-import { firstNonFinite, OPTIMIZER_SLOTS } from '../../shared/optimizers.ts';
+import { OPTIMIZER_SLOTS } from '../../shared/optimizers.ts';
 import { addElboSums, addLogLikelihoodSums, type ElboSums, type LogLikelihoodSums } from '../../shared/eval_sums.ts';
 import type { KernelChoice, DeathPoint, PhaseTimes, Split, Transport, WorkerApi, WorkerInfo, WorkerInit } from '../../shared/protocol.ts';
 import { shardRanges } from '../../shared/schedule.ts';
 import { allocatePoolMemory, hasSharedMemory, PoolMemory, Result } from '../../shared/shared_memory.ts';
-import { computesValue, updateSlice, writeMirror } from '../../shared/step_update.ts';
+import { computesValue, updateAndCheck, writeMirror } from '../../shared/step_update.ts';
 import { stepLayout, stepScratchBytes } from '../../shared/step_plan.ts';
 import type { TrainingState } from '../../shared/training_state.ts';
 import { UpdateKernel } from '../../kernels/update_kernel.ts';
@@ -386,11 +386,10 @@ export class WorkerPool {
       }
       const replies = settled.map((s) => (s as PromiseFulfilledResult<Awaited<ReturnType<WorkerApi['gradient']>>>).value);
       replies.forEach((r, w) => mem.grads[w].set(r.grad));
-      // The same update as a pool worker's, over the whole vector at once.
-      const finite = updateSlice(this.kernel, mem, cfg, this.layout, { cur, step, gradCount: N, start: 0, end: this.layout.size });
+      // The same update and verdict as a pool worker's (step_update.ts), over the whole vector at once.
       const withValue = computesValue(step, this.opts.valueEvery);
-      let bad = finite ? -1 : Math.max(0, replies.findIndex((r) => firstNonFinite(r.grad) >= 0));
-      if (bad < 0 && withValue) bad = replies.findIndex((r) => !Number.isFinite(r.elbo));
+      const bad = updateAndCheck(this.kernel, mem, cfg, this.layout, { cur, step, gradCount: N, start: 0, end: this.layout.size },
+        (w) => replies[w].elbo, withValue);
       const value = (f: 'elbo' | 'recon' | 'kl') => replies.reduce((a, r) => a + r[f], 0);
       outcomes.push({ step, ok: bad < 0, elbo: value('elbo'), recon: value('recon'), kl: value('kl') });
       if (bad >= 0) failures.push(this.nonFiniteFailure(step, bad));
