@@ -8,6 +8,7 @@ import type { DecoderKind } from '../shared/config.ts';
 import { validateDataset } from '../shared/data_checks.ts';
 import type { Dataset, DataSplit } from '../shared/dataset.ts';
 import { argumentError, dataError } from '../shared/errors.ts';
+import { hiddenWidths } from '../shared/model/layers.ts';
 import { MAX_PER_DECADE } from '../shared/eval_schedule.ts';
 
 /** Every option createTrainer() knows (TrainerOptions' keys). */
@@ -21,8 +22,8 @@ const MAX_LOG_LIKELIHOOD_SAMPLES = 100_000;
  * each layer's activations, [n × width] floats each: 2^24 floats (64 MB) per array keeps a call
  * well inside a worker's memory (a WASM heap is at most 4 GB, and shared with the model).
  */
-export function maxRowsPerCall(widths: { inputSize: number; hidden: number; latent: number }): number {
-  return Math.floor(2 ** 24 / Math.max(widths.inputSize, widths.hidden, widths.latent));
+export function maxRowsPerCall(widths: { inputSize: number; hidden: number | readonly number[]; latent: number }): number {
+  return Math.floor(2 ** 24 / Math.max(widths.inputSize, ...hiddenWidths(widths), widths.latent));
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

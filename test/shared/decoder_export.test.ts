@@ -38,7 +38,7 @@ function affine64(cfg: ModelConfig, p: Float32Array, W: string, b: string, x: nu
 
 /** The decoder's outputs for one z in float64: [y] (Bernoulli) or [mean, logvar] (Gaussian). */
 function decode64(cfg: ModelConfig, p: Float32Array, z: number[]): number[][] {
-  const h = affine64(cfg, p, 'dec.W1', 'dec.b1', z).map((v) => act64(cfg.activation, v));
+  const h = affine64(cfg, p, 'dec.W1', 'dec.b1', z).map((v) => act64(cfg.activation as string, v));
   if (cfg.decoder === 'bernoulli') return [affine64(cfg, p, 'dec.W2', 'dec.b2', h).map(sigmoid64)];
   const mean = affine64(cfg, p, 'dec.W4', 'dec.b4', h).map((v) => (cfg.sigmoidMean ? sigmoid64(v) : v));
   return [mean, affine64(cfg, p, 'dec.W5', 'dec.b5', h)];

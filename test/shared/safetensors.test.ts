@@ -10,7 +10,7 @@ import { resolveConfig, type TrainConfig } from '../../src/shared/config.ts';
 import { AevbError } from '../../src/shared/errors.ts';
 import { buildLayout, view } from '../../src/shared/layout.ts';
 import { OPTIMIZER_SLOTS } from '../../src/shared/optimizers.ts';
-import { exportSafetensors, importSafetensors, readCheckpointBytes, TORCH_NAMES } from '../../src/shared/pytorch_state.ts';
+import { exportSafetensors, importSafetensors, readCheckpointBytes, torchNames } from '../../src/shared/pytorch_state.ts';
 import { decodeSafetensors, encodeSafetensors } from '../../src/shared/safetensors.ts';
 
 const small: Partial<TrainConfig> = { inputSize: 12, hidden: 5, latent: 3, batch: 4 };
@@ -56,7 +56,8 @@ function handMade(tensors: { name: string; shape: number[]; data: Float32Array |
 /** The state_dict of examples/pytorch/aevb_model.py's AEVB for a config, with random values, in sorted-name order. */
 function stateDict(config: TrainConfig) {
   const layout = buildLayout(config);
-  return layout.specs.map((s, k) => ({ name: TORCH_NAMES[s.name], shape: [...s.shape], data: values(s.size, 100 + k), ours: s.name }))
+  const torch = torchNames(config);
+  return layout.specs.map((s, k) => ({ name: torch[s.name], shape: [...s.shape], data: values(s.size, 100 + k), ours: s.name }))
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
