@@ -79,6 +79,12 @@ for (const estimator of ['A', 'B'] as const) {
 }
 CASES.push({ estimator: 'B', activation: 'tanh', decoder: 'gaussian', sigmoidMean: false });
 CASES.push({ estimator: 'A', activation: 'linear', decoder: 'gaussian', sigmoidMean: true });
+// Deeper MLPs: two hidden layers of different widths and activations, both decoders and estimators (L = 2);
+// three layers with L = 1.
+for (const estimator of ['A', 'B'] as const) {
+  for (const decoder of ['bernoulli', 'gaussian'] as const) CASES.push({ estimator, decoder, hidden: [4, 3], activation: ['relu', 'tanh'] });
+}
+CASES.push({ estimator: 'B', decoder: 'bernoulli', hidden: [3, 4, 3], activation: ['tanh', 'linear', 'tanh'], samples: 1 });
 
 function setup(over: Partial<TrainConfig>) {
   const cfg = resolveConfig({ inputSize: 6, hidden: 4, latent: 2, samples: 2, init: 'pytorch', seed: 5, ...over });
@@ -103,7 +109,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
         const theta = Float64Array.from(params);
         const pre: number[] = [];
         const ref = referenceElbo(cfg, layout, theta, shard, pre);
-        if (cfg.activation === 'relu') {
+        if ([cfg.activation].flat().includes('relu')) {
           // Precondition: FD steps of 1e-5 move a pre-activation by < 1e-4, so a margin of 1e-3
           // keeps every relu on one side of its kink and the function smooth where we difference it.
           const minAbs = Math.min(...pre.map(Math.abs));

@@ -89,6 +89,9 @@ const CASES: Array<Partial<TrainConfig>> = [
   { decoder: 'gaussian', activation: 'tanh' },
   { decoder: 'gaussian', activation: 'relu' },
   { decoder: 'gaussian', activation: 'tanh', sigmoidMean: false, samples: 1 },
+  // Deeper MLPs: two hidden layers, widths and activations differing.
+  { decoder: 'bernoulli', hidden: [4, 3], activation: ['relu', 'tanh'] },
+  { decoder: 'gaussian', hidden: [4, 3], activation: ['tanh', 'relu'], samples: 1 },
 ];
 
 function setup(over: Partial<TrainConfig>) {
@@ -117,7 +120,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
           const flat = fixed.dreamX.flat();
           expect(flat.includes(0) && flat.includes(1), 'dream pixels both 0 and 1').toBe(true);
         }
-        if (cfg.activation === 'relu') {
+        if ([cfg.activation].flat().includes('relu')) {
           const pre: number[] = [];
           objective(r, theta, fixed, pre);
           // FD steps of 1e-5 move a pre-activation by < 1e-4: a margin of 1e-3 keeps relu off its kink.
