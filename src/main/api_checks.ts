@@ -12,7 +12,7 @@ import { hiddenWidths } from '../shared/model/layers.ts';
 import { MAX_PER_DECADE } from '../shared/eval_schedule.ts';
 
 /** Every option createTrainer() knows (TrainerOptions' keys). */
-const OPTION_KEYS = ['config', 'data', 'workers', 'transport', 'checkpoint', 'valueEvery', 'evaluateTrain', 'maxSkippedSteps', 'evaluateAt'] as const;
+const OPTION_KEYS = ['config', 'data', 'workers', 'transport', 'kernels', 'checkpoint', 'valueEvery', 'evaluateTrain', 'maxSkippedSteps', 'evaluateAt'] as const;
 
 /** Largest K of an importance-sampled log p(x) estimate (as config.evalSamples). */
 const MAX_LOG_LIKELIHOOD_SAMPLES = 100_000;
@@ -91,6 +91,9 @@ export function checkTrainerOptions(options: unknown): DataSplit {
   }
   if (o.transport !== undefined && o.transport !== 'auto' && o.transport !== 'shared' && o.transport !== 'message') {
     throw argumentError(`The option "transport" is ${show(o.transport)}; it must be "auto", "shared" or "message".`, 'Leave it out for "auto".');
+  }
+  if (o.kernels !== undefined && o.kernels !== 'aevb' && o.kernels !== 'tfjs') {
+    throw argumentError(`The option "kernels" is ${show(o.kernels)}; it must be "aevb" (aevb's own kernels) or "tfjs" (the TensorFlow.js reference).`, 'Leave it out for "aevb".');
   }
   if (o.checkpoint !== undefined && !tagged(o.checkpoint, 'Uint8Array')) {
     throw argumentError(`The option "checkpoint" is ${show(o.checkpoint)}; it must be the bytes of a checkpoint.aevb (a Uint8Array).`,

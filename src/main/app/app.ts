@@ -248,14 +248,14 @@ export class App {
     if (!data || this.run) return;
     const check = this.settings.check(data.split.train.n);
     if (!check.ok) { this.say('Fix the setting marked in red, then press Start.'); return; }
-    const { config, workers } = check.settings;
+    const { config, workers, kernels } = check.settings;
     if (data.bernoulliProblem && config.decoder === 'bernoulli') { this.settings.showError('decoder', data.bernoulliProblem); return; }
     await this.guarded(this.v.runError, async () => {
       this.say(workers === 'auto' ? 'Starting one worker per core (auto: the count that trains fastest is measured)…'
         : `Starting ${workers} worker${workers === 1 ? '' : 's'}…`);
       let run: Run;
       try {
-        run = await Run.create({ data, config, workers });
+        run = await Run.create({ data, config, workers, kernels });
       } catch (e) {
         const f = fieldError(e);
         if (f) { this.settings.showError(f.key, f.message); this.say('Fix the setting marked in red, then press Start.'); return; }
