@@ -240,6 +240,11 @@ export class SettingsForm {
     return undefined;
   }
 
+  /** The Kernels choice (a select: always one of its options). Runs restored or reloaded use it too. */
+  kernels(): KernelChoice {
+    return this.raw('kernels') as KernelChoice;
+  }
+
   /** The current epochs entry, when valid. */
   epochs(): number | undefined {
     const v = this.raw('epochs');
