@@ -136,8 +136,8 @@ export const MAX_HIDDEN_LAYERS = 8;
 /**
  * `hidden` (a width or a list of 1 to MAX_HIDDEN_LAYERS widths) and `activation` (one, or one per hidden
  * layer). Returns them normalised: a one-element list becomes its value, so [500] and 500 are one model
- * (one modelKey, one checkpoint header); lists are copied and frozen so a caller's array cannot change
- * a resolved config.
+ * (one modelKey, one checkpoint header), and so does a list of one activation repeated; lists are
+ * copied and frozen so a caller's array cannot change a resolved config.
  */
 function checkLayers(cfg: Record<string, unknown>): { hidden: number | number[]; activation: Activation | Activation[] } {
   const h = cfg.hidden, a = cfg.activation;
@@ -165,7 +165,8 @@ function checkLayers(cfg: Record<string, unknown>): { hidden: number | number[];
       throw configError('activation', `lists ${a.length} activations for ${layers} hidden layer${layers === 1 ? '' : 's'} (hidden ${JSON.stringify(hidden)})`,
         `Pass one activation for every layer, or exactly ${layers}, one per hidden layer in the encoder's order.`);
     }
-    activation = a.length === 1 ? a[0] as Activation : Object.freeze([...a]) as Activation[];
+    // One value for every layer is written as that value (relu,relu is relu): one model, one way to write it.
+    activation = a.every((v) => v === a[0]) ? a[0] as Activation : Object.freeze([...a]) as Activation[];
   } else {
     checkEnum(cfg, 'activation', ACTIVATIONS, '--activation');
     activation = a as Activation;

@@ -40,7 +40,8 @@ describe('hidden and activation lists in the config', () => {
     expect(modelKey(resolveConfig({ hidden: [256, 512] }))).not.toBe(modelKey(c));
   });
 
-  it('one activation applies to every layer', () => {
+  it('one activation applies to every layer, and a list of one repeated activation is that activation', () => {
+    expect(resolveConfig({ hidden: [8, 6], activation: ['relu', 'relu'] })).toEqual(resolveConfig({ hidden: [8, 6], activation: 'relu' }));
     const { encoder, decoder } = modelLayers(resolveConfig({ hidden: [8, 6, 4], activation: 'relu' }));
     expect([...encoder.hidden, ...decoder.hidden].map((l) => l.activation)).toEqual(Array(6).fill('relu'));
   });
