@@ -8,6 +8,7 @@ import type { DecoderKind } from '../shared/config.ts';
 import { validateDataset } from '../shared/data_checks.ts';
 import type { Dataset, DataSplit } from '../shared/dataset.ts';
 import { argumentError, dataError } from '../shared/errors.ts';
+import { hiddenWidths } from '../shared/model/layers.ts';
 import { MAX_PER_DECADE } from '../shared/eval_schedule.ts';
 
 /** Every option createTrainer() knows (TrainerOptions' keys). */
@@ -21,8 +22,8 @@ const MAX_LOG_LIKELIHOOD_SAMPLES = 100_000;
  * each layer's activations, [n × width] floats each: 2^24 floats (64 MB) per array keeps a call
  * well inside a worker's memory (a WASM heap is at most 4 GB, and shared with the model).
  */
-export function maxRowsPerCall(widths: { inputSize: number; hidden: number; latent: number }): number {
-  return Math.floor(2 ** 24 / Math.max(widths.inputSize, widths.hidden, widths.latent));
+export function maxRowsPerCall(widths: { inputSize: number; hidden: number | readonly number[]; latent: number }): number {
+  return Math.floor(2 ** 24 / Math.max(widths.inputSize, ...hiddenWidths(widths), widths.latent));
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -93,6 +94,9 @@ export function checkTrainerOptions(options: unknown): DataSplit {
   }
   if (o.transport !== undefined && o.transport !== 'auto' && o.transport !== 'shared' && o.transport !== 'message') {
     throw argumentError(`The option "transport" is ${show(o.transport)}; it must be "auto", "shared" or "message".`, 'Leave it out for "auto".');
+  }
+  if (o.kernels !== undefined && o.kernels !== 'aevb' && o.kernels !== 'tfjs') {
+    throw argumentError(`The option "kernels" is ${show(o.kernels)}; it must be "aevb" (aevb's own kernels) or "tfjs" (the TensorFlow.js reference).`, 'Leave it out for "aevb".');
   }
   if (o.checkpoint !== undefined && !tagged(o.checkpoint, 'Uint8Array')) {
     throw argumentError(`The option "checkpoint" is ${show(o.checkpoint)}; it must be the bytes of a checkpoint.aevb (a Uint8Array).`,

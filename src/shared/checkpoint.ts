@@ -340,6 +340,12 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint 
 // ---------------------------------------------------------------------------------------------
 // Resume compatibility
 
+/** Equal config values: lists (hidden widths, activations) element by element. */
+function sameSetting(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => v === b[i]);
+  return a === b;
+}
+
 /**
  * Throw unless `c` can be resumed with config `cfg` on `data`: same model shape (modelKey), same
  * optimizer, same dataset (d, n, fingerprint) and every other config field equal, except the
@@ -362,7 +368,7 @@ export function checkCompatible(c: Checkpoint, cfg: TrainConfig,
   if (c.data.n !== data.n) fail(`the dataset's size (n, trained on "${c.data.name}")`, c.data.n, data.n, dataFix);
   if (c.data.fingerprint !== data.fingerprint) fail(`the dataset fingerprint (trained on "${c.data.name}")`, c.data.fingerprint, data.fingerprint, dataFix);
   for (const key of Object.keys(c.config) as (keyof TrainConfig)[]) {
-    if (RESUMABLE_FIELDS.includes(key) || c.config[key] === cfg[key]) continue;
+    if (RESUMABLE_FIELDS.includes(key) || sameSetting(c.config[key], cfg[key])) continue;
     fail(`config field "${key}"`, c.config[key], cfg[key],
       `Resume with the checkpoint's value (only ${RESUMABLE_FIELDS.join(' and ')} may change on resume), ${newRun}.`);
   }

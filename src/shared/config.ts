@@ -16,12 +16,21 @@ export type AlgorithmKind = 'aevb' | 'wake-sleep';
 export interface ModelConfig {
   /** D: values per datapoint (784 for 28x28 images). Set from the data. */
   inputSize: number;
-  /** H: hidden units in each MLP (paper: 500 for MNIST, 200 for Frey Face). */
-  hidden: number;
+  /**
+   * H: hidden units of each MLP (paper: one layer, 500 for MNIST, 200 for Frey Face). A list is a deeper
+   * MLP, one width per hidden layer from the encoder's input on: [512, 256] is D → 512 → 256 → J, and the
+   * decoder mirrors it, J → 256 → 512 → D (src/shared/model/layers.ts). 1 to 8 layers of 1 to 8192 units;
+   * a one-element list is the same model as its number (resolveConfig stores the number).
+   */
+  hidden: number | number[];
   /** J: latent dimensions (paper: 3, 5, 10, 20, 200 for MNIST). */
   latent: number;
-  /** Hidden-layer nonlinearity: tanh as in the paper; relu as in pytorch/examples; linear for tests. */
-  activation: Activation;
+  /**
+   * Hidden-layer nonlinearity: tanh as in the paper; relu as in pytorch/examples; linear for tests. One for
+   * every hidden layer, or a list with one per hidden layer in the encoder's order (the decoder's layer of
+   * the same width has the same one).
+   */
+  activation: Activation | Activation[];
   /** Bernoulli for binary or grey-value data in [0, 1]; Gaussian for continuous data. */
   decoder: DecoderKind;
   /** Gaussian decoder only: squash the mean through a sigmoid to keep it in (0, 1), as the paper does. */
@@ -121,6 +130,50 @@ function checkEnum<T>(cfg: Record<string, unknown>, field: string, allowed: read
   }
 }
 
+/** The most hidden layers an MLP may have. */
+export const MAX_HIDDEN_LAYERS = 8;
+
+/**
+ * `hidden` (a width or a list of 1 to MAX_HIDDEN_LAYERS widths) and `activation` (one, or one per hidden
+ * layer). Returns them normalised: a one-element list becomes its value, so [500] and 500 are one model
+ * (one modelKey, one checkpoint header), and so does a list of one activation repeated; lists are
+ * copied and frozen so a caller's array cannot change a resolved config.
+ */
+function checkLayers(cfg: Record<string, unknown>): { hidden: number | number[]; activation: Activation | Activation[] } {
+  const h = cfg.hidden, a = cfg.activation;
+  const widthOk = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 8192;
+  let hidden: number | number[];
+  if (Array.isArray(h)) {
+    if (h.length < 1 || h.length > MAX_HIDDEN_LAYERS || !h.every(widthOk)) {
+      throw configError('hidden', `is ${JSON.stringify(h)}; it must be 1 to ${MAX_HIDDEN_LAYERS} hidden-layer widths, each a whole number from 1 to 8192`,
+        'Pass --hidden with one width (500) or a comma list, one per layer from the input on (512,256).');
+    }
+    hidden = h.length === 1 ? h[0] as number : Object.freeze([...h]) as number[];
+  } else {
+    checkInt(cfg, 'hidden', 1, 8192, '--hidden');
+    hidden = h as number;
+  }
+  const layers = typeof hidden === 'number' ? 1 : hidden.length;
+  let activation: Activation | Activation[];
+  if (Array.isArray(a)) {
+    const bad = a.find((v) => !ACTIVATIONS.includes(v as Activation));
+    if (a.length < 1 || bad !== undefined) {
+      throw configError('activation', `is ${JSON.stringify(a)}; ${a.length < 1 ? 'an empty list' : `${JSON.stringify(bad)} is not one of ${ACTIVATIONS.join(', ')}`}`,
+        `Pass --activation with one of ${ACTIVATIONS.join(', ')}, or a comma list with one per hidden layer.`);
+    }
+    if (a.length !== 1 && a.length !== layers) {
+      throw configError('activation', `lists ${a.length} activations for ${layers} hidden layer${layers === 1 ? '' : 's'} (hidden ${JSON.stringify(hidden)})`,
+        `Pass one activation for every layer, or exactly ${layers}, one per hidden layer in the encoder's order.`);
+    }
+    // One value for every layer is written as that value (relu,relu is relu): one model, one way to write it.
+    activation = a.every((v) => v === a[0]) ? a[0] as Activation : Object.freeze([...a]) as Activation[];
+  } else {
+    checkEnum(cfg, 'activation', ACTIVATIONS, '--activation');
+    activation = a as Activation;
+  }
+  return { hidden, activation };
+}
+
 function checkBool(cfg: Record<string, unknown>, field: string, flag: string): void {
   if (typeof cfg[field] !== 'boolean') {
     throw configError(field, `is ${JSON.stringify(cfg[field])}; it must be true or false`, `Pass ${flag} or leave it out.`);
@@ -144,9 +197,8 @@ export function resolveConfig(partial: Partial<TrainConfig> = {}): Readonly<Trai
   const cfg = { ...DEFAULT_CONFIG, ...partial } as TrainConfig;
   const c = cfg as unknown as Record<string, unknown>;
   checkInt(c, 'inputSize', 1, 1 << 20, 'data with at least one value per datapoint');
-  checkInt(c, 'hidden', 1, 8192, '--hidden');
+  Object.assign(cfg, checkLayers(c));
   checkInt(c, 'latent', 1, 1024, '--latent');
-  checkEnum(c, 'activation', ACTIVATIONS, '--activation');
   checkEnum(c, 'decoder', DECODERS, '--decoder');
   checkBool(c, 'sigmoidMean', '--no-sigmoid-mean');
   checkEnum(c, 'init', INITS, '--init');
@@ -174,7 +226,20 @@ export function resolveConfig(partial: Partial<TrainConfig> = {}): Readonly<Trai
   return Object.freeze(cfg);
 }
 
-/** The fields that fix the shape of the parameter vector: two configs with equal keys share a layout. */
-export function modelKey(cfg: ModelConfig): string {
-  return `D${cfg.inputSize}-H${cfg.hidden}-J${cfg.latent}-${cfg.decoder}`;
+/**
+ * The fields that fix the shape of the parameter vector: two configs with equal keys share a layout.
+ * One hidden layer keeps its old key (D784-H500-J20-bernoulli); a deeper MLP lists its widths (H512x256).
+ */
+export function modelKey(cfg: Pick<ModelConfig, 'inputSize' | 'hidden' | 'latent' | 'decoder'>): string {
+  return `D${cfg.inputSize}-H${hiddenText(cfg.hidden, 'x')}-J${cfg.latent}-${cfg.decoder}`;
+}
+
+/** The hidden widths as text, joined by `sep`: 500, or 512,256 with ','. */
+export function hiddenText(hidden: number | readonly number[], sep = ','): string {
+  return typeof hidden === 'number' ? String(hidden) : hidden.join(sep);
+}
+
+/** The activation(s) as text: tanh, or relu,tanh. */
+export function activationText(activation: Activation | readonly Activation[], sep = ','): string {
+  return typeof activation === 'string' ? activation : activation.join(sep);
 }

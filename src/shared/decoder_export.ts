@@ -5,13 +5,15 @@
  * and four tensor ops evaluate the decoder (docs/decoder-export.md has the example).
  *
  * Only the dec.* parameters are exported, in the layout's order and with its [out, in] weight
- * shapes; the architecture (J, H, D, activation, likelihood) and the exact formula travel in
+ * shapes (a deeper decoder adds dec.W1_k, dec.b1_k for its hidden layers k ≥ 2, model/layers.ts);
+ * the architecture (J, H, D, activation, likelihood) and the exact formula travel in
  * userDefinedMetadata, because this is not a Layers or Graph model that tf.loadLayersModel runs.
  */
 import type { io } from '@tensorflow/tfjs-core';
-import type { Activation, DecoderKind, ModelConfig } from './config.ts';
+import { hiddenText, type Activation, type DecoderKind, type ModelConfig } from './config.ts';
 import { checkpointError } from './errors.ts';
 import { buildLayout, view, type ParamSpec } from './layout.ts';
+import { modelLayers } from './model/layers.ts';
 
 export const DECODER_FORMAT = 'aevb-decoder';
 export const DECODER_FORMAT_VERSION = 1;
@@ -22,12 +24,15 @@ export interface DecoderMetadata {
   formatVersion: number;
   /** J: size of z. */
   latent: number;
-  /** H: hidden units. */
-  hidden: number;
+  /**
+   * H: hidden units, as in the training config: one number (the paper's one hidden layer) or one width per
+   * hidden layer in the ENCODER's order; the decoder runs them reversed (J → H_n → … → H_1 → D), as `math` spells out.
+   */
+  hidden: number | number[];
   /** D: values per generated datapoint. */
   outputSize: number;
-  /** act() in the formula. */
-  activation: Activation;
+  /** act() in the formula: one for every hidden layer, or one per hidden layer in `hidden`'s (encoder) order. */
+  activation: Activation | Activation[];
   /** 'bernoulli': the output is the mean of p(x|z); 'gaussian': a mean and a log-variance per value. */
   decoder: DecoderKind;
   /** Gaussian only: whether the mean goes through a sigmoid (ignored for Bernoulli, whose mean always does). */
@@ -52,21 +57,42 @@ export interface DecoderExport {
   weightsBin: Uint8Array;
 }
 
-/** The decoder's forward pass in the exported names. */
+/**
+ * The decoder's forward pass in the exported names. One hidden layer keeps the line it always had;
+ * a deeper decoder lists its layers in the order they run, each with its activation.
+ */
 function mathLine(cfg: ModelConfig): string {
-  const act = cfg.activation === 'linear' ? 'act(a) = a' : `act = ${cfg.activation}`;
-  const tail = `; ${act}; weights are [out, in], z is a column of length ${cfg.latent}`;
-  if (cfg.decoder === 'bernoulli') {
-    return `y = sigmoid(dec.W2 · act(dec.W1 · z + dec.b1) + dec.b2) is the Bernoulli mean p(x_d = 1 | z)${tail}`;
+  const tail = `weights are [out, in], z is a column of length ${cfg.latent}`;
+  const { decoder } = modelLayers(cfg);
+  if (decoder.hidden.length === 1) {
+    const a = decoder.hidden[0].activation;
+    const act = a === 'linear' ? 'act(a) = a' : `act = ${a}`;
+    if (cfg.decoder === 'bernoulli') {
+      return `y = sigmoid(dec.W2 · act(dec.W1 · z + dec.b1) + dec.b2) is the Bernoulli mean p(x_d = 1 | z); ${act}; ${tail}`;
+    }
+    const mean = cfg.sigmoidMean ? 'sigmoid(dec.W4 · h + dec.b4)' : 'dec.W4 · h + dec.b4';
+    return `h = act(dec.W1 · z + dec.b1); mean = ${mean}; logvar = dec.W5 · h + dec.b5 (x ~ N(mean, exp(logvar))); ${act}; ${tail}`;
   }
-  const mean = cfg.sigmoidMean ? 'sigmoid(dec.W4 · h + dec.b4)' : 'dec.W4 · h + dec.b4';
-  return `h = act(dec.W1 · z + dec.b1); mean = ${mean}; logvar = dec.W5 · h + dec.b5 (x ~ N(mean, exp(logvar)))${tail}`;
+  // h1 = tanh(dec.W1 · z + dec.b1); h2 = relu(dec.W1_2 · h1 + dec.b1_2); …
+  const hidden = decoder.hidden.map((l, k) => {
+    const affine = `${l.W} · ${k === 0 ? 'z' : `h${k}`} + ${l.b}`;
+    return `h${k + 1} = ${l.activation === 'linear' ? affine : `${l.activation}(${affine})`}`;
+  }).join('; ');
+  const h = `h${decoder.hidden.length}`;
+  if (cfg.decoder === 'bernoulli') {
+    return `${hidden}; y = sigmoid(dec.W2 · ${h} + dec.b2) is the Bernoulli mean p(x_d = 1 | z); ${tail}`;
+  }
+  const mean = cfg.sigmoidMean ? `sigmoid(dec.W4 · ${h} + dec.b4)` : `dec.W4 · ${h} + dec.b4`;
+  return `${hidden}; mean = ${mean}; logvar = dec.W5 · ${h} + dec.b5 (x ~ N(mean, exp(logvar))); ${tail}`;
 }
+
+/** A config's list copied (a resolved config's lists are frozen; the metadata is the caller's to change). */
+const copy = <T>(v: T | readonly T[]): T | T[] => (Array.isArray(v) ? [...v] : v as T);
 
 function metadata(cfg: ModelConfig, imageShape?: readonly [number, number]): DecoderMetadata {
   const meta: DecoderMetadata = {
-    formatVersion: DECODER_FORMAT_VERSION, latent: cfg.latent, hidden: cfg.hidden, outputSize: cfg.inputSize,
-    activation: cfg.activation, decoder: cfg.decoder, sigmoidMean: cfg.sigmoidMean, math: mathLine(cfg),
+    formatVersion: DECODER_FORMAT_VERSION, latent: cfg.latent, hidden: copy(cfg.hidden), outputSize: cfg.inputSize,
+    activation: copy(cfg.activation), decoder: cfg.decoder, sigmoidMean: cfg.sigmoidMean, math: mathLine(cfg),
   };
   if (imageShape) meta.imageShape = [imageShape[0], imageShape[1]];
   return meta;
@@ -76,7 +102,7 @@ function metadata(cfg: ModelConfig, imageShape?: readonly [number, number]): Dec
 function decoderSpecs(cfg: ModelConfig, params: Float32Array): ParamSpec[] {
   const layout = buildLayout(cfg);
   if (params.length !== layout.size) {
-    throw checkpointError(`Cannot export the decoder: got ${params.length} parameters, the model ${cfg.inputSize}-${cfg.hidden}-${cfg.latent} (${cfg.decoder}) has ${layout.size}.`,
+    throw checkpointError(`Cannot export the decoder: got ${params.length} parameters, the model ${cfg.inputSize}-${hiddenText(cfg.hidden)}-${cfg.latent} (${cfg.decoder}) has ${layout.size}.`,
       'Export with the config the parameters were trained with.');
   }
   const specs = layout.specs.filter((s) => s.name.startsWith('dec.'));

@@ -4,7 +4,7 @@
  * dec.* parameters filled in and the encoder's left at zero (an export has none; only decoding
  * reads this vector). For tools that have a run's decoder but not its checkpoint (the figures).
  */
-import type { ModelConfig } from './config.ts';
+import { MAX_HIDDEN_LAYERS, type ModelConfig } from './config.ts';
 import { checkpointError } from './errors.ts';
 import { buildLayout, view } from './layout.ts';
 import { DECODER_FORMAT, DECODER_FORMAT_VERSION } from './decoder_export.ts';
@@ -27,11 +27,19 @@ export function importDecoder(modelJson: unknown, weightsBin: Uint8Array, source
   const m = json.userDefinedMetadata;
   if (!isObject(m)) return fail('has no userDefinedMetadata');
   if (m.formatVersion !== DECODER_FORMAT_VERSION) fail(`has formatVersion ${JSON.stringify(m.formatVersion)}; this aevb reads ${DECODER_FORMAT_VERSION}`);
-  for (const k of ['latent', 'hidden', 'outputSize'] as const) if (!positiveInt(m[k])) fail(`has ${k} ${JSON.stringify(m[k])}; it must be a whole number ≥ 1`);
-  if (!['tanh', 'relu', 'linear'].includes(m.activation as string)) fail(`has activation ${JSON.stringify(m.activation)}`);
+  for (const k of ['latent', 'outputSize'] as const) if (!positiveInt(m[k])) fail(`has ${k} ${JSON.stringify(m[k])}; it must be a whole number ≥ 1`);
+  // hidden: one width, or one per hidden layer (encoder order); activation: one, or one per hidden layer.
+  const widths = Array.isArray(m.hidden) ? m.hidden : [m.hidden];
+  if (widths.length < 1 || widths.length > MAX_HIDDEN_LAYERS || !widths.every(positiveInt)) {
+    fail(`has hidden ${JSON.stringify(m.hidden)}; it must be a whole number ≥ 1 or a list of 1 to ${MAX_HIDDEN_LAYERS} of them`);
+  }
+  const acts = Array.isArray(m.activation) ? m.activation : [m.activation];
+  if (!acts.every((a) => ['tanh', 'relu', 'linear'].includes(a as string)) || (acts.length !== 1 && acts.length !== widths.length)) {
+    fail(`has activation ${JSON.stringify(m.activation)}`);
+  }
   if (m.decoder !== 'bernoulli' && m.decoder !== 'gaussian') fail(`has decoder ${JSON.stringify(m.decoder)}`);
   const cfg: ModelConfig = {
-    inputSize: m.outputSize as number, hidden: m.hidden as number, latent: m.latent as number, activation: m.activation as ModelConfig['activation'],
+    inputSize: m.outputSize as number, hidden: m.hidden as ModelConfig['hidden'], latent: m.latent as number, activation: m.activation as ModelConfig['activation'],
     decoder: m.decoder as ModelConfig['decoder'], sigmoidMean: m.sigmoidMean !== false, init: 'paper',
   };
   const layout = buildLayout(cfg);

@@ -25,6 +25,7 @@ import type { TrainConfig } from './config.ts';
 import type { ParamLayout } from './layout.ts';
 import type { ShardInputs } from './minibatch.ts';
 import { activate, activationGrad, disposeParams, overwriteParams, paramTensors, type ParamTensors, type Scalars } from './model.ts';
+import { modelLayers, type ModelLayers } from './model/layers.ts';
 import { readInto, readScalar } from './tensor_io.ts';
 
 /** Sums over the shard (not means): ELBO = reconstruction − KL. NaN where not computed. */
@@ -35,6 +36,10 @@ export interface ShardValue {
   /** KL(q(z|x) ‖ p(z)): analytic for estimator B, its one-sample-per-l Monte Carlo form for A. */
   kl: number;
 }
+
+/** What a forward pass keeps for its backward: each hidden layer's pre-activation a_k and output h_k. */
+export interface EncoderPass { a: tf.Tensor[]; h: tf.Tensor[]; mu: tf.Tensor; logvar: tf.Tensor }
+export interface DecoderPass { a: tf.Tensor[]; h: tf.Tensor[]; hd: tf.Tensor }
 
 export type ModelCfg = Pick<TrainConfig, 'activation' | 'decoder' | 'sigmoidMean' | 'estimator' | 'samples' | 'latent' | 'inputSize' | 'hidden'>;
 
@@ -80,7 +85,12 @@ export abstract class ShardGradient {
   /** Copy times of the last compute() (for the pool's per-phase breakdown). */
   readonly copyTimes: CopyTimes = { upload: 0, readout: 0 };
 
-  constructor(readonly cfg: ModelCfg, readonly layout: ParamLayout) {}
+  /** The encoder's and decoder's layers (model/layers.ts): every name and activation below comes from here. */
+  protected readonly layers: ModelLayers;
+
+  constructor(readonly cfg: ModelCfg, readonly layout: ParamLayout) {
+    this.layers = modelLayers(cfg);
+  }
 
   /**
    * Writes the shard's gradient (a sum over its datapoints) into gradOut (layout order) and returns the
@@ -142,70 +152,101 @@ export abstract class ShardGradient {
     return (this.scalars ??= { one: tf.keep(tf.scalar(1)), two: tf.keep(tf.scalar(2)), half: tf.keep(tf.scalar(0.5)) });
   }
 
-  /** Encoder q_φ(z|x): h = act(W3 x + b3); μ = W4 h + b4; log σ² = W5 h + b5 (x as columns [D, B]). */
-  protected encoderForward(p: ParamTensors, x: tf.Tensor2D) {
-    const c = this.constants();
-    const a3 = tf.add(tf.matMul(p['enc.W3'], x), p['enc.b3']);                  // [H, B]
-    const h = activate(this.cfg.activation, a3, c);                             // [H, B]
-    const mu = tf.add(tf.matMul(p['enc.W4'], h), p['enc.b4']);                  // [J, B]
-    const logvar = tf.add(tf.matMul(p['enc.W5'], h), p['enc.b5']);             // [J, B]
-    return { a3, h, mu, logvar };
+  /**
+   * Encoder q_φ(z|x) through its hidden layers k = 1 … n (x as columns [D, B], h₀ = x):
+   *   a_k = W_k h_{k−1} + b_k,  h_k = act_k(a_k);   μ = W4 h_n + b4;  log σ² = W5 h_n + b5
+   * (the paper's model: n = 1, W_1 = enc.W3). `a` and `h` keep every layer's pre-activation and output.
+   */
+  protected encoderForward(p: ParamTensors, x: tf.Tensor2D): EncoderPass {
+    const c = this.constants(), { hidden, mu: muL, logvar: lvL } = this.layers.encoder;
+    const a: tf.Tensor[] = [], h: tf.Tensor[] = [];
+    let input: tf.Tensor = x;
+    for (const l of hidden) {
+      const ak = tf.add(tf.matMul(p[l.W], input as tf.Tensor2D), p[l.b]);        // [H_k, B]
+      input = activate(l.activation, ak, c);                                    // [H_k, B]
+      a.push(ak); h.push(input);
+    }
+    const mu = tf.add(tf.matMul(p[muL.W], input as tf.Tensor2D), p[muL.b]);      // [J, B]
+    const logvar = tf.add(tf.matMul(p[lvL.W], input as tf.Tensor2D), p[lvL.b]);  // [J, B]
+    return { a, h, mu, logvar };
   }
 
   /**
    * Encoder backward from ∂/∂μ and ∂/∂ log σ² ([J, B] each) into enc.*; `xRows` is the input as
-   * rows [B, D] (xᵀ, the right operand of ∂/∂W3 = gA3 · xᵀ).
+   * rows [B, D] (xᵀ, the right operand of the first layer's ∂/∂W = g_1 · xᵀ). With g_k = ∂/∂a_k:
+   *   ∂/∂h_n = W4ᵀ ∂μ + W5ᵀ ∂log σ²;   g_k = ∂/∂h_k ⊙ act_k'(a_k);   ∂/∂h_{k−1} = W_kᵀ g_k
+   *   ∂/∂W_k = g_k h_{k−1}ᵀ,  ∂/∂b_k = Σ_cols g_k
    */
-  protected encoderBackward(p: ParamTensors, f: { a3: tf.Tensor; h: tf.Tensor }, gMu: tf.Tensor, gLogvar: tf.Tensor,
+  protected encoderBackward(p: ParamTensors, f: EncoderPass, gMu: tf.Tensor, gLogvar: tf.Tensor,
     xRows: tf.Tensor2D, write: GradWriter): void {
-    const c = this.constants();
-    const hT = tf.transpose(f.h);                                               // [B, H]
-    write('enc.W4', tf.matMul(gMu as tf.Tensor2D, hT));                         // [J, H]
-    write('enc.W5', tf.matMul(gLogvar as tf.Tensor2D, hT));
-    write('enc.b4', tf.sum(gMu, 1));
-    write('enc.b5', tf.sum(gLogvar, 1));
-    const gH = tf.add(tf.matMul(transposed(p, 'enc.W4'), gMu as tf.Tensor2D), tf.matMul(transposed(p, 'enc.W5'), gLogvar as tf.Tensor2D));
-    const gA3 = tf.mul(gH, activationGrad(this.cfg.activation, f.a3, f.h, c)); // [H, B]
-    write('enc.W3', tf.matMul(gA3 as tf.Tensor2D, xRows));                      // [H, D] = gA3 · xᵀ
-    write('enc.b3', tf.sum(gA3, 1));
+    const c = this.constants(), { hidden, mu, logvar } = this.layers.encoder, n = hidden.length;
+    const hT = tf.transpose(f.h[n - 1]);                                        // [B, H_n]
+    write(mu.W, tf.matMul(gMu as tf.Tensor2D, hT));                             // [J, H_n]
+    write(logvar.W, tf.matMul(gLogvar as tf.Tensor2D, hT));
+    write(mu.b, tf.sum(gMu, 1));
+    write(logvar.b, tf.sum(gLogvar, 1));
+    let gH = tf.add(tf.matMul(transposed(p, mu.W), gMu as tf.Tensor2D), tf.matMul(transposed(p, logvar.W), gLogvar as tf.Tensor2D));
+    for (let k = n - 1; k >= 0; k--) {
+      const l = hidden[k];
+      const gA = tf.mul(gH, activationGrad(l.activation, f.a[k], f.h[k], c)) as tf.Tensor2D; // [H_k, B]
+      // h_{k−1}ᵀ: the input rows for the first layer, a transpose of the layer below otherwise.
+      write(l.W, tf.matMul(gA, k === 0 ? xRows : tf.transpose(f.h[k - 1]) as tf.Tensor2D)); // [H_k, H_{k−1}]
+      write(l.b, tf.sum(gA, 1));
+      if (k > 0) gH = tf.matMul(transposed(p, l.W), gA);                        // [H_{k−1}, B]
+    }
   }
 
-  /** The decoder's hidden layer: hd = act(W1 z + b1) for columns z [J, ·]. */
-  protected decoderHidden(p: ParamTensors, z: tf.Tensor) {
-    const a1 = tf.add(tf.matMul(p['dec.W1'], z as tf.Tensor2D), p['dec.b1']);  // [H, ·]
-    return { a1, hd: activate(this.cfg.activation, a1, this.constants()) };     // [H, ·]
+  /** The decoder's hidden layers k = 1 … n for columns z [J, ·]: a_k = W_k h_{k−1} + b_k, h_k = act_k(a_k), h₀ = z; hd = h_n. */
+  protected decoderHidden(p: ParamTensors, z: tf.Tensor): DecoderPass {
+    const c = this.constants(), a: tf.Tensor[] = [], h: tf.Tensor[] = [];
+    let input = z;
+    for (const l of this.layers.decoder.hidden) {
+      const ak = tf.add(tf.matMul(p[l.W], input as tf.Tensor2D), p[l.b]);        // [H_k, ·]
+      input = activate(l.activation, ak, c);                                    // [H_k, ·]
+      a.push(ak); h.push(input);
+    }
+    return { a, h, hd: input };
   }
 
   /**
-   * Decoder backward from a head's ∂ log p/∂(outputs) into dec.*; returns ∂/∂a1 [H, ·] (the caller
-   * goes on into z, or stops there).
+   * Decoder backward from a head's ∂ log p/∂(outputs) into dec.*; returns ∂/∂a_1 [H_1, ·] of the first
+   * hidden layer (the caller goes on into z through W_1ᵀ, or stops there). The same rule as the encoder's.
    */
-  protected decoderBackward(p: ParamTensors, z: tf.Tensor, f: { a1: tf.Tensor; hd: tf.Tensor }, dec: DecoderHead, write: GradWriter): tf.Tensor2D {
+  protected decoderBackward(p: ParamTensors, z: tf.Tensor, f: DecoderPass, dec: DecoderHead, write: GradWriter): tf.Tensor2D {
+    const c = this.constants(), hidden = this.layers.decoder.hidden, n = hidden.length;
     const hdT = tf.transpose(f.hd);                                             // [LB, H]
     dec.outputs.forEach(([name, g]) => write(name, tf.matMul(g, hdT as tf.Tensor2D))); // gW = g · hdᵀ
     dec.biases.forEach(([name, g]) => write(name, tf.sum(g, 1)));               // gb = Σ_cols g
     // ∂/∂hd = Σ_heads Wᵀ g
-    let gHd: tf.Tensor = tf.matMul(transposed(p, dec.outputs[0][0]), dec.outputs[0][1]);
-    if (dec.outputs.length > 1) gHd = tf.add(gHd, tf.matMul(transposed(p, dec.outputs[1][0]), dec.outputs[1][1]));
-    const gA1 = tf.mul(gHd, activationGrad(this.cfg.activation, f.a1, f.hd, this.constants())) as tf.Tensor2D; // [H, LB]
-    write('dec.W1', tf.matMul(gA1, tf.transpose(z) as tf.Tensor2D));           // [H, J]
-    write('dec.b1', tf.sum(gA1, 1));
-    return gA1;
+    let gH: tf.Tensor = tf.matMul(transposed(p, dec.outputs[0][0]), dec.outputs[0][1]);
+    if (dec.outputs.length > 1) gH = tf.add(gH, tf.matMul(transposed(p, dec.outputs[1][0]), dec.outputs[1][1]));
+    let gA!: tf.Tensor2D;
+    for (let k = n - 1; k >= 0; k--) {
+      const l = hidden[k];
+      gA = tf.mul(gH, activationGrad(l.activation, f.a[k], f.h[k], c)) as tf.Tensor2D; // [H_k, LB]
+      write(l.W, tf.matMul(gA, tf.transpose(k === 0 ? z : f.h[k - 1]) as tf.Tensor2D)); // [H_k, H_{k−1} or J]
+      write(l.b, tf.sum(gA, 1));
+      if (k > 0) gH = tf.matMul(transposed(p, l.W), gA);                        // [H_{k−1}, LB]
+    }
+    return gA;
   }
 
   /** The head of cfg.decoder: ∂ log p(x|z)/∂(its outputs) for targets x, and the value if asked. */
   protected decoderHead(p: ParamTensors, hd: tf.Tensor, x: tf.Tensor, perSample: PerSample, withValue: boolean): DecoderHead {
-    return this.cfg.decoder === 'bernoulli'
+    return this.layers.decoder.head.kind === 'bernoulli'
       ? this.bernoulliHead(p, hd, x, perSample, withValue)
       : this.gaussianHead(p, hd, x, perSample, withValue);
   }
 
   /** Bernoulli: log p = Σ x ℓ − softplus(ℓ); ∂/∂ℓ = x − sigmoid(ℓ). */
   private bernoulliHead(p: ParamTensors, hd: tf.Tensor, x: tf.Tensor, perSample: PerSample, withValue: boolean): DecoderHead {
-    const logits = tf.add(tf.matMul(p['dec.W2'], hd as tf.Tensor2D), p['dec.b2']);          // [D, LB]
+    const head = this.layers.decoder.head;
+    if (head.kind !== 'bernoulli') throw new Error('bernoulliHead on a Gaussian decoder');
+    const { W, b } = head.logits;
+    const logits = tf.add(tf.matMul(p[W], hd as tf.Tensor2D), p[b]);                        // [D, LB]
     const gLogits = perSample(tf.sub(x, tf.sigmoid(logits))) as tf.Tensor2D;               // [D, LB]
     const value = withValue ? tf.sum(tf.sub(tf.mul(x, logits), tf.softplus(logits))) as tf.Scalar : null;
-    return { outputs: [['dec.W2', gLogits]], biases: [['dec.b2', gLogits]], value };
+    return { outputs: [[W, gLogits]], biases: [[b, gLogits]], value };
   }
 
   /**
@@ -213,9 +254,11 @@ export abstract class ShardGradient {
    * ∂/∂m = (x − m) e^{−v};  ∂/∂v = −½ + ½ (x − m)² e^{−v}.
    */
   private gaussianHead(p: ParamTensors, hd: tf.Tensor, x: tf.Tensor, perSample: PerSample, withValue: boolean): DecoderHead {
-    const { cfg } = this;
-    const raw = tf.add(tf.matMul(p['dec.W4'], hd as tf.Tensor2D), p['dec.b4']);            // [D, LB]
-    const v = tf.add(tf.matMul(p['dec.W5'], hd as tf.Tensor2D), p['dec.b5']);              // [D, LB]
+    const { cfg } = this, head = this.layers.decoder.head;
+    if (head.kind !== 'gaussian') throw new Error('gaussianHead on a Bernoulli decoder');
+    const { mean, logvar } = head;
+    const raw = tf.add(tf.matMul(p[mean.W], hd as tf.Tensor2D), p[mean.b]);                // [D, LB]
+    const v = tf.add(tf.matMul(p[logvar.W], hd as tf.Tensor2D), p[logvar.b]);              // [D, LB]
     const m = cfg.sigmoidMean ? tf.sigmoid(raw) : raw;
     const r = tf.sub(x, m);
     const invVar = tf.exp(tf.neg(v));
@@ -228,8 +271,8 @@ export abstract class ShardGradient {
       ? tf.sub(tf.scalar(-0.5 * Math.log(2 * Math.PI) * x.size), tf.mul(tf.scalar(0.5), tf.sum(tf.add(v, r2Iv)))) as tf.Scalar
       : null;
     return {
-      outputs: [['dec.W4', gRaw as tf.Tensor2D], ['dec.W5', gV as tf.Tensor2D]],
-      biases: [['dec.b4', gRaw], ['dec.b5', gV]],
+      outputs: [[mean.W, gRaw as tf.Tensor2D], [logvar.W, gV as tf.Tensor2D]],
+      biases: [[mean.b, gRaw], [logvar.b, gV]],
       value,
     };
   }
@@ -264,7 +307,7 @@ export class SgvbGradient extends ShardGradient {
     const invL = L > 1 ? tf.scalar(1 / L) : null;
     const perSample = <T extends tf.Tensor>(t: T): T => (invL ? tf.mul(t, invL) : t);
 
-    // ---- Encoder q_φ(z|x): h = act(W3 x + b3); μ = W4 h + b4; log σ² = W5 h + b5 ----
+    // ---- Encoder q_φ(z|x): h = act(W3 x + b3) (each hidden layer); μ = W4 h + b4; log σ² = W5 h + b5 ----
     const x = tf.tensor2d(s.xCols, [D, B]);                                     // [D, B]
     const enc = this.encoderForward(p, x);
     const { mu, logvar } = enc;
@@ -279,11 +322,11 @@ export class SgvbGradient extends ShardGradient {
     const z = tf.add(tileL(mu), tf.mul(sigmaL, eps));                           // [J, LB]
 
     // ---- Decoder p_θ(x|z) and ∂ log p(x|z)/∂(its output), scaled by 1/L ----
-    const hid = this.decoderHidden(p, z);                                       // a1, hd [H, LB]
+    const hid = this.decoderHidden(p, z);                                       // a_k, h_k; hd [H_1, LB]
     const xL = L > 1 ? tf.tensor2d(s.xColsTiled, [D, L * B]) : x;               // [D, LB]
     const dec = this.decoderHead(p, hid.hd, xL, perSample, withValue);
-    const gA1 = this.decoderBackward(p, z, hid, dec, write);                    // [H, LB]
-    let gZ: tf.Tensor = tf.matMul(transposed(p, 'dec.W1'), gA1);                // [J, LB]
+    const gA1 = this.decoderBackward(p, z, hid, dec, write);                    // [H_1, LB]
+    let gZ: tf.Tensor = tf.matMul(transposed(p, this.layers.decoder.hidden[0].W), gA1); // [J, LB]
     if (cfg.estimator === 'A') gZ = tf.sub(gZ, perSample(z));                   // + ∂ log p(z)/∂z = −z, per sample 1/L
 
     // ---- Back through z = μ + σ ε to μ and log σ² (∂σ/∂ log σ² = σ/2) ----

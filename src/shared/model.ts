@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activation, InitKind, ModelConfig } from './config.ts';
 import { buildLayout, view, type ParamLayout } from './layout.ts';
+import { modelLayers, type DenseLayer, type LayerConfig } from './model/layers.ts';
 import { CounterRng, Stream } from './rng.ts';
 import { overwrite, tensorFrom } from './tensor_io.ts';
 
@@ -111,33 +112,47 @@ export function activationGrad(kind: Activation, a: tf.Tensor, h: tf.Tensor, c?:
   }
 }
 
-/** Encoder q_φ(z|x) = N(μ, diag σ²): h = act(W3 x + b3); μ = W4 h + b4; log σ² = W5 h + b5. */
-export function encode(cfg: ModelConfig, p: ParamTensors, x: tf.Tensor2D): { mu: tf.Tensor2D; logvar: tf.Tensor2D } {
+/**
+ * One MLP's hidden layers for columns x [in, B]: h_k = act_k(W_k h_{k−1} + b_k), h₀ = x. The same layers
+ * (model/layers.ts) and the same ops as the training step's forward (gradients.ts), so evaluation,
+ * sampling and the explorer see the model that was trained.
+ */
+function hiddenForward(layers: readonly DenseLayer[], p: ParamTensors, x: tf.Tensor2D): tf.Tensor2D {
+  let h = x;
+  for (const l of layers) h = activate(l.activation, tf.add(tf.matMul(p[l.W], h), p[l.b])) as tf.Tensor2D; // [H_k, B]
+  return h;
+}
+
+/** y = W h + b for a linear layer. */
+const linear = (l: DenseLayer, p: ParamTensors, h: tf.Tensor2D) => tf.add(tf.matMul(p[l.W], h), p[l.b]) as tf.Tensor2D;
+
+/** Encoder q_φ(z|x) = N(μ, diag σ²): h = act(W3 x + b3) (each hidden layer); μ = W4 h + b4; log σ² = W5 h + b5. */
+export function encode(cfg: LayerConfig, p: ParamTensors, x: tf.Tensor2D): { mu: tf.Tensor2D; logvar: tf.Tensor2D } {
+  const { encoder } = modelLayers(cfg);
   return tf.tidy(() => {
-    const h = activate(cfg.activation, tf.add(tf.matMul(p['enc.W3'], x), p['enc.b3'])); // [H, B]
-    const mu = tf.add(tf.matMul(p['enc.W4'], h), p['enc.b4']) as tf.Tensor2D;           // [J, B]
-    const logvar = tf.add(tf.matMul(p['enc.W5'], h), p['enc.b5']) as tf.Tensor2D;       // [J, B]
-    return { mu, logvar };
+    const h = hiddenForward(encoder.hidden, p, x);                             // [H_n, B]
+    return { mu: linear(encoder.mu, p, h), logvar: linear(encoder.logvar, p, h) }; // [J, B] each
   });
 }
 
 /**
- * Decoder p_θ(x|z): the hidden layer and the output parameters.
+ * Decoder p_θ(x|z): the hidden layers and the output parameters.
  * Bernoulli: logits ℓ = W2 act(W1 z + b1) + b2 (y = sigmoid(ℓ)).
  * Gaussian: mean μₓ = W4' h + b4' (through a sigmoid if cfg.sigmoidMean), log σₓ² = W5' h + b5'.
  */
-export function decode(cfg: ModelConfig, p: ParamTensors, z: tf.Tensor2D):
+export function decode(cfg: LayerConfig & Pick<ModelConfig, 'sigmoidMean'>, p: ParamTensors, z: tf.Tensor2D):
   { logits?: tf.Tensor2D; mean: tf.Tensor2D; logvar?: tf.Tensor2D } {
+  const { decoder } = modelLayers(cfg);
   return tf.tidy(() => {
-    const hd = activate(cfg.activation, tf.add(tf.matMul(p['dec.W1'], z), p['dec.b1'])); // [H, B]
-    if (cfg.decoder === 'bernoulli') {
-      const logits = tf.add(tf.matMul(p['dec.W2'], hd), p['dec.b2']) as tf.Tensor2D;     // [D, B]
+    const hd = hiddenForward(decoder.hidden, p, z);                            // [H_1, B]
+    const head = decoder.head;
+    if (head.kind === 'bernoulli') {
+      const logits = linear(head.logits, p, hd);                               // [D, B]
       return { logits, mean: tf.sigmoid(logits) as tf.Tensor2D };
     }
-    const raw = tf.add(tf.matMul(p['dec.W4'], hd), p['dec.b4']) as tf.Tensor2D;           // [D, B]
+    const raw = linear(head.mean, p, hd);                                      // [D, B]
     const mean = (cfg.sigmoidMean ? tf.sigmoid(raw) : raw) as tf.Tensor2D;
-    const logvar = tf.add(tf.matMul(p['dec.W5'], hd), p['dec.b5']) as tf.Tensor2D;        // [D, B]
-    return { mean, logvar };
+    return { mean, logvar: linear(head.logvar, p, hd) };                       // [D, B]
   });
 }
 

@@ -11,6 +11,10 @@
  *   dec.W2, dec.b2  ↔ decoder.logits.{weight,bias}    Bernoulli: y = sigmoid(W2 h' + b2)
  *   dec.W4, dec.b4  ↔ decoder.mean.{weight,bias}      Gaussian: μₓ = W4' h' + b4'
  *   dec.W5, dec.b5  ↔ decoder.logvar.{weight,bias}    Gaussian: log σₓ² = W5' h' + b5'
+ * A deeper MLP (model/layers.ts) adds its hidden layers k ≥ 2, numbered from the MLP's input:
+ *   enc.W3_k, enc.b3_k  ↔ encoder.hidden{k}.{weight,bias}   (encoder.hidden2, encoder.hidden3, …)
+ *   dec.W1_k, dec.b1_k  ↔ decoder.hidden{k}.{weight,bias}
+ * The names come from the layers (torchNames), so they follow the model whatever its depth.
  * Shapes need no transpose: our weights are [out, in], as nn.Linear.weight is.
  * Optimizer state: `optimizer.<slot>.<parameter name>`, slot = torch.optim's state key
  * (Adagrad: sum; Adam: exp_avg, exp_avg_sq), which hold exactly our G, m and v.
@@ -20,21 +24,29 @@ import { checkCompatible, CHECKPOINT_MAGIC, decodeCheckpoint, type Checkpoint } 
 import { modelKey, resolveConfig, type OptimizerKind, type TrainConfig } from './config.ts';
 import { checkpointError } from './errors.ts';
 import { buildLayout, view } from './layout.ts';
+import { modelLayers, type DenseLayer, type LayerConfig } from './model/layers.ts';
 import { OPTIMIZER_SLOTS } from './optimizers.ts';
 import { decodeSafetensors, encodeSafetensors, looksLikeSafetensors, type NamedTensor } from './safetensors.ts';
 
 export const SAFETENSORS_FORMAT = 'aevb-pytorch';
 
-/** Layout name → state_dict name. */
-export const TORCH_NAMES: Readonly<Record<string, string>> = Object.freeze({
-  'enc.W3': 'encoder.hidden.weight', 'enc.b3': 'encoder.hidden.bias',
-  'enc.W4': 'encoder.mu.weight', 'enc.b4': 'encoder.mu.bias',
-  'enc.W5': 'encoder.logvar.weight', 'enc.b5': 'encoder.logvar.bias',
-  'dec.W1': 'decoder.hidden.weight', 'dec.b1': 'decoder.hidden.bias',
-  'dec.W2': 'decoder.logits.weight', 'dec.b2': 'decoder.logits.bias',
-  'dec.W4': 'decoder.mean.weight', 'dec.b4': 'decoder.mean.bias',
-  'dec.W5': 'decoder.logvar.weight', 'dec.b5': 'decoder.logvar.bias',
-});
+/**
+ * Layout name → state_dict name, from the model's layers: each dense layer is one nn.Linear, whose
+ * weight and bias are `<module>.weight` and `<module>.bias`.
+ */
+export function torchNames(cfg: LayerConfig): Readonly<Record<string, string>> {
+  const { encoder, decoder } = modelLayers(cfg);
+  const names: Record<string, string> = {};
+  const linear = (l: DenseLayer, module: string) => { names[l.W] = `${module}.weight`; names[l.b] = `${module}.bias`; };
+  const nth = (mlp: string, k: number) => `${mlp}.hidden${k === 0 ? '' : k + 1}`;
+  encoder.hidden.forEach((l, k) => linear(l, nth('encoder', k)));
+  linear(encoder.mu, 'encoder.mu');
+  linear(encoder.logvar, 'encoder.logvar');
+  decoder.hidden.forEach((l, k) => linear(l, nth('decoder', k)));
+  if (decoder.head.kind === 'bernoulli') linear(decoder.head.logits, 'decoder.logits');
+  else { linear(decoder.head.mean, 'decoder.mean'); linear(decoder.head.logvar, 'decoder.logvar'); }
+  return Object.freeze(names);
+}
 
 /** Our slot (OPTIMIZER_SLOTS) → torch.optim's state key. */
 export const TORCH_SLOTS: Readonly<Record<OptimizerKind, readonly string[]>> = Object.freeze({
@@ -46,10 +58,10 @@ const DDP_PREFIX = 'module.';
 
 /** Every tensor of the model and (optionally) of its optimizer state, in layout order. */
 function namedTensors(config: TrainConfig, params: Float32Array, slots: readonly Float32Array[]): NamedTensor[] {
-  const layout = buildLayout(config);
-  const out: NamedTensor[] = layout.specs.map((s) => ({ name: TORCH_NAMES[s.name], shape: s.shape, data: view(params, s) }));
+  const layout = buildLayout(config), torch = torchNames(config);
+  const out: NamedTensor[] = layout.specs.map((s) => ({ name: torch[s.name], shape: s.shape, data: view(params, s) }));
   TORCH_SLOTS[config.optimizer].forEach((slot, k) => {
-    for (const s of layout.specs) out.push({ name: `${OPT_PREFIX}${slot}.${TORCH_NAMES[s.name]}`, shape: s.shape, data: view(slots[k], s) });
+    for (const s of layout.specs) out.push({ name: `${OPT_PREFIX}${slot}.${torch[s.name]}`, shape: s.shape, data: view(slots[k], s) });
   });
   return out;
 }
@@ -86,7 +98,10 @@ function metaCount(v: string | undefined, fallback: number): number {
   return Number.isSafeInteger(n) && n >= 0 ? n : fallback;
 }
 
-/** D, H, J and the decoder from the tensors' shapes, for a file that carries no config. */
+/**
+ * D, H, J and the decoder from the tensors' shapes, for a file that carries no config. The hidden
+ * widths are encoder.hidden's rows, then encoder.hidden2's, … for as many as the file has.
+ */
 function inferShape(t: ReadonlyMap<string, NamedTensor>, fail: (p: string, f?: string) => never): Partial<TrainConfig> {
   const w3 = t.get('encoder.hidden.weight'), w4 = t.get('encoder.mu.weight');
   if (!w3 || !w4) {
@@ -94,7 +109,9 @@ function inferShape(t: ReadonlyMap<string, NamedTensor>, fail: (p: string, f?: s
       'Save examples/pytorch/aevb_model.py\'s AEVB with save_safetensors(model.state_dict(), …); the names are in docs/safetensors.md.');
   }
   if (w3!.shape.length !== 2 || w4!.shape.length !== 2) fail(`has encoder weights of shapes ${JSON.stringify(w3!.shape)} and ${JSON.stringify(w4!.shape)}; nn.Linear weights are 2-D [out, in]`);
-  return { inputSize: w3!.shape[1], hidden: w3!.shape[0], latent: w4!.shape[0], decoder: t.has('decoder.mean.weight') ? 'gaussian' : 'bernoulli' };
+  const widths = [w3!.shape[0]];
+  for (let k = 2; t.has(`encoder.hidden${k}.weight`); k++) widths.push(t.get(`encoder.hidden${k}.weight`)!.shape[0]);
+  return { inputSize: w3!.shape[1], hidden: widths.length === 1 ? widths[0] : widths, latent: w4!.shape[0], decoder: t.has('decoder.mean.weight') ? 'gaussian' : 'bernoulli' };
 }
 
 /**
@@ -122,7 +139,7 @@ export function importSafetensors(bytes: Uint8Array, source: string, override: P
   } catch (e) {
     return fail(`cannot be used: ${(e as Error).message}`, '');
   }
-  const layout = buildLayout(config);
+  const layout = buildLayout(config), torch = torchNames(config);
   const params = new Float32Array(layout.size);
   const expected = new Set<string>();
   const take = (name: string, shape: readonly number[], into: Float32Array) => {
@@ -135,7 +152,7 @@ export function importSafetensors(bytes: Uint8Array, source: string, override: P
     }
     into.set(t!.data);
   };
-  for (const s of layout.specs) take(TORCH_NAMES[s.name], s.shape, view(params, s));
+  for (const s of layout.specs) take(torch[s.name], s.shape, view(params, s));
   const stateNames = [...tensors.keys()].filter((n) => n.startsWith(OPT_PREFIX));
   const slots = OPTIMIZER_SLOTS[config.optimizer].map(() => new Float32Array(layout.size));
   const keeps = TORCH_SLOTS[config.optimizer];
@@ -146,7 +163,7 @@ export function importSafetensors(bytes: Uint8Array, source: string, override: P
   }
   if (stateNames.length > 0) {
     TORCH_SLOTS[config.optimizer].forEach((slot, k) => {
-      for (const s of layout.specs) take(`${OPT_PREFIX}${slot}.${TORCH_NAMES[s.name]}`, s.shape, view(slots[k], s));
+      for (const s of layout.specs) take(`${OPT_PREFIX}${slot}.${torch[s.name]}`, s.shape, view(slots[k], s));
     });
   }
   for (const name of tensors.keys()) {

@@ -28,7 +28,7 @@
  *
  * Cost: one more decoder forward and one more encoder forward and backward than AEVB's step, all of
  * them batch-sized; every Wᵀ the backward passes need (W2ᵀ or W4ᵀ, W5ᵀ of the decoder; W4ᵀ, W5ᵀ of
- * the encoder) comes from the mirror, as in AEVB. The only transposes are of batch-sized matrices.
+ * the encoder; W_kᵀ of deeper hidden layers) comes from the mirror, as in AEVB. The only transposes are of batch-sized matrices.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainConfig } from './config.ts';
@@ -89,7 +89,7 @@ export class WakeSleepGradient extends ShardGradient {
     const hid = this.decoderHidden(p, z);
     const xL = L > 1 ? tf.tensor2d(s.xColsTiled, [D, L * B]) : x;
     const dec = this.decoderHead(p, hid.hd, xL, perSample, withValue);
-    this.decoderBackward(p, z, hid, dec, write);                                // dec.*; stops at a1: z is data
+    this.decoderBackward(p, z, hid, dec, write);                                // dec.*; stops at a_1: z is data
     if (!withValue) return { elbo: NaN, recon: NaN, kl: NaN };
     const recon = readScalar(dec.value!) / L;
     const kl = analyticKl(mu, sigma, logvar, c);
@@ -108,16 +108,17 @@ export class WakeSleepGradient extends ShardGradient {
     const c = this.constants();
     // ---- Dream: z' ~ N(0, I), x' ~ p_θ(x|z') ----
     const zd = tf.tensor2d(dreams.z, [J, B]);                                   // [J, B]
-    const { hd } = this.decoderHidden(p, zd);                                   // [H, B]
+    const { hd } = this.decoderHidden(p, zd);                                   // [H_1, B]
     const noise = tf.tensor2d(dreams.noise, [D, B]);                            // [D, B]
     let xd: tf.Tensor2D;
-    if (cfg.decoder === 'bernoulli') {
-      const y = tf.sigmoid(tf.add(tf.matMul(p['dec.W2'], hd as tf.Tensor2D), p['dec.b2']));
+    const head = this.layers.decoder.head;
+    if (head.kind === 'bernoulli') {
+      const y = tf.sigmoid(tf.add(tf.matMul(p[head.logits.W], hd as tf.Tensor2D), p[head.logits.b]));
       xd = tf.cast(tf.less(noise, y), 'float32') as tf.Tensor2D;                // x' = 1[u < y]
     } else {
-      const raw = tf.add(tf.matMul(p['dec.W4'], hd as tf.Tensor2D), p['dec.b4']);
+      const raw = tf.add(tf.matMul(p[head.mean.W], hd as tf.Tensor2D), p[head.mean.b]);
       const m = cfg.sigmoidMean ? tf.sigmoid(raw) : raw;
-      const sd = tf.exp(tf.mul(c.half, tf.add(tf.matMul(p['dec.W5'], hd as tf.Tensor2D), p['dec.b5'])));
+      const sd = tf.exp(tf.mul(c.half, tf.add(tf.matMul(p[head.logvar.W], hd as tf.Tensor2D), p[head.logvar.b])));
       xd = tf.add(m, tf.mul(sd, noise)) as tf.Tensor2D;                         // x' = μₓ + σₓ ε'
     }
     // ---- Recognition of the dream: ∂ log q(z'|x')/∂(μ, log σ²), then back into φ ----

@@ -740,6 +740,32 @@ describe('settings in the address (shareable links)', () => {
       await context.close();
     }
   });
+
+  it('a deeper model and the kernels from the link: hidden=24,16&activation=relu,tanh&kernels=tfjs trains that model', async () => {
+    const context = await browser.newContext({ viewport: VIEWPORT });
+    try {
+      const p = await context.newPage();
+      await p.goto(`${baseUrl}/?subset=${SUBSET}#hidden=24,16&activation=relu,tanh&kernels=tfjs&latent=3`);
+      await until((s) => s.ready, p);
+      expect(await p.inputValue('#setting-hidden')).toBe('24,16');
+      expect(await p.inputValue('#setting-activation')).toBe('relu,tanh');
+      expect(await p.inputValue('#setting-kernels')).toBe('tfjs');
+      expect(await p.textContent('#link-error')).toBe('');
+      // The address keeps the lists readable (commas, not %2C).
+      await p.fill('#setting-latent', '4');
+      expect(await p.evaluate(() => location.hash)).toMatch(/hidden=24,16&activation=relu,tanh&.*kernels=tfjs/);
+      // As many activations as layers, or one: the validator's message sits next to the control.
+      await p.fill('#setting-activation', 'relu,tanh,relu');
+      expect(await p.textContent('#setting-activation-error')).toMatch(/3 activations for 2 hidden layers/);
+      await p.fill('#setting-activation', 'relu,tanh');
+      await p.locator('#start').click();
+      const run = await until((s) => s.config !== null && s.step > 0, p);
+      expect(run.config).toMatchObject({ hidden: [24, 16], activation: ['relu', 'tanh'], latent: 4 });
+      expect(await p.locator('#setting-hidden').isDisabled()).toBe(true);
+    } finally {
+      await context.close();
+    }
+  });
 });
 
 /**

@@ -3,10 +3,11 @@
  * wake-sleep gradients (independent of tfjs: loops over the flat parameter vector θ).
  */
 import type { TrainConfig } from '../../src/shared/config.ts';
+import type { RefLayer } from './reference_layers.ts';
 
 export const LOG_2PI = Math.log(2 * Math.PI);
 
-export function act(kind: TrainConfig['activation'], a: number): number {
+export function act(kind: Exclude<TrainConfig['activation'], unknown[]>, a: number): number {
   return kind === 'tanh' ? Math.tanh(a) : kind === 'relu' ? Math.max(0, a) : a;
 }
 /** softplus(a) = log(1 + e^a), stable for large |a|. */
@@ -23,4 +24,10 @@ export function affine(theta: Float64Array, w: number, b: number, out: number, v
     pre.push(s);
   }
   return y;
+}
+
+/** v through the hidden layers `chain` (reference_layers.ts): v ← act_k(W_k v + b_k); every pre-activation into `pre`. */
+export function hiddenLayers(theta: Float64Array, offset: (name: string) => number, chain: readonly RefLayer[], v: number[], pre: number[]): number[] {
+  for (const l of chain) v = affine(theta, offset(l.W), offset(l.b), l.out, v, pre).map((a) => act(l.act, a));
+  return v;
 }

@@ -11,6 +11,7 @@ import type { Activation } from '../../src/shared/config.ts';
 import type { ModelCfg, ShardValue } from '../../src/shared/gradients.ts';
 import type { ParamLayout } from '../../src/shared/layout.ts';
 import type { ShardInputs } from '../../src/shared/minibatch.ts';
+import { referenceHidden } from './reference_layers.ts';
 import { readInto, readScalar, tensorFrom } from '../../src/shared/tensor_io.ts';
 import { view } from '../../src/shared/layout.ts';
 
@@ -30,13 +31,14 @@ export function shardElbo(cfg: ModelCfg, p: Record<string, tf.Tensor>, s: ShardI
   const x = tf.tensor2d(s.xCols, [D, B]);
   const mm = (w: string, v: tf.Tensor) => tf.add(tf.matMul(p[w] as tf.Tensor2D, v as tf.Tensor2D), p[w.replace('W', 'b')]);
   // Encoder
-  const h = act(cfg.activation, mm('enc.W3', x));
+  const chain = (mlp: 'enc' | 'dec', v: tf.Tensor) => referenceHidden(cfg, mlp).reduce((h, l) => act(l.act, mm(l.W, h)), v);
+  const h = chain('enc', x);
   const mu = mm('enc.W4', h), logvar = mm('enc.W5', h);                       // [J, B]
   // z = μ + σ ε, L samples: columns l·B + i
   const eps = tf.tensor2d(s.eps, [J, L * B]);
   const z = tf.add(tf.tile(mu, [1, L]), tf.mul(tf.tile(tf.exp(tf.mul(0.5, logvar)), [1, L]), eps));
   // Decoder log p(x|z), summed over pixels, samples and datapoints
-  const hd = act(cfg.activation, mm('dec.W1', z));
+  const hd = chain('dec', z);
   const xL = tf.tile(x, [1, L]);
   let logpxz: tf.Tensor;
   if (cfg.decoder === 'bernoulli') {

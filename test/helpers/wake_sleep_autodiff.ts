@@ -18,6 +18,7 @@ import type { ParamLayout } from '../../src/shared/layout.ts';
 import { view } from '../../src/shared/layout.ts';
 import type { ShardInputs } from '../../src/shared/minibatch.ts';
 import { readInto, tensorFrom } from '../../src/shared/tensor_io.ts';
+import { referenceHidden } from './reference_layers.ts';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
@@ -27,15 +28,18 @@ function act(kind: Activation, a: tf.Tensor): tf.Tensor {
 
 type Named = Record<string, tf.Tensor>;
 const layer = (p: Named, w: string, v: tf.Tensor) => tf.add(tf.matMul(p[w] as tf.Tensor2D, v as tf.Tensor2D), p[w.replace('W', 'b')]);
+/** v through one MLP's hidden layers (reference_layers.ts). */
+const hidden = (cfg: ModelCfg, mlp: 'enc' | 'dec', p: Named, v: tf.Tensor) =>
+  referenceHidden(cfg, mlp).reduce((h, l) => act(l.act, layer(p, l.W, h)), v);
 
 function encoder(cfg: ModelCfg, p: Named, x: tf.Tensor) {
-  const h = act(cfg.activation, layer(p, 'enc.W3', x));
+  const h = hidden(cfg, 'enc', p, x);
   return { mu: layer(p, 'enc.W4', h), logvar: layer(p, 'enc.W5', h) };
 }
 
 /** Σ log p_θ(x|z) over every column and pixel. */
 function logPxz(cfg: ModelCfg, p: Named, z: tf.Tensor, x: tf.Tensor): tf.Scalar {
-  const hd = act(cfg.activation, layer(p, 'dec.W1', z));
+  const hd = hidden(cfg, 'dec', p, z);
   if (cfg.decoder === 'bernoulli') {
     const logits = layer(p, 'dec.W2', hd);
     return tf.sum(tf.sub(tf.mul(x, logits), tf.softplus(logits)));
@@ -55,7 +59,7 @@ function constants(cfg: ModelCfg, p: Named, s: ShardInputs) {
   const z = tf.add(tf.tile(mu, [1, L]), tf.mul(tf.tile(tf.exp(tf.mul(0.5, logvar)), [1, L]), eps));
   const zd = tf.tensor2d(s.dreams!.z, [J, B]);
   const noise = tf.tensor2d(s.dreams!.noise, [D, B]);
-  const hd = act(cfg.activation, layer(p, 'dec.W1', zd));
+  const hd = hidden(cfg, 'dec', p, zd);
   let xd: tf.Tensor;
   if (cfg.decoder === 'bernoulli') {
     xd = tf.cast(tf.less(noise, tf.sigmoid(layer(p, 'dec.W2', hd))), 'float32');

@@ -63,6 +63,14 @@ describe('command-line flags', () => {
     [['--lr', '0x1p-3'], /"lr" got "0x1p-3"/],
     [['--lr', 'Infinity'], /"lr" got "Infinity"/],
     [['--workers', '1_0'], /"workers" got "1_0"/],
+    // Deeper MLPs: layer lists, each width a whole number, as many activations as layers (or one).
+    [['--hidden', '512,'], /"hidden" got "512,", a list with an empty item.*--hidden 512,256/],
+    [['--hidden', '512,abc'], /"hidden" got "abc", which is not a whole number/],
+    [['--hidden', '512,0'], /"hidden" is \[512,0\]/],
+    [['--hidden', '1,2,3,4,5,6,7,8,9'], /1 to 8 hidden-layer widths/],
+    [['--hidden', '512,256', '--activation', 'relu,tanh,relu'], /3 activations for 2 hidden layers/],
+    [['--activation', 'relu,gelu', '--hidden', '4,4'], /"gelu" is not one of tanh, relu, linear/],
+    [['--kernels', 'webgpu'], /"kernels" is "webgpu"; it must be one of aevb, tfjs.*--kernels tfjs/],
   ];
   for (const [argv, msg] of bad) {
     it(`rejects ${argv.join(' ')}`, () => {
@@ -78,6 +86,16 @@ describe('command-line flags', () => {
       weightDecay: 0.0001, activation: 'relu', decoder: 'gaussian', init: 'pytorch', estimator: 'A', optimizer: 'adam', sigmoidMean: false });
     expect(r.out).toBe('o');
     expect(HELP).toContain('--resume DIR');
+  });
+
+  it('reads --hidden 512,256 and --activation relu,tanh as one entry per hidden layer, --kernels as the trainer option', () => {
+    const r = parseCli(['--hidden', '512,256', '--activation', 'relu,tanh', '--kernels', 'tfjs']);
+    expect(r.explicit).toEqual({ hidden: [512, 256], activation: ['relu', 'tanh'] });
+    expect(r.kernels).toBe('tfjs');
+    expect(parseCli(['--hidden', '500']).explicit).toEqual({ hidden: 500 });
+    expect(parseCli(['--hidden', '512,256', '--activation', 'relu']).explicit).toEqual({ hidden: [512, 256], activation: 'relu' });
+    expect(parseCli([]).kernels).toBeUndefined();
+    expect(HELP).toMatch(/--hidden H\[,H…\][\s\S]*512,256[\s\S]*--kernels K/);
   });
 
   it('takes --test-fraction for a user\'s file, up to 0.5', () => {

@@ -38,6 +38,22 @@ describe('sweep flags', () => {
     expect(runs).toHaveLength(32);
   });
 
+  it('sweeps over layer lists: runs by comma, one run\'s layers by /', () => {
+    const r = parseSweep(['--hidden', '500,512/256', '--activation', 'tanh,relu/tanh', '--kernels', 'aevb,tfjs', '--out', 'o']);
+    expect(r.axes).toEqual([{ flag: 'hidden', values: ['500', '512,256'] }, { flag: 'activation', values: ['tanh', 'relu,tanh'] },
+      { flag: 'kernels', values: ['aevb', 'tfjs'] }]);
+    // 500 with relu,tanh is two activations for one layer: refused by train's parser, naming the run.
+    expect(() => planSweep(r, load)).toThrow(/In the run --hidden 500 --activation relu,tanh --kernels aevb: .*2 activations for 1 hidden layer/);
+    const runs = planSweep(parseSweep(['--hidden', '500,512/256', '--activation', 'relu', '--kernels', 'aevb,tfjs', '--out', 'o']), load);
+    expect(runs.map((x) => x.name)).toEqual(['H500-aevb', 'H500-tfjs', 'H512x256-aevb', 'H512x256-tfjs']);
+    expect(runs[2].config).toMatchObject({ hidden: [512, 256], activation: 'relu' });
+    expect(runs[3].req.kernels).toBe('tfjs');
+    expect(trainCommand(runs[2], 'o')).toBe('npm run train -- --activation relu --hidden 512,256 --kernels aevb --workers 1 --out o/H512x256-aevb');
+    const one = planSweep(parseSweep(['--hidden', '64/32', '--activation', 'relu/tanh', '--out', 'o']), load);
+    expect(one[0].config).toMatchObject({ hidden: [64, 32], activation: ['relu', 'tanh'] });
+    expect(() => parseSweep(['--hidden', '500,512/', '--out', 'o'])).toThrow(/"hidden" got "512\/", a layer list with an empty item.*500,512\/256/);
+  });
+
   it('--samples N becomes whole epochs of ⌊n/M⌋·M samples, rounded up, per run', () => {
     const runs = planSweep(parseSweep(['--batch', '100,128', '--samples', '3e6', '--out', 'o']), load);
     // M = 100: 9,000 a epoch → 334 epochs = 3,006,000 samples; M = 128: 70·128 = 8,960 → 335 epochs.

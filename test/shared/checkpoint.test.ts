@@ -95,6 +95,25 @@ describe('round trip', () => {
     });
   }
 
+  it('keeps a deeper model\'s layer lists and parameters (hidden [4, 3], relu then tanh)', () => {
+    const c = makeCheckpoint('adam', { hidden: [4, 3], activation: ['relu', 'tanh'] });
+    const bytes = encodeCheckpoint(c);
+    const d = decodeCheckpoint(bytes, SRC);
+    expect(d.config.hidden).toEqual([4, 3]);
+    expect(d.config.activation).toEqual(['relu', 'tanh']);
+    expect(d.config).toEqual(c.config);
+    expect(bits(d.params)).toEqual(bits(c.params));
+    expect(split(bytes).header.layout.map((e: { name: string }) => e.name)).toContain('enc.W3_2');
+    expect(encodeCheckpoint(d)).toEqual(bytes);
+    // Resuming compares the lists by value (the run's config is a fresh object), and a depth is a model shape.
+    const data = { n: 10, d: 6, fingerprint: c.data.fingerprint };
+    expect(() => checkCompatible(d, resolveConfig({ ...c.config, hidden: [4, 3], activation: ['relu', 'tanh'] }), data)).not.toThrow();
+    expect(() => checkCompatible(d, resolveConfig({ ...c.config, hidden: 4, activation: 'relu' }), data))
+      .toThrow(/the model shape is "D6-H4x3-J2-bernoulli" in the checkpoint but "D6-H4-J2-bernoulli"/);
+    expect(() => checkCompatible(d, resolveConfig({ ...c.config, activation: ['tanh', 'tanh'] }), data))
+      .toThrow(/config field "activation" is \["relu","tanh"\] in the checkpoint but \["tanh","tanh"\]/);
+  });
+
   it('reads from a view at an odd offset (e.g. a pooled Node Buffer)', () => {
     const bytes = encodeCheckpoint(makeCheckpoint('adagrad'));
     const big = new Uint8Array(bytes.length + 3);

@@ -9,7 +9,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig, type ModelConfig, type TrainConfig } from '../../src/shared/config.ts';
 import { exportDecoder, type DecoderMetadata } from '../../src/shared/decoder_export.ts';
+import { importDecoder } from '../../src/shared/decoder_import.ts';
 import { buildLayout, view } from '../../src/shared/layout.ts';
+import { referenceHidden } from '../helpers/reference_layers.ts';
 
 beforeAll(async () => { await tf.setBackend('cpu'); });
 
@@ -38,19 +40,28 @@ function affine64(cfg: ModelConfig, p: Float32Array, W: string, b: string, x: nu
 
 /** The decoder's outputs for one z in float64: [y] (Bernoulli) or [mean, logvar] (Gaussian). */
 function decode64(cfg: ModelConfig, p: Float32Array, z: number[]): number[][] {
-  const h = affine64(cfg, p, 'dec.W1', 'dec.b1', z).map((v) => act64(cfg.activation, v));
+  const h = referenceHidden(cfg, 'dec').reduce((v, l) => affine64(cfg, p, l.W, l.b, v).map((a) => act64(l.act, a)), z);
   if (cfg.decoder === 'bernoulli') return [affine64(cfg, p, 'dec.W2', 'dec.b2', h).map(sigmoid64)];
   const mean = affine64(cfg, p, 'dec.W4', 'dec.b4', h).map((v) => (cfg.sigmoidMean ? sigmoid64(v) : v));
   return [mean, affine64(cfg, p, 'dec.W5', 'dec.b5', h)];
 }
 
-/** What a consumer writes from docs/decoder-export.md: weights [out, in], z as columns [J, B]. */
+/**
+ * What a consumer writes from docs/decoder-export.md: weights [out, in], z as columns [J, B]. The hidden
+ * layers are the manifest's dec.W1, dec.W1_2, … in order; each one's activation is the metadata's (one for
+ * all, or one per layer in the encoder's order, so the decoder's layer k has the (n − k + 1)-th).
+ */
 function decodeTf(w: tf.NamedTensorMap, meta: DecoderMetadata, z: number[][]): number[][][] {
   return tf.tidy(() => {
     const Z = tf.transpose(tf.tensor2d(z)); // [J, B] (functional ops: tfjs-core alone registers no chained ops)
     const lin = (W: string, b: string, x: tf.Tensor) => tf.add(tf.matMul(w[W] as tf.Tensor2D, x as tf.Tensor2D), tf.reshape(w[b], [-1, 1]));
-    const actTf = (x: tf.Tensor) => (meta.activation === 'tanh' ? tf.tanh(x) : meta.activation === 'relu' ? tf.relu(x) : x);
-    const h = actTf(lin('dec.W1', 'dec.b1', Z)); // [H, B]
+    const acts = [meta.activation].flat(), n = [meta.hidden].flat().length;
+    const actTf = (a: string, x: tf.Tensor) => (a === 'tanh' ? tf.tanh(x) : a === 'relu' ? tf.relu(x) : x);
+    let h: tf.Tensor = Z;
+    for (let k = 1; k <= n; k++) {
+      const sfx = k === 1 ? '' : `_${k}`;
+      h = actTf(acts.length === 1 ? acts[0] : acts[n - k], lin(`dec.W1${sfx}`, `dec.b1${sfx}`, h)); // [H, B]
+    }
     const rows = (t: tf.Tensor) => tf.transpose(t).arraySync() as number[][]; // [B, D]
     if (meta.decoder === 'bernoulli') return [rows(tf.sigmoid(lin('dec.W2', 'dec.b2', h)))];
     const mean = lin('dec.W4', 'dec.b4', h);
@@ -65,6 +76,8 @@ const variants: [string, Partial<TrainConfig>][] = [
   ['gaussian, relu, sigmoid mean', { decoder: 'gaussian', activation: 'relu', sigmoidMean: true }],
   ['gaussian, tanh, linear mean', { decoder: 'gaussian', activation: 'tanh', sigmoidMean: false }],
   ['gaussian, relu, linear mean', { decoder: 'gaussian', activation: 'relu', sigmoidMean: false }],
+  ['bernoulli, two hidden layers relu then tanh', { decoder: 'bernoulli', hidden: [7, 5], activation: ['relu', 'tanh'] }],
+  ['gaussian, three hidden layers tanh, sigmoid mean', { decoder: 'gaussian', hidden: [7, 6, 5], activation: 'tanh', sigmoidMean: true }],
 ];
 
 describe.each(variants)('exportDecoder (%s)', (_, over) => {
@@ -94,11 +107,20 @@ describe.each(variants)('exportDecoder (%s)', (_, over) => {
     const m = exp.modelJson.userDefinedMetadata;
     expect(exp.modelJson.format).toBe('aevb-decoder');
     expect(exp.modelJson.generatedBy).toMatch(/aevb/);
-    expect(m).toMatchObject({ latent: 3, hidden: 7, outputSize: 12, activation: cfg.activation, decoder: cfg.decoder,
+    expect(m).toMatchObject({ latent: 3, hidden: cfg.hidden, outputSize: 12, activation: cfg.activation, decoder: cfg.decoder,
       sigmoidMean: cfg.sigmoidMean, imageShape: [3, 4] });
     expect(m.math).toContain(cfg.decoder === 'bernoulli' ? 'dec.W2' : 'dec.W5');
-    expect(m.math).toContain(`act = ${cfg.activation}`);
+    if (typeof cfg.hidden === 'number') expect(m.math).toContain(`act = ${cfg.activation}`);
+    // A deeper decoder's line names every hidden layer in the order it runs, with its activation.
+    else for (const l of referenceHidden(cfg, 'dec')) expect(m.math).toContain(`${l.act}(${l.W} · `);
     expect(JSON.parse(JSON.stringify(exp.modelJson))).toEqual(exp.modelJson);
+  });
+
+  it('importDecoder reads it back: the model\'s shape and the dec.* parameters in the training layout', () => {
+    const d = importDecoder(JSON.parse(JSON.stringify(exp.modelJson)), exp.weightsBin, 'model.json');
+    expect(buildLayout(d.cfg).specs).toEqual(buildLayout(cfg).specs);
+    expect(d.cfg).toMatchObject({ hidden: cfg.hidden, activation: cfg.activation, decoder: cfg.decoder });
+    for (const s of buildLayout(cfg).specs) if (s.name.startsWith('dec.')) expect(Array.from(view(d.params, s)), s.name).toEqual(Array.from(view(params, s)));
   });
 
   it('plain tf ops on the decoded weights agree with a float64 evaluation of the math', () => {

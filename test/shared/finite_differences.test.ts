@@ -12,12 +12,13 @@ import { SgvbGradient } from '../../src/shared/gradients.ts';
 import { buildShard, type ShardInputs } from '../../src/shared/minibatch.ts';
 import type { Dataset } from '../../src/shared/dataset.ts';
 import { useBackend, relErr } from '../helpers/backend.ts';
-import { act, affine, LOG_2PI, sigmoid, softplus } from '../helpers/float64_mlp.ts';
+import { affine, hiddenLayers, LOG_2PI, sigmoid, softplus } from '../helpers/float64_mlp.ts';
+import { referenceHidden } from '../helpers/reference_layers.ts';
 
 
 /**
  * Σ_i ℒ̃(x_i) over the shard, float64, from docs/method.md:
- *   encoder h = act(W3 x + b3), μ = W4 h + b4, log σ² = W5 h + b5;  z_l = μ + σ ⊙ ε_l
+ *   encoder h = act(W3 x + b3) (each hidden layer), μ = W4 h + b4, log σ² = W5 h + b5;  z_l = μ + σ ⊙ ε_l
  *   Bernoulli: log p(x|z) = Σ_d x_d ℓ_d − softplus(ℓ_d), ℓ = W2 act(W1 z + b1) + b2
  *   Gaussian:  log p(x|z) = Σ_d −½ log 2π − ½ v_d − (x_d − m_d)² / (2 e^{v_d})
  *   B: ℒ̃ = ½ Σ_j (1 + log σ_j² − μ_j² − σ_j²) + (1/L) Σ_l log p(x|z_l)
@@ -25,12 +26,13 @@ import { act, affine, LOG_2PI, sigmoid, softplus } from '../helpers/float64_mlp.
  * `pre` collects every hidden pre-activation (to keep relu away from its kink).
  */
 function referenceElbo(cfg: TrainConfig, layout: ParamLayout, theta: Float64Array, s: ShardInputs, pre: number[] = []): number {
-  const D = cfg.inputSize, H = cfg.hidden, J = cfg.latent, B = s.b, L = s.l;
+  const D = cfg.inputSize, J = cfg.latent, B = s.b, L = s.l;
   const o = (n: string) => layout.byName(n).offset;
+  const enc = referenceHidden(cfg, 'enc'), dec = referenceHidden(cfg, 'dec');
   let total = 0;
   for (let i = 0; i < B; i++) {
     const x = Array.from({ length: D }, (_, d) => s.xCols[d * B + i]);
-    const h = affine(theta, o('enc.W3'), o('enc.b3'), H, x, pre).map((a) => act(cfg.activation, a));
+    const h = hiddenLayers(theta, o, enc, x, pre);
     const mu = affine(theta, o('enc.W4'), o('enc.b4'), J, h, []);
     const lv = affine(theta, o('enc.W5'), o('enc.b5'), J, h, []);
     let elbo = 0;
@@ -40,7 +42,7 @@ function referenceElbo(cfg: TrainConfig, layout: ParamLayout, theta: Float64Arra
     for (let l = 0; l < L; l++) {
       const eps = Array.from({ length: J }, (_, j) => s.eps[j * L * B + l * B + i]);
       const z = mu.map((m, j) => m + Math.exp(0.5 * lv[j]) * eps[j]);
-      const hd = affine(theta, o('dec.W1'), o('dec.b1'), H, z, pre).map((a) => act(cfg.activation, a));
+      const hd = hiddenLayers(theta, o, dec, z, pre);
       let logpx = 0;
       if (cfg.decoder === 'bernoulli') {
         const logits = affine(theta, o('dec.W2'), o('dec.b2'), D, hd, []);
@@ -77,6 +79,12 @@ for (const estimator of ['A', 'B'] as const) {
 }
 CASES.push({ estimator: 'B', activation: 'tanh', decoder: 'gaussian', sigmoidMean: false });
 CASES.push({ estimator: 'A', activation: 'linear', decoder: 'gaussian', sigmoidMean: true });
+// Deeper MLPs: two hidden layers of different widths and activations, both decoders and estimators (L = 2);
+// three layers with L = 1.
+for (const estimator of ['A', 'B'] as const) {
+  for (const decoder of ['bernoulli', 'gaussian'] as const) CASES.push({ estimator, decoder, hidden: [4, 3], activation: ['relu', 'tanh'] });
+}
+CASES.push({ estimator: 'B', decoder: 'bernoulli', hidden: [3, 4, 3], activation: ['tanh', 'linear', 'tanh'], samples: 1 });
 
 function setup(over: Partial<TrainConfig>) {
   const cfg = resolveConfig({ inputSize: 6, hidden: 4, latent: 2, samples: 2, init: 'pytorch', seed: 5, ...over });
@@ -101,7 +109,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
         const theta = Float64Array.from(params);
         const pre: number[] = [];
         const ref = referenceElbo(cfg, layout, theta, shard, pre);
-        if (cfg.activation === 'relu') {
+        if ([cfg.activation].flat().includes('relu')) {
           // Precondition: FD steps of 1e-5 move a pre-activation by < 1e-4, so a margin of 1e-3
           // keeps every relu on one side of its kink and the function smooth where we difference it.
           const minAbs = Math.min(...pre.map(Math.abs));

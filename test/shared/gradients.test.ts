@@ -27,6 +27,14 @@ const CASES: Array<Partial<TrainConfig>> = [
   { estimator: 'B', decoder: 'gaussian', activation: 'tanh', samples: 1, sigmoidMean: false },
   { estimator: 'B', decoder: 'bernoulli', activation: 'linear', samples: 2 },
 ];
+// Deeper MLPs (model/layers.ts): two hidden layers of different widths and activations, so a layer that
+// took the wrong width, activation or name would show; both decoders, both estimators, L = 1 and 2.
+for (const decoder of ['bernoulli', 'gaussian'] as const) {
+  for (const estimator of ['A', 'B'] as const) {
+    for (const samples of [1, 2]) CASES.push({ hidden: [7, 5], activation: ['relu', 'tanh'], decoder, estimator, samples });
+  }
+}
+CASES.push({ hidden: [6, 9, 4], activation: 'tanh', decoder: 'bernoulli', estimator: 'B', samples: 1 });
 
 describe('hand-written backward pass against tfjs autodiff (wasm)', () => {
   beforeAll(() => useBackend('wasm'));
@@ -73,8 +81,8 @@ describe('hand-written backward pass against tfjs autodiff (wasm)', () => {
     expect(Array.from(a)).toEqual(Array.from(b));
   });
 
-  it('leaks no tensors', () => {
-    const { cfg, layout, params, shard } = setup({ samples: 2 });
+  for (const deep of [{}, { hidden: [7, 5], activation: ['relu', 'tanh'] }] as Array<Partial<TrainConfig>>) it(`leaks no tensors ${JSON.stringify(deep)}`, () => {
+    const { cfg, layout, params, shard } = setup({ samples: 2, ...deep });
     const engine = new SgvbGradient(cfg, layout);
     const g = new Float32Array(layout.size);
     engine.compute(params, shard, g); // first call creates the L > 1 constants

@@ -10,7 +10,7 @@ import { resolveConfig, type TrainConfig } from '../../src/shared/config.ts';
 import { AevbError } from '../../src/shared/errors.ts';
 import { buildLayout, view } from '../../src/shared/layout.ts';
 import { OPTIMIZER_SLOTS } from '../../src/shared/optimizers.ts';
-import { exportSafetensors, importSafetensors, readCheckpointBytes, TORCH_NAMES } from '../../src/shared/pytorch_state.ts';
+import { exportSafetensors, importSafetensors, readCheckpointBytes, torchNames } from '../../src/shared/pytorch_state.ts';
 import { decodeSafetensors, encodeSafetensors } from '../../src/shared/safetensors.ts';
 
 const small: Partial<TrainConfig> = { inputSize: 12, hidden: 5, latent: 3, batch: 4 };
@@ -56,7 +56,8 @@ function handMade(tensors: { name: string; shape: number[]; data: Float32Array |
 /** The state_dict of examples/pytorch/aevb_model.py's AEVB for a config, with random values, in sorted-name order. */
 function stateDict(config: TrainConfig) {
   const layout = buildLayout(config);
-  return layout.specs.map((s, k) => ({ name: TORCH_NAMES[s.name], shape: [...s.shape], data: values(s.size, 100 + k), ours: s.name }))
+  const torch = torchNames(config);
+  return layout.specs.map((s, k) => ({ name: torch[s.name], shape: [...s.shape], data: values(s.size, 100 + k), ours: s.name }))
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
@@ -72,7 +73,8 @@ function refusal(f: () => unknown): AevbError {
 }
 
 describe('export → import', () => {
-  for (const over of [{ optimizer: 'adagrad' }, { optimizer: 'adam' }, { optimizer: 'sgd' }, { decoder: 'gaussian', optimizer: 'adam' }] as Partial<TrainConfig>[]) {
+  for (const over of [{ optimizer: 'adagrad' }, { optimizer: 'adam' }, { optimizer: 'sgd' }, { decoder: 'gaussian', optimizer: 'adam' },
+    { hidden: [5, 4], activation: ['relu', 'tanh'], optimizer: 'adam' }, { hidden: [6, 5, 4], decoder: 'gaussian', optimizer: 'adagrad' }] as Partial<TrainConfig>[]) {
     it(`round-trips parameters, optimizer state, step and config bit for bit (${JSON.stringify(over)})`, () => {
       const c = checkpoint(over);
       const bytes = exportSafetensors(c);
@@ -133,6 +135,16 @@ describe('a file written by PyTorch from the AEVB module', () => {
     for (const t of sd) expect(bits(view(c.params, layout.byName(t.ours))).equals(bits(t.data as Float32Array))).toBe(true);
     for (const t of sums) expect(bits(view(c.optimizer.slots[0], layout.byName(t.ours))).equals(bits(t.data))).toBe(true);
     expect(c.step).toBe(90);
+  });
+
+  it('reads a deeper model: encoder.hidden2, decoder.hidden2, the widths from the shapes', () => {
+    const deep = resolveConfig({ ...small, hidden: [5, 4], optimizer: 'adagrad' });
+    const sd = stateDict(deep);
+    expect(sd.map((t) => t.name)).toEqual(expect.arrayContaining(['encoder.hidden2.weight', 'decoder.hidden2.bias']));
+    expect(sd.find((t) => t.name === 'encoder.hidden2.weight')!.shape).toEqual([4, 5]);
+    const c = importSafetensors(handMade(sd), 'deep.safetensors', { optimizer: 'adagrad' });
+    expect(c.config).toMatchObject({ inputSize: 12, hidden: [5, 4], latent: 3 });
+    for (const t of sd) expect(bits(view(c.params, buildLayout(deep).byName(t.ours))).equals(bits(t.data as Float32Array))).toBe(true);
   });
 
   it('reads the Gaussian decoder from decoder.mean / decoder.logvar', () => {

@@ -19,22 +19,23 @@ import { drawDreams, WakeSleepGradient } from '../../src/shared/wake_sleep_gradi
 import { buildShard, type ShardInputs } from '../../src/shared/minibatch.ts';
 import type { Dataset } from '../../src/shared/dataset.ts';
 import { useBackend, relErr } from '../helpers/backend.ts';
-import { act, affine, LOG_2PI, sigmoid, softplus } from '../helpers/float64_mlp.ts';
+import { affine, hiddenLayers, LOG_2PI, sigmoid, softplus } from '../helpers/float64_mlp.ts';
+import { referenceHidden } from '../helpers/reference_layers.ts';
 
 
 type Ref = { cfg: TrainConfig; layout: ParamLayout; s: ShardInputs };
 const off = (r: Ref, n: string) => r.layout.byName(n).offset;
 
 function encoder(r: Ref, theta: Float64Array, x: number[], pre: number[]) {
-  const { hidden: H, latent: J } = r.cfg;
-  const h = affine(theta, off(r, 'enc.W3'), off(r, 'enc.b3'), H, x, pre).map((a) => act(r.cfg.activation, a));
+  const J = r.cfg.latent;
+  const h = hiddenLayers(theta, (n) => off(r, n), referenceHidden(r.cfg, 'enc'), x, pre);
   return { mu: affine(theta, off(r, 'enc.W4'), off(r, 'enc.b4'), J, h, []), lv: affine(theta, off(r, 'enc.W5'), off(r, 'enc.b5'), J, h, []) };
 }
 
 /** The decoder's output parameters at z: Bernoulli y = sigmoid(ℓ) (and ℓ), Gaussian mean m and log-variance v. */
 function decoder(r: Ref, theta: Float64Array, z: number[], pre: number[]) {
-  const { hidden: H, inputSize: D } = r.cfg;
-  const hd = affine(theta, off(r, 'dec.W1'), off(r, 'dec.b1'), H, z, pre).map((a) => act(r.cfg.activation, a));
+  const D = r.cfg.inputSize;
+  const hd = hiddenLayers(theta, (n) => off(r, n), referenceHidden(r.cfg, 'dec'), z, pre);
   if (r.cfg.decoder === 'bernoulli') return { logits: affine(theta, off(r, 'dec.W2'), off(r, 'dec.b2'), D, hd, []) };
   const raw = affine(theta, off(r, 'dec.W4'), off(r, 'dec.b4'), D, hd, []);
   return { mean: raw.map((a) => (r.cfg.sigmoidMean ? sigmoid(a) : a)), logvar: affine(theta, off(r, 'dec.W5'), off(r, 'dec.b5'), D, hd, []) };
@@ -88,6 +89,9 @@ const CASES: Array<Partial<TrainConfig>> = [
   { decoder: 'gaussian', activation: 'tanh' },
   { decoder: 'gaussian', activation: 'relu' },
   { decoder: 'gaussian', activation: 'tanh', sigmoidMean: false, samples: 1 },
+  // Deeper MLPs: two hidden layers, widths and activations differing.
+  { decoder: 'bernoulli', hidden: [4, 3], activation: ['relu', 'tanh'] },
+  { decoder: 'gaussian', hidden: [4, 3], activation: ['tanh', 'relu'], samples: 1 },
 ];
 
 function setup(over: Partial<TrainConfig>) {
@@ -116,7 +120,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
           const flat = fixed.dreamX.flat();
           expect(flat.includes(0) && flat.includes(1), 'dream pixels both 0 and 1').toBe(true);
         }
-        if (cfg.activation === 'relu') {
+        if ([cfg.activation].flat().includes('relu')) {
           const pre: number[] = [];
           objective(r, theta, fixed, pre);
           // FD steps of 1e-5 move a pre-activation by < 1e-4: a margin of 1e-3 keeps relu off its kink.

@@ -37,6 +37,9 @@ const CASES: Array<Partial<TrainConfig>> = [
   { decoder: 'gaussian', activation: 'tanh', samples: 2 },
   { decoder: 'gaussian', activation: 'tanh', samples: 1, sigmoidMean: false },
   { decoder: 'bernoulli', activation: 'linear', samples: 2 },
+  // Deeper MLPs: two hidden layers, widths and activations differing (the decoder mirrors the encoder).
+  { decoder: 'bernoulli', hidden: [7, 5], activation: ['relu', 'tanh'], samples: 2 },
+  { decoder: 'gaussian', hidden: [7, 5], activation: ['tanh', 'relu'], samples: 1 },
 ];
 
 describe('wake-sleep: hand-written gradient against tfjs autodiff (wasm)', () => {

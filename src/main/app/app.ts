@@ -141,7 +141,7 @@ export class App {
     try {
       const data = await loadData(saved.source);
       const checkpoint = new Uint8Array(await saved.run.checkpoint.arrayBuffer());
-      const run = await Run.create({ data, workers: saved.run.workers, checkpoint, history: History.fromJSON(saved.run.history) });
+      const run = await Run.create({ data, workers: saved.run.workers, kernels: this.settings.kernels(), checkpoint, history: History.fromJSON(saved.run.history) });
       if (previous) { await this.keeper.retire(); await this.endRun(); } // the two runs swap (or the previous one becomes the only one)
       this.setData(data);
       this.attach(run);
@@ -248,14 +248,14 @@ export class App {
     if (!data || this.run) return;
     const check = this.settings.check(data.split.train.n);
     if (!check.ok) { this.say('Fix the setting marked in red, then press Start.'); return; }
-    const { config, workers } = check.settings;
+    const { config, workers, kernels } = check.settings;
     if (data.bernoulliProblem && config.decoder === 'bernoulli') { this.settings.showError('decoder', data.bernoulliProblem); return; }
     await this.guarded(this.v.runError, async () => {
       this.say(workers === 'auto' ? 'Starting one worker per core (auto: the count that trains fastest is measured)…'
         : `Starting ${workers} worker${workers === 1 ? '' : 's'}…`);
       let run: Run;
       try {
-        run = await Run.create({ data, config, workers });
+        run = await Run.create({ data, config, workers, kernels });
       } catch (e) {
         const f = fieldError(e);
         if (f) { this.settings.showError(f.key, f.message); this.say('Fix the setting marked in red, then press Start.'); return; }
@@ -313,7 +313,8 @@ export class App {
   private async changeEpochs(old: Run, epochs: number): Promise<void> {
     this.say(`Setting epochs to ${epochs}…`);
     const { bytes: checkpoint } = await checkpointBytes(old.trainer, old.data.fingerprint);
-    const run = await Run.create({ data: old.data, config: { epochs }, workers: old.trainer.autoWorkers ? 'auto' : old.trainer.workers, checkpoint, history: old.history });
+    const run = await Run.create({ data: old.data, config: { epochs }, workers: old.trainer.autoWorkers ? 'auto' : old.trainer.workers,
+      kernels: this.settings.kernels(), checkpoint, history: old.history });
     Object.assign(run, { lastProgress: old.lastProgress, lastValued: old.lastValued, lastEpoch: old.lastEpoch, evaluation: old.evaluation });
     await this.endRun();
     this.attach(run);
@@ -388,7 +389,7 @@ export class App {
       const workers = this.run ? (this.run.trainer.autoWorkers ? 'auto' : this.run.trainer.workers) : check.ok ? check.settings.workers : 'auto';
       let run: Run;
       try {
-        run = await Run.create({ data, workers, checkpoint });
+        run = await Run.create({ data, workers, kernels: this.settings.kernels(), checkpoint });
         await run.evaluate({ train: true });
       } catch (e) {
         this.say(this.run ? 'That checkpoint could not be loaded; the current run is unchanged.' : 'That checkpoint could not be loaded.');

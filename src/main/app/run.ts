@@ -11,6 +11,7 @@ import type { EpochEvent, ProgressEvent, Trainer } from '../trainer.ts';
 import type { PoolFailure } from '../pool/pool.ts';
 import type { SliceOptions } from '../sliced_evaluation.ts';
 import type { TrainConfig } from '../../shared/config.ts';
+import type { KernelChoice } from '../../shared/protocol.ts';
 import { TypedEmitter } from '../events.ts';
 import type { LoadedData } from './data_source.ts';
 import { messageOf } from './dom.ts';
@@ -48,6 +49,8 @@ export interface RunOptions {
   data: LoadedData;
   config?: Partial<TrainConfig>;
   workers: number | 'auto';
+  /** The step's kernels (the settings' Kernels); undefined: the library's default. */
+  kernels?: KernelChoice;
   checkpoint?: Uint8Array;
   history?: History;
 }
@@ -95,7 +98,8 @@ export class Run extends TypedEmitter<RunEvents> {
 
   /** Start the workers (a fresh model, or the checkpoint's). Rejects with the AevbError of bad settings. */
   static async create(o: RunOptions): Promise<Run> {
-    const trainer = await createTrainer({ data: o.data.split, config: o.config, workers: o.workers, checkpoint: o.checkpoint });
+    const trainer = await createTrainer({ data: o.data.split, config: o.config, workers: o.workers, checkpoint: o.checkpoint,
+      ...(o.kernels ? { kernels: o.kernels } : {}) });
     return new Run(trainer, o.data, o.history ?? new History());
   }
 

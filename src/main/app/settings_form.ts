@@ -1,30 +1,37 @@
 /**
  * The settings form: one control per TrainConfig field the page exposes, plus the number of
- * workers. The config validator (resolveConfig) is the only judge of a value; its AevbError is
+ * workers and the step's kernels. Hidden units and activation are text: one value, or a comma list
+ * with one per hidden layer (512,256 and relu,tanh: a deeper MLP). The config validator (resolveConfig) is the only judge of a value; its AevbError is
  * shown next to the control it names. While a run exists only the epochs can change.
  */
 import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../../shared/config.ts';
 import { AevbError } from '../../shared/errors.ts';
 import { h, messageOf } from './dom.ts';
 import { inPageWords } from './page_words.ts';
+import type { KernelChoice } from '../../shared/protocol.ts';
 
-export type SettingKey = keyof TrainConfig | 'workers';
+export type SettingKey = keyof TrainConfig | 'workers' | 'kernels';
 
 interface FieldSpec {
   key: SettingKey;
   label: string;
-  kind: 'int' | 'real' | 'select' | 'checkbox' | 'workers';
+  /** 'layers': text, one value or a comma list with one per hidden layer (`suggest` offered for each). */
+  kind: 'int' | 'real' | 'select' | 'checkbox' | 'workers' | 'layers';
   help: string;
   options?: readonly (readonly [string, string])[];
+  /** 'layers' only: whether each item is a number, and the values offered as suggestions. */
+  numeric?: boolean;
+  suggest?: readonly string[];
   /** May change while a run exists. */
   live?: boolean;
 }
 
 const FIELDS: readonly FieldSpec[] = [
   { key: 'latent', label: 'Latent size J', kind: 'int', help: 'Dimensions of z; 2 shows the learned manifold' },
-  { key: 'hidden', label: 'Hidden units H', kind: 'int', help: 'Units in the hidden layer of the encoder and of the decoder' },
-  { key: 'activation', label: 'Activation', kind: 'select', help: 'Hidden-layer nonlinearity (the paper: tanh)',
-    options: [['tanh', 'tanh'], ['relu', 'ReLU'], ['linear', 'linear']] },
+  { key: 'hidden', label: 'Hidden units H', kind: 'layers', numeric: true, suggest: ['500', '200', '512,256', '400,200,100'],
+    help: 'Units in the hidden layer of the encoder and of the decoder (the paper: one layer of 500); a comma list is a deeper MLP, widths from the input on (512,256: the decoder runs 256 then 512)' },
+  { key: 'activation', label: 'Activation', kind: 'layers', suggest: ['tanh', 'relu', 'linear', 'relu,tanh'],
+    help: 'Hidden-layer nonlinearity: tanh (the paper), relu or linear; one for every layer, or one per hidden layer in the order of Hidden units (relu,tanh)' },
   { key: 'decoder', label: 'Decoder p(x|z)', kind: 'select', help: 'Bernoulli for grey values in [0, 1]; Gaussian for continuous data',
     options: [['bernoulli', 'Bernoulli'], ['gaussian', 'Gaussian']] },
   { key: 'algorithm', label: 'Algorithm', kind: 'select',
@@ -41,6 +48,8 @@ const FIELDS: readonly FieldSpec[] = [
   { key: 'evalElboSamples', label: 'ELBO draws S', kind: 'int', help: 'Draws of ε per datapoint for the evaluated ELBO; 2 or more give its standard error (±)' },
   { key: 'seed', label: 'Seed', kind: 'int', help: 'Seeds the initial weights, the minibatch order and the noise' },
   { key: 'epochs', label: 'Epochs', kind: 'int', help: 'Passes over the training set; may change during a run (it applies when you resume)', live: true },
+  { key: 'kernels', label: 'Kernels', kind: 'select', help: 'What computes each step: aevb\'s own WASM SIMD kernels (the default) or TensorFlow.js (the reference they are tested against)',
+    options: [['aevb', 'aevb'], ['tfjs', 'TensorFlow.js']] },
   { key: 'workers', label: 'Workers', kind: 'workers', help: 'Web Workers that share each minibatch: a number, or auto (the default: one per core, and the count that measures fastest trains)' },
   { key: 'binarize', label: 'Binarise each minibatch', kind: 'checkbox', help: 'A fresh Bernoulli draw of every image at every step' },
 ];
@@ -52,7 +61,12 @@ export interface Settings {
   config: Partial<TrainConfig>;
   /** A count, or 'auto' (see the library's workers option). */
   workers: number | 'auto';
+  /** The step's kernels (the library's kernels option). */
+  kernels: KernelChoice;
 }
+
+/** The page's default kernels: the library's. */
+const DEFAULT_KERNELS: KernelChoice = 'aevb';
 
 export type Validation = { ok: true; settings: Settings } | { ok: false; key: SettingKey; message: string };
 
@@ -76,7 +90,7 @@ export class SettingsForm {
 
   constructor(private readonly form: HTMLFormElement, defaultWorkers: number | 'auto', private readonly onChange: () => void) {
     for (const f of FIELDS) form.append(this.build(f));
-    this.set({ ...DEFAULT_CONFIG, ...APP_DEFAULTS }, defaultWorkers);
+    this.set({ ...DEFAULT_CONFIG, ...APP_DEFAULTS }, defaultWorkers, DEFAULT_KERNELS);
     form.addEventListener('input', () => { this.check(); this.onChange(); });
     form.addEventListener('submit', (e) => e.preventDefault());
   }
@@ -86,11 +100,20 @@ export class SettingsForm {
     const error = h('span', { id: `${id}-error`, className: 'field-error' });
     error.setAttribute('role', 'alert');
     let control: Control;
+    const extra: HTMLElement[] = [];
     if (f.kind === 'select') {
       control = h('select', { id, name: f.key, title: f.help }, ...f.options!.map(([v, t]) => h('option', { value: v }, t)));
     } else {
-      control = h('input', { id, name: f.key, title: f.help, type: f.kind === 'checkbox' ? 'checkbox' : f.kind === 'workers' ? 'text' : 'number' });
+      const type = f.kind === 'checkbox' ? 'checkbox' : f.kind === 'workers' || f.kind === 'layers' ? 'text' : 'number';
+      control = h('input', { id, name: f.key, title: f.help, type });
       if (f.kind === 'workers') control.setAttribute('placeholder', 'auto');
+      else if (f.kind === 'layers') {
+        // Suggestions, not a closed list: any comma list the validator accepts is a model.
+        const list = h('datalist', { id: `${id}-list` }, ...f.suggest!.map((v) => h('option', { value: v })));
+        control.setAttribute('list', list.id);
+        control.setAttribute('spellcheck', 'false');
+        extra.push(list);
+      }
       else if (f.kind !== 'checkbox') control.setAttribute('step', f.kind === 'int' ? '1' : 'any');
       if (f.kind === 'int') control.setAttribute('inputmode', 'numeric');
     }
@@ -100,14 +123,14 @@ export class SettingsForm {
     const label = h('label', { htmlFor: id, title: f.help }, f.label);
     return f.kind === 'checkbox'
       ? h('div', { className: 'field field-check' }, control, label, error)
-      : h('div', { className: 'field' }, label, control, error);
+      : h('div', { className: 'field' }, label, control, ...extra, error);
   }
 
-  /** Fill the controls (defaults, or a loaded checkpoint's config). */
-  set(config: Partial<TrainConfig>, workers?: number | 'auto'): void {
+  /** Fill the controls (defaults, or a loaded checkpoint's config). Lists show as comma lists (512,256). */
+  set(config: Partial<TrainConfig>, workers?: number | 'auto', kernels?: KernelChoice): void {
     for (const f of FIELDS) {
       const c = this.controls.get(f.key)!;
-      const v = f.key === 'workers' ? workers : config[f.key as keyof TrainConfig];
+      const v = f.key === 'workers' ? workers : f.key === 'kernels' ? kernels : config[f.key as keyof TrainConfig];
       if (v === undefined) continue;
       if (c instanceof HTMLInputElement && c.type === 'checkbox') c.checked = Boolean(v);
       else c.value = String(v);
@@ -120,6 +143,13 @@ export class SettingsForm {
     if (c instanceof HTMLInputElement && c.type === 'checkbox') return c.checked;
     if (c instanceof HTMLSelectElement) return c.value;
     const text = c.value.trim();
+    const spec = FIELDS.find((f) => f.key === key)!;
+    if (spec.kind === 'layers') {
+      // One value, or one per hidden layer; an unreadable width goes to the validator as text, quoted.
+      const items = text.split(',').map((t) => t.trim());
+      const values = spec.numeric ? items.map((t) => (t === '' || !Number.isFinite(Number(t)) ? t : Number(t))) : items;
+      return values.length === 1 ? values[0] : values;
+    }
     if (key === 'workers' && (text === '' || text.toLowerCase() === 'auto')) return 'auto';
     const num = Number(text);
     // A blank or unreadable entry goes to the validator as text, so its message quotes it.
@@ -129,8 +159,8 @@ export class SettingsForm {
   /** Validate everything; show the first problem next to its control. `trainSize` also checks M ≤ N. */
   check(trainSize?: number): Validation {
     const config: Partial<TrainConfig> = {};
-    for (const f of FIELDS) if (f.key !== 'workers') (config as Record<string, unknown>)[f.key] = this.raw(f.key);
-    const result = this.validate(config, this.raw('workers'), trainSize);
+    for (const f of FIELDS) if (f.key !== 'workers' && f.key !== 'kernels') (config as Record<string, unknown>)[f.key] = this.raw(f.key);
+    const result = this.validate(config, this.raw('workers'), this.raw('kernels') as KernelChoice, trainSize);
     this.errors.forEach((el, key) => {
       const msg = !result.ok && result.key === key ? this.words(result.message) : '';
       el.textContent = msg;
@@ -139,7 +169,7 @@ export class SettingsForm {
     return result;
   }
 
-  private validate(config: Partial<TrainConfig>, workers: unknown, trainSize?: number): Validation {
+  private validate(config: Partial<TrainConfig>, workers: unknown, kernels: KernelChoice, trainSize?: number): Validation {
     try {
       resolveConfig(config);
     } catch (e) {
@@ -155,7 +185,7 @@ export class SettingsForm {
     if (trainSize !== undefined && config.batch! > trainSize) {
       return { ok: false, key: 'batch', message: `Minibatch ${config.batch} is larger than the ${trainSize} training datapoints. Use ${trainSize} or fewer.` };
     }
-    return { ok: true, settings: { config, workers: workers as number | 'auto' } };
+    return { ok: true, settings: { config, workers: workers as number | 'auto', kernels } };
   }
 
   /** Show a message (e.g. from starting the pool) next to a control. */
@@ -208,6 +238,11 @@ export class SettingsForm {
     const r = this.check();
     if (!r.ok && r.key === key) { const message = this.words(r.message); put(before); this.check(); return message; }
     return undefined;
+  }
+
+  /** The Kernels choice (a select: always one of its options). Runs restored or reloaded use it too. */
+  kernels(): KernelChoice {
+    return this.raw('kernels') as KernelChoice;
   }
 
   /** The current epochs entry, when valid. */

@@ -1,6 +1,7 @@
 /**
  * The settings in the page's address, so that a link shares them (as TensorFlow Playground's):
- * #latent=2&hidden=500&lr=0.02&workers=4… Read once at load, each value through the form's own
+ * #latent=2&hidden=500&lr=0.02&workers=4… (a deeper model: #hidden=512,256&activation=relu,tanh;
+ * the step's kernels: &kernels=tfjs). Read once at load, each value through the form's own
  * validator (a bad or unknown one is reported and not applied); written back (replaceState, no
  * new history entry) whenever the form changes. The hash, not the query: ?subset= stays the
  * data's, and nothing of it goes to the server.
@@ -19,9 +20,12 @@ export function applyUrlSettings(form: SettingsForm, hash: string): string[] {
   return problems;
 }
 
-/** The hash for the form's current entries. */
+/**
+ * The hash for the form's current entries. Commas (layer lists) are left as they are: legal in a
+ * fragment, read back the same by URLSearchParams, and a link reads hidden=512,256 not 512%2C256.
+ */
 export function settingsHash(form: SettingsForm): string {
-  return '#' + new URLSearchParams(form.entries()).toString();
+  return '#' + new URLSearchParams(form.entries()).toString().replaceAll('%2C', ',');
 }
 
 /** Keep the address in step with the form. */

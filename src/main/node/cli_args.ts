@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../../shared/config.ts';
 import { AevbError, configError } from '../../shared/errors.ts';
+import type { KernelChoice } from '../../shared/protocol.ts';
 import { DEFAULT_MAX_SKIPPED_STEPS } from './divergence.ts';
 import { DEFAULT_TEST_FRACTION, MAX_TEST_FRACTION } from '../../shared/mnist_split.ts';
 import { DEFAULT_PER_DECADE, EPOCHS_SCHEDULE, parseEvalSchedule, type EvalSchedule } from '../../shared/eval_schedule.ts';
@@ -29,6 +30,8 @@ export interface CliRequest {
   resume?: string;
   /** Stop after this many consecutive skipped (non-finite) steps. */
   maxSkippedSteps: number;
+  /** The step's kernels (--kernels); undefined: the trainer's default. */
+  kernels?: KernelChoice;
   /** Workers training: a count, or 'auto' (the default): measured, see worker_count_tuner.ts. */
   workers: number | 'auto';
   /** When to evaluate, checkpoint and write a metrics line: every epoch, or a log grid of samples seen. */
@@ -47,8 +50,11 @@ Data
   --binarize            dynamic binarisation: a fresh Bernoulli draw of each image every minibatch
 Model
   --latent J            latent dimensions (default ${DEFAULT_CONFIG.latent})
-  --hidden H            hidden units per MLP (default ${DEFAULT_CONFIG.hidden})
-  --activation A        tanh (paper) | relu | linear (default ${DEFAULT_CONFIG.activation})
+  --hidden H[,H…]       hidden units per MLP (default ${DEFAULT_CONFIG.hidden}: the paper's one layer); a comma list
+                        is a deeper MLP, widths from the input on: 512,256 is D→512→256→J, the decoder
+                        J→256→512→D (1 to 8 layers)
+  --activation A[,A…]   tanh (paper) | relu | linear (default ${DEFAULT_CONFIG.activation}); one for every hidden layer,
+                        or one per layer in --hidden's order (relu,tanh)
   --decoder P           bernoulli (grey/binary data) | gaussian (continuous data) (default ${DEFAULT_CONFIG.decoder})
   --no-sigmoid-mean     gaussian decoder: do not squash the mean through a sigmoid
   --init I              paper: N(0, 0.01²) | pytorch: U(±1/√fan_in) (default ${DEFAULT_CONFIG.init})
@@ -77,6 +83,7 @@ Evaluation and output
                         be empty or hold an earlier point of the same run), or start from a
                         model.safetensors (from npm run export or PyTorch: docs/safetensors.md)
   --max-skipped-steps N  stop (diverged) after N steps in a row with a non-finite gradient (default ${DEFAULT_MAX_SKIPPED_STEPS})
+  --kernels K           aevb (default: aevb's own WASM SIMD kernels) | tfjs (TensorFlow.js, the reference)
   --workers N|auto      worker threads training the model together (default auto: one per core, and
                         the count that measures fastest trains; re-checked every minute). Any count
                         gives the same model up to float rounding; give N for bit-exact repeats
@@ -84,9 +91,9 @@ Evaluation and output
   -h, --help            this text
 `;
 
-const INT_FLAGS = { latent: 'latent', hidden: 'hidden', samples: 'samples', batch: 'batch', epochs: 'epochs', seed: 'seed', 'eval-samples': 'evalSamples', 'eval-elbo-samples': 'evalElboSamples' } as const;
+const INT_FLAGS = { latent: 'latent', samples: 'samples', batch: 'batch', epochs: 'epochs', seed: 'seed', 'eval-samples': 'evalSamples', 'eval-elbo-samples': 'evalElboSamples' } as const;
 const REAL_FLAGS = { lr: 'lr', 'weight-decay': 'weightDecay' } as const;
-const ENUM_FLAGS = { activation: 'activation', decoder: 'decoder', init: 'init', estimator: 'estimator', optimizer: 'optimizer', algorithm: 'algorithm' } as const;
+const ENUM_FLAGS = { decoder: 'decoder', init: 'init', estimator: 'estimator', optimizer: 'optimizer', algorithm: 'algorithm' } as const;
 
 /**
  * The number forms a flag accepts: plain decimal (`100`, `-3`, `0.001`) and exponent form (`1e-3`,
@@ -109,6 +116,22 @@ export function parseNumber(flag: string, raw: string, integer: boolean): number
   return v;
 }
 
+/**
+ * --hidden and --activation: one value, or a comma list with one per hidden layer. One value stays a
+ * value (the paper's model, as before); a list becomes an array that resolveConfig checks (count, range).
+ */
+function parseLayerList(flag: 'hidden' | 'activation', raw: string): number | number[] | string | string[] {
+  const items = raw.split(',');
+  if (items.some((v) => v.trim() === '')) {
+    throw configError(flag, `got ${JSON.stringify(raw)}, a list with an empty item`,
+      `Pass --${flag} as one value or one per hidden layer separated by commas, e.g. --${flag} ${flag === 'hidden' ? '512,256' : 'relu,tanh'}.`);
+  }
+  const values = flag === 'hidden' ? items.map((v) => parseNumber(flag, v.trim(), true)) : items.map((v) => v.trim());
+  return values.length === 1 ? values[0] : values as number[] | string[];
+}
+
+const KERNELS: readonly KernelChoice[] = ['aevb', 'tfjs'];
+
 /** `--flag -3` → `--flag=-3`: node's parseArgs would read a negative number as an unknown option. */
 function joinNegativeValues(argv: string[]): string[] {
   const out: string[] = [];
@@ -125,6 +148,7 @@ export function parseCli(rawArgv: string[]): CliRequest {
   const options = {
     help: { type: 'boolean', short: 'h' }, data: { type: 'string' }, labels: { type: 'string' },
     'test-fraction': { type: 'string' }, binarize: { type: 'boolean' }, 'no-sigmoid-mean': { type: 'boolean' },
+    hidden: { type: 'string' }, activation: { type: 'string' }, kernels: { type: 'string' },
     out: { type: 'string' }, resume: { type: 'string' }, workers: { type: 'string' }, 'eval-at': { type: 'string' }, 'max-skipped-steps': { type: 'string' }, quiet: { type: 'boolean' },
     ...Object.fromEntries([...Object.keys(INT_FLAGS), ...Object.keys(REAL_FLAGS), ...Object.keys(ENUM_FLAGS)]
       .map((k) => [k, { type: 'string' }])),
@@ -140,6 +164,7 @@ export function parseCli(rawArgv: string[]): CliRequest {
   for (const [flag, field] of Object.entries(INT_FLAGS)) if (typeof values[flag] === 'string') set[field] = parseNumber(flag, values[flag] as string, true);
   for (const [flag, field] of Object.entries(REAL_FLAGS)) if (typeof values[flag] === 'string') set[field] = parseNumber(flag, values[flag] as string, false);
   for (const [flag, field] of Object.entries(ENUM_FLAGS)) if (typeof values[flag] === 'string') set[field] = field === 'estimator' ? (values[flag] as string).toUpperCase() : values[flag];
+  for (const flag of ['hidden', 'activation'] as const) if (typeof values[flag] === 'string') set[flag] = parseLayerList(flag, values[flag] as string);
   if (values.binarize) explicit.binarize = true;
   if (values['no-sigmoid-mean']) explicit.sigmoidMean = false;
   // Range checks now, on the explicit values over the defaults, so a bad flag fails at once.
@@ -172,6 +197,11 @@ export function parseCli(rawArgv: string[]): CliRequest {
       throw configError('workers', `is ${workers}; it must be from 1 to 256`, 'Pass --workers N, e.g. the number of cores, or --workers auto.');
     }
   }
+  const kernels = values.kernels as KernelChoice | undefined;
+  if (kernels !== undefined && !KERNELS.includes(kernels)) {
+    throw configError('kernels', `is ${JSON.stringify(kernels)}; it must be one of ${KERNELS.join(', ')}`,
+      'Pass --kernels aevb (aevb\'s own kernels, the default) or --kernels tfjs (the TensorFlow.js reference).');
+  }
   let maxSkippedSteps = DEFAULT_MAX_SKIPPED_STEPS;
   if (values['max-skipped-steps'] !== undefined) {
     maxSkippedSteps = parseNumber('max-skipped-steps', values['max-skipped-steps'] as string, true);
@@ -187,5 +217,6 @@ export function parseCli(rawArgv: string[]): CliRequest {
     help: Boolean(values.help), explicit, data: (values.data as string | undefined) ?? 'mnist',
     labels: values.labels as string | undefined, testFraction, out: values.out as string | undefined,
     resume: values.resume as string | undefined, workers, maxSkippedSteps, evalAt, quiet: Boolean(values.quiet),
+    ...(kernels ? { kernels } : {}),
   };
 }

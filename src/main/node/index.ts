@@ -21,7 +21,8 @@ export type { TrainerOptions, ProgressEvent, EpochEvent, TrainerStatus, TrainerE
 export type { PoolFailure, PoolCall } from '../pool/pool.ts';
 export { loadEmbeddedMnist, loadIdxDataset } from './data_files.ts';
 export { splitDataset } from '../../shared/mnist_split.ts';
-export { resolveConfig, DEFAULT_CONFIG, type TrainConfig, type AlgorithmKind } from '../../shared/config.ts';
+export { resolveConfig, DEFAULT_CONFIG, type TrainConfig, type ModelConfig, type AlgorithmKind, type Activation } from '../../shared/config.ts';
+export type { KernelChoice } from '../../shared/protocol.ts';
 export type { Dataset, DataSplit } from '../../shared/dataset.ts';
 export { AevbError, isAevbError } from '../../shared/errors.ts';
 export { exportDecoder } from '../../shared/decoder_export.ts';

@@ -13,6 +13,9 @@
  *   --parallel P     runs training at once (default: cores / workers per run)
  *   --workers N      workers per run (default 1)
  *   --quiet          no live progress block (plain lines only)
+ * Layer lists (--hidden, --activation): the comma separates runs, as for every flag; within one run
+ * the layers are separated by `/` (--hidden 500,512/256 is two runs: one layer of 500, and 512 then
+ * 256), which the run's train flags then spell with commas (--hidden 512,256).
  * This file only parses; sweep_plan.ts turns the request into runs.
  */
 import os from 'node:os';
@@ -50,6 +53,8 @@ Usage: npm run sweep -- [train flags, values as comma lists] --out DIR [sweep fl
 
 Any flag of npm run train (see npm run train -- --help) may take a comma list (--latent 3,5,10,
 --seed 1,2,3, --lr 0.01,0.02, --optimizer adagrad,adam, …); the runs are every combination.
+Deeper MLPs: a run's layers are separated by / (--hidden 500,512/256 is one run with one hidden
+layer of 500 and one with 512 then 256; --activation tanh,relu/tanh likewise).
 Each run writes DIR/<name>/ (metrics.jsonl, checkpoint.aevb, decoder/) exactly as
 npm run train -- <its flags> --workers N --out DIR/<name> would; DIR/sweep.json lists the runs,
 their full configs, the train command of each and their status.
@@ -72,6 +77,8 @@ Exit code: 0 all runs done, 1 some failed (the others still ran), 2 a bad comman
 
 /** Train flags whose values are paths: never split at commas (a path may hold one). */
 const PATH_FLAGS = new Set(['data', 'labels']);
+/** Train flags whose one run's value is a list of layers, written with `/` in a sweep (train's comma). */
+export const LAYER_FLAGS = new Set(['hidden', 'activation']);
 /** Train flags that make no sense per run in a sweep, and what to do instead. */
 const REFUSED: Record<string, string> = {
   resume: 'A sweep resumes by running the same command again (with the same --out).',
@@ -106,6 +113,16 @@ function splitList(flag: string, raw: string): string[] {
     throw configError(flag, `lists ${dup} twice (${raw}); two runs would be the same`, `List each value once.`);
   }
   return values;
+}
+
+/** A run's layer list, `/`-separated in the sweep, as train's comma list. */
+function layerValue(flag: string, v: string): string {
+  const layers = v.split('/');
+  if (layers.some((l) => l.trim() === '')) {
+    throw configError(flag, `got ${JSON.stringify(v)}, a layer list with an empty item`,
+      `In a sweep, separate one run's layers with / and the runs with commas, e.g. --${flag} ${flag === 'hidden' ? '500,512/256' : 'tanh,relu/tanh'}.`);
+  }
+  return layers.join(',');
 }
 
 export function parseSweep(argv: string[], cores = os.availableParallelism()): SweepRequest {
@@ -153,7 +170,9 @@ export function parseSweep(argv: string[], cores = os.availableParallelism()): S
     const trainFlag = flag === 'mc-samples' ? 'samples' : flag;
     if (flag === 'epochs') epochsGiven = true;
     if (value === undefined) { fixed.push(`--${trainFlag}`); continue; }
-    const values = PATH_FLAGS.has(flag) ? [value] : splitList(flag, value);
+    let values = PATH_FLAGS.has(flag) ? [value] : splitList(flag, value);
+    // One run's layer list: 512/256 → train's 512,256.
+    if (LAYER_FLAGS.has(flag)) values = values.map((v) => layerValue(flag, v));
     if (values.length === 1) fixed.push(`--${trainFlag}`, values[0]);
     else axes.push({ flag, values });
   }

@@ -13,7 +13,7 @@ import type { DataSplit } from '../../shared/dataset.ts';
 import { AevbError, configError, isAevbError } from '../../shared/errors.ts';
 import { parseCli, type CliRequest } from './cli_args.ts';
 import { loadData } from './train_run.ts';
-import { trainFlagOf, type SweepRequest } from './sweep_args.ts';
+import { LAYER_FLAGS, trainFlagOf, type SweepRequest } from './sweep_args.ts';
 
 export type DataLoader = (req: CliRequest, decoder: TrainConfig['decoder']) => DataSplit;
 
@@ -39,6 +39,8 @@ const LABEL: Record<string, string> = {
 };
 
 function label(flag: string, value: string): string {
+  // A layer list (train's 512,256; relu,tanh) as H512x256 and relu-tanh.
+  if (LAYER_FLAGS.has(flag)) value = value.replaceAll(',', flag === 'hidden' ? 'x' : '-');
   if (flag in LABEL) return `${LABEL[flag]}${value}`;
   // A word (aevb, wake-sleep, relu, adam) names itself; a number needs its flag.
   return /^[A-Za-z]/.test(value) ? value : `${flag}${value}`;
@@ -118,9 +120,9 @@ export function planSweep(req: SweepRequest, load: DataLoader): PlannedRun[] {
   return runs;
 }
 
-/** Same config and the same run options (evaluation schedule, workers, data). */
+/** Same config and the same run options (evaluation schedule, workers, kernels, data). */
 function sameRun(a: PlannedRun, b: PlannedRun): boolean {
-  const opts = (r: PlannedRun) => JSON.stringify([r.req.evalAt, r.req.workers, r.req.data, r.req.labels, r.req.testFraction, r.req.maxSkippedSteps]);
+  const opts = (r: PlannedRun) => JSON.stringify([r.req.evalAt, r.req.workers, r.req.kernels, r.req.data, r.req.labels, r.req.testFraction, r.req.maxSkippedSteps]);
   return JSON.stringify(a.config) === JSON.stringify(b.config) && opts(a) === opts(b);
 }
 

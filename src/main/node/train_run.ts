@@ -153,7 +153,7 @@ export async function runTraining(req: CliRequest, log: (s: string) => void = co
     cleanStaleTemps(outDir);
     truncateMetrics(outDir, start.source?.checkpoint.step ?? 0);
     trainer = await Trainer.create({ data, config: start.config, checkpoint: bytes, workers: req.workers, maxSkippedSteps: req.maxSkippedSteps,
-      evaluateAt: req.evalAt }, nodeSpawner(), hooks.cores ?? os.availableParallelism());
+      evaluateAt: req.evalAt, ...(req.kernels ? { kernels: req.kernels } : {}) }, nodeSpawner(), hooks.cores ?? os.availableParallelism());
     return await train(trainer, req, outDir, data, start, log, () => interrupted, hooks.onProgress);
   } finally {
     offStop();

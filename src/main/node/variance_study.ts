@@ -22,6 +22,7 @@ import type { DataSplit } from '../../shared/dataset.ts';
 import { checkpointError, configError } from '../../shared/errors.ts';
 import { gradientVariance, summarizeVariance, type VarianceSummary } from '../../shared/gradient_variance.ts';
 import { buildLayout } from '../../shared/layout.ts';
+import { modelLayers } from '../../shared/model/layers.ts';
 import { splitDataset } from '../../shared/mnist_split.ts';
 import { LocalTrainer } from '../local_trainer.ts';
 import { writeFileAtomic } from './checkpoint_files.ts';
@@ -154,6 +155,7 @@ const fmt = (v: number) => v.toExponential(3);
 
 /** The table: one row per point, estimator and L; the ratio to estimator A with L = 1 at the same point. */
 export function varianceMarkdown(r: VarianceResult, cfg: TrainConfig): string {
+  const { mu, logvar } = modelLayers(cfg).encoder;
   const base = (row: VarianceRow) => r.rows.find((x) => x.step === row.step && x.estimator === 'A' && x.L === 1);
   const lines = [
     '# Estimator variance',
@@ -163,11 +165,11 @@ export function varianceMarkdown(r: VarianceResult, cfg: TrainConfig): string {
     `Points at steps ${r.design.points.join(', ')}${r.design.retrained ? ' (all but the last retrained from the run\'s config and seed; the last is the checkpoint)' : ''}.`,
     '"ε only": the same with the minibatch held fixed (the part that L averages away, ∝ 1/L). "× A, L=1": mean variance relative to estimator A with L = 1 at that point.',
     '',
-    '| point | samples seen | estimator | L | mean variance | median variance | ε only (mean) | × A, L=1 | μ head (enc.W4) | log σ² head (enc.W5) |',
+    `| point | samples seen | estimator | L | mean variance | median variance | ε only (mean) | × A, L=1 | μ head (${mu.W}) | log σ² head (${logvar.W}) |`,
     '|---|---:|:---:|---:|---:|---:|---:|---:|---:|---:|',
     ...r.rows.map((row) => `| ${row.checkpoint} @ step ${row.step} | ${row.samplesSeen.toLocaleString('en-US')} | ${row.estimator} | ${row.L} | ${fmt(row.meanVariance)} | ` +
       `${fmt(row.medianVariance)} | ${fmt(row.epsOnlyMeanVariance)} | ${(row.meanVariance / (base(row)?.meanVariance ?? NaN)).toFixed(3)} | ` +
-      `${fmt(row.perGroup['enc.W4'])} | ${fmt(row.perGroup['enc.W5'])} |`),
+      `${fmt(row.perGroup[mu.W])} | ${fmt(row.perGroup[logvar.W])} |`),
     '',
   ];
   return lines.join('\n');

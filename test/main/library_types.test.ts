@@ -1,0 +1,23 @@
+/**
+ * The library's config types for deeper MLPs and the kernels option, checked at compile time
+ * (npx tsc --noEmit -p . type-checks this file; vitest's expectTypeOf makes the checks read as tests):
+ * what an app writes with `import { createTrainer, type TrainConfig } from 'aevb'` must type-check.
+ */
+import { describe, expectTypeOf, it } from 'vitest';
+import type { Activation, KernelChoice, TrainConfig, TrainerOptions } from '../../src/main/index.ts';
+import type * as NodeApi from '../../src/main/node/index.ts';
+
+describe('the public config types', () => {
+  it('hidden is a width or one per hidden layer; activation one or one per layer', () => {
+    expectTypeOf<TrainConfig['hidden']>().toEqualTypeOf<number | number[]>();
+    expectTypeOf<TrainConfig['activation']>().toEqualTypeOf<Activation | Activation[]>();
+    expectTypeOf<{ hidden: number[]; activation: Activation[] }>().toMatchTypeOf<Partial<TrainConfig>>();
+    expectTypeOf<NodeApi.TrainConfig>().toEqualTypeOf<TrainConfig>();
+  });
+
+  it('kernels is "aevb" or "tfjs" in the trainer options', () => {
+    expectTypeOf<KernelChoice>().toEqualTypeOf<'aevb' | 'tfjs'>();
+    expectTypeOf<TrainerOptions['kernels']>().toEqualTypeOf<KernelChoice | undefined>();
+    expectTypeOf<NodeApi.KernelChoice>().toEqualTypeOf<KernelChoice>();
+  });
+});
