@@ -26,4 +26,7 @@ export const KERNEL_CASES: Array<Partial<TrainConfig>> = [
   { estimator: 'A', decoder: 'gaussian', activation: 'tanh', samples: 2 },
   { estimator: 'B', decoder: 'gaussian', activation: 'tanh', samples: 1, sigmoidMean: false },
   { estimator: 'B', decoder: 'bernoulli', activation: 'linear', samples: 2 },
+  // Deeper MLPs: widths and activations per layer (the decoder mirrors the encoder).
+  { estimator: 'B', decoder: 'bernoulli', hidden: [12, 7], activation: ['relu', 'tanh'], samples: 1 },
+  { estimator: 'A', decoder: 'gaussian', hidden: [9, 13, 5], activation: ['tanh', 'linear', 'relu'], samples: 2 },
 ];

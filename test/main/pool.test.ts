@@ -122,6 +122,17 @@ describe('N workers train the same model as one', () => {
     expect(relErr(c.params, a.params)).toBeLessThanOrEqual(1e-5);
   });
 
+  it('a deeper MLP (hidden [40, 24], relu then tanh) on aevb\'s kernels: 3 workers train the one-worker model, Gaussian decoder and estimator A included', async () => {
+    for (const over of [{ hidden: [40, 24], activation: ['relu', 'tanh'] }, { hidden: [32, 16], activation: 'tanh', decoder: 'gaussian', estimator: 'A', samples: 2 }] as Partial<TrainConfig>[]) {
+      const reference = localParams(over, 12);
+      const t = await make(3, over);
+      expect(t.kernels).toBe('aevb-relaxed');
+      await t.runSteps(12);
+      expect(relErr((await t.state()).params, reference), JSON.stringify(over)).toBeLessThanOrEqual(1e-5);
+      await t.dispose();
+    }
+  });
+
   it('a pool forced onto the SIMD128 build trains the model of the relaxed build (to float rounding), two workers of it that of one', async () => {
     const cfg = resolveConfig({ ...base, inputSize: 784 });
     const pools = await Promise.all([{ workers: 2 }, { workers: 2, kernelBuild: 'simd128' as const }, { workers: 1, kernelBuild: 'simd128' as const }]

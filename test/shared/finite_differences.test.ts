@@ -1,5 +1,5 @@
 /**
- * The production gradient (SgvbGradient) against central finite differences of an independent
+ * The production gradients (SgvbGradient in tfjs ops; aevb's kernels, both builds) against central finite differences of an independent
  * float64 plain-JS reference of the per-shard ELBO, written from docs/method.md's formulas (not from
  * gradients.ts or sgvb_autodiff.ts). Both see the same inputs: x and ε from buildShard, and the
  * same float32 parameter values (widened to float64 for the reference).
@@ -14,6 +14,10 @@ import type { Dataset } from '../../src/shared/dataset.ts';
 import { useBackend, relErr } from '../helpers/backend.ts';
 import { affine, hiddenLayers, LOG_2PI, sigmoid, softplus } from '../helpers/float64_mlp.ts';
 import { referenceHidden } from '../helpers/reference_layers.ts';
+import { AevbStepGradient } from '../../src/shared/model/aevb_step_gradient.ts';
+import { stepKernelFactory } from '../../src/shared/model/step_kernels.ts';
+import { detectKernelBuild, type KernelBuild } from '../../src/kernels/step_kernel.ts';
+import type { StepGradient } from '../../src/shared/step_gradient.ts';
 
 
 /**
@@ -99,8 +103,17 @@ function setup(over: Partial<TrainConfig>) {
   return { cfg, layout, params, shard };
 }
 
-for (const backend of ['cpu', 'wasm'] as const) {
-  describe(`SgvbGradient against finite differences of a float64 reference (${backend})`, () => {
+/** The gradients held against the reference: tfjs's (on two backends) and aevb's kernels (each build this engine runs). */
+const ENGINES: Array<[string, 'cpu' | 'wasm', (cfg: TrainConfig, layout: ParamLayout) => StepGradient]> = [
+  ['SgvbGradient (tfjs cpu)', 'cpu', (cfg, layout) => new SgvbGradient(cfg, layout)],
+  ['SgvbGradient (tfjs wasm)', 'wasm', (cfg, layout) => new SgvbGradient(cfg, layout)],
+  ...(['relaxed', 'simd128'] as KernelBuild[]).filter((b) => b === 'simd128' || detectKernelBuild() === 'relaxed')
+    .map((b): [string, 'wasm', (cfg: TrainConfig, layout: ParamLayout) => StepGradient] =>
+      [`aevb's kernels (${b} build)`, 'wasm', (cfg, layout) => new AevbStepGradient(cfg, layout, stepKernelFactory(b))]),
+];
+
+for (const [engineName, backend, makeEngine] of ENGINES) {
+  describe(`${engineName} against finite differences of a float64 reference`, () => {
     beforeAll(() => useBackend(backend));
 
     for (const c of CASES) {
@@ -117,7 +130,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
           expect(pre.some((a) => a < 0) && pre.some((a) => a > 0), 'relu must be both on and off').toBe(true);
         }
 
-        const engine = new SgvbGradient(cfg, layout);
+        const engine = makeEngine(cfg, layout);
         const grad = new Float32Array(layout.size);
         const value = engine.compute(params, shard, grad, true);
         engine.dispose();
