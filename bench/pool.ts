@@ -10,7 +10,7 @@
  *   memory      process memory for N = 1 and 4
  *
  *   npx tsx bench/pool.ts [--workers 1,2] [--batches 100,200] [--rounds 5] [--steps 40] [--hidden 500]
- *                         [--no-profile] [--no-auto] [--no-memory] [--cores C] [--json FILE]
+ *                         [--no-profile] [--no-auto] [--no-memory] [--cores C] [--kernels aevb|tfjs] [--json FILE]
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -26,12 +26,14 @@ import type { PhaseTimes } from '../src/shared/protocol.ts';
 
 const { values } = parseArgs({ options: {
   workers: { type: 'string' }, batches: { type: 'string' }, rounds: { type: 'string' }, steps: { type: 'string' },
-  hidden: { type: 'string' }, json: { type: 'string' }, 'no-memory': { type: 'boolean' },
+  hidden: { type: 'string' }, json: { type: 'string' }, 'no-memory': { type: 'boolean' }, kernels: { type: 'string' },
   'no-profile': { type: 'boolean' }, 'no-auto': { type: 'boolean' }, cores: { type: 'string' },
 } });
 // The cores 'auto' may use. os.availableParallelism() sees CPU affinity but not a container's CPU
 // quota, so on a quota-limited machine pass --cores explicitly.
 const cores = Number(values.cores ?? os.availableParallelism());
+/** The step's kernels: 'aevb' (default) or 'tfjs' (the reference path, for a before/after comparison). */
+const kernels = (values.kernels ?? 'aevb') as 'aevb' | 'tfjs';
 const workerList = (values.workers ?? `1,${Math.min(2, cores)}`).split(',').map(Number);
 const batches = (values.batches ?? '100,200').split(',').map(Number);
 const rounds = Number(values.rounds ?? 5), steps = Number(values.steps ?? 40), H = Number(values.hidden ?? 500);
@@ -54,7 +56,7 @@ const profile: Array<{ batch: number; phases: PhaseTimes }> = [];
 if (!values['no-profile']) {
   const pools = await Promise.all(profileSizes.map((M) => {
     const cfg = resolveConfig({ hidden: H, latent: 20, batch: M, inputSize: 784 });
-    return WorkerPool.create({ config: cfg, data, workers: 1, spawn: nodeSpawner(), state: initialState(cfg), valueEvery: 1_000_000 });
+    return WorkerPool.create({ config: cfg, data, workers: 1, spawn: nodeSpawner(), state: initialState(cfg), valueEvery: 1_000_000, kernels });
   }));
   for (const p of pools) await p.runSteps(0, 20);
   const perRound: PhaseTimes[][] = pools.map(() => []);
@@ -77,14 +79,14 @@ const independent: Array<{ copies: number; batch: number; samplesPerSecond: numb
 
 for (const M of batches) {
   const cfg = resolveConfig({ hidden: H, latent: 20, batch: M, inputSize: 784 });
-  const pools = await Promise.all(workerList.map((n) => WorkerPool.create({ config: cfg, data, workers: n, spawn: nodeSpawner(), state: initialState(cfg), valueEvery: 1_000_000 })));
+  const pools = await Promise.all(workerList.map((n) => WorkerPool.create({ config: cfg, data, workers: n, spawn: nodeSpawner(), state: initialState(cfg), valueEvery: 1_000_000, kernels })));
   const samples: number[][] = workerList.map(() => []);
   const phases: PhaseTimes[][][] = workerList.map(() => []);
   const next = workerList.map(() => 0);
   for (const [i, p] of pools.entries()) { await p.runSteps(0, 10); next[i] = 10; } // warm-up
   const maxN = Math.max(...workerList);
   const copies = maxN > 1 ? await Promise.all(Array.from({ length: maxN }, () =>
-    WorkerPool.create({ config: cfg, data, workers: 1, spawn: nodeSpawner(), state: initialState(cfg), valueEvery: 1_000_000 }))) : [];
+    WorkerPool.create({ config: cfg, data, workers: 1, spawn: nodeSpawner(), state: initialState(cfg), valueEvery: 1_000_000, kernels }))) : [];
   await Promise.all(copies.map((c) => c.runSteps(0, 10)));
   const copyRates: number[] = [];
   for (let r = 0; r < rounds; r++) {
@@ -160,7 +162,7 @@ if (!values['no-auto']) {
   const cfg = resolveConfig({ hidden: H, latent: 20, batch: 100, inputSize: 784 });
   const modes: Array<number | 'auto'> = ['auto', ...workerList];
   const trainers: Trainer[] = [];
-  for (const m of modes) trainers.push(await Trainer.create({ data, config: cfg, workers: m, valueEvery: 1_000_000, evaluateTrain: false }, nodeSpawner(), cores));
+  for (const m of modes) trainers.push(await Trainer.create({ data, config: cfg, workers: m, valueEvery: 1_000_000, evaluateTrain: false, kernels }, nodeSpawner(), cores));
   const epoch = trainers[0].stepsPerEpoch;
   const per: number[][] = modes.map(() => []);
   const totals = modes.map(() => ({ samples: 0, ms: 0 }));
@@ -182,7 +184,7 @@ if (!values['no-auto']) {
 async function memoryFor(n: number) {
   const cfg = resolveConfig({ hidden: H, latent: 20, batch: 100, inputSize: 784 });
   const before = process.memoryUsage();
-  const p = await WorkerPool.create({ config: cfg, data, workers: n, spawn: nodeSpawner(), state: initialState(cfg) });
+  const p = await WorkerPool.create({ config: cfg, data, workers: n, spawn: nodeSpawner(), state: initialState(cfg), kernels });
   await p.runSteps(0, 20);
   const after = process.memoryUsage();
   const wasm = await p.memory();
