@@ -41,7 +41,7 @@ const STEP_VARIANTS = {
   simd128_unshared: [...VARIANTS.unshared, '--noExportMemory'],
 };
 
-async function compile(flags, source = SOURCE, tiles = STEP_TILES) {
+async function compile(flags, source = SOURCE, tiles = STEP_TILES.simd128) {
   let binary = null;
   const { error, stderr } = await asc.main([source, ...flags, '--outFile', 'out.wasm'], {
     readFile: (name, dir) => {
@@ -70,9 +70,9 @@ export async function buildKernelsSource() {
 
 /**
  * The step module's bytes for one build: relaxed SIMD or not, shared memory or not, and the register tiles
- * ({ nn, tn, nt: [MR, NV] }, default STEP_TILES; bench/kernels.ts compiles others to measure them).
+ * ({ nn, tn, nt: [MR, NV] }, default the build's STEP_TILES; bench/kernels.ts compiles others to measure them).
  */
-export async function compileStepKernels({ relaxed, shared, tiles = STEP_TILES }) {
+export async function compileStepKernels({ relaxed, shared, tiles = STEP_TILES[relaxed ? 'relaxed' : 'simd128'] }) {
   return compile(STEP_VARIANTS[`${relaxed ? 'relaxed' : 'simd128'}_${shared ? 'shared' : 'unshared'}`], STEP_SOURCE, tiles);
 }
 

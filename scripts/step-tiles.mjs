@@ -14,12 +14,20 @@
  *   dot (gemm_nt): A's row m and B's row n are both contiguous in k, so each (m, n) keeps a 4-lane partial dot
  *     product over k; at the end 4 of them are reduced across lanes into one vector of 4 columns of C.
  *     MR rows × NV groups of 4 columns (4·NV rows of B).
- * Every tile has an edge twin taking `r` (1..4), the number of valid columns in its last (only) vector:
- * loads and stores of that vector touch r lanes only, so no tail reads or writes past a row's end.
+ * Every tile comes in MR row counts (`nn_4` is the 4-row tile; `nn_1` … `nn_3` take the last M mod 4 rows in one
+ * pass) and each has an edge twin (`nn_4_edge`) taking `r` (1..4), the number of valid columns in its last (only)
+ * vector: loads and stores of that vector touch r lanes only, so no tail reads or writes past a row's end.
  */
 
-/** The tiles the committed kernels use: [MR, NV] per GEMM (chosen by bench/kernels.ts; see docs/architecture.md). */
-export const STEP_TILES = { nn: [4, 2], tn: [4, 2], nt: [2, 1] };
+/**
+ * The tiles the committed kernels use, per build: [MR, NV] per GEMM (chosen by bench/kernels.ts; see
+ * docs/architecture.md). The relaxed build's fused multiply-add needs no temporary register, so 6 × 8 (12
+ * accumulators, 2 of B, 1 splat: 15 of x86-64's 16) fits there and not in the SIMD128 build (mul, then add).
+ */
+export const STEP_TILES = {
+  relaxed: { nn: [6, 2], tn: [6, 2], nt: [2, 1] },
+  simd128: { nn: [4, 2], tn: [4, 2], nt: [2, 1] },
+};
 
 const range = (n) => Array.from({ length: n }, (_, i) => i);
 
@@ -102,45 +110,46 @@ function dotTile(name, MR, NV, edge) {
 }
 
 /**
- * The driver of a broadcast GEMM over the whole of C: MR-row panels, then single rows; in each, NV-vector
- * tiles, then single vectors, the last with r ≤ 4 valid columns.
+ * The driver of a GEMM over the whole of C, column panels outside and rows inside: a panel of B (4·NV columns of
+ * W for gemm_nn, 4·NV rows of W for gemm_nt) stays in L1 while every row of A passes over it, so the weight is
+ * read from memory once per call whatever M is. Rows go in MR-row tiles, the last M mod MR rows in one tile of
+ * that many rows (a last single row is merged with the tile before it into two tiles of about half), the last
+ * columns in single vectors of r ≤ 4 valid lanes.
  */
-function broadcastDriver(p, MR, NV) {
-  return `// C[M, N] = (acc ? C : 0) + Σ_k A(m, k) · B[k, n], A(m, k) at A + m·ars + k·aks, in ${MR} × ${4 * NV} tiles.
-function ${p}_gemm(M: i32, N: i32, K: i32, A: usize, ars: usize, aks: usize, B: usize, bks: usize, C: usize, ldc: usize, acc: i32): void {
-  const NW = N - N % ${4 * NV};
-  let m = 0;
-  for (; m + ${MR} <= M; m += ${MR}) {
-    const pa = A + <usize>m * ars, pc = C + <usize>m * ldc;
-    let n = 0;
-    for (; n < NW; n += ${4 * NV}) ${p}_tile(K, pa, ars, aks, B + (<usize>n << 2), bks, pc + (<usize>n << 2), ldc, acc);
-    for (; n < N; n += 4) ${p}_tile_edge(K, pa, ars, aks, B + (<usize>n << 2), bks, pc + (<usize>n << 2), ldc, acc, min(4, N - n));
+function driver(p, kind, MR, NV) {
+  const W = 4 * NV;
+  const broadcast = kind === 'broadcast';
+  const params = broadcast
+    ? 'A: usize, ars: usize, aks: usize, B: usize, bks: usize, C: usize, ldc: usize, acc: i32'
+    : 'A: usize, lda: usize, B: usize, ldb: usize, C: usize, ldc: usize, acc: i32';
+  const aRow = broadcast ? '<usize>m * ars' : '<usize>m * lda';
+  const bCol = broadcast ? '(<usize>n << 2)' : '<usize>n * ldb';
+  const args = (edge) => broadcast
+    ? `K, A + ${aRow}, ars, aks, B + ${bCol}, bks, C + <usize>m * ldc + (<usize>n << 2), ldc, acc${edge ? ', min(4, N - n)' : ''}`
+    : `K, A + ${aRow}, lda, B + ${bCol}, ldb, C + <usize>m * ldc + (<usize>n << 2), ldc, acc${edge ? ', min(4, N - n)' : ''}`;
+  const at = (rows, edge, m) => `${p}_${rows}${edge ? '_edge' : ''}(${args(edge).replaceAll('<usize>m', `<usize>(${m})`)});`;
+  const rest = (edge) => range(MR - 1).map((i) => `${i ? 'else ' : ''}if (mr == ${i + 1}) ${at(i + 1, edge, 'm')}`).join('\n      ');
+  // A last row alone loads as much as it computes: the last MR + 1 rows go as two tiles of H1 + H2 rows instead.
+  const H1 = Math.ceil((MR + 1) / 2), H2 = MR + 1 - H1;
+  const split = (edge) => MR >= 3 ? `if (split) { ${at(H1, edge, 'm')} ${at(H2, edge, `m + ${H1}`)} }\n    else ` : '';
+  const panel = (edge) => `let m = 0;
+    for (; m < MM; m += ${MR}) ${at(MR, edge, 'm')}
+    ${split(edge)}if (mr) {
+      ${rest(edge) || '// (MR = 1: no remainder)'}
+    }`;
+  return `// C[M, N] = (acc ? C : 0) + Σ_k A(m, k) · B(k, n), in ${MR} × ${W} tiles.
+function ${p}_gemm(M: i32, N: i32, K: i32, ${params}): void {
+  const NW = N - N % ${W};
+  let MM = M - M % ${MR};
+  const mr = M - MM;
+  const split = ${MR >= 3 ? `mr == 1 && MM >= ${MR}` : 'false'};
+  if (split) MM -= ${MR}; // rows [MM, M) = ${MR} + 1 rows: tiles of ${H1} and ${H2}
+  let n = 0;
+  for (; n < NW; n += ${W}) {
+    ${panel(false)}
   }
-  for (; m < M; m++) {
-    const pa = A + <usize>m * ars, pc = C + <usize>m * ldc;
-    let n = 0;
-    for (; n < NW; n += ${4 * NV}) ${p}_row(K, pa, ars, aks, B + (<usize>n << 2), bks, pc + (<usize>n << 2), ldc, acc);
-    for (; n < N; n += 4) ${p}_row_edge(K, pa, ars, aks, B + (<usize>n << 2), bks, pc + (<usize>n << 2), ldc, acc, min(4, N - n));
-  }
-}`;
-}
-
-function dotDriver(p, MR, NV) {
-  return `// C[M, N] = (acc ? C : 0) + Σ_k A[m, k] · B[n, k], in ${MR} × ${4 * NV} tiles.
-function ${p}_gemm(M: i32, N: i32, K: i32, A: usize, lda: usize, B: usize, ldb: usize, C: usize, ldc: usize, acc: i32): void {
-  const NW = N - N % ${4 * NV};
-  let m = 0;
-  for (; m + ${MR} <= M; m += ${MR}) {
-    const pa = A + <usize>m * lda, pc = C + <usize>m * ldc;
-    let n = 0;
-    for (; n < NW; n += ${4 * NV}) ${p}_tile(K, pa, lda, B + <usize>n * ldb, ldb, pc + (<usize>n << 2), ldc, acc);
-    for (; n < N; n += 4) ${p}_tile_edge(K, pa, lda, B + <usize>n * ldb, ldb, pc + (<usize>n << 2), ldc, acc, min(4, N - n));
-  }
-  for (; m < M; m++) {
-    const pa = A + <usize>m * lda, pc = C + <usize>m * ldc;
-    let n = 0;
-    for (; n < NW; n += ${4 * NV}) ${p}_row(K, pa, lda, B + <usize>n * ldb, ldb, pc + (<usize>n << 2), ldc, acc);
-    for (; n < N; n += 4) ${p}_row_edge(K, pa, lda, B + <usize>n * ldb, ldb, pc + (<usize>n << 2), ldc, acc, min(4, N - n));
+  for (; n < N; n += 4) {
+    ${panel(true)}
   }
 }`;
 }
@@ -149,19 +158,18 @@ function ${p}_gemm(M: i32, N: i32, K: i32, A: usize, lda: usize, B: usize, ldb: 
  * AssemblyScript text of the tiles and drivers (nn_gemm, tn_gemm, nt_gemm) for the given tile sizes.
  * It uses madd, loadPart, storePart and hsum4 from step.as.ts, which imports it.
  */
-export function stepTilesSource(tiles = STEP_TILES) {
+export function stepTilesSource(tiles) {
   const out = [
     `// GENERATED by scripts/step-tiles.mjs (tiles nn ${tiles.nn.join('×')}, tn ${tiles.tn.join('×')}, nt ${tiles.nt.join('×')}).`,
     "import { madd, loadPart, storePart, hsum4 } from './step_lanes.as';",
   ];
-  for (const p of ['nn', 'tn']) {
+  for (const p of ['nn', 'tn', 'nt']) {
     const [MR, NV] = tiles[p];
-    out.push(broadcastTile(`${p}_tile`, MR, NV, false), broadcastTile(`${p}_tile_edge`, MR, NV, true),
-      broadcastTile(`${p}_row`, 1, NV, false), broadcastTile(`${p}_row_edge`, 1, NV, true), broadcastDriver(p, MR, NV));
+    const tile = p === 'nt' ? dotTile : broadcastTile;
+    // The full tile and one for each row count of the remainder, each with its edge twin.
+    for (let rows = 1; rows <= MR; rows++) out.push(tile(`${p}_${rows}`, rows, NV, false), tile(`${p}_${rows}_edge`, rows, NV, true));
+    out.push(driver(p, p === 'nt' ? 'dot' : 'broadcast', MR, NV));
   }
-  const [MR, NV] = tiles.nt;
-  out.push(dotTile('nt_tile', MR, NV, false), dotTile('nt_tile_edge', MR, NV, true),
-    dotTile('nt_row', 1, NV, false), dotTile('nt_row_edge', 1, NV, true), dotDriver('nt', MR, NV));
   out.push('export { nn_gemm, tn_gemm, nt_gemm };');
   return out.join('\n\n') + '\n';
 }
