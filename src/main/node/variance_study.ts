@@ -26,6 +26,8 @@ import { splitDataset } from '../../shared/mnist_split.ts';
 import { LocalTrainer } from '../local_trainer.ts';
 import { writeFileAtomic } from './checkpoint_files.ts';
 import { loadEmbeddedMnist, loadIdxDataset } from './data_files.ts';
+import { makeDirs } from './dirs.ts';
+import { withFileErrors, withFileErrorsAsync } from './file_errors.ts';
 import { readRunCheckpoint } from './run_dir.ts';
 import { setupNodeBackend } from './tfjs_node.ts';
 
@@ -99,6 +101,10 @@ export async function runVarianceStudy(req: VarianceRequest, log: (s: string) =>
   const batch = positiveInt(req.batch, 100, 'batch'), seed = positiveInt(req.seed, 1, 'seed', 0);
   const Ls = req.samples ?? [1, 2, 5];
   Ls.forEach((L) => positiveInt(L, 1, 'samples'));
+  const runInfo = withFileErrors('read', req.run, () => fs.statSync(req.run, { throwIfNoEntry: false }), '', '--run');
+  if (!runInfo?.isDirectory()) {
+    throw checkpointError(`--run ${req.run} is ${runInfo ? 'a file' : 'not there'}, not a run directory.`, 'Pass --run the --out directory of a run of npm run train.');
+  }
   const c = readRunCheckpoint(req.run);
   if (!c) throw checkpointError(`${req.run} holds no checkpoint.aevb.`, 'Pass --run the --out directory of a run of npm run train.');
   const data = loadData(req, c);
@@ -143,9 +149,10 @@ export async function runVarianceStudy(req: VarianceRequest, log: (s: string) =>
     rows,
   };
   const out = req.out ?? req.run;
-  fs.mkdirSync(out, { recursive: true });
-  await writeFileAtomic(path.join(out, 'variance.json'), out, new TextEncoder().encode(JSON.stringify(result, null, 1) + '\n'));
-  await writeFileAtomic(path.join(out, 'variance.md'), out, new TextEncoder().encode(varianceMarkdown(result, cfg)));
+  makeDirs(out, '--out');
+  for (const [name, text] of [['variance.json', JSON.stringify(result, null, 1) + '\n'], ['variance.md', varianceMarkdown(result, cfg)]]) {
+    await withFileErrorsAsync('write', path.join(out, name), () => writeFileAtomic(path.join(out, name), out, new TextEncoder().encode(text)));
+  }
   log(`Wrote ${path.join(out, 'variance.json')} and ${path.join(out, 'variance.md')}.`);
   return result;
 }
