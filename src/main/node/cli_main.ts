@@ -11,12 +11,13 @@
 import { isAevbError } from '../../shared/errors.ts';
 import { describeFileError, isErrno } from './file_errors.ts';
 
-/** How long the one line may get: a path or two and a sentence. */
+/** How much of an unexpected error's message is shown: enough to recognise it, never a whole minified source line. */
 const MAX_LINE = 400;
 
-function oneLine(s: string): string {
+/** The first non-empty line; cut short where it is not ours (our messages are sentences with the user's paths). */
+function oneLine(s: string, cut = false): string {
   const line = s.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
-  return line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}…` : line;
+  return cut && line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}…` : line;
 }
 
 /** The line and exit code for an error that ended a command. */
@@ -27,7 +28,7 @@ export function errorReport(e: unknown): { line: string; code: number } {
     return { line: `error: ${oneLine(describeFileError(e, 'use', where, '', 'the path').message)}`, code: 2 };
   }
   const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-  return { line: `error: unexpected ${oneLine(what)} (a bug in aevb or a library; please report it with the command).`, code: 70 };
+  return { line: `error: unexpected ${oneLine(what, true)} (a bug in aevb or a library; please report it with the command).`, code: 70 };
 }
 
 /** Run a command's main and set the exit code; every error ends as errorReport's one line. */

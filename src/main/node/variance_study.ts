@@ -107,6 +107,9 @@ export async function runVarianceStudy(req: VarianceRequest, log: (s: string) =>
   }
   const c = readRunCheckpoint(req.run);
   if (!c) throw checkpointError(`${req.run} holds no checkpoint.aevb.`, 'Pass --run the --out directory of a run of npm run train.');
+  // The output directory before the work (retraining takes minutes): a bad --out fails at once.
+  const out = req.out ?? req.run;
+  makeDirs(out, '--out');
   const data = loadData(req, c);
   if (batch > data.train.n) throw configError('batch', `is ${batch}, larger than the ${data.train.n} training datapoints`, `Pass --batch ${data.train.n} or fewer.`);
   await setupNodeBackend('wasm');
@@ -148,8 +151,6 @@ export async function runVarianceStudy(req: VarianceRequest, log: (s: string) =>
       note: 'Per-parameter variance of the per-datapoint minibatch gradient (1/M) ∇ Σ ℒ̃ over R independent minibatches (uniform, M distinct datapoints) and ε draws, at fixed parameters; earlier points retrained from the run\'s config and seed on one thread, the last point is the checkpoint. epsOnlyMeanVariance: the minibatch held fixed, only ε drawn.' },
     rows,
   };
-  const out = req.out ?? req.run;
-  makeDirs(out, '--out');
   for (const [name, text] of [['variance.json', JSON.stringify(result, null, 1) + '\n'], ['variance.md', varianceMarkdown(result, cfg)]]) {
     await withFileErrorsAsync('write', path.join(out, name), () => writeFileAtomic(path.join(out, name), out, new TextEncoder().encode(text)));
   }
