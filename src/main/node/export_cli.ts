@@ -38,11 +38,12 @@ const MAX_EVAL_SAMPLES = 100_000;
 export const EXPORT_HELP = `npm run export -- [flags]: move a model to PyTorch and back (docs/safetensors.md)
 
   --from RUN            a run directory (its checkpoint.aevb) or a .aevb file to export
-  --to FILE             where to write the safetensors (default RUN/model.safetensors)
+  --to FILE             where to write the safetensors (default RUN/model.safetensors); a .safetensors
+                        name, never the source or a file a run keeps; only an earlier export is replaced
   --write-idx DIR       write the embedded MNIST split (9,000 train / 1,000 test) as IDX files in DIR
   --evaluate MODEL      a .aevb or .safetensors model: print its test ELBO on --data
   --data SRC            mnist (default) or an IDX image file, split by --test-fraction (default 0.1)
-  --eval-samples K      also estimate log p(x) with K importance samples
+  --eval-samples K      also estimate log p(x) with K importance samples (0 to 100,000)
   --png FILE            with --evaluate: write 64 samples from the model as an 8×8 PNG grid
   -h, --help            this text
 `;
