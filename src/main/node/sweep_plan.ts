@@ -39,7 +39,7 @@ const LABEL: Record<string, string> = {
 };
 
 function label(flag: string, value: string): string {
-  if (flag in LABEL) return `${LABEL[flag]}${value}`;
+  if (Object.hasOwn(LABEL, flag)) return `${LABEL[flag]}${value}`;
   // A word (aevb, wake-sleep, relu, adam) names itself; a number needs its flag.
   return /^[A-Za-z]/.test(value) ? value : `${flag}${value}`;
 }
