@@ -5,8 +5,11 @@ Auto-Encoding Variational Bayes (Kingma & Welling 2013), the paper's MLPs (appen
   Bernoulli decoder: y = sigmoid(W2 act(W1 z + b1) + b2)
   Gaussian decoder:  h' = act(W1 z + b1), mu_x = W4' h' + b4' (sigmoid'd if sigmoid_mean), log sigma_x^2 = W5' h' + b5'
 and both SGVB estimators: B (eq. 10, analytic KL) and A (eq. 7, Monte Carlo KL).
+Deeper MLPs (config `hidden` a list H_1 ... H_n, `activation` one value or one per layer): the encoder
+runs D -> H_1 -> ... -> H_n -> J, the decoder mirrors it, J -> H_n -> ... -> H_1 -> D.
 
-The state_dict names (encoder.hidden.weight, ...) are the ones aevb writes in model.safetensors
+The state_dict names (encoder.hidden.weight, ...; encoder.hidden{k} / decoder.hidden{k} for hidden
+layers k >= 2, aevb's enc.W3_k / dec.W1_k) are the ones aevb writes in model.safetensors
 (docs/safetensors.md); nn.Linear's weight is [out, in], aevb's too, so nothing is transposed.
 
 Plain PyTorch and the standard library: the safetensors container (an 8-byte little-endian
@@ -34,48 +37,94 @@ ACTIVATIONS = {'tanh': torch.tanh, 'relu': torch.relu, 'linear': lambda a: a}
 HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
+def hidden_widths(hidden):
+    """H_1 ... H_n (encoder order): the config's `hidden`, one width or a list."""
+    return [int(hidden)] if isinstance(hidden, (int, float)) else [int(h) for h in hidden]
+
+
+def hidden_activations(activation, n):
+    """One activation per hidden layer (encoder order): one value applies to every layer."""
+    if isinstance(activation, str):
+        return [activation] * n
+    acts = list(activation)
+    if len(acts) == 1:
+        return acts * n
+    if len(acts) != n:
+        raise ValueError(f'activation lists {len(acts)} values for {n} hidden layers; give one, or one per layer')
+    return acts
+
+
+def layer_name(k):
+    """Hidden layer k (1-based) of an MLP: `hidden` for k = 1 (the paper's W3 / W1), `hidden{k}` after."""
+    return 'hidden' if k == 1 else f'hidden{k}'
+
+
 class Encoder(nn.Module):
-    def __init__(self, D, H, J):
+    """D -> H_1 -> ... -> H_n, then the Gaussian head: mu and log sigma^2, each H_n -> J."""
+
+    def __init__(self, D, widths, J):
         super().__init__()
-        self.hidden = nn.Linear(D, H)   # W3, b3
-        self.mu = nn.Linear(H, J)       # W4, b4
-        self.logvar = nn.Linear(H, J)   # W5, b5
+        for k, (i, o) in enumerate(zip([D] + widths[:-1], widths), 1):
+            setattr(self, layer_name(k), nn.Linear(i, o))   # W3, b3 (k = 1); enc.W3_k, enc.b3_k after
+        self.mu = nn.Linear(widths[-1], J)       # W4, b4
+        self.logvar = nn.Linear(widths[-1], J)   # W5, b5
 
 
-class BernoulliDecoder(nn.Module):
-    def __init__(self, J, H, D):
+class DecoderLayers(nn.Module):
+    """J -> H_n -> ... -> H_1: the encoder's widths mirrored (layer k = 1 reads z)."""
+
+    def __init__(self, J, widths):
         super().__init__()
-        self.hidden = nn.Linear(J, H)   # W1, b1
-        self.logits = nn.Linear(H, D)   # W2, b2
+        mirrored = widths[::-1]
+        for k, (i, o) in enumerate(zip([J] + mirrored[:-1], mirrored), 1):
+            setattr(self, layer_name(k), nn.Linear(i, o))   # W1, b1 (k = 1); dec.W1_k, dec.b1_k after
 
 
-class GaussianDecoder(nn.Module):
-    def __init__(self, J, H, D):
-        super().__init__()
-        self.hidden = nn.Linear(J, H)   # W1, b1
-        self.mean = nn.Linear(H, D)     # W4', b4'
-        self.logvar = nn.Linear(H, D)   # W5', b5'
+class BernoulliDecoder(DecoderLayers):
+    def __init__(self, J, widths, D):
+        super().__init__(J, widths)
+        self.logits = nn.Linear(widths[0], D)   # W2, b2
+
+
+class GaussianDecoder(DecoderLayers):
+    def __init__(self, J, widths, D):
+        super().__init__(J, widths)
+        self.mean = nn.Linear(widths[0], D)     # W4', b4'
+        self.logvar = nn.Linear(widths[0], D)   # W5', b5'
 
 
 class AEVB(nn.Module):
-    """The VAE of aevb, configured by aevb's TrainConfig field names (see config_from_metadata)."""
+    """The VAE of aevb, configured by aevb's TrainConfig field names (see config_from_metadata).
+    `hidden` is one width (the paper's one hidden layer) or a list H_1 ... H_n; `activation` one name
+    or one per hidden layer in encoder order (the decoder's layer of width H_k uses layer k's)."""
 
     def __init__(self, inputSize, hidden=500, latent=20, decoder='bernoulli', activation='tanh', sigmoidMean=True, **_ignored):
         super().__init__()
-        self.D, self.H, self.J = inputSize, hidden, latent
+        widths = hidden_widths(hidden)
+        self.D, self.H, self.J = inputSize, widths, latent
         self.kind, self.sigmoid_mean = decoder, sigmoidMean
-        self.act = ACTIVATIONS[activation]
-        self.encoder = Encoder(inputSize, hidden, latent)
-        self.decoder = (BernoulliDecoder if decoder == 'bernoulli' else GaussianDecoder)(latent, hidden, inputSize)
+        acts = hidden_activations(activation, len(widths))
+        self.enc_acts = [ACTIVATIONS[a] for a in acts]
+        self.dec_acts = self.enc_acts[::-1]
+        self.encoder = Encoder(inputSize, widths, latent)
+        self.decoder = (BernoulliDecoder if decoder == 'bernoulli' else GaussianDecoder)(latent, widths, inputSize)
+
+    def _mlp(self, part, acts, a):
+        for k, act in enumerate(acts, 1):
+            a = act(getattr(part, layer_name(k))(a))
+        return a
 
     def encode(self, x):
         """x [B, D] -> mu, log sigma^2, each [B, J]."""
-        h = self.act(self.encoder.hidden(x))
+        h = self._mlp(self.encoder, self.enc_acts, x)
         return self.encoder.mu(h), self.encoder.logvar(h)
+
+    def _decoder_hidden(self, z):
+        return self._mlp(self.decoder, self.dec_acts, z)
 
     def log_px_given_z(self, x, z):
         """log p(x|z) per row, [B]. Bernoulli from the logits: sum_d x_d l_d - softplus(l_d)."""
-        h = self.act(self.decoder.hidden(z))
+        h = self._decoder_hidden(z)
         if self.kind == 'bernoulli':
             logits = self.decoder.logits(h)
             return (x * logits - nn.functional.softplus(logits)).sum(-1)
@@ -86,7 +135,7 @@ class AEVB(nn.Module):
 
     def decode_mean(self, z):
         """The decoder's mean for latent points z [B, J] (the digits of the paper's Figure 5)."""
-        h = self.act(self.decoder.hidden(z))
+        h = self._decoder_hidden(z)
         if self.kind == 'bernoulli':
             return torch.sigmoid(self.decoder.logits(h))
         raw = self.decoder.mean(h)
@@ -187,8 +236,12 @@ def config_from_metadata(meta, tensors):
     """aevb's TrainConfig from the file's metadata, or (a bare state_dict) the shapes and aevb's defaults."""
     if 'config' in meta:
         return json.loads(meta['config'])
+    widths, k = [], 1
+    while f'encoder.{layer_name(k)}.weight' in tensors:
+        widths.append(tensors[f'encoder.{layer_name(k)}.weight'].shape[0])
+        k += 1
     w3, w4 = tensors['encoder.hidden.weight'], tensors['encoder.mu.weight']
-    return dict(inputSize=w3.shape[1], hidden=w3.shape[0], latent=w4.shape[0],
+    return dict(inputSize=w3.shape[1], hidden=widths[0] if len(widths) == 1 else widths, latent=w4.shape[0],
                 decoder='gaussian' if 'decoder.mean.weight' in tensors else 'bernoulli',
                 activation='tanh', sigmoidMean=True, estimator='B', samples=1, batch=100, epochs=10,
                 optimizer='adagrad', lr=0.01, weightDecay=0, binarize=False, seed=1, evalSamples=0, evalElboSamples=2, init='paper')
@@ -314,22 +367,56 @@ def philox_normals(seed, stream, c0, c1, c2, n):
     return vals.reshape(c1.shape[0], blocks * 4)[:, :n].to(torch.float32)
 
 
-def eval_epsilon(seed, start, count, latent):
-    """The epsilon aevb's evaluateElbo gives datapoints [start, start + count): EVAL stream, purpose 0, k = 0."""
-    return philox_normals(seed, STREAM_EVAL, 0, torch.arange(start, start + count), 0, latent)
+# aevb's evaluation noise (src/shared/evaluate.ts): the EVAL stream, counter (c0, datapoint index i,
+# sample index s, block of 4). c0 = purpose * 2 + set + 4 * draw, where purpose separates the ELBO (0)
+# from importance sampling (1), set the training set (0) from the test set (1), so train image i and
+# test image i never share epsilon, and draw says which evaluation this is: aevb passes the model's
+# step (taken modulo 2^30), so every evaluation of a run gets fresh noise and a model at a given
+# step always gets the same.
+PURPOSE_ELBO, PURPOSE_IS = 0, 1
+DRAW_PERIOD = 2 ** 30
+
+
+def noise_word(purpose, split, draw):
+    """Counter word c0 of the evaluation noise (evaluate.ts noiseWord)."""
+    if split not in ('train', 'test'):
+        raise ValueError(f'split is {split!r}; train or test')
+    return (purpose * 2 + (1 if split == 'test' else 0) + 4 * (math.floor(draw) % DRAW_PERIOD)) & MASK
+
+
+def eval_epsilon(seed, split, draw, start, count, latent, samples):
+    """The epsilon aevb's ELBO evaluation gives datapoints [start, start + count) of a set with S =
+    `samples` draws each: [S, count, J] float32, draw s of datapoint i from counter (c0, i, s, .)."""
+    c0 = noise_word(PURPOSE_ELBO, split, draw)
+    rows = torch.arange(start, start + count)
+    return torch.stack([philox_normals(seed, STREAM_EVAL, c0, rows, s, latent) for s in range(samples)])
 
 
 @torch.no_grad()
-def evaluate_elbo(model, x, seed, batch=500, dtype=torch.float64):
-    """aevb's test ELBO (estimator B, L = 1, aevb's epsilon): mean ELBO, recon, KL per datapoint."""
-    work = copy.deepcopy(model).to(dtype)   # float32 -> float64 is exact; the sums are then exact to ~1e-12
-    recon = kl = 0.0
-    for s in range(0, x.shape[0], batch):
-        xb = x[s:s + batch].to(dtype)
-        eps = eval_epsilon(seed, s, xb.shape[0], model.J).to(dtype)
+def evaluate_elbo(model, x, seed, split='test', draw=0, samples=2, batch=500, dtype=torch.float64):
+    """aevb's evaluated ELBO (evaluate.ts elboSums: estimator B, S = `samples` draws of aevb's epsilon
+    per datapoint, the noise of `split` at `draw`, which aevb takes to be the model's step):
+
+        ELBO = (1/n) sum_i [ (1/S) sum_s log p(x_i | z_is) - KL(q(z|x_i) || N(0, I)) ],
+        z_is = mu_i + sigma_i * eps_is,
+        SE   = sqrt( sum_i s_i^2 / S ) / n,  s_i^2 the unbiased variance of datapoint i's S values (none for S = 1).
+
+    Returns (elbo, recon, kl, se) per datapoint, se None for S = 1. In float64: float32 -> float64
+    is exact, so the sums are exact to ~1e-12 and aevb's float32 sums are what differ."""
+    work = copy.deepcopy(model).to(dtype)
+    S, n = int(samples), x.shape[0]
+    if S < 1:
+        raise ValueError(f'samples is {samples}; at least 1')
+    recon = kl = variance = 0.0
+    for s0 in range(0, n, batch):
+        xb = x[s0:s0 + batch].to(dtype)
+        eps = eval_epsilon(seed, split, draw, s0, xb.shape[0], model.J, S).to(dtype)   # [S, B, J]
         mu, logvar = work.encode(xb)
-        z = mu + torch.exp(0.5 * logvar) * eps
-        recon += work.log_px_given_z(xb, z).sum().item()
+        z = mu + torch.exp(0.5 * logvar) * eps                                          # [S, B, J]
+        r = work.log_px_given_z(xb.expand(S, *xb.shape), z)                             # [S, B]
+        recon += r.mean(0).sum().item()
         kl += (0.5 * (mu ** 2 + torch.exp(logvar) - 1 - logvar).sum(-1)).sum().item()
-    n = x.shape[0]
-    return (recon - kl) / n, recon / n, kl / n
+        if S > 1:
+            variance += r.var(0, unbiased=True).sum().item()
+    se = math.sqrt(variance / S) / n if S > 1 else None
+    return (recon - kl) / n, recon / n, kl / n, se

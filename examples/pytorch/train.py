@@ -1,6 +1,6 @@
 """Train aevb's model on in PyTorch, on one process or many (torchrun + DistributedDataParallel).
 
-    torchrun --nproc-per-node 2 train.py --resume model.safetensors \\
+    torchrun --nproc_per_node 2 --redirects 1 --tee 1 train.py --resume model.safetensors \\
         --data train-images-idx3-float --test-data t10k-images-idx3-float --epochs 4 --out trained.safetensors
 
 Resumes from aevb's export (parameters, optimizer state, step, config from the metadata) or from
@@ -13,7 +13,12 @@ Parallelism: the global minibatch of M datapoints is split over the N processes 
 process averages its part's loss and DDP averages the gradients, so an update is the gradient of
 the mean over all M, as in aevb. --epochs counts total passes (as in aevb): a model at epoch 2
 trained with --epochs 4 gets 2 more. The epsilon and minibatch order come from torch's generator,
-seeded by the seed and step, not from aevb's Philox streams (the evaluation uses aevb's epsilon).
+seeded by the seed and step, not from aevb's Philox streams (the evaluation uses aevb's epsilon: S
+draws per datapoint, the test set's noise at the model's step, as aevb's evaluation at that step).
+
+torchrun's flags in the form both Debian's torch 1.13 and torch 2.x take: --nproc_per_node (1.13
+knows no --nproc-per-node), and --redirects 1 --tee 1 (1.13 under Python 3.11 fails in `to_map`
+without them).
 """
 import argparse
 import json
@@ -26,6 +31,10 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 
 from aevb_model import (AEVB, OPT_SLOTS, config_from_metadata, evaluate_elbo, load_images, load_optimizer_state,
                         load_safetensors, make_optimizer, save_safetensors, split_every_kth, state_tensors)
+
+
+def fmt_se(se):
+    return '' if se is None else f' ± {se:.6f}'
 
 
 class Objective(torch.nn.Module):
@@ -53,6 +62,9 @@ def main():
     a = ap.parse_args()
 
     distributed = 'RANK' in os.environ
+    if int(os.environ.get('RANK', '0')) == 0:
+        # Before training, not after it: a missing directory must not cost the epochs just trained.
+        os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     if distributed:
         dist.init_process_group('gloo')   # CPU; use 'nccl' with one GPU per process on a cluster
     rank, world = (dist.get_rank(), dist.get_world_size()) if distributed else (0, 1)
@@ -80,14 +92,15 @@ def main():
     if M % world:
         raise SystemExit(f'--batch {M} must be a multiple of the {world} processes')
     per_rank, steps_per_epoch = M // world, N // M
+    S = int(cfg.get('evalElboSamples', 2))   # aevb's draws of epsilon per datapoint in an evaluation
     objective = Objective(model, cfg['estimator'], cfg['samples'])
     ddp = DDP(objective) if distributed else objective
     if rank == 0:
         print(f'{a.resume}: step {step} (epoch {step // steps_per_epoch}), {cfg["optimizer"]} lr={cfg["lr"]}'
               f'{" with its optimizer state" if had_state else ", fresh optimizer state"}; {N} train / {x_test.shape[0]} test; '
               f'{world} process{"es" if world > 1 else ""} x {per_rank} datapoints', flush=True)
-        elbo, recon, kl = evaluate_elbo(model, x_test, cfg['seed'])
-        print(f'  start: test ELBO {elbo:.4f} (recon {recon:.4f}, KL {kl:.4f})', flush=True)
+        elbo, recon, kl, se = evaluate_elbo(model, x_test, cfg['seed'], split='test', draw=step, samples=S)
+        print(f'  start: test ELBO {elbo:.6f}{fmt_se(se)} (S={S}; recon {recon:.4f}, KL {kl:.4f})', flush=True)
 
     total = a.epochs * steps_per_epoch
     t0 = time.time()
@@ -109,8 +122,8 @@ def main():
             step += 1
             samples_seen += M
         if rank == 0:
-            elbo, recon, kl = evaluate_elbo(model, x_test, cfg['seed'])
-            print(f'epoch {epoch + 1}/{a.epochs}  test ELBO {elbo:.4f} (recon {recon:.4f}, KL {kl:.4f})  '
+            elbo, recon, kl, se = evaluate_elbo(model, x_test, cfg['seed'], split='test', draw=step, samples=S)
+            print(f'epoch {epoch + 1}/{a.epochs}  test ELBO {elbo:.6f}{fmt_se(se)} (S={S}; recon {recon:.4f}, KL {kl:.4f})  '
                   f'{samples_seen:,} samples seen  {time.time() - t0:.1f} s', flush=True)
 
     if rank == 0:

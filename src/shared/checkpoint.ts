@@ -16,6 +16,7 @@
  */
 import { modelKey, resolveConfig, type OptimizerKind, type TrainConfig } from './config.ts';
 import { checkpointError } from './errors.ts';
+import { checkTrainableState } from './state_checks.ts';
 import { buildLayout, type ParamLayout } from './layout.ts';
 import { OPTIMIZER_SLOTS } from './optimizers.ts';
 
@@ -328,13 +329,15 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint 
   const arrays = h.arrays.map((a) => ({ name: a.name, values: readF32(bytes, start + a.offset, a.length) }));
   const bad = findNonFinite(arrays, layout);
   if (bad) fail(`is unusable: ${bad}`, 'Training had diverged when it was saved: resume from an earlier checkpoint or start a new run.');
-  return {
+  const c: Checkpoint = {
     format: 'aevb-checkpoint', version: 1, config, step: h.step, samplesSeen: h.samplesSeen,
     params: arrays[0].values,
     optimizer: { kind: h.optimizer.kind, slots: arrays.slice(1).map((a) => a.values) },
     data: { name: h.data.name, n: h.data.n, d: h.data.d, fingerprint: h.data.fingerprint },
     createdAt: h.createdAt,
   };
+  checkTrainableState(c, `Checkpoint ${source}`);
+  return c;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
  * the field and the fix for anything out of range.
  */
 import { configError } from './errors.ts';
+import { checkModelSize } from './model_size.ts';
 
 export type Activation = 'tanh' | 'relu' | 'linear';
 export type DecoderKind = 'bernoulli' | 'gaussian';
@@ -223,6 +224,7 @@ export function resolveConfig(partial: Partial<TrainConfig> = {}): Readonly<Trai
     throw configError('estimator', `is ${cfg.estimator} with the wake-sleep algorithm, which uses no SGVB estimator (it reports estimator B's ELBO)`,
       'Drop --estimator (or pass B) with --algorithm wake-sleep, or use --algorithm aevb.');
   }
+  checkModelSize(cfg); // model_size.ts: every field in range can still multiply out to more than memory holds
   return Object.freeze(cfg);
 }
 

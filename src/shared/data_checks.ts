@@ -122,7 +122,7 @@ export function validateDataset(ds: Dataset, opts: ValidateOptions): void {
   checkShape(ds, opts.expectedD);
   const bernoulli = opts.decoder === 'bernoulli';
   const i = bernoulli ? firstOutsideUnit(ds.x) : firstNonFinite(ds.x);
-  if (i < 0) return;
+  if (i < 0) { if (!bernoulli) checkGaussianRange(ds); return; }
   const v = ds.x[i];
   if (!Number.isFinite(v)) {
     throw dataError(`${where(ds, i)} is ${v}.`,
@@ -130,4 +130,26 @@ export function validateDataset(ds: Dataset, opts: ValidateOptions): void {
   }
   throw dataError(`${where(ds, i)} is ${v}, outside [0, 1], which a Bernoulli decoder needs.`,
     'Rescale the data to [0, 1] (e.g. divide grey values by 255), or use --decoder gaussian.');
+}
+
+/**
+ * The largest |x| a Gaussian decoder takes. Its log-likelihood has −(x − μ)²/(2σ²) per value,
+ * computed in float32 (largest 3.4·10³⁸): a pixel of 3·10³⁸ overflowed it at the first step, and
+ * the run ended "successfully" with a non-finite ELBO. At |x| ≤ 10⁶ the square stays below 10¹²,
+ * finite for any σ² the decoder reaches before it would diverge anyway.
+ */
+export const MAX_GAUSSIAN_VALUE = 1e6;
+
+/** Index of the first value beyond ±MAX_GAUSSIAN_VALUE, or −1. */
+function firstTooLarge(x: Float32Array): number {
+  for (let i = 0; i < x.length; i++) if (Math.abs(x[i]) > MAX_GAUSSIAN_VALUE) return i;
+  return -1;
+}
+
+/** A Gaussian decoder's data: finite (validateDataset) and within ±MAX_GAUSSIAN_VALUE. */
+function checkGaussianRange(ds: Dataset): void {
+  const i = firstTooLarge(ds.x);
+  if (i < 0) return;
+  throw dataError(`${where(ds, i)} is ${ds.x[i]}, beyond ±${MAX_GAUSSIAN_VALUE.toExponential(0)}: a Gaussian decoder's (x − μ)²/σ² overflows float32 there.`,
+    'Standardise the data (e.g. subtract the mean and divide by the standard deviation of each value) before training.');
 }

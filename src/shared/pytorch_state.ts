@@ -23,6 +23,7 @@
 import { checkCompatible, CHECKPOINT_MAGIC, decodeCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { modelKey, resolveConfig, type OptimizerKind, type TrainConfig } from './config.ts';
 import { checkpointError } from './errors.ts';
+import { checkTrainableState } from './state_checks.ts';
 import { buildLayout, view } from './layout.ts';
 import { modelLayers, type DenseLayer, type LayerConfig } from './model/layers.ts';
 import { OPTIMIZER_SLOTS } from './optimizers.ts';
@@ -178,10 +179,10 @@ export function importSafetensors(bytes: Uint8Array, source: string, override: P
     const d = JSON.parse(file.metadata.data ?? 'null') as Checkpoint['data'] | null;
     if (d && typeof d.name === 'string' && typeof d.fingerprint === 'string' && Number.isSafeInteger(d.n) && Number.isSafeInteger(d.d)) data = d;
   } catch { /* no data identity: an imported model is not tied to a dataset */ }
-  return {
+  return checkTrainableState({ // state_checks.ts: step in range, optimizer accumulators ≥ 0
     format: 'aevb-checkpoint', version: 1, config, step, samplesSeen: metaCount(file.metadata.samples_seen, step * config.batch),
     params, optimizer: { kind: config.optimizer, slots }, data, createdAt: file.metadata.created_at ?? new Date(0).toISOString(),
-  };
+  }, source);
 }
 
 export interface LoadedCheckpoint {

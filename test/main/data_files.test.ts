@@ -5,6 +5,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -148,8 +149,22 @@ describe('loadIdxDataset', () => {
   });
 
   it('names a missing file', () => {
-    expect(failure('DATA', () => loadIdxDataset(at('nope.idx'), undefined, 'bernoulli')).message)
-      .toMatch(/Cannot read .*nope\.idx \(ENOENT\)/);
+    expect(failure('FILE', () => loadIdxDataset(at('nope.idx'), undefined, 'bernoulli')).message)
+      .toMatch(/Cannot read .*nope\.idx: it does not exist \(ENOENT\)\. Pass --data the path of an existing file/);
+  });
+
+  it('refuses what is not a regular file before reading a byte (/dev/zero, a directory, a named pipe)', () => {
+    // /dev/zero used to be read "to the end": 3 GB in 5 s.
+    expect(failure('FILE', () => loadIdxDataset('/dev/zero', undefined, 'bernoulli')).message).toMatch(/\/dev\/zero is a character device, not a file aevb can read\. Pass --data a regular file/);
+    expect(failure('FILE', () => loadIdxDataset(dir, undefined, 'bernoulli')).message).toMatch(/is a directory, not a file aevb can read/);
+    const fifo = path.join(dir, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    try {
+      // Opened non-blocking: with no writer, neither the open nor the read can hang.
+      expect(failure('FILE', () => loadIdxDataset(fifo, undefined, 'bernoulli')).message).toMatch(/is a named pipe/);
+    } finally {
+      rmSync(fifo);
+    }
   });
 });
 

@@ -32,7 +32,8 @@ function makeCheckpoint(kind: OptimizerKind = 'adam', over: Partial<TrainConfig>
   return {
     format: 'aevb-checkpoint', version: 1, config, step: 1234, samplesSeen: 123_400,
     params: fill(new Float32Array(n), 1),
-    optimizer: { kind, slots: createSlots(kind, n).map((s, i) => fill(s, 10 + i)) },
+    // Adagrad's G and Adam's v are sums and means of squares: never negative (state_checks.ts).
+    optimizer: { kind, slots: createSlots(kind, n).map((s, i) => fill(s, 10 + i).map(Math.abs)) },
     data: { name: 'mnist (embedded) train', n: 10, d: 6, fingerprint: datasetFingerprint(x, 10, 6) },
     createdAt: '2024-05-01T12:34:56.789Z',
   };
@@ -211,6 +212,20 @@ describe('decode rejects', () => {
       h.crc32 = crc32(p);
     });
     expectReject(b, /optimizer\.v holds -Infinity at dec\.b2\[5\]/);
+  });
+  it('a negative Adagrad accumulator or Adam second moment: state that cannot train (every step would be skipped)', () => {
+    for (const [kind, slot] of [['adagrad', 0], ['adam', 1]] as const) {
+      const c = makeCheckpoint(kind);
+      const n = c.params.length;
+      const b = edit(c, (h, p) => {
+        new DataView(p.buffer).setFloat32(4 * ((1 + slot) * n + 7), -1e30, true);
+        h.crc32 = crc32(p);
+      });
+      expectReject(b, new RegExp(`holds the ${kind === 'adagrad' ? 'Adagrad accumulator G' : 'Adam second moment v'} .* of -1\\.0\\d*e\\+30 at parameter 7; it is a sum of squares and cannot be negative`));
+    }
+  });
+  it('a step past the 32-bit counter that keys the noise', () => {
+    expectReject(edit(makeCheckpoint(), (h) => { h.step = 2 ** 53 - 1; }), /is at step 9007199254740991; a run can reach at most step 4,294,967,295/);
   });
 });
 

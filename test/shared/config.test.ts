@@ -18,6 +18,13 @@ describe('resolveConfig', () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
+  it('refuses a model whose fields are each in range but whose size is not (D = 2^20, H = 8192, J = 1024), before anything is allocated', () => {
+    const e = refusal({ inputSize: 2 ** 20, hidden: 8192, latent: 1024 });
+    expect(e.code).toBe('CONFIG');
+    expect(e.message).toMatch(/a model of 17,\d{3},\d{3},\d{3} parameters; at most 67,108,864 fit in the step's memory.*smaller --hidden/);
+    expect(resolveConfig({ inputSize: 784, hidden: 8192, latent: 1024 }).hidden).toBe(8192); // 14.6 M parameters: fine
+  });
+
   it('refuses an unknown setting, naming it and listing the settings', () => {
     const e = refusal({ latnet: 3 });
     expect(e.code).toBe('CONFIG');

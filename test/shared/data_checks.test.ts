@@ -99,6 +99,12 @@ describe('validateDataset', () => {
     expect(e.fix).toMatch(/Rescale the data to \[0, 1\].*--decoder gaussian/);
     expect(() => validateDataset(ds, { decoder: 'gaussian' })).not.toThrow();
   });
+  it('refuses a value beyond ±1e6 under gaussian (a 3e38 pixel ran to a non-finite ELBO and exited 0)', () => {
+    const e = dataFailure(() => validateDataset(dataset([0.5, 3e38, 0, 0], 2), { decoder: 'gaussian' }));
+    expect(e.message).toMatch(/datapoint 0, pixel 1 is 3\.\d+e\+38, beyond ±1e\+6: a Gaussian decoder's \(x − μ\)²\/σ² overflows float32/);
+    expect(e.fix).toMatch(/Standardise the data/);
+    expect(() => validateDataset(dataset([-1e6, 1e6], 2), { decoder: 'gaussian' })).not.toThrow();
+  });
   it('reports -Infinity under gaussian as non-finite', () => {
     expect(dataFailure(() => validateDataset(dataset([2, -Infinity], 2), { decoder: 'gaussian' })).message)
       .toMatch(/datapoint 0, pixel 1 is -Infinity/);

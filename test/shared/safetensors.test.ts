@@ -175,6 +175,14 @@ describe('refused with one line naming the problem', () => {
     ['incomplete optimizer state', () => handMade([...sd, ...sd.slice(1).map((t) => ({ ...t, name: `optimizer.exp_avg.${t.name}` }))]), /has no tensor optimizer\.exp_avg\.decoder\.hidden\.bias; the model .* needs it/, { optimizer: 'adam' }],
     ['state for another optimizer than the run uses', () => good, /has optimizer state optimizer\.exp_avg\.encoder\.hidden\.weight, which adagrad does not keep/, { optimizer: 'adagrad' }],
     ['a NaN', () => handMade(sd.map((t) => t.name === 'decoder.hidden.weight' ? { ...t, data: Float32Array.from(t.data, (v, i) => (i === 3 ? NaN : v)) } : t)), /is unusable: tensor decoder\.hidden\.weight\[3\] is NaN/],
+    // Optimizer state that cannot train: Adagrad's G at −1e30 skipped every step and the run exited 0.
+    ['a negative Adagrad accumulator (optimizer.sum.*)', () => handMade([...sd, ...sd.map((t) => ({ ...t, name: `optimizer.sum.${t.name}`, data: t.data.map(() => -1e30) }))]),
+      /holds the Adagrad accumulator G .* of -1\.0\d*e\+30 at parameter 0; it is a sum of squares and cannot be negative/, { optimizer: 'adagrad' }],
+    ['a negative Adam second moment (optimizer.exp_avg_sq.*)', () => handMade([...sd, ...sd.map((t) => ({ ...t, name: `optimizer.exp_avg.${t.name}` })),
+      ...sd.map((t) => ({ ...t, name: `optimizer.exp_avg_sq.${t.name}`, data: t.data.map((v) => -Math.abs(v) - 1) }))]), /holds the Adam second moment v .* cannot be negative/, { optimizer: 'adam' }],
+    ['a step of 2^53 − 1 (was "epoch 692861481133922 of 3")', () => handMade(sd, { step: String(2 ** 53 - 1) }), /is at step 9007199254740991; a run can reach at most step 4,294,967,295/],
+    ['a config whose every field is in range but whose model is 1.7e10 parameters (was a RangeError)', () => handMade(sd, { config: JSON.stringify({ inputSize: 2 ** 20, hidden: 8192, latent: 1024 }) }),
+      /cannot be used: .*a model of 17,\d{3},\d{3},\d{3} parameters; at most 67,108,864 fit/],
   ];
   for (const [name, make, msg, over] of cases) {
     it(name, () => {

@@ -3,10 +3,10 @@
  * and range-checked here or by resolveConfig, so a typo fails before any work starts, with the
  * flag's name and the fix.
  */
-import { parseArgs } from 'node:util';
 import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../../shared/config.ts';
-import { AevbError, configError } from '../../shared/errors.ts';
+import { configError } from '../../shared/errors.ts';
 import type { KernelChoice } from '../../shared/protocol.ts';
+import { parseFlags, parseNumber, type FlagSpec } from './flags.ts';
 import { DEFAULT_MAX_SKIPPED_STEPS } from './divergence.ts';
 import { DEFAULT_TEST_FRACTION, MAX_TEST_FRACTION } from '../../shared/mnist_split.ts';
 import { DEFAULT_PER_DECADE, EPOCHS_SCHEDULE, parseEvalSchedule, type EvalSchedule } from '../../shared/eval_schedule.ts';
@@ -96,27 +96,6 @@ const REAL_FLAGS = { lr: 'lr', 'weight-decay': 'weightDecay' } as const;
 const ENUM_FLAGS = { decoder: 'decoder', init: 'init', estimator: 'estimator', optimizer: 'optimizer', algorithm: 'algorithm' } as const;
 
 /**
- * The number forms a flag accepts: plain decimal (`100`, `-3`, `0.001`) and exponent form (`1e-3`,
- * `2.5E4`). Number() alone also reads `0x10`, `0b11`, `" 5"`, `+3`, `5.` and `.5`; a typo in
- * one of those shapes would silently mean something else, so they are refused and named.
- */
-const PLAIN_NUMBER = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
-
-export function parseNumber(flag: string, raw: string, integer: boolean): number {
-  const v = Number(raw);
-  const accepted = integer ? 'a whole number written in plain decimal, e.g. 100 (or 1e3)'
-    : 'a number written in plain decimal or exponent form, e.g. 0.001 or 1e-3';
-  if (!PLAIN_NUMBER.test(raw) || !Number.isFinite(v)) {
-    throw configError(flag, `got ${JSON.stringify(raw)}, which is not ${integer ? 'a whole number' : 'a number'} in a form aevb accepts` +
-      (Number.isFinite(v) && raw.trim() !== '' ? ` (Number() would read it as ${v})` : ''), `Pass --${flag} as ${accepted}.`);
-  }
-  if (integer && !Number.isInteger(v)) {
-    throw configError(flag, `got ${JSON.stringify(raw)}, which is not a whole number`, `Pass --${flag} as ${accepted}.`);
-  }
-  return v;
-}
-
-/**
  * --hidden and --activation: one value, or a comma list with one per hidden layer. One value stays a
  * value (the paper's model, as before); a list becomes an array that resolveConfig checks (count, range).
  */
@@ -132,19 +111,9 @@ function parseLayerList(flag: 'hidden' | 'activation', raw: string): number | nu
 
 const KERNELS: readonly KernelChoice[] = ['aevb', 'tfjs'];
 
-/** `--flag -3` → `--flag=-3`: node's parseArgs would read a negative number as an unknown option. */
-function joinNegativeValues(argv: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i].startsWith('--') && !argv[i].includes('=') && i + 1 < argv.length && /^-\d|^-\.\d/.test(argv[i + 1])) {
-      out.push(`${argv[i]}=${argv[++i]}`);
-    } else out.push(argv[i]);
-  }
-  return out;
-}
+export { parseNumber } from './flags.ts';
 
 export function parseCli(rawArgv: string[]): CliRequest {
-  const argv = joinNegativeValues(rawArgv);
   const options = {
     help: { type: 'boolean', short: 'h' }, data: { type: 'string' }, labels: { type: 'string' },
     'test-fraction': { type: 'string' }, binarize: { type: 'boolean' }, 'no-sigmoid-mean': { type: 'boolean' },
@@ -153,12 +122,7 @@ export function parseCli(rawArgv: string[]): CliRequest {
     ...Object.fromEntries([...Object.keys(INT_FLAGS), ...Object.keys(REAL_FLAGS), ...Object.keys(ENUM_FLAGS)]
       .map((k) => [k, { type: 'string' }])),
   } as const;
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({ args: argv, options: options as never, strict: true, allowPositionals: false }) as never);
-  } catch (e) {
-    throw new AevbError('CONFIG', `${(e as Error).message.replace(/\.$/, '')}.`, 'Run npm run train -- --help for the flags.');
-  }
+  const { values } = parseFlags(rawArgv, options as FlagSpec, 'train');
   const explicit: Partial<TrainConfig> = {};
   const set = explicit as Record<string, unknown>;
   for (const [flag, field] of Object.entries(INT_FLAGS)) if (typeof values[flag] === 'string') set[field] = parseNumber(flag, values[flag] as string, true);

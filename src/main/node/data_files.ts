@@ -13,6 +13,7 @@ import type { DecoderKind } from '../../shared/config.ts';
 import { imagesFromIdx, labelsFromIdx, validateDataset } from '../../shared/data_checks.ts';
 import type { DataSplit, Dataset } from '../../shared/dataset.ts';
 import { dataError, idxError } from '../../shared/errors.ts';
+import { readFileBounded } from './read_file.ts';
 import { idxDeclaredBytes, isGzip, parseIdx, type IdxArray } from '../../shared/idx.ts';
 import { splitEmbeddedMnist } from '../../shared/mnist_split.ts';
 
@@ -23,12 +24,8 @@ import { splitEmbeddedMnist } from '../../shared/mnist_split.ts';
 export { splitDataset } from '../../shared/mnist_split.ts';
 
 function readBytes(file: string): Uint8Array {
-  try {
-    return readFileSync(file);
-  } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    throw dataError(`Cannot read ${file} (${why}).`, 'Check the path and that the file is readable.');
-  }
+  // A regular file only (never /dev/zero or a pipe), read to its size (read_file.ts).
+  return readFileBounded(file, '--data');
 }
 
 const corrupt = (file: string, e: unknown) => idxError(`${file} is a corrupt gzip file (${(e as Error).message}).`,

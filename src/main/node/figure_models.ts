@@ -15,7 +15,7 @@ import { DECODER_WEIGHTS_FILE } from '../../shared/decoder_export.ts';
 import { buildLayout } from '../../shared/layout.ts';
 import { decode, disposeParams, paramTensors } from '../../shared/model.ts';
 import { CHECKPOINT_FILE, DECODER_DIR } from './checkpoint_files.ts';
-import { withFileErrors } from './file_errors.ts';
+import { readFileBounded, readTextBounded } from './read_file.ts';
 
 export interface RunDecoder {
   cfg: ModelConfig;
@@ -35,7 +35,7 @@ function guessImageShape(d: number): [number, number] | null {
 }
 
 const readBytes = (file: string) => {
-  const b = withFileErrors('read', file, () => fs.readFileSync(file));
+  const b = readFileBounded(file, 'DIR');
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 };
 
@@ -49,7 +49,7 @@ export function loadRunDecoder(runDir: string): RunDecoder | null {
   const json = path.join(runDir, DECODER_DIR, 'model.json');
   if (fs.existsSync(json)) {
     let model: unknown;
-    const text = withFileErrors('read', json, () => fs.readFileSync(json, 'utf8'));
+    const text = readTextBounded(json, 'DIR');
     try {
       model = JSON.parse(text);
     } catch (e) {

@@ -26,7 +26,8 @@ import { CounterRng, Stream } from '../../shared/rng.ts';
 import { manifoldGrid } from '../app/probit.ts';
 import { writeFileAtomic } from './checkpoint_files.ts';
 import { decoderMeans, loadRunDecoder, type RunDecoder } from './figure_models.ts';
-import { withFileErrors } from './file_errors.ts';
+import { makeDirs } from './dirs.ts';
+import { readTextBounded } from './read_file.ts';
 import { METRICS_FILE } from './run_dir.ts';
 import { setupNodeBackend } from './tfjs_node.ts';
 
@@ -80,7 +81,7 @@ export function svgToPng(svg: string): Uint8Array {
   return new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
 }
 
-const readText = (file: string) => withFileErrors('read', file, () => fs.readFileSync(file, 'utf8'));
+const readText = (file: string) => readTextBounded(file, 'DIR');
 
 export function readSweep(dir: string) {
   const info = fs.statSync(dir, { throwIfNoEntry: false });
@@ -100,7 +101,7 @@ export async function writeFigures(req: FiguresRequest, log: (s: string) => void
   const outDir = req.out ?? path.join(req.dir, 'figures');
   const written: string[] = [], skipped: string[] = [];
   const skip = (line: string) => { skipped.push(line); log(line); };
-  withFileErrors('create', outDir, () => fs.mkdirSync(outDir, { recursive: true }));
+  makeDirs(outDir, '--out');
 
   const write = async (name: string, spec: TopLevelSpec, what: string) => {
     const svg = await renderSvg(spec);

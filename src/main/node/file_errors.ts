@@ -17,24 +17,40 @@ const WHY: Record<string, [string, string]> = {
   EEXIST: ['something is already there', 'Move it out of the way, or pass --out another directory.'],
   EMFILE: ['too many files are open', 'Close other programs or raise the open-file limit (ulimit -n).'],
   EIO: ['the disk reported an input/output error', 'Check the disk, or pass --out a directory on another disk.'],
+  ENAMETOOLONG: ['the name is too long for the file system', 'Pass --out a shorter path.'],
+  ELOOP: ['the path loops through symbolic links', 'Pass --out a path without a link loop.'],
+  ENXIO: ['it is a device or a pipe without a writer', 'Pass --out an ordinary file or directory.'],
 };
 
-/** `Cannot <action> <path>: <why> (<CODE>).` + the fix; unknown codes keep Node's own message. */
-export function describeFileError(e: unknown, action: string, path: string, extraFix = ''): AevbError {
+/**
+ * `Cannot <action> <path>: <why> (<CODE>).` + the fix; unknown codes keep Node's own message.
+ * `flag` is what the fix tells the user to change (default --out; e.g. --to, --write-idx, --png).
+ */
+export function describeFileError(e: unknown, action: string, path: string, extraFix = '', flag = '--out'): AevbError {
   const code = (e as NodeJS.ErrnoException)?.code ?? '';
-  const [why, fix] = WHY[code] ?? [(e as Error)?.message ?? String(e), 'Check the path and the disk, or pass --out another directory.'];
-  return fileError(`Cannot ${action} ${path}: ${why}${code && WHY[code] ? ` (${code})` : ''}.`, `${fix}${extraFix ? ` ${extraFix}` : ''}`);
+  const [why, fix] = WHY[code] ?? [((e as Error)?.message ?? String(e)).split('\n')[0], 'Check the path and the disk, or pass --out another directory.'];
+  const fixFor = fix.replace(/--out/g, flag);
+  return fileError(`Cannot ${action} ${path}: ${why}${code && WHY[code] ? ` (${code})` : ''}.`, `${fixFor}${extraFix ? ` ${extraFix}` : ''}`);
 }
 
 /** Run fn; a Node file-system error becomes describeFileError's one line, anything else passes through. */
-export function withFileErrors<T>(action: string, path: string, fn: () => T, extraFix = ''): T {
+export function withFileErrors<T>(action: string, path: string, fn: () => T, extraFix = '', flag = '--out'): T {
   try {
     return fn();
   } catch (e) {
-    throw isErrno(e) ? describeFileError(e, action, path, extraFix) : e;
+    throw isErrno(e) ? describeFileError(e, action, path, extraFix, flag) : e;
   }
 }
 
 export function isErrno(e: unknown): e is NodeJS.ErrnoException {
   return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && /^E[A-Z]+$/.test((e as NodeJS.ErrnoException).code!);
+}
+
+/** withFileErrors for async work (an atomic write). */
+export async function withFileErrorsAsync<T>(action: string, path: string, fn: () => Promise<T>, flag = '--out'): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw isErrno(e) ? describeFileError(e, action, path, '', flag) : e;
+  }
 }

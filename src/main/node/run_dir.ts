@@ -11,6 +11,8 @@ import { checkCompatible, decodeCheckpoint, type Checkpoint } from '../../shared
 import type { TrainConfig } from '../../shared/config.ts';
 import { checkpointError, fileError, stateError } from '../../shared/errors.ts';
 import { CHECKPOINT_FILE, DECODER_DIR } from './checkpoint_files.ts';
+import { makeDirs } from './dirs.ts';
+import { readFileBounded, readTextBounded } from './read_file.ts';
 import { withFileErrors } from './file_errors.ts';
 
 export const METRICS_FILE = 'metrics.jsonl';
@@ -23,26 +25,9 @@ export function checkOutPath(dir: string): void {
   }
 }
 
-/**
- * mkdir -p, one level at a time. Node's own recursive mkdir loops for ever when a parent exists
- * but cannot hold directories (e.g. /proc/x: mkdir gives ENOENT and Node retries the parent).
- * Returns whether DIR was created.
- */
+/** mkdir -p for --out, one level at a time (dirs.ts: the one directory maker). Returns whether DIR was created. */
 export function makeRunDir(dir: string): boolean {
-  const abs = path.resolve(dir);
-  const info = withFileErrors('create the directory', dir, () => fs.statSync(abs, { throwIfNoEntry: false }));
-  if (info?.isDirectory()) return false;
-  if (info) checkOutPath(dir);
-  const parent = path.dirname(abs);
-  if (parent !== abs) makeRunDir(parent);
-  withFileErrors('create the directory', dir, () => {
-    try {
-      fs.mkdirSync(abs);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; // another process made it meanwhile: fine
-    }
-  });
-  return true;
+  return makeDirs(dir, '--out');
 }
 
 /** The checkpoint in DIR: absent, or decoded (an unreadable one is an error naming it). */
@@ -54,13 +39,12 @@ export function readRunCheckpoint(dir: string): Checkpoint | null {
     throw fileError(`${file} is ${info.isDirectory() ? 'a directory' : 'not a regular file'}, not a checkpoint.`,
       `Move it out of the way, or pass ${'--out'} another directory.`);
   }
-  const bytes = withFileErrors('read', file, () => fs.readFileSync(file));
-  return decodeCheckpoint(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file);
+  return decodeCheckpoint(readFileBounded(file, '--out'), file);
 }
 
 function metricsLines(dir: string): string[] {
   const file = path.join(dir, METRICS_FILE);
-  const text = withFileErrors('read', file, () => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : ''));
+  const text = fs.existsSync(file) ? readTextBounded(file, '--out') : '';
   return text.split('\n').filter((l) => l.trim() !== '');
 }
 
@@ -153,10 +137,13 @@ export function truncateMetrics(dir: string, step: number): number {
   const keep: string[] = [];
   const seen = new Set<number>();
   for (const l of lines) {
-    let m: { step?: unknown };
+    let m: unknown;
     try { m = JSON.parse(l); } catch { break; } // a torn line: it and anything after are not trustworthy
-    if (typeof m.step !== 'number' || m.step > step || seen.has(m.step)) continue;
-    seen.add(m.step);
+    // Not a metrics object (null, a number, an array): a line no run wrote; dropped like one past the checkpoint.
+    const s = typeof m === 'object' && m !== null ? (m as { step?: unknown }).step : undefined;
+    if (typeof s !== 'number' || s > step || seen.has(s)) continue;
+    const mStep = s;
+    seen.add(mStep);
     keep.push(l);
   }
   if (keep.length === lines.length) return 0;

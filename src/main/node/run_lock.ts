@@ -32,14 +32,28 @@ export interface RunLock {
   release(): void;
 }
 
-/** Field 22 of /proc/PID/stat: when the process started; undefined where /proc is not there. */
-function processStart(pid: number): string | undefined {
+/** The fields of /proc/PID/stat after the command name (field 3 on); undefined where /proc is not there. */
+function procStat(pid: number): string[] | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+/** Field 22 of /proc/PID/stat: when the process started; undefined where /proc is not there. */
+function processStart(pid: number): string | undefined {
+  return procStat(pid)?.[19];
+}
+
+/**
+ * Field 3 of /proc/PID/stat: Z (zombie: exited, not yet reaped by its parent) and X (dead) hold
+ * nothing any more, though kill(pid, 0) still succeeds for them.
+ */
+export function processGone(pid: number): boolean {
+  const state = procStat(pid)?.[0];
+  return state === 'Z' || state === 'X';
 }
 
 /** Is the process that wrote `info` still running? Unknowable for another host: then yes. */
@@ -50,6 +64,8 @@ export function holderAlive(info: LockInfo): boolean {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
   }
+  // A zombie (killed, not yet reaped) holds nothing: the directory is free.
+  if (processGone(info.pid)) return false;
   // Alive, unless the pid was reused by a process that started at another time.
   const now = processStart(info.pid);
   return !(info.procStart && now && now !== info.procStart);

@@ -21,7 +21,8 @@ import { isAevbError } from '../../shared/errors.ts';
 import { formatEvalSchedule } from '../../shared/eval_schedule.ts';
 import { CHECKPOINT_FILE } from './checkpoint_files.ts';
 import { acquireRunLock, checkNotHeld } from './run_lock.ts';
-import { checkOutPath, makeRunDir } from './run_dir.ts';
+import { checkOutPath, makeRunDir, readRunCheckpoint } from './run_dir.ts';
+import { modelKey } from '../../shared/config.ts';
 import { runTraining } from './train_run.ts';
 import { type SweepRequest } from './sweep_args.ts';
 import { checkNewSweepDir, checkSameSweep, readSweepFile, writeSweepFile, type RunStatus, type SweepFile } from './sweep_file.ts';
@@ -111,11 +112,29 @@ async function schedule(req: SweepRequest, opts: SweepOptions, runs: PlannedRun[
     show.status(name, status, error);
     return save();
   };
-  for (const r of file.runs) if (r.status !== 'pending') show.status(r.name, r.status);
+  // A run marked done is skipped only if its directory still holds it (sweep.json says what was, not what is).
+  const broken = new Set<string>();
+  for (const r of runs) {
+    if (entry(r.name).status !== 'done') continue;
+    const problem = doneRunProblem(path.join(dir, r.dir), r);
+    if (problem === null) continue;
+    const e = entry(r.name);
+    if (problem === 'gone') {
+      e.status = 'pending';
+      show.log(`[${r.name}] was done, but ${path.join(dir, r.dir)} is gone: it trains again.`);
+    } else {
+      e.status = 'failed';
+      e.error = `It was done, but ${problem}. Restore the run's files, or delete ${path.join(dir, r.dir)} to train it again.`;
+      broken.add(r.name);
+      show.log(`[${r.name}] failed: ${e.error}`);
+    }
+  }
+  for (const r of file.runs) if (r.status !== 'pending') show.status(r.name, r.status, r.error);
   await save();
 
-  // Runs stopped midway first: their results come soonest.
-  const todo = [...runs.filter((r) => entry(r.name).status === 'running'), ...runs.filter((r) => !['done', 'running'].includes(entry(r.name).status))];
+  // Runs stopped midway first: their results come soonest. A done run found broken just now waits for the user.
+  const todo = [...runs.filter((r) => entry(r.name).status === 'running'),
+    ...runs.filter((r) => !['done', 'running'].includes(entry(r.name).status) && !broken.has(r.name))];
   const parallel = Math.max(1, Math.min(req.parallel, todo.length));
   const cores = opts.cores ?? os.availableParallelism();
   const done = runs.length - todo.length;
@@ -163,6 +182,28 @@ async function schedule(req: SweepRequest, opts: SweepOptions, runs: PlannedRun[
     `${count('running') ? `, ${count('running')} stopped with their current step saved` : ''}${count('pending') ? `, ${count('pending')} not started` : ''}.` +
     (result.interrupted ? ' Start the same command again to go on.' : failed.length ? ' The same command tries the failed runs again.' : ''));
   return result;
+}
+
+/**
+ * Why a run marked done is not done on disk: 'gone' (its directory was removed), a sentence (its
+ * checkpoint missing, unreadable, of another config, or short of the run's end), or null (done).
+ */
+function doneRunProblem(runDir: string, r: PlannedRun): string | null {
+  if (!fs.existsSync(runDir)) return 'gone';
+  const file = path.join(runDir, CHECKPOINT_FILE);
+  let c;
+  try {
+    c = readRunCheckpoint(runDir);
+  } catch (e) {
+    return `${file} cannot be read (${(isAevbError(e) ? e.problem : String((e as Error)?.message ?? e)).replace(/\.$/, '')})`;
+  }
+  if (!c) return `${runDir} holds no ${CHECKPOINT_FILE}`;
+  const sorted = (o: object) => JSON.stringify(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));
+  if (sorted(c.config) !== sorted(r.config)) return `${file} holds another run's model (${modelKey(c.config)}, seed ${c.config.seed})`;
+  if (c.samplesSeen < r.totalSamples) {
+    return `${file} is at ${c.samplesSeen.toLocaleString('en-US')} samples, short of the run's ${r.totalSamples.toLocaleString('en-US')}`;
+  }
+  return null;
 }
 
 /** "334 epochs (3,006,000 samples)" per distinct outcome. */

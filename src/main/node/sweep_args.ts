@@ -79,6 +79,13 @@ Exit code: 0 all runs done, 1 some failed (the others still ran), 2 a bad comman
 const PATH_FLAGS = new Set(['data', 'labels']);
 /** Train flags whose one run's value is a list of layers, written with `/` in a sweep (train's comma). */
 export const LAYER_FLAGS = new Set(['hidden', 'activation']);
+/**
+ * At most this many runs in one sweep. Each run is a directory, a Trainer and a line of sweep.json;
+ * the paper's Figure 2 takes 12. A list that multiplies out to a million runs is a typo, and
+ * planning it would take minutes and gigabytes before a single line is printed.
+ */
+export const MAX_SWEEP_RUNS = 1000;
+
 /** Train flags that make no sense per run in a sweep, and what to do instead. */
 const REFUSED: Record<string, string> = {
   resume: 'A sweep resumes by running the same command again (with the same --out).',
@@ -141,10 +148,13 @@ export function parseSweep(argv: string[], cores = os.availableParallelism()): S
       throw configError(flag, 'was given twice', `Give it once, with its values as one comma list: --${flag} a,b,c.`);
     }
     seen.add(flag);
-    if (flag in REFUSED) throw configError(flag, 'is not a sweep flag', REFUSED[flag]);
+    // Own properties only: `flag in REFUSED` also finds toString, constructor, … of every object.
+    if (Object.hasOwn(REFUSED, flag)) throw configError(flag, 'is not a sweep flag', REFUSED[flag]);
     switch (flag) {
       case 'out': out = need(flag, value, 'the sweep directory'); continue;
-      case 'quiet': quiet = true; continue;
+      case 'quiet':
+        if (value !== undefined) throw configError(flag, `is a switch and takes no value (got ${JSON.stringify(value)})`, 'Pass --quiet alone.');
+        quiet = true; continue;
       case 'samples': {
         budgetSamples = parseNumber(flag, need(flag, value, 'the training samples per run, e.g. 3e6'), true);
         if (budgetSamples < 1) throw configError(flag, `is ${budgetSamples}; the budget must be at least 1 sample`, 'Pass e.g. --samples 3e6.');
@@ -175,6 +185,11 @@ export function parseSweep(argv: string[], cores = os.availableParallelism()): S
     if (LAYER_FLAGS.has(flag)) values = values.map((v) => layerValue(flag, v));
     if (values.length === 1) fixed.push(`--${trainFlag}`, values[0]);
     else axes.push({ flag, values });
+  }
+  const runs = axes.reduce((n, a) => n * a.values.length, 1);
+  if (runs > MAX_SWEEP_RUNS) {
+    throw configError(axes.map((a) => a.flag).join(', '), `lists ${axes.map((a) => a.values.length).join(' × ')} = ${runs.toLocaleString('en-US')} combinations; a sweep runs at most ${MAX_SWEEP_RUNS.toLocaleString('en-US')}`,
+      'Shorten the lists, or split the sweep into several with their own --out.');
   }
   if (help) return { help, out: out ?? '', axes, fixed, budgetSamples, parallel: 1, parallelGiven: false, workersPerRun, quiet };
   if (out === undefined) {

@@ -3,8 +3,7 @@
  * exit code 2; a sweep in which some run failed exits 1 (the other runs still trained); a sweep
  * stopped by Ctrl-C exits 130, by SIGTERM 143, after every running run saved its current step.
  */
-import { isAevbError } from '../../shared/errors.ts';
-import { isErrno } from './file_errors.ts';
+import { runMain } from './cli_main.ts';
 import { StopSignal, stopOnSignals } from './stop_signal.ts';
 import { runSweep } from './sweep.ts';
 import { parseSweep, SWEEP_HELP } from './sweep_args.ts';
@@ -18,13 +17,9 @@ async function main(argv: string[]): Promise<number> {
     const result = await runSweep(req, { argv, stop });
     if (result.interrupted) return result.interrupted === 'SIGTERM' ? 143 : 130;
     return result.runs.some((r) => r.status === 'failed') ? 1 : 0;
-  } catch (e) {
-    if (isAevbError(e)) { process.stderr.write(`error: ${e.message}\n`); return 2; }
-    if (isErrno(e)) { process.stderr.write(`error: ${e.message}. Check the path and the disk.\n`); return 2; }
-    throw e;
   } finally {
     off();
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+await runMain(main);

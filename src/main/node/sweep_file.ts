@@ -20,6 +20,7 @@ import type { TrainConfig } from '../../shared/config.ts';
 import { fileError, stateError } from '../../shared/errors.ts';
 import { writeFileAtomic } from './checkpoint_files.ts';
 import { withFileErrors } from './file_errors.ts';
+import { readTextBounded } from './read_file.ts';
 import { LOCK_FILE } from './run_lock.ts';
 
 export const SWEEP_FILE = 'sweep.json';
@@ -49,7 +50,7 @@ export interface SweepFile {
 
 export function readSweepFile(dir: string): SweepFile | null {
   const file = path.join(dir, SWEEP_FILE);
-  const text = withFileErrors('read', file, () => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : null));
+  const text = withFileErrors('read', file, () => fs.existsSync(file)) ? readTextBounded(file, '--out') : null;
   if (text === null) return null;
   let v: SweepFile;
   try {
@@ -60,7 +61,30 @@ export function readSweepFile(dir: string): SweepFile | null {
   if (v?.version !== 1 || !Array.isArray(v.runs) || !Array.isArray(v.command)) {
     throw fileError(`${file} is not a sweep file of this version (version ${JSON.stringify(v?.version)}).`, 'Pass --out a new directory for a new sweep.');
   }
+  v.runs.forEach((r, i) => checkRunEntry(r, i, file));
   return v;
+}
+
+const STATUSES: readonly RunStatus[] = ['pending', 'running', 'done', 'failed'];
+
+/** Every field a run entry is read for, with its type: a damaged sweep.json is named, not a TypeError. */
+function checkRunEntry(r: unknown, i: number, file: string): void {
+  const e = r as Partial<SweepRunEntry> | null;
+  const isObj = (x: unknown) => typeof x === 'object' && x !== null && !Array.isArray(x);
+  const strings = (x: unknown) => Array.isArray(x) && x.every((s) => typeof s === 'string');
+  const problems: Array<[string, boolean]> = [
+    ['an object', isObj(e)],
+    ['a "name" string', typeof e?.name === 'string'],
+    ['a "dir" string', typeof e?.dir === 'string'],
+    [`a "status" (${STATUSES.join(', ')})`, STATUSES.includes(e?.status as RunStatus)],
+    ['a "config" object', isObj(e?.config)],
+    ['a "train" list of strings', strings(e?.train)],
+  ];
+  const bad = problems.find(([, ok]) => !ok);
+  if (bad) {
+    throw fileError(`${file} is damaged: its run ${i + 1} (${JSON.stringify(r)?.slice(0, 80)}) is not ${bad[0]}.`,
+      'Restore sweep.json from a copy, or pass --out a new directory for a new sweep.');
+  }
 }
 
 export async function writeSweepFile(dir: string, s: SweepFile): Promise<void> {

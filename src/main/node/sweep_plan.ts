@@ -41,7 +41,7 @@ const LABEL: Record<string, string> = {
 function label(flag: string, value: string): string {
   // A layer list (train's 512,256; relu,tanh) as H512x256 and relu-tanh.
   if (LAYER_FLAGS.has(flag)) value = value.replaceAll(',', flag === 'hidden' ? 'x' : '-');
-  if (flag in LABEL) return `${LABEL[flag]}${value}`;
+  if (Object.hasOwn(LABEL, flag)) return `${LABEL[flag]}${value}`;
   // A word (aevb, wake-sleep, relu, adam) names itself; a number needs its flag.
   return /^[A-Za-z]/.test(value) ? value : `${flag}${value}`;
 }

@@ -33,6 +33,7 @@ import { loadEmbeddedMnist, loadIdxDataset } from './data_files.ts';
 import { DivergenceGuard } from './divergence.ts';
 import { describeFileError, isErrno, withFileErrors } from './file_errors.ts';
 import { ProgressBar } from './progress.ts';
+import { readFileBounded } from './read_file.ts';
 import { StopSignal, stopOnSignals, type StopReason } from './stop_signal.ts';
 import { acquireRunLock, checkNotHeld } from './run_lock.ts';
 import {
@@ -105,8 +106,7 @@ function prepare(req: CliRequest, outDir: string, load: RunHooks['loadData'] = l
   if (req.resume && resumesFromFile(req)) {
     // A file: checkpoint.aevb or model.safetensors (told apart by content).
     const file = req.resume;
-    const raw = withFileErrors('read', file, () => fs.readFileSync(file));
-    const bytes = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+    const bytes = readFileBounded(file, '--resume');
     const loaded = readCheckpointBytes(bytes, file, req.explicit);
     if (loaded.imported && !req.out && fs.existsSync(path.join(outDir, CHECKPOINT_FILE))) {
       // A model from elsewhere is not a point of the run beside it: it gets its own directory.
@@ -118,7 +118,7 @@ function prepare(req: CliRequest, outDir: string, load: RunHooks['loadData'] = l
     const c = readRunCheckpoint(req.resume);
     const file = path.join(req.resume, CHECKPOINT_FILE);
     if (!c) throw stateError(`Cannot resume: ${file} does not exist.`, 'Pass --resume the --out directory of an earlier run, or a model.safetensors.');
-    source = { file, checkpoint: c, bytes: new Uint8Array(fs.readFileSync(file)), imported: false };
+    source = { file, checkpoint: c, bytes: readFileBounded(file, '--resume'), imported: false };
   }
   const data = load(req, source?.checkpoint.config.decoder ?? req.explicit.decoder ?? 'bernoulli');
   const config = resolveConfig(source ? { ...source.checkpoint.config, ...req.explicit } : { ...req.explicit, inputSize: data.train.d });

@@ -2,8 +2,9 @@
  * `npm run variance -- --run DIR [--points K] [--out DIR2] [--draws R] [--batch M] [--seed S] [--samples 1,2,5]`:
  * the estimator-variance study (variance_study.ts). Our errors become one line and exit code 2.
  */
-import { parseArgs } from 'node:util';
-import { AevbError, configError, isAevbError } from '../../shared/errors.ts';
+import { configError } from '../../shared/errors.ts';
+import { runMain } from './cli_main.ts';
+import { numberFlag, parseFlags, parseNumber, type FlagSpec } from './flags.ts';
 import { runVarianceStudy } from './variance_study.ts';
 
 export const VARIANCE_HELP = `npm run variance -- --run DIR [flags]: the variance of the minibatch gradient under
@@ -22,38 +23,35 @@ estimators A and B (L = 1, 2, 5) at several points of a run; writes variance.jso
   -h, --help            this text
 `;
 
-function int(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v)) throw configError(flag, `got ${JSON.stringify(v)}, which is not a whole number`, `Pass --${flag} as a whole number, e.g. 4.`);
-  return Number(v);
-}
+const VARIANCE_FLAGS: FlagSpec = {
+  help: { type: 'boolean', short: 'h' }, run: { type: 'string' }, out: { type: 'string' }, points: { type: 'string' },
+  draws: { type: 'string' }, batch: { type: 'string' }, samples: { type: 'string' }, seed: { type: 'string' },
+  data: { type: 'string' }, 'test-fraction': { type: 'string' },
+};
 
 async function main(argv: string[]): Promise<number> {
-  try {
-    let values: Record<string, string | boolean | undefined>;
-    try {
-      ({ values } = parseArgs({ args: argv, strict: true, options: {
-        help: { type: 'boolean', short: 'h' }, run: { type: 'string' }, out: { type: 'string' }, points: { type: 'string' },
-        draws: { type: 'string' }, batch: { type: 'string' }, samples: { type: 'string' }, seed: { type: 'string' },
-        data: { type: 'string' }, 'test-fraction': { type: 'string' },
-      } }));
-    } catch (e) {
-      throw new AevbError('CONFIG', `${(e as Error).message.replace(/\.$/, '')}.`, 'Run npm run variance -- --help for the flags.');
-    }
-    if (values.help) { process.stdout.write(VARIANCE_HELP); return 0; }
-    if (!values.run) throw configError('run', 'is missing', 'Pass --run DIR, the --out directory of a run of npm run train.');
-    const samples = typeof values.samples === 'string' ? values.samples.split(',').map((s) => int('samples', s.trim())!) : undefined;
-    await runVarianceStudy({
-      run: values.run as string, out: values.out as string | undefined, points: int('points', values.points as string | undefined),
-      draws: int('draws', values.draws as string | undefined), batch: int('batch', values.batch as string | undefined),
-      seed: int('seed', values.seed as string | undefined), samples, data: values.data as string | undefined,
-      testFraction: values['test-fraction'] === undefined ? undefined : Number(values['test-fraction']),
-    });
-    return 0;
-  } catch (e) {
-    if (isAevbError(e)) { process.stderr.write(`error: ${e.message}\n`); return 2; }
-    throw e;
+  const { values } = parseFlags(argv, VARIANCE_FLAGS, 'variance');
+  if (values.help) { process.stdout.write(VARIANCE_HELP); return 0; }
+  if (!values.run) throw configError('run', 'is missing', 'Pass --run DIR, the --out directory of a run of npm run train.');
+  for (const flag of ['run', 'out', 'data'] as const) {
+    if (typeof values[flag] === 'string' && (values[flag] as string).trim() === '') throw configError(flag, 'was given an empty path', `Pass --${flag} a path, or leave it out.`);
   }
+  const whole = (flag: string, min: number, max: number) => numberFlag(values, flag, { integer: true, min, max });
+  const samples = typeof values.samples === 'string'
+    ? values.samples.split(',').map((s) => { const L = parseNumber('samples', s, true); if (L < 1 || L > 1000) throw configError('samples', `lists ${L}; each L must be a whole number from 1 to 1,000`, 'Pass e.g. --samples 1,2,5.'); return L; })
+    : undefined;
+  let testFraction: number | undefined;
+  if (values['test-fraction'] !== undefined) {
+    if ((values.data ?? 'mnist') === 'mnist') throw configError('test-fraction', 'was given for the embedded MNIST, whose split is fixed', 'Pass --test-fraction only with --data FILE.');
+    testFraction = parseNumber('test-fraction', values['test-fraction'] as string, false);
+    if (!(testFraction > 0 && testFraction <= 0.5)) throw configError('test-fraction', `is ${testFraction}; it must be > 0 and ≤ 0.5`, 'Pass the --test-fraction the run was trained with.');
+  }
+  await runVarianceStudy({
+    run: values.run as string, out: values.out as string | undefined, points: whole('points', 1, 100),
+    draws: whole('draws', 2, 1_000_000), batch: whole('batch', 1, 1_000_000),
+    seed: whole('seed', 0, 0xffffffff), samples, data: values.data as string | undefined, testFraction,
+  });
+  return 0;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+await runMain(main);

@@ -27,6 +27,8 @@ import { splitDataset } from '../../shared/mnist_split.ts';
 import { LocalTrainer } from '../local_trainer.ts';
 import { writeFileAtomic } from './checkpoint_files.ts';
 import { loadEmbeddedMnist, loadIdxDataset } from './data_files.ts';
+import { makeDirs } from './dirs.ts';
+import { withFileErrors, withFileErrorsAsync } from './file_errors.ts';
 import { readRunCheckpoint } from './run_dir.ts';
 import { setupNodeBackend } from './tfjs_node.ts';
 
@@ -100,8 +102,15 @@ export async function runVarianceStudy(req: VarianceRequest, log: (s: string) =>
   const batch = positiveInt(req.batch, 100, 'batch'), seed = positiveInt(req.seed, 1, 'seed', 0);
   const Ls = req.samples ?? [1, 2, 5];
   Ls.forEach((L) => positiveInt(L, 1, 'samples'));
+  const runInfo = withFileErrors('read', req.run, () => fs.statSync(req.run, { throwIfNoEntry: false }), '', '--run');
+  if (!runInfo?.isDirectory()) {
+    throw checkpointError(`--run ${req.run} is ${runInfo ? 'a file' : 'not there'}, not a run directory.`, 'Pass --run the --out directory of a run of npm run train.');
+  }
   const c = readRunCheckpoint(req.run);
   if (!c) throw checkpointError(`${req.run} holds no checkpoint.aevb.`, 'Pass --run the --out directory of a run of npm run train.');
+  // The output directory before the work (retraining takes minutes): a bad --out fails at once.
+  const out = req.out ?? req.run;
+  makeDirs(out, '--out');
   const data = loadData(req, c);
   if (batch > data.train.n) throw configError('batch', `is ${batch}, larger than the ${data.train.n} training datapoints`, `Pass --batch ${data.train.n} or fewer.`);
   await setupNodeBackend('wasm');
@@ -143,10 +152,9 @@ export async function runVarianceStudy(req: VarianceRequest, log: (s: string) =>
       note: 'Per-parameter variance of the per-datapoint minibatch gradient (1/M) ∇ Σ ℒ̃ over R independent minibatches (uniform, M distinct datapoints) and ε draws, at fixed parameters; earlier points retrained from the run\'s config and seed on one thread, the last point is the checkpoint. epsOnlyMeanVariance: the minibatch held fixed, only ε drawn.' },
     rows,
   };
-  const out = req.out ?? req.run;
-  fs.mkdirSync(out, { recursive: true });
-  await writeFileAtomic(path.join(out, 'variance.json'), out, new TextEncoder().encode(JSON.stringify(result, null, 1) + '\n'));
-  await writeFileAtomic(path.join(out, 'variance.md'), out, new TextEncoder().encode(varianceMarkdown(result, cfg)));
+  for (const [name, text] of [['variance.json', JSON.stringify(result, null, 1) + '\n'], ['variance.md', varianceMarkdown(result, cfg)]]) {
+    await withFileErrorsAsync('write', path.join(out, name), () => writeFileAtomic(path.join(out, name), out, new TextEncoder().encode(text)));
+  }
   log(`Wrote ${path.join(out, 'variance.json')} and ${path.join(out, 'variance.md')}.`);
   return result;
 }
