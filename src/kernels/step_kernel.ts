@@ -42,6 +42,11 @@ function features(): { relaxed: boolean; simd: boolean } {
   return (detected ??= { relaxed: WebAssembly.validate(RELAXED_PROBE), simd: WebAssembly.validate(SIMD_PROBE) });
 }
 
+/** Whether this engine has WebAssembly SIMD at all (without it the step runs on tfjs, as it says). */
+export function hasWasmSimd(): boolean {
+  return features().simd;
+}
+
 /**
  * The build this engine runs best: 'relaxed' where it validates relaxed SIMD (Chrome ≥ 114, Firefox ≥ 145,
  * Node ≥ 22; Node 20 only with --experimental-wasm-relaxed-simd), else 'simd128'.

@@ -17,7 +17,7 @@ import type { ParamLayout } from './layout.ts';
 import { buildShard, type ShardInputs } from './minibatch.ts';
 import { AevbStepGradient, type KernelFactory, type KernelPlace } from './model/aevb_step_gradient.ts';
 import type { KernelChoice } from './protocol.ts';
-import type { KernelsInUse } from './step_plan.ts';
+import { runsOnAevbKernels, type KernelsInUse } from './step_plan.ts';
 import type { MinibatchSchedule } from './schedule.ts';
 import { drawDreams, WakeSleepGradient } from './wake_sleep_gradient.ts';
 import { stepKernelFactory } from './model/step_kernels.ts';
@@ -40,7 +40,7 @@ export interface StepGradient {
 export function createStepGradient(cfg: TrainConfig, layout: ParamLayout, kernels: KernelChoice = 'aevb',
   place?: KernelPlace, factory: KernelFactory = stepKernelFactory()): StepGradient & { readonly kernels: KernelsInUse } {
   if (cfg.algorithm === 'wake-sleep') return Object.assign(new WakeSleepGradient(cfg, layout), { kernels: 'tfjs' as const });
-  if (kernels === 'tfjs') return Object.assign(new SgvbGradient(cfg, layout), { kernels: 'tfjs' as const });
+  if (!runsOnAevbKernels(cfg, kernels)) return Object.assign(new SgvbGradient(cfg, layout), { kernels: 'tfjs' as const });
   const g = new AevbStepGradient(cfg, layout, factory, place);
   return Object.assign(g, { kernels: `aevb-${g.build}` as KernelsInUse });
 }

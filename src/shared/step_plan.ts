@@ -10,13 +10,18 @@ import type { TrainConfig } from './config.ts';
 import { withoutMirror, type ParamLayout } from './layout.ts';
 import { scratchPlan } from './model/kernel_gradient.ts';
 import type { KernelChoice } from './protocol.ts';
+import { hasWasmSimd } from '../kernels/step_kernel.ts';
 
 /** What computes a step's gradient, as reported to users: 'tfjs', or aevb's kernels and their build. */
 export type KernelsInUse = 'tfjs' | 'aevb-relaxed' | 'aevb-simd128';
 
-/** Whether the step runs on aevb's kernels: asked for, and an algorithm they implement. */
-export function runsOnAevbKernels(cfg: Pick<TrainConfig, 'algorithm'>, kernels: KernelChoice): boolean {
-  return kernels === 'aevb' && cfg.algorithm === 'aevb';
+/**
+ * Whether the step runs on aevb's kernels: asked for, an algorithm they implement, and an engine with
+ * WebAssembly SIMD (which they are written in; an engine without it trains on tfjs, as before, and every
+ * worker reports 'tfjs'). The page's workers run on the page's engine, so the coordinator's answer is theirs.
+ */
+export function runsOnAevbKernels(cfg: Pick<TrainConfig, 'algorithm'>, kernels: KernelChoice, simd = hasWasmSimd()): boolean {
+  return kernels === 'aevb' && cfg.algorithm === 'aevb' && simd;
 }
 
 /** The layout of the step's memory: without the mirror where the kernels need none. */
