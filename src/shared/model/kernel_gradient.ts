@@ -125,7 +125,7 @@ export class KernelGradient {
   }
 
   compute(params: number, s: ShardInputs, grad: number, withValue: boolean): KernelShardValue {
-    const { cfg } = this, B = s.b, L = s.l, Bc = chunkPoints(L);
+    const B = s.b, L = s.l, Bc = chunkPoints(L);
     let recon = 0, kl = 0;
     for (let i0 = 0, first = true; i0 < B; i0 += Bc, first = false) {
       const v = this.chunk(params, s, i0, Math.min(B, i0 + Bc), grad, first ? 0 : 1, withValue);
@@ -133,7 +133,6 @@ export class KernelGradient {
     }
     if (B === 0) this.zero(grad);
     if (!withValue) return { elbo: NaN, recon: NaN, kl: NaN };
-    void cfg;
     return { elbo: recon - kl, recon, kl };
   }
 
