@@ -55,6 +55,8 @@ export default defineConfig({
   },
   worker: { format: 'es' },
   optimizeDeps: {
+    // Every page of this repo but the example app's, which imports the packed 'aevb' (not installed here).
+    entries: ['**/*.html', '!examples/**'],
     // Imported only from workers, these would be discovered late and force a reload.
     include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', 'comlink', 'uplot', 'vega', 'vega-lite', 'vega-interpreter'],
   },
