@@ -22,6 +22,7 @@ import type { Spawner } from './pool/spawner.ts';
 import type { DeathPoint, KernelChoice, Transport, WorkerInfo } from '../shared/protocol.ts';
 import { TypedEmitter } from './events.ts';
 import { eventStream, type EventOf } from './event_stream.ts';
+import { checkSignalOption } from './signal_option.ts';
 import { WorkerCountTuner, type WorkerChoice } from './worker_count_tuner.ts';
 import {
   checkCheckpointBytes, checkEvaluateOptions, checkRows, checkSample, checkStepCount, checkTrainerData, checkTrainerOptions, maxRowsPerCall,
@@ -234,7 +235,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
    */
   start(options: { signal?: AbortSignal } = {}): Promise<void> {
     this.guard();
-    const { signal } = options;
+    const signal = checkSignalOption(options, 'start()');
     signal?.throwIfAborted();
     if (!this.loop) {
       this.stopRequested = false;
@@ -282,11 +283,12 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     this.guard();
     checkStepCount(n);
     if (this.loop) throw stateError('The trainer is already running.', 'Pause or stop it first.');
+    const signal = checkSignalOption(options, 'runSteps(n, options)');
     const end = this.stepValue + n;
-    options.signal?.throwIfAborted();
+    signal?.throwIfAborted();
     while (this.stepValue < end) {
       await this.request(Math.min(this.chunk, end - this.stepValue, 256));
-      options.signal?.throwIfAborted();
+      signal?.throwIfAborted();
     }
   }
 
@@ -446,12 +448,13 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   async sample(n: number, seed = this.config.seed, options: { signal?: AbortSignal } = {}): Promise<Float32Array> {
     this.guard();
     checkSample(n, seed, this.maxRows);
-    options.signal?.throwIfAborted();
+    const signal = checkSignalOption(options, 'sample(n, seed, options)');
+    signal?.throwIfAborted();
     const z = new Float32Array(n * this.config.latent);
     const rng = new CounterRng(seed, Stream.SAMPLE);
     for (let i = 0; i < n; i++) rng.normals(0, i, 0, z, i * this.config.latent, this.config.latent);
     const x = await this.decode(z, n);
-    options.signal?.throwIfAborted();
+    signal?.throwIfAborted();
     return x;
   }
 
@@ -503,10 +506,11 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
    * aborts, or when the loop breaks; events are buffered until read.
    */
   events(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<TrainerEvent> {
+    const signal = checkSignalOption(options, 'events(options)');
     return eventStream<TrainerEvents>((listener) => {
       const off = (['progress', 'workers', 'epoch', 'failure', 'status'] as const).map((type) => this.on(type, (data) => listener(type, data)));
       return () => off.forEach((f) => f());
-    }, () => this.statusValue === 'disposed', options.signal);
+    }, () => this.statusValue === 'disposed', signal);
   }
 
   /** End every worker; resolves when they are gone. The trainer cannot be used afterwards. */

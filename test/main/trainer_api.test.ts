@@ -59,6 +59,10 @@ describe('AbortSignal', () => {
     await expect(t.sample(2, 1, { signal: done })).rejects.toThrow('no');
     await expect(t.runSteps(1, { signal: done })).rejects.toThrow('no');
     expect((await t.evaluate({ train: false, signal: new AbortController().signal })).testElbo).toBeLessThan(0);
+    // Not a signal: an AevbError ARGUMENT before anything runs.
+    expect(() => t.start({ signal: 'soon' as never })).toThrow(/"signal" of start\(\) is not an AbortSignal/);
+    await expect(t.runSteps(1, { signal: {} as never })).rejects.toMatchObject({ code: 'ARGUMENT' });
+    expect(() => t.events(null as never)).toThrow(/events\(options\) was given null/);
   });
 });
 
