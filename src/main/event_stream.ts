@@ -16,7 +16,8 @@ export function eventStream<Events>(subscribe: (listener: <K extends keyof Event
   ended: () => boolean, signal?: AbortSignal): AsyncIterableIterator<EventOf<Events>> {
   const queue: EventOf<Events>[] = [];
   let wake: (() => void) | null = null;
-  let done = signal?.aborted ?? false;
+  // Already over (a disposed trainer, an aborted signal): an empty stream, not one that waits forever.
+  let done = (signal?.aborted ?? false) || ended();
   const finish = () => {
     done = true;
     unsubscribe();

@@ -94,6 +94,7 @@ describe('events()', () => {
     const items = [];
     for await (const e of a) items.push(e);
     expect(items).toEqual([{ type: 'status', data: 'disposed' }]);
+    expect(await t.events().next()).toEqual({ value: undefined, done: true }); // after dispose: empty
   });
 });
 
