@@ -2,8 +2,8 @@
 /**
  * The app (index.html): `npm start` serves it (vite dev), `npm run build:app` builds it into
  * dist/app as a static site with relative URLs, to be served from any path by any host that sends
- * the two isolation headers below (`npm run preview` does). The library builds are in
- * vite.lib.config.ts (dist/node, dist/browser).
+ * the two isolation headers below (`npm run preview` does). The library build is
+ * scripts/build-lib.mjs (dist/node, dist/browser, dist/types).
  */
 import { defineConfig, type Plugin } from 'vite';
 import { prepareMnist } from './scripts/prepare-mnist.mjs';
@@ -55,6 +55,8 @@ export default defineConfig({
   },
   worker: { format: 'es' },
   optimizeDeps: {
+    // Every page of this repo but the example app's, which imports the packed 'aevb' (not installed here).
+    entries: ['**/*.html', '!examples/**'],
     // Imported only from workers, these would be discovered late and force a reload.
     include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', 'comlink', 'uplot', 'vega', 'vega-lite', 'vega-interpreter'],
   },

@@ -19,9 +19,11 @@ import type { Evaluation } from './local_trainer.ts';
 import { initialState, type TrainingState } from '../shared/training_state.ts';
 import { WorkerPool, type PoolFailure, type StepsReport } from './pool/pool.ts';
 import type { Spawner } from './pool/spawner.ts';
-import type { DeathPoint, KernelChoice, Transport } from '../shared/protocol.ts';
+import type { DeathPoint, KernelChoice, Transport, WorkerInfo } from '../shared/protocol.ts';
 import type { KernelsInUse } from '../shared/step_plan.ts';
 import { TypedEmitter } from './events.ts';
+import { eventStream, type EventOf } from './event_stream.ts';
+import { checkSignalOption } from './signal_option.ts';
 import { WorkerCountTuner, type WorkerChoice } from './worker_count_tuner.ts';
 import {
   checkCheckpointBytes, checkEvaluateOptions, checkRows, checkSample, checkStepCount, checkTrainerData, checkTrainerOptions, maxRowsPerCall,
@@ -133,6 +135,9 @@ export interface TrainerEvents {
   status: TrainerStatus;
 }
 
+/** One item of trainer.events(): `{ type: 'epoch', data: EpochEvent }` and so on, discriminated by `type`. */
+export type TrainerEvent = EventOf<TrainerEvents>;
+
 export class Trainer extends TypedEmitter<TrainerEvents> {
   private statusValue: TrainerStatus = 'idle';
   private samples = 0;
@@ -163,6 +168,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     pool.onFailure = (f) => this.emit('failure', f);
   }
 
+  /** @internal The entries' createTrainer (and the CLI, tests, benchmarks) supply how workers are spawned. */
   static async create(options: TrainerOptions, spawn: Spawner, defaultWorkers: number,
     wasmPaths?: string | Record<string, string>): Promise<Trainer> {
     // Every option and both datasets' shapes first: a bad call gets an AevbError, never a TypeError.
@@ -213,7 +219,8 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   /** The auto choice and what it measured (null before the first probe ends, or with a fixed count). */
   get workerChoice(): WorkerChoice | null { return this.tuner?.choice ?? null; }
   get transport(): Transport { return this.pool.transport; }
-  get workerInfo() { return this.pool.infos; }
+  /** What each worker runs on (backend, SIMD, the step's kernels). */
+  get workerInfo(): WorkerInfo[] { return this.pool.infos; }
   /** What computes the step's gradients (every worker detects the same build on one engine). */
   get kernels(): KernelsInUse { return this.pool.infos[0]?.kernels ?? 'tfjs'; }
 
@@ -228,14 +235,22 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
 
   /**
    * Train until config.epochs are done (or stop()). Resolves then. Calling start() while running
-   * returns the same promise.
+   * returns the same promise. Aborting `signal` stops training after the current request (as stop())
+   * and rejects with signal.reason; the model stays at the last committed step.
    */
-  start(): Promise<void> {
+  start(options: { signal?: AbortSignal } = {}): Promise<void> {
     this.guard();
-    if (this.loop) return this.loop;
-    this.stopRequested = false;
-    this.loop = this.run().finally(() => { this.loop = null; });
-    return this.loop;
+    const signal = checkSignalOption(options, 'start()');
+    signal?.throwIfAborted();
+    if (!this.loop) {
+      this.stopRequested = false;
+      this.loop = this.run().finally(() => { this.loop = null; });
+    }
+    if (!signal) return this.loop;
+    const loop = this.loop;
+    const onAbort = () => { void this.stop(); };
+    signal.addEventListener('abort', onAbort, { once: true });
+    return loop.then(() => { signal.throwIfAborted(); }).finally(() => signal.removeEventListener('abort', onAbort));
   }
 
   /** Finish the current request, then wait until resume(). */
@@ -264,13 +279,22 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     await this.loop?.catch(() => undefined);
   }
 
-  /** Run exactly n more steps (whatever config.epochs says), then resolve. */
-  async runSteps(n: number): Promise<void> {
+  /**
+   * Run exactly n more steps (whatever config.epochs says), then resolve. Aborting `signal` ends it
+   * after the current request (≤ ~100 ms of steps) and rejects with signal.reason; the model is then
+   * at a committed step (`step` says which) and training can go on from it.
+   */
+  async runSteps(n: number, options: { signal?: AbortSignal } = {}): Promise<void> {
     this.guard();
     checkStepCount(n);
     if (this.loop) throw stateError('The trainer is already running.', 'Pause or stop it first.');
+    const signal = checkSignalOption(options, 'runSteps(n, options)');
     const end = this.stepValue + n;
-    while (this.stepValue < end) await this.request(Math.min(this.chunk, end - this.stepValue, 256));
+    signal?.throwIfAborted();
+    while (this.stepValue < end) {
+      await this.request(Math.min(this.chunk, end - this.stepValue, 256));
+      signal?.throwIfAborted();
+    }
   }
 
   private async run(): Promise<void> {
@@ -379,22 +403,26 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
    * `elboSamples` is S (default config.evalElboSamples); `draw` picks the noise (default: the current
    * step, so every evaluation of a run draws afresh and the same state always gets the same numbers).
    * With `signal` or `onProgress`, log p(x) goes in slices of the test set (sliced_evaluation.ts):
-   * progress after each, and an abort ends it after the current one.
+   * progress after each, and an abort ends it after the current one (the ELBO parts check the signal
+   * between their calls); the promise then rejects with signal.reason.
    */
   async evaluate(opts: { train?: boolean; logLikelihoodSamples?: number; elboSamples?: number; draw?: number } & SliceOptions = {}):
     Promise<Partial<Evaluation> & { testElbo: number }> {
     this.guard();
     checkEvaluateOptions(opts);
     const S = opts.elboSamples ?? this.config.evalElboSamples, draw = opts.draw ?? this.stepValue;
+    opts.signal?.throwIfAborted();
     const te = elboReport(await this.pool.evaluateElbo('test', S, draw));
     const out: Partial<Evaluation> & { testElbo: number } = {
       testElbo: te.elbo, testRecon: te.recon, testKl: te.kl, testElboSe: te.se, elboSamples: S,
     };
     if (opts.train ?? true) {
+      opts.signal?.throwIfAborted();
       const tr = elboReport(await this.pool.evaluateElbo('train', S, draw));
       Object.assign(out, { trainElbo: tr.elbo, trainRecon: tr.recon, trainKl: tr.kl, trainElboSe: tr.se });
     }
     const K = opts.logLikelihoodSamples ?? 0;
+    opts.signal?.throwIfAborted();
     if (K > 0) {
       const sums = opts.signal || opts.onProgress
         ? await slicedLogLikelihood((a, b) => this.pool.evaluateLogLikelihood('test', K, a, b, draw), this.data.test.n, K, this.workers, opts)
@@ -406,13 +434,13 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   }
 
   /** q(z|x) for n datapoints (rows [n, D]): μ and log σ², rows [n, J]. */
-  async encode(x: Float32Array, n: number) {
+  async encode(x: Float32Array, n: number): Promise<{ mu: Float32Array; logvar: Float32Array }> {
     this.guard();
     checkRows(x, n, this.config.inputSize, this.maxRows, 'encode(x, n)', 'x');
     return this.pool.encode(x, n);
   }
   /** Decoder means for n latent points (rows [n, J]): rows [n, D]. */
-  async decode(z: Float32Array, n: number) {
+  async decode(z: Float32Array, n: number): Promise<Float32Array> {
     this.guard();
     checkRows(z, n, this.config.latent, this.maxRows, 'decode(z, n)', 'z');
     return this.pool.decode(z, n);
@@ -421,14 +449,18 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   async reconstruct(x: Float32Array, n: number): Promise<Float32Array> { return this.decode((await this.encode(x, n)).mu, n); }
   /** Rows one encode/decode/sample call may ask for (a bound on a worker's memory). */
   get maxRows(): number { return maxRowsPerCall(this.config); }
-  /** n draws z ~ N(0, I) decoded to their means (the paper's Figure 5); 1 ≤ n ≤ maxRows. */
-  async sample(n: number, seed = this.config.seed): Promise<Float32Array> {
+  /** n draws z ~ N(0, I) decoded to their means (the paper's Figure 5); 1 ≤ n ≤ maxRows. An aborted `signal` rejects with its reason. */
+  async sample(n: number, seed = this.config.seed, options: { signal?: AbortSignal } = {}): Promise<Float32Array> {
     this.guard();
     checkSample(n, seed, this.maxRows);
+    const signal = checkSignalOption(options, 'sample(n, seed, options)');
+    signal?.throwIfAborted();
     const z = new Float32Array(n * this.config.latent);
     const rng = new CounterRng(seed, Stream.SAMPLE);
     for (let i = 0; i < n; i++) rng.normals(0, i, 0, z, i * this.config.latent, this.config.latent);
-    return this.decode(z, n);
+    const x = await this.decode(z, n);
+    signal?.throwIfAborted();
+    return x;
   }
 
   /** The current state, between requests. */
@@ -471,17 +503,22 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   }
 
   /** tf.memory() per worker. */
-  memory() { return this.pool.memory(); }
-  /** Test and diagnostics hooks. */
-  get testing() {
-    return {
-      terminateWorker: (r: number) => this.pool.terminateWorker(r),
-      injectNonFinite: (r: number, s: number) => this.pool.injectNonFinite(r, s),
-      injectDeath: (r: number, at: DeathPoint) => this.pool.injectDeath(r, at),
-    };
+  memory(): Promise<WorkerMemory[]> { return this.pool.memory(); }
+
+  /**
+   * The events as an async iterator (`for await (const e of trainer.events())`), each
+   * `{ type, data }` as on(type) would get it. It ends when the trainer is disposed, when `signal`
+   * aborts, or when the loop breaks; events are buffered until read.
+   */
+  events(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<TrainerEvent> {
+    const signal = checkSignalOption(options, 'events(options)');
+    return eventStream<TrainerEvents>((listener) => {
+      const off = (['progress', 'workers', 'epoch', 'failure', 'status'] as const).map((type) => this.on(type, (data) => listener(type, data)));
+      return () => off.forEach((f) => f());
+    }, () => this.statusValue === 'disposed', signal);
   }
 
-  /** End every worker. The trainer cannot be used afterwards. */
+  /** End every worker; resolves when they are gone. The trainer cannot be used afterwards. */
   async dispose(): Promise<void> {
     if (this.statusValue === 'disposed') return;
     this.stopRequested = true;
@@ -490,6 +527,26 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     this.setStatus('disposed');
     await this.pool.dispose();
   }
+
+  /** `await using trainer = await createTrainer(…)` disposes it at the end of the block. */
+  async [Symbol.asyncDispose](): Promise<void> { await this.dispose(); }
+}
+
+/** tf.memory() of one worker. */
+export interface WorkerMemory { numTensors: number; numBytes: number }
+
+/**
+ * Test and diagnostics hooks, outside the public API (the entries do not export this; tests reach
+ * it through test/helpers/trainer_hooks.ts): end a worker as a crash would, inject a NaN gradient,
+ * or make a worker end itself at a point of a step or call.
+ */
+export function testHooks(t: Trainer) {
+  const pool = t['pool'];
+  return {
+    terminateWorker: (r: number) => pool.terminateWorker(r),
+    injectNonFinite: (r: number, s: number) => pool.injectNonFinite(r, s),
+    injectDeath: (r: number, at: DeathPoint) => pool.injectDeath(r, at),
+  };
 }
 
 function fingerprintOf(data: DataSplit) {

@@ -14,6 +14,7 @@ import type { DataSplit } from '../../src/shared/dataset.ts';
 import type { TrainerFailure as PoolFailure } from '../../src/main/trainer.ts';
 import type { Spawner } from '../../src/main/pool/spawner.ts';
 import { mnistSubset } from '../helpers/mnist_subset.ts';
+import { testHooks } from '../helpers/trainer_hooks.ts';
 import { useBackend, relErr } from '../helpers/backend.ts';
 
 let data: DataSplit;
@@ -240,7 +241,7 @@ describe('faults', () => {
     t.on('failure', (f) => failures.push(f));
     let killed = false;
     t.on('progress', (p) => {
-      if (!killed && p.step >= 10) { killed = true; void t.testing.terminateWorker(1); }
+      if (!killed && p.step >= 10) { killed = true; void testHooks(t).terminateWorker(1); }
     });
     await t.runSteps(40);
     expect(killed).toBe(true);
@@ -259,7 +260,7 @@ describe('faults', () => {
     const t = await make(2);
     await t.runSteps(5);
     const before = await t.state();
-    await t.testing.injectNonFinite(1, 5);
+    await testHooks(t).injectNonFinite(1, 5);
     const failures: PoolFailure[] = [];
     t.on('failure', (f) => failures.push(f));
     await t.runSteps(1);
@@ -290,15 +291,15 @@ describe('worker deaths outside a training step, and between the two barriers of
     const ref = { ev: await t.evaluate({ logLikelihoodSamples: 3 }), enc: await t.encode(x(), 2), s: await t.sample(3, 5), d: await t.decode(new Float32Array([0.5, -1]), 1) };
     const failures: PoolFailure[] = [];
     t.on('failure', (f) => failures.push(f));
-    await t.testing.terminateWorker(1);
+    await testHooks(t).terminateWorker(1);
     expect(await t.evaluate({ logLikelihoodSamples: 3 })).toEqual(ref.ev);
-    await t.testing.terminateWorker(0);
+    await testHooks(t).terminateWorker(0);
     expect(await t.encode(x(), 2)).toEqual(ref.enc);
-    await t.testing.terminateWorker(0);
+    await testHooks(t).terminateWorker(0);
     expect(bits(await t.sample(3, 5)).equals(bits(ref.s))).toBe(true);
-    await t.testing.terminateWorker(0);
+    await testHooks(t).terminateWorker(0);
     expect(bits(await t.decode(new Float32Array([0.5, -1]), 1)).equals(bits(ref.d))).toBe(true);
-    await t.testing.terminateWorker(1);
+    await testHooks(t).terminateWorker(1);
     await t.runSteps(3);
     expect(failures).toEqual([died(1, 'evaluate', 3), died(0, 'encode', 3), died(0, 'decode', 3), died(0, 'decode', 3), died(1, 'idle', 3)]);
     // Training after all that ends where an untouched run ends.
@@ -320,14 +321,14 @@ describe('worker deaths outside a training step, and between the two barriers of
     const failures: PoolFailure[] = [];
     t.on('epoch', (e) => epochs.push(e.testElbo, e.trainElbo!));
     t.on('failure', (f) => failures.push(f));
-    await t.testing.injectDeath(1, { call: 'evaluateElbo' });
+    await testHooks(t).injectDeath(1, { call: 'evaluateElbo' });
     await t.start();
     expect(t.status).toBe('done');
     expect(epochs).toEqual(cleanEpochs);
     expect(failures).toEqual([expect.objectContaining({ kind: 'worker-died', worker: 1, during: 'evaluate', step: t.stepsPerEpoch, cause: 'exited with code 70' })]);
     // And during the importance-sampled log p(x).
     const ref = await clean.evaluate({ train: false, logLikelihoodSamples: 3 });
-    await t.testing.injectDeath(0, { call: 'evaluateLogLikelihood' });
+    await testHooks(t).injectDeath(0, { call: 'evaluateLogLikelihood' });
     expect(await t.evaluate({ train: false, logLikelihoodSamples: 3 })).toEqual(ref);
     expect(failures).toHaveLength(2);
   });
@@ -338,11 +339,11 @@ describe('worker deaths outside a training step, and between the two barriers of
     const ref = { enc: await t.encode(x(), 2), s: await t.sample(4, 9), rec: await t.reconstruct(x(), 2) };
     const failures: PoolFailure[] = [];
     t.on('failure', (f) => failures.push(f));
-    await t.testing.injectDeath(0, { call: 'encode' });
+    await testHooks(t).injectDeath(0, { call: 'encode' });
     expect(await t.encode(x(), 2)).toEqual(ref.enc);
-    await t.testing.injectDeath(0, { call: 'decode' });
+    await testHooks(t).injectDeath(0, { call: 'decode' });
     expect(bits(await t.sample(4, 9)).equals(bits(ref.s))).toBe(true);
-    await t.testing.injectDeath(0, { call: 'decode' });
+    await testHooks(t).injectDeath(0, { call: 'decode' });
     expect(bits(await t.reconstruct(x(), 2)).equals(bits(ref.rec))).toBe(true);
     expect(failures.map((f) => [f.worker, f.kind === 'diverged' ? null : f.during, f.cause])).toEqual([[0, 'encode', 'exited with code 70'], [0, 'decode', 'exited with code 70'], [0, 'decode', 'exited with code 70']]);
   });
@@ -354,7 +355,7 @@ describe('worker deaths outside a training step, and between the two barriers of
       const t = await make(3, tiny, { transport });
       const failures: PoolFailure[] = [];
       t.on('failure', (f) => failures.push(f));
-      await t.testing.injectDeath(1, { step: 4 });
+      await testHooks(t).injectDeath(1, { step: 4 });
       await t.runSteps(10);
       expect(failures).toEqual([expect.objectContaining({ kind: 'worker-died', worker: 1, step: 4, during: 'steps', cause: 'exited with code 70' })]);
       const a = await t.state(), b = await clean.state();
@@ -376,7 +377,7 @@ describe('worker deaths outside a training step, and between the two barriers of
     const t = await Trainer.create({ data, config: { ...base, ...tiny }, workers: 2 }, spawn, 2);
     open.push(t);
     await t.runSteps(2);
-    await t.testing.terminateWorker(1);
+    await testHooks(t).terminateWorker(1);
     await expect(t.evaluate()).rejects.toMatchObject({ name: 'AevbError', code: 'WORKER', message: expect.stringMatching(/Worker 1 could not be started: 3 tries failed/) });
     await expect(t.sample(2)).resolves.toHaveLength(2 * 784); // worker 0 still answers
     await expect(t.runSteps(1)).rejects.toMatchObject({ code: 'WORKER' });

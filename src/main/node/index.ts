@@ -1,11 +1,15 @@
 /**
- * aevb for Node: train a VAE on every core with worker_threads.
+ * aevb for Node: train a VAE on every core with worker_threads (also what `import 'aevb'` gives
+ * in Node: the package's "node" condition).
  *
- *   import { createTrainer, loadEmbeddedMnist } from 'aevb/node';
+ *   import { createTrainer } from 'aevb/node';
+ *   import { loadEmbeddedMnist } from 'aevb/mnist';   // needs the optional package `mnist`
  *   const trainer = await createTrainer({ data: loadEmbeddedMnist(), config: { epochs: 5 } });
  *   trainer.on('epoch', (e) => console.log(e.epoch, e.testElbo));
  *   await trainer.start();
- *   await trainer.dispose();
+ *
+ * The workers keep the process alive only while a call awaits them, so a script ends when its
+ * work is done, dispose() or not; dispose() (or `await using`) ends them at once.
  */
 import os from 'node:os';
 import { Trainer, type TrainerOptions } from '../trainer.ts';
@@ -17,13 +21,15 @@ export function createTrainer(options: TrainerOptions): Promise<Trainer> {
 }
 
 export { Trainer } from '../trainer.ts';
-export type { TrainerOptions, ProgressEvent, EpochEvent, TrainerStatus, TrainerEvents, TrainerFailure, DivergedFailure } from '../trainer.ts';
-export type { PoolFailure, PoolCall } from '../pool/pool.ts';
-export { loadEmbeddedMnist, loadIdxDataset } from './data_files.ts';
+export type * from '../public_types.ts';
+export { loadIdxDataset } from './data_files.ts';
+/** Also at 'aevb/mnist'; needs the optional package `mnist`. */
+export { loadEmbeddedMnist } from './mnist.ts';
+export { hasSharedMemory } from '../../shared/shared_memory.ts';
+export { parseIdx, isGzip } from '../../shared/idx.ts';
+export { imagesFromIdx, labelsFromIdx, validateDataset } from '../../shared/data_checks.ts';
 export { splitDataset } from '../../shared/mnist_split.ts';
-export { resolveConfig, DEFAULT_CONFIG, type TrainConfig, type ModelConfig, type AlgorithmKind, type Activation } from '../../shared/config.ts';
-export type { KernelChoice } from '../../shared/protocol.ts';
-export type { Dataset, DataSplit } from '../../shared/dataset.ts';
+export { resolveConfig, DEFAULT_CONFIG } from '../../shared/config.ts';
 export { AevbError, isAevbError } from '../../shared/errors.ts';
-export { exportDecoder } from '../../shared/decoder_export.ts';
+export { exportDecoder } from '../decoder_export_api.ts';
 export { exportSafetensors, importSafetensors } from '../../shared/pytorch_state.ts';

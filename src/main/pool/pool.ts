@@ -123,7 +123,8 @@ async function retire(member: Member): Promise<void> {
 }
 
 class WorkerDied extends Error {
-  constructor(readonly rank: number, readonly why: string) { super(`worker ${rank} ${why}`); }
+  /** fix: the spawner's advice when it knows better than the pool's (a worker script that could not load). */
+  constructor(readonly rank: number, readonly why: string, readonly fix?: string) { super(`worker ${rank} ${why}`); }
 }
 
 export class WorkerPool {
@@ -218,6 +219,7 @@ export class WorkerPool {
         if (attempt >= MAX_STARTS) {
           const why = e instanceof WorkerDied ? e.why : (e as Error)?.message ?? String(e);
           throw workerError(`Worker ${rank} could not be started: ${MAX_STARTS} tries failed (last: ${why}).`,
+            (e instanceof WorkerDied && e.fix) ||
             'Check that the machine (or the tab) has memory to spare for another worker, use fewer workers, or create the trainer again.');
         }
       }
@@ -230,11 +232,11 @@ export class WorkerPool {
     const death = new Promise<never>((_, rej) => { rejectDeath = rej; });
     death.catch(() => undefined); // observed through races only
     const member = { handle, death, dead: false } as Member;
-    handle.onDeath((cause) => {
+    handle.onDeath((cause, fix) => {
       // A worker died: release everyone waiting at a barrier for it, then fail its calls.
       member.dead = true;
       raiseAbort(this.mem.ctrl);
-      rejectDeath(new WorkerDied(rank, cause));
+      rejectDeath(new WorkerDied(rank, cause, fix));
     });
     const api = (member.api = wrap<WorkerApi>(handle.endpoint));
     const { config, data, workers, valueEvery, wasmPaths, kernels, kernelBuild } = this.opts;
@@ -481,7 +483,14 @@ export class WorkerPool {
     // A replacement that is starting ends itself when it sees `disposed`; wait for that.
     await Promise.allSettled([...this.replacing.values()]);
     await Promise.all(this.members.map(async (s) => {
-      if (!s.retired && !s.dead) await Promise.race([s.api.dispose(), s.death, new Promise((r) => setTimeout(r, 1000))]).catch(() => undefined);
+      if (!s.retired && !s.dead) {
+        // A worker that does not answer within a second is ended anyway; the timer is cleared so that
+        // dispose() resolves as soon as the workers are gone (and keeps no Node process alive).
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const late = new Promise((r) => { timer = setTimeout(r, 1000); });
+        await Promise.race([s.api.dispose(), s.death, late]).catch(() => undefined);
+        clearTimeout(timer);
+      }
       await retire(s);
     }));
     this.members = [];

@@ -6,23 +6,23 @@ import type { Endpoint } from 'comlink';
 
 export interface SpawnedWorker {
   readonly endpoint: Endpoint;
-  /** Called once if the worker dies (exits, crashes, or is terminated). */
-  onDeath(listener: (cause: string) => void): void;
+  /** Called once if the worker dies (exits, crashes, or is terminated); `fix`: advice, when the spawner knows the cause. */
+  onDeath(listener: (cause: string, fix?: string) => void): void;
   terminate(): Promise<void>;
 }
 
 export type Spawner = (rank: number) => SpawnedWorker;
 
 /** Once-only death reporting shared by the spawners: die() records the first cause and tells every listener. */
-export function deathNotice(): { die(cause: string): void; onDeath(listener: (cause: string) => void): void } {
-  const listeners: Array<(cause: string) => void> = [];
-  let dead: string | null = null;
+export function deathNotice(): { die(cause: string, fix?: string): void; onDeath(listener: (cause: string, fix?: string) => void): void } {
+  const listeners: Array<(cause: string, fix?: string) => void> = [];
+  let dead: { cause: string; fix?: string } | null = null;
   return {
-    die(cause) {
+    die(cause, fix) {
       if (dead !== null) return;
-      dead = cause;
-      listeners.forEach((l) => l(cause));
+      dead = { cause, fix };
+      listeners.forEach((l) => l(cause, fix));
     },
-    onDeath(l) { if (dead !== null) l(dead); else listeners.push(l); },
+    onDeath(l) { if (dead !== null) l(dead.cause, dead.fix); else listeners.push(l); },
   };
 }
