@@ -354,6 +354,7 @@ export class App {
     this.settings.set(run.trainer.config, run.trainer.autoWorkers ? 'auto' : run.trainer.workers);
     this.settings.lock(true);
     writeUrlSettings(this.settings);
+    this.chart.samplesPerStep = run.trainer.config.batch;
     this.chart.setHistory(run.history);
     this.stats.show(run);
     this.explorer.setTrainer(run.trainer);

@@ -44,6 +44,9 @@ export interface AevbAppDebug {
   readonly chartDraws: number;
   /** The chart's scales now, and whether the user zoomed. */
   readonly chartScales: { xMin: number; xMax: number; yMin: number; yMax: number; zoomed: boolean };
+  /** The chart's readout (its lines, '\n'-joined; '' when hidden) and the first and last x of its data. */
+  readonly chartReadout: string;
+  readonly chartData: { xFirst: number; xLast: number; points: number };
   /** Epoch metrics rows of the current run's history (what the metrics download holds). */
   readonly metricsRows: number;
   readonly historyLength: number;
@@ -100,6 +103,8 @@ export function installDebugHook(app: App): AevbAppDebug {
     get shownStep() { return app.explorer.shownStep; },
     get chartDraws() { return app.chart.draws; },
     get chartScales() { return { ...app.chart.scales, zoomed: app.chart.zoomed }; },
+    get chartReadout() { return app.chart.readoutText; },
+    get chartData() { return app.chart.dataExtent; },
     get metricsRows() { return app.run?.history.epochs.length ?? 0; },
     get historyLength() { return app.run?.history.length ?? 0; },
     get longTasks() {

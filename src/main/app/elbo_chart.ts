@@ -2,14 +2,19 @@
  * The live chart (uPlot): ELBO against training samples seen, on a log axis as in the paper's
  * Figure 2 (or linear), and used as people use TensorBoard: the y-range follows the data in view
  * (ignoring outliers if asked: chart_math.ts), drag to zoom, wheel to zoom, Shift+drag to pan,
- * double-click or "Reset zoom" to see everything again, and a smoothing weight for the noisy
- * minibatch estimate (the raw estimate stays as a faint line). Redraws happen in the page's shared
+ * touch pan and pinch (chart_gestures.ts), a readout of the values at the pointer or at the point
+ * picked with the arrow keys (chart_readout.ts), double-click or "Reset zoom" to see everything
+ * again, and a smoothing weight for the noisy minibatch estimate (the raw estimate stays as a
+ * faint line). The x-range is exactly the one asked for (uPlot would round a log range out to whole
+ * decades) and, unzoomed, exactly the data's. Redraws happen in the page's shared
  * frames (frame.ts), at most once a second, so a stream of progress events costs the main thread a
  * few milliseconds a second.
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { smooth, yRange } from './chart_math.ts';
+import { wireGestures } from './chart_gestures.ts';
+import { readoutLines, type ReadoutSeries } from './chart_readout.ts';
 import { drawSoon } from './frame.ts';
 import type { History } from './history.ts';
 
@@ -38,8 +43,27 @@ export interface ChartView {
   ignoreOutliers: boolean;
 }
 
+/** The readout's series: the smoothed minibatch estimate with its raw values, and the two evaluated sets. */
+const READOUT: readonly ReadoutSeries[] = [
+  { index: 1, label: 'minibatch estimate', raw: 4, digits: 1 },
+  { index: 2, label: 'training set', digits: 2 },
+  { index: 3, label: 'test set', digits: 2 },
+];
+
+/**
+ * The x-range uPlot shows for [min, max]: exactly that (its own log range would round out to whole
+ * decades); a single point gets a range around it; no data, a default.
+ */
+export function exactRange(logX: boolean, min: number | null, max: number | null): [number, number] {
+  if (min == null || max == null || !Number.isFinite(min) || !Number.isFinite(max)) return logX ? [1, 10] : [0, 1];
+  if (max > min) return [min, max];
+  return logX ? [min / 2, max * 2] : [min - 1, max + 1];
+}
+
 export class ElboChart {
   private plot!: uPlot;
+  /** The readout box over the plot (chart_readout.ts). */
+  private readonly readout: HTMLElement;
   private drawnVersion = -1;
   private pending = false;
   private lastDraw = 0;
@@ -51,8 +75,15 @@ export class ElboChart {
   onZoom: () => void = () => undefined;
   /** Redraws so far (the debug hook reports it). */
   draws = 0;
+  /** Training samples per step (M), to show the step in the readout; 0: not known. */
+  samplesPerStep = 0;
 
   constructor(readonly container: HTMLElement, private history: History) {
+    this.readout = document.createElement('div');
+    this.readout.className = 'chart-readout';
+    this.readout.hidden = true;
+    this.readout.setAttribute('aria-live', 'polite');
+    this.wireKeys();
     this.build();
     this.warmUp();
     this.drawnVersion = history.version;
@@ -65,7 +96,7 @@ export class ElboChart {
     const opts: uPlot.Options = {
       width: Math.max(200, this.container.clientWidth),
       height: Math.max(120, this.container.clientHeight - 30),
-      scales: { x: { time: false, distr: this.view.logX ? 3 : 1 }, y: { auto: false } },
+      scales: { x: { time: false, distr: this.view.logX ? 3 : 1, range: (_u, min, max) => exactRange(this.view.logX, min, max) }, y: { auto: false } },
       axes: [
         { label: 'training samples seen', values: this.view.logX ? logLabels : (_u, s) => s.map(compact), stroke: '#333', labelSize: 18, size: 36 },
         { label: 'ELBO (nats)', stroke: '#333', labelSize: 18, size: 48 },
@@ -93,42 +124,74 @@ export class ElboChart {
           u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
           this.zoomTo(u.posToVal(left, 'x'), u.posToVal(left + width, 'x'));
         }],
+        setCursor: [(u) => this.showReadout(u)],
       },
     };
     this.plot = new uPlot(opts, this.columns(), this.container);
-    this.wirePanAndWheel();
+    this.plot.over.appendChild(this.readout);
+    wireGestures({
+      over: this.plot.over,
+      axisRange: () => [this.toAxis(this.plot.scales.x.min!), this.toAxis(this.plot.scales.x.max!)],
+      showAxisRange: (t0, t1) => this.zoomTo(this.fromAxis(t0), this.fromAxis(t1)),
+    });
     this.plot.batch(() => this.fitY());
+  }
+
+  /** The readout at the cursor's row (hidden when the cursor is off the plot). */
+  private showReadout(u: uPlot): void {
+    const idx = u.cursor.idx, left = u.cursor.left ?? -1;
+    if (idx == null || left < 0 || !u.data[0].length) { this.readout.hidden = true; return; }
+    this.readout.textContent = '';
+    for (const line of readoutLines(u, idx, READOUT, this.samplesPerStep, this.toAxis)) {
+      const div = document.createElement('div');
+      div.textContent = line;
+      this.readout.appendChild(div);
+    }
+    this.readout.hidden = false;
+    // On the side away from the cursor, so it never covers the point read.
+    this.readout.classList.toggle('left', left > u.over.clientWidth / 2);
+  }
+
+  /** The readout's text now ('' when hidden). */
+  get readoutText(): string { return this.readout.hidden ? '' : [...this.readout.children].map((c) => c.textContent).join('\n'); }
+
+  /**
+   * The keyboard, on the focused chart: ← → move the readout from point to point, Home/End go to the
+   * first and last, + − zoom around it, Shift+← → pan by a tenth, 0 or Escape show everything.
+   */
+  private wireKeys(): void {
+    const c = this.container;
+    c.tabIndex = 0;
+    c.addEventListener('keydown', (e) => {
+      const u = this.plot, x = u.data[0] as number[];
+      if (!x.length) return;
+      const [t0, t1] = [this.toAxis(u.scales.x.min!), this.toAxis(u.scales.x.max!)];
+      const inView = x.map((v, i) => [v, i] as const).filter(([v]) => v >= u.scales.x.min! && v <= u.scales.x.max!).map(([, i]) => i);
+      const now = u.cursor.idx != null && (u.cursor.left ?? -1) >= 0 ? u.cursor.idx : null;
+      const go = (i: number | undefined) => { if (i !== undefined) u.setCursor({ left: u.valToPos(x[i], 'x'), top: u.over.clientHeight / 2 }); };
+      const zoomAround = (f: number) => {
+        const a = now !== null ? this.toAxis(x[now]) : (t0 + t1) / 2;
+        this.zoomTo(this.fromAxis(a + (t0 - a) * f), this.fromAxis(a + (t1 - a) * f));
+        if (now !== null) go(now);
+      };
+      if (e.key === 'ArrowRight' && e.shiftKey) this.zoomTo(this.fromAxis(t0 + (t1 - t0) / 10), this.fromAxis(t1 + (t1 - t0) / 10));
+      else if (e.key === 'ArrowLeft' && e.shiftKey) this.zoomTo(this.fromAxis(t0 - (t1 - t0) / 10), this.fromAxis(t1 - (t1 - t0) / 10));
+      else if (e.key === 'ArrowRight') go(now === null ? inView[0] : inView.find((i) => i > now) ?? now);
+      else if (e.key === 'ArrowLeft') go(now === null ? inView[inView.length - 1] : [...inView].reverse().find((i) => i < now) ?? now);
+      else if (e.key === 'Home') go(inView[0]);
+      else if (e.key === 'End') go(inView[inView.length - 1]);
+      else if (e.key === '+' || e.key === '=') zoomAround(0.8);
+      else if (e.key === '-' || e.key === '_') zoomAround(1.25);
+      else if (e.key === '0' || e.key === 'Escape') this.resetZoom();
+      else return;
+      e.preventDefault();
+    });
+    c.addEventListener('blur', () => { if (!this.plot.over.matches(':hover')) this.plot.setCursor({ left: -10, top: -10 }); });
   }
 
   /** x in the axis's own space (log or linear), where zooming and panning are even, and back. */
   private readonly toAxis = (v: number) => (this.view.logX ? Math.log(v) : v);
   private readonly fromAxis = (v: number) => (this.view.logX ? Math.exp(v) : v);
-
-  /** Wheel: zoom around the pointer; Shift+drag: pan. Both in the axis's own (log or linear) space. */
-  private wirePanAndWheel(): void {
-    const over = this.plot.over;
-    over.addEventListener('wheel', (e) => {
-      e.preventDefault();
-      const u = this.plot, x = u.scales.x;
-      const at = u.posToVal(e.offsetX, 'x');
-      const f = e.deltaY > 0 ? 1.25 : 0.8;
-      const t = this.toAxis, inv = this.fromAxis;
-      this.zoomTo(inv(t(at) + (t(x.min!) - t(at)) * f), inv(t(at) + (t(x.max!) - t(at)) * f));
-    }, { passive: false });
-    over.addEventListener('mousedown', (e) => {
-      if (!e.shiftKey) return;
-      const startX = e.clientX, w = over.clientWidth;
-      const t = this.toAxis, inv = this.fromAxis;
-      const a = t(this.plot.scales.x.min!), b = t(this.plot.scales.x.max!);
-      const move = (m: MouseEvent) => {
-        const shift = (-(m.clientX - startX) / w) * (b - a);
-        this.zoomTo(inv(a + shift), inv(b + shift));
-      };
-      const up = () => { removeEventListener('mousemove', move); removeEventListener('mouseup', up); };
-      addEventListener('mousemove', move);
-      addEventListener('mouseup', up);
-    });
-  }
 
   /** Show x in [min, max] (zoom or pan); y follows. */
   zoomTo(min: number, max: number): void {
@@ -226,6 +289,12 @@ export class ElboChart {
   private resize(): void {
     const w = Math.max(200, this.container.clientWidth), hgt = Math.max(120, this.container.clientHeight - 30);
     if (w !== this.plot.width || hgt !== this.plot.height) this.plot.setSize({ width: w, height: hgt });
+  }
+
+  /** The x of the first and last points drawn, and how many. */
+  get dataExtent(): { xFirst: number; xLast: number; points: number } {
+    const x = this.plot.data[0] as number[];
+    return { xFirst: x[0] ?? NaN, xLast: x[x.length - 1] ?? NaN, points: x.length };
   }
 
   /** The plotting canvas (tests read its pixels). */
