@@ -79,9 +79,28 @@ export class App {
   private wire(): void {
     const v = this.v;
     const act = (fn: () => Promise<unknown>) => () => { void fn(); };
-    v.start.addEventListener('click', act(() => this.start()));
-    v.pause.addEventListener('click', act(() => this.pauseOrResume()));
-    v.reset.addEventListener('click', act(() => this.reset()));
+    // The buttons that run the training keep the keyboard's focus: a button is disabled while its action
+    // runs (which drops focus to the page), so focus comes back to it, or to the one that replaces it
+    // (Start → Pause, Reset → Start), when the action ends.
+    const keepFocus = (pressed: HTMLButtonElement, fn: () => Promise<unknown>, next: () => HTMLButtonElement = () => pressed) => () => {
+      const had = document.activeElement === pressed;
+      void fn().finally(() => {
+        const lost = document.activeElement === null || document.activeElement === document.body || document.activeElement === pressed;
+        if (!had || !lost) return;
+        const target = [next(), pressed].find((b) => !b.disabled && !b.hidden);
+        target?.focus();
+      });
+    };
+    v.start.addEventListener('click', keepFocus(v.start, () => this.start(), () => v.pause));
+    v.pause.addEventListener('click', keepFocus(v.pause, () => this.pauseOrResume()));
+    v.reset.addEventListener('click', keepFocus(v.reset, () => this.reset(), () => v.start));
+    // The skip link goes to the Run buttons (the address's hash holds the settings, so no fragment navigation).
+    v.skipToRun.addEventListener('click', (e) => {
+      e.preventDefault();
+      const target = [v.start, v.pause].find((b) => !b.disabled) ?? v.start;
+      target.focus();
+      target.scrollIntoView({ block: 'nearest' });
+    });
     v.restorePrevious.addEventListener('click', act(() => this.restorePrevious()));
     v.loglikCancel.addEventListener('click', act(() => this.estimate.cancel()));
     v.restoreResume.addEventListener('click', act(() => this.pauseOrResume()));

@@ -13,6 +13,10 @@ export interface AevbAppDebug {
   readonly busy: boolean;
   readonly isolated: boolean;
   readonly phase: RunPhase | 'none';
+  /** Training has reached an epoch's end and its evaluation is under way (no 'epoch' event for it yet). */
+  readonly inEvaluation: boolean;
+  /** A pause interrupted an epoch's evaluation: the next Resume does it first. */
+  readonly evaluationPending: boolean;
   readonly step: number;
   readonly samplesSeen: number;
   readonly transport: string | null;
@@ -62,6 +66,13 @@ export function installDebugHook(app: App): AevbAppDebug {
     get busy() { return app.busy; },
     get isolated() { return globalThis.crossOriginIsolated === true; },
     get phase() { return app.run?.phase ?? 'none'; },
+    get inEvaluation() {
+      const r = app.run;
+      if (!r || r.phase !== 'running') return false;
+      const step = r.trainer.step;
+      return step > 0 && step % r.trainer.stepsPerEpoch === 0 && r.lastEpoch?.step !== step;
+    },
+    get evaluationPending() { return app.run?.trainer.evaluationPending ?? false; },
     get step() { return app.run?.trainer.step ?? 0; },
     get samplesSeen() { return app.run?.trainer.samplesSeen ?? 0; },
     get transport() { return app.run?.trainer.transport ?? null; },

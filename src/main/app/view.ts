@@ -4,6 +4,7 @@ import { byId } from './dom.ts';
 export function findView() {
   return {
     status: byId('status-line'),
+    skipToRun: byId('skip-to-run', HTMLAnchorElement),
     isolationBanner: byId('isolation-banner'),
     restoreBanner: byId('restore-banner'),
     restoreText: byId('restore-text'),
