@@ -29,6 +29,7 @@ import { StatsPanel } from './stats_panel.ts';
 import { SweepFigure } from './sweep_figure.ts';
 import { RunKeeper } from './run_keeper.ts';
 import { applyUrlSettings, writeUrlSettings } from './url_settings.ts';
+import { describeDifferences, linkDifferences } from './link_vs_saved.ts';
 import type { View } from './view.ts';
 
 export class App {
@@ -50,6 +51,8 @@ export class App {
   /** Step of the previous run kept in this browser (-1: none). */
   previousStep = -1;
   private unsubscribe: (() => void)[] = [];
+  /** The address's hash when the page opened with settings in it ('' if none): the link, which wins (link_vs_saved.ts). */
+  private readonly link: string;
 
   constructor(private readonly v: View) {
     this.settings = new SettingsForm(v.settings, 'auto', () => {
@@ -59,7 +62,9 @@ export class App {
     });
     const fromLink = applyUrlSettings(this.settings, location.hash);
     v.linkError.textContent = fromLink.length ? `Not taken from the link: ${fromLink.join(' ')}` : '';
-    writeUrlSettings(this.settings);
+    this.link = new URLSearchParams(location.hash.replace(/^#/, '')).size ? location.hash : '';
+    // A link's address is left as it is (never rewritten unasked); a bare address gets the settings.
+    if (!this.link) writeUrlSettings(this.settings);
     this.chart = new ElboChart(v.chart, new History());
     this.chartTools = new ChartTools(this.chart, () => this.run?.history ?? null);
     this.stats = new StatsPanel(v.stats, v.workers);
@@ -142,13 +147,38 @@ export class App {
     });
   }
 
-  /** First load: the saved run if there is one, else the embedded digits. */
+  /**
+   * First load: the saved run if there is one, else the embedded digits. A link that asks for other
+   * settings than the saved run has wins, or the page asks which to open (link_vs_saved.ts).
+   */
   async init(): Promise<void> {
     const saved = await this.keeper.load();
     await this.showPrevious();
-    if (saved && await this.restore(saved)) { this.ready = true; return; }
+    let linkChosen = false;
+    if (saved) {
+      if (await this.openSavedOverLink(saved)) {
+        if (await this.restore(saved)) { this.ready = true; return; }
+      } else {
+        await this.keeper.keepSavedAsPrevious();
+        await this.showPrevious();
+        linkChosen = true;
+      }
+    }
     await this.useData({ kind: 'embedded', subset: subsetFromUrl(location.search) });
+    if (linkChosen) this.say('The link\'s settings are set: press Start to train. The saved run is kept: "Restore the previous run" opens it.');
     this.ready = true;
+  }
+
+  /** With a saved run: open it (true), unless a link asks for other settings and the user picks the link's. */
+  private async openSavedOverLink(saved: Saved): Promise<boolean> {
+    if (!this.link) return true;
+    const diff = await linkDifferences(this.settings, this.link, saved).catch(() => []); // an unreadable run: restore() says so
+    if (!diff.length) return true;
+    this.say('This link asks for other settings than the run saved in this browser: which one to open?');
+    const useLink = await confirmAction(`This link asks for ${describeDifferences(diff, 'link')}; the run saved in this browser ` +
+      `(step ${saved.run.step.toLocaleString('en')}) has ${describeDifferences(diff, 'saved')}. Starting with the link's settings keeps the ` +
+      'saved run: "Restore the previous run" opens it.', 'Start with the link\'s settings', 'Open the saved run');
+    return !useLink;
   }
 
   /** Open a run kept in this browser (the current one after a reload, or the previous one); it becomes current. */
@@ -207,6 +237,7 @@ export class App {
   private async askToReplace(what: string, action: string): Promise<boolean> {
     const run = this.run;
     if (!run) return true;
+    this.say('Waiting for your answer: replace the current run?');
     const ok = await confirmAction(`${what} It replaces the current run (step ${run.trainer.step.toLocaleString('en')}), which is kept in this browser: "Restore the previous run" brings it back.`, action);
     if (!ok) { this.say('Kept the current run.'); return false; }
     await this.estimate.cancel();
