@@ -362,15 +362,16 @@ describe('the app in Chromium', () => {
     const csv = await text('#metrics-csv');
     expect(csv.name).toBe('metrics.csv');
     const lines = csv.body.trimEnd().split('\n');
-    expect(lines[0]).toBe('epoch,step,samplesSeen,trainElbo,testElbo,trainRecon,trainKl,testRecon,testKl,trainElboSe,testElboSe,elboSamples,' +
+    expect(lines[0]).toBe('epoch,step,point,samplesSeen,trainElbo,testElbo,trainRecon,trainKl,testRecon,testKl,trainElboSe,testElboSe,elboSamples,' +
       'logLikelihood,logLikelihoodK,logLikelihoodSe,samplesPerSecond,trainSeconds,evalSeconds,failedSteps,workers');
     expect(lines).toHaveLength(rows + 1);
     const first = lines[1].split(',');
     expect(Number(first[1])).toBe(18); // step at the end of epoch 1 (1,800 digits / M = 100)
-    expect(Number(first[4])).toBeLessThan(0); // test ELBO
-    expect(Number(first[10])).toBeGreaterThan(0); // the test ELBO's standard error (S = 2 by default)
-    expect(first[11]).toBe('2'); // S
-    expect(first[19]).toBe('2'); // workers
+    expect(first[2]).toBe('epoch'); // point: the CSV has every field of the JSONL
+    expect(Number(first[5])).toBeLessThan(0); // test ELBO
+    expect(Number(first[11])).toBeGreaterThan(0); // the test ELBO's standard error (S = 2 by default)
+    expect(first[12]).toBe('2'); // S
+    expect(first[20]).toBe('2'); // workers
     const jsonl = await text('#metrics-jsonl');
     const objs = jsonl.body.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
     expect(objs).toHaveLength(rows);

@@ -30,6 +30,8 @@ import { SweepFigure } from './sweep_figure.ts';
 import { RunKeeper } from './run_keeper.ts';
 import { applyUrlSettings, writeUrlSettings } from './url_settings.ts';
 import { describeDifferences, linkDifferences } from './link_vs_saved.ts';
+import { decodeCheckpoint, readCheckpointMetrics } from '../../shared/checkpoint.ts';
+import { comparedLabel, COMPARED_COLOURS, curveOfJsonl, curveOfRows, type ComparedRun } from './compared_runs.ts';
 import type { View } from './view.ts';
 
 export class App {
@@ -51,6 +53,9 @@ export class App {
   /** Step of the previous run kept in this browser (-1: none). */
   previousStep = -1;
   private unsubscribe: (() => void)[] = [];
+  /** Runs drawn beside the current one: the previous run kept in this browser, and files the user loaded. */
+  private previousCurve: ComparedRun | null = null;
+  private comparedFiles: ComparedRun[] = [];
   /** The address's hash when the page opened with settings in it ('' if none): the link, which wins (link_vs_saved.ts). */
   private readonly link: string;
 
@@ -125,7 +130,7 @@ export class App {
       if (files.length && !this.busy) void this.useData({ kind: 'files', files });
     });
     v.saveCheckpoint.addEventListener('click', act(() => this.guarded(v.keepError, async () => {
-      const name = await downloadCheckpoint(this.run!.trainer, this.run!.data.fingerprint);
+      const name = await downloadCheckpoint(this.run!.trainer, this.run!.data.fingerprint, this.run!.history);
       this.say(`Saved ${name}.`);
     })));
     v.exportDecoder.addEventListener('click', act(() => this.guarded(v.keepError, async () => {
@@ -142,6 +147,11 @@ export class App {
       if (file) await this.loadCheckpoint(file);
     }));
     v.loglik.addEventListener('click', act(() => this.estimateLogLikelihood()));
+    v.compareFiles.addEventListener('change', act(async () => {
+      const files = [...(v.compareFiles.files ?? [])];
+      v.compareFiles.value = '';
+      if (files.length) await this.compareFiles(files);
+    }));
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'hidden' && this.run) this.keeper.save(true);
     });
@@ -214,12 +224,62 @@ export class App {
     }
   }
 
-  /** Show (or hide) the button that brings back the previous run. */
+  /** Show (or hide) the button that brings back the previous run, and its curve beside the current one. */
   private async showPrevious(): Promise<void> {
     const prev = await this.keeper.previous();
     this.previousStep = prev ? prev.run.step : -1;
     this.v.restorePrevious.hidden = !prev;
     if (prev) this.v.restorePrevious.textContent = `Restore the previous run (step ${prev.run.step.toLocaleString('en')})`;
+    let curve: ComparedRun | null = null;
+    if (prev) {
+      const h = prev.run.history;
+      const pts = h.x.map((x, i) => [x, h.test[i]] as const).filter(([, t]) => t != null);
+      const config = await prev.run.checkpoint.arrayBuffer().then((b) => decodeCheckpoint(new Uint8Array(b), 'the previous run').config, () => undefined);
+      curve = { id: 'previous', source: `previous run, step ${prev.run.step.toLocaleString('en')}`, config, x: pts.map(([x]) => x), test: pts.map(([, t]) => t),
+        shown: this.previousCurve?.shown ?? true };
+    }
+    this.previousCurve = curve && curve.x.length ? curve : null;
+    this.refreshCompared();
+  }
+
+  /** Files to draw beside the current run: metrics.jsonl (a run directory's, or the page's download) or a checkpoint with its metrics. */
+  private async compareFiles(files: File[]): Promise<void> {
+    await this.guarded(this.v.keepError, async () => {
+      for (const f of files) {
+        const path = (f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name;
+        let run: ComparedRun;
+        if (/\.aevb$/i.test(f.name)) {
+          const bytes = new Uint8Array(await f.arrayBuffer());
+          const c = decodeCheckpoint(bytes, f.name);
+          const m = readCheckpointMetrics(bytes, f.name);
+          if (!m || !m.rows.length) throw new Error(`${f.name} carries no metrics history (it was saved before checkpoints carried one, or before its first epoch ended). Compare its run's metrics.jsonl instead.`);
+          run = { id: `file:${path}:${this.comparedFiles.length}`, source: f.name, config: c.config, ...curveOfRows(m.rows), shown: true };
+        } else {
+          run = { id: `file:${path}:${this.comparedFiles.length}`, source: path, ...curveOfJsonl(await f.text(), path), shown: true };
+        }
+        this.comparedFiles.push(run);
+      }
+      this.refreshCompared();
+      this.say(`Comparing with ${files.map((f) => f.name).join(', ')}.`);
+    });
+  }
+
+  /** Redraw the compared runs (their labels say how each differs from the current run) and their checkboxes. */
+  private refreshCompared(): void {
+    const check = this.settings.check();
+    const base = this.run?.trainer.config ?? (check.ok ? check.settings.config : undefined);
+    const runs = [...(this.previousCurve ? [this.previousCurve] : []), ...this.comparedFiles].map((run) => ({ run, label: comparedLabel(run, base) }));
+    this.chart.setCompared(runs);
+    this.v.chartRuns.replaceChildren(...runs.map(({ run, label }, i) => {
+      const box = Object.assign(document.createElement('input'), { type: 'checkbox', checked: run.shown });
+      box.addEventListener('change', () => this.chart.showCompared(run.id, box.checked));
+      const swatch = Object.assign(document.createElement('span'), { className: 'swatch' });
+      swatch.style.color = COMPARED_COLOURS[i % COMPARED_COLOURS.length];
+      const l = document.createElement('label');
+      l.title = label;
+      l.append(box, swatch, ` ${label}`);
+      return l;
+    }));
   }
 
   private async restorePrevious(): Promise<void> {
@@ -406,6 +466,7 @@ export class App {
     writeUrlSettings(this.settings);
     this.chart.samplesPerStep = run.trainer.config.batch;
     this.chart.setHistory(run.history);
+    this.refreshCompared();
     this.stats.show(run);
     this.explorer.setTrainer(run.trainer);
     this.v.runError.textContent = '';
@@ -439,7 +500,9 @@ export class App {
       const workers = this.run ? (this.run.trainer.autoWorkers ? 'auto' : this.run.trainer.workers) : check.ok ? check.settings.workers : 'auto';
       let run: Run;
       try {
-        run = await Run.create({ data, workers, checkpoint });
+        // The file's metrics history (if it carries one) is the loaded run's curve.
+        const metrics = readCheckpointMetrics(checkpoint, file.name);
+        run = await Run.create({ data, workers, checkpoint, history: metrics ? History.fromMetrics(metrics) : undefined });
         await run.evaluate({ train: true });
       } catch (e) {
         this.say(this.run ? 'That checkpoint could not be loaded; the current run is unchanged.' : 'That checkpoint could not be loaded.');
@@ -471,6 +534,14 @@ export class App {
     }
     const ev = await this.estimate.run(run, K, wasTraining);
     if (this.run !== run) return;
+    if (ev?.logLikelihood !== undefined) {
+      // A point on the chart and a row of the metrics (point 'estimate'), at the state it was made for.
+      const t = run.trainer;
+      run.history.addEstimate({ epoch: t.epoch, step: t.step, point: 'estimate', samplesSeen: t.samplesSeen, testElbo: ev.testElbo, testElboSe: ev.testElboSe ?? undefined,
+        elboSamples: ev.elboSamples, logLikelihood: ev.logLikelihood, logLikelihoodK: K, logLikelihoodSe: ev.logLikelihoodSe ?? undefined, workers: t.workers });
+      this.chart.scheduleRedraw();
+      this.chartTools.refresh();
+    }
     this.stats.update();
     if (this.estimate.resumeAfter && !run.finished) await this.pauseOrResume();
     else if (run.phase === 'paused') this.say(ev ? `Paused at step ${run.trainer.step.toLocaleString('en')}; log p(x) estimated.` : `Paused at step ${run.trainer.step.toLocaleString('en')}.`);

@@ -51,6 +51,10 @@ export interface AevbAppDebug {
   /** The chart's readout (its lines, '\n'-joined; '' when hidden) and the first and last x of its data. */
   readonly chartReadout: string;
   readonly chartData: { xFirst: number; xLast: number; points: number };
+  /** Runs drawn beside the current one: label, shown, points. */
+  readonly chartCompared: { label: string; shown: boolean; points: number }[];
+  /** log p(x) estimates on the chart (points). */
+  readonly chartLoglikPoints: number;
   /** Epoch metrics rows of the current run's history (what the metrics download holds). */
   readonly metricsRows: number;
   readonly historyLength: number;
@@ -116,6 +120,8 @@ export function installDebugHook(app: App): AevbAppDebug {
     get chartScales() { return { ...app.chart.scales, zoomed: app.chart.zoomed }; },
     get chartReadout() { return app.chart.readoutText; },
     get chartData() { return app.chart.dataExtent; },
+    get chartCompared() { return app.chart.comparedShown; },
+    get chartLoglikPoints() { return (app.run?.history.loglik ?? []).filter((v) => v != null).length; },
     get metricsRows() { return app.run?.history.epochs.length ?? 0; },
     get historyLength() { return app.run?.history.length ?? 0; },
     get longTasks() {

@@ -15,6 +15,7 @@ import 'uplot/dist/uPlot.min.css';
 import { smooth, yRange } from './chart_math.ts';
 import { wireGestures } from './chart_gestures.ts';
 import { readoutLines, type ReadoutSeries } from './chart_readout.ts';
+import { COMPARED_COLOURS, type ComparedRun } from './compared_runs.ts';
 import { drawSoon } from './frame.ts';
 import type { History } from './history.ts';
 
@@ -48,7 +49,10 @@ const READOUT: readonly ReadoutSeries[] = [
   { index: 1, label: 'minibatch estimate', raw: 4, digits: 1 },
   { index: 2, label: 'training set', digits: 2 },
   { index: 3, label: 'test set', digits: 2 },
+  { index: 5, label: 'log p(x) estimate', digits: 2 },
 ];
+/** The current run's series: x, smoothed minibatch, training set, test set, raw minibatch, log p(x); compared runs follow. */
+const OWN_SERIES = 6;
 
 /**
  * The x-range uPlot shows for [min, max]: exactly that (its own log range would round out to whole
@@ -77,6 +81,10 @@ export class ElboChart {
   draws = 0;
   /** Training samples per step (M), to show the step in the readout; 0: not known. */
   samplesPerStep = 0;
+  /** Room under the plot for uPlot's legend: a second line when runs are compared. */
+  private get legendHeight(): number { return this.compared.length ? 48 : 30; }
+  /** Runs drawn beside the current one (compared_runs.ts), with their labels. */
+  private compared: { run: ComparedRun; label: string }[] = [];
 
   constructor(readonly container: HTMLElement, private history: History) {
     this.readout = document.createElement('div');
@@ -95,7 +103,7 @@ export class ElboChart {
     const num = (d: number) => (_u: uPlot, v: number | null) => (v == null ? '–' : v.toFixed(d));
     const opts: uPlot.Options = {
       width: Math.max(200, this.container.clientWidth),
-      height: Math.max(120, this.container.clientHeight - 30),
+      height: Math.max(120, this.container.clientHeight - this.legendHeight),
       scales: { x: { time: false, distr: this.view.logX ? 3 : 1, range: (_u, min, max) => exactRange(this.view.logX, min, max) }, y: { auto: false } },
       axes: [
         { label: 'training samples seen', values: this.view.logX ? logLabels : (_u, s) => s.map(compact), stroke: '#333', labelSize: 18, size: 36 },
@@ -107,6 +115,12 @@ export class ElboChart {
         { label: 'training set', stroke: '#1864ab', width: 2, spanGaps: true, points: { show: true, size: 6, fill: '#1864ab' }, value: num(2) },
         { label: 'test set', stroke: '#d9480f', width: 2, spanGaps: true, points: { show: true, size: 6, fill: '#d9480f' }, value: num(2) },
         { label: 'minibatch (raw)', stroke: 'rgba(108, 119, 130, 0.25)', width: 1, spanGaps: true, value: num(1) },
+        // log p(x) estimates: points only (each a separate estimate, not a curve).
+        { label: 'log p(x) estimate', stroke: '#2f9e44', width: 0, paths: () => null, points: { show: true, size: 9, fill: '#fff', stroke: '#2f9e44', width: 2 }, value: num(2) },
+        ...this.compared.map(({ run, label }, i) => ({
+          label, stroke: COMPARED_COLOURS[i % COMPARED_COLOURS.length], width: 1.5, dash: [6, 4], spanGaps: true, show: run.shown,
+          points: { show: true, size: 4 }, value: num(2),
+        })),
       ],
       legend: { live: false },
       cursor: {
@@ -142,7 +156,8 @@ export class ElboChart {
     const idx = u.cursor.idx, left = u.cursor.left ?? -1;
     if (idx == null || left < 0 || !u.data[0].length) { this.readout.hidden = true; return; }
     this.readout.textContent = '';
-    for (const line of readoutLines(u, idx, READOUT, this.samplesPerStep, this.toAxis)) {
+    const series = [...READOUT, ...this.compared.map(({ label }, i) => ({ index: OWN_SERIES + i, label, digits: 2 }))];
+    for (const line of readoutLines(u, idx, series, this.samplesPerStep, this.toAxis)) {
       const div = document.createElement('div');
       div.textContent = line;
       this.readout.appendChild(div);
@@ -218,7 +233,7 @@ export class ElboChart {
    */
   private fitY(): void {
     const u = this.plot, x = this.zoom ?? { min: -Infinity, max: Infinity };
-    const cols = [1, 2, 3, 4].filter((i) => u.series[i].show).map((i) => u.data[i] as (number | null)[]);
+    const cols = u.series.map((_, i) => i).filter((i) => i > 0 && u.series[i].show).map((i) => u.data[i] as (number | null)[]);
     const r = yRange(u.data[0] as number[], cols, x.min, x.max, this.view.ignoreOutliers);
     if (r) u.setScale('y', { min: r[0], max: r[1] });
   }
@@ -245,13 +260,48 @@ export class ElboChart {
     const x = Array.from({ length: 200 }, (_, i) => 100 * 1.05 ** i);
     const y = x.map((v, i) => -540 + 40 * Math.log(v) + (i % 7));
     const sparse = y.map((v, i) => (i % 20 === 0 ? v + 3 : null));
-    this.plot.batch(() => { this.plot.setData([x, y, sparse, sparse, y] as uPlot.AlignedData); this.fitY(); });
+    const none = x.map(() => null);
+    this.plot.batch(() => { this.plot.setData([x, y, sparse, sparse, y, sparse, ...this.compared.map(() => none)] as uPlot.AlignedData); this.fitY(); });
     this.plot.batch(() => { this.plot.setData(this.columns()); this.fitY(); });
   }
 
+  /**
+   * uPlot's columns: one x for every series, so with compared runs x is the union of every run's
+   * samples seen, each series null where its run has no point (spanGaps joins its own points).
+   */
   private columns(): uPlot.AlignedData {
     const h = this.history;
-    return [h.x.slice(), smooth(h.minibatch, this.view.smoothing), h.train.slice(), h.test.slice(), h.minibatch.slice()] as uPlot.AlignedData;
+    const own = [smooth(h.minibatch, this.view.smoothing), h.train, h.test, h.minibatch, h.loglik];
+    if (!this.compared.length) return [h.x.slice(), ...own.map((c) => c.slice())] as uPlot.AlignedData;
+    const xs = [...new Set([...h.x, ...this.compared.flatMap(({ run }) => run.x)])].sort((a, b) => a - b);
+    const at = new Map(xs.map((v, i) => [v, i]));
+    const spread = (x: readonly number[], col: readonly (number | null)[]) => {
+      const out: (number | null)[] = new Array(xs.length).fill(null);
+      x.forEach((v, i) => { out[at.get(v)!] = col[i] ?? null; });
+      return out;
+    };
+    return [xs, ...own.map((c) => spread(h.x, c)), ...this.compared.map(({ run }) => spread(run.x, run.test))] as uPlot.AlignedData;
+  }
+
+  /** Draw these runs beside the current one (a rebuild: the series change), each with its label. */
+  setCompared(runs: { run: ComparedRun; label: string }[]): void {
+    this.compared = runs;
+    this.plot.destroy();
+    this.build();
+    this.redrawNow();
+  }
+
+  /** Show or hide a compared run's curve. */
+  showCompared(id: string, shown: boolean): void {
+    const i = this.compared.findIndex(({ run }) => run.id === id);
+    if (i < 0) return;
+    this.compared[i].run.shown = shown;
+    this.plot.batch(() => { this.plot.setSeries(OWN_SERIES + i, { show: shown }); this.fitY(); });
+  }
+
+  /** The labels of the compared runs drawn, and whether each is shown (the debug hook reports them). */
+  get comparedShown(): { label: string; shown: boolean; points: number }[] {
+    return this.compared.map(({ run, label }, i) => ({ label, shown: this.plot.series[OWN_SERIES + i]?.show ?? false, points: run.x.length }));
   }
 
   /** Show another run's history (a reset, a restore, a loaded checkpoint). */
@@ -287,7 +337,7 @@ export class ElboChart {
   }
 
   private resize(): void {
-    const w = Math.max(200, this.container.clientWidth), hgt = Math.max(120, this.container.clientHeight - 30);
+    const w = Math.max(200, this.container.clientWidth), hgt = Math.max(120, this.container.clientHeight - this.legendHeight);
     if (w !== this.plot.width || hgt !== this.plot.height) this.plot.setSize({ width: w, height: hgt });
   }
 

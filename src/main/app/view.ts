@@ -27,6 +27,8 @@ export function findView() {
     exportDecoder: byId('export-decoder', HTMLButtonElement),
     exportPytorch: byId('export-pytorch', HTMLButtonElement),
     loadCheckpoint: byId('load-checkpoint', HTMLInputElement),
+    compareFiles: byId('compare-files', HTMLInputElement),
+    chartRuns: byId('chart-runs'),
     keepError: byId('keep-error'),
     chart: byId('chart'),
     stats: byId('stats'),
