@@ -7,10 +7,10 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startServer, launchChromium } from '../helpers/browser.ts';
+import { startServer, launchChromium, ROOT } from '../helpers/browser.ts';
 import { app, trainSmallRun, until } from '../helpers/app_page.ts';
 
 let server: ViteDevServer, browser: Browser, page: Page, dir: string;
@@ -133,5 +133,12 @@ describe('runs side by side', () => {
     await page.locator('#compare-files').setInputFiles(checkpointFile);
     const c = await until(page, (s) => s.chartCompared.length === 3 && !s.busy);
     expect(c.chartCompared[2]).toMatchObject({ label: `${path.basename(checkpointFile)} (hidden 20)`, points: 3 });
+
+    // The README's picture of two runs compared (refreshed on request only, as the other screenshots).
+    await page.locator('#chart-runs input[type="checkbox"]').nth(2).uncheck(); // the same run twice says nothing
+    await page.locator('#chart-runs input[type="checkbox"]').nth(1).uncheck();
+    const shots = process.env.AEVB_UPDATE_SCREENSHOTS ? path.join(ROOT, 'docs', 'screenshots') : path.join(ROOT, 'test-artifacts', 'screenshots');
+    mkdirSync(shots, { recursive: true });
+    await page.locator('.chart-figure').screenshot({ path: path.join(shots, 'app-compare.png') });
   });
 });

@@ -98,7 +98,7 @@ export class App {
         const lost = document.activeElement === null || document.activeElement === document.body || document.activeElement === pressed;
         if (!had || !lost) return;
         const target = [next(), pressed].find((b) => !b.disabled && !b.hidden);
-        target?.focus();
+        target?.focus({ preventScroll: true }); // the view stays where the action put it (the chart, on a phone)
       });
     };
     v.start.addEventListener('click', keepFocus(v.start, () => this.start(), () => v.pause));
@@ -374,6 +374,7 @@ export class App {
       this.attach(run);
       await this.keeper.begin(run);
       await this.beforeTraining();
+      this.showProgress();
       run.play();
     });
   }
@@ -417,6 +418,17 @@ export class App {
     this.say('Starting to train…');
     await this.explorer.refreshNow();
     await afterNextFrame();
+  }
+
+  /**
+   * In one column (a phone, a narrow window) the chart is below the controls, out of sight after
+   * Start: bring the chart and the numbers into view, as the run begins.
+   */
+  private showProgress(): void {
+    const watch = this.v.chart.closest('.watch');
+    if (!watch || !matchMedia('(max-width: 1100px)').matches) return;
+    const box = this.v.chart.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > innerHeight) watch.scrollIntoView({ block: 'start' });
   }
 
   /** A trainer's config is fixed: a new pool continues from this one's checkpoint with other epochs. */
