@@ -28,7 +28,7 @@ import { WorkerCountTuner, type WorkerChoice } from './worker_count_tuner.ts';
 import {
   checkCheckpointBytes, checkEvaluateOptions, checkRows, checkSample, checkStepCount, checkTrainerData, checkTrainerOptions, maxRowsPerCall,
 } from './api_checks.ts';
-import { slicedLogLikelihood, type SliceOptions } from './sliced_evaluation.ts';
+import { elboSliceRows, slicedElbo, slicedLogLikelihood, type SliceOptions } from './sliced_evaluation.ts';
 import { elboReport, logLikelihoodReport } from '../shared/eval_sums.ts';
 import { EPOCHS_SCHEDULE, nextEvalStep, type EvalSchedule } from '../shared/eval_schedule.ts';
 
@@ -153,6 +153,12 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   private epochTotals = { samples: 0, ms: 0, failed: 0 };
   /** Steps skipped in a row up to now (reset by every applied step). */
   private skippedInARow = 0;
+  /** Ends the evaluation point under way when stop() is called (it goes in slices: the stop waits for one). */
+  private evalAbort: AbortController | null = null;
+  /** The step whose evaluation point a stop interrupted (-1: none): the next start() evaluates it first. */
+  private evaluationOwed = -1;
+  /** Parameters of the model (sizes the evaluation's slices). */
+  private readonly paramCount: number;
 
   /** The count that trained the latest request. */
   private active: number;
@@ -164,6 +170,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     this.active = tuner?.next() ?? pool.workers;
     this.stepValue = state.step;
     this.samples = state.samplesSeen;
+    this.paramCount = state.params.length;
     // Deaths noticed by evaluation, encode/decode and the like (those of steps come with their report).
     pool.onFailure = (f) => this.emit('failure', f);
   }
@@ -271,9 +278,13 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     if (g) { this.setStatus('running'); g.open(); }
   }
 
-  /** End training after the current request; resolves when the loop has ended. */
+  /**
+   * End training after the current request (or the current slice of an evaluation point, which the
+   * next start() then does first); resolves when the loop has ended.
+   */
   async stop(): Promise<void> {
     this.stopRequested = true;
+    this.evalAbort?.abort(new Error('stopped'));
     this.resume();
     // How the loop ended (e.g. a diverged run) is start()'s to report; stop() only waits for the end.
     await this.loop?.catch(() => undefined);
@@ -302,6 +313,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     const total = this.config.epochs * this.stepsPerEpoch;
     let failed = false;
     try {
+      if (this.evaluationOwed === this.stepValue) await this.evaluationPoint();
       while (!this.stopRequested && this.stepValue < total) {
         if (this.pauseGate) {
           // Paused: sleep until resumed, but run queued work (checkpoints, state reads) meanwhile.
@@ -322,7 +334,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
       throw e;
     } finally {
       await this.drainQueue();
-      if (this.statusValue !== 'disposed') this.setStatus(failed ? 'failed' : this.stepValue >= total ? 'done' : 'idle');
+      if (this.statusValue !== 'disposed') this.setStatus(failed ? 'failed' : this.stepValue >= total && !this.evaluationPending ? 'done' : 'idle');
     }
   }
 
@@ -371,9 +383,29 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     throw error;
   }
 
+  /** An evaluation point has been reached but not evaluated (a stop interrupted it): start() evaluates it first. */
+  get evaluationPending(): boolean { return this.evaluationOwed === this.stepValue; }
+
+  /**
+   * The evaluation at an epoch's end (or a point of the log grid), in slices: a stop() ends it after
+   * the current slice and leaves it owed (evaluationPending), so that a pause never waits for a whole
+   * evaluation of the training set.
+   */
   private async evaluationPoint(): Promise<void> {
     const t0 = performance.now();
-    const ev = await this.evaluate({ train: this.evaluateTrain, logLikelihoodSamples: this.config.evalSamples });
+    this.evaluationOwed = this.stepValue;
+    if (this.stopRequested) return;
+    const abort = this.evalAbort = new AbortController();
+    let ev: Awaited<ReturnType<Trainer['evaluate']>>;
+    try {
+      ev = await this.evaluate({ train: this.evaluateTrain, logLikelihoodSamples: this.config.evalSamples, signal: abort.signal });
+    } catch (e) {
+      if (abort.signal.aborted) return; // stopped: owed to the next start()
+      throw e;
+    } finally {
+      this.evalAbort = null;
+    }
+    this.evaluationOwed = -1;
     const { samples, ms, failed } = this.epochTotals;
     this.epochTotals = { samples: 0, ms: 0, failed: 0 };
     this.emit('epoch', {
@@ -403,22 +435,26 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
    * `elboSamples` is S (default config.evalElboSamples); `draw` picks the noise (default: the current
    * step, so every evaluation of a run draws afresh and the same state always gets the same numbers).
    * With `signal` or `onProgress`, log p(x) goes in slices of the test set (sliced_evaluation.ts):
-   * progress after each, and an abort ends it after the current one (the ELBO parts check the signal
-   * between their calls); the promise then rejects with signal.reason.
+   * progress after each, and an abort ends it after the current one; with `signal`, so do the ELBOs
+   * (slices of a fixed size for the model: the same sums every time); the promise then rejects with
+   * signal.reason.
    */
   async evaluate(opts: { train?: boolean; logLikelihoodSamples?: number; elboSamples?: number; draw?: number } & SliceOptions = {}):
     Promise<Partial<Evaluation> & { testElbo: number }> {
     this.guard();
     checkEvaluateOptions(opts);
     const S = opts.elboSamples ?? this.config.evalElboSamples, draw = opts.draw ?? this.stepValue;
+    const sums = (split: 'train' | 'test') => (opts.signal
+      ? slicedElbo((a, b) => this.pool.evaluateElbo(split, S, draw, a, b), this.data[split].n, elboSliceRows(this.paramCount, S), this.workers, opts.signal)
+      : this.pool.evaluateElbo(split, S, draw));
     opts.signal?.throwIfAborted();
-    const te = elboReport(await this.pool.evaluateElbo('test', S, draw));
+    const te = elboReport(await sums('test'));
     const out: Partial<Evaluation> & { testElbo: number } = {
       testElbo: te.elbo, testRecon: te.recon, testKl: te.kl, testElboSe: te.se, elboSamples: S,
     };
     if (opts.train ?? true) {
       opts.signal?.throwIfAborted();
-      const tr = elboReport(await this.pool.evaluateElbo('train', S, draw));
+      const tr = elboReport(await sums('train'));
       Object.assign(out, { trainElbo: tr.elbo, trainRecon: tr.recon, trainKl: tr.kl, trainElboSe: tr.se });
     }
     const K = opts.logLikelihoodSamples ?? 0;

@@ -12,6 +12,10 @@
  *   zero padding to a 4-byte boundary
  *   payload: float32 LE, params then each optimizer slot (OPTIMIZER_SLOTS order), each layout.size long
  *
+ * The header may carry the run's metrics history (`metrics`, optional: files without it, older
+ * ones included, load as before, and readers that predate it ignore it), so that a loaded
+ * checkpoint brings its curves.
+ *
  * Pure TypeScript: no Node or DOM API, so the page, the CLI and the tests share it.
  */
 import { modelKey, resolveConfig, type OptimizerKind, type TrainConfig } from './config.ts';
@@ -37,6 +41,18 @@ export interface Checkpoint {
   data: { name: string; n: number; d: number; fingerprint: string };
   /** ISO time of writing. */
   createdAt: string;
+  /** The run's metrics up to this state (optional; see CheckpointMetrics). */
+  metrics?: CheckpointMetrics;
+}
+
+/**
+ * The run's metrics history, carried in the header: one row per evaluation (an epoch's end, a point
+ * of the log grid, or a log p(x) estimate: the objects of metrics.jsonl, each with its samplesSeen)
+ * and the minibatch estimate's curve as [samplesSeen, ELBO per datapoint] pairs.
+ */
+export interface CheckpointMetrics {
+  rows: Record<string, number | string | null>[];
+  minibatch: [number, number][];
 }
 
 export const CHECKPOINT_MAGIC = 'AEVBCKPT';
@@ -68,6 +84,7 @@ interface Header {
   payloadBytes: number;
   /** CRC32 (IEEE) of the payload, 8 hex digits. */
   crc32: string;
+  metrics?: CheckpointMetrics;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -194,6 +211,7 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
     layout: layout.specs.map((s) => ({ name: s.name, shape: [...s.shape] })),
     arrays: slotNames(c.optimizer.kind).map((name, k) => ({ name, offset: k * layout.size * 4, length: layout.size })),
     payloadBytes: payload.length, crc32: crc32(payload),
+    ...(c.metrics ? { metrics: { rows: c.metrics.rows.map((r) => ({ ...r })), minibatch: c.metrics.minibatch.map(([x, y]) => [x, y] as [number, number]) } } : {}),
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const start = align4(PREAMBLE + json.length);
@@ -266,6 +284,45 @@ function checkFields(h: Header, fail: (p: string) => never): void {
   }
 }
 
+/**
+ * The optional metrics section: rows of objects whose values are numbers, strings or null, each with
+ * a samplesSeen ≥ 0; the minibatch curve as finite [samplesSeen, ELBO] pairs. The first bad entry is named.
+ */
+function checkMetrics(m: unknown, fail: (p: string) => never): CheckpointMetrics | undefined {
+  if (m === undefined) return undefined;
+  const bad = (where: string, v: unknown, want: string): never => fail(`has a header whose field "metrics${where}" is ${v === undefined ? 'missing' : JSON.stringify(v)}; expected ${want}`);
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) return bad('', m, 'an object {rows, minibatch}');
+  const { rows, minibatch } = m as { rows?: unknown; minibatch?: unknown };
+  if (!Array.isArray(rows)) return bad('.rows', rows, 'an array of objects');
+  rows.forEach((r, i) => {
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) bad(`.rows[${i}]`, r, 'an object');
+    const seen = (r as Record<string, unknown>).samplesSeen;
+    if (!(typeof seen === 'number' && Number.isFinite(seen) && seen >= 0)) bad(`.rows[${i}].samplesSeen`, seen, 'a number ≥ 0');
+    for (const [k, v] of Object.entries(r as object)) {
+      if (!(v === null || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)))) bad(`.rows[${i}].${k}`, v, 'a finite number, a string or null');
+    }
+  });
+  if (!Array.isArray(minibatch)) return bad('.minibatch', minibatch, 'an array of [samplesSeen, ELBO] pairs');
+  minibatch.forEach((p, i) => {
+    if (!(Array.isArray(p) && p.length === 2 && p.every((v) => typeof v === 'number' && Number.isFinite(v)))) bad(`.minibatch[${i}]`, p, 'a pair of finite numbers');
+  });
+  return { rows: rows as CheckpointMetrics['rows'], minibatch: minibatch as CheckpointMetrics['minibatch'] };
+}
+
+/**
+ * The metrics section of checkpoint bytes, read from the header alone (no payload is decoded):
+ * undefined for a file without one, or one that is not an .aevb checkpoint (e.g. a .safetensors).
+ * Throws the checkpoint's error for an .aevb whose header or metrics are bad.
+ */
+export function readCheckpointMetrics(bytes: Uint8Array, source: string): CheckpointMetrics | undefined {
+  if (bytes.length < PREAMBLE || String.fromCharCode(...bytes.subarray(0, 8)) !== CHECKPOINT_MAGIC) return undefined;
+  const fail = (problem: string, fix = 'The file is damaged or incomplete: load another copy.'): never => {
+    throw checkpointError(`Checkpoint ${source} ${problem}.`, fix);
+  };
+  const h = parseHeader(bytes, readPreamble(bytes, fail), fail);
+  return checkMetrics(h?.metrics, fail);
+}
+
 /** The stored layout must be exactly buildLayout(config): otherwise the floats mean something else. */
 function checkLayout(h: Header, layout: ParamLayout, fail: (p: string) => never): void {
   const n = Math.max(h.layout.length, layout.specs.length);
@@ -329,12 +386,14 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint 
   const arrays = h.arrays.map((a) => ({ name: a.name, values: readF32(bytes, start + a.offset, a.length) }));
   const bad = findNonFinite(arrays, layout);
   if (bad) fail(`is unusable: ${bad}`, 'Training had diverged when it was saved: resume from an earlier checkpoint or start a new run.');
+  const metrics = checkMetrics(h.metrics, fail);
   const c: Checkpoint = {
     format: 'aevb-checkpoint', version: 1, config, step: h.step, samplesSeen: h.samplesSeen,
     params: arrays[0].values,
     optimizer: { kind: h.optimizer.kind, slots: arrays.slice(1).map((a) => a.values) },
     data: { name: h.data.name, n: h.data.n, d: h.data.d, fingerprint: h.data.fingerprint },
     createdAt: h.createdAt,
+    ...(metrics ? { metrics } : {}),
   };
   checkTrainableState(c, `Checkpoint ${source}`);
   return c;

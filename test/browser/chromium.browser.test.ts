@@ -1,14 +1,18 @@
 /**
  * The browser the tests drive: CHROMIUM_PATH first, then a system Chromium, then the one inside
- * the npm package @sparticuz/chromium, which is what a fresh Linux x64 machine gets. The last one
+ * the npm package @sparticuz/chromium, which is what a fresh Linux x64 machine gets; a candidate
+ * that exists but does not start (Ubuntu's snap shim, a broken install) is passed over. The last one
  * is checked here even on a machine that has a system Chromium: it launches with playwright's
  * flags and the page is cross-origin isolated, with shared memory and SIMD WASM in every worker.
  */
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
-import { startServer, CHROMIUM_FLAGS, toBase64 } from '../helpers/browser.ts';
-import { chooseChromium, packagedChromium } from '../helpers/chromium.ts';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startServer, CHROMIUM_FLAGS, launchThis, toBase64 } from '../helpers/browser.ts';
+import { chooseChromium, chromiumCandidates, describeLaunch, launchFirstWorking, packagedChromium, type ChromiumChoice } from '../helpers/chromium.ts';
 import { loadEmbeddedMnist } from '../../src/main/node/data_files.ts';
 
 const saved = { path: process.env.CHROMIUM_PATH, noSystem: process.env.AEVB_NO_SYSTEM_CHROMIUM };
@@ -38,6 +42,45 @@ describe('which Chromium', () => {
     const c = await chooseChromium();
     expect(c.source).toBe('npm');
     expect(c.executablePath).toMatch(/node_modules\/\.cache\/aevb-chromium\/[\d.]+\/chromium$/);
+  });
+});
+
+describe.runIf(process.platform === 'linux' && process.arch === 'x64')('a Chromium that exists but does not start', () => {
+  it('is passed over for the package\'s browser, and the log line says which ran and why the other did not', async () => {
+    // What Ubuntu's /usr/bin/chromium-browser is without snapd: an executable that only prints where to get the snap.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'aevb-shim-'));
+    const shim = path.join(dir, 'chromium-browser');
+    writeFileSync(shim, '#!/bin/sh\necho "Command \'/usr/bin/chromium-browser\' requires the chromium snap to be installed." >&2\nexit 1\n');
+    chmodSync(shim, 0o755);
+    const broken = (): ChromiumChoice => ({ executablePath: shim, source: 'system', env: {} });
+    try {
+      const l = await launchFirstWorking(launchThis, [broken, packagedChromium]);
+      try {
+        expect(l.choice.source).toBe('npm');
+        expect(l.skipped).toHaveLength(1);
+        expect(l.skipped[0].executablePath).toBe(shim);
+        const page = await l.value.newPage();
+        expect(await page.evaluate(() => 1 + 1)).toBe(2); // the fallback really runs pages
+        expect(describeLaunch(l)).toMatch(new RegExp(`^Chromium: .*aevb-chromium.*\\(npm\\); passed over ${shim} \\(.+\\)$`));
+      } finally {
+        await l.value.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('when none starts, the error names each one tried and the fix', async () => {
+    const missing = (): ChromiumChoice => ({ executablePath: '/nonexistent/chromium', source: 'system', env: {} });
+    await expect(launchFirstWorking(launchThis, [missing])).rejects.toThrow(/No Chromium would start: \/nonexistent\/chromium: .+ set CHROMIUM_PATH/);
+  });
+
+  it('the candidates end with the package, system ones skipped when asked', () => {
+    delete process.env.CHROMIUM_PATH;
+    process.env.AEVB_NO_SYSTEM_CHROMIUM = '1';
+    const c = chromiumCandidates();
+    expect(c).toHaveLength(1);
+    expect(c[0]).toBe(packagedChromium);
   });
 });
 

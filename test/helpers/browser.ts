@@ -7,7 +7,7 @@
 import { chromium, type Browser } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import path from 'node:path';
-import { findChromium } from './chromium.ts';
+import { describeLaunch, launchFirstWorking, type ChromiumChoice } from './chromium.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -17,17 +17,28 @@ export const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-backg
 export async function startServer(): Promise<{ server: ViteDevServer; url: string }> {
   const server = await createServer({
     root: ROOT, configFile: path.join(ROOT, 'vite.config.ts'), logLevel: 'error',
-    server: { host: '127.0.0.1', port: 0, strictPort: false },
+    // No hot reload: a file saved while a test or benchmark runs must not reload its page halfway.
+    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
   });
   await server.listen();
   const addr = server.httpServer!.address() as { port: number };
   return { server, url: `http://127.0.0.1:${addr.port}` };
 }
 
-/** playwright's default flags plus ours (--no-sandbox: the tests may run as root in a container). */
-export async function launchChromium(): Promise<Browser> {
-  const { executablePath, env } = await findChromium();
+/** Launch one Chromium with playwright's default flags plus ours (--no-sandbox: the tests may run as root in a container). */
+export function launchThis({ executablePath, env }: ChromiumChoice): Promise<Browser> {
   return chromium.launch({ executablePath, args: CHROMIUM_FLAGS, headless: true, env: { ...process.env, ...env } });
+}
+
+let working: ChromiumChoice | undefined;
+
+/** The first Chromium that starts (chromium.ts: a candidate that fails is passed over, and the log says so); remembered per process. */
+export async function launchChromium(): Promise<Browser> {
+  if (working) return launchThis(working);
+  const l = await launchFirstWorking(launchThis);
+  working = l.choice;
+  console.log(describeLaunch(l));
+  return l.value;
 }
 
 /** Float32Array → base64 (to hand binary data to a page through page.evaluate). */

@@ -15,6 +15,11 @@
  * work runs in a child process whose TMPDIR is a private staging folder that is then renamed into
  * place: a run killed halfway, or two test files starting at once, never leave or see half a binary.
  *
+ * A candidate that exists is not trusted to run: Ubuntu's /usr/bin/chromium-browser is a shim that
+ * only asks for the snap, and an install can be broken. launchFirstWorking() launches each
+ * candidate in turn and falls back to the next (the package last) when one fails to start, and
+ * says which one it used and why it passed over the others.
+ *
  * Only the binary is taken from the package: it is launched with playwright's own flags (and ours),
  * not the package's serverless `args` (--single-process, --disable-web-security, …), which would
  * change what the tests measure.
@@ -45,26 +50,62 @@ export const SYSTEM_CHROMIUM_PATHS = [
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-let chosen: Promise<ChromiumChoice> | undefined;
-
-/** The Chromium to launch (decided once per process). */
-export function findChromium(): Promise<ChromiumChoice> {
-  chosen ??= chooseChromium();
-  return chosen;
+/** The first candidate, made afresh from the environment (not launched: launchFirstWorking tries them all). */
+export async function chooseChromium(): Promise<ChromiumChoice> {
+  return chromiumCandidates()[0]();
 }
 
-/** The choice, made afresh from the environment (findChromium keeps the first one). */
-export async function chooseChromium(): Promise<ChromiumChoice> {
+/**
+ * Every candidate in order of preference, each made only when asked for (the package's is
+ * unpacked on first use): CHROMIUM_PATH (an error if it names nothing), the system installs that
+ * exist (unless AEVB_NO_SYSTEM_CHROMIUM=1), the npm package.
+ */
+export function chromiumCandidates(): (() => ChromiumChoice)[] {
+  const out: (() => ChromiumChoice)[] = [];
   const fromEnv = process.env.CHROMIUM_PATH;
   if (fromEnv) {
     if (!fs.existsSync(fromEnv)) throw new Error(`CHROMIUM_PATH is ${fromEnv}, which does not exist. Point it at a Chrome or Chromium executable, or unset it.`);
-    return { executablePath: fromEnv, source: 'CHROMIUM_PATH', env: {} };
+    out.push(() => ({ executablePath: fromEnv, source: 'CHROMIUM_PATH', env: {} }));
   }
   if (process.env.AEVB_NO_SYSTEM_CHROMIUM !== '1') {
-    const system = SYSTEM_CHROMIUM_PATHS.find((p) => fs.existsSync(p));
-    if (system) return { executablePath: system, source: 'system', env: {} };
+    for (const p of SYSTEM_CHROMIUM_PATHS.filter((q) => fs.existsSync(q))) out.push(() => ({ executablePath: p, source: 'system', env: {} }));
   }
-  return packagedChromium();
+  out.push(packagedChromium);
+  return out;
+}
+
+/** What launchFirstWorking did: the value of the launch that worked, its choice, and the candidates passed over. */
+export interface Launched<T> {
+  value: T;
+  choice: ChromiumChoice;
+  skipped: { executablePath: string; reason: string }[];
+}
+
+/**
+ * Launch the candidates in turn until one starts (`launch` resolves); the failures are kept with
+ * their first line. Rejects, naming every failure, only when none starts.
+ */
+export async function launchFirstWorking<T>(launch: (c: ChromiumChoice) => Promise<T>,
+  candidates: (() => ChromiumChoice)[] = chromiumCandidates()): Promise<Launched<T>> {
+  const skipped: Launched<T>['skipped'] = [];
+  for (const make of candidates) {
+    let choice: ChromiumChoice | undefined;
+    try {
+      choice = make();
+      return { value: await launch(choice), choice, skipped };
+    } catch (e) {
+      const reason = (e instanceof Error ? e.message : String(e)).split('\n').find((l) => l.trim()) ?? 'failed';
+      skipped.push({ executablePath: choice?.executablePath ?? '(the npm package @sparticuz/chromium)', reason: reason.trim().slice(0, 300) });
+    }
+  }
+  throw new Error(`No Chromium would start: ${skipped.map((s) => `${s.executablePath}: ${s.reason}`).join('; ')}. ` +
+    'Install Chrome or Chromium and set CHROMIUM_PATH to its executable, or run `npm ci` for the packaged one.');
+}
+
+/** One line for the test log: which Chromium runs, and which were passed over and why. */
+export function describeLaunch(l: Launched<unknown>): string {
+  const passed = l.skipped.map((s) => `; passed over ${s.executablePath} (${s.reason})`).join('');
+  return `Chromium: ${l.choice.executablePath} (${l.choice.source})${passed}`;
 }
 
 /** The package's Chromium, decompressed once into node_modules/.cache. */

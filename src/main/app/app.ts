@@ -29,6 +29,9 @@ import { StatsPanel } from './stats_panel.ts';
 import { SweepFigure } from './sweep_figure.ts';
 import { RunKeeper } from './run_keeper.ts';
 import { applyUrlSettings, writeUrlSettings } from './url_settings.ts';
+import { describeDifferences, linkDifferences } from './link_vs_saved.ts';
+import { decodeCheckpoint, readCheckpointMetrics } from '../../shared/checkpoint.ts';
+import { comparedLabel, COMPARED_COLOURS, curveOfJsonl, curveOfRows, type ComparedRun } from './compared_runs.ts';
 import type { View } from './view.ts';
 
 export class App {
@@ -50,6 +53,11 @@ export class App {
   /** Step of the previous run kept in this browser (-1: none). */
   previousStep = -1;
   private unsubscribe: (() => void)[] = [];
+  /** Runs drawn beside the current one: the previous run kept in this browser, and files the user loaded. */
+  private previousCurve: ComparedRun | null = null;
+  private comparedFiles: ComparedRun[] = [];
+  /** The address's hash when the page opened with settings in it ('' if none): the link, which wins (link_vs_saved.ts). */
+  private readonly link: string;
 
   constructor(private readonly v: View) {
     this.settings = new SettingsForm(v.settings, 'auto', () => {
@@ -59,7 +67,9 @@ export class App {
     });
     const fromLink = applyUrlSettings(this.settings, location.hash);
     v.linkError.textContent = fromLink.length ? `Not taken from the link: ${fromLink.join(' ')}` : '';
-    writeUrlSettings(this.settings);
+    this.link = new URLSearchParams(location.hash.replace(/^#/, '')).size ? location.hash : '';
+    // A link's address is left as it is (never rewritten unasked); a bare address gets the settings.
+    if (!this.link) writeUrlSettings(this.settings);
     this.chart = new ElboChart(v.chart, new History());
     this.chartTools = new ChartTools(this.chart, () => this.run?.history ?? null);
     this.stats = new StatsPanel(v.stats, v.workers);
@@ -79,9 +89,28 @@ export class App {
   private wire(): void {
     const v = this.v;
     const act = (fn: () => Promise<unknown>) => () => { void fn(); };
-    v.start.addEventListener('click', act(() => this.start()));
-    v.pause.addEventListener('click', act(() => this.pauseOrResume()));
-    v.reset.addEventListener('click', act(() => this.reset()));
+    // The buttons that run the training keep the keyboard's focus: a button is disabled while its action
+    // runs (which drops focus to the page), so focus comes back to it, or to the one that replaces it
+    // (Start → Pause, Reset → Start), when the action ends.
+    const keepFocus = (pressed: HTMLButtonElement, fn: () => Promise<unknown>, next: () => HTMLButtonElement = () => pressed) => () => {
+      const had = document.activeElement === pressed;
+      void fn().finally(() => {
+        const lost = document.activeElement === null || document.activeElement === document.body || document.activeElement === pressed;
+        if (!had || !lost) return;
+        const target = [next(), pressed].find((b) => !b.disabled && !b.hidden);
+        target?.focus({ preventScroll: true }); // the view stays where the action put it (the chart, on a phone)
+      });
+    };
+    v.start.addEventListener('click', keepFocus(v.start, () => this.start(), () => v.pause));
+    v.pause.addEventListener('click', keepFocus(v.pause, () => this.pauseOrResume()));
+    v.reset.addEventListener('click', keepFocus(v.reset, () => this.reset(), () => v.start));
+    // The skip link goes to the Run buttons (the address's hash holds the settings, so no fragment navigation).
+    v.skipToRun.addEventListener('click', (e) => {
+      e.preventDefault();
+      const target = [v.start, v.pause].find((b) => !b.disabled) ?? v.start;
+      target.focus();
+      target.scrollIntoView({ block: 'nearest' });
+    });
     v.restorePrevious.addEventListener('click', act(() => this.restorePrevious()));
     v.loglikCancel.addEventListener('click', act(() => this.estimate.cancel()));
     v.restoreResume.addEventListener('click', act(() => this.pauseOrResume()));
@@ -101,7 +130,7 @@ export class App {
       if (files.length && !this.busy) void this.useData({ kind: 'files', files });
     });
     v.saveCheckpoint.addEventListener('click', act(() => this.guarded(v.keepError, async () => {
-      const name = await downloadCheckpoint(this.run!.trainer, this.run!.data.fingerprint);
+      const name = await downloadCheckpoint(this.run!.trainer, this.run!.data.fingerprint, this.run!.history);
       this.say(`Saved ${name}.`);
     })));
     v.exportDecoder.addEventListener('click', act(() => this.guarded(v.keepError, async () => {
@@ -118,18 +147,48 @@ export class App {
       if (file) await this.loadCheckpoint(file);
     }));
     v.loglik.addEventListener('click', act(() => this.estimateLogLikelihood()));
+    v.compareFiles.addEventListener('change', act(async () => {
+      const files = [...(v.compareFiles.files ?? [])];
+      v.compareFiles.value = '';
+      if (files.length) await this.compareFiles(files);
+    }));
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'hidden' && this.run) this.keeper.save(true);
     });
   }
 
-  /** First load: the saved run if there is one, else the embedded digits. */
+  /**
+   * First load: the saved run if there is one, else the embedded digits. A link that asks for other
+   * settings than the saved run has wins, or the page asks which to open (link_vs_saved.ts).
+   */
   async init(): Promise<void> {
     const saved = await this.keeper.load();
     await this.showPrevious();
-    if (saved && await this.restore(saved)) { this.ready = true; return; }
+    let linkChosen = false;
+    if (saved) {
+      if (await this.openSavedOverLink(saved)) {
+        if (await this.restore(saved)) { this.ready = true; return; }
+      } else {
+        await this.keeper.keepSavedAsPrevious();
+        await this.showPrevious();
+        linkChosen = true;
+      }
+    }
     await this.useData({ kind: 'embedded', subset: subsetFromUrl(location.search) });
+    if (linkChosen) this.say('The link\'s settings are set: press Start to train. The saved run is kept: "Restore the previous run" opens it.');
     this.ready = true;
+  }
+
+  /** With a saved run: open it (true), unless a link asks for other settings and the user picks the link's. */
+  private async openSavedOverLink(saved: Saved): Promise<boolean> {
+    if (!this.link) return true;
+    const diff = await linkDifferences(this.settings, this.link, saved).catch(() => []); // an unreadable run: restore() says so
+    if (!diff.length) return true;
+    this.say('This link asks for other settings than the run saved in this browser: which one to open?');
+    const useLink = await confirmAction(`This link asks for ${describeDifferences(diff, 'link')}; the run saved in this browser ` +
+      `(step ${saved.run.step.toLocaleString('en')}) has ${describeDifferences(diff, 'saved')}. Starting with the link's settings keeps the ` +
+      'saved run: "Restore the previous run" opens it.', 'Start with the link\'s settings', 'Open the saved run');
+    return !useLink;
   }
 
   /** Open a run kept in this browser (the current one after a reload, or the previous one); it becomes current. */
@@ -165,12 +224,62 @@ export class App {
     }
   }
 
-  /** Show (or hide) the button that brings back the previous run. */
+  /** Show (or hide) the button that brings back the previous run, and its curve beside the current one. */
   private async showPrevious(): Promise<void> {
     const prev = await this.keeper.previous();
     this.previousStep = prev ? prev.run.step : -1;
     this.v.restorePrevious.hidden = !prev;
     if (prev) this.v.restorePrevious.textContent = `Restore the previous run (step ${prev.run.step.toLocaleString('en')})`;
+    let curve: ComparedRun | null = null;
+    if (prev) {
+      const h = prev.run.history;
+      const pts = h.x.map((x, i) => [x, h.test[i]] as const).filter(([, t]) => t != null);
+      const config = await prev.run.checkpoint.arrayBuffer().then((b) => decodeCheckpoint(new Uint8Array(b), 'the previous run').config, () => undefined);
+      curve = { id: 'previous', source: `previous run, step ${prev.run.step.toLocaleString('en')}`, config, x: pts.map(([x]) => x), test: pts.map(([, t]) => t),
+        shown: this.previousCurve?.shown ?? true };
+    }
+    this.previousCurve = curve && curve.x.length ? curve : null;
+    this.refreshCompared();
+  }
+
+  /** Files to draw beside the current run: metrics.jsonl (a run directory's, or the page's download) or a checkpoint with its metrics. */
+  private async compareFiles(files: File[]): Promise<void> {
+    await this.guarded(this.v.keepError, async () => {
+      for (const f of files) {
+        const path = (f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name;
+        let run: ComparedRun;
+        if (/\.aevb$/i.test(f.name)) {
+          const bytes = new Uint8Array(await f.arrayBuffer());
+          const c = decodeCheckpoint(bytes, f.name);
+          const m = readCheckpointMetrics(bytes, f.name);
+          if (!m || !m.rows.length) throw new Error(`${f.name} carries no metrics history (it was saved before checkpoints carried one, or before its first epoch ended). Compare its run's metrics.jsonl instead.`);
+          run = { id: `file:${path}:${this.comparedFiles.length}`, source: f.name, config: c.config, ...curveOfRows(m.rows), shown: true };
+        } else {
+          run = { id: `file:${path}:${this.comparedFiles.length}`, source: path, ...curveOfJsonl(await f.text(), path), shown: true };
+        }
+        this.comparedFiles.push(run);
+      }
+      this.refreshCompared();
+      this.say(`Comparing with ${files.map((f) => f.name).join(', ')}.`);
+    });
+  }
+
+  /** Redraw the compared runs (their labels say how each differs from the current run) and their checkboxes. */
+  private refreshCompared(): void {
+    const check = this.settings.check();
+    const base = this.run?.trainer.config ?? (check.ok ? check.settings.config : undefined);
+    const runs = [...(this.previousCurve ? [this.previousCurve] : []), ...this.comparedFiles].map((run) => ({ run, label: comparedLabel(run, base) }));
+    this.chart.setCompared(runs);
+    this.v.chartRuns.replaceChildren(...runs.map(({ run, label }, i) => {
+      const box = Object.assign(document.createElement('input'), { type: 'checkbox', checked: run.shown });
+      box.addEventListener('change', () => this.chart.showCompared(run.id, box.checked));
+      const swatch = Object.assign(document.createElement('span'), { className: 'swatch' });
+      swatch.style.color = COMPARED_COLOURS[i % COMPARED_COLOURS.length];
+      const l = document.createElement('label');
+      l.title = label;
+      l.append(box, swatch, ` ${label}`);
+      return l;
+    }));
   }
 
   private async restorePrevious(): Promise<void> {
@@ -188,6 +297,7 @@ export class App {
   private async askToReplace(what: string, action: string): Promise<boolean> {
     const run = this.run;
     if (!run) return true;
+    this.say('Waiting for your answer: replace the current run?');
     const ok = await confirmAction(`${what} It replaces the current run (step ${run.trainer.step.toLocaleString('en')}), which is kept in this browser: "Restore the previous run" brings it back.`, action);
     if (!ok) { this.say('Kept the current run.'); return false; }
     await this.estimate.cancel();
@@ -264,6 +374,7 @@ export class App {
       this.attach(run);
       await this.keeper.begin(run);
       await this.beforeTraining();
+      this.showProgress();
       run.play();
     });
   }
@@ -307,6 +418,17 @@ export class App {
     this.say('Starting to train…');
     await this.explorer.refreshNow();
     await afterNextFrame();
+  }
+
+  /**
+   * In one column (a phone, a narrow window) the chart is below the controls, out of sight after
+   * Start: bring the chart and the numbers into view, as the run begins.
+   */
+  private showProgress(): void {
+    const watch = this.v.chart.closest('.watch');
+    if (!watch || !matchMedia('(max-width: 1100px)').matches) return;
+    const box = this.v.chart.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > innerHeight) watch.scrollIntoView({ block: 'start' });
   }
 
   /** A trainer's config is fixed: a new pool continues from this one's checkpoint with other epochs. */
@@ -355,7 +477,9 @@ export class App {
     this.settings.set(run.trainer.config, run.trainer.autoWorkers ? 'auto' : run.trainer.workers);
     this.settings.lock(true);
     writeUrlSettings(this.settings);
+    this.chart.samplesPerStep = run.trainer.config.batch;
     this.chart.setHistory(run.history);
+    this.refreshCompared();
     this.stats.show(run);
     this.explorer.setTrainer(run.trainer);
     this.v.runError.textContent = '';
@@ -389,7 +513,9 @@ export class App {
       const workers = this.run ? (this.run.trainer.autoWorkers ? 'auto' : this.run.trainer.workers) : check.ok ? check.settings.workers : 'auto';
       let run: Run;
       try {
-        run = await Run.create({ data, workers, kernels: this.settings.kernels(), checkpoint });
+        // The file's metrics history (if it carries one) is the loaded run's curve.
+        const metrics = readCheckpointMetrics(checkpoint, file.name);
+        run = await Run.create({ data, workers, kernels: this.settings.kernels(), checkpoint, history: metrics ? History.fromMetrics(metrics) : undefined });
         await run.evaluate({ train: true });
       } catch (e) {
         this.say(this.run ? 'That checkpoint could not be loaded; the current run is unchanged.' : 'That checkpoint could not be loaded.');
@@ -421,6 +547,14 @@ export class App {
     }
     const ev = await this.estimate.run(run, K, wasTraining);
     if (this.run !== run) return;
+    if (ev?.logLikelihood !== undefined) {
+      // A point on the chart and a row of the metrics (point 'estimate'), at the state it was made for.
+      const t = run.trainer;
+      run.history.addEstimate({ epoch: t.epoch, step: t.step, point: 'estimate', samplesSeen: t.samplesSeen, testElbo: ev.testElbo, testElboSe: ev.testElboSe ?? undefined,
+        elboSamples: ev.elboSamples, logLikelihood: ev.logLikelihood, logLikelihoodK: K, logLikelihoodSe: ev.logLikelihoodSe ?? undefined, workers: t.workers });
+      this.chart.scheduleRedraw();
+      this.chartTools.refresh();
+    }
     this.stats.update();
     if (this.estimate.resumeAfter && !run.finished) await this.pauseOrResume();
     else if (run.phase === 'paused') this.say(ev ? `Paused at step ${run.trainer.step.toLocaleString('en')}; log p(x) estimated.` : `Paused at step ${run.trainer.step.toLocaleString('en')}.`);

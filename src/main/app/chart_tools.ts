@@ -5,6 +5,7 @@
  */
 import { byId } from './dom.ts';
 import { download } from './downloads.ts';
+import { gestureWords } from './chart_gestures.ts';
 import type { ElboChart } from './elbo_chart.ts';
 import type { History } from './history.ts';
 import { metricsCsv, metricsJsonl } from './metrics_download.ts';
@@ -15,6 +16,11 @@ export class ChartTools {
   private readonly jsonl = byId('metrics-jsonl', HTMLButtonElement);
 
   constructor(private readonly chart: ElboChart, private readonly history: () => History | null) {
+    // The caption names the gestures of the device in hand (a touch screen's pointer is coarse), and follows a change of it.
+    const coarse = matchMedia('(pointer: coarse)'), gestures = byId('chart-gestures', HTMLElement);
+    const say = () => { gestures.textContent = gestureWords(coarse.matches); };
+    say();
+    coarse.addEventListener('change', say);
     const smoothing = byId('chart-smoothing', HTMLInputElement), shown = byId('chart-smoothing-value', HTMLOutputElement);
     smoothing.addEventListener('input', () => {
       shown.value = smoothing.valueAsNumber.toFixed(2);

@@ -13,6 +13,10 @@ export interface AevbAppDebug {
   readonly busy: boolean;
   readonly isolated: boolean;
   readonly phase: RunPhase | 'none';
+  /** Training has reached an epoch's end and its evaluation is under way (no 'epoch' event for it yet). */
+  readonly inEvaluation: boolean;
+  /** A pause interrupted an epoch's evaluation: the next Resume does it first. */
+  readonly evaluationPending: boolean;
   readonly step: number;
   readonly samplesSeen: number;
   readonly transport: string | null;
@@ -44,6 +48,13 @@ export interface AevbAppDebug {
   readonly chartDraws: number;
   /** The chart's scales now, and whether the user zoomed. */
   readonly chartScales: { xMin: number; xMax: number; yMin: number; yMax: number; zoomed: boolean };
+  /** The chart's readout (its lines, '\n'-joined; '' when hidden) and the first and last x of its data. */
+  readonly chartReadout: string;
+  readonly chartData: { xFirst: number; xLast: number; points: number };
+  /** Runs drawn beside the current one: label, shown, points. */
+  readonly chartCompared: { label: string; shown: boolean; points: number }[];
+  /** log p(x) estimates on the chart (points). */
+  readonly chartLoglikPoints: number;
   /** Epoch metrics rows of the current run's history (what the metrics download holds). */
   readonly metricsRows: number;
   readonly historyLength: number;
@@ -59,6 +70,13 @@ export function installDebugHook(app: App): AevbAppDebug {
     get busy() { return app.busy; },
     get isolated() { return globalThis.crossOriginIsolated === true; },
     get phase() { return app.run?.phase ?? 'none'; },
+    get inEvaluation() {
+      const r = app.run;
+      if (!r || r.phase !== 'running') return false;
+      const step = r.trainer.step;
+      return step > 0 && step % r.trainer.stepsPerEpoch === 0 && r.lastEpoch?.step !== step;
+    },
+    get evaluationPending() { return app.run?.trainer.evaluationPending ?? false; },
     get step() { return app.run?.trainer.step ?? 0; },
     get samplesSeen() { return app.run?.trainer.samplesSeen ?? 0; },
     get transport() { return app.run?.trainer.transport ?? null; },
@@ -100,6 +118,10 @@ export function installDebugHook(app: App): AevbAppDebug {
     get shownStep() { return app.explorer.shownStep; },
     get chartDraws() { return app.chart.draws; },
     get chartScales() { return { ...app.chart.scales, zoomed: app.chart.zoomed }; },
+    get chartReadout() { return app.chart.readoutText; },
+    get chartData() { return app.chart.dataExtent; },
+    get chartCompared() { return app.chart.comparedShown; },
+    get chartLoglikPoints() { return (app.run?.history.loglik ?? []).filter((v) => v != null).length; },
     get metricsRows() { return app.run?.history.epochs.length ?? 0; },
     get historyLength() { return app.run?.history.length ?? 0; },
     get longTasks() {

@@ -5,6 +5,7 @@
 import { exportDecoder } from '../../shared/decoder_export.ts';
 import type { Trainer } from '../trainer.ts';
 import { checkpointBytes } from './checkpoints.ts';
+import type { History } from './history.ts';
 
 export function download(data: BlobPart, name: string, type = 'application/octet-stream'): void {
   const url = URL.createObjectURL(new Blob([data], { type }));
@@ -15,9 +16,9 @@ export function download(data: BlobPart, name: string, type = 'application/octet
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** checkpoint.aevb bytes of the current state, downloaded as aevb-step<N>.aevb. */
-export async function downloadCheckpoint(trainer: Trainer, fingerprint: string): Promise<string> {
-  const { bytes, step } = await checkpointBytes(trainer, fingerprint);
+/** checkpoint.aevb bytes of the current state, with the run's metrics history, downloaded as aevb-step<N>.aevb. */
+export async function downloadCheckpoint(trainer: Trainer, fingerprint: string, history?: History): Promise<string> {
+  const { bytes, step } = await checkpointBytes(trainer, fingerprint, 'aevb', history);
   const name = `aevb-step${step}.aevb`;
   download(bytes as BlobPart, name);
   return name;

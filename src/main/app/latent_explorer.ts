@@ -46,11 +46,25 @@ export class LatentExplorer {
   private manifoldN = 12;
   /** What chose the z shown: a point (click, slider) or the interpolation (which follows new ends). */
   private mode: 'point' | 'interp' = 'point';
+  /**
+   * The decoded z also shows where it was picked: a small picture in the corner of the tapped plot
+   * (on a phone the Explore z panel is a screen or more away from the plots). Null: not picked by a tap.
+   */
+  private tapped: HTMLCanvasElement | null = null;
+  private readonly tapResults = new Map<HTMLCanvasElement, HTMLCanvasElement>();
 
   constructor(private readonly el: LatentExplorerElements) {
-    el.latent.addEventListener('click', (e) => this.clickLatent(e));
-    el.manifold.addEventListener('click', (e) => this.clickManifold(e));
-    el.t.addEventListener('input', () => { this.mode = 'interp'; this.interpolate(); });
+    for (const plot of [el.latent, el.manifold]) {
+      const c = Object.assign(document.createElement('canvas'), { className: 'tap-result', width: 28, height: 28, hidden: true });
+      c.id = `${plot.id}-tap-result`;
+      c.setAttribute('role', 'img');
+      c.setAttribute('aria-label', 'The decoded picked z');
+      plot.after(c);
+      this.tapResults.set(plot, c);
+    }
+    el.latent.addEventListener('click', (e) => { this.tapped = el.latent; this.clickLatent(e); });
+    el.manifold.addEventListener('click', (e) => { this.tapped = el.manifold; this.clickManifold(e); });
+    el.t.addEventListener('input', () => { this.mode = 'interp'; this.untapped(); this.interpolate(); });
     for (const box of [el.from, el.to]) box.addEventListener('input', () => { this.mode = 'interp'; void this.encodeEnds(); });
   }
 
@@ -66,7 +80,7 @@ export class LatentExplorer {
     this.decoded = null;
     this.el.sliders.replaceChildren(...Array.from({ length: Math.min(J, MAX_SLIDERS) }, (_, j) => {
       const s = h('input', { type: 'range', id: `z-slider-${j}`, min: String(-SLIDER_RANGE), max: String(SLIDER_RANGE), step: '0.01', value: '0' });
-      s.addEventListener('input', () => { this.mode = 'point'; this.z[j] = s.valueAsNumber; this.show(); });
+      s.addEventListener('input', () => { this.mode = 'point'; this.untapped(); this.z[j] = s.valueAsNumber; this.show(); });
       return h('label', { className: 'z-slider', htmlFor: s.id }, `z${j + 1}`, s);
     }));
     if (J > MAX_SLIDERS) this.el.sliders.append(h('span', { className: 'hint' }, `z${MAX_SLIDERS + 1}…z${J} stay at the picked value (0 at first).`));
@@ -143,6 +157,12 @@ export class LatentExplorer {
     if (this.mode === 'interp') this.interpolate();
   }
 
+  /** A pick that was not a tap on a plot (a slider, the interpolation): the corner pictures go. */
+  untapped(): void {
+    this.tapped = null;
+    for (const c of this.tapResults.values()) c.hidden = true;
+  }
+
   private lerp(t: number): Float32Array {
     const { a, b } = this.ends!;
     return a.map((v, j) => (1 - t) * v + t * b[j]);
@@ -163,6 +183,10 @@ export class LatentExplorer {
     trainer.decode(z, 1).then((img) => {
       if (trainer !== this.trainer) return;
       paintGrid(this.el.decoded, [img], 1, this.shape);
+      for (const [plot, c] of this.tapResults) {
+        c.hidden = plot !== this.tapped;
+        if (plot === this.tapped) { c.width = this.shape[1]; c.height = this.shape[0]; paintGrid(c, [img], 1, this.shape); }
+      }
       this.decoded = img;
       this.shownZ = z;
       this.decodes++;

@@ -122,7 +122,8 @@ export class Run extends TypedEmitter<RunEvents> {
 
   get phase(): RunPhase { return this.phaseValue; }
   get totalSteps(): number { return this.trainer.config.epochs * this.trainer.stepsPerEpoch; }
-  get finished(): boolean { return this.trainer.step >= this.totalSteps; }
+  /** All steps done and evaluated (a pause during the last epoch's evaluation leaves it to the next play()). */
+  get finished(): boolean { return this.trainer.step >= this.totalSteps && !this.trainer.evaluationPending; }
 
   private setPhase(p: RunPhase): void {
     if (p === this.phaseValue) return;
@@ -140,7 +141,7 @@ export class Run extends TypedEmitter<RunEvents> {
       .finally(() => { this.loop = null; this.setPhase(this.finished ? 'done' : 'paused'); });
   }
 
-  /** End the loop after its current request (and the epoch's evaluation, if it was the last). */
+  /** End the loop after its current request, or after the current slice of an epoch's evaluation (the trainer finishes it on the next play()). */
   async pause(): Promise<void> {
     if (!this.loop) return;
     this.setPhase('pausing');

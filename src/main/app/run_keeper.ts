@@ -74,6 +74,12 @@ export class RunKeeper {
     await retireCurrent().catch((e) => console.warn('aevb: could not keep the previous run:', e));
   }
 
+  /** The saved run, not opened (a link's settings start afresh), becomes the previous run: restorable. */
+  async keepSavedAsPrevious(): Promise<void> {
+    await this.queue;
+    await retireCurrent().catch((e) => console.warn('aevb: could not keep the saved run:', e));
+  }
+
   /** No current run any more (a restore that failed). */
   forget(): Promise<void> {
     this.lastSavedStep = -1;

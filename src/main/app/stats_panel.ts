@@ -54,9 +54,10 @@ export class StatsPanel {
     drawSoon(this, () => this.render());
   }
 
-  private set(key: RowKey, text: string): void {
+  private set(key: RowKey, text: string, title = ''): void {
     const el = this.cells.get(key)!;
     if (el.textContent !== text) el.textContent = text;
+    if (el.title !== title) el.title = title;
   }
 
   private render(): void {
@@ -74,14 +75,15 @@ export class StatsPanel {
     this.set('terms', v ? `${num(v.recon)} / ${num(v.kl)}` : '–');
     const at = (s: number) => ` @ ${s.toLocaleString('en')}`;
     const tr = ev?.trainElbo !== undefined ? ev : e?.trainElbo !== undefined ? e : undefined;
-    const draws = (x: { elboSamples?: number } | undefined) => (x?.elboSamples ? ` (S ${x.elboSamples})` : '');
-    this.set('train', tr ? `${withSe(tr.trainElbo, tr.trainElboSe)}${draws(tr)}${at(tr.step)}` : '–');
-    this.set('test', ev ? `${withSe(ev.testElbo, ev.testElboSe)}${draws(ev)}${at(ev.step)}` : '–');
+    // S (draws of ε per datapoint) goes in the tooltip: with it, the step the value is at did not fit the column.
+    const draws = (x: { elboSamples?: number; step: number } | undefined) => (x?.elboSamples ? `S ${x.elboSamples} draws per datapoint, at step ${x.step.toLocaleString('en')}` : '');
+    this.set('train', tr ? `${withSe(tr.trainElbo, tr.trainElboSe)}${at(tr.step)}` : '–', draws(tr));
+    this.set('test', ev ? `${withSe(ev.testElbo, ev.testElboSe)}${at(ev.step)}` : '–', draws(ev));
     this.set('testTerms', ev?.testRecon !== undefined ? `${num(ev.testRecon)} / ${num(ev.testKl)}` : '–');
     // The importance-sampled estimate with K samples: a stochastic lower bound on log p(x).
     this.set('loglik', ev?.logLikelihood !== undefined ? `${withSe(ev.logLikelihood, ev.logLikelihoodSe)} (IS, K ${ev.samples})${at(ev.step)}` : '–');
     this.workersEl.classList.toggle('busy', run.phase === 'running');
-    const auto = t.autoWorkers ? autoText(t.workerChoice, t.workers) : '';
+    const auto = t.autoWorkers ? autoText(t.workerChoice, t.workers, run.phase === 'running') : '';
     if (this.autoEl.textContent !== auto) this.autoEl.textContent = auto;
   }
 
@@ -92,8 +94,8 @@ export class StatsPanel {
     const simd = infos.every((i) => i.simd);
     const transport = run.trainer.transport === 'shared' ? 'shared memory (SharedArrayBuffer)' : 'messages (no shared memory: slower)';
     this.workersEl.append(
-      h('span', {}, `${infos.length} worker${infos.length === 1 ? '' : 's'} · ${simd ? 'WASM SIMD in every worker' : 'some workers without SIMD'} · ${transport}`),
-      this.autoEl,
+      h('span', {}, `${infos.length} worker${infos.length === 1 ? '' : 's'} · ${simd ? 'WASM SIMD in every worker' : 'some workers without SIMD'} · ${transport}.`),
+      ' ', this.autoEl,
       h('span', { className: 'chips' }, ...infos.map((i) =>
         h('span', { className: `chip${i.simd ? '' : ' warn'}`, title: `worker ${i.rank}: ${i.backend}${i.simd ? ' with SIMD' : ' without SIMD'}` },
           `#${i.rank} ${i.backend}${i.simd ? '+simd' : ''}`))),
@@ -102,8 +104,8 @@ export class StatsPanel {
 }
 
 /** "auto: 2 of 4 train (samples/s: 1 → 3,100 · 2 → 5,400 · 4 → 5,000)", or that it is still measuring. */
-function autoText(c: { workers: number; measured: Record<number, number> } | null, pool: number): string {
-  if (!c) return `auto: measuring which of 1…${pool} workers train fastest`;
+function autoText(c: { workers: number; measured: Record<number, number> } | null, pool: number, running: boolean): string {
+  if (!c) return running ? `auto: measuring which of 1…${pool} workers train fastest.` : `auto: which of 1…${pool} workers train fastest is measured once training runs.`;
   const rates = Object.entries(c.measured).map(([n, r]) => `${n} → ${Math.round(r).toLocaleString('en')}`).join(' · ');
-  return `auto: ${c.workers} of ${pool} train (samples/s: ${rates})`;
+  return `auto: ${c.workers} of ${pool} train (samples/s: ${rates}).`;
 }

@@ -4,6 +4,7 @@ import { byId } from './dom.ts';
 export function findView() {
   return {
     status: byId('status-line'),
+    skipToRun: byId('skip-to-run', HTMLAnchorElement),
     isolationBanner: byId('isolation-banner'),
     restoreBanner: byId('restore-banner'),
     restoreText: byId('restore-text'),
@@ -26,6 +27,8 @@ export function findView() {
     exportDecoder: byId('export-decoder', HTMLButtonElement),
     exportPytorch: byId('export-pytorch', HTMLButtonElement),
     loadCheckpoint: byId('load-checkpoint', HTMLInputElement),
+    compareFiles: byId('compare-files', HTMLInputElement),
+    chartRuns: byId('chart-runs'),
     keepError: byId('keep-error'),
     chart: byId('chart'),
     stats: byId('stats'),

@@ -444,14 +444,15 @@ export class WorkerPool {
   /**
    * Σ of ELBO terms (S draws per datapoint) and of their per-datapoint variances over a split, split
    * across the workers: the sums of disjoint ranges add up, so any N gives the same numbers (up to
-   * float summation order). `draw` picks the evaluation's noise (evaluate.ts).
+   * float summation order). `draw` picks the evaluation's noise (evaluate.ts). [from, to): the datapoints
+   * (default all), so that an evaluation can go in slices (sliced_evaluation.ts).
    */
-  async evaluateElbo(split: Split, samples = 1, draw = 0): Promise<ElboSums> {
+  async evaluateElbo(split: Split, samples = 1, draw = 0, from = 0, to?: number): Promise<ElboSums> {
     this.guard();
-    const n = (split === 'train' ? this.opts.data.train : this.opts.data.test).n;
-    const ranges = shardRanges(n, this.members.length);
+    const end = to ?? (split === 'train' ? this.opts.data.train : this.opts.data.test).n;
+    const ranges = shardRanges(end - from, this.members.length);
     const parts = await Promise.all(ranges.map(([lo, hi], r) =>
-      this.call(r, 'evaluate', (api) => api.evaluateElbo(this.paramsArg(), split, lo, hi, samples, draw))));
+      this.call(r, 'evaluate', (api) => api.evaluateElbo(this.paramsArg(), split, from + lo, from + hi, samples, draw))));
     return addElboSums(parts);
   }
 
