@@ -290,6 +290,9 @@ describe('the app in Chromium', () => {
     const cut = await page.evaluate(() => [...document.querySelectorAll<HTMLElement>('#stats dd')].filter((d) => d.scrollWidth > d.clientWidth + 1).map((d) => `${d.id}: ${d.textContent}`));
     expect(cut).toEqual([]);
     expect(await page.textContent('#workers')).toMatch(/\(SharedArrayBuffer\)\. auto: /);
+    // …and says what computes the step: aevb's kernels, in the build this browser runs (Chromium: relaxed SIMD).
+    expect(await page.textContent('#workers')).toMatch(/ · aevb's kernels, relaxed SIMD \(fused multiply-add\) · /);
+    expect(await page.textContent('#workers')).toMatch(/#0 aevb-relaxed/);
     const dir = path.join(ROOT, 'test-artifacts');
     mkdirSync(dir, { recursive: true });
     await page.screenshot({ path: path.join(dir, 'app-trained.png') });

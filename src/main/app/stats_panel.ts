@@ -94,13 +94,24 @@ export class StatsPanel {
     const simd = infos.every((i) => i.simd);
     const transport = run.trainer.transport === 'shared' ? 'shared memory (SharedArrayBuffer)' : 'messages (no shared memory: slower)';
     this.workersEl.append(
-      h('span', {}, `${infos.length} worker${infos.length === 1 ? '' : 's'} · ${simd ? 'WASM SIMD in every worker' : 'some workers without SIMD'} · ${transport}.`),
+      h('span', {}, `${infos.length} worker${infos.length === 1 ? '' : 's'} · ${kernelsText(run.trainer.kernels, simd)} · ${transport}.`),
       ' ', this.autoEl,
       h('span', { className: 'chips' }, ...infos.map((i) =>
-        h('span', { className: `chip${i.simd ? '' : ' warn'}`, title: `worker ${i.rank}: ${i.backend}${i.simd ? ' with SIMD' : ' without SIMD'}` },
-          `#${i.rank} ${i.backend}${i.simd ? '+simd' : ''}`))),
+        h('span', { className: `chip${i.simd ? '' : ' warn'}`, title: `worker ${i.rank}: ${kernelsText(i.kernels, i.simd)}` },
+          `#${i.rank} ${i.kernels === 'tfjs' ? `tfjs ${i.backend}${i.simd ? '+simd' : ''}` : i.kernels}`))),
     );
   }
+
+}
+
+/**
+ * What computes the step, in words: aevb's kernels and their build, or tfjs (asked for, wake-sleep, or an
+ * engine without WebAssembly SIMD, where tfjs runs its scalar binary).
+ */
+export function kernelsText(kernels: WorkerInfo['kernels'], simd: boolean): string {
+  if (kernels === 'aevb-relaxed') return "aevb's kernels, relaxed SIMD (fused multiply-add)";
+  if (kernels === 'aevb-simd128') return "aevb's kernels, SIMD128 (this browser has no relaxed SIMD)";
+  return simd ? 'TensorFlow.js, WASM SIMD' : 'TensorFlow.js without SIMD (this browser has no WebAssembly SIMD: slower)';
 }
 
 /** "auto: 2 of 4 train (samples/s: 1 → 3,100 · 2 → 5,400 · 4 → 5,000)", or that it is still measuring. */
