@@ -17,7 +17,8 @@ export type KernelBuild = 'relaxed' | 'simd128';
 export const ACTIVATION_CODE = { linear: 0, tanh: 1, relu: 2 } as const;
 export type KernelActivation = keyof typeof ACTIVATION_CODE;
 
-interface StepExports {
+/** The module's exports as they are (numbers in, numbers out): what the step's gradient calls. */
+export interface StepExports {
   gemm_nt(M: number, N: number, K: number, A: number, lda: number, B: number, ldb: number, C: number, ldc: number, acc: number): void;
   gemm_nn(M: number, N: number, K: number, A: number, lda: number, B: number, ldb: number, C: number, ldc: number, acc: number): void;
   gemm_tn(M: number, N: number, K: number, A: number, lda: number, B: number, ldb: number, C: number, ldc: number, acc: number): void;
@@ -109,7 +110,8 @@ function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
 
 export class StepKernel {
   readonly build: KernelBuild;
-  private readonly k: StepExports;
+  /** The raw exports (0/1 for flags, activation codes): the step calls these, a few dozen times a chunk. */
+  readonly k: StepExports;
 
   constructor(readonly memory: WebAssembly.Memory, build: KernelBuild = detectKernelBuild()) {
     checkEngine(build);

@@ -27,20 +27,11 @@
 import type { Activation } from '../config.ts';
 import type { ShardInputs } from '../minibatch.ts';
 import type { ParamLayout } from '../layout.ts';
+import { ACTIVATION_CODE, type StepExports } from '../../kernels/step_kernel.ts';
 import { headLayers, modelLayers, type DenseLayer, type LayerConfig, type ModelLayers } from './layers.ts';
 
 /** The kernels this gradient calls: src/kernels/step.as.ts's exports (pointers in bytes, ld in elements). */
-export interface StepKernelOps {
-  gemm_nt(M: number, N: number, K: number, A: number, lda: number, B: number, ldb: number, C: number, ldc: number, acc: number): void;
-  gemm_nn(M: number, N: number, K: number, A: number, lda: number, B: number, ldb: number, C: number, ldc: number, acc: number): void;
-  gemm_tn(M: number, N: number, K: number, A: number, lda: number, B: number, ldb: number, C: number, ldc: number, acc: number): void;
-  bias_act(M: number, N: number, Y: number, ldy: number, bias: number, act: number): void;
-  act_grad(M: number, N: number, G: number, ldg: number, Y: number, ldy: number, act: number): void;
-  col_sum(M: number, N: number, G: number, ldg: number, out: number, acc: number): void;
-  bernoulli_head(M: number, N: number, Lg: number, ldl: number, X: number, ldx: number, scale: number, withValue: number): number;
-  gaussian_head(M: number, N: number, R: number, ldr: number, V: number, ldv: number, X: number, ldx: number,
-    sigmoidMean: number, scale: number, withValue: number): number;
-}
+export type StepKernelOps = StepExports;
 
 /** Sums over the shard (not means): ELBO = reconstruction − KL. NaN where not computed. */
 export interface KernelShardValue {
@@ -53,7 +44,7 @@ export type KernelModelCfg = LayerConfig & { activation: Activation | readonly A
   estimator: 'A' | 'B'; samples: number };
 
 /** The kernels' activation codes. */
-const ACT: Readonly<Record<Activation, number>> = { linear: 0, tanh: 1, relu: 2 };
+const ACT: Readonly<Record<Activation, number>> = ACTIVATION_CODE;
 
 /** Decoder rows (datapoints × samples) per chunk. */
 export const CHUNK_ROWS = 128;
