@@ -25,7 +25,7 @@
  * accumulators, 2 of B, 1 splat: 15 of x86-64's 16) fits there and not in the SIMD128 build (mul, then add).
  */
 export const STEP_TILES = {
-  relaxed: { nn: [6, 2], tn: [6, 2], nt: [2, 1] },
+  relaxed: { nn: [4, 2], tn: [6, 2], nt: [2, 1] },
   simd128: { nn: [4, 2], tn: [4, 2], nt: [2, 1] },
 };
 
