@@ -7,6 +7,7 @@
  *   node bench/run.mjs --json FILE   also write the results as JSON to FILE
  *   node bench/run.mjs --browser     the pool in Chromium against the pool in Node (bench/browser.ts, via tsx)
  *   node bench/run.mjs --sweep       two models on two workers (a sweep) against one on one (bench/sweep.ts, via tsx)
+ *   node bench/run.mjs --kernels     the step kernels' register tiles, both builds, against tfjs's matMul (bench/kernels.ts)
  *
  * The flags become environment variables (AEVB_BENCH_QUICK, AEVB_BENCH_JSON) for the test file.
  */
@@ -23,12 +24,13 @@ for (let i = 0; i < args.length; i++) {
   if (a === '--quick') env.AEVB_BENCH_QUICK = '1';
   else if (a === '--browser') env.AEVB_BENCH_BROWSER = '1';
   else if (a === '--sweep') env.AEVB_BENCH_SWEEP = '1';
+  else if (a === '--kernels') env.AEVB_BENCH_KERNELS = '1';
   else if (a === '--json' || a.startsWith('--json=')) {
     const file = a === '--json' ? args[++i] : a.slice('--json='.length);
     if (!file) fail('--json needs a file name: node bench/run.mjs --json results.json');
     env.AEVB_BENCH_JSON = path.resolve(file);
   } else if (a === '--help' || a === '-h') {
-    console.log('usage: node bench/run.mjs [--json FILE] [--quick] [--browser] [--sweep]');
+    console.log('usage: node bench/run.mjs [--json FILE] [--quick] [--browser] [--sweep] [--kernels]');
     process.exit(0);
   } else fail(`Unknown option ${a}. Usage: node bench/run.mjs [--json FILE] [--quick]`);
 }
@@ -45,6 +47,8 @@ const command = env.AEVB_BENCH_BROWSER
   ? [tsx, 'bench/browser.ts']  // no tfjs autodiff here, so plain tsx will do
   : env.AEVB_BENCH_SWEEP
   ? [tsx, 'bench/sweep.ts']    // reads AEVB_BENCH_JSON too
+  : env.AEVB_BENCH_KERNELS
+  ? [tsx, 'bench/kernels.ts', ...(env.AEVB_BENCH_JSON ? ['--json', env.AEVB_BENCH_JSON] : [])]
   : [vitest, 'run', '--config', 'bench/vitest.bench.config.ts'];
 const child = spawn(process.execPath, command, { cwd: root, env, stdio: 'inherit' });
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
