@@ -24,6 +24,7 @@ import { compileStepKernels } from '../scripts/build-kernels.mjs';
 // @ts-expect-error: as above
 import { STEP_TILES } from '../scripts/step-tiles.mjs';
 import { StepKernel } from '../src/kernels/step_kernel.ts';
+import { STEP_WASM_RELAXED_SHARED, STEP_WASM_SIMD128_SHARED } from '../src/kernels/step.wasm.ts';
 import { setupNodeBackend } from '../src/main/node/tfjs_node.ts';
 import { median } from './stats.ts';
 
@@ -96,6 +97,12 @@ async function candidates(): Promise<Candidate[]> {
       const e = inst.exports as unknown as Record<string, GemmFn>;
       out.push({ name: `${tileName(BROADCAST[i])} / nt ${tileName(DOT[i])}`, build, tiles, fns: { nt: e.gemm_nt, nn: e.gemm_nn, tn: e.gemm_tn } });
     }
+  }
+  // The committed modules (src/kernels/step.wasm.ts: each build's STEP_TILES), as the step will run them.
+  for (const build of ['relaxed', 'simd128'] as const) {
+    const bytes = Buffer.from(build === 'relaxed' ? STEP_WASM_RELAXED_SHARED : STEP_WASM_SIMD128_SHARED, 'base64');
+    const e = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as Record<string, GemmFn>;
+    out.push({ name: 'committed / nt committed', build, tiles: STEP_TILES[build], fns: { nt: e.gemm_nt, nn: e.gemm_nn, tn: e.gemm_tn } });
   }
   return out;
 }
@@ -224,6 +231,17 @@ async function main() {
       const aggBy = new Map(keys.map((k) => [colOf(k), agg((r) => r.cand[k])]));
       console.log(`| ${B} | **the step's gemm_${v} products, FLOP-weighted** | ${cols.map((c) => `**${aggBy.get(c)!.toFixed(1)}**`).join(' | ')} | **${agg((r) => r.tfjs).toFixed(1)}** |`);
     }
+  }
+  // One step's GEMMs (every product, with its count), committed kernels against tfjs.
+  console.log('\n## one step of the paper\'s model: all its GEMMs (ms, sums of the medians)\n');
+  for (const B of [100, 7]) {
+    const mine = rows.filter((r) => r.B === B);
+    const sum = (ms: (r: (typeof mine)[number]) => number) => mine.reduce((a, r) => a + (COUNT[r.p.label] ?? 1) * ms(r), 0);
+    const flops = mine.reduce((a, r) => a + (COUNT[r.p.label] ?? 1) * 2 * r.p.M * r.p.N * r.p.K, 0);
+    const line = (label: string, ms: number) => `${label} ${ms.toFixed(3)} ms (${(flops / (ms * 1e6)).toFixed(1)} GFLOP/s)`;
+    const rel = sum((r) => r.cand['committed / nt committed relaxed']), simd = sum((r) => r.cand['committed / nt committed simd128']), tfm = sum((r) => r.tfjs);
+    console.log(`B = ${B}: ${line('relaxed', rel)}; ${line('simd128', simd)}; ${line('tfjs matMul', tfm)}; ` +
+      `relaxed ${(tfm / rel).toFixed(2)}×, simd128 ${(tfm / simd).toFixed(2)}× tfjs`);
   }
   if (values.only !== 'tiles') epilogues();
   if (values.json) fs.writeFileSync(values.json, JSON.stringify({ rounds: ROUNDS, minMs: MIN_MS, cpu: os.cpus()[0]?.model, node: process.versions.node,

@@ -9,6 +9,7 @@
  *   node bench/run.mjs --sweep       two models on two workers (a sweep) against one on one (bench/sweep.ts, via tsx)
  *   node bench/run.mjs --step        one worker's step on aevb's kernels (both builds) against tfjs (bench/step_kernels.ts)
  *   node bench/run.mjs --page        the app while it trains: long tasks, frame times, event-loop delay (bench/page.ts, via tsx)
+ *   node bench/run.mjs --kernels     the step kernels' register tiles, both builds, against tfjs's matMul (bench/kernels.ts)
  *
  * The flags become environment variables (AEVB_BENCH_QUICK, AEVB_BENCH_JSON) for the test file.
  */
@@ -27,12 +28,13 @@ for (let i = 0; i < args.length; i++) {
   else if (a === '--sweep') env.AEVB_BENCH_SWEEP = '1';
   else if (a === '--step') env.AEVB_BENCH_STEP = '1';
   else if (a === '--page') env.AEVB_BENCH_PAGE = '1';
+  else if (a === '--kernels') env.AEVB_BENCH_KERNELS = '1';
   else if (a === '--json' || a.startsWith('--json=')) {
     const file = a === '--json' ? args[++i] : a.slice('--json='.length);
     if (!file) fail('--json needs a file name: node bench/run.mjs --json results.json');
     env.AEVB_BENCH_JSON = path.resolve(file);
   } else if (a === '--help' || a === '-h') {
-    console.log('usage: node bench/run.mjs [--json FILE] [--quick] [--browser] [--sweep] [--step] [--page]');
+    console.log('usage: node bench/run.mjs [--json FILE] [--quick] [--browser] [--sweep] [--step] [--page] [--kernels]');
     process.exit(0);
   } else fail(`Unknown option ${a}. Usage: node bench/run.mjs [--json FILE] [--quick]`);
 }
@@ -55,6 +57,8 @@ const command = env.AEVB_BENCH_STEP
   ? [tsx, 'bench/sweep.ts']    // reads AEVB_BENCH_JSON too
   : env.AEVB_BENCH_PAGE
   ? [tsx, 'bench/page.ts']     // and this one (AEVB_BENCH_PAGE_SECONDS: how long it records)
+  : env.AEVB_BENCH_KERNELS
+  ? [tsx, 'bench/kernels.ts', ...(env.AEVB_BENCH_JSON ? ['--json', env.AEVB_BENCH_JSON] : [])]
   : [vitest, 'run', '--config', 'bench/vitest.bench.config.ts'];
 const child = spawn(process.execPath, command, { cwd: root, env, stdio: 'inherit' });
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -40,36 +40,50 @@ export function gemm_tn(M: i32, N: i32, K: i32, A: usize, lda: i32, B: usize, ld
   tn_gemm(M, N, max(K, 0), A, 4, <usize>lda << 2, B, <usize>ldb << 2, C, <usize>ldc << 2, acc);
 }
 
+// The elementwise kernels below run each row as whole vectors, then one partial vector of r = N mod 4 lanes:
+// their per-vector bodies are @inline functions of r, so in the main loop (r = 4) the partial loads and stores
+// fold away at compile time.
+
+// @ts-ignore: decorator
+@inline function biasAct4(p: usize, pb: usize, act: i32, r: i32): void {
+  let y = loadPart(p, r);
+  if (pb) y = f32x4.add(y, loadPart(pb, r));
+  if (act == ACT_TANH) y = tanh4(y);
+  else if (act == ACT_RELU) y = f32x4.max(y, f32x4.splat(0)); // NaN stays NaN
+  storePart(p, y, r);
+}
+
 // Y[m,n] = act(Y[m,n] + bias[n]), in place; act: 0 linear, 1 tanh, 2 relu; bias = 0: no bias.
 export function bias_act(M: i32, N: i32, Y: usize, ldy: i32, bias: usize, act: i32): void {
+  if (act == ACT_LINEAR && !bias) return;
+  const N4 = N & ~3;
   for (let m = 0; m < M; m++) {
     const row = Y + ((<usize>m * ldy) << 2);
-    for (let n = 0; n < N; n += 4) {
-      const r = min(4, N - n), o = <usize>n << 2;
-      let y = loadPart(row + o, r);
-      if (bias) y = f32x4.add(y, loadPart(bias + o, r));
-      if (act == ACT_TANH) y = tanh4(y);
-      else if (act == ACT_RELU) y = f32x4.max(y, f32x4.splat(0)); // NaN stays NaN
-      storePart(row + o, y, r);
-    }
+    let n = 0;
+    for (; n < N4; n += 4) biasAct4(row + (<usize>n << 2), bias ? bias + (<usize>n << 2) : 0, act, 4);
+    if (n < N) biasAct4(row + (<usize>n << 2), bias ? bias + (<usize>n << 2) : 0, act, N - n);
   }
+}
+
+// @ts-ignore: decorator
+@inline function actGrad4(pg: usize, py: usize, act: i32, r: i32): void {
+  const y = loadPart(py, r), d = loadPart(pg, r), one = f32x4.splat(1);
+  const out = act == ACT_TANH
+    ? f32x4.mul(d, f32x4.mul(f32x4.sub(one, y), f32x4.add(one, y)))
+    : v128.and(d, f32x4.gt(y, f32x4.splat(0)));
+  storePart(pg, out, r);
 }
 
 // G[m,n] *= act'(a), written with Y = act(a):  tanh: 1 − Y² = (1 − Y)(1 + Y) (no cancellation near |Y| = 1);
 // relu: Y > 0 ? 1 : 0 (G kept or zeroed);  linear: unchanged.
 export function act_grad(M: i32, N: i32, G: usize, ldg: i32, Y: usize, ldy: i32, act: i32): void {
   if (act != ACT_TANH && act != ACT_RELU) return;
-  const one = f32x4.splat(1), zero = f32x4.splat(0);
+  const N4 = N & ~3;
   for (let m = 0; m < M; m++) {
     const g = G + ((<usize>m * ldg) << 2), yr = Y + ((<usize>m * ldy) << 2);
-    for (let n = 0; n < N; n += 4) {
-      const r = min(4, N - n), o = <usize>n << 2;
-      const y = loadPart(yr + o, r), d = loadPart(g + o, r);
-      const out = act == ACT_TANH
-        ? f32x4.mul(d, f32x4.mul(f32x4.sub(one, y), f32x4.add(one, y)))
-        : v128.and(d, f32x4.gt(y, zero));
-      storePart(g + o, out, r);
-    }
+    let n = 0;
+    for (; n < N4; n += 4) actGrad4(g + (<usize>n << 2), yr + (<usize>n << 2), act, 4);
+    if (n < N) actGrad4(g + (<usize>n << 2), yr + (<usize>n << 2), act, N - n);
   }
 }
 
@@ -115,24 +129,29 @@ export function col_sum(M: i32, N: i32, G: usize, ldg: i32, out: usize, acc: i32
 //   Lg[m,n] ← scale · (x − σ(ℓ))                              (∂/∂ℓ of the value, times scale)
 // With e = e^−|ℓ|: softplus(ℓ) = max(ℓ, 0) + log1p(e), so x ℓ − softplus(ℓ) = (x − [ℓ > 0]) ℓ − log1p(e): for
 // x ∈ [0, 1] both terms are ≤ 0 and nothing cancels. Each term in float32, summed in float64.
+// @ts-ignore: decorator
+@inline function bernoulli4(pl: usize, px: usize, S: v128, withValue: i32, sum: v128, r: i32): v128 {
+  const one = f32x4.splat(1), zero = f32x4.splat(0);
+  const l = loadPart(pl, r), x = loadPart(px, r);
+  const e = exp4(f32x4.neg(f32x4.abs(l)));
+  const q = f32x4.div(one, f32x4.add(one, e));
+  const sig = v128.bitselect(q, f32x4.mul(e, q), f32x4.ge(l, zero)); // σ(ℓ) = 1/(1+e) or e/(1+e)
+  if (withValue) {
+    const t = f32x4.sub(f32x4.mul(f32x4.sub(x, v128.and(f32x4.gt(l, zero), one)), l), log1p4(e));
+    sum = addWide(sum, r == 4 ? t : v128.and(t, laneMask(r)));
+  }
+  storePart(pl, f32x4.mul(S, f32x4.sub(x, sig)), r);
+  return sum;
+}
+
 export function bernoulli_head(M: i32, N: i32, Lg: usize, ldl: i32, X: usize, ldx: i32, scale: f32, withValue: i32): f64 {
-  const S = f32x4.splat(scale), one = f32x4.splat(1), zero = f32x4.splat(0);
+  const S = f32x4.splat(scale), N4 = N & ~3;
   let sum = f64x2.splat(0);
   for (let m = 0; m < M; m++) {
     const pl = Lg + ((<usize>m * ldl) << 2), px = X + ((<usize>m * ldx) << 2);
-    for (let n = 0; n < N; n += 4) {
-      const r = min(4, N - n), o = <usize>n << 2;
-      const l = loadPart(pl + o, r), x = loadPart(px + o, r);
-      const e = exp4(f32x4.neg(f32x4.abs(l)));
-      const q = f32x4.div(one, f32x4.add(one, e));
-      const pos = f32x4.gt(l, zero);
-      const sig = v128.bitselect(q, f32x4.mul(e, q), f32x4.ge(l, zero)); // σ(ℓ) = 1/(1+e) or e/(1+e)
-      if (withValue) {
-        const t = f32x4.sub(f32x4.mul(f32x4.sub(x, v128.and(pos, one)), l), log1p4(e));
-        sum = addWide(sum, v128.and(t, laneMask(r)));
-      }
-      storePart(pl + o, f32x4.mul(S, f32x4.sub(x, sig)), r);
-    }
+    let n = 0;
+    for (; n < N4; n += 4) sum = bernoulli4(pl + (<usize>n << 2), px + (<usize>n << 2), S, withValue, sum, 4);
+    if (n < N) sum = bernoulli4(pl + (<usize>n << 2), px + (<usize>n << 2), S, withValue, sum, N - n);
   }
   return withValue ? total(sum) : 0;
 }
