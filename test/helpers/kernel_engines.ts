@@ -55,6 +55,9 @@ export function edgeFixture(over: Partial<TrainConfig>, B: number) {
   const N = Math.max(B, 1) + 3, D = cfg.inputSize;
   const x = new Float32Array(N * D).map((_, i) => ((i * 7919) % 103) / 102);
   const indices = Array.from({ length: B }, (_, i) => (i * 5 + 1) % N);
-  const shard = buildShard(cfg, { name: 'edges', n: N, d: D, x }, { indices, step: 4 });
-  return { cfg, layout, params, shard };
+  const data = { name: 'edges', n: N, d: D, x };
+  const shard = buildShard(cfg, data, { indices, step: 4 });
+  /** The shard of datapoints [lo, hi) of this one (ε keyed by global index: the same noise as in the whole). */
+  const part = (lo: number, hi: number) => buildShard(cfg, data, { indices: indices.slice(lo, hi), step: 4 });
+  return { cfg, layout, params, shard, part };
 }
