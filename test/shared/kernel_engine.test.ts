@@ -93,6 +93,36 @@ describe('the kernel engine on a memory', () => {
   }
 });
 
+/**
+ * θ, the slot and the scratch packed with no gap, the last of them flush with the memory's end (a read of a
+ * row's last vector past its valid lanes would trap there: RangeError, out of bounds).
+ */
+describe('regions flush with the end of the memory', () => {
+  for (const build of WASM_BUILDS) {
+    it(`${build}: no access past the end, whichever region is last; the bits of the copied engine`, () => {
+      for (const [over, B] of CONFIGS) {
+        const { cfg, layout, params, shard } = edgeFixture(over, B);
+        const want = new Float32Array(layout.size);
+        new AevbStepGradient(cfg, layout, stepKernelFactory(build)).compute(params, shard, want, true);
+        const P = layout.size * 4, S = scratchPlan(cfg).bytes;
+        const pages = Math.ceil((2 * P + S) / 65536) + 1, end = pages * 65536;
+        // Each order of the three regions, packed backwards from the end (θ, slot: 4-byte aligned only).
+        for (const order of [['params', 'grad', 'scratch'], ['scratch', 'params', 'grad'], ['grad', 'scratch', 'params']]) {
+          const size: Record<string, number> = { params: P, grad: P, scratch: S };
+          const at: Record<string, number> = {};
+          let top = end;
+          for (const r of [...order].reverse()) { top -= size[r]; at[r] = top; }
+          const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+          const theta = new Float32Array(memory.buffer, at.params, layout.size), slot = new Float32Array(memory.buffer, at.grad, layout.size);
+          theta.set(params);
+          new AevbStepGradient(cfg, layout, stepKernelFactory(build), { memory, scratch: at.scratch }).compute(theta, shard, slot, true);
+          expect(sameBits(slot, want), `${JSON.stringify(over)}, ${order.join(' | ')} | end`).toBe(true);
+        }
+      }
+    });
+  }
+});
+
 const bootstrap = new URL('../../src/workers/node_dev_bootstrap.mjs', import.meta.url);
 const entry = new URL('../helpers/kernel_engine_worker.ts', import.meta.url);
 
