@@ -123,6 +123,32 @@ describe('regions flush with the end of the memory', () => {
   }
 });
 
+/**
+ * The scratch is planned from the config's L (scratchPlan): a shard drawn with another L has chunks of other
+ * sizes (chunkPoints(L) datapoints of L rows), which do not fit it. Computing anyway would write past arrays of
+ * the plan (into the next ones, or past the scratch into a neighbour's region): it must be refused before
+ * anything is written.
+ */
+describe('a shard whose L is not the config\'s', () => {
+  for (const build of WASM_BUILDS) {
+    it(`${build}: refused with an AevbError before anything is written`, () => {
+      for (const [over, L, B] of [[{ samples: 2 }, 1, 100], [{ samples: 129 }, 200, 2], [{ samples: 3, decoder: 'gaussian' }, 7, 20]] as const) {
+        const { cfg, layout, params } = edgeFixture(over, B);
+        const { shard } = edgeFixture({ ...over, samples: L }, B);
+        const m = guardedMemory(layout, cfg, 1, true);
+        const theta = m.view(m.params), slot = m.view(m.regions[0].grad);
+        theta.set(params);
+        const engine = new AevbStepGradient(cfg, layout, stepKernelFactory(build), { memory: m.memory, scratch: m.regions[0].scratch });
+        let error: unknown = null;
+        try { engine.compute(theta, shard, slot, true); } catch (e) { error = e; }
+        expect(error, `config L ${over.samples}, shard L ${L}`).toMatchObject({ code: 'ARGUMENT', message: expect.stringMatching(/L = samples/) });
+        expect(m.guardsIntact(), `config L ${over.samples}, shard L ${L}: guards`).toBe(true);
+        expect(slot.every((g) => Number.isNaN(g)), 'the slot is untouched').toBe(true);
+      }
+    });
+  }
+});
+
 const bootstrap = new URL('../../src/workers/node_dev_bootstrap.mjs', import.meta.url);
 const entry = new URL('../helpers/kernel_engine_worker.ts', import.meta.url);
 
