@@ -28,6 +28,7 @@ export function factoryOf(k: KernelsUnderTest): KernelFactory {
 export function kernelGradient(k: KernelsUnderTest, cfg: TrainConfig, layout: ParamLayout, params: Float32Array,
   shard: ShardInputs, withValue = true): { grad: Float32Array; v: ShardValue } {
   const engine = new AevbStepGradient(cfg, layout, factoryOf(k));
+  if (engine.build !== k) throw new Error(`asked for the ${k} kernels, got ${engine.build}`);
   const grad = new Float32Array(layout.size).fill(NaN);
   const v = engine.compute(params, shard, grad, withValue);
   engine.dispose();
