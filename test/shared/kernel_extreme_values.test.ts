@@ -5,7 +5,8 @@
  * log-variances of ±30 in the
  * decoder's Gaussian head and in the encoder (σ = e^±15), tiny, subnormal and huge pixels for the Gaussian
  * decoder; and non-finite input: a NaN in θ or a NaN or ±Inf in x must show up as a non-finite gradient (so
- * the step is refused), and ±Inf in θ, whose gradient may be the finite limit (relu(−∞) = 0 has gradient 0),
+ * the step is refused), and ±Inf in θ, whose gradient may be the finite limit (relu(−∞) = 0 has gradient 0; it must
+ * then be finite exactly where tfjs's is, and equal to it),
  * must give a refused step all the same.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
@@ -132,6 +133,29 @@ describe('a NaN in θ or a NaN or ±Inf in x gives a non-finite gradient, never 
         }
       });
     }
+  }
+});
+
+describe('±Inf in θ: a finite gradient only where it is the limit tfjs gives too', () => {
+  beforeAll(() => useBackend('wasm'));
+  // A saturated unit (relu(−∞) = 0, tanh(±∞) = ±1, σ(±∞) ∈ {0, 1}) passes a finite value on and a zero or finite
+  // derivative back: the gradient is then the finite limit, the same in both. Where it is finite it must be that
+  // limit (1e-5 per tensor, as for finite θ); the step is refused by the update's check of the new θ (below).
+  for (const k of WASM_BUILDS) {
+    it(`${k}: finite exactly where tfjs's is, and then equal to it`, () => {
+      for (const over of MODELS) {
+        const { cfg, layout, params, shard } = edgeFixture(over, 9);
+        for (const s of layout.specs) {
+          for (const bad of [Infinity, -Infinity]) {
+            const p = params.slice();
+            p[s.offset + (s.size >> 1)] = bad;
+            const ours = kernelGradient(k, cfg, layout, p, shard), ref = tfjsGradient(cfg, layout, p, shard);
+            expect(allFinite(ours.grad), `${bad} in ${s.name}: finite as tfjs's`).toBe(allFinite(ref.grad));
+            if (allFinite(ref.grad)) expectClose(ours.grad, ref.grad, layout, 1e-5, `${bad} in ${s.name}`);
+          }
+        }
+      }
+    });
   }
 });
 
