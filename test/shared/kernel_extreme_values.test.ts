@@ -1,13 +1,12 @@
 /**
  * Trying to break aevb's kernel gradient with extreme values, both WASM builds (forced) against the tfjs
  * gradient and the float64 loops of the kernels' contract: Bernoulli logits of ±50 and ±100 (σ(ℓ) is 1 or a
- * subnormal; the head must stay finite and its gradient x − σ(ℓ) right), Gaussian means σ(raw) at raw = ±50, ±100,
- * log-variances of ±30 in the
- * decoder's Gaussian head and in the encoder (σ = e^±15), tiny, subnormal and huge pixels for the Gaussian
- * decoder; and non-finite input: a NaN in θ or a NaN or ±Inf in x must show up as a non-finite gradient (so
- * the step is refused), and ±Inf in θ, whose gradient may be the finite limit (relu(−∞) = 0 has gradient 0; it must
- * then be finite exactly where tfjs's is, and equal to it),
- * must give a refused step all the same.
+ * subnormal; the head must stay finite and its gradient x − σ(ℓ) right), Gaussian means σ(raw) at raw = ±50
+ * and ±100, log-variances of ±30 in the decoder's Gaussian head and in the encoder (σ = e^±15), tiny,
+ * subnormal and huge pixels for the Gaussian decoder. And non-finite input: a NaN in θ or a NaN or ±Inf in x
+ * must show up as a non-finite gradient (so the step is refused); ±Inf in θ may give the finite limit
+ * (relu(−∞) = 0 passes 0 back), which must then be finite exactly where tfjs's is and equal to it, and the
+ * step must be refused all the same (the update checks the new θ).
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import type { TrainConfig } from '../../src/shared/config.ts';
