@@ -6,6 +6,8 @@
 import type { StepKernelOps } from '../../src/shared/model/kernel_gradient.ts';
 
 const sigmoid = (a: number) => 1 / (1 + Math.exp(-a));
+/** σ'(a) = σ(a)(1 − σ(a)) = e/(1 + e)² with e = e^−|a|: σ(1 − σ) itself cancels to 0 once σ(a) rounds to 1 (a ≳ 37). */
+const sigmoidGrad = (a: number) => { const e = Math.exp(-Math.abs(a)); return e / ((1 + e) * (1 + e)); };
 const softplus = (a: number) => Math.max(a, 0) + Math.log1p(Math.exp(-Math.abs(a)));
 const act = (kind: number, a: number) => (kind === 1 ? Math.tanh(a) : kind === 2 ? Math.max(a, 0) : a);
 const actGrad = (kind: number, y: number) => (kind === 1 ? 1 - y * y : kind === 2 ? (y > 0 ? 1 : 0) : 1);
@@ -73,7 +75,7 @@ export function jsStepKernels(memory: WebAssembly.Memory): StepKernelOps {
         const raw = m[or], v = m[ov], x = m[X / 4 + i * ldx + n];
         const mean = sigmoidMean ? sigmoid(raw) : raw, res = x - mean, iv = Math.exp(-v);
         if (withValue) val += -0.5 * Math.log(2 * Math.PI) - 0.5 * v - 0.5 * res * res * iv;
-        m[or] = scale * res * iv * (sigmoidMean ? mean * (1 - mean) : 1);
+        m[or] = scale * res * iv * (sigmoidMean ? sigmoidGrad(raw) : 1);
         m[ov] = scale * 0.5 * (res * res * iv - 1);
       }
       return val;

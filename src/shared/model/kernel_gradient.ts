@@ -25,6 +25,7 @@
  * minibatches), and a chunk's activations stay in cache. The first chunk writes the slot, later ones add.
  */
 import type { Activation } from '../config.ts';
+import { argumentError } from '../errors.ts';
 import type { ShardInputs } from '../minibatch.ts';
 import type { ParamLayout } from '../layout.ts';
 import { ACTIVATION_CODE, type StepExports } from '../../kernels/step_kernel.ts';
@@ -116,7 +117,13 @@ export class KernelGradient {
   }
 
   compute(params: number, s: ShardInputs, grad: number, withValue: boolean): KernelShardValue {
-    const B = s.b, L = s.l, Bc = chunkPoints(L);
+    const { cfg } = this, B = s.b, L = s.l, Bc = chunkPoints(L);
+    // The scratch was planned for the config's L: another L gives chunks of another size, which would be
+    // written past the plan's arrays (and past the scratch, into a neighbour's region).
+    if (L !== cfg.samples) {
+      throw argumentError(`The shard has ${L} samples per datapoint, but this gradient's scratch is planned for L = samples = ${cfg.samples}.`,
+        'Build the shard with the config the gradient was made with (buildShard(cfg, …)).');
+    }
     let recon = 0, kl = 0;
     for (let i0 = 0, first = true; i0 < B; i0 += Bc, first = false) {
       const v = this.chunk(params, s, i0, Math.min(B, i0 + Bc), grad, first ? 0 : 1, withValue);
