@@ -11,6 +11,7 @@ import { initParams } from '../../src/shared/model.ts';
 import { SgvbGradient } from '../../src/shared/gradients.ts';
 import { drawDreams, WakeSleepGradient } from '../../src/shared/wake_sleep_gradient.ts';
 import { createStepGradient, stepShard } from '../../src/shared/step_gradient.ts';
+import { AevbStepGradient } from '../../src/shared/model/aevb_step_gradient.ts';
 import { buildShard } from '../../src/shared/minibatch.ts';
 import { MinibatchSchedule } from '../../src/shared/schedule.ts';
 import { CounterRng, Stream } from '../../src/shared/rng.ts';
@@ -124,12 +125,17 @@ describe('wake-sleep: hand-written gradient against tfjs autodiff (wasm)', () =>
     engine.dispose();
   });
 
-  it('createStepGradient and stepShard choose by config.algorithm', () => {
+  it('createStepGradient and stepShard choose by config.algorithm (and the kernels: wake-sleep is tfjs either way)', () => {
     const { cfg, layout, data } = setup({});
-    const e1 = createStepGradient(cfg, layout), e2 = createStepGradient({ ...cfg, algorithm: 'aevb' }, layout);
+    const e1 = createStepGradient(cfg, layout), e2 = createStepGradient({ ...cfg, algorithm: 'aevb' }, layout, 'tfjs');
+    const e3 = createStepGradient({ ...cfg, algorithm: 'aevb' }, layout, 'aevb');
     expect(e1).toBeInstanceOf(WakeSleepGradient);
+    expect(e1.kernels).toBe('tfjs');
     expect(e2).toBeInstanceOf(SgvbGradient);
-    e1.dispose(); e2.dispose();
+    expect(e2.kernels).toBe('tfjs');
+    expect(e3).toBeInstanceOf(AevbStepGradient);
+    expect(e3.kernels).toMatch(/^aevb-(relaxed|simd128)$/);
+    e1.dispose(); e2.dispose(); e3.dispose();
     const schedule = new MinibatchSchedule(cfg.seed, data.n, 6);
     expect(stepShard(cfg, data, schedule, 1, 2, 5).dreams?.b).toBe(3);
     expect(stepShard({ ...cfg, algorithm: 'aevb' }, data, schedule, 1, 2, 5).dreams).toBeUndefined();
