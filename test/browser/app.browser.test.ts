@@ -289,7 +289,7 @@ describe('the app in Chromium', () => {
     // The numbers are whole: no value ends cut off ("@ …"), and the workers line reads as sentences.
     const cut = await page.evaluate(() => [...document.querySelectorAll<HTMLElement>('#stats dd')].filter((d) => d.scrollWidth > d.clientWidth + 1).map((d) => `${d.id}: ${d.textContent}`));
     expect(cut).toEqual([]);
-    expect(await page.textContent('#workers')).toMatch(/\(SharedArrayBuffer\)\. auto: /);
+    expect(await page.textContent('#workers')).toMatch(/\(SharedArrayBuffer\)\. /); // a sentence, then the next
     const dir = path.join(ROOT, 'test-artifacts');
     mkdirSync(dir, { recursive: true });
     await page.screenshot({ path: path.join(dir, 'app-trained.png') });

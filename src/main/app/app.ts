@@ -436,7 +436,7 @@ export class App {
     this.say(`Setting epochs to ${epochs}…`);
     const { bytes: checkpoint } = await checkpointBytes(old.trainer, old.data.fingerprint);
     const run = await Run.create({ data: old.data, config: { epochs }, workers: old.trainer.autoWorkers ? 'auto' : old.trainer.workers, checkpoint, history: old.history });
-    Object.assign(run, { lastProgress: old.lastProgress, lastValued: old.lastValued, lastEpoch: old.lastEpoch, evaluation: old.evaluation });
+    Object.assign(run, { lastProgress: old.lastProgress, lastValued: old.lastValued, lastEpoch: old.lastEpoch, evaluation: old.evaluation, lastEstimate: old.lastEstimate });
     await this.endRun();
     this.attach(run);
   }

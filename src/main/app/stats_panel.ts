@@ -81,7 +81,8 @@ export class StatsPanel {
     this.set('test', ev ? `${withSe(ev.testElbo, ev.testElboSe)}${at(ev.step)}` : '–', draws(ev));
     this.set('testTerms', ev?.testRecon !== undefined ? `${num(ev.testRecon)} / ${num(ev.testKl)}` : '–');
     // The importance-sampled estimate with K samples: a stochastic lower bound on log p(x).
-    this.set('loglik', ev?.logLikelihood !== undefined ? `${withSe(ev.logLikelihood, ev.logLikelihoodSe)} (IS, K ${ev.samples})${at(ev.step)}` : '–');
+    const ll = ev?.logLikelihood !== undefined ? ev : run.lastEstimate;
+    this.set('loglik', ll?.logLikelihood !== undefined ? `${withSe(ll.logLikelihood, ll.logLikelihoodSe)} (IS, K ${ll.samples})${at(ll.step)}` : '–');
     this.workersEl.classList.toggle('busy', run.phase === 'running');
     const auto = t.autoWorkers ? autoText(t.workerChoice, t.workers, run.phase === 'running') : '';
     if (this.autoEl.textContent !== auto) this.autoEl.textContent = auto;
