@@ -556,6 +556,7 @@ export class App {
     }
     this.stats.update();
     if (this.estimate.resumeAfter && !run.finished) await this.pauseOrResume();
+    else if (run.phase === 'done') this.say(ev ? `Done: ${run.trainer.config.epochs} epochs; log p(x) estimated.` : `Done: ${run.trainer.config.epochs} epochs.`);
     else if (run.phase === 'paused') this.say(ev ? `Paused at step ${run.trainer.step.toLocaleString('en')}; log p(x) estimated.` : `Paused at step ${run.trainer.step.toLocaleString('en')}.`);
   }
 
