@@ -141,4 +141,21 @@ describe('runs side by side', () => {
     mkdirSync(shots, { recursive: true });
     await page.locator('.chart-figure').screenshot({ path: path.join(shots, 'app-compare.png') });
   });
+
+  it('a sweep\'s directory puts each of its runs beside them, named by sweep.json and labelled by their settings', async () => {
+    const sweep = path.join(dir, 'sweep-out');
+    const runs = [['J3-aevb', 3, 'aevb'], ['J3-wake-sleep', 3, 'wake-sleep']] as const;
+    for (const [name, , algorithm] of runs) {
+      mkdirSync(path.join(sweep, name), { recursive: true });
+      writeFileSync(path.join(sweep, name, 'metrics.jsonl'), [1, 2, 3].map((k) => JSON.stringify({ epoch: k, step: 18 * k, samplesSeen: 1800 * k,
+        testElbo: -220 + 10 * k + (algorithm === 'wake-sleep' ? -15 : 0) })).join('\n') + '\n');
+    }
+    writeFileSync(path.join(sweep, 'sweep.json'), JSON.stringify({ version: 1, runs: runs.map(([name, latent, algorithm]) => (
+      { name, dir: name, status: 'done', config: { latent, hidden: 30, algorithm } })) }));
+    const before = (await app(page)).chartCompared.length;
+    await page.locator('#compare-sweep').setInputFiles(sweep);
+    const a = await until(page, (s) => s.chartCompared.length === before + 2 && !s.busy);
+    expect(a.chartCompared.slice(before).map((r) => [r.label, r.points])).toEqual([
+      ['J3-aevb (latent 3)', 3], ['J3-wake-sleep (latent 3, algorithm wake-sleep)', 3]]);
+  });
 });

@@ -17,8 +17,9 @@ export const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-backg
 export async function startServer(): Promise<{ server: ViteDevServer; url: string }> {
   const server = await createServer({
     root: ROOT, configFile: path.join(ROOT, 'vite.config.ts'), logLevel: 'error',
-    // No hot reload: a file saved while a test or benchmark runs must not reload its page halfway.
-    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
+    // No file watching: a file saved while a test or benchmark runs must not reload its page halfway. (HMR's
+    // socket stays: vite uses it to reload a page whose pre-bundled dependencies it had to re-optimize.)
+    server: { host: '127.0.0.1', port: 0, strictPort: false, watch: null },
   });
   await server.listen();
   const addr = server.httpServer!.address() as { port: number };

@@ -46,7 +46,18 @@ describe('metrics files', () => {
     const lines = metricsCsv([row, { ...row, step: 36 }]).trimEnd().split('\n');
     expect(lines[0].split(',')).toEqual([...METRIC_FIELDS]);
     expect(lines).toHaveLength(3);
-    expect(lines[1]).toBe('0,18,1800,-200.5,-201.25,-190,10.5,-191,10.25,0.05,,2,,,,1234.5,1.5,0.25,0,2');
+    expect(lines[1]).toBe('0,18,,1800,-200.5,-201.25,-190,10.5,-191,10.25,0.05,,2,,,,1234.5,1.5,0.25,0,2'); // no point in this row: empty
+  });
+  it('CSV: every field of the JSONL, point included, and any other a row has (an estimate\'s row among the epochs\')', () => {
+    const rows = [{ ...row, point: 'epoch' as const }, { epoch: 0, step: 20, point: 'estimate' as const, samplesSeen: 2000, logLikelihood: -99.5, logLikelihoodK: 100, extra: 'a,b' }];
+    const text = metricsCsv(rows as never);
+    const [head, first, second] = text.trimEnd().split('\n');
+    const cols = head.split(',');
+    for (const r of metricsJsonl(rows as never).trimEnd().split('\n').map((l) => JSON.parse(l) as object)) for (const k of Object.keys(r)) expect(cols).toContain(k);
+    expect(cols.at(-1)).toBe('extra');
+    expect(first.split(',')[2]).toBe('epoch');
+    expect(second.split(',')[2]).toBe('estimate');
+    expect(second.endsWith(',"a,b"')).toBe(true); // a cell with a comma is quoted
   });
   it('JSONL: one object per line, the record as is', () => {
     const lines = metricsJsonl([row]).split('\n');

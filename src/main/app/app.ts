@@ -32,6 +32,8 @@ import { applyUrlSettings, writeUrlSettings } from './url_settings.ts';
 import { describeDifferences, linkDifferences } from './link_vs_saved.ts';
 import { decodeCheckpoint, readCheckpointMetrics } from '../../shared/checkpoint.ts';
 import { comparedLabel, COMPARED_COLOURS, curveOfJsonl, curveOfRows, type ComparedRun } from './compared_runs.ts';
+import { pickedFromInput, pickSweep } from './sweep_pick.ts';
+import type { TrainConfig } from '../../shared/config.ts';
 import type { View } from './view.ts';
 
 export class App {
@@ -152,6 +154,11 @@ export class App {
       v.compareFiles.value = '';
       if (files.length) await this.compareFiles(files);
     }));
+    v.compareSweep.addEventListener('change', act(async () => {
+      const files = [...(v.compareSweep.files ?? [])];
+      v.compareSweep.value = '';
+      if (files.length) await this.compareSweep(files);
+    }));
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'hidden' && this.run) this.keeper.save(true);
     });
@@ -261,6 +268,20 @@ export class App {
       }
       this.refreshCompared();
       this.say(`Comparing with ${files.map((f) => f.name).join(', ')}.`);
+    });
+  }
+
+  /** A sweep's runs beside the current one: each run's metrics.jsonl, named and configured as sweep.json says (sweep_pick.ts). */
+  private async compareSweep(files: File[]): Promise<void> {
+    await this.guarded(this.v.keepError, async () => {
+      const picked = await pickSweep(pickedFromInput(files));
+      for (const m of picked.metrics) {
+        const run = picked.sweep.runs.find((r) => r.dir === m.dir);
+        this.comparedFiles.push({ id: `sweep:${picked.sweepPath}:${m.dir}:${this.comparedFiles.length}`, source: run?.name ?? m.dir,
+          config: run?.config as Partial<TrainConfig> | undefined, ...curveOfJsonl(m.text, m.path), shown: true });
+      }
+      this.refreshCompared();
+      this.say(`Comparing with the ${picked.metrics.length} runs of ${picked.sweepPath}.`);
     });
   }
 
@@ -437,7 +458,7 @@ export class App {
     const { bytes: checkpoint } = await checkpointBytes(old.trainer, old.data.fingerprint);
     const run = await Run.create({ data: old.data, config: { epochs }, workers: old.trainer.autoWorkers ? 'auto' : old.trainer.workers,
       kernels: this.settings.kernels(), checkpoint, history: old.history });
-    Object.assign(run, { lastProgress: old.lastProgress, lastValued: old.lastValued, lastEpoch: old.lastEpoch, evaluation: old.evaluation });
+    Object.assign(run, { lastProgress: old.lastProgress, lastValued: old.lastValued, lastEpoch: old.lastEpoch, evaluation: old.evaluation, lastEstimate: old.lastEstimate });
     await this.endRun();
     this.attach(run);
   }
@@ -557,6 +578,7 @@ export class App {
     }
     this.stats.update();
     if (this.estimate.resumeAfter && !run.finished) await this.pauseOrResume();
+    else if (run.phase === 'done') this.say(ev ? `Done: ${run.trainer.config.epochs} epochs; log p(x) estimated.` : `Done: ${run.trainer.config.epochs} epochs.`);
     else if (run.phase === 'paused') this.say(ev ? `Paused at step ${run.trainer.step.toLocaleString('en')}; log p(x) estimated.` : `Paused at step ${run.trainer.step.toLocaleString('en')}.`);
   }
 

@@ -14,6 +14,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { smooth, yRange } from './chart_math.ts';
 import { wireGestures } from './chart_gestures.ts';
+import { wireChartKeys } from './chart_keys.ts';
 import { readoutLines, type ReadoutSeries } from './chart_readout.ts';
 import { COMPARED_COLOURS, type ComparedRun } from './compared_runs.ts';
 import { drawSoon } from './frame.ts';
@@ -91,7 +92,10 @@ export class ElboChart {
     this.readout.className = 'chart-readout';
     this.readout.hidden = true;
     this.readout.setAttribute('aria-live', 'polite');
-    this.wireKeys();
+    wireChartKeys(container, {
+      plot: () => this.plot, toAxis: this.toAxis, fromAxis: this.fromAxis,
+      zoomTo: (a, b) => this.zoomTo(a, b), resetZoom: () => this.resetZoom(),
+    });
     this.build();
     this.warmUp();
     this.drawnVersion = history.version;
@@ -169,40 +173,6 @@ export class ElboChart {
 
   /** The readout's text now ('' when hidden). */
   get readoutText(): string { return this.readout.hidden ? '' : [...this.readout.children].map((c) => c.textContent).join('\n'); }
-
-  /**
-   * The keyboard, on the focused chart: ← → move the readout from point to point, Home/End go to the
-   * first and last, + − zoom around it, Shift+← → pan by a tenth, 0 or Escape show everything.
-   */
-  private wireKeys(): void {
-    const c = this.container;
-    c.tabIndex = 0;
-    c.addEventListener('keydown', (e) => {
-      const u = this.plot, x = u.data[0] as number[];
-      if (!x.length) return;
-      const [t0, t1] = [this.toAxis(u.scales.x.min!), this.toAxis(u.scales.x.max!)];
-      const inView = x.map((v, i) => [v, i] as const).filter(([v]) => v >= u.scales.x.min! && v <= u.scales.x.max!).map(([, i]) => i);
-      const now = u.cursor.idx != null && (u.cursor.left ?? -1) >= 0 ? u.cursor.idx : null;
-      const go = (i: number | undefined) => { if (i !== undefined) u.setCursor({ left: u.valToPos(x[i], 'x'), top: u.over.clientHeight / 2 }); };
-      const zoomAround = (f: number) => {
-        const a = now !== null ? this.toAxis(x[now]) : (t0 + t1) / 2;
-        this.zoomTo(this.fromAxis(a + (t0 - a) * f), this.fromAxis(a + (t1 - a) * f));
-        if (now !== null) go(now);
-      };
-      if (e.key === 'ArrowRight' && e.shiftKey) this.zoomTo(this.fromAxis(t0 + (t1 - t0) / 10), this.fromAxis(t1 + (t1 - t0) / 10));
-      else if (e.key === 'ArrowLeft' && e.shiftKey) this.zoomTo(this.fromAxis(t0 - (t1 - t0) / 10), this.fromAxis(t1 - (t1 - t0) / 10));
-      else if (e.key === 'ArrowRight') go(now === null ? inView[0] : inView.find((i) => i > now) ?? now);
-      else if (e.key === 'ArrowLeft') go(now === null ? inView[inView.length - 1] : [...inView].reverse().find((i) => i < now) ?? now);
-      else if (e.key === 'Home') go(inView[0]);
-      else if (e.key === 'End') go(inView[inView.length - 1]);
-      else if (e.key === '+' || e.key === '=') zoomAround(0.8);
-      else if (e.key === '-' || e.key === '_') zoomAround(1.25);
-      else if (e.key === '0' || e.key === 'Escape') this.resetZoom();
-      else return;
-      e.preventDefault();
-    });
-    c.addEventListener('blur', () => { if (!this.plot.over.matches(':hover')) this.plot.setCursor({ left: -10, top: -10 }); });
-  }
 
   /** x in the axis's own space (log or linear), where zooming and panning are even, and back. */
   private readonly toAxis = (v: number) => (this.view.logX ? Math.log(v) : v);

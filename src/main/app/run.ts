@@ -64,6 +64,8 @@ export class Run extends TypedEmitter<RunEvents> {
   lastValued?: ProgressEvent;
   lastEpoch?: EpochEvent;
   evaluation?: Evaluated;
+  /** The latest evaluation with a log p(x) estimate (it stays shown after the next epoch's evaluation, which has none). */
+  lastEstimate?: Evaluated;
   /** Every epoch event of this trainer. */
   readonly epochs: EpochEvent[] = [];
   /** Why training last stopped on its own (a diverged run: the trainer's message), until the next play(). */
@@ -116,6 +118,7 @@ export class Run extends TypedEmitter<RunEvents> {
     const before = this.evaluation?.step === step ? this.evaluation : {};
     const out: Evaluated = { ...before, step, ...ev, ...(opts.samples ? { samples: opts.samples } : {}) };
     this.evaluation = out;
+    if (out.logLikelihood !== undefined) this.lastEstimate = out;
     if (opts.train) this.history.addEvaluation(seen, ev.trainElbo, ev.testElbo);
     return out;
   }

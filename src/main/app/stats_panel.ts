@@ -81,7 +81,10 @@ export class StatsPanel {
     this.set('test', ev ? `${withSe(ev.testElbo, ev.testElboSe)}${at(ev.step)}` : '–', draws(ev));
     this.set('testTerms', ev?.testRecon !== undefined ? `${num(ev.testRecon)} / ${num(ev.testKl)}` : '–');
     // The importance-sampled estimate with K samples: a stochastic lower bound on log p(x).
-    this.set('loglik', ev?.logLikelihood !== undefined ? `${withSe(ev.logLikelihood, ev.logLikelihoodSe)} (IS, K ${ev.samples})${at(ev.step)}` : '–');
+    const ll = ev?.logLikelihood !== undefined ? ev : run.lastEstimate;
+    // K goes in the tooltip too (with it the step did not fit the column at 1366 px); the result line under the button names it.
+    this.set('loglik', ll?.logLikelihood !== undefined ? `${withSe(ll.logLikelihood, ll.logLikelihoodSe)}${at(ll.step)}` : '–',
+      ll?.logLikelihood !== undefined ? `IS, K ${ll.samples} importance samples per test datapoint, at step ${ll.step.toLocaleString('en')}` : '');
     this.workersEl.classList.toggle('busy', run.phase === 'running');
     const auto = t.autoWorkers ? autoText(t.workerChoice, t.workers, run.phase === 'running') : '';
     if (this.autoEl.textContent !== auto) this.autoEl.textContent = auto;

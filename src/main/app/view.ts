@@ -28,6 +28,7 @@ export function findView() {
     exportPytorch: byId('export-pytorch', HTMLButtonElement),
     loadCheckpoint: byId('load-checkpoint', HTMLInputElement),
     compareFiles: byId('compare-files', HTMLInputElement),
+    compareSweep: byId('compare-sweep', HTMLInputElement),
     chartRuns: byId('chart-runs'),
     keepError: byId('keep-error'),
     chart: byId('chart'),
