@@ -144,6 +144,8 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   private stepValue: number;
   private chunk = 4;
   private stopRequested = false;
+  /** stop({ evaluation: 'finish' }): an evaluation point in progress (or about to start) runs to its end first. */
+  private finishEvaluationOnStop = false;
   private pauseGate: { promise: Promise<void>; open: () => void } | null = null;
   private loop: Promise<void> | null = null;
   private queue: Array<() => Promise<void>> = [];
@@ -251,6 +253,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     signal?.throwIfAborted();
     if (!this.loop) {
       this.stopRequested = false;
+      this.finishEvaluationOnStop = false;
       this.loop = this.run().finally(() => { this.loop = null; });
     }
     if (!signal) return this.loop;
@@ -280,11 +283,14 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
 
   /**
    * End training after the current request (or the current slice of an evaluation point, which the
-   * next start() then does first); resolves when the loop has ended.
+   * next start() then does first); resolves when the loop has ended. `evaluation: 'finish'` lets an
+   * evaluation point that is due finish first (its 'epoch' event is emitted), as a command-line run
+   * that saves and exits on a signal wants: its checkpoint then never skips a metrics line.
    */
-  async stop(): Promise<void> {
+  async stop(options: { evaluation?: 'abort' | 'finish' } = {}): Promise<void> {
     this.stopRequested = true;
-    this.evalAbort?.abort(new Error('stopped'));
+    if (options.evaluation === 'finish') this.finishEvaluationOnStop = true;
+    else this.evalAbort?.abort(new Error('stopped'));
     this.resume();
     // How the loop ended (e.g. a diverged run) is start()'s to report; stop() only waits for the end.
     await this.loop?.catch(() => undefined);
@@ -394,7 +400,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   private async evaluationPoint(): Promise<void> {
     const t0 = performance.now();
     this.evaluationOwed = this.stepValue;
-    if (this.stopRequested) return;
+    if (this.stopRequested && !this.finishEvaluationOnStop) return;
     const abort = this.evalAbort = new AbortController();
     let ev: Awaited<ReturnType<Trainer['evaluate']>>;
     try {

@@ -147,7 +147,8 @@ export async function runTraining(req: CliRequest, log: (s: string) => void = co
   let trainer: Trainer | undefined;
   const stop = hooks.stop ?? new StopSignal();
   const offProcess = hooks.stop ? () => undefined : stopOnSignals(stop);
-  const offStop = stop.onStop((s) => { interrupted ||= s; void trainer?.stop(); });
+  // A signal lets a due evaluation point finish, so the saved step never lacks its metrics line.
+  const offStop = stop.onStop((s) => { interrupted ||= s; void trainer?.stop({ evaluation: 'finish' }); });
   try {
     checkRunDir(outDir, start);
     cleanStaleTemps(outDir);

@@ -25,7 +25,13 @@ export function nodeSpawner(): Spawner {
     return {
       endpoint: refWhileAwaited(worker, nodeEndpoint(worker as never)),
       onDeath,
-      async terminate() { await worker.terminate(); },
+      // A caller awaiting dispose() must not see the process exit first: the thread's own handle is gone
+      // before its 'exit' event (which resolves terminate()) is emitted, so nothing else would keep the
+      // event loop alive in between, and Node would end with "unsettled top-level await" (exit 13).
+      async terminate() {
+        const alive = setInterval(() => undefined, 1000);
+        try { await worker.terminate(); } finally { clearInterval(alive); }
+      },
     };
   };
 }
