@@ -47,10 +47,11 @@ function fail(msg) {
 // The project's own vitest, run by this Node (no npx look-up, no shell).
 const vitest = path.join(path.dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
 const tsx = path.join(path.dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist', 'cli.mjs');
-// Relaxed SIMD is on by default from Node 22; on Node 20 the step benchmark turns it on, so both builds run.
+// Relaxed SIMD is on by default from Node 22; on Node 20 the step benchmark turns it on, so both builds run
+// (through --import tsx: the tsx CLI would start a child node without the flag).
 const relaxedFlag = Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-wasm-relaxed-simd'] : [];
 const command = env.AEVB_BENCH_STEP
-  ? [...relaxedFlag, tsx, 'bench/step_kernels.ts', ...(env.AEVB_BENCH_JSON ? ['--json', env.AEVB_BENCH_JSON] : [])]
+  ? [...relaxedFlag, '--import', 'tsx', 'bench/step_kernels.ts', ...(env.AEVB_BENCH_JSON ? ['--json', env.AEVB_BENCH_JSON] : [])]
   : env.AEVB_BENCH_BROWSER
   ? [tsx, 'bench/browser.ts']  // no tfjs autodiff here, so plain tsx will do
   : env.AEVB_BENCH_SWEEP
