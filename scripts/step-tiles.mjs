@@ -27,7 +27,7 @@
  * of the loaded development VM in a third: a lead to re-measure on an idle machine (here, per build).
  */
 export const STEP_TILES = {
-  relaxed: { nn: [4, 2], tn: [4, 2], nt: [2, 1] },
+  relaxed: { nn: [6, 2], tn: [6, 2], nt: [2, 1] },
   simd128: { nn: [4, 2], tn: [4, 2], nt: [2, 1] },
 };
 
