@@ -39,6 +39,9 @@ const harness = {
       const used = new Set<number>();
       t.on('progress', (p) => used.add(p.workers));
       await t.runSteps(steps);
+      // workers 'auto': the probe is 6 requests of ~100 ms, but a request holds at most 256 steps, which a fast
+      // step finishes sooner: go on in blocks until the choice is made (bounded), however fast a step is.
+      for (let k = 0; workers === 'auto' && !t.workerChoice && k < 30; k++) await t.runSteps(steps);
       const st = await t.state();
       return { params: Array.from(st.params), step: st.step, transport: t.transport, infos: t.workerInfo,
         used: [...used].sort(), choice: t.workerChoice, active: t.activeWorkers };

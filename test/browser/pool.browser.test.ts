@@ -66,7 +66,7 @@ describe('the pool in Chromium', () => {
 
   it("workers 'auto' in a page: one Web Worker per core, each count measured, the fastest then trains", async () => {
     const cores = await page.evaluate(() => navigator.hardwareConcurrency);
-    // Enough steps for the probe (a warm-up and two measured requests of ~100 ms per count) to end.
+    // 300 steps, then more until the probe (a warm-up and two measured requests of ~100 ms per count) ends.
     const r = await page.evaluate((c) => (globalThis as any).aevbHarness.train('auto', 300, c), config);
     expect(r.infos).toHaveLength(Math.min(cores, config.batch!));
     expect(r.used.length).toBeGreaterThanOrEqual(Math.min(2, r.infos.length)); // every count was tried…
