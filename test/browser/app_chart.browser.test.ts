@@ -10,30 +10,21 @@
  * a pixel here; uPlot's own log range would be off by up to a factor of 10).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import type { Browser, CDPSession, Page } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
-import { startServer, launchChromium } from '../helpers/browser.ts';
+import type { CDPSession, Page } from 'playwright-core';
+import { useAppServer } from '../helpers/app_server.ts';
 import { app, trainSmallRun, until } from '../helpers/app_page.ts';
 
-let server: ViteDevServer, browser: Browser, page: Page, baseUrl: string;
+const env = useAppServer();
+let page: Page;
 const SUBSET = 2000;
 
 beforeAll(async () => {
-  const s = await startServer();
-  server = s.server;
-  baseUrl = s.url;
-  browser = await launchChromium();
-  page = await (await browser.newContext({ viewport: { width: 1366, height: 768 } })).newPage();
+  page = await (await env.browser.newContext({ viewport: { width: 1366, height: 768 } })).newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.goto(`${baseUrl}/?subset=${SUBSET}`);
+  await page.goto(`${env.baseUrl}/?subset=${SUBSET}`);
   await until(page, (a) => a.ready);
   await trainSmallRun(page);
 }, 240_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
 
 /** The x-range in axis space (ln x). */
 async function axis(): Promise<[number, number]> {
@@ -146,9 +137,9 @@ describe('the chart\'s readout', () => {
 describe('the chart\'s caption names the gestures of the device', () => {
   it('mouse words on a desktop, touch words on a phone (and on the desktop page once it has a touch screen: below)', async () => {
     expect(await page.textContent('#chart-gestures')).toMatch(/drag or wheel to zoom, Shift\+drag to pan, hover for values/);
-    const phone = await (await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true })).newPage();
+    const phone = await (await env.browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true })).newPage();
     try {
-      await phone.goto(`${baseUrl}/?subset=${SUBSET}`);
+      await phone.goto(`${env.baseUrl}/?subset=${SUBSET}`);
       await until(phone, (a) => a.ready);
       expect(await phone.textContent('#chart-gestures')).toMatch(/drag to pan, pinch to zoom, tap a point for its values/);
     } finally {

@@ -5,32 +5,23 @@
  * link's settings and keeps the saved run restorable. A reload of the page's own address (the saved
  * run's settings) asks nothing.
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
-import { startServer, launchChromium } from '../helpers/browser.ts';
+import { describe, it, expect, beforeAll } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { useAppServer } from '../helpers/app_server.ts';
 import { until } from '../helpers/app_page.ts';
 
-let server: ViteDevServer, browser: Browser, context: BrowserContext, baseUrl: string;
+const env = useAppServer();
+let context: BrowserContext;
 const SUBSET = 2000;
 
 beforeAll(async () => {
-  const s = await startServer();
-  server = s.server;
-  baseUrl = s.url;
-  browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+  context = await env.browser.newContext({ viewport: { width: 1366, height: 768 } });
 });
 
 async function open(hash: string): Promise<Page> {
   const p = await context.newPage();
   p.on('pageerror', (e) => console.error('page error:', e.message));
-  await p.goto(`${baseUrl}/?subset=${SUBSET}${hash}`);
+  await p.goto(`${env.baseUrl}/?subset=${SUBSET}${hash}`);
   return p;
 }
 

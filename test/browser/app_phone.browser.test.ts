@@ -3,34 +3,20 @@
  * sideways scrolling, every visible control at least 44 px tall (and buttons as wide), the chart in
  * view after Start is tapped, and a tap on the latent plot shows its decoded z right there.
  */
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import type { Browser } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
-import { startServer, launchChromium } from '../helpers/browser.ts';
+import { describe, it, expect } from 'vitest';
+import { useAppServer } from '../helpers/app_server.ts';
 import { until } from '../helpers/app_page.ts';
 
-let server: ViteDevServer, browser: Browser, baseUrl: string;
+const env = useAppServer();
 const SUBSET = 2000;
-
-beforeAll(async () => {
-  const s = await startServer();
-  server = s.server;
-  baseUrl = s.url;
-  browser = await launchChromium();
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
 
 describe.each([[320, 640], [390, 844]])('a phone %i px wide', (width, height) => {
   it('no sideways scroll, 44 px targets, the chart in view after Start, a tap\'s decoded z where it was tapped', async () => {
-    const context = await browser.newContext({ viewport: { width, height }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    const context = await env.browser.newContext({ viewport: { width, height }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
     try {
       const page = await context.newPage();
       page.on('pageerror', (e) => console.error('page error:', e.message));
-      await page.goto(`${baseUrl}/?subset=${SUBSET}#hidden=20&workers=2&epochs=100`);
+      await page.goto(`${env.baseUrl}/?subset=${SUBSET}#hidden=20&workers=2&epochs=100`);
       await until(page, (a) => a.ready);
       expect(await page.evaluate(() => matchMedia('(pointer: coarse)').matches)).toBe(true);
       const layout = () => page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth }));
