@@ -9,7 +9,7 @@ import { startServer, launchChromium, toBase64 } from '../test/helpers/browser.t
 import { loadEmbeddedMnist } from '../src/main/node/data_files.ts';
 import { Trainer } from '../src/main/trainer.ts';
 import { nodeSpawner } from '../src/main/pool/spawn_node.ts';
-import type { TrainConfig } from '../src/shared/config.ts';
+import type { TrainConfig } from '../src/shared/training/config.ts';
 
 const config: Partial<TrainConfig> = { hidden: 500, latent: 20, batch: 100 };
 const rounds = Number(process.env.AEVB_BENCH_ROUNDS ?? 5), warmup = 10, steps = 40;

@@ -18,11 +18,11 @@ import { parseArgs } from 'node:util';
 import { WorkerPool } from '../src/main/pool/pool.ts';
 import { Trainer } from '../src/main/trainer.ts';
 import { nodeSpawner } from '../src/main/pool/spawn_node.ts';
-import { initialState } from '../src/shared/training_state.ts';
+import { initialState } from '../src/shared/training/training_state.ts';
 import { loadEmbeddedMnist } from '../src/main/node/data_files.ts';
-import { resolveConfig } from '../src/shared/config.ts';
-import { buildLayout } from '../src/shared/layout.ts';
-import type { PhaseTimes } from '../src/shared/protocol.ts';
+import { resolveConfig } from '../src/shared/training/config.ts';
+import { buildLayout } from '../src/shared/model/layout.ts';
+import type { PhaseTimes } from '../src/shared/runtime/protocol.ts';
 
 const { values } = parseArgs({ options: {
   workers: { type: 'string' }, batches: { type: 'string' }, rounds: { type: 'string' }, steps: { type: 'string' },

@@ -11,11 +11,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { resolveConfig, type TrainConfig } from '../src/shared/config.ts';
+import { resolveConfig, type TrainConfig } from '../src/shared/training/config.ts';
 import { LocalTrainer } from '../src/main/local_trainer.ts';
 import { loadEmbeddedMnist } from '../src/main/node/data_files.ts';
 import { setupNodeBackend } from '../src/main/node/tfjs_node.ts';
-import { evaluateLogLikelihood } from '../src/shared/evaluate.ts';
+import { evaluateLogLikelihood } from '../src/shared/model/evaluate.ts';
 
 const PRESETS: Record<string, Partial<TrainConfig>> = {
   pytorch: { hidden: 400, activation: 'relu', latent: 20, optimizer: 'adam', lr: 1e-3, batch: 128, init: 'pytorch', estimator: 'B' },

@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { LocalTrainer } from '../src/main/local_trainer.ts';
 import { loadEmbeddedMnist } from '../src/main/node/data_files.ts';
 import { setupNodeBackend } from '../src/main/node/tfjs_node.ts';
-import { resolveConfig, type TrainConfig } from '../src/shared/config.ts';
+import { resolveConfig, type TrainConfig } from '../src/shared/training/config.ts';
 import { detectKernelBuild, type KernelBuild } from '../src/kernels/step_kernel.ts';
 import { aggregateGflops, flopsPerSample, MatMulBench, stepMatMuls } from './matmul_ceiling.ts';
 

@@ -7,8 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { LocalTrainer } from '../src/main/local_trainer.ts';
-import type { TrainConfig } from '../src/shared/config.ts';
-import type { DataSplit } from '../src/shared/dataset.ts';
+import type { TrainConfig } from '../src/shared/training/config.ts';
+import type { DataSplit } from '../src/shared/data/dataset.ts';
 
 export interface TimeStat {
   /** Calls per step. */

@@ -12,10 +12,10 @@
  * Each runs on whichever TF.js backend is current; the benchmark switches between wasm and cpu.
  */
 import { LocalTrainer } from '../src/main/local_trainer.ts';
-import type { TrainConfig } from '../src/shared/config.ts';
-import type { DataSplit } from '../src/shared/dataset.ts';
-import { buildLayout, type ParamLayout } from '../src/shared/layout.ts';
-import type { ShardInputs } from '../src/shared/minibatch.ts';
+import type { TrainConfig } from '../src/shared/training/config.ts';
+import type { DataSplit } from '../src/shared/data/dataset.ts';
+import { buildLayout, type ParamLayout } from '../src/shared/model/layout.ts';
+import type { ShardInputs } from '../src/shared/training/minibatch.ts';
 import { autodiffGradient } from '../test/helpers/sgvb_autodiff.ts';
 
 /** One way of taking training steps; owns whatever it allocates until dispose(). */

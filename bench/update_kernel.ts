@@ -13,11 +13,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { resolveConfig, type OptimizerKind } from '../src/shared/config.ts';
-import { buildLayout } from '../src/shared/layout.ts';
-import { ADAGRAD_EPS, ADAM_BETA1, ADAM_BETA2, ADAM_EPS, OPTIMIZER_SLOTS } from '../src/shared/optimizers.ts';
-import { allocatePoolMemory } from '../src/shared/shared_memory.ts';
-import { updateSlice, writeMirror } from '../src/shared/step_update.ts';
+import { resolveConfig, type OptimizerKind } from '../src/shared/training/config.ts';
+import { buildLayout } from '../src/shared/model/layout.ts';
+import { ADAGRAD_EPS, ADAM_BETA1, ADAM_BETA2, ADAM_EPS, OPTIMIZER_SLOTS } from '../src/shared/training/optimizers.ts';
+import { allocatePoolMemory } from '../src/shared/runtime/shared_memory.ts';
+import { updateSlice, writeMirror } from '../src/shared/training/step_update.ts';
 import { UpdateKernel } from '../src/kernels/update_kernel.ts';
 import { median } from './stats.ts';
 

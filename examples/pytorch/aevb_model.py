@@ -14,7 +14,7 @@ layers k >= 2, aevb's enc.W3_k / dec.W1_k) are the ones aevb writes in model.saf
 
 Plain PyTorch and the standard library: the safetensors container (an 8-byte little-endian
 header length, a JSON header, raw little-endian tensors) is read and written by hand, and the
-Philox4x32-10 generator of aevb's src/shared/rng.ts is reimplemented so that an evaluation here
+Philox4x32-10 generator of aevb's src/shared/training/rng.ts is reimplemented so that an evaluation here
 uses exactly the epsilon that aevb's evaluation uses.
 """
 import array
@@ -248,7 +248,7 @@ def config_from_metadata(meta, tensors):
 
 
 def make_optimizer(kind, params, lr, weight_decay):
-    """torch.optim rules with aevb's constants: they are aevb's update rules exactly (src/shared/optimizers.ts)."""
+    """torch.optim rules with aevb's constants: they are aevb's update rules exactly (src/shared/training/optimizers.ts)."""
     if kind == 'adagrad':
         return torch.optim.Adagrad(params, lr=lr, eps=1e-8, weight_decay=weight_decay)
     if kind == 'adam':
@@ -326,7 +326,7 @@ def split_every_kth(x, test_fraction):
 
 
 # ----------------------------------------------------------------------------------------------
-# Philox4x32-10, as src/shared/rng.ts: the noise of aevb's evaluation, bit for bit
+# Philox4x32-10, as src/shared/training/rng.ts: the noise of aevb's evaluation, bit for bit
 
 M0, M1, W0, W1 = 0xD2511F53, 0xCD9E8D57, 0x9E3779B9, 0xBB67AE85
 MASK = 0xFFFFFFFF
@@ -367,7 +367,7 @@ def philox_normals(seed, stream, c0, c1, c2, n):
     return vals.reshape(c1.shape[0], blocks * 4)[:, :n].to(torch.float32)
 
 
-# aevb's evaluation noise (src/shared/evaluate.ts): the EVAL stream, counter (c0, datapoint index i,
+# aevb's evaluation noise (src/shared/model/evaluate.ts): the EVAL stream, counter (c0, datapoint index i,
 # sample index s, block of 4). c0 = purpose * 2 + set + 4 * draw, where purpose separates the ELBO (0)
 # from importance sampling (1), set the training set (0) from the test set (1), so train image i and
 # test image i never share epsilon, and draw says which evaluation this is: aevb passes the model's

@@ -3,8 +3,8 @@
     python3 evaluate.py model.safetensors --test-data t10k-images-idx3-float [--draws 100]
 
 Prints the test ELBO per datapoint:
-  - with aevb's own epsilon (Philox4x32-10, src/shared/rng.ts; the evaluation noise of
-    src/shared/evaluate.ts: S draws per datapoint, the test set's stream, keyed by the model's step),
+  - with aevb's own epsilon (Philox4x32-10, src/shared/training/rng.ts; the evaluation noise of
+    src/shared/model/evaluate.ts: S draws per datapoint, the test set's stream, keyed by the model's step),
     in float64: `npm run export -- --evaluate` of the same model on the same data must agree with it
     to float32 rounding (S is the config's evalElboSamples, 2 by default; --samples S changes it);
   - with its recon and KL parts (the KL term of estimator B has no noise), and its standard error;

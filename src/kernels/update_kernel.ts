@@ -5,8 +5,8 @@
  * the message path's coordinator and the single-thread LocalTrainer on a memory of their own. One
  * arithmetic everywhere (float32, lane-wise), so every path gives the same bits.
  */
-import type { OptimizerKind } from '../shared/config.ts';
-import { ADAM_BETA1, ADAM_BETA2 } from '../shared/optimizers.ts';
+import type { OptimizerKind } from '../shared/training/config.ts';
+import { ADAM_BETA1, ADAM_BETA2 } from '../shared/training/optimizers.ts';
 import { UPDATE_WASM_SHARED, UPDATE_WASM_UNSHARED } from './update.wasm.ts';
 
 interface KernelExports {

@@ -4,12 +4,12 @@
  * (instead of a TypeError, a RangeError, a silent rounding, or a model that trains to NaN).
  * Datasets go through the same validateDataset as the CLI's and the page's data paths.
  */
-import type { DecoderKind } from '../shared/config.ts';
-import { validateDataset } from '../shared/data_checks.ts';
-import type { Dataset, DataSplit } from '../shared/dataset.ts';
+import type { DecoderKind } from '../shared/training/config.ts';
+import { validateDataset } from '../shared/data/data_checks.ts';
+import type { Dataset, DataSplit } from '../shared/data/dataset.ts';
 import { argumentError, dataError } from '../shared/errors.ts';
 import { hiddenWidths } from '../shared/model/layers.ts';
-import { MAX_PER_DECADE } from '../shared/eval_schedule.ts';
+import { MAX_PER_DECADE } from '../shared/training/eval_schedule.ts';
 
 /** Every option createTrainer() knows (TrainerOptions' keys). */
 const OPTION_KEYS = ['config', 'data', 'workers', 'transport', 'kernels', 'checkpoint', 'valueEvery', 'evaluateTrain', 'maxSkippedSteps', 'evaluateAt'] as const;

@@ -3,8 +3,8 @@
  * declarations (an app that never imports tfjs should not type-check tfjs-core's .d.ts files).
  * The assignment below is checked at compile time, so this type cannot drift from the real one.
  */
-import type { ModelConfig } from '../shared/config.ts';
-import { exportDecoder as exportDecoderImpl, type DecoderMetadata } from '../shared/decoder_export.ts';
+import type { ModelConfig } from '../shared/training/config.ts';
+import { exportDecoder as exportDecoderImpl, type DecoderMetadata } from '../shared/formats/decoder_export.ts';
 
 /** tf.io's model.json (modelTopology, weightsManifest) with our metadata: load it with tf.io.decodeWeights, or any JSON reader. */
 export interface DecoderModelJson {

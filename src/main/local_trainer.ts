@@ -9,23 +9,23 @@
  * A step is all or nothing: a non-finite gradient is never applied (θ, φ and the optimizer
  * state stay as they were), the step is reported as failed, and training goes on.
  */
-import type { TrainConfig } from '../shared/config.ts';
-import type { DataSplit } from '../shared/dataset.ts';
+import type { TrainConfig } from '../shared/training/config.ts';
+import type { DataSplit } from '../shared/data/dataset.ts';
 import { numericError, type AevbError } from '../shared/errors.ts';
-import { estimateLogLikelihood, evaluateElbo } from '../shared/evaluate.ts';
-import type { ShardValue } from '../shared/gradients.ts';
-import { buildLayout, type ParamLayout } from '../shared/layout.ts';
-import type { ShardInputs } from '../shared/minibatch.ts';
-import { firstNonFinite, OPTIMIZER_SLOTS } from '../shared/optimizers.ts';
-import { MinibatchSchedule } from '../shared/schedule.ts';
-import { allocatePoolMemory, type PoolMemory } from '../shared/shared_memory.ts';
-import { createStepGradient, stepShard, type StepGradient } from '../shared/step_gradient.ts';
-import { stepLayout, stepScratchBytes } from '../shared/step_plan.ts';
-import type { KernelChoice } from '../shared/protocol.ts';
+import { estimateLogLikelihood, evaluateElbo } from '../shared/model/evaluate.ts';
+import type { ShardValue } from '../shared/model/gradients.ts';
+import { buildLayout, type ParamLayout } from '../shared/model/layout.ts';
+import type { ShardInputs } from '../shared/training/minibatch.ts';
+import { firstNonFinite, OPTIMIZER_SLOTS } from '../shared/training/optimizers.ts';
+import { MinibatchSchedule } from '../shared/training/schedule.ts';
+import { allocatePoolMemory, type PoolMemory } from '../shared/runtime/shared_memory.ts';
+import { createStepGradient, stepShard, type StepGradient } from '../shared/training/step_gradient.ts';
+import { stepLayout, stepScratchBytes } from '../shared/training/step_plan.ts';
+import type { KernelChoice } from '../shared/runtime/protocol.ts';
 import { stepKernelFactory } from '../shared/model/step_kernels.ts';
 import type { KernelBuild } from '../kernels/step_kernel.ts';
-import { updateAndCheck, writeMirror } from '../shared/step_update.ts';
-import { initialState, type TrainingState } from '../shared/training_state.ts';
+import { updateAndCheck, writeMirror } from '../shared/training/step_update.ts';
+import { initialState, type TrainingState } from '../shared/training/training_state.ts';
 import { UpdateKernel } from '../kernels/update_kernel.ts';
 
 export interface StepResult {

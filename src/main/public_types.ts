@@ -9,14 +9,14 @@ export type { PoolFailure, PoolCall } from './pool/pool.ts';
 export type { Evaluation } from './local_trainer.ts';
 export type { EvaluationProgress, SliceOptions } from './sliced_evaluation.ts';
 export type { WorkerChoice } from './worker_count_tuner.ts';
-export type { WorkerInfo, Transport, KernelChoice } from '../shared/protocol.ts';
-export type { KernelsInUse } from '../shared/step_plan.ts';
-export type { TrainingState } from '../shared/training_state.ts';
-export type { Checkpoint } from '../shared/checkpoint.ts';
+export type { WorkerInfo, Transport, KernelChoice } from '../shared/runtime/protocol.ts';
+export type { KernelsInUse } from '../shared/training/step_plan.ts';
+export type { TrainingState } from '../shared/training/training_state.ts';
+export type { Checkpoint } from '../shared/formats/checkpoint.ts';
 export type { AevbErrorCode } from '../shared/errors.ts';
-export type { EvalSchedule } from '../shared/eval_schedule.ts';
+export type { EvalSchedule } from '../shared/training/eval_schedule.ts';
 export type {
   TrainConfig, ModelConfig, AlgorithmKind, Activation, DecoderKind, InitKind, EstimatorKind, OptimizerKind,
-} from '../shared/config.ts';
-export type { Dataset, DataSplit } from '../shared/dataset.ts';
+} from '../shared/training/config.ts';
+export type { Dataset, DataSplit } from '../shared/data/dataset.ts';
 export type { DecoderExport, DecoderMetadata, DecoderModelJson } from './decoder_export_api.ts';

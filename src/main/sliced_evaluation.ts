@@ -7,7 +7,7 @@
  * same sums as one call over the whole set (the noise is keyed by datapoint and sample index,
  * so slicing changes only the order of the float sums).
  */
-import { addElboSums, addLogLikelihoodSums, type ElboSums, type LogLikelihoodSums } from '../shared/eval_sums.ts';
+import { addElboSums, addLogLikelihoodSums, type ElboSums, type LogLikelihoodSums } from '../shared/model/eval_sums.ts';
 
 /** Decoded samples (datapoints × K) per worker in one slice: about a second of work for a small model. */
 const SLICE_COLUMNS = 20_000;

@@ -9,18 +9,18 @@
  * point (each epoch's end, or a log grid of samples seen: evaluateAt), evaluation.
  * Anything that reads or replaces the state (checkpoints, loading) runs between requests.
  */
-import { resolveConfig, type TrainConfig } from '../shared/config.ts';
-import type { DataSplit } from '../shared/dataset.ts';
-import { datasetFingerprint, encodeCheckpoint, type Checkpoint } from '../shared/checkpoint.ts';
-import { checkLoadable, exportSafetensors, readCheckpointBytes } from '../shared/pytorch_state.ts';
+import { resolveConfig, type TrainConfig } from '../shared/training/config.ts';
+import type { DataSplit } from '../shared/data/dataset.ts';
+import { datasetFingerprint, encodeCheckpoint, type Checkpoint } from '../shared/formats/checkpoint.ts';
+import { checkLoadable, exportSafetensors, readCheckpointBytes } from '../shared/formats/pytorch_state.ts';
 import { stateError, configError, numericError, type AevbError } from '../shared/errors.ts';
-import { CounterRng, Stream } from '../shared/rng.ts';
+import { CounterRng, Stream } from '../shared/training/rng.ts';
 import type { Evaluation } from './local_trainer.ts';
-import { initialState, type TrainingState } from '../shared/training_state.ts';
+import { initialState, type TrainingState } from '../shared/training/training_state.ts';
 import { WorkerPool, type PoolFailure, type StepsReport } from './pool/pool.ts';
 import type { Spawner } from './pool/spawner.ts';
-import type { DeathPoint, KernelChoice, Transport, WorkerInfo } from '../shared/protocol.ts';
-import type { KernelsInUse } from '../shared/step_plan.ts';
+import type { DeathPoint, KernelChoice, Transport, WorkerInfo } from '../shared/runtime/protocol.ts';
+import type { KernelsInUse } from '../shared/training/step_plan.ts';
 import { TypedEmitter } from './events.ts';
 import { eventStream, type EventOf } from './event_stream.ts';
 import { checkSignalOption } from './signal_option.ts';
@@ -29,8 +29,8 @@ import {
   checkCheckpointBytes, checkEvaluateOptions, checkRows, checkSample, checkStepCount, checkTrainerData, checkTrainerOptions, maxRowsPerCall,
 } from './api_checks.ts';
 import { elboSliceRows, slicedElbo, slicedLogLikelihood, type SliceOptions } from './sliced_evaluation.ts';
-import { elboReport, logLikelihoodReport } from '../shared/eval_sums.ts';
-import { EPOCHS_SCHEDULE, nextEvalStep, type EvalSchedule } from '../shared/eval_schedule.ts';
+import { elboReport, logLikelihoodReport } from '../shared/model/eval_sums.ts';
+import { EPOCHS_SCHEDULE, nextEvalStep, type EvalSchedule } from '../shared/training/eval_schedule.ts';
 
 export interface TrainerOptions {
   /** Settings; unset fields take the paper's defaults, inputSize comes from the data. */

@@ -7,7 +7,7 @@ import { expose } from 'comlink';
 import { createWorkerApi } from './worker_core.ts';
 import { setupBackend } from './backend_setup.ts';
 import { wasmFiles } from './wasm_files.ts';
-import { useAevbErrorTransfer } from '../shared/wire_errors.ts';
+import { useAevbErrorTransfer } from '../shared/runtime/wire_errors.ts';
 
 // An AevbError thrown here reaches the caller as an AevbError (code, fix, field), not a bare Error.
 useAevbErrorTransfer();

@@ -6,7 +6,7 @@ import { expose } from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { createWorkerApi } from './worker_core.ts';
 import { setupBackend } from './backend_setup.ts';
-import { useAevbErrorTransfer } from '../shared/wire_errors.ts';
+import { useAevbErrorTransfer } from '../shared/runtime/wire_errors.ts';
 
 const wasmDir = path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')) + path.sep;
 // An AevbError thrown here reaches the caller as an AevbError (code, fix, field), not a bare Error.

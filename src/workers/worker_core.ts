@@ -13,20 +13,20 @@
  * untouched (only copy 1 − cur was being written), so the coordinator can retry the step.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { resolveConfig, type TrainConfig } from '../shared/config.ts';
-import type { Dataset } from '../shared/dataset.ts';
-import { arriveAndWait, commitStep, readCommit } from '../shared/barrier.ts';
-import { elboSums, logLikelihoodSums } from '../shared/evaluate.ts';
-import { buildLayout, type ParamLayout } from '../shared/layout.ts';
-import { transposeRows } from '../shared/minibatch.ts';
-import { decode, disposeParams, encode, paramTensors } from '../shared/model.ts';
-import type { DeathPoint, GradientReply, PhaseTimes, RunReport, Split, WorkerApi, WorkerInfo, WorkerInit } from '../shared/protocol.ts';
-import { MinibatchSchedule, shardRanges } from '../shared/schedule.ts';
-import { PoolMemory, Result, Value } from '../shared/shared_memory.ts';
-import { createStepGradient, stepShard, type StepGradient } from '../shared/step_gradient.ts';
-import { stepLayout, type KernelsInUse } from '../shared/step_plan.ts';
+import { resolveConfig, type TrainConfig } from '../shared/training/config.ts';
+import type { Dataset } from '../shared/data/dataset.ts';
+import { arriveAndWait, commitStep, readCommit } from '../shared/runtime/barrier.ts';
+import { elboSums, logLikelihoodSums } from '../shared/model/evaluate.ts';
+import { buildLayout, type ParamLayout } from '../shared/model/layout.ts';
+import { transposeRows } from '../shared/training/minibatch.ts';
+import { decode, disposeParams, encode, paramTensors } from '../shared/model/model.ts';
+import type { DeathPoint, GradientReply, PhaseTimes, RunReport, Split, WorkerApi, WorkerInfo, WorkerInit } from '../shared/runtime/protocol.ts';
+import { MinibatchSchedule, shardRanges } from '../shared/training/schedule.ts';
+import { PoolMemory, Result, Value } from '../shared/runtime/shared_memory.ts';
+import { createStepGradient, stepShard, type StepGradient } from '../shared/training/step_gradient.ts';
+import { stepLayout, type KernelsInUse } from '../shared/training/step_plan.ts';
 import { stepKernelFactory } from '../shared/model/step_kernels.ts';
-import { computesValue, updateAndCheck } from '../shared/step_update.ts';
+import { computesValue, updateAndCheck } from '../shared/training/step_update.ts';
 import { stateError } from '../shared/errors.ts';
 import { UpdateKernel } from '../kernels/update_kernel.ts';
 

@@ -24,11 +24,11 @@ import type { AevbAppDebug } from '../../src/main/app/debug_hook.ts';
 import { decodeMnistBin } from '../../src/main/app/mnist_bin.ts';
 import { HOSTING_HEADERS } from '../../src/main/app/hosting_headers.ts';
 import { loadEmbeddedMnist } from '../../src/main/node/data_files.ts';
-import { datasetFingerprint } from '../../src/shared/checkpoint.ts';
-import { splitEmbeddedMnist } from '../../src/shared/mnist_split.ts';
-import { figure2Rows, figure2Runs, figure2Spec } from '../../src/shared/figures/figure2.ts';
-import { renderSvg } from '../../src/shared/figures/render.ts';
-import { parseSweepJson } from '../../src/shared/figures/sweep_files.ts';
+import { datasetFingerprint } from '../../src/shared/formats/checkpoint.ts';
+import { splitEmbeddedMnist } from '../../src/shared/data/mnist_split.ts';
+import { figure2Rows, figure2Runs, figure2Spec } from '../../src/shared/report/figure2.ts';
+import { renderSvg } from '../../src/shared/report/render.ts';
+import { parseSweepJson } from '../../src/shared/report/sweep_files.ts';
 import { ariaFields, markPaths, parseSvg } from '../helpers/figure_files.ts';
 
 let server: ViteDevServer, browser: Browser, page: Page, baseUrl: string;

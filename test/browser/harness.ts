@@ -5,10 +5,10 @@
 import { wrap, releaseProxy } from 'comlink';
 import { createTrainer, type DataSplit, type TrainConfig } from '../../src/main/index.ts';
 import { browserSpawner } from '../../src/main/pool/spawn_browser.ts';
-import { useAevbErrorTransfer } from '../../src/shared/wire_errors.ts';
+import { useAevbErrorTransfer } from '../../src/shared/runtime/wire_errors.ts';
 import { AevbError } from '../../src/shared/errors.ts';
-import { resolveConfig } from '../../src/shared/config.ts';
-import type { KernelChoice, WorkerApi } from '../../src/shared/protocol.ts';
+import { resolveConfig } from '../../src/shared/training/config.ts';
+import type { KernelChoice, WorkerApi } from '../../src/shared/runtime/protocol.ts';
 import { AevbStepGradient } from '../../src/shared/model/aevb_step_gradient.ts';
 import { stepKernelFactory } from '../../src/shared/model/step_kernels.ts';
 import { detectKernelBuild, type KernelBuild } from '../../src/kernels/step_kernel.ts';

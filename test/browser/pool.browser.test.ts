@@ -9,10 +9,10 @@ import type { ViteDevServer } from 'vite';
 import { startServer, launchChromium, toBase64 } from '../helpers/browser.ts';
 import { loadEmbeddedMnist } from '../../src/main/node/data_files.ts';
 import { LocalTrainer } from '../../src/main/local_trainer.ts';
-import { resolveConfig, type TrainConfig } from '../../src/shared/config.ts';
+import { resolveConfig, type TrainConfig } from '../../src/shared/training/config.ts';
 import { useBackend, relErr } from '../helpers/backend.ts';
 import { kernelFixture, KERNEL_CASES } from '../helpers/kernel_fixture.ts';
-import { SgvbGradient } from '../../src/shared/gradients.ts';
+import { SgvbGradient } from '../../src/shared/model/gradients.ts';
 
 let server: ViteDevServer, browser: Browser, page: Page;
 const config: Partial<TrainConfig> = { hidden: 40, latent: 5, batch: 30, optimizer: 'adam', lr: 1e-3, init: 'pytorch' };

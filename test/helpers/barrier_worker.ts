@@ -1,5 +1,5 @@
 /**
- * A worker_thread for the barrier tests: runs the real arriveAndWait (src/shared/barrier.ts) on a
+ * A worker_thread for the barrier tests: runs the real arriveAndWait (src/shared/runtime/barrier.ts) on a
  * control block it shares with the test. Two jobs:
  *   rounds: `rounds` barriers in a row; before each, write round + 1 into this thread's cell of the
  *           round's row; after it, check every party's cell of that row (the barrier must make the
@@ -7,7 +7,7 @@
  *   once:   arrive once and report what arriveAndWait returned ('released' or 'aborted').
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { arriveAndWait, type BarrierResult } from '../../src/shared/barrier.ts';
+import { arriveAndWait, type BarrierResult } from '../../src/shared/runtime/barrier.ts';
 
 export interface BarrierJob {
   kind: 'rounds' | 'once';

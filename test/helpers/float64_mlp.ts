@@ -2,7 +2,7 @@
  * The model's pieces in plain float64 JavaScript, for the finite-difference references of the SGVB and the
  * wake-sleep gradients (independent of tfjs: loops over the flat parameter vector θ).
  */
-import type { TrainConfig } from '../../src/shared/config.ts';
+import type { TrainConfig } from '../../src/shared/training/config.ts';
 import type { RefLayer } from './reference_layers.ts';
 
 export const LOG_2PI = Math.log(2 * Math.PI);

@@ -4,7 +4,7 @@
  * edgeFixture's, started together with the other threads.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { TrainConfig } from '../../src/shared/config.ts';
+import type { TrainConfig } from '../../src/shared/training/config.ts';
 import { AevbStepGradient } from '../../src/shared/model/aevb_step_gradient.ts';
 import { stepKernelFactory } from '../../src/shared/model/step_kernels.ts';
 import type { KernelBuild } from '../../src/kernels/step_kernel.ts';

@@ -3,11 +3,11 @@
  * (forced with stepKernelFactory, whatever the engine would pick), on the float64 loops of the kernels'
  * contract (js_step_kernels.ts), and the tfjs gradient (the reference). Each runs in a memory of its own.
  */
-import { resolveConfig, type TrainConfig } from '../../src/shared/config.ts';
-import { buildLayout, type ParamLayout } from '../../src/shared/layout.ts';
-import { buildShard, type ShardInputs } from '../../src/shared/minibatch.ts';
-import { initParams } from '../../src/shared/model.ts';
-import { SgvbGradient, type ShardValue } from '../../src/shared/gradients.ts';
+import { resolveConfig, type TrainConfig } from '../../src/shared/training/config.ts';
+import { buildLayout, type ParamLayout } from '../../src/shared/model/layout.ts';
+import { buildShard, type ShardInputs } from '../../src/shared/training/minibatch.ts';
+import { initParams } from '../../src/shared/model/model.ts';
+import { SgvbGradient, type ShardValue } from '../../src/shared/model/gradients.ts';
 import { AevbStepGradient, type KernelFactory } from '../../src/shared/model/aevb_step_gradient.ts';
 import { stepKernelFactory } from '../../src/shared/model/step_kernels.ts';
 import type { KernelBuild } from '../../src/kernels/step_kernel.ts';

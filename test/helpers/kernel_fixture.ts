@@ -2,10 +2,10 @@
  * A small model, its parameters and one shard, made the same way wherever it runs (Node or a page):
  * the inputs on which the tests hold aevb's kernel gradient against the tfjs gradient.
  */
-import { resolveConfig, type TrainConfig } from '../../src/shared/config.ts';
-import { buildLayout } from '../../src/shared/layout.ts';
-import { initParams } from '../../src/shared/model.ts';
-import { buildShard } from '../../src/shared/minibatch.ts';
+import { resolveConfig, type TrainConfig } from '../../src/shared/training/config.ts';
+import { buildLayout } from '../../src/shared/model/layout.ts';
+import { initParams } from '../../src/shared/model/model.ts';
+import { buildShard } from '../../src/shared/training/minibatch.ts';
 
 export function kernelFixture(over: Partial<TrainConfig>, n = 5) {
   const cfg = resolveConfig({ inputSize: 30, hidden: 16, latent: 4, init: 'pytorch', ...over });

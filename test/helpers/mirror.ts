@@ -2,7 +2,7 @@
  * The transposed-weight mirror as the update kernel lays it out (each mirrored W [rows, cols] stored as
  * Wᵀ at its mirrorOffset), built here in plain loops so the gradient tests do not lean on the kernel.
  */
-import type { ParamLayout } from '../../src/shared/layout.ts';
+import type { ParamLayout } from '../../src/shared/model/layout.ts';
 
 export function transposedMirror(layout: ParamLayout, params: Float32Array): Float32Array {
   const mirror = new Float32Array(layout.mirrorSize);

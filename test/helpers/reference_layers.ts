@@ -7,7 +7,7 @@
  *   encoder layer k (from x):  enc.W3 / enc.b3 for k = 1, enc.W3_k / enc.b3_k for k ≥ 2, width H_k, act a_k
  *   decoder layer k (from z):  dec.W1 / dec.b1 for k = 1, dec.W1_k / dec.b1_k for k ≥ 2, width H_{n−k+1}, act a_{n−k+1}
  */
-import type { Activation, ModelConfig } from '../../src/shared/config.ts';
+import type { Activation, ModelConfig } from '../../src/shared/training/config.ts';
 
 export interface RefLayer { W: string; b: string; out: number; act: Activation }
 

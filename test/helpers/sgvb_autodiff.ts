@@ -7,13 +7,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients; autodiff needs them.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import type { Activation } from '../../src/shared/config.ts';
-import type { ModelCfg, ShardValue } from '../../src/shared/gradients.ts';
-import type { ParamLayout } from '../../src/shared/layout.ts';
-import type { ShardInputs } from '../../src/shared/minibatch.ts';
+import type { Activation } from '../../src/shared/training/config.ts';
+import type { ModelCfg, ShardValue } from '../../src/shared/model/gradients.ts';
+import type { ParamLayout } from '../../src/shared/model/layout.ts';
+import type { ShardInputs } from '../../src/shared/training/minibatch.ts';
 import { referenceHidden } from './reference_layers.ts';
-import { readInto, readScalar, tensorFrom } from '../../src/shared/tensor_io.ts';
-import { view } from '../../src/shared/layout.ts';
+import { readInto, readScalar, tensorFrom } from '../../src/shared/model/tensor_io.ts';
+import { view } from '../../src/shared/model/layout.ts';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 

@@ -1,6 +1,6 @@
 /**
  * The reference wake-sleep gradient, written the plain way and differentiated by tfjs autodiff: the
- * yardstick of the hand-written one (src/shared/wake_sleep_gradient.ts). Independent code: tf.tanh
+ * yardstick of the hand-written one (src/shared/model/wake_sleep_gradient.ts). Independent code: tf.tanh
  * as it is, tf.tile for L > 1, the densities written out in full, tf.grads for the gradient. What the
  * algorithm treats as data (the wake phase's z, the sleep phase's dream x') is computed by a forward
  * pass first and enters the differentiated functions as a constant tensor.
@@ -12,12 +12,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients; autodiff needs them.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import type { Activation } from '../../src/shared/config.ts';
-import type { ModelCfg } from '../../src/shared/gradients.ts';
-import type { ParamLayout } from '../../src/shared/layout.ts';
-import { view } from '../../src/shared/layout.ts';
-import type { ShardInputs } from '../../src/shared/minibatch.ts';
-import { readInto, tensorFrom } from '../../src/shared/tensor_io.ts';
+import type { Activation } from '../../src/shared/training/config.ts';
+import type { ModelCfg } from '../../src/shared/model/gradients.ts';
+import type { ParamLayout } from '../../src/shared/model/layout.ts';
+import { view } from '../../src/shared/model/layout.ts';
+import type { ShardInputs } from '../../src/shared/training/minibatch.ts';
+import { readInto, tensorFrom } from '../../src/shared/model/tensor_io.ts';
 import { referenceHidden } from './reference_layers.ts';
 
 const LOG_2PI = Math.log(2 * Math.PI);

@@ -4,9 +4,9 @@
  * run), with 1 to 5 gradient slots, NaN and ±Inf in any slot, on shared and ordinary memories.
  */
 import { describe, it, expect } from 'vitest';
-import { ADAGRAD_EPS, ADAM_BETA1, ADAM_BETA2, ADAM_EPS, OPTIMIZER_SLOTS, firstNonFinite } from '../../src/shared/optimizers.ts';
-import type { OptimizerKind } from '../../src/shared/config.ts';
-import { allocatePoolMemory, type PoolMemory } from '../../src/shared/shared_memory.ts';
+import { ADAGRAD_EPS, ADAM_BETA1, ADAM_BETA2, ADAM_EPS, OPTIMIZER_SLOTS, firstNonFinite } from '../../src/shared/training/optimizers.ts';
+import type { OptimizerKind } from '../../src/shared/training/config.ts';
+import { allocatePoolMemory, type PoolMemory } from '../../src/shared/runtime/shared_memory.ts';
 import { UpdateKernel } from '../../src/kernels/update_kernel.ts';
 
 const P = 53;

@@ -8,7 +8,7 @@ import { smooth, yRange } from '../../src/main/app/chart_math.ts';
 import { METRIC_FIELDS, metricsCsv, metricsJsonl } from '../../src/main/app/metrics_download.ts';
 import { inPageWords } from '../../src/main/app/page_words.ts';
 import { timeLeft } from '../../src/main/app/loglik_estimate.ts';
-import { resolveConfig } from '../../src/shared/config.ts';
+import { resolveConfig } from '../../src/shared/training/config.ts';
 import type { EpochRecord } from '../../src/main/app/history.ts';
 
 describe('smooth (debiased EMA, as TensorBoard)', () => {

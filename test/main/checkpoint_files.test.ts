@@ -11,11 +11,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   loadCheckpointFile, saveCheckpointFile, saveDecoderExport,
 } from '../../src/main/node/checkpoint_files.ts';
-import { datasetFingerprint, type Checkpoint } from '../../src/shared/checkpoint.ts';
-import { resolveConfig } from '../../src/shared/config.ts';
-import { exportDecoder } from '../../src/shared/decoder_export.ts';
-import { buildLayout } from '../../src/shared/layout.ts';
-import { createSlots } from '../../src/shared/training_state.ts';
+import { datasetFingerprint, type Checkpoint } from '../../src/shared/formats/checkpoint.ts';
+import { resolveConfig } from '../../src/shared/training/config.ts';
+import { exportDecoder } from '../../src/shared/formats/decoder_export.ts';
+import { buildLayout } from '../../src/shared/model/layout.ts';
+import { createSlots } from '../../src/shared/training/training_state.ts';
 
 /** Which fs step to break for the next save. */
 const fault = vi.hoisted(() => ({ write: false, rename: false }));

@@ -6,9 +6,9 @@ import { parseCli, HELP } from '../../src/main/node/cli_args.ts';
 import { runTraining } from '../../src/main/node/train_run.ts';
 import { LocalTrainer } from '../../src/main/local_trainer.ts';
 import { loadEmbeddedMnist } from '../../src/main/node/data_files.ts';
-import { decodeCheckpoint, encodeCheckpoint } from '../../src/shared/checkpoint.ts';
-import { resolveConfig } from '../../src/shared/config.ts';
-import { encodeIdx } from '../../src/shared/idx.ts';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/shared/formats/checkpoint.ts';
+import { resolveConfig } from '../../src/shared/training/config.ts';
+import { encodeIdx } from '../../src/shared/formats/idx.ts';
 import { useBackend } from '../helpers/backend.ts';
 
 /** The bytes of a typed array's own elements (it may be a view into a larger memory). */

@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeIdx } from '../../src/shared/idx.ts';
-import { decodeSafetensors, encodeSafetensors } from '../../src/shared/safetensors.ts';
+import { encodeIdx } from '../../src/shared/formats/idx.ts';
+import { decodeSafetensors, encodeSafetensors } from '../../src/shared/formats/safetensors.ts';
 import { expectOneLine, killLeftoverClis, ROOT, runCli, SWEEP_CLI, TINY, type CliExit } from '../helpers/cli.ts';
 
 const script = (name: string) => path.join(ROOT, 'src/main/node', name);

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeCheckpoint } from '../../src/shared/checkpoint.ts';
+import { decodeCheckpoint } from '../../src/shared/formats/checkpoint.ts';
 import { expectOneLine, killLeftoverClis, ROOT, runCli, startCli, TINY } from '../helpers/cli.ts';
 
 let tmp: string;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCli } from '../../src/main/node/cli_args.ts';
 import { runTraining } from '../../src/main/node/train_run.ts';
-import { decodeSafetensors } from '../../src/shared/safetensors.ts';
+import { decodeSafetensors } from '../../src/shared/formats/safetensors.ts';
 import { useBackend } from '../helpers/backend.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');

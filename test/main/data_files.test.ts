@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { loadEmbeddedMnist, loadIdxDataset, splitDataset } from '../../src/main/node/data_files.ts';
-import type { DataSplit, Dataset } from '../../src/shared/dataset.ts';
+import type { DataSplit, Dataset } from '../../src/shared/data/dataset.ts';
 import { AevbError } from '../../src/shared/errors.ts';
-import { encodeIdx } from '../../src/shared/idx.ts';
+import { encodeIdx } from '../../src/shared/formats/idx.ts';
 
 function failure(code: string, f: () => unknown): AevbError {
   try {

@@ -10,8 +10,8 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { exportDecoder } from '../../src/shared/decoder_export.ts';
-import { greyLevel } from '../../src/shared/figures/image_grid.ts';
+import { exportDecoder } from '../../src/shared/formats/decoder_export.ts';
+import { greyLevel } from '../../src/shared/report/image_grid.ts';
 import { createTrainer, type Trainer } from '../../src/main/node/index.ts';
 import { saveDecoderExport } from '../../src/main/node/checkpoint_files.ts';
 import { writeFigures, GAUSSIAN_LABEL, PNG_ZOOM } from '../../src/main/node/figures_run.ts';
@@ -112,7 +112,7 @@ function tile(img: DecodedPng, cols: number, i: number): number[] {
 
 const maxDiff = (a: number[], b: number[]) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
-/** Φ(z) by erfc (Numerical Recipes' erfcc, fractional error < 1.2e-7), and Φ⁻¹ by bisection on it: independent of src/main/app/probit.ts. */
+/** Φ(z) by erfc (Numerical Recipes' erfcc, fractional error < 1.2e-7), and Φ⁻¹ by bisection on it: independent of src/shared/report/probit.ts. */
 function Phi(z: number): number {
   const x = Math.abs(z) / Math.SQRT2, t = 1 / (1 + 0.5 * x);
   const erfc = t * Math.exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 +

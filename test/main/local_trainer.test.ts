@@ -4,9 +4,9 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { resolveConfig } from '../../src/shared/config.ts';
-import type { DataSplit, Dataset } from '../../src/shared/dataset.ts';
-import { evaluateElbo } from '../../src/shared/evaluate.ts';
+import { resolveConfig } from '../../src/shared/training/config.ts';
+import type { DataSplit, Dataset } from '../../src/shared/data/dataset.ts';
+import { evaluateElbo } from '../../src/shared/model/evaluate.ts';
 import { LocalTrainer } from '../../src/main/local_trainer.ts';
 import { loadEmbeddedMnist } from '../../src/main/node/data_files.ts';
 import { useBackend } from '../helpers/backend.ts';

@@ -8,9 +8,9 @@ import { createTrainer as createNodeTrainer } from '../../src/main/node/index.ts
 import { nodeSpawner } from '../../src/main/pool/spawn_node.ts';
 import { LocalTrainer } from '../../src/main/local_trainer.ts';
 import { WorkerPool } from '../../src/main/pool/pool.ts';
-import { initialState } from '../../src/shared/training_state.ts';
-import { resolveConfig, type TrainConfig } from '../../src/shared/config.ts';
-import type { DataSplit } from '../../src/shared/dataset.ts';
+import { initialState } from '../../src/shared/training/training_state.ts';
+import { resolveConfig, type TrainConfig } from '../../src/shared/training/config.ts';
+import type { DataSplit } from '../../src/shared/data/dataset.ts';
 import type { TrainerFailure as PoolFailure } from '../../src/main/trainer.ts';
 import type { Spawner } from '../../src/main/pool/spawner.ts';
 import { mnistSubset } from '../helpers/mnist_subset.ts';

@@ -9,10 +9,10 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acquireRunLock, checkNotHeld } from '../../src/main/node/run_lock.ts';
 import { checkRunDir, cleanStaleTemps, makeRunDir, truncateMetrics, type RunStart } from '../../src/main/node/run_dir.ts';
-import { datasetFingerprint, encodeCheckpoint, type Checkpoint } from '../../src/shared/checkpoint.ts';
-import { resolveConfig, type TrainConfig } from '../../src/shared/config.ts';
-import { buildLayout } from '../../src/shared/layout.ts';
-import { createSlots } from '../../src/shared/training_state.ts';
+import { datasetFingerprint, encodeCheckpoint, type Checkpoint } from '../../src/shared/formats/checkpoint.ts';
+import { resolveConfig, type TrainConfig } from '../../src/shared/training/config.ts';
+import { buildLayout } from '../../src/shared/model/layout.ts';
+import { createSlots } from '../../src/shared/training/training_state.ts';
 
 let dir: string;
 beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aevb-rundir-')); });

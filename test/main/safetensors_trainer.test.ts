@@ -7,11 +7,11 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Trainer } from '../../src/main/trainer.ts';
 import { nodeSpawner } from '../../src/main/pool/spawn_node.ts';
-import { decodeCheckpoint } from '../../src/shared/checkpoint.ts';
-import type { TrainConfig } from '../../src/shared/config.ts';
-import type { DataSplit } from '../../src/shared/dataset.ts';
-import { exportSafetensors } from '../../src/shared/pytorch_state.ts';
-import { decodeSafetensors, encodeSafetensors } from '../../src/shared/safetensors.ts';
+import { decodeCheckpoint } from '../../src/shared/formats/checkpoint.ts';
+import type { TrainConfig } from '../../src/shared/training/config.ts';
+import type { DataSplit } from '../../src/shared/data/dataset.ts';
+import { exportSafetensors } from '../../src/shared/formats/pytorch_state.ts';
+import { decodeSafetensors, encodeSafetensors } from '../../src/shared/formats/safetensors.ts';
 import { mnistSubset } from '../helpers/mnist_subset.ts';
 import { useBackend } from '../helpers/backend.ts';
 

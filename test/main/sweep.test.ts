@@ -13,7 +13,7 @@ import { runSweep } from '../../src/main/node/sweep.ts';
 import { parseSweep } from '../../src/main/node/sweep_args.ts';
 import { SweepProgress } from '../../src/main/node/sweep_progress.ts';
 import { runTraining } from '../../src/main/node/train_run.ts';
-import { decodeCheckpoint } from '../../src/shared/checkpoint.ts';
+import { decodeCheckpoint } from '../../src/shared/formats/checkpoint.ts';
 import { createTrainer, loadEmbeddedMnist } from '../../src/main/node/index.ts';
 
 let tmp: string;

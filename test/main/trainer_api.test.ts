@@ -7,8 +7,8 @@ import { describe, it, expect, beforeAll, afterEach } from 'vitest';
 import { Trainer } from '../../src/main/trainer.ts';
 import { nodeSpawner } from '../../src/main/pool/spawn_node.ts';
 import type { Spawner } from '../../src/main/pool/spawner.ts';
-import type { TrainConfig } from '../../src/shared/config.ts';
-import type { DataSplit } from '../../src/shared/dataset.ts';
+import type { TrainConfig } from '../../src/shared/training/config.ts';
+import type { DataSplit } from '../../src/shared/data/dataset.ts';
 import { mnistSubset } from '../helpers/mnist_subset.ts';
 
 let data: DataSplit;

@@ -9,7 +9,7 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { Trainer, type EpochEvent } from '../../src/main/trainer.ts';
 import { nodeSpawner } from '../../src/main/pool/spawn_node.ts';
 import { elboSliceRows } from '../../src/main/sliced_evaluation.ts';
-import type { TrainConfig } from '../../src/shared/config.ts';
+import type { TrainConfig } from '../../src/shared/training/config.ts';
 import { mnistSubset } from '../helpers/mnist_subset.ts';
 
 // 600 training and 600 test digits at M = 100: 6 steps an epoch. At H = 400 a slice is 264 rows a worker,

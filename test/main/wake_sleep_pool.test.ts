@@ -7,8 +7,8 @@ import { Trainer } from '../../src/main/trainer.ts';
 import { nodeSpawner } from '../../src/main/pool/spawn_node.ts';
 import { createTrainer as createNodeTrainer } from '../../src/main/node/index.ts';
 import { LocalTrainer } from '../../src/main/local_trainer.ts';
-import { resolveConfig, type TrainConfig } from '../../src/shared/config.ts';
-import type { DataSplit } from '../../src/shared/dataset.ts';
+import { resolveConfig, type TrainConfig } from '../../src/shared/training/config.ts';
+import type { DataSplit } from '../../src/shared/data/dataset.ts';
 import { mnistSubset } from '../helpers/mnist_subset.ts';
 import { useBackend, relErr } from '../helpers/backend.ts';
 

@@ -5,10 +5,10 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import { wrap, releaseProxy } from 'comlink';
 import { nodeSpawner } from '../../src/main/pool/spawn_node.ts';
-import { useAevbErrorTransfer } from '../../src/shared/wire_errors.ts';
+import { useAevbErrorTransfer } from '../../src/shared/runtime/wire_errors.ts';
 import { AevbError } from '../../src/shared/errors.ts';
-import { resolveConfig } from '../../src/shared/config.ts';
-import type { WorkerApi, WorkerInit } from '../../src/shared/protocol.ts';
+import { resolveConfig } from '../../src/shared/training/config.ts';
+import type { WorkerApi, WorkerInit } from '../../src/shared/runtime/protocol.ts';
 
 useAevbErrorTransfer();
 const handle = nodeSpawner()(0);

@@ -3,13 +3,13 @@
  * without it loads as 'aevb'), in the resume check, and in the safetensors metadata.
  */
 import { describe, expect, it } from 'vitest';
-import { checkCompatible, datasetFingerprint, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../src/shared/checkpoint.ts';
-import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../../src/shared/config.ts';
+import { checkCompatible, datasetFingerprint, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../src/shared/formats/checkpoint.ts';
+import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../../src/shared/training/config.ts';
 import { AevbError } from '../../src/shared/errors.ts';
-import { buildLayout } from '../../src/shared/layout.ts';
-import { OPTIMIZER_SLOTS } from '../../src/shared/optimizers.ts';
-import { exportSafetensors, importSafetensors } from '../../src/shared/pytorch_state.ts';
-import { decodeSafetensors, encodeSafetensors } from '../../src/shared/safetensors.ts';
+import { buildLayout } from '../../src/shared/model/layout.ts';
+import { OPTIMIZER_SLOTS } from '../../src/shared/training/optimizers.ts';
+import { exportSafetensors, importSafetensors } from '../../src/shared/formats/pytorch_state.ts';
+import { decodeSafetensors, encodeSafetensors } from '../../src/shared/formats/safetensors.ts';
 
 function refusal(f: () => unknown): AevbError {
   try { f(); } catch (e) { if (e instanceof AevbError) return e; throw e; }

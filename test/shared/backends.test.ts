@@ -5,13 +5,13 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { resolveConfig, type TrainConfig } from '../../src/shared/config.ts';
-import { buildLayout } from '../../src/shared/layout.ts';
-import { initParams } from '../../src/shared/model.ts';
-import { SgvbGradient, type ShardValue } from '../../src/shared/gradients.ts';
-import { buildShard } from '../../src/shared/minibatch.ts';
-import { evaluateElbo, evaluateLogLikelihood } from '../../src/shared/evaluate.ts';
-import type { Dataset } from '../../src/shared/dataset.ts';
+import { resolveConfig, type TrainConfig } from '../../src/shared/training/config.ts';
+import { buildLayout } from '../../src/shared/model/layout.ts';
+import { initParams } from '../../src/shared/model/model.ts';
+import { SgvbGradient, type ShardValue } from '../../src/shared/model/gradients.ts';
+import { buildShard } from '../../src/shared/training/minibatch.ts';
+import { evaluateElbo, evaluateLogLikelihood } from '../../src/shared/model/evaluate.ts';
+import type { Dataset } from '../../src/shared/data/dataset.ts';
 import { loadEmbeddedMnist } from '../../src/main/node/data_files.ts';
 import { useBackend, relErr } from '../helpers/backend.ts';
 

@@ -1,13 +1,13 @@
 /**
- * The pool's barrier (src/shared/barrier.ts) on its own: real worker_threads on a real
+ * The pool's barrier (src/shared/runtime/barrier.ts) on its own: real worker_threads on a real
  * SharedArrayBuffer, and direct Atomics on the test's thread. Covers arrival and release, the
  * generation count, what the last arrival's hook publishes, ABORT waking waiters, and ABORT and
  * the count being cleared by resetBarrier so the next barrier works.
  */
 import { describe, expect, it } from 'vitest';
 import { Worker } from 'node:worker_threads';
-import { arriveAndWait, commitStep, raiseAbort, readCommit, resetBarrier } from '../../src/shared/barrier.ts';
-import { Ctrl } from '../../src/shared/shared_memory.ts';
+import { arriveAndWait, commitStep, raiseAbort, readCommit, resetBarrier } from '../../src/shared/runtime/barrier.ts';
+import { Ctrl } from '../../src/shared/runtime/shared_memory.ts';
 import type { BarrierJob, BarrierReport } from '../helpers/barrier_worker.ts';
 
 const bootstrap = new URL('../../src/workers/node_dev_bootstrap.mjs', import.meta.url);

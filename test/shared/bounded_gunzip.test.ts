@@ -10,8 +10,8 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gunzipIfNeeded, readIdxFile } from '../../src/main/node/data_files.ts';
-import { gunzipBounded } from '../../src/shared/bounded_gunzip.ts';
-import { encodeIdx, idxDeclaredBytes, parseIdx } from '../../src/shared/idx.ts';
+import { gunzipBounded } from '../../src/shared/formats/bounded_gunzip.ts';
+import { encodeIdx, idxDeclaredBytes, parseIdx } from '../../src/shared/formats/idx.ts';
 
 const idxSize = (name: string) => (prefix: Uint8Array) => idxDeclaredBytes(prefix, name);
 const header = encodeIdx('ubyte', [2, 2, 2], new Uint8Array(8)).subarray(0, 16); // declares 16 + 8 bytes

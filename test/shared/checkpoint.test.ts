@@ -6,11 +6,11 @@ import { describe, expect, it } from 'vitest';
 import {
   checkCompatible, crc32, datasetFingerprint, decodeCheckpoint, encodeCheckpoint, RESUMABLE_FIELDS,
   type Checkpoint,
-} from '../../src/shared/checkpoint.ts';
-import { resolveConfig, type OptimizerKind, type TrainConfig } from '../../src/shared/config.ts';
+} from '../../src/shared/formats/checkpoint.ts';
+import { resolveConfig, type OptimizerKind, type TrainConfig } from '../../src/shared/training/config.ts';
 import { AevbError } from '../../src/shared/errors.ts';
-import { buildLayout } from '../../src/shared/layout.ts';
-import { createSlots } from '../../src/shared/training_state.ts';
+import { buildLayout } from '../../src/shared/model/layout.ts';
+import { createSlots } from '../../src/shared/training/training_state.ts';
 
 const SRC = 'runs/a/checkpoint.aevb';
 

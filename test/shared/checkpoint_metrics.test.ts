@@ -4,9 +4,9 @@
  * read from the header alone, and a bad one is refused naming the entry.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeCheckpoint, encodeCheckpoint, readCheckpointMetrics, type Checkpoint, type CheckpointMetrics } from '../../src/shared/checkpoint.ts';
-import { resolveConfig } from '../../src/shared/config.ts';
-import { buildLayout } from '../../src/shared/layout.ts';
+import { decodeCheckpoint, encodeCheckpoint, readCheckpointMetrics, type Checkpoint, type CheckpointMetrics } from '../../src/shared/formats/checkpoint.ts';
+import { resolveConfig } from '../../src/shared/training/config.ts';
+import { buildLayout } from '../../src/shared/model/layout.ts';
 
 function checkpoint(metrics?: CheckpointMetrics): Checkpoint {
   const config = resolveConfig({ inputSize: 6, hidden: 4, latent: 2, optimizer: 'adagrad' });

@@ -3,7 +3,7 @@
  * every JS object carries on its prototype (a `key in obj` check would let those through).
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../../src/shared/config.ts';
+import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../../src/shared/training/config.ts';
 import { AevbError } from '../../src/shared/errors.ts';
 
 function refusal(partial: unknown): AevbError {

@@ -3,10 +3,10 @@
  * validator's errors naming the datapoint, the pixel and the fix.
  */
 import { describe, it, expect } from 'vitest';
-import { imagesFromIdx, labelsFromIdx, validateDataset } from '../../src/shared/data_checks.ts';
-import type { Dataset } from '../../src/shared/dataset.ts';
+import { imagesFromIdx, labelsFromIdx, validateDataset } from '../../src/shared/data/data_checks.ts';
+import type { Dataset } from '../../src/shared/data/dataset.ts';
 import { AevbError } from '../../src/shared/errors.ts';
-import { encodeIdx, parseIdx } from '../../src/shared/idx.ts';
+import { encodeIdx, parseIdx } from '../../src/shared/formats/idx.ts';
 
 const idx = (type: Parameters<typeof encodeIdx>[0], dims: number[], data: number[]) =>
   parseIdx(encodeIdx(type, dims, data), 'fixture');

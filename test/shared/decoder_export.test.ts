@@ -7,10 +7,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resolveConfig, type ModelConfig, type TrainConfig } from '../../src/shared/config.ts';
-import { exportDecoder, type DecoderMetadata } from '../../src/shared/decoder_export.ts';
-import { importDecoder } from '../../src/shared/decoder_import.ts';
-import { buildLayout, view } from '../../src/shared/layout.ts';
+import { resolveConfig, type ModelConfig, type TrainConfig } from '../../src/shared/training/config.ts';
+import { exportDecoder, type DecoderMetadata } from '../../src/shared/formats/decoder_export.ts';
+import { importDecoder } from '../../src/shared/formats/decoder_import.ts';
+import { buildLayout, view } from '../../src/shared/model/layout.ts';
 import { referenceHidden } from '../helpers/reference_layers.ts';
 
 beforeAll(async () => { await tf.setBackend('cpu'); });

@@ -5,13 +5,13 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { resolveConfig, type TrainConfig } from '../../src/shared/config.ts';
-import { buildLayout, view } from '../../src/shared/layout.ts';
-import { initParams, klToPrior } from '../../src/shared/model.ts';
-import { SgvbGradient } from '../../src/shared/gradients.ts';
-import { buildShard } from '../../src/shared/minibatch.ts';
-import { CounterRng, Stream } from '../../src/shared/rng.ts';
-import type { Dataset } from '../../src/shared/dataset.ts';
+import { resolveConfig, type TrainConfig } from '../../src/shared/training/config.ts';
+import { buildLayout, view } from '../../src/shared/model/layout.ts';
+import { initParams, klToPrior } from '../../src/shared/model/model.ts';
+import { SgvbGradient } from '../../src/shared/model/gradients.ts';
+import { buildShard } from '../../src/shared/training/minibatch.ts';
+import { CounterRng, Stream } from '../../src/shared/training/rng.ts';
+import type { Dataset } from '../../src/shared/data/dataset.ts';
 import { useBackend, relErr } from '../helpers/backend.ts';
 
 beforeAll(() => useBackend('wasm'));

@@ -12,12 +12,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/shared/config.ts';
-import type { Dataset } from '../../src/shared/dataset.ts';
-import { evaluateElbo, noiseWord, type EvalSplit } from '../../src/shared/evaluate.ts';
-import { buildLayout, view } from '../../src/shared/layout.ts';
-import { torchNames } from '../../src/shared/pytorch_state.ts';
-import { CounterRng, Stream } from '../../src/shared/rng.ts';
+import { resolveConfig } from '../../src/shared/training/config.ts';
+import type { Dataset } from '../../src/shared/data/dataset.ts';
+import { evaluateElbo, noiseWord, type EvalSplit } from '../../src/shared/model/evaluate.ts';
+import { buildLayout, view } from '../../src/shared/model/layout.ts';
+import { torchNames } from '../../src/shared/formats/pytorch_state.ts';
+import { CounterRng, Stream } from '../../src/shared/training/rng.ts';
 import { ROOT } from '../helpers/cli.ts';
 import { useBackend } from '../helpers/backend.ts';
 

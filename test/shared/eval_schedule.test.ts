@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evalSteps, nextEvalStep, parseEvalSchedule } from '../../src/shared/eval_schedule.ts';
+import { evalSteps, nextEvalStep, parseEvalSchedule } from '../../src/shared/training/eval_schedule.ts';
 
 describe('evaluation points', () => {
   it('epochs: every epoch end, up to the last step', () => {

@@ -9,9 +9,9 @@
  * mean over the R repeats is used.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { resolveConfig } from '../../src/shared/config.ts';
-import { elboReport, elboSums, estimateLogLikelihood, evaluateElbo, logLikelihoodSums, logMeanExpWithVariance } from '../../src/shared/evaluate.ts';
-import type { Dataset } from '../../src/shared/dataset.ts';
+import { resolveConfig } from '../../src/shared/training/config.ts';
+import { elboReport, elboSums, estimateLogLikelihood, evaluateElbo, logLikelihoodSums, logMeanExpWithVariance } from '../../src/shared/model/evaluate.ts';
+import type { Dataset } from '../../src/shared/data/dataset.ts';
 import { LocalTrainer } from '../../src/main/local_trainer.ts';
 import { mnistSubset } from '../helpers/mnist_subset.ts';
 import { useBackend } from '../helpers/backend.ts';

@@ -4,14 +4,14 @@
  * page's matching of picked or dropped files to a sweep's runs.
  */
 import { describe, expect, it } from 'vitest';
-import { initParams } from '../../src/shared/model.ts';
-import { resolveConfig } from '../../src/shared/config.ts';
-import { exportDecoder } from '../../src/shared/decoder_export.ts';
-import { importDecoder } from '../../src/shared/decoder_import.ts';
-import { buildLayout, view } from '../../src/shared/layout.ts';
-import { figure2Rows, figure2Runs, figure2Spec, type Figure2Row } from '../../src/shared/figures/figure2.ts';
-import { greyPngDataUrl, tileImages } from '../../src/shared/figures/image_grid.ts';
-import { parseMetricsJsonl, parseSweepJson, parseVarianceJson } from '../../src/shared/figures/sweep_files.ts';
+import { initParams } from '../../src/shared/model/model.ts';
+import { resolveConfig } from '../../src/shared/training/config.ts';
+import { exportDecoder } from '../../src/shared/formats/decoder_export.ts';
+import { importDecoder } from '../../src/shared/formats/decoder_import.ts';
+import { buildLayout, view } from '../../src/shared/model/layout.ts';
+import { figure2Rows, figure2Runs, figure2Spec, type Figure2Row } from '../../src/shared/report/figure2.ts';
+import { greyPngDataUrl, tileImages } from '../../src/shared/report/image_grid.ts';
+import { parseMetricsJsonl, parseSweepJson, parseVarianceJson } from '../../src/shared/report/sweep_files.ts';
 import { pickSweep, type PickedFile } from '../../src/main/app/sweep_pick.ts';
 import { decodePng } from '../helpers/figure_files.ts';
 

@@ -5,19 +5,19 @@
  * same float32 parameter values (widened to float64 for the reference).
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { resolveConfig, type TrainConfig } from '../../src/shared/config.ts';
-import { buildLayout, type ParamLayout } from '../../src/shared/layout.ts';
-import { initParams } from '../../src/shared/model.ts';
-import { SgvbGradient } from '../../src/shared/gradients.ts';
-import { buildShard, type ShardInputs } from '../../src/shared/minibatch.ts';
-import type { Dataset } from '../../src/shared/dataset.ts';
+import { resolveConfig, type TrainConfig } from '../../src/shared/training/config.ts';
+import { buildLayout, type ParamLayout } from '../../src/shared/model/layout.ts';
+import { initParams } from '../../src/shared/model/model.ts';
+import { SgvbGradient } from '../../src/shared/model/gradients.ts';
+import { buildShard, type ShardInputs } from '../../src/shared/training/minibatch.ts';
+import type { Dataset } from '../../src/shared/data/dataset.ts';
 import { useBackend, relErr } from '../helpers/backend.ts';
 import { affine, hiddenLayers, LOG_2PI, sigmoid, softplus } from '../helpers/float64_mlp.ts';
 import { referenceHidden } from '../helpers/reference_layers.ts';
 import { AevbStepGradient } from '../../src/shared/model/aevb_step_gradient.ts';
 import { stepKernelFactory } from '../../src/shared/model/step_kernels.ts';
 import { detectKernelBuild, type KernelBuild } from '../../src/kernels/step_kernel.ts';
-import type { StepGradient } from '../../src/shared/step_gradient.ts';
+import type { StepGradient } from '../../src/shared/training/step_gradient.ts';
 
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The estimator-variance study's computation (src/shared/gradient_variance.ts) on a tiny model.
+ * The estimator-variance study's computation (src/shared/model/gradient_variance.ts) on a tiny model.
  *
  * Sampling tolerance: a per-parameter variance from R draws has relative standard error √(2/(R−1))
  * for normal gradients; a mean over parameters is no worse (the errors of correlated parameters do
@@ -8,10 +8,10 @@
  * deterministic.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { resolveConfig, type TrainConfig } from '../../src/shared/config.ts';
-import type { Dataset } from '../../src/shared/dataset.ts';
-import { buildLayout } from '../../src/shared/layout.ts';
-import { gradientVariance, studyMinibatch, summarizeVariance } from '../../src/shared/gradient_variance.ts';
+import { resolveConfig, type TrainConfig } from '../../src/shared/training/config.ts';
+import type { Dataset } from '../../src/shared/data/dataset.ts';
+import { buildLayout } from '../../src/shared/model/layout.ts';
+import { gradientVariance, studyMinibatch, summarizeVariance } from '../../src/shared/model/gradient_variance.ts';
 import { LocalTrainer } from '../../src/main/local_trainer.ts';
 import { mnistSubset } from '../helpers/mnist_subset.ts';
 import { useBackend } from '../helpers/backend.ts';

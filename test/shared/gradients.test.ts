@@ -1,11 +1,11 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { resolveConfig, type TrainConfig } from '../../src/shared/config.ts';
-import { buildLayout } from '../../src/shared/layout.ts';
-import { initParams } from '../../src/shared/model.ts';
-import { SgvbGradient } from '../../src/shared/gradients.ts';
+import { resolveConfig, type TrainConfig } from '../../src/shared/training/config.ts';
+import { buildLayout } from '../../src/shared/model/layout.ts';
+import { initParams } from '../../src/shared/model/model.ts';
+import { SgvbGradient } from '../../src/shared/model/gradients.ts';
 import { autodiffGradient } from '../helpers/sgvb_autodiff.ts';
-import { buildShard } from '../../src/shared/minibatch.ts';
+import { buildShard } from '../../src/shared/training/minibatch.ts';
 import { useBackend, relErr } from '../helpers/backend.ts';
 import { transposedMirror } from '../helpers/mirror.ts';
 

@@ -3,7 +3,7 @@
  * bytes written by hand, and each malformed-file case giving an IDX error that names the file.
  */
 import { describe, it, expect } from 'vitest';
-import { encodeIdx, isGzip, parseIdx, type IdxType } from '../../src/shared/idx.ts';
+import { encodeIdx, isGzip, parseIdx, type IdxType } from '../../src/shared/formats/idx.ts';
 import { AevbError } from '../../src/shared/errors.ts';
 
 const bytes = (...b: number[]) => new Uint8Array(b);

@@ -11,10 +11,10 @@
  * which the encoder then represents exactly: W4 = Σ Aᵀ/s², b4 = −Σ Aᵀ c/s², b5 = log diag Σ.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { resolveConfig } from '../../src/shared/config.ts';
-import { buildLayout, view } from '../../src/shared/layout.ts';
-import { evaluateElbo, evaluateLogLikelihood, logLikelihoodSum } from '../../src/shared/evaluate.ts';
-import type { Dataset } from '../../src/shared/dataset.ts';
+import { resolveConfig } from '../../src/shared/training/config.ts';
+import { buildLayout, view } from '../../src/shared/model/layout.ts';
+import { evaluateElbo, evaluateLogLikelihood, logLikelihoodSum } from '../../src/shared/model/evaluate.ts';
+import type { Dataset } from '../../src/shared/data/dataset.ts';
 import { useBackend } from '../helpers/backend.ts';
 
 const D = 5, J = 2, H = D, S2 = 0.25;

@@ -12,8 +12,8 @@
  * two paths) leaves a decade of margin; a wrong row, a lost tail lane or a missing chunk is O(1).
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import type { TrainConfig } from '../../src/shared/config.ts';
-import type { buildLayout } from '../../src/shared/layout.ts';
+import type { TrainConfig } from '../../src/shared/training/config.ts';
+import type { buildLayout } from '../../src/shared/model/layout.ts';
 import { CHUNK_ROWS, chunkPoints } from '../../src/shared/model/kernel_gradient.ts';
 import { useBackend } from '../helpers/backend.ts';
 import { edgeFixture, kernelGradient, tfjsGradient, WASM_BUILDS, type KernelsUnderTest } from '../helpers/kernel_engines.ts';

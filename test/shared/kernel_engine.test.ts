@@ -10,8 +10,8 @@
  */
 import { describe, it, expect } from 'vitest';
 import { Worker } from 'node:worker_threads';
-import type { TrainConfig } from '../../src/shared/config.ts';
-import type { ParamLayout } from '../../src/shared/layout.ts';
+import type { TrainConfig } from '../../src/shared/training/config.ts';
+import type { ParamLayout } from '../../src/shared/model/layout.ts';
 import { AevbStepGradient } from '../../src/shared/model/aevb_step_gradient.ts';
 import { scratchPlan } from '../../src/shared/model/kernel_gradient.ts';
 import { stepKernelFactory } from '../../src/shared/model/step_kernels.ts';

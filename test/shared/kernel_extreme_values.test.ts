@@ -9,10 +9,10 @@
  * step must be refused all the same (the update checks the new θ).
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import type { TrainConfig } from '../../src/shared/config.ts';
-import type { ParamLayout } from '../../src/shared/layout.ts';
-import type { Dataset } from '../../src/shared/dataset.ts';
-import { initialState } from '../../src/shared/training_state.ts';
+import type { TrainConfig } from '../../src/shared/training/config.ts';
+import type { ParamLayout } from '../../src/shared/model/layout.ts';
+import type { Dataset } from '../../src/shared/data/dataset.ts';
+import { initialState } from '../../src/shared/training/training_state.ts';
 import { LocalTrainer } from '../../src/main/local_trainer.ts';
 import { useBackend } from '../helpers/backend.ts';
 import { allFinite, edgeFixture, kernelGradient, tfjsGradient, WASM_BUILDS, type KernelsUnderTest } from '../helpers/kernel_engines.ts';

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { buildLayout } from '../../src/shared/layout.ts';
+import { buildLayout } from '../../src/shared/model/layout.ts';
 
 describe('parameter layout', () => {
   it('orders parameters contiguously, and mirrors every weight but enc.W3', () => {

@@ -7,12 +7,12 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { modelKey, resolveConfig, type TrainConfig } from '../../src/shared/config.ts';
+import { modelKey, resolveConfig, type TrainConfig } from '../../src/shared/training/config.ts';
 import { AevbError } from '../../src/shared/errors.ts';
-import { buildLayout } from '../../src/shared/layout.ts';
+import { buildLayout } from '../../src/shared/model/layout.ts';
 import { modelLayers } from '../../src/shared/model/layers.ts';
-import { torchNames } from '../../src/shared/pytorch_state.ts';
-import { decode, disposeParams, encode, initParams, logLikelihood, paramTensors } from '../../src/shared/model.ts';
+import { torchNames } from '../../src/shared/formats/pytorch_state.ts';
+import { decode, disposeParams, encode, initParams, logLikelihood, paramTensors } from '../../src/shared/model/model.ts';
 import { useBackend } from '../helpers/backend.ts';
 import { affine, hiddenLayers, softplus } from '../helpers/float64_mlp.ts';
 import { referenceHidden } from '../helpers/reference_layers.ts';

@@ -5,9 +5,9 @@
 import { describe, it, expect, expectTypeOf } from 'vitest';
 import type { Remote } from 'comlink';
 import { createWorkerApi } from '../../src/workers/worker_core.ts';
-import type { RunReport, WorkerApi, WorkerInit, GradientReply } from '../../src/shared/protocol.ts';
-import { resolveConfig } from '../../src/shared/config.ts';
-import { allocatePoolMemory } from '../../src/shared/shared_memory.ts';
+import type { RunReport, WorkerApi, WorkerInit, GradientReply } from '../../src/shared/runtime/protocol.ts';
+import { resolveConfig } from '../../src/shared/training/config.ts';
+import { allocatePoolMemory } from '../../src/shared/runtime/shared_memory.ts';
 
 describe('worker protocol', () => {
   it('the worker object is exactly the WorkerApi, and comlink wraps it to promises', () => {

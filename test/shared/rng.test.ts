@@ -3,9 +3,9 @@
  * Pure JS: no TF.js backend needed.
  */
 import { describe, it, expect } from 'vitest';
-import { CounterRng, Stream, epochPermutation, philox4x32, toUnit } from '../../src/shared/rng.ts';
-import { buildShard } from '../../src/shared/minibatch.ts';
-import type { Dataset } from '../../src/shared/dataset.ts';
+import { CounterRng, Stream, epochPermutation, philox4x32, toUnit } from '../../src/shared/training/rng.ts';
+import { buildShard } from '../../src/shared/training/minibatch.ts';
+import type { Dataset } from '../../src/shared/data/dataset.ts';
 
 const hex = (a: Uint32Array) => Array.from(a, (v) => v.toString(16).padStart(8, '0')).join(' ');
 

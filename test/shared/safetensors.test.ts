@@ -1,17 +1,17 @@
 /**
- * safetensors in and out (src/shared/safetensors.ts, src/shared/pytorch_state.ts): our export
+ * safetensors in and out (src/shared/formats/safetensors.ts, src/shared/formats/pytorch_state.ts): our export
  * round-trips bit for bit; a file assembled by hand the way PyTorch writes a state_dict (its
  * own tensor order, no metadata, optionally "module."-prefixed or float64) imports into the right
  * places; damaged and mismatched files are refused with one line that names the problem.
  */
 import { describe, expect, it } from 'vitest';
-import { datasetFingerprint, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../src/shared/checkpoint.ts';
-import { resolveConfig, type TrainConfig } from '../../src/shared/config.ts';
+import { datasetFingerprint, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../src/shared/formats/checkpoint.ts';
+import { resolveConfig, type TrainConfig } from '../../src/shared/training/config.ts';
 import { AevbError } from '../../src/shared/errors.ts';
-import { buildLayout, view } from '../../src/shared/layout.ts';
-import { OPTIMIZER_SLOTS } from '../../src/shared/optimizers.ts';
-import { exportSafetensors, importSafetensors, readCheckpointBytes, torchNames } from '../../src/shared/pytorch_state.ts';
-import { decodeSafetensors, encodeSafetensors } from '../../src/shared/safetensors.ts';
+import { buildLayout, view } from '../../src/shared/model/layout.ts';
+import { OPTIMIZER_SLOTS } from '../../src/shared/training/optimizers.ts';
+import { exportSafetensors, importSafetensors, readCheckpointBytes, torchNames } from '../../src/shared/formats/pytorch_state.ts';
+import { decodeSafetensors, encodeSafetensors } from '../../src/shared/formats/safetensors.ts';
 
 const small: Partial<TrainConfig> = { inputSize: 12, hidden: 5, latent: 3, batch: 4 };
 

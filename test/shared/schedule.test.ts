@@ -3,8 +3,8 @@
  * ⌊N/M⌋·M distinct datapoints, deterministically in (seed, step). Pure JS: no backend.
  */
 import { describe, it, expect } from 'vitest';
-import { MinibatchSchedule, shardRanges } from '../../src/shared/schedule.ts';
-import { epochPermutation } from '../../src/shared/rng.ts';
+import { MinibatchSchedule, shardRanges } from '../../src/shared/training/schedule.ts';
+import { epochPermutation } from '../../src/shared/training/rng.ts';
 
 describe('shardRanges', () => {
   it('covers [0, M) with contiguous shards whose sizes differ by at most one', () => {

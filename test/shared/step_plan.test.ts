@@ -4,11 +4,11 @@
  * engine without WebAssembly SIMD keep the mirror and get none.
  */
 import { describe, it, expect } from 'vitest';
-import { resolveConfig } from '../../src/shared/config.ts';
-import { buildLayout } from '../../src/shared/layout.ts';
-import { runsOnAevbKernels, stepLayout, stepScratchBytes } from '../../src/shared/step_plan.ts';
+import { resolveConfig } from '../../src/shared/training/config.ts';
+import { buildLayout } from '../../src/shared/model/layout.ts';
+import { runsOnAevbKernels, stepLayout, stepScratchBytes } from '../../src/shared/training/step_plan.ts';
 import { scratchPlan, chunkPoints, CHUNK_ROWS } from '../../src/shared/model/kernel_gradient.ts';
-import { allocatePoolMemory, memoryRegions } from '../../src/shared/shared_memory.ts';
+import { allocatePoolMemory, memoryRegions } from '../../src/shared/runtime/shared_memory.ts';
 
 describe('the step plan', () => {
   const cfg = resolveConfig({ inputSize: 20, hidden: [9, 7], latent: 3, samples: 2 });

@@ -12,12 +12,12 @@
  * and the gradient of W + S is compared with the production vector.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { resolveConfig, type TrainConfig } from '../../src/shared/config.ts';
-import { buildLayout, type ParamLayout } from '../../src/shared/layout.ts';
-import { initParams } from '../../src/shared/model.ts';
-import { drawDreams, WakeSleepGradient } from '../../src/shared/wake_sleep_gradient.ts';
-import { buildShard, type ShardInputs } from '../../src/shared/minibatch.ts';
-import type { Dataset } from '../../src/shared/dataset.ts';
+import { resolveConfig, type TrainConfig } from '../../src/shared/training/config.ts';
+import { buildLayout, type ParamLayout } from '../../src/shared/model/layout.ts';
+import { initParams } from '../../src/shared/model/model.ts';
+import { drawDreams, WakeSleepGradient } from '../../src/shared/model/wake_sleep_gradient.ts';
+import { buildShard, type ShardInputs } from '../../src/shared/training/minibatch.ts';
+import type { Dataset } from '../../src/shared/data/dataset.ts';
 import { useBackend, relErr } from '../helpers/backend.ts';
 import { affine, hiddenLayers, LOG_2PI, sigmoid, softplus } from '../helpers/float64_mlp.ts';
 import { referenceHidden } from '../helpers/reference_layers.ts';

@@ -1,20 +1,20 @@
 /**
- * The hand-written wake-sleep gradient (src/shared/wake_sleep_gradient.ts) against tfjs autodiff of
+ * The hand-written wake-sleep gradient (src/shared/model/wake_sleep_gradient.ts) against tfjs autodiff of
  * the plain objectives (test/helpers/wake_sleep_autodiff.ts), and its dreams' keying.
  * Finite differences: wake_sleep_finite_differences.test.ts.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { resolveConfig, type TrainConfig } from '../../src/shared/config.ts';
-import { buildLayout } from '../../src/shared/layout.ts';
-import { initParams } from '../../src/shared/model.ts';
-import { SgvbGradient } from '../../src/shared/gradients.ts';
-import { drawDreams, WakeSleepGradient } from '../../src/shared/wake_sleep_gradient.ts';
-import { createStepGradient, stepShard } from '../../src/shared/step_gradient.ts';
+import { resolveConfig, type TrainConfig } from '../../src/shared/training/config.ts';
+import { buildLayout } from '../../src/shared/model/layout.ts';
+import { initParams } from '../../src/shared/model/model.ts';
+import { SgvbGradient } from '../../src/shared/model/gradients.ts';
+import { drawDreams, WakeSleepGradient } from '../../src/shared/model/wake_sleep_gradient.ts';
+import { createStepGradient, stepShard } from '../../src/shared/training/step_gradient.ts';
 import { AevbStepGradient } from '../../src/shared/model/aevb_step_gradient.ts';
-import { buildShard } from '../../src/shared/minibatch.ts';
-import { MinibatchSchedule } from '../../src/shared/schedule.ts';
-import { CounterRng, Stream } from '../../src/shared/rng.ts';
+import { buildShard } from '../../src/shared/training/minibatch.ts';
+import { MinibatchSchedule } from '../../src/shared/training/schedule.ts';
+import { CounterRng, Stream } from '../../src/shared/training/rng.ts';
 import { autodiffWakeSleep } from '../helpers/wake_sleep_autodiff.ts';
 import { useBackend, relErr } from '../helpers/backend.ts';
 import { transposedMirror } from '../helpers/mirror.ts';

@@ -8,8 +8,8 @@ import { MessageChannel } from 'node:worker_threads';
 import { expose, wrap, releaseProxy } from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { AevbError, configError, stateError } from '../../src/shared/errors.ts';
-import { resolveConfig } from '../../src/shared/config.ts';
-import { useAevbErrorTransfer, toWire, fromWire } from '../../src/shared/wire_errors.ts';
+import { resolveConfig } from '../../src/shared/training/config.ts';
+import { useAevbErrorTransfer, toWire, fromWire } from '../../src/shared/runtime/wire_errors.ts';
 
 function caught(f: () => unknown): unknown {
   try { f(); } catch (e) { return e; }

@@ -30,10 +30,10 @@ import { SweepFigure } from './sweep_figure.ts';
 import { RunKeeper } from './run_keeper.ts';
 import { applyUrlSettings, writeUrlSettings } from './url_settings.ts';
 import { describeDifferences, linkDifferences } from './link_vs_saved.ts';
-import { decodeCheckpoint, readCheckpointMetrics } from '../../shared/checkpoint.ts';
+import { decodeCheckpoint, readCheckpointMetrics } from '../../shared/formats/checkpoint.ts';
 import { comparedLabel, COMPARED_COLOURS, curveOfJsonl, curveOfRows, type ComparedRun } from './compared_runs.ts';
 import { pickedFromInput, pickSweep } from './sweep_pick.ts';
-import type { TrainConfig } from '../../shared/config.ts';
+import type { TrainConfig } from '../../shared/training/config.ts';
 import type { View } from './view.ts';
 
 export class App {

@@ -6,15 +6,15 @@
  * createTrainer({ checkpoint }) and by the CLI's --resume.
  */
 import { transfer, wrap, type Remote } from 'comlink';
-import type { Checkpoint } from '../../shared/checkpoint.ts';
+import type { Checkpoint } from '../../shared/formats/checkpoint.ts';
 import type { Trainer } from '../trainer.ts';
 import type { History } from './history.ts';
-import type { CheckpointWorkerApi } from './checkpoint_worker.ts';
+import type { CheckpointWorkerApi } from '../../workers/checkpoint_worker.ts';
 
 let worker: Remote<CheckpointWorkerApi> | null = null;
 
 function encoder(): Remote<CheckpointWorkerApi> {
-  worker ??= wrap<CheckpointWorkerApi>(new Worker(new URL('./checkpoint_worker.ts', import.meta.url), { type: 'module', name: 'aevb-checkpoints' }));
+  worker ??= wrap<CheckpointWorkerApi>(new Worker(new URL('../../workers/checkpoint_worker.ts', import.meta.url), { type: 'module', name: 'aevb-checkpoints' }));
   return worker;
 }
 

@@ -4,7 +4,7 @@
  * metrics). Each is its test-set ELBO curve, labelled by the settings in which it differs from the
  * current run, and can be shown or hidden.
  */
-import type { TrainConfig } from '../../shared/config.ts';
+import type { TrainConfig } from '../../shared/training/config.ts';
 import { dataError } from '../../shared/errors.ts';
 
 /** One run on the chart beside the current one. */

@@ -4,7 +4,7 @@
  * reload its own data after a page reload (IndexedDB stores File objects as they are).
  */
 import { wrap, releaseProxy } from 'comlink';
-import type { DataSplit } from '../../shared/dataset.ts';
+import type { DataSplit } from '../../shared/data/dataset.ts';
 import type { DataWorkerApi } from './data_api.ts';
 import { MNIST_BIN_FILE } from './mnist_bin.ts';
 
@@ -39,7 +39,7 @@ function describe(source: DataSource, split: DataSplit): string {
 
 /** Loads and checks a source; rejects with the AevbError's message when the data is bad. */
 export async function loadData(source: DataSource): Promise<LoadedData> {
-  const worker = new Worker(new URL('./data_worker.ts', import.meta.url), { type: 'module', name: 'aevb-data' });
+  const worker = new Worker(new URL('../../workers/data_worker.ts', import.meta.url), { type: 'module', name: 'aevb-data' });
   const api = wrap<DataWorkerApi>(worker);
   try {
     const r = source.kind === 'embedded'

@@ -3,7 +3,7 @@
  * grid of 144 digits costs about a millisecond. The canvas is drawn at one pixel per value and
  * scaled by CSS (image-rendering: pixelated), which keeps the work independent of the screen.
  */
-import type { Dataset } from '../../shared/dataset.ts';
+import type { Dataset } from '../../shared/data/dataset.ts';
 
 export type Shape = readonly [rows: number, cols: number];
 

@@ -2,7 +2,7 @@
  * Files out of the page: a checkpoint (.aevb) and the decoder in TF.js's weights format. Each
  * download is a blob: URL on an <a download>, revoked once the browser has taken it.
  */
-import { exportDecoder } from '../../shared/decoder_export.ts';
+import { exportDecoder } from '../../shared/formats/decoder_export.ts';
 import type { Trainer } from '../trainer.ts';
 import { checkpointBytes } from './checkpoints.ts';
 import type { History } from './history.ts';

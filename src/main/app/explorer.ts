@@ -5,12 +5,12 @@
  * pictures in one of the page's shared frames; refreshes are throttled and never overlap.
  */
 import type { Trainer } from '../trainer.ts';
-import type { Dataset } from '../../shared/dataset.ts';
+import type { Dataset } from '../../shared/data/dataset.ts';
 import { drawSoon } from './frame.ts';
 import { paintGrid, row, shapeOf, type Shape } from './digit_grid.ts';
 import { drawLatent, fillLegend } from './latent_plot.ts';
 import { LatentExplorer, type LatentExplorerElements } from './latent_explorer.ts';
-import { manifoldGrid } from './probit.ts';
+import { manifoldGrid } from '../../shared/report/probit.ts';
 
 /** At most one refresh per this many ms while training (a request for "now" skips the wait). */
 const MIN_GAP_MS = 2500;

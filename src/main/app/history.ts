@@ -8,7 +8,7 @@
  * A checkpoint carries the same rows and the minibatch curve (toMetrics / fromMetrics), so that a
  * loaded checkpoint brings its curves.
  */
-import type { CheckpointMetrics } from '../../shared/checkpoint.ts';
+import type { CheckpointMetrics } from '../../shared/formats/checkpoint.ts';
 import type { EpochEvent, ProgressEvent } from '../trainer.ts';
 
 /** One epoch's metrics: the trainer's epoch event and the worker count (the CLI's metrics.jsonl line). */

@@ -7,11 +7,11 @@
  * between the encoder means of two test digits (a strip of STRIP steps and a slider for t).
  * Decodes go to worker 0 between training requests; while one is out, only the latest z waits.
  */
-import type { Dataset } from '../../shared/dataset.ts';
+import type { Dataset } from '../../shared/data/dataset.ts';
 import type { Trainer } from '../trainer.ts';
 import { h } from './dom.ts';
 import { paintGrid, row, type Shape } from './digit_grid.ts';
-import { probit } from './probit.ts';
+import { probit } from '../../shared/report/probit.ts';
 
 const MAX_SLIDERS = 6;
 const SLIDER_RANGE = 3;

@@ -5,7 +5,7 @@
  * start with the link's settings) instead of silently showing the saved run and rewriting the
  * address. A reload of the page's own address (the run's settings) differs in nothing: no question.
  */
-import { decodeCheckpoint } from '../../shared/checkpoint.ts';
+import { decodeCheckpoint } from '../../shared/formats/checkpoint.ts';
 import type { SettingKey, SettingsForm } from './settings_form.ts';
 import { applyUrlSettings, settingsHash } from './url_settings.ts';
 import type { Saved } from './store.ts';

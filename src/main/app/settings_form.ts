@@ -4,11 +4,11 @@
  * with one per hidden layer (512,256 and relu,tanh: a deeper MLP). The config validator (resolveConfig) is the only judge of a value; its AevbError is
  * shown next to the control it names. While a run exists only the epochs can change.
  */
-import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../../shared/config.ts';
+import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../../shared/training/config.ts';
 import { AevbError } from '../../shared/errors.ts';
 import { h, messageOf } from './dom.ts';
 import { inPageWords } from './page_words.ts';
-import type { KernelChoice } from '../../shared/protocol.ts';
+import type { KernelChoice } from '../../shared/runtime/protocol.ts';
 
 export type SettingKey = keyof TrainConfig | 'workers' | 'kernels';
 

@@ -3,7 +3,7 @@
  * (reconstruction E_q[log p(x|z)] and KL(q(z|x) ‖ p(z)); ELBO = reconstruction − KL), and who does
  * the work (workers, SIMD, transport). Drawn in the page's shared frames (frame.ts).
  */
-import type { WorkerInfo } from '../../shared/protocol.ts';
+import type { WorkerInfo } from '../../shared/runtime/protocol.ts';
 import { h } from './dom.ts';
 import { drawSoon } from './frame.ts';
 import type { Run } from './run.ts';

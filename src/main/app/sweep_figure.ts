@@ -11,7 +11,7 @@
 import { releaseProxy, wrap, type Remote } from 'comlink';
 import { messageOf } from './dom.ts';
 import { drawSoon } from './frame.ts';
-import type { FigureWorkerApi } from './figure_worker.ts';
+import type { FigureWorkerApi } from '../../workers/figure_worker.ts';
 import { pickedFromDrop, pickedFromInput, pickSweep, type PickedFile } from './sweep_pick.ts';
 
 export interface SweepFigureView {
@@ -53,7 +53,7 @@ export class SweepFigure {
   }
 
   private figures(): Remote<FigureWorkerApi> {
-    this.worker ??= new Worker(new URL('./figure_worker.ts', import.meta.url), { type: 'module', name: 'aevb-figures' });
+    this.worker ??= new Worker(new URL('../../workers/figure_worker.ts', import.meta.url), { type: 'module', name: 'aevb-figures' });
     this.api ??= wrap<FigureWorkerApi>(this.worker);
     return this.api;
   }

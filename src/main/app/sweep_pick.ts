@@ -11,7 +11,7 @@
  * loose metrics.jsonl files that cannot be told apart, gets an error that says what to drop instead.
  */
 import { dataError } from '../../shared/errors.ts';
-import { parseSweepJson, type Sweep, type SweepRun } from '../../shared/figures/sweep_files.ts';
+import { parseSweepJson, type Sweep, type SweepRun } from '../../shared/report/sweep_files.ts';
 
 /** A file and its path ('/'-separated) inside what the user picked; a loose file's path is its name. */
 export interface PickedFile { path: string; file: Blob }

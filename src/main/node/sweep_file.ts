@@ -16,7 +16,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { TrainConfig } from '../../shared/config.ts';
+import type { TrainConfig } from '../../shared/training/config.ts';
 import { fileError, stateError } from '../../shared/errors.ts';
 import { writeFileAtomic } from './checkpoint_files.ts';
 import { withFileErrors } from './file_errors.ts';

@@ -8,8 +8,8 @@
  * drawn). Each run then sees E·⌊n/M⌋·M ≥ N samples; the plan says how many.
  */
 import path from 'node:path';
-import { resolveConfig, type TrainConfig } from '../../shared/config.ts';
-import type { DataSplit } from '../../shared/dataset.ts';
+import { resolveConfig, type TrainConfig } from '../../shared/training/config.ts';
+import type { DataSplit } from '../../shared/data/dataset.ts';
 import { AevbError, configError, isAevbError } from '../../shared/errors.ts';
 import { parseCli, type CliRequest } from './cli_args.ts';
 import { loadData } from './train_run.ts';

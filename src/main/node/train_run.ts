@@ -12,18 +12,18 @@
  * same run (atomically), metrics.jsonl never runs ahead of the checkpoint, Ctrl-C and SIGTERM save
  * the current step before exiting, and a diverging run stops without touching the last checkpoint.
  */
-import type { WorkerInfo } from '../../shared/protocol.ts';
+import type { WorkerInfo } from '../../shared/runtime/protocol.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { datasetFingerprint, type Checkpoint } from '../../shared/checkpoint.ts';
-import { resolveConfig, type TrainConfig } from '../../shared/config.ts';
-import type { DataSplit } from '../../shared/dataset.ts';
-import { exportDecoder } from '../../shared/decoder_export.ts';
+import { datasetFingerprint, type Checkpoint } from '../../shared/formats/checkpoint.ts';
+import { resolveConfig, type TrainConfig } from '../../shared/training/config.ts';
+import type { DataSplit } from '../../shared/data/dataset.ts';
+import { exportDecoder } from '../../shared/formats/decoder_export.ts';
 import { configError, stateError } from '../../shared/errors.ts';
-import { splitDataset } from '../../shared/mnist_split.ts';
-import { readCheckpointBytes } from '../../shared/pytorch_state.ts';
-import type { TrainingState } from '../../shared/training_state.ts';
+import { splitDataset } from '../../shared/data/mnist_split.ts';
+import { readCheckpointBytes } from '../../shared/formats/pytorch_state.ts';
+import type { TrainingState } from '../../shared/training/training_state.ts';
 import type { Evaluation } from '../local_trainer.ts';
 import { nodeSpawner } from '../pool/spawn_node.ts';
 import { Trainer, type EpochEvent } from '../trainer.ts';

@@ -9,21 +9,21 @@
  * steps on a log grid from 10 steps (or fewer) to the checkpoint's step; the last point is the
  * checkpoint itself. At each point, for estimator A and B and L = 1, 2, 5, the per-parameter variance
  * of the per-datapoint minibatch gradient (M = --batch, default 100) over R = --draws (default 200)
- * independent minibatches and ε draws (src/shared/gradient_variance.ts), and, with the minibatch held
+ * independent minibatches and ε draws (src/shared/model/gradient_variance.ts), and, with the minibatch held
  * fixed, the ε-only part (the part L averages away). Every estimator and L sees the same draws.
  *
  * Output: DIR2/variance.json (rows: one per point × estimator × L) and DIR2/variance.md (a table).
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { datasetFingerprint, type Checkpoint } from '../../shared/checkpoint.ts';
-import type { EstimatorKind, TrainConfig } from '../../shared/config.ts';
-import type { DataSplit } from '../../shared/dataset.ts';
+import { datasetFingerprint, type Checkpoint } from '../../shared/formats/checkpoint.ts';
+import type { EstimatorKind, TrainConfig } from '../../shared/training/config.ts';
+import type { DataSplit } from '../../shared/data/dataset.ts';
 import { checkpointError, configError } from '../../shared/errors.ts';
-import { gradientVariance, summarizeVariance, type VarianceSummary } from '../../shared/gradient_variance.ts';
-import { buildLayout } from '../../shared/layout.ts';
+import { gradientVariance, summarizeVariance, type VarianceSummary } from '../../shared/model/gradient_variance.ts';
+import { buildLayout } from '../../shared/model/layout.ts';
 import { modelLayers } from '../../shared/model/layers.ts';
-import { splitDataset } from '../../shared/mnist_split.ts';
+import { splitDataset } from '../../shared/data/mnist_split.ts';
 import { LocalTrainer } from '../local_trainer.ts';
 import { writeFileAtomic } from './checkpoint_files.ts';
 import { loadEmbeddedMnist, loadIdxDataset } from './data_files.ts';

@@ -22,22 +22,22 @@
  * tries) fails the call with an AevbError of code WORKER.
  */
 import { wrap, releaseProxy, type Remote } from 'comlink';
-import type { TrainConfig } from '../../shared/config.ts';
-import type { DataSplit } from '../../shared/dataset.ts';
+import type { TrainConfig } from '../../shared/training/config.ts';
+import type { DataSplit } from '../../shared/data/dataset.ts';
 import { configError, stateError, workerError } from '../../shared/errors.ts';
-import { commitStep, raiseAbort, readCommit, resetBarrier } from '../../shared/barrier.ts';
-import { buildLayout, type ParamLayout } from '../../shared/layout.ts';
-import { OPTIMIZER_SLOTS } from '../../shared/optimizers.ts';
-import { addElboSums, addLogLikelihoodSums, type ElboSums, type LogLikelihoodSums } from '../../shared/eval_sums.ts';
-import type { KernelChoice, DeathPoint, PhaseTimes, Split, Transport, WorkerApi, WorkerInfo, WorkerInit } from '../../shared/protocol.ts';
-import { shardRanges } from '../../shared/schedule.ts';
-import { allocatePoolMemory, hasSharedMemory, PoolMemory, Result } from '../../shared/shared_memory.ts';
-import { computesValue, updateAndCheck, writeMirror } from '../../shared/step_update.ts';
-import { stepLayout, stepScratchBytes } from '../../shared/step_plan.ts';
-import type { TrainingState } from '../../shared/training_state.ts';
+import { commitStep, raiseAbort, readCommit, resetBarrier } from '../../shared/runtime/barrier.ts';
+import { buildLayout, type ParamLayout } from '../../shared/model/layout.ts';
+import { OPTIMIZER_SLOTS } from '../../shared/training/optimizers.ts';
+import { addElboSums, addLogLikelihoodSums, type ElboSums, type LogLikelihoodSums } from '../../shared/model/eval_sums.ts';
+import type { KernelChoice, DeathPoint, PhaseTimes, Split, Transport, WorkerApi, WorkerInfo, WorkerInit } from '../../shared/runtime/protocol.ts';
+import { shardRanges } from '../../shared/training/schedule.ts';
+import { allocatePoolMemory, hasSharedMemory, PoolMemory, Result } from '../../shared/runtime/shared_memory.ts';
+import { computesValue, updateAndCheck, writeMirror } from '../../shared/training/step_update.ts';
+import { stepLayout, stepScratchBytes } from '../../shared/training/step_plan.ts';
+import type { TrainingState } from '../../shared/training/training_state.ts';
 import { UpdateKernel } from '../../kernels/update_kernel.ts';
 import type { Spawner, SpawnedWorker } from './spawner.ts';
-import { useAevbErrorTransfer } from '../../shared/wire_errors.ts';
+import { useAevbErrorTransfer } from '../../shared/runtime/wire_errors.ts';
 
 // Workers' AevbErrors arrive as AevbErrors (code, fix, field), for the pool's callers to read.
 useAevbErrorTransfer();

@@ -5,9 +5,9 @@
  * (the message path, a caller's plain arrays) θ is copied into a region of the engine's own memory
  * and the gradient copied out, and the time that takes is reported as upload / read-out.
  */
-import type { ShardInputs } from '../minibatch.ts';
-import type { ParamLayout } from '../layout.ts';
-import type { CopyTimes, ShardValue } from '../gradients.ts';
+import type { ShardInputs } from '../training/minibatch.ts';
+import type { ParamLayout } from './layout.ts';
+import type { CopyTimes, ShardValue } from './gradients.ts';
 import { KernelGradient, scratchPlan, type KernelModelCfg, type StepKernelOps } from './kernel_gradient.ts';
 
 /** Makes the kernels on a memory (the WASM module of the build in use, bound to that memory). */

@@ -24,10 +24,10 @@
  * scratch is then bounded whatever M and L are (the message path and LocalTrainer see whole
  * minibatches), and a chunk's activations stay in cache. The first chunk writes the slot, later ones add.
  */
-import type { Activation } from '../config.ts';
+import type { Activation } from '../training/config.ts';
 import { argumentError } from '../errors.ts';
-import type { ShardInputs } from '../minibatch.ts';
-import type { ParamLayout } from '../layout.ts';
+import type { ShardInputs } from '../training/minibatch.ts';
+import type { ParamLayout } from './layout.ts';
 import { ACTIVATION_CODE, type StepExports } from '../../kernels/step_kernel.ts';
 import { headLayers, modelLayers, type DenseLayer, type LayerConfig, type ModelLayers } from './layers.ts';
 

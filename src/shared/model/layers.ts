@@ -14,7 +14,7 @@
  * from z). So the paper's model has exactly its old names and order, and old checkpoints load as
  * they are.
  */
-import type { Activation, DecoderKind } from '../config.ts';
+import type { Activation, DecoderKind } from '../training/config.ts';
 
 /** y = act(W x + b), W [out, in], b [out]. */
 export interface DenseLayer {
