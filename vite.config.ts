@@ -35,7 +35,8 @@ function devCsp(): Plugin {
     name: 'aevb:dev-csp',
     apply: 'serve',
     transformIndexHtml(html) {
-      return html.replace("connect-src 'self'", "connect-src 'self' ws://127.0.0.1:* ws://localhost:*")
+      return html
+        .replace("connect-src 'self'", "connect-src 'self' ws://127.0.0.1:* ws://localhost:*")
         .replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");
     },
   };

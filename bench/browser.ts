@@ -12,7 +12,9 @@ import { nodeSpawner } from '../src/main/pool/spawn_node.ts';
 import type { TrainConfig } from '../src/shared/training/config.ts';
 
 const config: Partial<TrainConfig> = { hidden: 500, latent: 20, batch: 100 };
-const rounds = Number(process.env.AEVB_BENCH_ROUNDS ?? 5), warmup = 10, steps = 40;
+const rounds = Number(process.env.AEVB_BENCH_ROUNDS ?? 5),
+  warmup = 10,
+  steps = 40;
 const full = loadEmbeddedMnist();
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
@@ -21,13 +23,18 @@ const browser = await launchChromium();
 const page = await browser.newPage();
 await page.goto(`${url}/test/browser/harness.html`);
 await page.waitForFunction(() => 'aevbHarness' in globalThis, null, { timeout: 60_000 });
-await page.evaluate(([a, b, c, d]) => (globalThis as any).aevbHarness.setData(a, b, c, d, 784),
-  [toBase64(full.train.x), full.train.n, toBase64(full.test.x), full.test.n] as const);
+await page.evaluate(([a, b, c, d]) => (globalThis as any).aevbHarness.setData(a, b, c, d, 784), [
+  toBase64(full.train.x),
+  full.train.n,
+  toBase64(full.test.x),
+  full.test.n,
+] as const);
 
 const rows: Array<{ workers: number; node: number; page: number }> = [];
 try {
   for (const workers of [1, 2]) {
-    const nodeRates: number[] = [], pageRates: number[] = [];
+    const nodeRates: number[] = [],
+      pageRates: number[] = [];
     for (let r = 0; r < rounds; r++) {
       const t = await Trainer.create({ data: full, config, workers }, nodeSpawner(), workers);
       await t.runSteps(warmup);
@@ -35,7 +42,12 @@ try {
       await t.runSteps(steps);
       nodeRates.push((steps * 100 * 1000) / (performance.now() - t0));
       await t.dispose();
-      const p = await page.evaluate(([w, wu, st, c]) => (globalThis as any).aevbHarness.bench(w, wu, st, c), [workers, warmup, steps, config] as const);
+      const p = await page.evaluate(([w, wu, st, c]) => (globalThis as any).aevbHarness.bench(w, wu, st, c), [
+        workers,
+        warmup,
+        steps,
+        config,
+      ] as const);
       pageRates.push(p.samplesPerSecond);
     }
     rows.push({ workers, node: median(nodeRates), page: median(pageRates) });
@@ -44,7 +56,9 @@ try {
   await browser.close();
   await server.close();
 }
-console.log(`\nPool in Chromium vs Node, H=500 J=20 M=100 (paper setting), ${rounds} interleaved rounds × ${steps} steps, medians — ${os.cpus()[0]?.model}, ${os.availableParallelism()} cores`);
+console.log(
+  `\nPool in Chromium vs Node, H=500 J=20 M=100 (paper setting), ${rounds} interleaved rounds × ${steps} steps, medians — ${os.cpus()[0]?.model}, ${os.availableParallelism()} cores`,
+);
 console.log('| workers | Node samples/s | Chromium samples/s | page / Node |');
 console.log('|---|---|---|---|');
 for (const r of rows) console.log(`| ${r.workers} | ${Math.round(r.node)} | ${Math.round(r.page)} | ${(r.page / r.node).toFixed(2)} |`);

@@ -57,14 +57,22 @@ export interface IsolatedTiming {
 function randomValues(n: number, seed: number): Float32Array {
   const v = new Float32Array(n);
   let s = seed >>> 0;
-  for (let i = 0; i < n; i++) { s = (s * 1664525 + 1013904223) >>> 0; v[i] = s / 2 ** 32 - 0.5; }
+  for (let i = 0; i < n; i++) {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    v[i] = s / 2 ** 32 - 0.5;
+  }
   return v;
 }
 
 function msPerCall(fn: () => void, minMs: number, minCalls: number): number {
   const t0 = performance.now();
-  let n = 0, ms = 0;
-  do { fn(); n++; ms = performance.now() - t0; } while (n < minCalls || ms < minMs);
+  let n = 0,
+    ms = 0;
+  do {
+    fn();
+    n++;
+    ms = performance.now() - t0;
+  } while (n < minCalls || ms < minMs);
   return ms / n;
 }
 
@@ -78,10 +86,16 @@ export class MatMulBench {
 
   constructor(readonly shapes: readonly MatMulShape[]) {
     this.ops = shapes.map((s, i) => {
-      const aVals = randomValues(s.m * s.k, 2 * i + 1), bVals = randomValues(s.k * s.n, 2 * i + 2);
-      const a = tf.tensor2d(aVals, [s.m, s.k]), b = tf.tensor2d(bVals, [s.k, s.n]);
+      const aVals = randomValues(s.m * s.k, 2 * i + 1),
+        bVals = randomValues(s.k * s.n, 2 * i + 2);
+      const a = tf.tensor2d(aVals, [s.m, s.k]),
+        b = tf.tensor2d(bVals, [s.k, s.n]);
       const cached = () => tf.matMul(a, b).dispose();
-      const fresh = () => { const bt = tf.tensor2d(bVals, [s.k, s.n]); tf.matMul(a, bt).dispose(); bt.dispose(); };
+      const fresh = () => {
+        const bt = tf.tensor2d(bVals, [s.k, s.n]);
+        tf.matMul(a, bt).dispose();
+        bt.dispose();
+      };
       return { a, b, cached, fresh };
     });
   }
@@ -92,13 +106,20 @@ export class MatMulBench {
   }
 
   dispose(): void {
-    for (const o of this.ops) { o.a.dispose(); o.b.dispose(); }
+    for (const o of this.ops) {
+      o.a.dispose();
+      o.b.dispose();
+    }
   }
 }
 
 /** FLOP-weighted aggregate GFLOP/s of a step's matMuls: Σ count·FLOPs / Σ count·time. */
 export function aggregateGflops(shapes: readonly MatMulShape[], msPerCallOf: (i: number) => number): number {
-  let flops = 0, ms = 0;
-  shapes.forEach((s, i) => { flops += s.count * matMulFlops(s); ms += s.count * msPerCallOf(i); });
+  let flops = 0,
+    ms = 0;
+  shapes.forEach((s, i) => {
+    flops += s.count * matMulFlops(s);
+    ms += s.count * msPerCallOf(i);
+  });
   return flops / (ms * 1e6);
 }

@@ -28,7 +28,9 @@ const { values, positionals } = parseArgs({
 });
 const preset = positionals[0] ?? 'pytorch';
 if (!PRESETS[preset]) throw new Error(`Unknown preset ${preset}: use pytorch or paper`);
-const epochs = Number(values.epochs ?? 50), seed = Number(values.seed ?? 1), K = Number(values.k ?? 1000);
+const epochs = Number(values.epochs ?? 50),
+  seed = Number(values.seed ?? 1),
+  K = Number(values.k ?? 1000);
 
 await setupNodeBackend('wasm');
 const data = loadEmbeddedMnist();
@@ -47,10 +49,21 @@ const t1 = performance.now();
 const logpx = evaluateLogLikelihood(cfg, trainer.state.params, data.test, K, seed);
 const last = curve[curve.length - 1];
 const result = {
-  preset, seed, epochs, config: cfg, testElbo: last.testElbo, trainElbo: last.trainElbo, logLikelihood: logpx, K,
-  trainSeconds, isSeconds: (performance.now() - t1) / 1000, curve,
+  preset,
+  seed,
+  epochs,
+  config: cfg,
+  testElbo: last.testElbo,
+  trainElbo: last.trainElbo,
+  logLikelihood: logpx,
+  K,
+  trainSeconds,
+  isSeconds: (performance.now() - t1) / 1000,
+  curve,
   machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version },
 };
-console.log(`RESULT ${preset} seed ${seed}: test ELBO ${last.testElbo.toFixed(2)}, log p(x) (K=${K}) ${logpx.toFixed(2)}, ${trainSeconds.toFixed(0)} s`);
+console.log(
+  `RESULT ${preset} seed ${seed}: test ELBO ${last.testElbo.toFixed(2)}, log p(x) (K=${K}) ${logpx.toFixed(2)}, ${trainSeconds.toFixed(0)} s`,
+);
 if (values.json) fs.writeFileSync(values.json, JSON.stringify(result, null, 2));
 trainer.dispose();

@@ -22,8 +22,13 @@ export interface Machine {
 export function describeMachine(wasmSimd: boolean): Machine {
   const cpus = os.cpus();
   return {
-    cpu: cpus[0]?.model.trim() ?? 'unknown', cores: cpus.length, os: `${os.platform()} ${os.release()} ${os.arch()}`,
-    node: process.version, tfjs: tf.version_core, wasmSimd, loadStart: os.loadavg()[0],
+    cpu: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    os: `${os.platform()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    tfjs: tf.version_core,
+    wasmSimd,
+    loadStart: os.loadavg()[0],
   };
 }
 
@@ -93,40 +98,92 @@ export function inStep(shape: MatMulShape, profile: StepProfile): { gflops?: num
 export function formatReport(r: BenchResult): string {
   const m = r.machine;
   const out: string[] = [];
-  out.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.os}; Node ${m.node}; tfjs ${m.tfjs} (wasm ${m.wasmSimd ? 'SIMD' : 'no SIMD'}, 1 thread); ` +
-    `load average ${m.loadStart.toFixed(2)} at start${m.loadEnd === undefined ? '' : `, ${m.loadEnd.toFixed(2)} at end`}.`);
+  out.push(
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.os}; Node ${m.node}; tfjs ${m.tfjs} (wasm ${m.wasmSimd ? 'SIMD' : 'no SIMD'}, 1 thread); ` +
+      `load average ${m.loadStart.toFixed(2)} at start${m.loadEnd === undefined ? '' : `, ${m.loadEnd.toFixed(2)} at end`}.`,
+  );
   out.push(`Date: ${r.date}. Command: ${r.command}. ${r.settings.model}; ${r.settings.dataset}.`);
-  out.push(`Each configuration: ${r.settings.rounds} rounds; a round runs production, then each other measurement followed ` +
-    `by production again (P A P G P C P K …), at least ` +
-    Object.entries(r.settings.minMsPerMeasurement).map(([k, v]) => `${(v / 1000).toFixed(2)} s (${k})`).join(', ') +
-    ' each. Throughputs are medians; ratios and ceiling shares are medians of per-round ratios against the production ' +
-    'slots right around each measurement, so load from other processes largely cancels.');
+  out.push(
+    `Each configuration: ${r.settings.rounds} rounds; a round runs production, then each other measurement followed ` +
+      `by production again (P A P G P C P K …), at least ` +
+      Object.entries(r.settings.minMsPerMeasurement)
+        .map(([k, v]) => `${(v / 1000).toFixed(2)} s (${k})`)
+        .join(', ') +
+      ' each. Throughputs are medians; ratios and ceiling shares are medians of per-round ratios against the production ' +
+      'slots right around each measurement, so load from other processes largely cancels.',
+  );
   out.push('');
   out.push('Throughput, samples/s on one thread: median (best measurement):');
   out.push('');
-  out.push(row(['H', 'M', 'production wasm', 'autodiff wasm', 'autodiff grads-only wasm', 'production cpu',
-    'prod / autodiff', 'prod / grads-only', 'prod / cpu']));
+  out.push(
+    row([
+      'H',
+      'M',
+      'production wasm',
+      'autodiff wasm',
+      'autodiff grads-only wasm',
+      'production cpu',
+      'prod / autodiff',
+      'prod / grads-only',
+      'prod / cpu',
+    ]),
+  );
   out.push(rule(9));
   const sps = (v: VariantResult) => `${f0(v.samplesPerSec)} (${f0(v.bestSamplesPerSec)})`;
   for (const c of r.configs) {
     const v = c.variants;
-    out.push(row([c.H, c.M, sps(v.production), sps(v.autodiff), sps(v.autodiffGrads), sps(v.productionCpu), `${f1(c.ratios.productionOverAutodiff)}×`, `${f1(c.ratios.productionOverAutodiffGrads)}×`,
-      `${f1(c.ratios.productionOverCpu)}×`]));
+    out.push(
+      row([
+        c.H,
+        c.M,
+        sps(v.production),
+        sps(v.autodiff),
+        sps(v.autodiffGrads),
+        sps(v.productionCpu),
+        `${f1(c.ratios.productionOverAutodiff)}×`,
+        `${f1(c.ratios.productionOverAutodiffGrads)}×`,
+        `${f1(c.ratios.productionOverCpu)}×`,
+      ]),
+    );
   }
   out.push('');
-  out.push('Against the matMul ceiling (wasm): step GFLOP/s = FLOPs per sample × production samples/s; ceiling = the step\'s matMuls ' +
-    'alone, FLOP-weighted, operands cached (measured in every round); "fresh B" = right operand a new tensor each call, as inside a step.');
+  out.push(
+    "Against the matMul ceiling (wasm): step GFLOP/s = FLOPs per sample × production samples/s; ceiling = the step's matMuls " +
+      'alone, FLOP-weighted, operands cached (measured in every round); "fresh B" = right operand a new tensor each call, as inside a step.',
+  );
   out.push('');
-  out.push(row(['H', 'M', 'MFLOP / sample', 'step GFLOP/s', 'ceiling GFLOP/s (per round)', '% of ceiling', 'fresh-B GFLOP/s',
-    'ms / step', 'profiled ms / step', 'of which matMul kernels']));
+  out.push(
+    row([
+      'H',
+      'M',
+      'MFLOP / sample',
+      'step GFLOP/s',
+      'ceiling GFLOP/s (per round)',
+      '% of ceiling',
+      'fresh-B GFLOP/s',
+      'ms / step',
+      'profiled ms / step',
+      'of which matMul kernels',
+    ]),
+  );
   out.push(rule(10));
   for (const c of r.configs) {
     const msStep = (1000 * c.M) / c.variants.production.samplesPerSec;
     const p = c.profile;
-    out.push(row([c.H, c.M, (c.flopsPerSample / 1e6).toFixed(2), f1(c.stepGflops),
-      `${f1(c.ceilingGflops)} (${c.ceilingRounds.map(f0).join(', ')})`, pct(c.ceilingShare),
-      f1(c.freshRightGflops), msStep.toFixed(2), (p.shardMs + p.gradientMs + p.updateMs).toFixed(2),
-      `${(p.kernels.BatchMatMul?.ms ?? 0).toFixed(2)} ms`]));
+    out.push(
+      row([
+        c.H,
+        c.M,
+        (c.flopsPerSample / 1e6).toFixed(2),
+        f1(c.stepGflops),
+        `${f1(c.ceilingGflops)} (${c.ceilingRounds.map(f0).join(', ')})`,
+        pct(c.ceilingShare),
+        f1(c.freshRightGflops),
+        msStep.toFixed(2),
+        (p.shardMs + p.gradientMs + p.updateMs).toFixed(2),
+        `${(p.kernels.BatchMatMul?.ms ?? 0).toFixed(2)} ms`,
+      ]),
+    );
   }
   for (const c of r.configs.filter((x) => x.M === Math.max(...r.configs.map((y) => y.M)))) {
     out.push('');
@@ -136,16 +193,27 @@ export function formatReport(r: BenchResult): string {
     out.push(rule(7));
     for (const mm of c.matMuls) {
       const odd = mm.inStepGflops !== undefined && mm.inStepGflops < 0.67 * mm.freshRightGflops ? ' ⚠' : '';
-      out.push(row([mm.label, matMulKey(mm.m, mm.k, mm.n), mm.inStepCalls === undefined || mm.inStepCalls === mm.count ? mm.count : `${mm.count} (seen ${f1(mm.inStepCalls)})`,
-        f1(mm.cachedGflops), f1(mm.freshRightGflops), mm.inStepGflops === undefined ? '–' : f1(mm.inStepGflops) + odd,
-        mm.inStepGflops === undefined ? '–' : pct(mm.inStepGflops / mm.cachedGflops)]));
+      out.push(
+        row([
+          mm.label,
+          matMulKey(mm.m, mm.k, mm.n),
+          mm.inStepCalls === undefined || mm.inStepCalls === mm.count ? mm.count : `${mm.count} (seen ${f1(mm.inStepCalls)})`,
+          f1(mm.cachedGflops),
+          f1(mm.freshRightGflops),
+          mm.inStepGflops === undefined ? '–' : f1(mm.inStepGflops) + odd,
+          mm.inStepGflops === undefined ? '–' : pct(mm.inStepGflops / mm.cachedGflops),
+        ]),
+      );
     }
     const known = new Set(c.matMuls.map((mm) => matMulKey(mm.m, mm.k, mm.n)));
     const extra = Object.entries(c.profile.matMuls).filter(([k]) => !known.has(k));
     if (extra.length > 0) {
       out.push('');
-      out.push(`⚠ matMuls in the step that the shape list does not know (update stepMatMuls): ` +
-        extra.map(([k, s]) => `${k} (${f1(s.calls)}× per step, ${s.ms.toFixed(2)} ms)`).join(', ') + '.');
+      out.push(
+        `⚠ matMuls in the step that the shape list does not know (update stepMatMuls): ` +
+          extra.map(([k, s]) => `${k} (${f1(s.calls)}× per step, ${s.ms.toFixed(2)} ms)`).join(', ') +
+          '.',
+      );
     }
     out.push('');
     out.push(formatBreakdown(c));
@@ -157,10 +225,15 @@ export function formatReport(r: BenchResult): string {
 function formatBreakdown(c: ConfigResult): string {
   const p = c.profile;
   const kernelMs = Object.values(p.kernels).reduce((a, k) => a + k.ms, 0);
-  const top = Object.entries(p.kernels).sort((a, b) => b[1].ms - a[1].ms).slice(0, 6)
-    .map(([name, k]) => `${name} ${k.ms.toFixed(2)} ms (${f1(k.calls)}×)`).join(', ');
+  const top = Object.entries(p.kernels)
+    .sort((a, b) => b[1].ms - a[1].ms)
+    .slice(0, 6)
+    .map(([name, k]) => `${name} ${k.ms.toFixed(2)} ms (${f1(k.calls)}×)`)
+    .join(', ');
   const total = p.shardMs + p.gradientMs + p.updateMs;
-  return `Step breakdown (profiled, H=${c.H} M=${c.M}): ${total.toFixed(2)} ms = buildShard ${p.shardMs.toFixed(2)} + gradient ` +
+  return (
+    `Step breakdown (profiled, H=${c.H} M=${c.M}): ${total.toFixed(2)} ms = buildShard ${p.shardMs.toFixed(2)} + gradient ` +
     `${p.gradientMs.toFixed(2)} (kernels ${kernelMs.toFixed(2)}, outside kernels ${(p.gradientMs - kernelMs).toFixed(2)}) + ` +
-    `update ${p.updateMs.toFixed(2)}. Top kernels: ${top}.`;
+    `update ${p.updateMs.toFixed(2)}. Top kernels: ${top}.`
+  );
 }

@@ -53,13 +53,13 @@ const relaxedFlag = Number(process.versions.node.split('.')[0]) < 22 ? ['--exper
 const command = env.AEVB_BENCH_STEP
   ? [...relaxedFlag, '--import', 'tsx', 'bench/step_kernels.ts', ...(env.AEVB_BENCH_JSON ? ['--json', env.AEVB_BENCH_JSON] : [])]
   : env.AEVB_BENCH_BROWSER
-  ? [tsx, 'bench/browser.ts']  // no tfjs autodiff here, so plain tsx will do
-  : env.AEVB_BENCH_SWEEP
-  ? [tsx, 'bench/sweep.ts']    // reads AEVB_BENCH_JSON too
-  : env.AEVB_BENCH_PAGE
-  ? [tsx, 'bench/page.ts']     // and this one (AEVB_BENCH_PAGE_SECONDS: how long it records)
-  : env.AEVB_BENCH_KERNELS
-  ? [tsx, 'bench/kernels.ts', ...(env.AEVB_BENCH_JSON ? ['--json', env.AEVB_BENCH_JSON] : [])]
-  : [vitest, 'run', '--config', 'bench/vitest.bench.config.ts'];
+    ? [tsx, 'bench/browser.ts'] // no tfjs autodiff here, so plain tsx will do
+    : env.AEVB_BENCH_SWEEP
+      ? [tsx, 'bench/sweep.ts'] // reads AEVB_BENCH_JSON too
+      : env.AEVB_BENCH_PAGE
+        ? [tsx, 'bench/page.ts'] // and this one (AEVB_BENCH_PAGE_SECONDS: how long it records)
+        : env.AEVB_BENCH_KERNELS
+          ? [tsx, 'bench/kernels.ts', ...(env.AEVB_BENCH_JSON ? ['--json', env.AEVB_BENCH_JSON] : [])]
+          : [vitest, 'run', '--config', 'bench/vitest.bench.config.ts'];
 const child = spawn(process.execPath, command, { cwd: root, env, stdio: 'inherit' });
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

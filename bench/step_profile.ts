@@ -35,13 +35,16 @@ type Stats = Map<string, { calls: number; ms: number }>;
 
 function record(stats: Stats, key: string, ms: number): void {
   const s = stats.get(key) ?? { calls: 0, ms: 0 };
-  s.calls++; s.ms += ms;
+  s.calls++;
+  s.ms += ms;
   stats.set(key, s);
 }
 
 function matMulShapeKey(inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap | undefined): string {
-  const a = inputs.a!.shape.slice(-2), b = inputs.b!.shape.slice(-2);
-  const ta = Boolean(attrs?.transposeA), tb = Boolean(attrs?.transposeB);
+  const a = inputs.a!.shape.slice(-2),
+    b = inputs.b!.shape.slice(-2);
+  const ta = Boolean(attrs?.transposeA),
+    tb = Boolean(attrs?.transposeB);
   if (!ta && !tb) return matMulKey(a[0], a[1], b[1]);
   return `${a[0]}×${a[1]}${ta ? 'ᵀ' : ''} · ${b[0]}×${b[1]}${tb ? 'ᵀ' : ''}`;
 }
@@ -49,7 +52,8 @@ function matMulShapeKey(inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap | 
 /** Runs fn with every kernel of `backend` timed; restores the original kernels afterwards. */
 function withKernelTimers<T>(backend: string, fn: (kernels: Stats, matMuls: Stats) => T): T {
   const originals = tf.getKernelsForBackend(backend);
-  const kernels: Stats = new Map(), matMuls: Stats = new Map();
+  const kernels: Stats = new Map(),
+    matMuls: Stats = new Map();
   for (const k of originals) {
     tf.unregisterKernel(k.kernelName, backend);
     tf.registerKernel({
@@ -81,17 +85,23 @@ export function profileProductionStep(cfg: TrainConfig, data: DataSplit, warmSte
   const step = (timed: boolean) => {
     const r = trainer.step(false);
     if (!r.ok) throw r.error;
-    if (timed) { phase.shard += trainer.times.shard; phase.gradient += trainer.times.gradient; phase.update += trainer.times.update; }
+    if (timed) {
+      phase.shard += trainer.times.shard;
+      phase.gradient += trainer.times.gradient;
+      phase.update += trainer.times.update;
+    }
   };
   try {
     for (let i = 0; i < warmSteps; i++) step(false);
-    const perStep = (stats: Stats) =>
-      Object.fromEntries([...stats].map(([k, v]) => [k, { calls: v.calls / steps, ms: v.ms / steps }]));
+    const perStep = (stats: Stats) => Object.fromEntries([...stats].map(([k, v]) => [k, { calls: v.calls / steps, ms: v.ms / steps }]));
     return withKernelTimers(tf.getBackend(), (kernels, matMuls) => {
       for (let i = 0; i < steps; i++) step(true);
       return {
-        shardMs: phase.shard / steps, gradientMs: phase.gradient / steps, updateMs: phase.update / steps,
-        kernels: perStep(kernels), matMuls: perStep(matMuls),
+        shardMs: phase.shard / steps,
+        gradientMs: phase.gradient / steps,
+        updateMs: phase.update / steps,
+        kernels: perStep(kernels),
+        matMuls: perStep(matMuls),
       };
     });
   } finally {

@@ -24,8 +24,7 @@ export interface Stepper {
   dispose(): void;
 }
 
-export type GradientFn = (cfg: TrainConfig, layout: ParamLayout, params: Float32Array, s: ShardInputs,
-  gradOut: Float32Array) => void;
+export type GradientFn = (cfg: TrainConfig, layout: ParamLayout, params: Float32Array, s: ShardInputs, gradOut: Float32Array) => void;
 
 /** The production path, exactly as the CLI trains: LocalTrainer.step() without the ELBO value. */
 export function productionStepper(cfg: TrainConfig, data: DataSplit): Stepper {
@@ -35,7 +34,9 @@ export function productionStepper(cfg: TrainConfig, data: DataSplit): Stepper {
       const r = trainer.step(false);
       if (!r.ok) throw r.error;
     },
-    dispose() { trainer.dispose(); },
+    dispose() {
+      trainer.dispose();
+    },
   };
 }
 
@@ -51,7 +52,9 @@ export function gradientStepper(cfg: TrainConfig, data: DataSplit, gradient: Gra
       const r = trainer.step(false);
       if (!r.ok) throw r.error;
     },
-    dispose() { trainer.dispose(); },
+    dispose() {
+      trainer.dispose();
+    },
   };
 }
 
@@ -68,7 +71,8 @@ export const autodiffGradsOnly: GradientFn = (cfg, layout, params, s, gradOut) =
 /** Steps until both at least `minSteps` steps and `minMs` milliseconds have passed. */
 export function timeSteps(stepper: Stepper, minMs: number, minSteps: number): { steps: number; ms: number } {
   const t0 = performance.now();
-  let steps = 0, ms = 0;
+  let steps = 0,
+    ms = 0;
   do {
     stepper.step();
     steps++;

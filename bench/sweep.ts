@@ -23,26 +23,51 @@ import { nodeSpawner } from '../src/main/pool/spawn_node.ts';
 import { Trainer } from '../src/main/trainer.ts';
 import { median, paired } from './stats.ts';
 
-const { values } = parseArgs({ options: {
-  hidden: { type: 'string' }, latent: { type: 'string' }, batch: { type: 'string' }, steps: { type: 'string' },
-  rounds: { type: 'string' }, models: { type: 'string' }, cores: { type: 'string' }, json: { type: 'string' },
-} });
-const H = Number(values.hidden ?? 500), J = Number(values.latent ?? 20), M = Number(values.batch ?? 100);
-const steps = Number(values.steps ?? 200), rounds = Number(values.rounds ?? 7);
+const { values } = parseArgs({
+  options: {
+    hidden: { type: 'string' },
+    latent: { type: 'string' },
+    batch: { type: 'string' },
+    steps: { type: 'string' },
+    rounds: { type: 'string' },
+    models: { type: 'string' },
+    cores: { type: 'string' },
+    json: { type: 'string' },
+  },
+});
+const H = Number(values.hidden ?? 500),
+  J = Number(values.latent ?? 20),
+  M = Number(values.batch ?? 100);
+const steps = Number(values.steps ?? 200),
+  rounds = Number(values.rounds ?? 7);
 /** How many models train at once in each measured sweep (each on its own worker): 2 by default. */
 const modelCounts = (values.models ?? '2').split(',').map(Number);
 // os.availableParallelism() does not see a container's CPU quota: --cores says it on such a machine.
 const cores = Number(values.cores ?? os.availableParallelism());
 const json = values.json ?? process.env.AEVB_BENCH_JSON;
-for (const [k, v] of Object.entries({ hidden: H, latent: J, batch: M, steps, rounds, cores, ...Object.fromEntries(modelCounts.map((m, i) => [`models[${i}]`, m])) })) {
-  if (!Number.isInteger(v) || v < 1) { console.error(`--${k} must be a whole number ≥ 1 (got ${v}).`); process.exit(2); }
+for (const [k, v] of Object.entries({
+  hidden: H,
+  latent: J,
+  batch: M,
+  steps,
+  rounds,
+  cores,
+  ...Object.fromEntries(modelCounts.map((m, i) => [`models[${i}]`, m])),
+})) {
+  if (!Number.isInteger(v) || v < 1) {
+    console.error(`--${k} must be a whole number ≥ 1 (got ${v}).`);
+    process.exit(2);
+  }
 }
 
 const data = loadEmbeddedMnist();
 /** As runTraining creates a sweep's run: one worker, the cores shared by the runs at once. */
-const create = (seed: number, parallel: number) => Trainer.create(
-  { data, config: { hidden: H, latent: J, batch: M, seed }, workers: 1, evaluateTrain: false },
-  nodeSpawner(), Math.max(1, Math.floor(cores / parallel)));
+const create = (seed: number, parallel: number) =>
+  Trainer.create(
+    { data, config: { hidden: H, latent: J, batch: M, seed }, workers: 1, evaluateTrain: false },
+    nodeSpawner(),
+    Math.max(1, Math.floor(cores / parallel)),
+  );
 
 const one = await create(1, 1);
 let seed = 2;
@@ -64,15 +89,21 @@ for (let r = 0; r < rounds; r++) {
   if (r % 2 === 0) single.push(await time([one]));
   for (const [i, ts] of sweeps.entries()) many[i].push(await time(ts));
   if (r % 2 === 1) single.push(await time([one]));
-  console.error(`round ${r + 1}/${rounds}: one model ${Math.round(single[r])} samples/s; ` +
-    modelCounts.map((k, i) => `${k} models ${Math.round(many[i][r])}`).join(', '));
+  console.error(
+    `round ${r + 1}/${rounds}: one model ${Math.round(single[r])} samples/s; ` +
+      modelCounts.map((k, i) => `${k} models ${Math.round(many[i][r])}`).join(', '),
+  );
 }
 await Promise.all(all.map((t) => t.dispose()));
 
 const rows = modelCounts.map((k, i) => {
   const ratios = paired(many[i], single, (p, s) => p / s);
-  return { models: k, samplesPerSecond: median(many[i]), rounds: many[i],
-    speedup: { ofMedians: median(many[i]) / median(single), medianOfPairedRounds: median(ratios) } };
+  return {
+    models: k,
+    samplesPerSecond: median(many[i]),
+    rounds: many[i],
+    speedup: { ofMedians: median(many[i]) / median(single), medianOfPairedRounds: median(ratios) },
+  };
 });
 const two = rows.find((r) => r.models === 2);
 const result = {
@@ -82,12 +113,16 @@ const result = {
   sweeps: rows,
 };
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
-console.log(`Sweep benchmark: H ${H}, J ${J}, M ${M}; ${steps} steps a model a round, ${rounds} rounds; ${cores} cores (${result.setting.cpu}), Node ${process.version}`);
+console.log(
+  `Sweep benchmark: H ${H}, J ${J}, M ${M}; ${steps} steps a model a round, ${rounds} rounds; ${cores} cores (${result.setting.cpu}), Node ${process.version}`,
+);
 console.log('| setting | samples/s in all (median) | speed-up (of medians) | median of paired rounds |');
 console.log('|---|---|---|---|');
 console.log(`| one model, one worker | ${fmt(result.oneModelOneWorker.samplesPerSecond)} | 1.00× | |`);
 for (const r of rows) {
-  console.log(`| ${r.models} models, ${r.models} workers (a sweep, --parallel ${r.models}) | ${fmt(r.samplesPerSecond)} | ` +
-    `${r.speedup.ofMedians.toFixed(2)}× | ${r.speedup.medianOfPairedRounds.toFixed(2)}× |`);
+  console.log(
+    `| ${r.models} models, ${r.models} workers (a sweep, --parallel ${r.models}) | ${fmt(r.samplesPerSecond)} | ` +
+      `${r.speedup.ofMedians.toFixed(2)}× | ${r.speedup.medianOfPairedRounds.toFixed(2)}× |`,
+  );
 }
 if (json) fs.writeFileSync(json, `${JSON.stringify(result, null, 2)}\n`);

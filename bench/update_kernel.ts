@@ -31,14 +31,31 @@ const P = layout.size;
 function sumSlots(slots: Float32Array[], out: Float32Array): boolean {
   let check = 0;
   const [a, b] = slots;
-  if (slots.length === 1) { for (let i = 0; i < P; i++) check += a[i] - a[i]; if (a !== out) out.set(a); }
-  else for (let i = 0; i < P; i++) { const v = a[i] + b[i]; out[i] = v; check += v - v; }
+  if (slots.length === 1) {
+    for (let i = 0; i < P; i++) check += a[i] - a[i];
+    if (a !== out) out.set(a);
+  } else
+    for (let i = 0; i < P; i++) {
+      const v = a[i] + b[i];
+      out[i] = v;
+      check += v - v;
+    }
   return check === 0;
 }
 
 /** The JS update the pool used (applyUpdate), state copy `from` → `to`. */
-function jsUpdate(kind: OptimizerKind, p: Float32Array, s: Float32Array[], q: Float32Array, s2: Float32Array[], g: Float32Array, t: number) {
-  const sc = -1 / 100, lr = 0.01, wd = 0;
+function jsUpdate(
+  kind: OptimizerKind,
+  p: Float32Array,
+  s: Float32Array[],
+  q: Float32Array,
+  s2: Float32Array[],
+  g: Float32Array,
+  t: number,
+) {
+  const sc = -1 / 100,
+    lr = 0.01,
+    wd = 0;
   if (kind === 'adagrad') {
     for (let i = 0; i < P; i++) {
       const gi = sc * g[i] + wd * p[i];
@@ -47,12 +64,14 @@ function jsUpdate(kind: OptimizerKind, p: Float32Array, s: Float32Array[], q: Fl
       q[i] = p[i] - (lr * gi) / (Math.sqrt(Gi) + ADAGRAD_EPS);
     }
   } else {
-    const c1 = 1 - ADAM_BETA1 ** t, c2 = 1 - ADAM_BETA2 ** t;
+    const c1 = 1 - ADAM_BETA1 ** t,
+      c2 = 1 - ADAM_BETA2 ** t;
     for (let i = 0; i < P; i++) {
       const gi = sc * g[i] + wd * p[i];
       const mi = ADAM_BETA1 * s[0][i] + (1 - ADAM_BETA1) * gi;
       const vi = ADAM_BETA2 * s[1][i] + (1 - ADAM_BETA2) * gi * gi;
-      s2[0][i] = mi; s2[1][i] = vi;
+      s2[0][i] = mi;
+      s2[1][i] = vi;
       q[i] = p[i] - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + ADAM_EPS);
     }
   }
@@ -61,17 +80,35 @@ function jsUpdate(kind: OptimizerKind, p: Float32Array, s: Float32Array[], q: Fl
 const rows: Array<{ kind: OptimizerKind; slots: number; kernelNs: number; mirrorNs: number; jsNs: number }> = [];
 for (const kind of ['adagrad', 'adam'] as OptimizerKind[]) {
   for (const nSlots of [1, 2]) {
-    const cfg = cfgOf(kind), S = OPTIMIZER_SLOTS[kind].length;
-    const mem = allocatePoolMemory({ workers: nSlots, paramCount: P, slotCount: S, mirrorSize: layout.mirrorSize, maxSteps: 1, trainLength: 0, testLength: 0 });
+    const cfg = cfgOf(kind),
+      S = OPTIMIZER_SLOTS[kind].length;
+    const mem = allocatePoolMemory({
+      workers: nSlots,
+      paramCount: P,
+      slotCount: S,
+      mirrorSize: layout.mirrorSize,
+      maxSteps: 1,
+      trainLength: 0,
+      testLength: 0,
+    });
     const kernel = new UpdateKernel(mem.buffers.memory);
     for (const g of mem.grads) for (let i = 0; i < P; i++) g[i] = Math.sin(i) * 0.1;
     // The JS path's arrays, on SharedArrayBuffers as in the pool before the kernels.
     const sab = () => new Float32Array(new SharedArrayBuffer(P * 4));
-    const js = { p: [sab(), sab()], s: [Array.from({ length: S }, sab), Array.from({ length: S }, sab)], g: Array.from({ length: nSlots }, sab), sum: sab() };
+    const js = {
+      p: [sab(), sab()],
+      s: [Array.from({ length: S }, sab), Array.from({ length: S }, sab)],
+      g: Array.from({ length: nSlots }, sab),
+      sum: sab(),
+    };
     js.g.forEach((g) => g.set(mem.grads[0]));
-    const k: number[] = [], m: number[] = [], j: number[] = [];
-    for (let r = -3; r < rounds; r++) { // 3 warm-up rounds
-      const cur = r & 1, t = r + 10;
+    const k: number[] = [],
+      m: number[] = [],
+      j: number[] = [];
+    for (let r = -3; r < rounds; r++) {
+      // 3 warm-up rounds
+      const cur = r & 1,
+        t = r + 10;
       let t0 = performance.now();
       updateSlice(kernel, mem, cfg, { ...layout, mirror: [] }, { cur, step: t, gradCount: nSlots, start: 0, end: P });
       const kMs = performance.now() - t0;
@@ -83,16 +120,24 @@ for (const kind of ['adagrad', 'adam'] as OptimizerKind[]) {
       sumSlots(js.g, js.sum);
       jsUpdate(kind, js.p[cur], js.s[cur], js.p[1 - cur], js.s[1 - cur], js.sum, t);
       const jMs = performance.now() - t0;
-      if (r >= 0) { k.push(kMs); m.push(mMs); j.push(jMs); }
+      if (r >= 0) {
+        k.push(kMs);
+        m.push(mMs);
+        j.push(jMs);
+      }
     }
     rows.push({ kind, slots: nSlots, kernelNs: (median(k) * 1e6) / P, mirrorNs: (median(m) * 1e6) / P, jsNs: (median(j) * 1e6) / P });
   }
 }
 const machine = { cpu: os.cpus()[0]?.model, cores: os.availableParallelism(), node: process.version };
-console.log(`Reduce + optimizer over P = ${P} (H 500, J 20), ns per parameter, medians of ${rounds} rounds — ${machine.cpu}, Node ${machine.node}`);
+console.log(
+  `Reduce + optimizer over P = ${P} (H 500, J 20), ns per parameter, medians of ${rounds} rounds — ${machine.cpu}, Node ${machine.node}`,
+);
 console.log('| rule | gradient slots | kernel: sum + rule | kernel: + mirror | JS loops (before) | JS / kernel (sum + rule + mirror) |');
 console.log('|---|---|---|---|---|---|');
 for (const r of rows) {
-  console.log(`| ${r.kind} | ${r.slots} | ${r.kernelNs.toFixed(2)} | ${(r.kernelNs + r.mirrorNs).toFixed(2)} | ${r.jsNs.toFixed(2)} | ${(r.jsNs / (r.kernelNs + r.mirrorNs)).toFixed(1)}× |`);
+  console.log(
+    `| ${r.kind} | ${r.slots} | ${r.kernelNs.toFixed(2)} | ${(r.kernelNs + r.mirrorNs).toFixed(2)} | ${r.jsNs.toFixed(2)} | ${(r.jsNs / (r.kernelNs + r.mirrorNs)).toFixed(1)}× |`,
+  );
 }
 if (values.json) fs.writeFileSync(values.json, JSON.stringify({ machine, P, rows }, null, 2));

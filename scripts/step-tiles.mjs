@@ -39,14 +39,17 @@ function broadcastTile(name, MR, NV, edge) {
   const acc = (m, v) => `c${m}_${v}`;
   const L = [];
   L.push(`// C[${MR}, ${edge ? 'r' : 4 * NV}] at pc ${edge ? '(r = 1..4 columns) ' : ''}= (acc ? C : 0) + Σ_k A(m, k) · B[k, ·]`);
-  L.push(`function ${name}(K: i32, pa: usize, ars: usize, aks: usize, pb: usize, bks: usize, pc: usize, ldc: usize, acc: i32${edge ? ', r: i32' : ''}): void {`);
+  L.push(
+    `function ${name}(K: i32, pa: usize, ars: usize, aks: usize, pb: usize, bks: usize, pc: usize, ldc: usize, acc: i32${edge ? ', r: i32' : ''}): void {`,
+  );
   for (const m of range(MR)) L.push(`  let a${m} = pa${m ? ` + ${m} * ars` : ''};`);
   const zero = 'f32x4.splat(0)';
   for (const m of range(MR)) for (const v of range(V)) L.push(`  let ${acc(m, v)} = ${zero};`);
   L.push('  if (acc) {');
-  for (const m of range(MR)) for (const v of range(V)) {
-    L.push(`    ${acc(m, v)} = ${edge ? `loadPart(pc + ${m} * ldc, r)` : `v128.load(pc + ${m} * ldc, ${16 * v})`};`);
-  }
+  for (const m of range(MR))
+    for (const v of range(V)) {
+      L.push(`    ${acc(m, v)} = ${edge ? `loadPart(pc + ${m} * ldc, r)` : `v128.load(pc + ${m} * ldc, ${16 * v})`};`);
+    }
   L.push('  }');
   L.push('  for (let k = 0; k < K; k++) {');
   for (const v of range(V)) L.push(`    const b${v} = ${edge ? 'loadPart(pb, r)' : `v128.load(pb, ${16 * v})`};`);
@@ -57,9 +60,10 @@ function broadcastTile(name, MR, NV, edge) {
   for (const m of range(MR)) L.push(`    a${m} += aks;`);
   L.push('    pb += bks;');
   L.push('  }');
-  for (const m of range(MR)) for (const v of range(V)) {
-    L.push(edge ? `  storePart(pc + ${m} * ldc, ${acc(m, v)}, r);` : `  v128.store(pc + ${m} * ldc, ${acc(m, v)}, ${16 * v});`);
-  }
+  for (const m of range(MR))
+    for (const v of range(V)) {
+      L.push(edge ? `  storePart(pc + ${m} * ldc, ${acc(m, v)}, r);` : `  v128.store(pc + ${m} * ldc, ${acc(m, v)}, ${16 * v});`);
+    }
   L.push('}');
   return L.join('\n');
 }
@@ -70,7 +74,9 @@ function dotTile(name, MR, NV, edge) {
   const acc = (m, n) => `d${m}_${n}`;
   const L = [];
   L.push(`// C[${MR}, ${edge ? 'r' : NC}] at pc ${edge ? '(r = 1..4 columns) ' : ''}= (acc ? C : 0) + Σ_k A[m, k] · B[n, k]`);
-  L.push(`function ${name}(K: i32, pa: usize, lda: usize, pb: usize, ldb: usize, pc: usize, ldc: usize, acc: i32${edge ? ', r: i32' : ''}): void {`);
+  L.push(
+    `function ${name}(K: i32, pa: usize, lda: usize, pb: usize, ldb: usize, pc: usize, ldc: usize, acc: i32${edge ? ', r: i32' : ''}): void {`,
+  );
   for (const m of range(MR)) L.push(`  const a${m} = pa${m ? ` + ${m} * lda` : ''};`);
   for (const n of range(NC)) {
     L.push(edge ? `  const b${n} = pb + ${n ? `(${n} < r ? ${n} : 0) * ldb` : '0'};` : `  const b${n} = pb${n ? ` + ${n} * ldb` : ''};`);
@@ -126,14 +132,19 @@ function driver(p, kind, MR, NV) {
     : 'A: usize, lda: usize, B: usize, ldb: usize, C: usize, ldc: usize, acc: i32';
   const aRow = broadcast ? '<usize>m * ars' : '<usize>m * lda';
   const bCol = broadcast ? '(<usize>n << 2)' : '<usize>n * ldb';
-  const args = (edge) => broadcast
-    ? `K, A + ${aRow}, ars, aks, B + ${bCol}, bks, C + <usize>m * ldc + (<usize>n << 2), ldc, acc${edge ? ', min(4, N - n)' : ''}`
-    : `K, A + ${aRow}, lda, B + ${bCol}, ldb, C + <usize>m * ldc + (<usize>n << 2), ldc, acc${edge ? ', min(4, N - n)' : ''}`;
+  const args = (edge) =>
+    broadcast
+      ? `K, A + ${aRow}, ars, aks, B + ${bCol}, bks, C + <usize>m * ldc + (<usize>n << 2), ldc, acc${edge ? ', min(4, N - n)' : ''}`
+      : `K, A + ${aRow}, lda, B + ${bCol}, ldb, C + <usize>m * ldc + (<usize>n << 2), ldc, acc${edge ? ', min(4, N - n)' : ''}`;
   const at = (rows, edge, m) => `${p}_${rows}${edge ? '_edge' : ''}(${args(edge).replaceAll('<usize>m', `<usize>(${m})`)});`;
-  const rest = (edge) => range(MR - 1).map((i) => `${i ? 'else ' : ''}if (mr == ${i + 1}) ${at(i + 1, edge, 'm')}`).join('\n      ');
+  const rest = (edge) =>
+    range(MR - 1)
+      .map((i) => `${i ? 'else ' : ''}if (mr == ${i + 1}) ${at(i + 1, edge, 'm')}`)
+      .join('\n      ');
   // A last row alone loads as much as it computes: the last MR + 1 rows go as two tiles of H1 + H2 rows instead.
-  const H1 = Math.ceil((MR + 1) / 2), H2 = MR + 1 - H1;
-  const split = (edge) => MR >= 3 ? `if (split) { ${at(H1, edge, 'm')} ${at(H2, edge, `m + ${H1}`)} }\n    else ` : '';
+  const H1 = Math.ceil((MR + 1) / 2),
+    H2 = MR + 1 - H1;
+  const split = (edge) => (MR >= 3 ? `if (split) { ${at(H1, edge, 'm')} ${at(H2, edge, `m + ${H1}`)} }\n    else ` : '');
   const panel = (edge) => `let m = 0;
     for (; m < MM; m += ${MR}) ${at(MR, edge, 'm')}
     ${split(edge)}if (mr) {
@@ -167,7 +178,8 @@ export function stepTilesSource(tiles) {
     "import { madd, loadPart, storePart, hsum4 } from './step_lanes.as';",
   ];
   for (const p of ['nn', 'tn', 'nt']) {
-    const kind = p === 'nt' ? 'dot' : 'broadcast', [MR, NV] = tiles[p];
+    const kind = p === 'nt' ? 'dot' : 'broadcast',
+      [MR, NV] = tiles[p];
     const tile = kind === 'dot' ? dotTile : broadcastTile;
     // The full tile and one for each row count of the remainder, each with its edge twin.
     for (let rows = 1; rows <= MR; rows++) out.push(tile(`${p}_${rows}`, rows, NV, false), tile(`${p}_${rows}_edge`, rows, NV, true));

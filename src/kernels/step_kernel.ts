@@ -6,9 +6,7 @@
  * lays out its matrices once and checks them there, and a call costs no more than the kernel itself.
  */
 import { AevbError, argumentError } from '../shared/errors.ts';
-import {
-  STEP_WASM_RELAXED_SHARED, STEP_WASM_RELAXED_UNSHARED, STEP_WASM_SIMD128_SHARED, STEP_WASM_SIMD128_UNSHARED,
-} from './step.wasm.ts';
+import { STEP_WASM_RELAXED_SHARED, STEP_WASM_RELAXED_UNSHARED, STEP_WASM_SIMD128_SHARED, STEP_WASM_SIMD128_UNSHARED } from './step.wasm.ts';
 
 /** Which build of the kernels runs: 'relaxed' (relaxed SIMD, FMA) or 'simd128' (mul + add). */
 export type KernelBuild = 'relaxed' | 'simd128';
@@ -26,8 +24,19 @@ export interface StepExports {
   act_grad(M: number, N: number, G: number, ldg: number, Y: number, ldy: number, act: number): void;
   col_sum(M: number, N: number, G: number, ldg: number, out: number, acc: number): void;
   bernoulli_head(M: number, N: number, Lg: number, ldl: number, X: number, ldx: number, scale: number, withValue: number): number;
-  gaussian_head(M: number, N: number, R: number, ldr: number, V: number, ldv: number, X: number, ldx: number,
-    sigmoidMean: number, scale: number, withValue: number): number;
+  gaussian_head(
+    M: number,
+    N: number,
+    R: number,
+    ldr: number,
+    V: number,
+    ldv: number,
+    X: number,
+    ldx: number,
+    sigmoidMean: number,
+    scale: number,
+    withValue: number,
+  ): number;
 }
 
 // The smallest modules that use each feature: (v128, v128, v128) → v128 returning
@@ -66,17 +75,24 @@ const compiled = new Map<string, WebAssembly.Module>();
 
 function checkEngine(build: KernelBuild): void {
   if (build !== 'relaxed' && build !== 'simd128') {
-    throw argumentError(`The kernel build is ${JSON.stringify(build)}; it must be 'relaxed' or 'simd128'.`,
-      'Pass one of them, or leave the build out to detect it.');
+    throw argumentError(
+      `The kernel build is ${JSON.stringify(build)}; it must be 'relaxed' or 'simd128'.`,
+      'Pass one of them, or leave the build out to detect it.',
+    );
   }
   const f = features();
   if (!f.simd) {
-    throw new AevbError('STATE', 'This JavaScript engine has no WebAssembly SIMD, which aevb\'s step kernels need.',
-      "Train with kernels: 'tfjs' (CLI --kernels tfjs), or use an engine with WebAssembly SIMD (Chrome ≥ 91, Firefox ≥ 89, Safari ≥ 16.4, Node ≥ 16).");
+    throw new AevbError(
+      'STATE',
+      "This JavaScript engine has no WebAssembly SIMD, which aevb's step kernels need.",
+      "Train with kernels: 'tfjs' (CLI --kernels tfjs), or use an engine with WebAssembly SIMD (Chrome ≥ 91, Firefox ≥ 89, Safari ≥ 16.4, Node ≥ 16).",
+    );
   }
   if (build === 'relaxed' && !f.relaxed) {
-    throw argumentError("The 'relaxed' kernel build needs WebAssembly relaxed SIMD, which this engine does not have.",
-      "Pass build 'simd128' or leave the build out to detect it; relaxed SIMD is on by default in Node ≥ 22, Chrome ≥ 114 and Firefox ≥ 145 (Node 20: node --experimental-wasm-relaxed-simd).");
+    throw argumentError(
+      "The 'relaxed' kernel build needs WebAssembly relaxed SIMD, which this engine does not have.",
+      "Pass build 'simd128' or leave the build out to detect it; relaxed SIMD is on by default in Node ≥ 22, Chrome ≥ 114 and Firefox ≥ 145 (Node 20: node --experimental-wasm-relaxed-simd).",
+    );
   }
 }
 
@@ -113,7 +129,10 @@ export class StepKernel {
   /** The raw exports (0/1 for flags, activation codes): the step calls these, a few dozen times a chunk. */
   readonly k: StepExports;
 
-  constructor(readonly memory: WebAssembly.Memory, build: KernelBuild = detectKernelBuild()) {
+  constructor(
+    readonly memory: WebAssembly.Memory,
+    build: KernelBuild = detectKernelBuild(),
+  ) {
     checkEngine(build);
     this.build = build;
     const shared = typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
@@ -163,8 +182,19 @@ export class StepKernel {
    * r = x − μ; returns Σ −½ log 2π − ½ v − ½ r² e^−v (float64; 0 unless withValue) and leaves
    * R ← scale · r e^−v · dμ/draw, V ← scale · ½ (r² e^−v − 1).
    */
-  gaussianHead(M: number, N: number, R: number, ldr: number, V: number, ldv: number, X: number, ldx: number,
-    sigmoidMean: boolean, scale: number, withValue: boolean): number {
+  gaussianHead(
+    M: number,
+    N: number,
+    R: number,
+    ldr: number,
+    V: number,
+    ldv: number,
+    X: number,
+    ldx: number,
+    sigmoidMean: boolean,
+    scale: number,
+    withValue: boolean,
+  ): number {
     return this.k.gaussian_head(M, N, R, ldr, V, ldv, X, ldx, sigmoidMean ? 1 : 0, scale, withValue ? 1 : 0);
   }
 }

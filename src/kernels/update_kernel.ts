@@ -11,10 +11,36 @@ import { UPDATE_WASM_SHARED, UPDATE_WASM_UNSHARED } from './update.wasm.ts';
 
 interface KernelExports {
   sgd(n: number, p: number, q: number, grads: number, stride: number, nGrads: number, scale: number, lr: number, wd: number): number;
-  adagrad(n: number, p: number, G: number, q: number, G2: number, grads: number, stride: number, nGrads: number,
-    scale: number, lr: number, wd: number): number;
-  adam(n: number, p: number, m: number, v: number, q: number, m2: number, v2: number, grads: number, stride: number, nGrads: number,
-    scale: number, lr: number, wd: number, c1: number, c2: number): number;
+  adagrad(
+    n: number,
+    p: number,
+    G: number,
+    q: number,
+    G2: number,
+    grads: number,
+    stride: number,
+    nGrads: number,
+    scale: number,
+    lr: number,
+    wd: number,
+  ): number;
+  adam(
+    n: number,
+    p: number,
+    m: number,
+    v: number,
+    q: number,
+    m2: number,
+    v2: number,
+    grads: number,
+    stride: number,
+    nGrads: number,
+    scale: number,
+    lr: number,
+    wd: number,
+    c1: number,
+    c2: number,
+  ): number;
   transpose(src: number, rows: number, cols: number, dst: number, i0: number, i1: number): void;
 }
 
@@ -83,19 +109,51 @@ export class UpdateKernel {
   update(u: KernelUpdate): boolean {
     const n = u.end - u.start;
     if (n <= 0) return true;
-    const o = u.start * 4, { from: a, to: b } = u;
+    const o = u.start * 4,
+      { from: a, to: b } = u;
     const g = u.grads + o;
     switch (u.kind) {
       case 'sgd':
         return this.k.sgd(n, a.params + o, b.params + o, g, u.gradStride, u.gradCount, u.scale, u.lr, u.weightDecay) === 1;
       case 'adagrad':
-        return this.k.adagrad(n, a.params + o, a.slots[0] + o, b.params + o, b.slots[0] + o, g, u.gradStride, u.gradCount,
-          u.scale, u.lr, u.weightDecay) === 1;
+        return (
+          this.k.adagrad(
+            n,
+            a.params + o,
+            a.slots[0] + o,
+            b.params + o,
+            b.slots[0] + o,
+            g,
+            u.gradStride,
+            u.gradCount,
+            u.scale,
+            u.lr,
+            u.weightDecay,
+          ) === 1
+        );
       case 'adam': {
         // Bias corrections in double, then float32 like everything else in the kernel.
-        const c1 = 1 - Math.pow(ADAM_BETA1, u.t), c2 = 1 - Math.pow(ADAM_BETA2, u.t);
-        return this.k.adam(n, a.params + o, a.slots[0] + o, a.slots[1] + o, b.params + o, b.slots[0] + o, b.slots[1] + o,
-          g, u.gradStride, u.gradCount, u.scale, u.lr, u.weightDecay, c1, c2) === 1;
+        const c1 = 1 - Math.pow(ADAM_BETA1, u.t),
+          c2 = 1 - Math.pow(ADAM_BETA2, u.t);
+        return (
+          this.k.adam(
+            n,
+            a.params + o,
+            a.slots[0] + o,
+            a.slots[1] + o,
+            b.params + o,
+            b.slots[0] + o,
+            b.slots[1] + o,
+            g,
+            u.gradStride,
+            u.gradCount,
+            u.scale,
+            u.lr,
+            u.weightDecay,
+            c1,
+            c2,
+          ) === 1
+        );
       }
     }
   }

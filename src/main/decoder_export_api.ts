@@ -22,7 +22,10 @@ export interface DecoderExport {
 }
 
 /** The decoder alone in TF.js's weights format (docs/decoder-export.md): model.json + weights.bin. */
-export const exportDecoder: (cfg: ModelConfig, params: Float32Array,
-  options?: { imageShape?: readonly [number, number]; generatedBy?: string }) => DecoderExport = exportDecoderImpl;
+export const exportDecoder: (
+  cfg: ModelConfig,
+  params: Float32Array,
+  options?: { imageShape?: readonly [number, number]; generatedBy?: string },
+) => DecoderExport = exportDecoderImpl;
 
 export type { DecoderMetadata };

@@ -12,8 +12,11 @@
 export type EventOf<Events> = { [K in keyof Events]: { type: K; data: Events[K] } }[keyof Events];
 
 /** subscribe(listener) starts listening and returns the function that stops it. */
-export function eventStream<Events>(subscribe: (listener: <K extends keyof Events>(type: K, data: Events[K]) => void) => () => void,
-  ended: () => boolean, signal?: AbortSignal): AsyncIterableIterator<EventOf<Events>> {
+export function eventStream<Events>(
+  subscribe: (listener: <K extends keyof Events>(type: K, data: Events[K]) => void) => () => void,
+  ended: () => boolean,
+  signal?: AbortSignal,
+): AsyncIterableIterator<EventOf<Events>> {
   const queue: EventOf<Events>[] = [];
   let wake: (() => void) | null = null;
   // Already over (a disposed trainer, an aborted signal): an empty stream, not one that waits forever.
@@ -24,15 +27,20 @@ export function eventStream<Events>(subscribe: (listener: <K extends keyof Event
     signal?.removeEventListener('abort', finish);
     wake?.();
   };
-  const unsubscribe = done ? () => undefined : subscribe((type, data) => {
-    queue.push({ type, data } as EventOf<Events>);
-    if (ended()) finish();
-    wake?.();
-  });
+  const unsubscribe = done
+    ? () => undefined
+    : subscribe((type, data) => {
+        queue.push({ type, data } as EventOf<Events>);
+        if (ended()) finish();
+        wake?.();
+      });
   signal?.addEventListener('abort', finish, { once: true });
   const iterator: AsyncIterableIterator<EventOf<Events>> = {
     async next(): Promise<IteratorResult<EventOf<Events>>> {
-      while (queue.length === 0 && !done) await new Promise<void>((r) => { wake = r; });
+      while (queue.length === 0 && !done)
+        await new Promise<void>((r) => {
+          wake = r;
+        });
       wake = null;
       // Events that arrived before the end are still delivered, in order.
       if (queue.length > 0) return { value: queue.shift()!, done: false };
@@ -43,7 +51,9 @@ export function eventStream<Events>(subscribe: (listener: <K extends keyof Event
       queue.length = 0;
       return { value: undefined, done: true };
     },
-    [Symbol.asyncIterator]() { return iterator; },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
   };
   return iterator;
 }

@@ -34,12 +34,16 @@ export function createTrainer(options: BrowserTrainerOptions): Promise<Trainer> 
   if (typeof options !== 'object' || options === null) return Trainer.create(options, browserSpawner(), 1);
   const { workerUrl, wasmPaths, ...rest } = options;
   if (workerUrl !== undefined && typeof workerUrl !== 'string' && !(workerUrl instanceof URL)) {
-    throw argumentError(`The option "workerUrl" is ${typeof workerUrl}; it must be a URL or a string.`,
-      'Pass the URL your app serves aevb\'s worker.js from, or leave it out.');
+    throw argumentError(
+      `The option "workerUrl" is ${typeof workerUrl}; it must be a URL or a string.`,
+      "Pass the URL your app serves aevb's worker.js from, or leave it out.",
+    );
   }
   if (wasmPaths !== undefined && typeof wasmPaths !== 'string' && (typeof wasmPaths !== 'object' || wasmPaths === null)) {
-    throw argumentError(`The option "wasmPaths" is ${typeof wasmPaths}; it must be a URL prefix or a map of file names to URLs.`,
-      'Pass e.g. "/wasm/" (ending in "/"), or leave it out.');
+    throw argumentError(
+      `The option "wasmPaths" is ${typeof wasmPaths}; it must be a URL prefix or a map of file names to URLs.`,
+      'Pass e.g. "/wasm/" (ending in "/"), or leave it out.',
+    );
   }
   return Trainer.create(rest, browserSpawner(workerUrl), Math.max(1, navigator.hardwareConcurrency || 1), wasmPaths);
 }

@@ -59,10 +59,14 @@ export interface Evaluation {
   logLikelihoodSe?: number | null;
 }
 
-
 /** What computes a shard's gradient (config.algorithm's, step_gradient.ts, by default; benchmarks swap in others). */
-export type GradientFn = (params: Float32Array, shard: ShardInputs, out: Float32Array, withValue: boolean,
-  mirror: Float32Array) => ShardValue;
+export type GradientFn = (
+  params: Float32Array,
+  shard: ShardInputs,
+  out: Float32Array,
+  withValue: boolean,
+  mirror: Float32Array,
+) => ShardValue;
 
 /** Milliseconds of the last step's phases. */
 export interface StepTimes {
@@ -85,16 +89,38 @@ export class LocalTrainer {
   /** The last step's phases (for the benchmarks' profiles). */
   readonly times: StepTimes = { shard: 0, gradient: 0, update: 0 };
 
-  constructor(readonly cfg: TrainConfig, readonly data: DataSplit, start: TrainingState = initialState(cfg), gradient?: GradientFn,
-    readonly kernels: KernelChoice = 'aevb', build?: KernelBuild) {
+  constructor(
+    readonly cfg: TrainConfig,
+    readonly data: DataSplit,
+    start: TrainingState = initialState(cfg),
+    gradient?: GradientFn,
+    readonly kernels: KernelChoice = 'aevb',
+    build?: KernelBuild,
+  ) {
     const full = buildLayout(cfg);
     this.layout = stepLayout(cfg, kernels, full);
     this.schedule = new MinibatchSchedule(cfg.seed, data.train.n, cfg.batch);
     // One memory for the state, the gradient slot and aevb's kernels' scratch, as one pool worker has.
-    this.mem = allocatePoolMemory({ workers: 1, paramCount: this.layout.size, slotCount: OPTIMIZER_SLOTS[cfg.optimizer].length,
-      mirrorSize: this.layout.mirrorSize, scratchBytes: stepScratchBytes(cfg, kernels), maxSteps: 1, trainLength: 0, testLength: 0 }, false);
-    this.engine = createStepGradient(cfg, full, kernels, { memory: this.mem.buffers.memory, scratch: this.mem.scratch[0] },
-      stepKernelFactory(build));
+    this.mem = allocatePoolMemory(
+      {
+        workers: 1,
+        paramCount: this.layout.size,
+        slotCount: OPTIMIZER_SLOTS[cfg.optimizer].length,
+        mirrorSize: this.layout.mirrorSize,
+        scratchBytes: stepScratchBytes(cfg, kernels),
+        maxSteps: 1,
+        trainLength: 0,
+        testLength: 0,
+      },
+      false,
+    );
+    this.engine = createStepGradient(
+      cfg,
+      full,
+      kernels,
+      { memory: this.mem.buffers.memory, scratch: this.mem.scratch[0] },
+      stepKernelFactory(build),
+    );
     this.gradient = gradient ?? ((p, s, out, v, m) => this.engine.compute(p, s, out, v, m));
     this.kernel = new UpdateKernel(this.mem.buffers.memory);
     const v = this.mem.state(0);
@@ -105,7 +131,9 @@ export class LocalTrainer {
     this.samplesSeen = start.samplesSeen;
   }
 
-  get stepsPerEpoch(): number { return this.schedule.stepsPerEpoch; }
+  get stepsPerEpoch(): number {
+    return this.schedule.stepsPerEpoch;
+  }
 
   /** The committed state: views of the current copy (writing them changes the model). */
   get state(): TrainingState {
@@ -125,17 +153,31 @@ export class LocalTrainer {
     const t2 = performance.now();
     this.steps++;
     // The update writes the other copy; it becomes the model only if everything was finite.
-    const bad = updateAndCheck(this.kernel, mem, cfg, this.layout, { cur: this.cur, step, gradCount: 1, start: 0, end: this.layout.size },
-      () => value.elbo, withValue);
+    const bad = updateAndCheck(
+      this.kernel,
+      mem,
+      cfg,
+      this.layout,
+      { cur: this.cur, step, gradCount: 1, start: 0, end: this.layout.size },
+      () => value.elbo,
+      withValue,
+    );
     Object.assign(this.times, { shard: t1 - t0, gradient: t2 - t1, update: performance.now() - t2 });
     if (bad >= 0) {
       const at = firstNonFinite(grad);
-      const where = at >= 0 ? `the gradient of ${this.layout.specs.find((s) => at < s.offset + s.size)!.name}`
-        : Number.isFinite(value.elbo) || !withValue ? 'the updated parameters' : 'the ELBO';
+      const where =
+        at >= 0
+          ? `the gradient of ${this.layout.specs.find((s) => at < s.offset + s.size)!.name}`
+          : Number.isFinite(value.elbo) || !withValue
+            ? 'the updated parameters'
+            : 'the ELBO';
       return {
-        step, ok: false,
-        error: numericError(`Step ${step}: ${where} is not finite; the update was not applied and the model is unchanged.`,
-          'Lower --lr (or use --optimizer adagrad/adam), or check the data for extreme values.'),
+        step,
+        ok: false,
+        error: numericError(
+          `Step ${step}: ${where} is not finite; the update was not applied and the model is unchanged.`,
+          'Lower --lr (or use --optimizer adagrad/adam), or check the data for extreme values.',
+        ),
       };
     }
     this.cur = 1 - this.cur;
@@ -155,8 +197,15 @@ export class LocalTrainer {
     const tr = evaluateElbo(cfg, state.params, data.train, cfg.seed, { samples: S, split: 'train', draw });
     const te = evaluateElbo(cfg, state.params, data.test, cfg.seed, { samples: S, split: 'test', draw });
     const out: Evaluation = {
-      trainElbo: tr.elbo, testElbo: te.elbo, trainRecon: tr.recon, trainKl: tr.kl, testRecon: te.recon, testKl: te.kl,
-      elboSamples: S, trainElboSe: tr.se, testElboSe: te.se,
+      trainElbo: tr.elbo,
+      testElbo: te.elbo,
+      trainRecon: tr.recon,
+      trainKl: tr.kl,
+      testRecon: te.recon,
+      testKl: te.kl,
+      elboSamples: S,
+      trainElboSe: tr.se,
+      testElboSe: te.se,
     };
     if (logLikelihoodSamples > 0) {
       const ll = estimateLogLikelihood(cfg, state.params, data.test, logLikelihoodSamples, cfg.seed, { split: 'test', draw });

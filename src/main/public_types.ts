@@ -3,7 +3,15 @@
  * for Node) so that an app can name whatever a call takes or returns.
  */
 export type {
-  TrainerOptions, ProgressEvent, EpochEvent, TrainerStatus, TrainerEvents, TrainerEvent, TrainerFailure, DivergedFailure, WorkerMemory,
+  TrainerOptions,
+  ProgressEvent,
+  EpochEvent,
+  TrainerStatus,
+  TrainerEvents,
+  TrainerEvent,
+  TrainerFailure,
+  DivergedFailure,
+  WorkerMemory,
 } from './trainer.ts';
 export type { PoolFailure, PoolCall } from './pool/pool.ts';
 export type { Evaluation } from './local_trainer.ts';
@@ -16,7 +24,14 @@ export type { Checkpoint } from '../shared/formats/checkpoint.ts';
 export type { AevbErrorCode } from '../shared/errors.ts';
 export type { EvalSchedule } from '../shared/training/eval_schedule.ts';
 export type {
-  TrainConfig, ModelConfig, AlgorithmKind, Activation, DecoderKind, InitKind, EstimatorKind, OptimizerKind,
+  TrainConfig,
+  ModelConfig,
+  AlgorithmKind,
+  Activation,
+  DecoderKind,
+  InitKind,
+  EstimatorKind,
+  OptimizerKind,
 } from '../shared/training/config.ts';
 export type { Dataset, DataSplit } from '../shared/data/dataset.ts';
 export type { DecoderExport, DecoderMetadata, DecoderModelJson } from './decoder_export_api.ts';

@@ -27,8 +27,13 @@ export interface SliceOptions {
 }
 
 /** The sums of `sumsOver(from, to)` over [0, n) in slices (estimate and variance); checks the signal between slices. */
-export async function slicedLogLikelihood(sumsOver: (from: number, to: number) => Promise<LogLikelihoodSums>, n: number, K: number,
-  workers: number, o: SliceOptions): Promise<LogLikelihoodSums> {
+export async function slicedLogLikelihood(
+  sumsOver: (from: number, to: number) => Promise<LogLikelihoodSums>,
+  n: number,
+  K: number,
+  workers: number,
+  o: SliceOptions,
+): Promise<LogLikelihoodSums> {
   const size = Math.max(workers, Math.floor((workers * (o.sliceColumns ?? SLICE_COLUMNS)) / K));
   const parts: LogLikelihoodSums[] = [];
   o.signal?.throwIfAborted();
@@ -53,12 +58,17 @@ const ELBO_SLICE_MACS = 2.5e8;
  * Fixed by the model alone (never by a clock), so that an evaluation gives the same sums every time.
  */
 export function elboSliceRows(paramCount: number, samples: number): number {
-  return Math.max(1, Math.floor(ELBO_SLICE_MACS / (paramCount * (1 + samples) / 2)));
+  return Math.max(1, Math.floor(ELBO_SLICE_MACS / ((paramCount * (1 + samples)) / 2)));
 }
 
 /** The ELBO sums of `sumsOver(from, to)` over [0, n) in slices of `rowsPerWorker` × workers datapoints; checks the signal between slices. */
-export async function slicedElbo(sumsOver: (from: number, to: number) => Promise<ElboSums>, n: number, rowsPerWorker: number,
-  workers: number, signal?: AbortSignal): Promise<ElboSums> {
+export async function slicedElbo(
+  sumsOver: (from: number, to: number) => Promise<ElboSums>,
+  n: number,
+  rowsPerWorker: number,
+  workers: number,
+  signal?: AbortSignal,
+): Promise<ElboSums> {
   const size = Math.max(1, rowsPerWorker * workers);
   const parts: ElboSums[] = [];
   signal?.throwIfAborted();

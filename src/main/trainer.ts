@@ -26,7 +26,14 @@ import { eventStream, type EventOf } from './event_stream.ts';
 import { checkSignalOption } from './signal_option.ts';
 import { WorkerCountTuner, type WorkerChoice } from './worker_count_tuner.ts';
 import {
-  checkCheckpointBytes, checkEvaluateOptions, checkRows, checkSample, checkStepCount, checkTrainerData, checkTrainerOptions, maxRowsPerCall,
+  checkCheckpointBytes,
+  checkEvaluateOptions,
+  checkRows,
+  checkSample,
+  checkStepCount,
+  checkTrainerData,
+  checkTrainerOptions,
+  maxRowsPerCall,
 } from './api_checks.ts';
 import { elboSliceRows, slicedElbo, slicedLogLikelihood, type SliceOptions } from './sliced_evaluation.ts';
 import { elboReport, logLikelihoodReport } from '../shared/model/eval_sums.ts';
@@ -165,9 +172,16 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   /** The count that trained the latest request. */
   private active: number;
 
-  private constructor(readonly config: TrainConfig, readonly data: DataSplit, private readonly pool: WorkerPool,
-    state: TrainingState, private readonly evaluateTrain: boolean, private readonly tuner: WorkerCountTuner | null,
-    readonly maxSkippedSteps: number, readonly evaluateAt: EvalSchedule) {
+  private constructor(
+    readonly config: TrainConfig,
+    readonly data: DataSplit,
+    private readonly pool: WorkerPool,
+    state: TrainingState,
+    private readonly evaluateTrain: boolean,
+    private readonly tuner: WorkerCountTuner | null,
+    readonly maxSkippedSteps: number,
+    readonly evaluateAt: EvalSchedule,
+  ) {
     super();
     this.active = tuner?.next() ?? pool.workers;
     this.stepValue = state.step;
@@ -178,8 +192,12 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   }
 
   /** @internal The entries' createTrainer (and the CLI, tests, benchmarks) supply how workers are spawned. */
-  static async create(options: TrainerOptions, spawn: Spawner, defaultWorkers: number,
-    wasmPaths?: string | Record<string, string>): Promise<Trainer> {
+  static async create(
+    options: TrainerOptions,
+    spawn: Spawner,
+    defaultWorkers: number,
+    wasmPaths?: string | Record<string, string>,
+  ): Promise<Trainer> {
     // Every option and both datasets' shapes first: a bad call gets an AevbError, never a TypeError.
     const data = checkTrainerOptions(options);
     let config: TrainConfig, state: TrainingState;
@@ -193,8 +211,11 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     } else {
       const asked = options.config?.inputSize;
       if (asked !== undefined && asked !== data.train.d) {
-        throw configError('inputSize', `is ${asked} but the training data has ${data.train.d} values per datapoint`,
-          'Leave inputSize out (it is taken from the data), or give data of that width.');
+        throw configError(
+          'inputSize',
+          `is ${asked} but the training data has ${data.train.d} values per datapoint`,
+          'Leave inputSize out (it is taken from the data), or give data of that width.',
+        );
       }
       config = resolveConfig({ ...options.config, inputSize: data.train.d });
       // The values, against the model that will train on them (NaN, a pixel outside [0, 1] for a
@@ -204,34 +225,75 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     }
     const auto = (options.workers ?? 'auto') === 'auto';
     // auto: one worker per core (never more than the minibatch can feed); the tuner picks how many train.
-    const workers = auto ? Math.max(1, Math.min(defaultWorkers, config.batch)) : options.workers as number;
+    const workers = auto ? Math.max(1, Math.min(defaultWorkers, config.batch)) : (options.workers as number);
     const pool = await WorkerPool.create({
-      config, data, workers, spawn, state, transport: options.transport ?? 'auto', cores: defaultWorkers,
-      valueEvery: options.valueEvery ?? 10, maxStepsPerRequest: 256, wasmPaths, kernels: options.kernels ?? 'aevb',
+      config,
+      data,
+      workers,
+      spawn,
+      state,
+      transport: options.transport ?? 'auto',
+      cores: defaultWorkers,
+      valueEvery: options.valueEvery ?? 10,
+      maxStepsPerRequest: 256,
+      wasmPaths,
+      kernels: options.kernels ?? 'aevb',
     });
     const tuner = auto ? new WorkerCountTuner(workers, config.batch) : null;
-    return new Trainer(config, data, pool, state, options.evaluateTrain ?? true, tuner, options.maxSkippedSteps ?? DEFAULT_MAX_SKIPPED_STEPS,
-      options.evaluateAt ?? EPOCHS_SCHEDULE);
+    return new Trainer(
+      config,
+      data,
+      pool,
+      state,
+      options.evaluateTrain ?? true,
+      tuner,
+      options.maxSkippedSteps ?? DEFAULT_MAX_SKIPPED_STEPS,
+      options.evaluateAt ?? EPOCHS_SCHEDULE,
+    );
   }
 
-  get status(): TrainerStatus { return this.statusValue; }
-  get step(): number { return this.stepValue; }
-  get samplesSeen(): number { return this.samples; }
-  get stepsPerEpoch(): number { return Math.floor(this.data.train.n / this.config.batch); }
-  get epoch(): number { return Math.floor(this.stepValue / this.stepsPerEpoch); }
+  get status(): TrainerStatus {
+    return this.statusValue;
+  }
+  get step(): number {
+    return this.stepValue;
+  }
+  get samplesSeen(): number {
+    return this.samples;
+  }
+  get stepsPerEpoch(): number {
+    return Math.floor(this.data.train.n / this.config.batch);
+  }
+  get epoch(): number {
+    return Math.floor(this.stepValue / this.stepsPerEpoch);
+  }
   /** Workers in the pool. */
-  get workers(): number { return this.pool.workers; }
+  get workers(): number {
+    return this.pool.workers;
+  }
   /** Workers that trained the latest request (with workers: 'auto', the tuner's count). */
-  get activeWorkers(): number { return this.active; }
+  get activeWorkers(): number {
+    return this.active;
+  }
   /** Whether the count is chosen by measurement (workers: 'auto'). */
-  get autoWorkers(): boolean { return this.tuner !== null; }
+  get autoWorkers(): boolean {
+    return this.tuner !== null;
+  }
   /** The auto choice and what it measured (null before the first probe ends, or with a fixed count). */
-  get workerChoice(): WorkerChoice | null { return this.tuner?.choice ?? null; }
-  get transport(): Transport { return this.pool.transport; }
+  get workerChoice(): WorkerChoice | null {
+    return this.tuner?.choice ?? null;
+  }
+  get transport(): Transport {
+    return this.pool.transport;
+  }
   /** What each worker runs on (backend, SIMD, the step's kernels). */
-  get workerInfo(): WorkerInfo[] { return this.pool.infos; }
+  get workerInfo(): WorkerInfo[] {
+    return this.pool.infos;
+  }
   /** What computes the step's gradients (every worker detects the same build on one engine). */
-  get kernels(): KernelsInUse { return this.pool.infos[0]?.kernels ?? 'tfjs'; }
+  get kernels(): KernelsInUse {
+    return this.pool.infos[0]?.kernels ?? 'tfjs';
+  }
 
   private setStatus(s: TrainerStatus): void {
     this.statusValue = s;
@@ -254,13 +316,21 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     if (!this.loop) {
       this.stopRequested = false;
       this.finishEvaluationOnStop = false;
-      this.loop = this.run().finally(() => { this.loop = null; });
+      this.loop = this.run().finally(() => {
+        this.loop = null;
+      });
     }
     if (!signal) return this.loop;
     const loop = this.loop;
-    const onAbort = () => { void this.stop(); };
+    const onAbort = () => {
+      void this.stop();
+    };
     signal.addEventListener('abort', onAbort, { once: true });
-    return loop.then(() => { signal.throwIfAborted(); }).finally(() => signal.removeEventListener('abort', onAbort));
+    return loop
+      .then(() => {
+        signal.throwIfAborted();
+      })
+      .finally(() => signal.removeEventListener('abort', onAbort));
   }
 
   /** Finish the current request, then wait until resume(). */
@@ -268,7 +338,9 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     this.guard();
     if (!this.pauseGate && this.loop) {
       let open!: () => void;
-      const promise = new Promise<void>((r) => { open = r; });
+      const promise = new Promise<void>((r) => {
+        open = r;
+      });
       this.pauseGate = { promise, open };
       this.setStatus('paused');
     }
@@ -278,7 +350,10 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     this.guard();
     const g = this.pauseGate;
     this.pauseGate = null;
-    if (g) { this.setStatus('running'); g.open(); }
+    if (g) {
+      this.setStatus('running');
+      g.open();
+    }
   }
 
   /**
@@ -323,7 +398,12 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
       while (!this.stopRequested && this.stepValue < total) {
         if (this.pauseGate) {
           // Paused: sleep until resumed, but run queued work (checkpoints, state reads) meanwhile.
-          await Promise.race([this.pauseGate.promise, new Promise<void>((r) => { this.wakeQueue = r; })]);
+          await Promise.race([
+            this.pauseGate.promise,
+            new Promise<void>((r) => {
+              this.wakeQueue = r;
+            }),
+          ]);
           this.wakeQueue = null;
           await this.drainQueue();
           continue;
@@ -340,7 +420,8 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
       throw e;
     } finally {
       await this.drainQueue();
-      if (this.statusValue !== 'disposed') this.setStatus(failed ? 'failed' : this.stepValue >= total && !this.evaluationPending ? 'done' : 'idle');
+      if (this.statusValue !== 'disposed')
+        this.setStatus(failed ? 'failed' : this.stepValue >= total && !this.evaluationPending ? 'done' : 'idle');
     }
   }
 
@@ -361,16 +442,21 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     this.stepValue += rep.outcomes.length;
     this.samples += ok * M;
     this.rate = { samples: this.rate.samples * 0.5 + ok * M, ms: this.rate.ms * 0.5 + ms };
-    this.epochTotals.samples += ok * M; this.epochTotals.ms += ms;
+    this.epochTotals.samples += ok * M;
+    this.epochTotals.ms += ms;
     this.epochTotals.failed += rep.outcomes.length - ok;
     // Aim for ~100 ms per request: long enough to amortise the round trip, short enough to pause promptly.
     if (rep.outcomes.length === k && ms > 0) this.chunk = Math.max(1, Math.min(256, Math.round((k * 100) / ms)));
     rep.failures.forEach((f) => this.emit('failure', f));
     const valued = [...rep.outcomes].reverse().find((o) => o.ok && Number.isFinite(o.elbo));
     this.emit('progress', {
-      step: this.stepValue, workers: active, epoch: this.epoch, samplesSeen: this.samples,
+      step: this.stepValue,
+      workers: active,
+      epoch: this.epoch,
+      samplesSeen: this.samples,
       ...(valued ? { elbo: valued.elbo / M, recon: valued.recon / M, kl: valued.kl / M } : {}),
-      samplesPerSecond: this.rate.ms > 0 ? (this.rate.samples * 1000) / this.rate.ms : 0, kernels: this.kernels,
+      samplesPerSecond: this.rate.ms > 0 ? (this.rate.samples * 1000) / this.rate.ms : 0,
+      kernels: this.kernels,
     });
     for (const o of rep.outcomes) this.skippedInARow = o.ok ? 0 : this.skippedInARow + 1;
     if (this.skippedInARow >= this.maxSkippedSteps) this.diverged();
@@ -378,19 +464,24 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
 
   /** maxSkippedSteps steps in a row were skipped: say so (event) and stop (throw NUMERIC). */
   private diverged(): never {
-    const n = this.skippedInARow, last = this.stepValue - 1, first = this.stepValue - n;
+    const n = this.skippedInARow,
+      last = this.stepValue - 1,
+      first = this.stepValue - n;
     const { optimizer, lr } = this.config;
     this.skippedInARow = 0; // a later start() tries again from the kept state
     const error = numericError(
       `Training diverged: ${n} steps in a row (steps ${first} to ${last}) were skipped because their gradient was not finite (NaN or Inf), so training stopped at step ${this.stepValue}. ` +
-      `The model is kept as it was after its last applied update${first > 0 ? ` (before step ${first})` : ' (its initial state)'}. The likely cause: the learning rate (${optimizer}, lr ${lr}) is too large for this model and data.`,
-      `Start a new run with a smaller learning rate, e.g. lr ${Number((lr / 10).toPrecision(3))}${optimizer === 'sgd' ? ' (or use optimizer adam or adagrad)' : ''}.`);
+        `The model is kept as it was after its last applied update${first > 0 ? ` (before step ${first})` : ' (its initial state)'}. The likely cause: the learning rate (${optimizer}, lr ${lr}) is too large for this model and data.`,
+      `Start a new run with a smaller learning rate, e.g. lr ${Number((lr / 10).toPrecision(3))}${optimizer === 'sgd' ? ' (or use optimizer adam or adagrad)' : ''}.`,
+    );
     this.emit('failure', { kind: 'diverged', worker: -1, step: last, firstSkipped: first, skipped: n, cause: error.message, error });
     throw error;
   }
 
   /** An evaluation point has been reached but not evaluated (a stop interrupted it): start() evaluates it first. */
-  get evaluationPending(): boolean { return this.evaluationOwed === this.stepValue; }
+  get evaluationPending(): boolean {
+    return this.evaluationOwed === this.stepValue;
+  }
 
   /**
    * The evaluation at an epoch's end (or a point of the log grid), in slices: a stop() ends it after
@@ -401,7 +492,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     const t0 = performance.now();
     this.evaluationOwed = this.stepValue;
     if (this.stopRequested && !this.finishEvaluationOnStop) return;
-    const abort = this.evalAbort = new AbortController();
+    const abort = (this.evalAbort = new AbortController());
     let ev: Awaited<ReturnType<Trainer['evaluate']>>;
     try {
       ev = await this.evaluate({ train: this.evaluateTrain, logLikelihoodSamples: this.config.evalSamples, signal: abort.signal });
@@ -415,9 +506,15 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     const { samples, ms, failed } = this.epochTotals;
     this.epochTotals = { samples: 0, ms: 0, failed: 0 };
     this.emit('epoch', {
-      ...ev, epoch: this.epoch, step: this.stepValue, point: this.stepValue % this.stepsPerEpoch === 0 ? 'epoch' : 'grid', samplesSeen: this.samples,
-      samplesPerSecond: ms > 0 ? (samples * 1000) / ms : 0, trainSeconds: ms / 1000,
-      evalSeconds: (performance.now() - t0) / 1000, failedSteps: failed,
+      ...ev,
+      epoch: this.epoch,
+      step: this.stepValue,
+      point: this.stepValue % this.stepsPerEpoch === 0 ? 'epoch' : 'grid',
+      samplesSeen: this.samples,
+      samplesPerSecond: ms > 0 ? (samples * 1000) / ms : 0,
+      trainSeconds: ms / 1000,
+      evalSeconds: (performance.now() - t0) / 1000,
+      failedSteps: failed,
     });
   }
 
@@ -426,7 +523,13 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     this.guard();
     if (!this.loop) return Promise.resolve().then(fn);
     return new Promise<T>((resolve, reject) => {
-      this.queue.push(async () => { try { resolve(await fn()); } catch (e) { reject(e); } });
+      this.queue.push(async () => {
+        try {
+          resolve(await fn());
+        } catch (e) {
+          reject(e);
+        }
+      });
       this.wakeQueue?.(); // a paused loop runs it now and stays paused
     });
   }
@@ -445,18 +548,31 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
    * (slices of a fixed size for the model: the same sums every time); the promise then rejects with
    * signal.reason.
    */
-  async evaluate(opts: { train?: boolean; logLikelihoodSamples?: number; elboSamples?: number; draw?: number } & SliceOptions = {}):
-    Promise<Partial<Evaluation> & { testElbo: number }> {
+  async evaluate(
+    opts: { train?: boolean; logLikelihoodSamples?: number; elboSamples?: number; draw?: number } & SliceOptions = {},
+  ): Promise<Partial<Evaluation> & { testElbo: number }> {
     this.guard();
     checkEvaluateOptions(opts);
-    const S = opts.elboSamples ?? this.config.evalElboSamples, draw = opts.draw ?? this.stepValue;
-    const sums = (split: 'train' | 'test') => (opts.signal
-      ? slicedElbo((a, b) => this.pool.evaluateElbo(split, S, draw, a, b), this.data[split].n, elboSliceRows(this.paramCount, S), this.workers, opts.signal)
-      : this.pool.evaluateElbo(split, S, draw));
+    const S = opts.elboSamples ?? this.config.evalElboSamples,
+      draw = opts.draw ?? this.stepValue;
+    const sums = (split: 'train' | 'test') =>
+      opts.signal
+        ? slicedElbo(
+            (a, b) => this.pool.evaluateElbo(split, S, draw, a, b),
+            this.data[split].n,
+            elboSliceRows(this.paramCount, S),
+            this.workers,
+            opts.signal,
+          )
+        : this.pool.evaluateElbo(split, S, draw);
     opts.signal?.throwIfAborted();
     const te = elboReport(await sums('test'));
     const out: Partial<Evaluation> & { testElbo: number } = {
-      testElbo: te.elbo, testRecon: te.recon, testKl: te.kl, testElboSe: te.se, elboSamples: S,
+      testElbo: te.elbo,
+      testRecon: te.recon,
+      testKl: te.kl,
+      testElboSe: te.se,
+      elboSamples: S,
     };
     if (opts.train ?? true) {
       opts.signal?.throwIfAborted();
@@ -466,9 +582,16 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     const K = opts.logLikelihoodSamples ?? 0;
     opts.signal?.throwIfAborted();
     if (K > 0) {
-      const sums = opts.signal || opts.onProgress
-        ? await slicedLogLikelihood((a, b) => this.pool.evaluateLogLikelihood('test', K, a, b, draw), this.data.test.n, K, this.workers, opts)
-        : await this.pool.evaluateLogLikelihood('test', K, 0, undefined, draw);
+      const sums =
+        opts.signal || opts.onProgress
+          ? await slicedLogLikelihood(
+              (a, b) => this.pool.evaluateLogLikelihood('test', K, a, b, draw),
+              this.data.test.n,
+              K,
+              this.workers,
+              opts,
+            )
+          : await this.pool.evaluateLogLikelihood('test', K, 0, undefined, draw);
       const ll = logLikelihoodReport(sums);
       Object.assign(out, { logLikelihood: ll.logLikelihood, logLikelihoodK: K, logLikelihoodSe: ll.se });
     }
@@ -488,9 +611,13 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     return this.pool.decode(z, n);
   }
   /** x → μ(x) → decoder mean. */
-  async reconstruct(x: Float32Array, n: number): Promise<Float32Array> { return this.decode((await this.encode(x, n)).mu, n); }
+  async reconstruct(x: Float32Array, n: number): Promise<Float32Array> {
+    return this.decode((await this.encode(x, n)).mu, n);
+  }
   /** Rows one encode/decode/sample call may ask for (a bound on a worker's memory). */
-  get maxRows(): number { return maxRowsPerCall(this.config); }
+  get maxRows(): number {
+    return maxRowsPerCall(this.config);
+  }
   /** n draws z ~ N(0, I) decoded to their means (the paper's Figure 5); 1 ≤ n ≤ maxRows. An aborted `signal` rejects with its reason. */
   async sample(n: number, seed = this.config.seed, options: { signal?: AbortSignal } = {}): Promise<Float32Array> {
     this.guard();
@@ -524,9 +651,15 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     const st = await this.state();
     const t = this.data.train;
     return {
-      format: 'aevb-checkpoint', version: 1, config: this.config, step: st.step, samplesSeen: st.samplesSeen,
-      params: st.params, optimizer: { kind: this.config.optimizer, slots: st.slots },
-      data: { name: t.name, ...fingerprintOf(this.data) }, createdAt: new Date().toISOString(),
+      format: 'aevb-checkpoint',
+      version: 1,
+      config: this.config,
+      step: st.step,
+      samplesSeen: st.samplesSeen,
+      params: st.params,
+      optimizer: { kind: this.config.optimizer, slots: st.slots },
+      data: { name: t.name, ...fingerprintOf(this.data) },
+      createdAt: new Date().toISOString(),
     };
   }
 
@@ -536,7 +669,12 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     checkCheckpointBytes(bytes);
     const loaded = readCheckpointBytes(bytes, 'the checkpoint', this.config); // .aevb or .safetensors
     const c = loaded.checkpoint;
-    checkLoadable(loaded, { ...this.config, epochs: c.config.epochs, evalSamples: c.config.evalSamples, evalElboSamples: c.config.evalElboSamples }, fingerprintOf(this.data), 'the checkpoint');
+    checkLoadable(
+      loaded,
+      { ...this.config, epochs: c.config.epochs, evalSamples: c.config.evalSamples, evalElboSamples: c.config.evalElboSamples },
+      fingerprintOf(this.data),
+      'the checkpoint',
+    );
     return this.between(() => {
       this.pool.writeState({ params: c.params, slots: c.optimizer.slots, step: c.step, samplesSeen: c.samplesSeen });
       this.stepValue = c.step;
@@ -545,7 +683,9 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   }
 
   /** tf.memory() per worker. */
-  memory(): Promise<WorkerMemory[]> { return this.pool.memory(); }
+  memory(): Promise<WorkerMemory[]> {
+    return this.pool.memory();
+  }
 
   /**
    * The events as an async iterator (`for await (const e of trainer.events())`), each
@@ -554,10 +694,16 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
    */
   events(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<TrainerEvent> {
     const signal = checkSignalOption(options, 'events(options)');
-    return eventStream<TrainerEvents>((listener) => {
-      const off = (['progress', 'workers', 'epoch', 'failure', 'status'] as const).map((type) => this.on(type, (data) => listener(type, data)));
-      return () => off.forEach((f) => f());
-    }, () => this.statusValue === 'disposed', signal);
+    return eventStream<TrainerEvents>(
+      (listener) => {
+        const off = (['progress', 'workers', 'epoch', 'failure', 'status'] as const).map((type) =>
+          this.on(type, (data) => listener(type, data)),
+        );
+        return () => off.forEach((f) => f());
+      },
+      () => this.statusValue === 'disposed',
+      signal,
+    );
   }
 
   /** End every worker; resolves when they are gone. The trainer cannot be used afterwards. */
@@ -571,11 +717,16 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   }
 
   /** `await using trainer = await createTrainer(…)` disposes it at the end of the block. */
-  async [Symbol.asyncDispose](): Promise<void> { await this.dispose(); }
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
 }
 
 /** tf.memory() of one worker. */
-export interface WorkerMemory { numTensors: number; numBytes: number }
+export interface WorkerMemory {
+  numTensors: number;
+  numBytes: number;
+}
 
 /**
  * Test and diagnostics hooks, outside the public API (the entries do not export this; tests reach

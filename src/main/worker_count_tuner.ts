@@ -84,7 +84,9 @@ export class WorkerCountTuner {
   }
 
   /** The latest choice (null before the first probe has ended). */
-  get choice(): WorkerChoice | null { return this.lastChoice; }
+  get choice(): WorkerChoice | null {
+    return this.lastChoice;
+  }
 
   private startProbe(warm: boolean): void {
     this.samples = new Map();
@@ -99,14 +101,18 @@ export class WorkerCountTuner {
 
   private choose(): WorkerChoice {
     const measured: Record<number, number> = {};
-    let best = this.best, bestRate = -1;
+    let best = this.best,
+      bestRate = -1;
     for (const c of this.candidates) {
       const list = this.samples.get(c);
       if (!list?.length) continue;
       // The median of the requests: one disturbed request (a GC, another program) does not decide.
       const rate = [...list].sort((a, b) => a - b)[Math.floor((list.length - 1) / 2)];
       measured[c] = rate;
-      if (rate > bestRate) { bestRate = rate; best = c; }
+      if (rate > bestRate) {
+        bestRate = rate;
+        best = c;
+      }
     }
     this.best = best;
     this.lastChoice = { workers: best, measured };

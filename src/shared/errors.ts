@@ -5,15 +5,15 @@
  * through a comlink transfer handler (wire_errors.ts) that rebuilds the AevbError with all of these.
  */
 export type AevbErrorCode =
-  | 'CONFIG'       // a config field out of range or of the wrong type
-  | 'DATA'         // a dataset that is malformed, of the wrong size, or holds bad values
-  | 'IDX'          // an IDX file that cannot be parsed
-  | 'CHECKPOINT'   // a checkpoint that is corrupt or does not match the run
-  | 'NUMERIC'      // NaN or Inf appeared during training (and training stopped: it diverged)
-  | 'STATE'        // a call that is not valid in the object's current state
-  | 'ARGUMENT'     // an argument of a call (not a config field) out of range or of the wrong type
-  | 'WORKER'       // a pool worker died and no replacement could be started
-  | 'FILE';        // a file or directory that cannot be read or written (disk full, permissions, a path in the way)
+  | 'CONFIG' // a config field out of range or of the wrong type
+  | 'DATA' // a dataset that is malformed, of the wrong size, or holds bad values
+  | 'IDX' // an IDX file that cannot be parsed
+  | 'CHECKPOINT' // a checkpoint that is corrupt or does not match the run
+  | 'NUMERIC' // NaN or Inf appeared during training (and training stopped: it diverged)
+  | 'STATE' // a call that is not valid in the object's current state
+  | 'ARGUMENT' // an argument of a call (not a config field) out of range or of the wrong type
+  | 'WORKER' // a pool worker died and no replacement could be started
+  | 'FILE'; // a file or directory that cannot be read or written (disk full, permissions, a path in the way)
 
 export class AevbError extends Error {
   readonly code: AevbErrorCode;
@@ -36,8 +36,7 @@ export class AevbError extends Error {
 }
 
 /** A setting out of range or of the wrong type: `problem` is said of the field ("is 0; it must be > 0"). */
-export const configError = (field: string, problem: string, fix: string) =>
-  new AevbError('CONFIG', problem, fix, field);
+export const configError = (field: string, problem: string, fix: string) => new AevbError('CONFIG', problem, fix, field);
 
 export const dataError = (problem: string, fix: string) => new AevbError('DATA', problem, fix);
 export const idxError = (problem: string, fix: string) => new AevbError('IDX', problem, fix);

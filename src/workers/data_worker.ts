@@ -19,14 +19,18 @@ async function gunzipIfNeeded(bytes: Uint8Array, name: string, declaredSize: Dec
   return isGzip(bytes) ? gunzipBounded(bytes, name, declaredSize) : bytes;
 }
 
-const idxSize = (name: string): DeclaredSize => (prefix) => idxDeclaredBytes(prefix, name);
+const idxSize =
+  (name: string): DeclaredSize =>
+  (prefix) =>
+    idxDeclaredBytes(prefix, name);
 
 /** The split, its fingerprint, and its buffers listed for transfer. */
 function handBack(split: DataSplit, bernoulliProblem?: string): LoadedSplit {
   const { train, test } = split;
   const result: LoadedSplit = { split, fingerprint: datasetFingerprint(train.x, train.n, train.d), bernoulliProblem };
-  const buffers = [train.x.buffer, test.x.buffer, train.labels?.buffer, test.labels?.buffer]
-    .filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
+  const buffers = [train.x.buffer, test.x.buffer, train.labels?.buffer, test.labels?.buffer].filter(
+    (b): b is ArrayBuffer => b instanceof ArrayBuffer,
+  );
   return transfer(result, [...new Set(buffers)]);
 }
 
@@ -47,27 +51,38 @@ const api: DataWorkerApi = {
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       bytes = new Uint8Array(await res.arrayBuffer());
     } catch (e) {
-      throw dataError(`Could not load the embedded digits from ${url} (${(e as Error).message}).`,
-        `Serve the app's build folder as a whole (it holds ${MNIST_BIN_FILE}), or load your own IDX files.`);
+      throw dataError(
+        `Could not load the embedded digits from ${url} (${(e as Error).message}).`,
+        `Serve the app's build folder as a whole (it holds ${MNIST_BIN_FILE}), or load your own IDX files.`,
+      );
     }
     const split = splitEmbeddedMnist(decodeMnistBin(await gunzipIfNeeded(bytes, MNIST_BIN_FILE, mnistBinDeclaredBytes), subset));
     const named: DataSplit = subset
-      ? { train: { ...split.train, name: `${split.train.name} (subset ${subset})` }, test: { ...split.test, name: `${split.test.name} (subset ${subset})` } }
+      ? {
+          train: { ...split.train, name: `${split.train.name} (subset ${subset})` },
+          test: { ...split.test, name: `${split.test.name} (subset ${subset})` },
+        }
       : split;
     return handBack(named);
   },
 
   async loadIdx(files) {
     if (files.length === 0) throw dataError('No file was given.', 'Pick an IDX images file (and optionally its labels file).');
-    const parsed = await Promise.all(files.map(async (f) =>
-      ({ name: f.name, idx: parseIdx(await gunzipIfNeeded(new Uint8Array(await f.arrayBuffer()), f.name, idxSize(f.name)), f.name) })));
+    const parsed = await Promise.all(
+      files.map(async (f) => ({
+        name: f.name,
+        idx: parseIdx(await gunzipIfNeeded(new Uint8Array(await f.arrayBuffer()), f.name, idxSize(f.name)), f.name),
+      })),
+    );
     const labelFiles = parsed.filter((p) => p.idx.dims.length === 1);
     const imageFiles = parsed.filter((p) => p.idx.dims.length !== 1);
     // A lone 1-D file is most likely labels picked alone: imagesFromIdx says so in its message.
     const images = imageFiles.length === 0 ? parsed[0] : imageFiles[0];
     if (imageFiles.length > 1 || labelFiles.length > 1) {
-      throw dataError(`Got ${imageFiles.length} images files and ${labelFiles.length} labels files (${files.map((f) => f.name).join(', ')}).`,
-        'Pick one images file and at most one labels file.');
+      throw dataError(
+        `Got ${imageFiles.length} images files and ${labelFiles.length} labels files (${files.map((f) => f.name).join(', ')}).`,
+        'Pick one images file and at most one labels file.',
+      );
     }
     const img = imagesFromIdx(images.idx, images.name);
     const labels = labelFiles.length && images !== labelFiles[0] ? labelsFromIdx(labelFiles[0].idx, img.n, labelFiles[0].name) : undefined;

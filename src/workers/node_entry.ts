@@ -13,4 +13,7 @@ const wasmDir = path.dirname(createRequire(import.meta.url).resolve('@tensorflow
 useAevbErrorTransfer();
 // process.exit in a worker thread ends that thread only: the test hook's crash (DeathPoint).
 const exit = (): never => process.exit(70);
-expose(createWorkerApi((paths) => setupBackend('wasm', (paths as string | undefined) ?? wasmDir), exit), nodeEndpoint(parentPort as never));
+expose(
+  createWorkerApi((paths) => setupBackend('wasm', (paths as string | undefined) ?? wasmDir), exit),
+  nodeEndpoint(parentPort as never),
+);

@@ -20,7 +20,16 @@ import { elboSums, logLikelihoodSums } from '../shared/model/evaluate.ts';
 import { buildLayout, type ParamLayout } from '../shared/model/layout.ts';
 import { transposeRows } from '../shared/training/minibatch.ts';
 import { decode, disposeParams, encode, paramTensors } from '../shared/model/model.ts';
-import type { DeathPoint, GradientReply, PhaseTimes, RunReport, Split, WorkerApi, WorkerInfo, WorkerInit } from '../shared/runtime/protocol.ts';
+import type {
+  DeathPoint,
+  GradientReply,
+  PhaseTimes,
+  RunReport,
+  Split,
+  WorkerApi,
+  WorkerInfo,
+  WorkerInit,
+} from '../shared/runtime/protocol.ts';
 import { MinibatchSchedule, shardRanges } from '../shared/training/schedule.ts';
 import { PoolMemory, Result, Value } from '../shared/runtime/shared_memory.ts';
 import { createStepGradient, stepShard, type StepGradient } from '../shared/training/step_gradient.ts';
@@ -36,7 +45,9 @@ export type BackendSetup = (wasmPaths?: string | Record<string, string>) => Prom
 export type WorkerExit = () => never;
 
 /** Where no platform way to end the thread is given, the injected death is a thrown error. */
-const throwInstead: WorkerExit = () => { throw new Error('injected death (this platform gave the worker no way to end itself)'); };
+const throwInstead: WorkerExit = () => {
+  throw new Error('injected death (this platform gave the worker no way to end itself)');
+};
 
 const now = () => performance.now();
 
@@ -55,9 +66,13 @@ class WorkerContext {
   /** Test hook: end this worker at this point (see DeathPoint). */
   deathAt: DeathPoint | null = null;
 
-  constructor(readonly init: WorkerInit, readonly exit: WorkerExit = throwInstead) {
+  constructor(
+    readonly init: WorkerInit,
+    readonly exit: WorkerExit = throwInstead,
+  ) {
     const cfg = (this.cfg = init.config);
-    const kernels = init.kernels ?? 'aevb', full = buildLayout(cfg);
+    const kernels = init.kernels ?? 'aevb',
+      full = buildLayout(cfg);
     // The step memory's layout (no mirror on aevb's kernels); the tfjs gradient reads the mirror by the full one.
     this.layout = stepLayout(cfg, kernels, full);
     this.schedule = new MinibatchSchedule(cfg.seed, init.train.n, cfg.batch);
@@ -77,8 +92,12 @@ class WorkerContext {
    * With `active` workers training (ranks 0 .. active − 1; the pool may run fewer than it has):
    * this worker's minibatch shard [lo, hi) and its slice of θ [lo, hi).
    */
-  private shardOf(active: number): [number, number] { return shardRanges(this.cfg.batch, active)[this.init.rank]; }
-  private sliceOf(active: number): [number, number] { return shardRanges(this.layout.size, active)[this.init.rank]; }
+  private shardOf(active: number): [number, number] {
+    return shardRanges(this.cfg.batch, active)[this.init.rank];
+  }
+  private sliceOf(active: number): [number, number] {
+    return shardRanges(this.layout.size, active)[this.init.rank];
+  }
 
   /** Gradient of this worker's shard of `step` into `out`; returns the shard's value sums. */
   private shardGradient(params: Float32Array, step: number, active: number, out: Float32Array, withValue: boolean, mirror?: Float32Array) {
@@ -93,10 +112,15 @@ class WorkerContext {
   }
 
   runSteps(start: number, count: number, active: number, spin: boolean): RunReport {
-    const mem = this.mem, kernel = this.kernel;
+    const mem = this.mem,
+      kernel = this.kernel;
     if (!mem || !kernel) throw stateError('runSteps needs shared memory.', 'Use gradient() on the message path.');
-    const { ctrl } = mem, N = active, rank = this.init.rank, cfg = this.cfg;
-    if (rank >= N) throw stateError(`Worker ${rank} was asked to train with ${N} active workers.`, 'Ask only ranks below the active count.');
+    const { ctrl } = mem,
+      N = active,
+      rank = this.init.rank,
+      cfg = this.cfg;
+    if (rank >= N)
+      throw stateError(`Worker ${rank} was asked to train with ${N} active workers.`, 'Ask only ranks below the active count.');
     const [lo, hi] = this.sliceOf(N);
     const times: PhaseTimes = { shard: 0, upload: 0, gradient: 0, readout: 0, wait1: 0, update: 0, wait2: 0 };
     const mine = rank * Value.LENGTH;
@@ -107,8 +131,13 @@ class WorkerContext {
       const withValue = computesValue(step, this.init.valueEvery);
       const state = mem.state(cur);
       const { v, shardMs, gradMs, upload, readout } = this.shardGradient(state.params, step, N, mem.grads[rank], withValue, state.mirror);
-      mem.values[mine + Value.ELBO] = v.elbo; mem.values[mine + Value.RECON] = v.recon; mem.values[mine + Value.KL] = v.kl;
-      times.shard += shardMs; times.gradient += gradMs; times.upload += upload; times.readout += readout;
+      mem.values[mine + Value.ELBO] = v.elbo;
+      mem.values[mine + Value.RECON] = v.recon;
+      mem.values[mine + Value.KL] = v.kl;
+      times.shard += shardMs;
+      times.gradient += gradMs;
+      times.upload += upload;
+      times.readout += readout;
       // 2. Barrier: every gradient slot is written.
       let t = now();
       if (arriveAndWait(ctrl, N, undefined, spin) === 'aborted') return { rank, completed: k, aborted: true, times };
@@ -119,8 +148,15 @@ class WorkerContext {
       //    whole. A non-finite value anywhere shows up in some worker's slice (or its shard's ELBO):
       //    that worker raises its flag and the step is not committed.
       t = now();
-      const bad = updateAndCheck(kernel, mem, cfg, this.layout, { cur, step, gradCount: N, start: lo, end: hi },
-        (w) => mem.values[w * Value.LENGTH + Value.ELBO], withValue);
+      const bad = updateAndCheck(
+        kernel,
+        mem,
+        cfg,
+        this.layout,
+        { cur, step, gradCount: N, start: lo, end: hi },
+        (w) => mem.values[w * Value.LENGTH + Value.ELBO],
+        withValue,
+      );
       mem.values[mine + Value.BAD] = bad;
       times.update += now() - t;
       this.dieIf({ step }); // test hook: a death between the two barriers
@@ -165,7 +201,8 @@ class WorkerContext {
 
 /** Results row k: ok, the minibatch's Σ ELBO terms (worker order), and the worker that failed the step. */
 function recordResult(mem: PoolMemory, N: number, k: number, ok: boolean, withValue: boolean): void {
-const row = k * Result.LENGTH, { values, results } = mem;
+  const row = k * Result.LENGTH,
+    { values, results } = mem;
   const total = (f: number) => {
     let acc = 0;
     for (let w = 0; w < N; w++) acc += values[w * Value.LENGTH + f];
@@ -207,7 +244,11 @@ export function createWorkerApi(setup: BackendSetup, exit?: WorkerExit): WorkerA
   const withParams = <T>(p: Float32Array | null, f: (c: WorkerContext, pt: ReturnType<typeof paramTensors>) => T): T => {
     const c = need();
     const pt = paramTensors(c.params(p), c.layout);
-    try { return f(c, pt); } finally { disposeParams(pt); }
+    try {
+      return f(c, pt);
+    } finally {
+      disposeParams(pt);
+    }
   };
   return {
     async init(msg) {
@@ -217,11 +258,22 @@ export function createWorkerApi(setup: BackendSetup, exit?: WorkerExit): WorkerA
       const b = await setup(msg.wasmPaths);
       ctx?.engine.dispose();
       ctx = new WorkerContext(msg, exit);
-      info = { rank: msg.rank, backend: b.backend, simd: b.simd, threads: b.threads, update: ctx.kernel ? 'shared' : 'coordinator', kernels: ctx.engine.kernels };
+      info = {
+        rank: msg.rank,
+        backend: b.backend,
+        simd: b.simd,
+        threads: b.threads,
+        update: ctx.kernel ? 'shared' : 'coordinator',
+        kernels: ctx.engine.kernels,
+      };
       return info;
     },
-    async runSteps(start, count, active, spin) { return need().runSteps(start, count, active, spin); },
-    async gradient(params, step, active) { return need().gradient(params, step, active); },
+    async runSteps(start, count, active, spin) {
+      return need().runSteps(start, count, active, spin);
+    },
+    async gradient(params, step, active) {
+      return need().gradient(params, step, active);
+    },
     async evaluateElbo(params, split, start, end, samples, draw) {
       const c = need();
       c.dieIf({ call: 'evaluateElbo' });
@@ -234,10 +286,12 @@ export function createWorkerApi(setup: BackendSetup, exit?: WorkerExit): WorkerA
     },
     async encode(params, x, n) {
       need().dieIf({ call: 'encode' });
-      return withParams(params, (c, pt) => tf.tidy(() => {
-        const { mu, logvar } = encode(c.cfg, pt, rowsToColumns(x, n, c.cfg.inputSize));
-        return { mu: columnsToRows(mu), logvar: columnsToRows(logvar) };
-      }));
+      return withParams(params, (c, pt) =>
+        tf.tidy(() => {
+          const { mu, logvar } = encode(c.cfg, pt, rowsToColumns(x, n, c.cfg.inputSize));
+          return { mu: columnsToRows(mu), logvar: columnsToRows(logvar) };
+        }),
+      );
     },
     async decode(params, z, n) {
       need().dieIf({ call: 'decode' });
@@ -247,8 +301,15 @@ export function createWorkerApi(setup: BackendSetup, exit?: WorkerExit): WorkerA
       const m = tf.memory();
       return { numTensors: m.numTensors, numBytes: m.numBytes };
     },
-    async injectNonFinite(step) { need().nanAtStep = step; },
-    async injectDeath(at) { need().deathAt = at; },
-    async dispose() { ctx?.engine.dispose(); ctx = null; },
+    async injectNonFinite(step) {
+      need().nanAtStep = step;
+    },
+    async injectDeath(at) {
+      need().deathAt = at;
+    },
+    async dispose() {
+      ctx?.engine.dispose();
+      ctx = null;
+    },
   };
 }

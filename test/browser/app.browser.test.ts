@@ -57,7 +57,10 @@ async function until(predicate: (a: AevbAppDebug) => boolean, p: Page = page, ti
     const ready = await p.evaluate(() => 'aevbApp' in globalThis);
     const a = ready ? await app(p) : null;
     if (a && predicate(a)) return a;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; aevbApp: ${JSON.stringify(a && { phase: a.phase, step: a.step, busy: a.busy, status: a.status, errors: a.errors, lastSavedStep: a.lastSavedStep })}`);
+    if (Date.now() > end)
+      throw new Error(
+        `timed out waiting for ${what}; aevbApp: ${JSON.stringify(a && { phase: a.phase, step: a.step, busy: a.busy, status: a.status, errors: a.errors, lastSavedStep: a.lastSavedStep })}`,
+      );
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -74,12 +77,16 @@ async function waitFor(check: () => Promise<boolean>, timeout = 30_000): Promise
 /** Two decodes on the workers, answered after any request already sent to them (a wait on the workers, not on a clock). */
 async function workersRoundTrip(): Promise<void> {
   for (let i = 0; i < 2; i++) {
-    await page.evaluate(() => (globalThis as unknown as { aevbApp: { decode: (z: number[]) => Promise<number[]> } }).aevbApp.decode([0, 0]));
+    await page.evaluate(() =>
+      (globalThis as unknown as { aevbApp: { decode: (z: number[]) => Promise<number[]> } }).aevbApp.decode([0, 0]),
+    );
   }
 }
 
 /** Pixel statistics of a canvas: how many pixels differ from the most common colour, and distinct grey levels. */
-function canvasStats(selector: string): Promise<{ width: number; height: number; nonBackground: number; levels: number; cellsDiffer: boolean }> {
+function canvasStats(
+  selector: string,
+): Promise<{ width: number; height: number; nonBackground: number; levels: number; cellsDiffer: boolean }> {
   return page.evaluate((sel) => {
     const c = document.querySelector(sel) as HTMLCanvasElement;
     const { data } = c.getContext('2d')!.getImageData(0, 0, c.width, c.height);
@@ -92,11 +99,15 @@ function canvasStats(selector: string): Promise<{ width: number; height: number;
     // Do the top-left and bottom-right 28×28 cells differ (pictures vary, not one tile repeated)?
     const cell = (x0: number, y0: number) => {
       let s = '';
-      for (let y = y0; y < y0 + 28 && y < c.height; y++) for (let x = x0; x < x0 + 28 && x < c.width; x++) s += data[(y * c.width + x) * 4] + ',';
+      for (let y = y0; y < y0 + 28 && y < c.height; y++)
+        for (let x = x0; x < x0 + 28 && x < c.width; x++) s += data[(y * c.width + x) * 4] + ',';
       return s;
     };
     return {
-      width: c.width, height: c.height, nonBackground: data.length / 4 - background, levels: counts.size,
+      width: c.width,
+      height: c.height,
+      nonBackground: data.length / 4 - background,
+      levels: counts.size,
       cellsDiffer: cell(0, 0) !== cell(Math.max(0, c.width - 28), Math.max(0, c.height - 28)),
     };
   }, selector);
@@ -124,7 +135,7 @@ afterAll(async () => {
 });
 
 describe('the compact embedded digits (public/mnist-digits.bin, made by scripts/prepare-mnist.mjs)', () => {
-  it('split as in Node, give exactly the values, labels and fingerprint Node reads from the npm package\'s JSON', () => {
+  it("split as in Node, give exactly the values, labels and fingerprint Node reads from the npm package's JSON", () => {
     const bin = readFileSync(path.join(ROOT, 'public', 'mnist-digits.bin')); // written when vite started
     expect(bin.length).toBeLessThan(2_500_000); // vs 21 MB of JSON
     const fromBin = splitEmbeddedMnist(decodeMnistBin(gunzipSync(bin)));
@@ -134,7 +145,9 @@ describe('the compact embedded digits (public/mnist-digits.bin, made by scripts/
       expect(Buffer.from(fromBin[s].x.buffer).equals(Buffer.from(node[s].x.buffer)), s).toBe(true);
       expect(fromBin[s].labels).toEqual(node[s].labels);
     }
-    expect(datasetFingerprint(fromBin.train.x, fromBin.train.n, fromBin.train.d)).toBe(datasetFingerprint(node.train.x, node.train.n, node.train.d));
+    expect(datasetFingerprint(fromBin.train.x, fromBin.train.n, fromBin.train.d)).toBe(
+      datasetFingerprint(node.train.x, node.train.n, node.train.d),
+    );
   });
 });
 
@@ -145,12 +158,13 @@ describe('the app in Chromium', () => {
     expect(await page.locator('#isolation-banner').isHidden()).toBe(true);
     expect(a.data).toMatchObject({ train: SUBSET * 0.9, test: SUBSET * 0.1 });
     expect(a.errors.data).toBe('');
-    const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select')]
-      .filter((el) => (el as HTMLInputElement).labels?.length === 0).map((el) => el.id));
+    const unlabelled = await page.evaluate(() =>
+      [...document.querySelectorAll('input, select')].filter((el) => (el as HTMLInputElement).labels?.length === 0).map((el) => el.id),
+    );
     expect(unlabelled).toEqual([]);
   });
 
-  it('shows the config validator\'s message next to a bad setting and does not start', async () => {
+  it("shows the config validator's message next to a bad setting and does not start", async () => {
     await page.fill('#setting-latent', '0');
     // In the page's words: the form's label and the validator's problem, not the CLI's message or fix.
     expect(await page.textContent('#setting-latent-error')).toBe('Latent size J is 0; it must be an integer from 1 to 1024.');
@@ -168,7 +182,9 @@ describe('the app in Chromium', () => {
     expect(await page.textContent('#setting-workers-error')).toBe('Workers is "two"; it must be auto or a whole number from 1 to 256.');
     const cores = await page.evaluate(() => navigator.hardwareConcurrency);
     await page.fill('#setting-workers', String(cores + 2));
-    expect(await page.textContent('#workers-warning')).toBe(`${cores + 2} workers on ${cores} core${cores === 1 ? '' : 's'}: they take turns on the cores and every step waits for the slowest, so ${cores} is usually faster.`);
+    expect(await page.textContent('#workers-warning')).toBe(
+      `${cores + 2} workers on ${cores} core${cores === 1 ? '' : 's'}: they take turns on the cores and every step waits for the slowest, so ${cores} is usually faster.`,
+    );
     await page.fill('#setting-workers', String(cores));
     expect(await page.textContent('#workers-warning')).toBe('');
   });
@@ -178,7 +194,8 @@ describe('the app in Chromium', () => {
     await page.fill('#setting-batch', '100');
     await page.fill('#setting-workers', '2');
     await page.fill('#setting-epochs', '500');
-    const top = () => page.evaluate(() => ['#chart', '#recon', '#latent'].map((sel) => document.querySelector(sel)!.getBoundingClientRect().top));
+    const top = () =>
+      page.evaluate(() => ['#chart', '#recon', '#latent'].map((sel) => document.querySelector(sel)!.getBoundingClientRect().top));
     const before = await top();
     await click('#start');
     await until((a) => a.phase === 'running');
@@ -189,7 +206,8 @@ describe('the app in Chromium', () => {
     expect(a.workerInfo).toHaveLength(2);
     for (const w of a.workerInfo) expect(w).toMatchObject({ backend: 'wasm', simd: true, threads: false });
     expect(await page.locator('#setting-hidden').isDisabled()).toBe(true); // fixed while a run exists
-    const first = a.epochs[0].testElbo, last = a.epochs[a.epochs.length - 1].testElbo;
+    const first = a.epochs[0].testElbo,
+      last = a.epochs[a.epochs.length - 1].testElbo;
     expect(last).toBeGreaterThan(first);
 
     await until((a) => a.explorerRefreshes >= 1 && a.shownStep > 0 && a.chartDraws >= 1 && a.historyLength >= 3);
@@ -242,13 +260,19 @@ describe('the app in Chromium', () => {
     let a = await until((a) => a.estimating.resumeAfter);
     expect(a.phase).toBe('paused');
     expect(a.status).toMatch(/Estimating log p\(x\), K = 20,000: \d+ %, .*Training waits and resumes after it/);
-    for (const sel of ['#pause', '#reset', '#save-checkpoint', '#data-embedded']) expect(await page.locator(sel).isEnabled(), sel).toBe(true);
+    for (const sel of ['#pause', '#reset', '#save-checkpoint', '#data-embedded'])
+      expect(await page.locator(sel).isEnabled(), sel).toBe(true);
     a = await until((a) => a.estimating.progress > 0);
     expect(a.status).toMatch(/\d+ %, about \d+ (s|min|h)|almost done/);
     expect(a.step).toBe(before.step); // the workers estimate; nothing trains meanwhile
     // The box holds the largest K whole. Checked before training resumes: the forced layout is the test's work.
     await page.fill('#loglik-k', '100000');
-    expect(await page.evaluate(() => { const k = document.getElementById('loglik-k') as HTMLInputElement; return k.scrollWidth <= k.clientWidth; })).toBe(true);
+    expect(
+      await page.evaluate(() => {
+        const k = document.getElementById('loglik-k') as HTMLInputElement;
+        return k.scrollWidth <= k.clientWidth;
+      }),
+    ).toBe(true);
     await click('#loglik-cancel');
     await until((a) => !a.estimating.running && a.phase === 'running'); // the queued training starts at once
     expect(await page.textContent('#loglik-result')).toMatch(/^Cancelled the estimate at \d+ of 200 test datapoints/);
@@ -261,7 +285,7 @@ describe('the app in Chromium', () => {
   // How long the main thread's tasks take while training is a benchmark (npm run bench -- --page, in
   // BENCHMARKS.md): on a busy machine every duration grows. What is checked here is a count that load
   // cannot raise: the chart redraws at most once a second (a slower page only redraws less).
-  it('while training, redraws the chart at most once a second and records the main thread\'s long tasks', async () => {
+  it("while training, redraws the chart at most once a second and records the main thread's long tasks", async () => {
     const from = await app();
     const t0 = await page.evaluate(() => performance.now());
     await click('#pause'); // resume
@@ -277,9 +301,21 @@ describe('the app in Chromium', () => {
 
   it('fits the chart and the pictures in a 1366×768 window while training; screenshot in test-artifacts/app-trained.png', async () => {
     // Each element with the least width that still shows it properly.
-    const wanted: [string, number][] = [['#chart', 400], ['#stats', 200], ['#recon', 150], ['#samples', 150], ['#manifold', 150], ['#latent', 150],
-      ['#start', 40], ['#pause', 40], ['#reset', 40]];
-    const boxes = await page.evaluate((sels) => sels.map((sel) => document.querySelector(sel)!.getBoundingClientRect().toJSON() as DOMRect), wanted.map(([sel]) => sel));
+    const wanted: [string, number][] = [
+      ['#chart', 400],
+      ['#stats', 200],
+      ['#recon', 150],
+      ['#samples', 150],
+      ['#manifold', 150],
+      ['#latent', 150],
+      ['#start', 40],
+      ['#pause', 40],
+      ['#reset', 40],
+    ];
+    const boxes = await page.evaluate(
+      (sels) => sels.map((sel) => document.querySelector(sel)!.getBoundingClientRect().toJSON() as DOMRect),
+      wanted.map(([sel]) => sel),
+    );
     boxes.forEach((b, i) => {
       const [sel, minWidth] = wanted[i];
       expect(b.bottom, sel).toBeLessThanOrEqual(VIEWPORT.height);
@@ -287,7 +323,11 @@ describe('the app in Chromium', () => {
       expect(b.width, sel).toBeGreaterThanOrEqual(minWidth);
     });
     // The numbers are whole: no value ends cut off ("@ …"), and the workers line reads as sentences.
-    const cut = await page.evaluate(() => [...document.querySelectorAll<HTMLElement>('#stats dd')].filter((d) => d.scrollWidth > d.clientWidth + 1).map((d) => `${d.id}: ${d.textContent}`));
+    const cut = await page.evaluate(() =>
+      [...document.querySelectorAll<HTMLElement>('#stats dd')]
+        .filter((d) => d.scrollWidth > d.clientWidth + 1)
+        .map((d) => `${d.id}: ${d.textContent}`),
+    );
     expect(cut).toEqual([]);
     expect(await page.textContent('#workers')).toMatch(/\(SharedArrayBuffer\)\. /); // a sentence, then the next
     // …and says what computes the step: aevb's kernels, in the build this browser runs (Chromium: relaxed SIMD).
@@ -301,22 +341,35 @@ describe('the app in Chromium', () => {
   it('reflows from a phone to a wide screen: no sideways scrolling, the chart wide and of sane height; screenshots taken', async () => {
     // The README's pictures are refreshed on request only (AEVB_UPDATE_SCREENSHOTS=1 npm test), so that a
     // test run leaves the work tree clean; otherwise they go to the git-ignored test-artifacts/.
-    const shots = process.env.AEVB_UPDATE_SCREENSHOTS ? path.join(ROOT, 'docs', 'screenshots') : path.join(ROOT, 'test-artifacts', 'screenshots');
+    const shots = process.env.AEVB_UPDATE_SCREENSHOTS
+      ? path.join(ROOT, 'docs', 'screenshots')
+      : path.join(ROOT, 'test-artifacts', 'screenshots');
     mkdirSync(shots, { recursive: true });
-    const sizes = [[390, 844], [800, 900], [1024, 768], [1366, 768], [1920, 1080]] as const;
+    const sizes = [
+      [390, 844],
+      [800, 900],
+      [1024, 768],
+      [1366, 768],
+      [1920, 1080],
+    ] as const;
     for (const [width, height] of sizes) {
       await page.setViewportSize({ width, height });
       // The chart follows its box (ResizeObserver → uPlot.setSize): wait for its canvas to fit.
-      await waitFor(() => page.evaluate(() => {
-        const box = document.getElementById('chart')!.getBoundingClientRect();
-        const c = document.querySelector('#chart canvas')!.getBoundingClientRect();
-        return c.width > 0 && c.width <= box.width + 1 && c.width > box.width - 40;
-      }));
-      const m = await page.evaluate((sels) => ({
-        scrollWidth: document.documentElement.scrollWidth,
-        innerWidth,
-        boxes: Object.fromEntries(sels.map((sel) => [sel, document.querySelector(sel)!.getBoundingClientRect().toJSON() as DOMRect])),
-      }), ['#chart', '#stats', '#workers', '#recon', '#samples', '#manifold', '#latent', '#start', '#loglik-k', '.controls']);
+      await waitFor(() =>
+        page.evaluate(() => {
+          const box = document.getElementById('chart')!.getBoundingClientRect();
+          const c = document.querySelector('#chart canvas')!.getBoundingClientRect();
+          return c.width > 0 && c.width <= box.width + 1 && c.width > box.width - 40;
+        }),
+      );
+      const m = await page.evaluate(
+        (sels) => ({
+          scrollWidth: document.documentElement.scrollWidth,
+          innerWidth,
+          boxes: Object.fromEntries(sels.map((sel) => [sel, document.querySelector(sel)!.getBoundingClientRect().toJSON() as DOMRect])),
+        }),
+        ['#chart', '#stats', '#workers', '#recon', '#samples', '#manifold', '#latent', '#start', '#loglik-k', '.controls'],
+      );
       const at = `${width} px`;
       expect(m.scrollWidth, at).toBeLessThanOrEqual(m.innerWidth);
       expect(m.boxes['#chart'].width, at).toBeGreaterThan(0.45 * width);
@@ -330,7 +383,13 @@ describe('the app in Chromium', () => {
       expect(m.boxes['#stats'].width, at).toBeGreaterThan(200);
       expect(m.boxes['#loglik-k'].width, at).toBeGreaterThanOrEqual(70);
       // The worker list is never clipped: the numbers' panel shows all it holds.
-      expect(await page.evaluate(() => { const s = document.querySelector('.stats')!; return s.scrollHeight <= s.clientHeight + 1; }), at).toBe(true);
+      expect(
+        await page.evaluate(() => {
+          const s = document.querySelector('.stats')!;
+          return s.scrollHeight <= s.clientHeight + 1;
+        }),
+        at,
+      ).toBe(true);
       if (width === 390 || width === 1024 || width === 1920) {
         await page.screenshot({ path: path.join(shots, `app-${width}.png`), fullPage: width < 1366 });
       }
@@ -369,8 +428,10 @@ describe('the app in Chromium', () => {
     const csv = await text('#metrics-csv');
     expect(csv.name).toBe('metrics.csv');
     const lines = csv.body.trimEnd().split('\n');
-    expect(lines[0]).toBe('epoch,step,point,samplesSeen,trainElbo,testElbo,trainRecon,trainKl,testRecon,testKl,trainElboSe,testElboSe,elboSamples,' +
-      'logLikelihood,logLikelihoodK,logLikelihoodSe,samplesPerSecond,trainSeconds,evalSeconds,failedSteps,workers');
+    expect(lines[0]).toBe(
+      'epoch,step,point,samplesSeen,trainElbo,testElbo,trainRecon,trainKl,testRecon,testKl,trainElboSe,testElboSe,elboSamples,' +
+        'logLikelihood,logLikelihoodK,logLikelihoodSe,samplesPerSecond,trainSeconds,evalSeconds,failedSteps,workers',
+    );
     expect(lines).toHaveLength(rows + 1);
     const first = lines[1].split(',');
     expect(Number(first[1])).toBe(18); // step at the end of epoch 1 (1,800 digits / M = 100)
@@ -380,10 +441,15 @@ describe('the app in Chromium', () => {
     expect(first[12]).toBe('2'); // S
     expect(first[20]).toBe('2'); // workers
     const jsonl = await text('#metrics-jsonl');
-    const objs = jsonl.body.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    const objs = jsonl.body
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, number>);
     expect(objs).toHaveLength(rows);
     expect(objs[0]).toMatchObject({ step: 18, samplesSeen: 1800, workers: 2 });
-    expect(Object.keys(objs[0])).toEqual(expect.arrayContaining(['epoch', 'testElbo', 'trainElbo', 'samplesPerSecond', 'evalSeconds', 'failedSteps']));
+    expect(Object.keys(objs[0])).toEqual(
+      expect.arrayContaining(['epoch', 'testElbo', 'trainElbo', 'samplesPerSecond', 'evalSeconds', 'failedSteps']),
+    );
   });
 
   it('the explorer decodes a clicked latent point at once, follows a slider, and interpolates between two test digits', async () => {
@@ -454,7 +520,11 @@ describe('the app in Chromium', () => {
     const files = new Map<string, Buffer>();
     let onDownload!: (d: Download) => void;
     const both = new Promise<void>((resolve) => {
-      onDownload = (d) => void d.path().then((p) => { files.set(d.suggestedFilename(), readFileSync(p!)); if (files.size === 2) resolve(); });
+      onDownload = (d) =>
+        void d.path().then((p) => {
+          files.set(d.suggestedFilename(), readFileSync(p!));
+          if (files.size === 2) resolve();
+        });
     });
     page.on('download', onDownload);
     await click('#export-decoder');
@@ -463,7 +533,10 @@ describe('the app in Chromium', () => {
     const modelJson = JSON.parse(files.get('model.json')!.toString('utf8'));
     expect(modelJson.format).toBe('aevb-decoder');
     expect(modelJson.userDefinedMetadata).toMatchObject({ latent: 2, hidden: 64, outputSize: 784, imageShape: [28, 28] });
-    const values = modelJson.weightsManifest[0].weights.reduce((n: number, w: { shape: number[] }) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+    const values = modelJson.weightsManifest[0].weights.reduce(
+      (n: number, w: { shape: number[] }) => n + w.shape.reduce((a, b) => a * b, 1),
+      0,
+    );
     expect(files.get('weights.bin')!.length).toBe(4 * values);
 
     await click('#pause'); // resume, train on, pause
@@ -471,7 +544,11 @@ describe('the app in Chromium', () => {
     await click('#pause');
     await until((a) => a.phase === 'paused');
 
-    await page.setInputFiles('#load-checkpoint', { name: checkpoint.name, mimeType: 'application/octet-stream', buffer: checkpoint.buffer });
+    await page.setInputFiles('#load-checkpoint', {
+      name: checkpoint.name,
+      mimeType: 'application/octet-stream',
+      buffer: checkpoint.buffer,
+    });
     await until((a) => a.asking); // it would replace the current run
     await click('#confirm-ok');
     await until((a) => a.step === saved.step && !!a.evaluation && a.evaluation.step === saved.step && !a.busy);
@@ -481,7 +558,11 @@ describe('the app in Chromium', () => {
     expect(back.phase).toBe('paused');
 
     // "Load a checkpoint" takes the safetensors too; a damaged one is refused in one line and changes nothing.
-    await page.setInputFiles('#load-checkpoint', { name: 'model.safetensors', mimeType: 'application/octet-stream', buffer: safetensors.subarray(0, safetensors.length - 100) });
+    await page.setInputFiles('#load-checkpoint', {
+      name: 'model.safetensors',
+      mimeType: 'application/octet-stream',
+      buffer: safetensors.subarray(0, safetensors.length - 100),
+    });
     await until((a) => a.errors.keep !== '' && !a.busy);
     expect((await app()).errors.keep).toMatch(/model\.safetensors|truncated/);
     expect((await app()).step).toBe(saved.step);
@@ -520,7 +601,9 @@ describe('the app in Chromium', () => {
 
     // A gzip bomb: a header declaring 2×2×2 bytes, then 64 MiB of zeros (64 KB compressed). The data
     // worker's streaming gunzip stops at the declared size instead of inflating it all.
-    const bomb = gzipSync(Buffer.concat([Buffer.from([0, 0, 0x08, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2]), Buffer.alloc(64 << 20)]), { level: 9 });
+    const bomb = gzipSync(Buffer.concat([Buffer.from([0, 0, 0x08, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2]), Buffer.alloc(64 << 20)]), {
+      level: 9,
+    });
     await page.setInputFiles('#data-files', { name: 'bomb-idx3-ubyte.gz', mimeType: 'application/gzip', buffer: bomb });
     await until((a) => a.errors.data.includes('bomb-idx3-ubyte.gz') && !a.busy);
     expect((await app()).errors.data).toMatch(/bomb-idx3-ubyte\.gz decompresses to more than the 24 bytes its header declares/);
@@ -589,7 +672,8 @@ describe('the app in Chromium', () => {
   it('asks before new data (a valid IDX file of another image size) and keeps the replaced run restorable', async () => {
     const before = await app();
     // 100 images of 14×14: a valid IDX3 file.
-    const n = 100, header = Buffer.from([0, 0, 0x08, 3, 0, 0, 0, n, 0, 0, 0, 14, 0, 0, 0, 14]);
+    const n = 100,
+      header = Buffer.from([0, 0, 0x08, 3, 0, 0, 0, n, 0, 0, 0, 14, 0, 0, 0, 14]);
     const pixels = Buffer.from(Array.from({ length: n * 196 }, (_, i) => (i * 37) % 256));
     const file = { name: 'small-images-idx3-ubyte', mimeType: 'application/octet-stream', buffer: Buffer.concat([header, pixels]) };
     await page.setInputFiles('#data-files', file);
@@ -612,7 +696,11 @@ describe('the app in Chromium', () => {
   it('asks before loading a checkpoint over a run, and the replaced run stays restorable', async () => {
     const before = await app();
     expect(before.step).not.toBe(saved.step);
-    await page.setInputFiles('#load-checkpoint', { name: checkpoint.name, mimeType: 'application/octet-stream', buffer: checkpoint.buffer });
+    await page.setInputFiles('#load-checkpoint', {
+      name: checkpoint.name,
+      mimeType: 'application/octet-stream',
+      buffer: checkpoint.buffer,
+    });
     await until((a) => a.asking);
     await click('#confirm-ok');
     let a = await until((a) => a.step === saved.step && !a.busy);
@@ -628,33 +716,59 @@ describe('the app in Chromium', () => {
 /** A finished sweep on disk, written by the contract (docs/figures.md): J = 3 and 5, AEVB and wake-sleep, one run pending. */
 function writeSweep(): string {
   const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'aevb-sweep-')), 'fig2');
-  const runs = [['J3-aevb', 3, 'aevb', 5], ['J3-wake-sleep', 3, 'wake-sleep', 4], ['J5-aevb', 5, undefined, 6], ['J5-wake-sleep', 5, 'wake-sleep', 3]] as const;
+  const runs = [
+    ['J3-aevb', 3, 'aevb', 5],
+    ['J3-wake-sleep', 3, 'wake-sleep', 4],
+    ['J5-aevb', 5, undefined, 6],
+    ['J5-wake-sleep', 5, 'wake-sleep', 3],
+  ] as const;
   for (const [name, , algorithm, points] of runs) {
     mkdirSync(path.join(dir, name), { recursive: true });
-    const lines = Array.from({ length: points }, (_, k) => JSON.stringify({ epoch: k + 1, step: k + 1, samplesSeen: 1000 * 3 ** (k + 1),
-      trainElbo: -250 + 25 * k + (algorithm === 'wake-sleep' ? -30 : 0), testElbo: -252 + 25 * k + (algorithm === 'wake-sleep' ? -30 : 0),
-      ...(name === 'J5-aevb' ? { trainElboSe: 0.4, testElboSe: 1.2 } : {}) }));
+    const lines = Array.from({ length: points }, (_, k) =>
+      JSON.stringify({
+        epoch: k + 1,
+        step: k + 1,
+        samplesSeen: 1000 * 3 ** (k + 1),
+        trainElbo: -250 + 25 * k + (algorithm === 'wake-sleep' ? -30 : 0),
+        testElbo: -252 + 25 * k + (algorithm === 'wake-sleep' ? -30 : 0),
+        ...(name === 'J5-aevb' ? { trainElboSe: 0.4, testElboSe: 1.2 } : {}),
+      }),
+    );
     writeFileSync(path.join(dir, name, 'metrics.jsonl'), `${lines.join('\n')}\n`);
   }
   writeFileSync(path.join(dir, 'J3-aevb', 'checkpoint.aevb'), new Uint8Array(4096)); // never read by the page
-  writeFileSync(path.join(dir, 'sweep.json'), JSON.stringify({ version: 1, runs: [
-    ...runs.map(([name, latent, algorithm]) => ({ name, dir: name, status: 'done', config: { latent, hidden: 16, ...(algorithm ? { algorithm } : {}) } })),
-    { name: 'J10-aevb', dir: 'J10-aevb', status: 'pending', config: { latent: 10 } },
-  ] }));
+  writeFileSync(
+    path.join(dir, 'sweep.json'),
+    JSON.stringify({
+      version: 1,
+      runs: [
+        ...runs.map(([name, latent, algorithm]) => ({
+          name,
+          dir: name,
+          status: 'done',
+          config: { latent, hidden: 16, ...(algorithm ? { algorithm } : {}) },
+        })),
+        { name: 'J10-aevb', dir: 'J10-aevb', status: 'pending', config: { latent: 10 } },
+      ],
+    }),
+  );
   return dir;
 }
 
 /** Drop files on an element as a user's drop does (a DataTransfer of Files), from Node-side texts. */
 function dropFiles(selector: string, files: { name: string; text: string }[]): Promise<void> {
-  return page.evaluate(({ sel, fs }) => {
-    const dt = new DataTransfer();
-    for (const f of fs) dt.items.add(new File([f.text], f.name));
-    document.querySelector(sel)!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-  }, { sel: selector, fs: files });
+  return page.evaluate(
+    ({ sel, fs }) => {
+      const dt = new DataTransfer();
+      for (const f of fs) dt.items.add(new File([f.text], f.name));
+      document.querySelector(sel)!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    },
+    { sel: selector, fs: files },
+  );
 }
 
-describe('a finished sweep\'s Figure 2 in the page', () => {
-  it('picks the sweep\'s directory and shows the CLI\'s chart (same lines), no long task while Vega works; a bad drop gets its message; loose files work', async () => {
+describe("a finished sweep's Figure 2 in the page", () => {
+  it("picks the sweep's directory and shows the CLI's chart (same lines), no long task while Vega works; a bad drop gets its message; loose files work", async () => {
     const dir = writeSweep();
     const t0 = await page.evaluate(() => performance.now());
     await page.setInputFiles('#sweep-dir', dir);
@@ -667,7 +781,9 @@ describe('a finished sweep\'s Figure 2 in the page', () => {
     expect(a.sweepFigure.shown!.notes).toEqual(['Figure 2: run J10-aevb (pending) has no metrics.jsonl yet; left out.']);
     // The SVG in the page: one line per run and set, labelled by Vega; axis titles and panels.
     const drawn = await page.evaluate(() => ({
-      lines: [...document.querySelectorAll('#sweep-chart g.elbo_line_marks path')].map((p) => [p.getAttribute('aria-label'), p.getAttribute('d')] as const),
+      lines: [...document.querySelectorAll('#sweep-chart g.elbo_line_marks path')].map(
+        (p) => [p.getAttribute('aria-label'), p.getAttribute('d')] as const,
+      ),
       bands: document.querySelectorAll('#sweep-chart g.se_band_marks path').length,
       texts: [...document.querySelectorAll('#sweep-chart text')].map((t) => t.textContent),
       box: document.querySelector('#sweep-chart svg')!.getBoundingClientRect().toJSON() as DOMRect,
@@ -675,15 +791,31 @@ describe('a finished sweep\'s Figure 2 in the page', () => {
     }));
     expect(drawn.lines).toHaveLength(8);
     expect(drawn.bands).toBe(2); // J5-aevb's train and test ± SE
-    expect(drawn.texts).toEqual(expect.arrayContaining(['# training samples evaluated', 'lower bound (nats per datapoint)', 'J = 3', 'J = 5', 'AEVB', 'Wake-Sleep']));
+    expect(drawn.texts).toEqual(
+      expect.arrayContaining(['# training samples evaluated', 'lower bound (nats per datapoint)', 'J = 3', 'J = 5', 'AEVB', 'Wake-Sleep']),
+    );
     expect(drawn.box.width).toBeGreaterThan(500);
     expect(drawn.box.right).toBeLessThanOrEqual(VIEWPORT.width);
     expect(drawn.scrollWidth).toBeLessThanOrEqual(VIEWPORT.width);
     // The same chart as npm run figures: the spec rendered in Node draws every line through the same points.
     const sweep = parseSweepJson(readFileSync(path.join(dir, 'sweep.json'), 'utf8'));
-    const rows = figure2Rows(figure2Runs(sweep, (r) => { const f = path.join(dir, r.dir, 'metrics.jsonl'); return existsSync(f) ? { text: readFileSync(f, 'utf8'), file: f } : undefined; }, () => undefined));
-    const cli = markPaths(parseSvg(await renderSvg(figure2Spec(rows))), 'elbo_line_marks').map((p) => [`${ariaFields(p).run}/${ariaFields(p).split}`, p.getAttribute('d')] as const);
-    const page2 = drawn.lines.map(([label, d]) => { const f = Object.fromEntries(label!.split('; ').map((kv) => kv.split(': '))); return [`${f.run}/${f.split}`, d] as const; });
+    const rows = figure2Rows(
+      figure2Runs(
+        sweep,
+        (r) => {
+          const f = path.join(dir, r.dir, 'metrics.jsonl');
+          return existsSync(f) ? { text: readFileSync(f, 'utf8'), file: f } : undefined;
+        },
+        () => undefined,
+      ),
+    );
+    const cli = markPaths(parseSvg(await renderSvg(figure2Spec(rows))), 'elbo_line_marks').map(
+      (p) => [`${ariaFields(p).run}/${ariaFields(p).split}`, p.getAttribute('d')] as const,
+    );
+    const page2 = drawn.lines.map(([label, d]) => {
+      const f = Object.fromEntries(label!.split('; ').map((kv) => kv.split(': ')));
+      return [`${f.run}/${f.split}`, d] as const;
+    });
     expect(new Map(page2)).toEqual(new Map(cli));
     // Vega ran in the worker (hundreds of ms of compiling and layout off the main thread): the page itself
     // never loaded it. (Checked by what was loaded, not by timing tasks, which load would make flaky.)
@@ -703,9 +835,15 @@ describe('a finished sweep\'s Figure 2 in the page', () => {
     expect(a.sweepFigure.shown!.series).toHaveLength(8);
     await dropFiles('#sweep-drop', [{ name: 'notes.txt', text: 'hello' }]);
     a = await until((s) => s.sweepFigure.pending === 0 && /^No sweep\.json/.test(s.sweepFigure.error));
-    expect(a.sweepFigure.error).toBe('No sweep.json among the 1 file given (notes.txt). Pick the sweep\'s directory (the --out of npm run sweep), or drop that folder here.');
+    expect(a.sweepFigure.error).toBe(
+      "No sweep.json among the 1 file given (notes.txt). Pick the sweep's directory (the --out of npm run sweep), or drop that folder here.",
+    );
     const metrics = (n: string) => ({ name: 'metrics.jsonl', text: readFileSync(path.join(dir, n, 'metrics.jsonl'), 'utf8') });
-    await dropFiles('#sweep-drop', [{ name: 'sweep.json', text: readFileSync(path.join(dir, 'sweep.json'), 'utf8') }, metrics('J3-aevb'), metrics('J5-aevb')]);
+    await dropFiles('#sweep-drop', [
+      { name: 'sweep.json', text: readFileSync(path.join(dir, 'sweep.json'), 'utf8') },
+      metrics('J3-aevb'),
+      metrics('J5-aevb'),
+    ]);
     a = await until((s) => s.sweepFigure.pending === 0 && /came without their folders/.test(s.sweepFigure.error));
     // Loose files that can be matched: sweep.json with one run, and its metrics.jsonl.
     const one = JSON.stringify({ version: 1, runs: [{ name: 'J5-aevb', dir: 'J5-aevb', status: 'done', config: { latent: 5 } }] });
@@ -724,7 +862,9 @@ describe('settings in the address (shareable links)', () => {
     const context = await browser.newContext({ viewport: VIEWPORT });
     try {
       const p = await context.newPage();
-      await p.goto(`${baseUrl}/?subset=${SUBSET}#latent=3&hidden=32&lr=0.05&optimizer=adam&binarize=true&algorithm=wake-sleep&batch=abc&bogus=1`);
+      await p.goto(
+        `${baseUrl}/?subset=${SUBSET}#latent=3&hidden=32&lr=0.05&optimizer=adam&binarize=true&algorithm=wake-sleep&batch=abc&bogus=1`,
+      );
       const a = await until((s) => s.ready, p);
       expect(await p.inputValue('#setting-latent')).toBe('3');
       expect(await p.inputValue('#setting-hidden')).toBe('32');
@@ -744,8 +884,13 @@ describe('settings in the address (shareable links)', () => {
       const q = await context.newPage();
       await q.goto(link);
       await until((s) => s.ready, q);
-      for (const [sel, v] of [['#setting-hidden', '48'], ['#setting-latent', '3'], ['#setting-lr', '0.05'], ['#setting-optimizer', 'adam'],
-        ['#setting-algorithm', 'wake-sleep']]) {
+      for (const [sel, v] of [
+        ['#setting-hidden', '48'],
+        ['#setting-latent', '3'],
+        ['#setting-lr', '0.05'],
+        ['#setting-optimizer', 'adam'],
+        ['#setting-algorithm', 'wake-sleep'],
+      ]) {
         expect(await q.inputValue(sel), sel).toBe(v);
       }
       expect(await q.textContent('#link-error')).toBe('');
@@ -798,19 +943,27 @@ function serveBuild(dir: string): Promise<{ origin: string; close: () => void; p
     paths.push(url.pathname);
     const m = /^\/(isolated|plain)\/(.*)$/.exec(url.pathname);
     const file = m && path.resolve(dir, m[2] || 'index.html');
-    if (!m || !file!.startsWith(dir)) { res.writeHead(404).end(); return; }
-    readFile(file!).then((body) => {
-      res.writeHead(200, {
-        'Content-Type': types[path.extname(file!)] ?? 'application/octet-stream',
-        ...(m[1] === 'isolated' ? HOSTING_HEADERS : {}),
-      });
-      res.end(body);
-    }, () => res.writeHead(404).end());
+    if (!m || !file!.startsWith(dir)) {
+      res.writeHead(404).end();
+      return;
+    }
+    readFile(file!).then(
+      (body) => {
+        res.writeHead(200, {
+          'Content-Type': types[path.extname(file!)] ?? 'application/octet-stream',
+          ...(m[1] === 'isolated' ? HOSTING_HEADERS : {}),
+        });
+        res.end(body);
+      },
+      () => res.writeHead(404).end(),
+    );
   });
-  return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => {
-    const { port } = srv.address() as { port: number };
-    resolve({ origin: `http://127.0.0.1:${port}`, close: () => srv.close(), paths });
-  }));
+  return new Promise((resolve) =>
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      resolve({ origin: `http://127.0.0.1:${port}`, close: () => srv.close(), paths });
+    }),
+  );
 }
 
 describe('the static build (vite build) served from a sub-path by another server', () => {
@@ -818,7 +971,12 @@ describe('the static build (vite build) served from a sub-path by another server
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'aevb-app-'));
-    await build({ root: ROOT, configFile: path.join(ROOT, 'vite.config.ts'), logLevel: 'error', build: { outDir: dir, emptyOutDir: true } });
+    await build({
+      root: ROOT,
+      configFile: path.join(ROOT, 'vite.config.ts'),
+      logLevel: 'error',
+      build: { outDir: dir, emptyOutDir: true },
+    });
     host = await serveBuild(dir);
   }, 180_000);
 
@@ -833,8 +991,13 @@ describe('the static build (vite build) served from a sub-path by another server
     const p = await context.newPage();
     const problems: string[] = [];
     p.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    p.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-    p.on('request', (r) => { if (!/^(blob:|data:)/.test(r.url()) && !r.url().startsWith(`${host.origin}/${mode}/`)) problems.push(`request outside the app: ${r.url()}`); });
+    p.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+    p.on('request', (r) => {
+      if (!/^(blob:|data:)/.test(r.url()) && !r.url().startsWith(`${host.origin}/${mode}/`))
+        problems.push(`request outside the app: ${r.url()}`);
+    });
     try {
       await p.goto(`${host.origin}/${mode}/?subset=${SUBSET}`);
       await until((a) => a.ready, p);
@@ -849,12 +1012,14 @@ describe('the static build (vite build) served from a sub-path by another server
     }
   }
 
-  it('draws a sweep\'s Figure 2 in the build under the CSP header: Vega in its worker needs no eval and no inline style', async () => {
+  it("draws a sweep's Figure 2 in the build under the CSP header: Vega in its worker needs no eval and no inline style", async () => {
     const context = await browser.newContext({ viewport: VIEWPORT });
     const p = await context.newPage();
     const problems: string[] = [];
     p.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    p.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+    p.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
     const sweep = writeSweep();
     try {
       await p.goto(`${host.origin}/isolated/?subset=${SUBSET}`);

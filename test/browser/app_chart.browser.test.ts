@@ -47,7 +47,8 @@ function expectRange([a0, a1]: [number, number], [e0, e1]: [number, number]): vo
 const at = ([t0, t1]: [number, number], f: number) => t0 + f * (t1 - t0);
 
 async function drag(from: number, to: number, shift = false): Promise<void> {
-  const o = await plot(), y = o.y + o.height / 2;
+  const o = await plot(),
+    y = o.y + o.height / 2;
   if (shift) await page.keyboard.down('Shift');
   await page.mouse.move(o.x + o.width * from, y);
   await page.mouse.down();
@@ -62,7 +63,7 @@ async function resetZoom(): Promise<void> {
   await until(page, (a) => !a.chartScales.zoomed);
 }
 
-describe('the chart\'s x-axis (log, the default)', () => {
+describe("the chart's x-axis (log, the default)", () => {
   it('unzoomed, ends at the data (not rounded out to whole decades)', async () => {
     const a = await app(page);
     expect(a.chartData.points).toBeGreaterThanOrEqual(5);
@@ -72,7 +73,10 @@ describe('the chart\'s x-axis (log, the default)', () => {
   });
 
   it('a drag over 50–90 % and over 60–66 % of the plot zooms to exactly that range', async () => {
-    for (const [f0, f1] of [[0.5, 0.9], [0.6, 0.66]]) {
+    for (const [f0, f1] of [
+      [0.5, 0.9],
+      [0.6, 0.66],
+    ]) {
       const all = await axis();
       await drag(f0, f1);
       await until(page, (a) => a.chartScales.zoomed);
@@ -90,7 +94,8 @@ describe('the chart\'s x-axis (log, the default)', () => {
     await until(page, (a) => Math.abs(Math.log(a.chartScales.xMin) - zoomed[0]) > 0.1 * w);
     expectRange(await axis(), [zoomed[0] + 0.2 * w, zoomed[1] + 0.2 * w]);
 
-    const before = await axis(), o = await plot();
+    const before = await axis(),
+      o = await plot();
     await page.mouse.move(o.x + o.width * 0.25, o.y + o.height / 2);
     await page.mouse.wheel(0, -100); // one notch in: the range shrinks to 0.8 around the value under the pointer
     await expect.poll(async () => (await axis())[1] - (await axis())[0]).toBeLessThan(0.9 * (before[1] - before[0]));
@@ -100,11 +105,12 @@ describe('the chart\'s x-axis (log, the default)', () => {
   });
 });
 
-describe('the chart\'s readout', () => {
-  it('shows samples seen, step and each series\' value at the point under the mouse, and moves with the arrow keys', async () => {
+describe("the chart's readout", () => {
+  it("shows samples seen, step and each series' value at the point under the mouse, and moves with the arrow keys", async () => {
     const a = await app(page);
     const third = a.epochs[2]; // the end of epoch 3: an evaluation of both sets at a known x
-    const all = await axis(), o = await plot();
+    const all = await axis(),
+      o = await plot();
     const f = (Math.log(third.samplesSeen) - all[0]) / (all[1] - all[0]);
     await page.mouse.move(o.x + o.width * f, o.y + o.height / 2);
     await until(page, (s) => s.chartReadout !== '');
@@ -134,7 +140,7 @@ describe('the chart\'s readout', () => {
   });
 });
 
-describe('the chart\'s caption names the gestures of the device', () => {
+describe("the chart's caption names the gestures of the device", () => {
   it('mouse words on a desktop, touch words on a phone (and on the desktop page once it has a touch screen: below)', async () => {
     expect(await page.textContent('#chart-gestures')).toMatch(/drag or wheel to zoom, Shift\+drag to pan, hover for values/);
     const phone = await (await env.browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true })).newPage();
@@ -151,13 +157,18 @@ describe('the chart\'s caption names the gestures of the device', () => {
 describe('the chart under the fingers', () => {
   let cdp: CDPSession;
   const touch = async (type: 'touchStart' | 'touchMove' | 'touchEnd', points: number[]) => {
-    const o = await plot(), y = o.y + o.height / 2;
+    const o = await plot(),
+      y = o.y + o.height / 2;
     await cdp.send('Input.dispatchTouchEvent', { type, touchPoints: points.map((f, id) => ({ x: o.x + o.width * f, y, id })) });
   };
   /** Fingers from `from` to `to` (fractions of the plot's width), in steps. */
   const gesture = async (from: number[], to: number[]) => {
     await touch('touchStart', from);
-    for (let k = 1; k <= 5; k++) await touch('touchMove', from.map((f, i) => f + ((to[i] - f) * k) / 5));
+    for (let k = 1; k <= 5; k++)
+      await touch(
+        'touchMove',
+        from.map((f, i) => f + ((to[i] - f) * k) / 5),
+      );
     await touch('touchEnd', []);
   };
 
@@ -175,16 +186,17 @@ describe('the chart under the fingers', () => {
     const all = await axis();
     await gesture([0.4, 0.6], [0.3, 0.7]); // twice as far apart: half the range, around the middle
     await until(page, (a) => a.chartScales.zoomed);
-    const c = at(all, 0.5), w = all[1] - all[0];
+    const c = at(all, 0.5),
+      w = all[1] - all[0];
     expectRange(await axis(), [c - w / 4, c + w / 4]);
   });
 
   it('one finger pans by the amount dragged', async () => {
-    const before = await axis(), w = before[1] - before[0];
+    const before = await axis(),
+      w = before[1] - before[0];
     await gesture([0.5], [0.7]); // the content follows the finger right: the range moves left by 20 %
     await until(page, (a) => Math.abs(Math.log(a.chartScales.xMin) - before[0]) > 0.1 * w);
     expectRange(await axis(), [before[0] - 0.2 * w, before[1] - 0.2 * w]);
     await resetZoom();
   });
 });
-

@@ -48,7 +48,9 @@ function parseCsv(text: string): { header: string[]; rows: Record<string, string
   return { header, rows: lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [header[i], v]))) };
 }
 
-let jsonlFile = '', checkpointFile = '', runARows = 0;
+let jsonlFile = '',
+  checkpointFile = '',
+  runARows = 0;
 
 describe('a log p(x) estimate in the metrics', () => {
   it('is a point on the chart and a row (point "estimate") of the JSONL and the CSV, which has every JSONL field', async () => {
@@ -61,7 +63,10 @@ describe('a log p(x) estimate in the metrics', () => {
 
     const jsonl = await download('#metrics-jsonl');
     jsonlFile = jsonl.file;
-    const objs = readFileSync(jsonl.file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const objs = readFileSync(jsonl.file, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(objs.map((o) => o.point)).toEqual(['epoch', 'epoch', 'epoch', 'estimate']);
     const est = objs[3];
     expect(est).toMatchObject({ step: 54, samplesSeen: 5400, logLikelihoodK: 5, point: 'estimate' });
@@ -113,7 +118,7 @@ describe('runs side by side', () => {
     await until(page, (s) => s.chartCompared[0].shown === true);
   });
 
-  it('a run\'s metrics.jsonl loads beside them (two runs and a file on one chart), and a bad one is refused in one line', async () => {
+  it("a run's metrics.jsonl loads beside them (two runs and a file on one chart), and a bad one is refused in one line", async () => {
     const named = path.join(dir, 'run-a', 'metrics.jsonl');
     await import('node:fs').then((fs) => fs.mkdirSync(path.dirname(named), { recursive: true }));
     writeFileSync(named, readFileSync(jsonlFile));
@@ -137,25 +142,48 @@ describe('runs side by side', () => {
     // The README's picture of two runs compared (refreshed on request only, as the other screenshots).
     await page.locator('#chart-runs input[type="checkbox"]').nth(2).uncheck(); // the same run twice says nothing
     await page.locator('#chart-runs input[type="checkbox"]').nth(1).uncheck();
-    const shots = process.env.AEVB_UPDATE_SCREENSHOTS ? path.join(ROOT, 'docs', 'screenshots') : path.join(ROOT, 'test-artifacts', 'screenshots');
+    const shots = process.env.AEVB_UPDATE_SCREENSHOTS
+      ? path.join(ROOT, 'docs', 'screenshots')
+      : path.join(ROOT, 'test-artifacts', 'screenshots');
     mkdirSync(shots, { recursive: true });
     await page.locator('.chart-figure').screenshot({ path: path.join(shots, 'app-compare.png') });
   });
 
-  it('a sweep\'s directory puts each of its runs beside them, named by sweep.json and labelled by their settings', async () => {
+  it("a sweep's directory puts each of its runs beside them, named by sweep.json and labelled by their settings", async () => {
     const sweep = path.join(dir, 'sweep-out');
-    const runs = [['J3-aevb', 3, 'aevb'], ['J3-wake-sleep', 3, 'wake-sleep']] as const;
+    const runs = [
+      ['J3-aevb', 3, 'aevb'],
+      ['J3-wake-sleep', 3, 'wake-sleep'],
+    ] as const;
     for (const [name, , algorithm] of runs) {
       mkdirSync(path.join(sweep, name), { recursive: true });
-      writeFileSync(path.join(sweep, name, 'metrics.jsonl'), [1, 2, 3].map((k) => JSON.stringify({ epoch: k, step: 18 * k, samplesSeen: 1800 * k,
-        testElbo: -220 + 10 * k + (algorithm === 'wake-sleep' ? -15 : 0) })).join('\n') + '\n');
+      writeFileSync(
+        path.join(sweep, name, 'metrics.jsonl'),
+        [1, 2, 3]
+          .map((k) =>
+            JSON.stringify({
+              epoch: k,
+              step: 18 * k,
+              samplesSeen: 1800 * k,
+              testElbo: -220 + 10 * k + (algorithm === 'wake-sleep' ? -15 : 0),
+            }),
+          )
+          .join('\n') + '\n',
+      );
     }
-    writeFileSync(path.join(sweep, 'sweep.json'), JSON.stringify({ version: 1, runs: runs.map(([name, latent, algorithm]) => (
-      { name, dir: name, status: 'done', config: { latent, hidden: 30, algorithm } })) }));
+    writeFileSync(
+      path.join(sweep, 'sweep.json'),
+      JSON.stringify({
+        version: 1,
+        runs: runs.map(([name, latent, algorithm]) => ({ name, dir: name, status: 'done', config: { latent, hidden: 30, algorithm } })),
+      }),
+    );
     const before = (await app(page)).chartCompared.length;
     await page.locator('#compare-sweep').setInputFiles(sweep);
     const a = await until(page, (s) => s.chartCompared.length === before + 2 && !s.busy);
     expect(a.chartCompared.slice(before).map((r) => [r.label, r.points])).toEqual([
-      ['J3-aevb (latent 3)', 3], ['J3-wake-sleep (latent 3, algorithm wake-sleep)', 3]]);
+      ['J3-aevb (latent 3)', 3],
+      ['J3-wake-sleep (latent 3, algorithm wake-sleep)', 3],
+    ]);
   });
 });

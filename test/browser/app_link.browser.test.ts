@@ -26,7 +26,8 @@ async function open(hash: string): Promise<Page> {
 }
 
 describe('a shared link over a run saved in this browser', () => {
-  let savedStep = 0, ownAddress = '';
+  let savedStep = 0,
+    ownAddress = '';
 
   it('(a run is saved: J 4, H 40, paused)', async () => {
     const p = await open('#latent=4&hidden=40&batch=100&workers=2&epochs=50');
@@ -45,8 +46,12 @@ describe('a shared link over a run saved in this browser', () => {
     const link = '#latent=7&hidden=100';
     const p = await open(link);
     const a = await until(p, (s) => s.asking);
-    expect(await p.textContent('#confirm-text')).toMatch(new RegExp(`This link asks for latent 7, hidden 100; the run saved in this browser \\(step ${savedStep.toLocaleString('en')}\\) has latent 4, hidden 40\\.`));
-    expect(await p.textContent('#confirm-ok')).toBe('Start with the link\'s settings');
+    expect(await p.textContent('#confirm-text')).toMatch(
+      new RegExp(
+        `This link asks for latent 7, hidden 100; the run saved in this browser \\(step ${savedStep.toLocaleString('en')}\\) has latent 4, hidden 40\\.`,
+      ),
+    );
+    expect(await p.textContent('#confirm-ok')).toBe("Start with the link's settings");
     expect(await p.textContent('#confirm-cancel')).toBe('Open the saved run');
     expect(a.status).toMatch(/which one to open/);
     expect(await p.evaluate(() => location.hash)).toBe(link); // not rewritten while it asks
@@ -74,7 +79,7 @@ describe('a shared link over a run saved in this browser', () => {
     await p.close();
   });
 
-  it('a reload of the run\'s own address asks nothing', async () => {
+  it("a reload of the run's own address asks nothing", async () => {
     // The previous test left the saved run as the previous run: bring it back as the current one first.
     const p = await open('');
     await until(p, (s) => s.ready);

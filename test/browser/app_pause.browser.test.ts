@@ -48,15 +48,16 @@ describe('the keyboard path', () => {
   });
 });
 
-describe('Pause during an epoch\'s evaluation', () => {
+describe("Pause during an epoch's evaluation", () => {
   it('takes effect before the evaluation ends (left owed), keeps the focus on Pause, and Resume evaluates first', async () => {
     let caught = false;
     for (let attempt = 0; attempt < 6 && !caught; attempt++) {
       await until(page, (a) => a.inEvaluation);
       await page.keyboard.press('Enter'); // the focus is on Pause
       const a = await until(page, (s) => s.phase === 'paused' && !s.busy);
-      const stepsPerEpoch = SUBSET * 0.9 / 100;
-      if (!a.evaluationPending) { // the evaluation had ended before the key reached the page: try the next epoch
+      const stepsPerEpoch = (SUBSET * 0.9) / 100;
+      if (!a.evaluationPending) {
+        // the evaluation had ended before the key reached the page: try the next epoch
         await page.keyboard.press('Enter');
         await until(page, (s) => s.phase === 'running');
         continue;

@@ -12,7 +12,14 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startServer, CHROMIUM_FLAGS, launchThis, toBase64 } from '../helpers/browser.ts';
-import { chooseChromium, chromiumCandidates, describeLaunch, launchFirstWorking, packagedChromium, type ChromiumChoice } from '../helpers/chromium.ts';
+import {
+  chooseChromium,
+  chromiumCandidates,
+  describeLaunch,
+  launchFirstWorking,
+  packagedChromium,
+  type ChromiumChoice,
+} from '../helpers/chromium.ts';
 import { loadEmbeddedMnist } from '../../src/main/node/data_files.ts';
 
 const saved = { path: process.env.CHROMIUM_PATH, noSystem: process.env.AEVB_NO_SYSTEM_CHROMIUM };
@@ -46,11 +53,14 @@ describe('which Chromium', () => {
 });
 
 describe.runIf(process.platform === 'linux' && process.arch === 'x64')('a Chromium that exists but does not start', () => {
-  it('is passed over for the package\'s browser, and the log line says which ran and why the other did not', async () => {
+  it("is passed over for the package's browser, and the log line says which ran and why the other did not", async () => {
     // What Ubuntu's /usr/bin/chromium-browser is without snapd: an executable that only prints where to get the snap.
     const dir = mkdtempSync(path.join(os.tmpdir(), 'aevb-shim-'));
     const shim = path.join(dir, 'chromium-browser');
-    writeFileSync(shim, '#!/bin/sh\necho "Command \'/usr/bin/chromium-browser\' requires the chromium snap to be installed." >&2\nexit 1\n');
+    writeFileSync(
+      shim,
+      '#!/bin/sh\necho "Command \'/usr/bin/chromium-browser\' requires the chromium snap to be installed." >&2\nexit 1\n',
+    );
     chmodSync(shim, 0o755);
     const broken = (): ChromiumChoice => ({ executablePath: shim, source: 'system', env: {} });
     try {
@@ -72,7 +82,9 @@ describe.runIf(process.platform === 'linux' && process.arch === 'x64')('a Chromi
 
   it('when none starts, the error names each one tried and the fix', async () => {
     const missing = (): ChromiumChoice => ({ executablePath: '/nonexistent/chromium', source: 'system', env: {} });
-    await expect(launchFirstWorking(launchThis, [missing])).rejects.toThrow(/No Chromium would start: \/nonexistent\/chromium: .+ set CHROMIUM_PATH/);
+    await expect(launchFirstWorking(launchThis, [missing])).rejects.toThrow(
+      /No Chromium would start: \/nonexistent\/chromium: .+ set CHROMIUM_PATH/,
+    );
   });
 
   it('the candidates end with the package, system ones skipped when asked', () => {
@@ -98,8 +110,12 @@ describe.runIf(process.platform === 'linux' && process.arch === 'x64')('the Chro
     await page.waitForFunction(() => 'aevbHarness' in globalThis, null, { timeout: 60_000 });
     const full = loadEmbeddedMnist();
     const n = 120;
-    await page.evaluate(([a, b, c, d]) => (globalThis as any).aevbHarness.setData(a, b, c, d, 784),
-      [toBase64(full.train.x.slice(0, n * 784)), n, toBase64(full.test.x.slice(0, n * 784)), n] as const);
+    await page.evaluate(([a, b, c, d]) => (globalThis as any).aevbHarness.setData(a, b, c, d, 784), [
+      toBase64(full.train.x.slice(0, n * 784)),
+      n,
+      toBase64(full.test.x.slice(0, n * 784)),
+      n,
+    ] as const);
   }, 180_000);
 
   afterAll(async () => {

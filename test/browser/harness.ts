@@ -32,8 +32,13 @@ const harness = {
     };
   },
   /** Train `steps` steps with `workers` workers; returns the parameters and what the workers report. */
-  async train(workers: number | 'auto', steps: number, config: Partial<TrainConfig>, transport: 'auto' | 'shared' | 'message' = 'auto',
-    kernels?: KernelChoice) {
+  async train(
+    workers: number | 'auto',
+    steps: number,
+    config: Partial<TrainConfig>,
+    transport: 'auto' | 'shared' | 'message' = 'auto',
+    kernels?: KernelChoice,
+  ) {
     const t = await createTrainer({ data: data!, workers, config, transport, ...(kernels ? { kernels } : {}) });
     try {
       const used = new Set<number>();
@@ -43,8 +48,15 @@ const harness = {
       // step finishes sooner: go on in blocks until the choice is made (bounded), however fast a step is.
       for (let k = 0; workers === 'auto' && !t.workerChoice && k < 30; k++) await t.runSteps(steps);
       const st = await t.state();
-      return { params: Array.from(st.params), step: st.step, transport: t.transport, infos: t.workerInfo,
-        used: [...used].sort(), choice: t.workerChoice, active: t.activeWorkers };
+      return {
+        params: Array.from(st.params),
+        step: st.step,
+        transport: t.transport,
+        infos: t.workerInfo,
+        used: [...used].sort(),
+        choice: t.workerChoice,
+        active: t.activeWorkers,
+      };
     } finally {
       await t.dispose();
     }
@@ -59,12 +71,29 @@ const harness = {
     const api = wrap<WorkerApi>(handle.endpoint);
     const meta = { name: 'none', n: 1, d: 4 };
     try {
-      await api.init({ rank: 0, workers: 1, config: { ...resolveConfig({ inputSize: 4, hidden: 3, latent: 2 }), lr }, transport: 'message',
-        train: meta, test: meta, valueEvery: 1, trainX: new Float32Array(4), testX: new Float32Array(4) });
+      await api.init({
+        rank: 0,
+        workers: 1,
+        config: { ...resolveConfig({ inputSize: 4, hidden: 3, latent: 2 }), lr },
+        transport: 'message',
+        train: meta,
+        test: meta,
+        valueEvery: 1,
+        trainX: new Float32Array(4),
+        testX: new Float32Array(4),
+      });
       return null;
     } catch (e) {
       const a = e as AevbError;
-      return { isAevbError: e instanceof AevbError, name: a.name, code: a.code, field: a.field, fix: a.fix, problem: a.problem, message: a.message };
+      return {
+        isAevbError: e instanceof AevbError,
+        name: a.name,
+        code: a.code,
+        field: a.field,
+        fix: a.fix,
+        problem: a.problem,
+        message: a.message,
+      };
     } finally {
       api[releaseProxy]();
       await handle.terminate();

@@ -16,29 +16,42 @@ import { SgvbGradient } from '../../src/shared/model/gradients.ts';
 
 let server: ViteDevServer, browser: Browser, page: Page;
 const config: Partial<TrainConfig> = { hidden: 40, latent: 5, batch: 30, optimizer: 'adam', lr: 1e-3, init: 'pytorch' };
-const nTrain = 600, nTest = 100;
+const nTrain = 600,
+  nTest = 100;
 let reference: Float32Array;
 
 beforeAll(async () => {
   const full = loadEmbeddedMnist();
-  const train = full.train.x.slice(0, nTrain * 784), test = full.test.x.slice(0, nTest * 784);
+  const train = full.train.x.slice(0, nTrain * 784),
+    test = full.test.x.slice(0, nTest * 784);
   await useBackend('wasm');
   const lt = new LocalTrainer(resolveConfig({ ...config, inputSize: 784 }), {
-    train: { ...full.train, n: nTrain, x: train }, test: { ...full.test, n: nTest, x: test },
+    train: { ...full.train, n: nTrain, x: train },
+    test: { ...full.test, n: nTest, x: test },
   });
   for (let i = 0; i < 20; i++) lt.step();
   reference = lt.state.params;
   lt.dispose();
 
-  ({ server } = await startServer().then((s) => { server = s.server; return s; }).then(async (s) => {
-    browser = await launchChromium();
-    page = await browser.newPage();
-    page.on('pageerror', (e) => console.error('page error:', e.message));
-    await page.goto(`${s.url}/test/browser/harness.html`);
-    await page.waitForFunction(() => 'aevbHarness' in globalThis, null, { timeout: 60_000 });
-    return s;
-  }));
-  await page.evaluate(([a, b, c, d]) => (globalThis as any).aevbHarness.setData(a, b, c, d, 784), [toBase64(train), nTrain, toBase64(test), nTest] as const);
+  ({ server } = await startServer()
+    .then((s) => {
+      server = s.server;
+      return s;
+    })
+    .then(async (s) => {
+      browser = await launchChromium();
+      page = await browser.newPage();
+      page.on('pageerror', (e) => console.error('page error:', e.message));
+      await page.goto(`${s.url}/test/browser/harness.html`);
+      await page.waitForFunction(() => 'aevbHarness' in globalThis, null, { timeout: 60_000 });
+      return s;
+    }));
+  await page.evaluate(([a, b, c, d]) => (globalThis as any).aevbHarness.setData(a, b, c, d, 784), [
+    toBase64(train),
+    nTrain,
+    toBase64(test),
+    nTest,
+  ] as const);
 }, 180_000);
 
 afterAll(async () => {
@@ -58,7 +71,8 @@ describe('the pool in Chromium', () => {
       expect(r.infos).toHaveLength(n);
       // …and every worker runs its slice's update in the WASM SIMD kernels on the shared memory.
       // The step's gradient on aevb's kernels, relaxed-SIMD build (Chromium has had relaxed SIMD since 114).
-      for (const info of r.infos) expect(info).toMatchObject({ backend: 'wasm', simd: true, threads: false, update: 'shared', kernels: 'aevb-relaxed' });
+      for (const info of r.infos)
+        expect(info).toMatchObject({ backend: 'wasm', simd: true, threads: false, update: 'shared', kernels: 'aevb-relaxed' });
       expect(r.step).toBe(20);
       expect(relErr(Float32Array.from(r.params), reference), `N = ${n}`).toBeLessThanOrEqual(1e-5);
     }
@@ -71,7 +85,7 @@ describe('the pool in Chromium', () => {
     expect(r.infos).toHaveLength(Math.min(cores, config.batch!));
     expect(r.used.length).toBeGreaterThanOrEqual(Math.min(2, r.infos.length)); // every count was tried…
     expect(Object.keys(r.choice.measured).map(Number)).toEqual(r.used);
-    expect(r.used).toContain(r.choice.workers);                       // …and one of them chosen
+    expect(r.used).toContain(r.choice.workers); // …and one of them chosen
     for (const info of r.infos) expect(info.update).toBe('shared');
   });
 
@@ -94,8 +108,10 @@ describe('the pool in Chromium', () => {
       for (const build of ['relaxed', 'simd128']) {
         const g = Float32Array.from(r.builds[build].grad);
         for (const s of layout.specs) {
-          expect(relErr(g.subarray(s.offset, s.offset + s.size), ref.subarray(s.offset, s.offset + s.size)), `${build} ${s.name} ${JSON.stringify(c)}`)
-            .toBeLessThanOrEqual(1e-5);
+          expect(
+            relErr(g.subarray(s.offset, s.offset + s.size), ref.subarray(s.offset, s.offset + s.size)),
+            `${build} ${s.name} ${JSON.stringify(c)}`,
+          ).toBeLessThanOrEqual(1e-5);
         }
         expect(Math.abs(r.builds[build].elbo - v.elbo) / Math.abs(v.elbo)).toBeLessThan(1e-5);
       }
@@ -109,10 +125,14 @@ describe('the pool in Chromium', () => {
     expect(relErr(Float32Array.from(r.params), reference)).toBeLessThanOrEqual(1e-5);
   });
 
-  it('a Web Worker\'s AevbError arrives in the page as an AevbError with its code, field and fix', async () => {
+  it("a Web Worker's AevbError arrives in the page as an AevbError with its code, field and fix", async () => {
     const r = await page.evaluate(() => (globalThis as any).aevbHarness.workerConfigError(-1));
     expect(r).toEqual({
-      isAevbError: true, name: 'AevbError', code: 'CONFIG', field: 'lr', problem: 'is -1; it must be a finite number > 0 and ≤ 10',
+      isAevbError: true,
+      name: 'AevbError',
+      code: 'CONFIG',
+      field: 'lr',
+      problem: 'is -1; it must be a finite number > 0 and ≤ 10',
       fix: 'Pass --lr with a value in that range.',
       message: 'Config field "lr" is -1; it must be a finite number > 0 and ≤ 10. Pass --lr with a value in that range.',
     });

@@ -24,7 +24,9 @@ export async function until(p: Page, predicate: (a: AevbAppDebug) => boolean, ti
     const a = ready ? await app(p) : null;
     if (a && predicate(a)) return a;
     if (Date.now() > end) {
-      throw new Error(`timed out waiting for ${predicate.toString()}; aevbApp: ${JSON.stringify(a && { phase: a.phase, step: a.step, busy: a.busy, status: a.status, errors: a.errors })}`);
+      throw new Error(
+        `timed out waiting for ${predicate.toString()}; aevbApp: ${JSON.stringify(a && { phase: a.phase, step: a.step, busy: a.busy, status: a.status, errors: a.errors })}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -33,10 +33,15 @@ if (job.kind === 'once') {
   results.push(arriveAndWait(ctrl, job.parties));
 } else {
   const cells = new Int32Array(job.cells!);
-  const P = job.parties, counter = job.rounds! * P;
+  const P = job.parties,
+    counter = job.rounds! * P;
   for (let round = 0; round < job.rounds!; round++) {
     cells[round * P + job.rank] = round + 1; // a plain store: the barrier is what publishes it
-    results.push(arriveAndWait(ctrl, P, () => { cells[counter] += 1; }));
+    results.push(
+      arriveAndWait(ctrl, P, () => {
+        cells[counter] += 1;
+      }),
+    );
     for (let w = 0; w < P; w++) if (cells[round * P + w] !== round + 1) mismatches++;
     // Round round + 1 cannot complete before this thread arrives at it: the hook ran exactly round + 1 times.
     if (cells[counter] !== round + 1) mismatches++;

@@ -11,12 +11,21 @@ import { describeLaunch, launchFirstWorking, type ChromiumChoice } from './chrom
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 
-export const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--disable-quic'];
+export const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 
 export async function startServer(): Promise<{ server: ViteDevServer; url: string }> {
   const server = await createServer({
-    root: ROOT, configFile: path.join(ROOT, 'vite.config.ts'), logLevel: 'error',
+    root: ROOT,
+    configFile: path.join(ROOT, 'vite.config.ts'),
+    logLevel: 'error',
     // No file watching: a file saved while a test or benchmark runs must not reload its page halfway. (HMR's
     // socket stays: vite uses it to reload a page whose pre-bundled dependencies it had to re-optimize.)
     server: { host: '127.0.0.1', port: 0, strictPort: false, watch: null },

@@ -64,11 +64,13 @@ export function chromiumCandidates(): (() => ChromiumChoice)[] {
   const out: (() => ChromiumChoice)[] = [];
   const fromEnv = process.env.CHROMIUM_PATH;
   if (fromEnv) {
-    if (!fs.existsSync(fromEnv)) throw new Error(`CHROMIUM_PATH is ${fromEnv}, which does not exist. Point it at a Chrome or Chromium executable, or unset it.`);
+    if (!fs.existsSync(fromEnv))
+      throw new Error(`CHROMIUM_PATH is ${fromEnv}, which does not exist. Point it at a Chrome or Chromium executable, or unset it.`);
     out.push(() => ({ executablePath: fromEnv, source: 'CHROMIUM_PATH', env: {} }));
   }
   if (process.env.AEVB_NO_SYSTEM_CHROMIUM !== '1') {
-    for (const p of SYSTEM_CHROMIUM_PATHS.filter((q) => fs.existsSync(q))) out.push(() => ({ executablePath: p, source: 'system', env: {} }));
+    for (const p of SYSTEM_CHROMIUM_PATHS.filter((q) => fs.existsSync(q)))
+      out.push(() => ({ executablePath: p, source: 'system', env: {} }));
   }
   out.push(packagedChromium);
   return out;
@@ -85,8 +87,10 @@ export interface Launched<T> {
  * Launch the candidates in turn until one starts (`launch` resolves); the failures are kept with
  * their first line. Rejects, naming every failure, only when none starts.
  */
-export async function launchFirstWorking<T>(launch: (c: ChromiumChoice) => Promise<T>,
-  candidates: (() => ChromiumChoice)[] = chromiumCandidates()): Promise<Launched<T>> {
+export async function launchFirstWorking<T>(
+  launch: (c: ChromiumChoice) => Promise<T>,
+  candidates: (() => ChromiumChoice)[] = chromiumCandidates(),
+): Promise<Launched<T>> {
   const skipped: Launched<T>['skipped'] = [];
   for (const make of candidates) {
     let choice: ChromiumChoice | undefined;
@@ -95,11 +99,16 @@ export async function launchFirstWorking<T>(launch: (c: ChromiumChoice) => Promi
       return { value: await launch(choice), choice, skipped };
     } catch (e) {
       const reason = (e instanceof Error ? e.message : String(e)).split('\n').find((l) => l.trim()) ?? 'failed';
-      skipped.push({ executablePath: choice?.executablePath ?? '(the npm package @sparticuz/chromium)', reason: reason.trim().slice(0, 300) });
+      skipped.push({
+        executablePath: choice?.executablePath ?? '(the npm package @sparticuz/chromium)',
+        reason: reason.trim().slice(0, 300),
+      });
     }
   }
-  throw new Error(`No Chromium would start: ${skipped.map((s) => `${s.executablePath}: ${s.reason}`).join('; ')}. ` +
-    'Install Chrome or Chromium and set CHROMIUM_PATH to its executable, or run `npm ci` for the packaged one.');
+  throw new Error(
+    `No Chromium would start: ${skipped.map((s) => `${s.executablePath}: ${s.reason}`).join('; ')}. ` +
+      'Install Chrome or Chromium and set CHROMIUM_PATH to its executable, or run `npm ci` for the packaged one.',
+  );
 }
 
 /** One line for the test log: which Chromium runs, and which were passed over and why. */
@@ -111,12 +120,16 @@ export function describeLaunch(l: Launched<unknown>): string {
 /** The package's Chromium, decompressed once into node_modules/.cache. */
 export function packagedChromium(): ChromiumChoice {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new Error(`No Chromium found, and the bundled one (@sparticuz/chromium) is for Linux x64 only, not ${process.platform} ${process.arch}. ` +
-      'Install Chrome or Chromium and set CHROMIUM_PATH to its executable.');
+    throw new Error(
+      `No Chromium found, and the bundled one (@sparticuz/chromium) is for Linux x64 only, not ${process.platform} ${process.arch}. ` +
+        'Install Chrome or Chromium and set CHROMIUM_PATH to its executable.',
+    );
   }
   const pkgJson = path.join(ROOT, 'node_modules/@sparticuz/chromium/package.json');
   if (!fs.existsSync(pkgJson)) {
-    throw new Error('No Chromium found and node_modules/@sparticuz/chromium is missing. Run `npm ci`, or set CHROMIUM_PATH to a Chrome or Chromium executable.');
+    throw new Error(
+      'No Chromium found and node_modules/@sparticuz/chromium is missing. Run `npm ci`, or set CHROMIUM_PATH to a Chrome or Chromium executable.',
+    );
   }
   const version = (JSON.parse(fs.readFileSync(pkgJson, 'utf8')) as { version: string }).version;
   const cache = path.join(ROOT, 'node_modules/.cache/aevb-chromium');
@@ -147,13 +160,18 @@ function unpack(pkgDir: string, cache: string, dir: string): void {
     const script = `const m = await import(${JSON.stringify(index)}); const c = m.default;
       await c.executablePath(); await m.inflate(${JSON.stringify(path.join(pkgDir, 'bin/al2023.tar.br'))});`;
     execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-      env: { ...process.env, TMPDIR: staging, TMP: staging, TEMP: staging }, stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, TMPDIR: staging, TMP: staging, TEMP: staging },
+      stdio: ['ignore', 'ignore', 'inherit'],
     });
-    if (!fs.existsSync(path.join(staging, 'chromium'))) throw new Error(`@sparticuz/chromium did not unpack a chromium binary into ${staging}.`);
+    if (!fs.existsSync(path.join(staging, 'chromium')))
+      throw new Error(`@sparticuz/chromium did not unpack a chromium binary into ${staging}.`);
     // The package's fonts.conf names /tmp/fonts; ours names where the fonts are here.
-    fs.writeFileSync(path.join(staging, 'fonts.aevb.conf'), `<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n` +
-      `  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>\n  <dir>${path.join(dir, 'fonts/fonts')}</dir>\n` +
-      `  <cachedir>${path.join(dir, 'fonts-cache')}</cachedir>\n</fontconfig>\n`);
+    fs.writeFileSync(
+      path.join(staging, 'fonts.aevb.conf'),
+      `<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n` +
+        `  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>\n  <dir>${path.join(dir, 'fonts/fonts')}</dir>\n` +
+        `  <cachedir>${path.join(dir, 'fonts-cache')}</cachedir>\n</fontconfig>\n`,
+    );
     try {
       fs.renameSync(staging, dir);
     } catch (e) {

@@ -14,7 +14,12 @@ export const SWEEP_CLI = path.join(ROOT, 'src/main/node/sweep_cli.ts');
 /** Tiny runs: a few steps of a small model on two workers. */
 export const TINY = ['--hidden', '8', '--latent', '2', '--batch', '900', '--workers', '2', '--quiet'];
 
-export interface CliExit { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+export interface CliExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
 
 export interface CliProcess {
   child: ChildProcess;
@@ -44,29 +49,47 @@ export function killLeftoverClis(): void {
 
 export function startCli(args: string[], opts: CliOptions = {}): CliProcess {
   const preload = (opts.preload ?? []).flatMap((p) => ['--import', p]);
-  const child = spawn(process.execPath, ['--import', 'tsx', ...preload, opts.script ?? CLI, ...args],
-    { cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', ...preload, opts.script ?? CLI, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   live.add(child);
-  let stdout = '', stderr = '';
+  let stdout = '',
+    stderr = '';
   const waiters: Array<{ re: RegExp; resolve: () => void; reject: (e: Error) => void }> = [];
   const check = () => {
     for (const w of [...waiters]) {
-      if (w.re.test(stdout + stderr)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(); }
+      if (w.re.test(stdout + stderr)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
     }
   };
-  child.stdout!.on('data', (d) => { stdout += d; check(); });
-  child.stderr!.on('data', (d) => { stderr += d; check(); });
+  child.stdout!.on('data', (d) => {
+    stdout += d;
+    check();
+  });
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+    check();
+  });
   const exited = new Promise<CliExit>((resolve) => {
     child.on('close', (code, signal) => {
       live.delete(child);
-      for (const w of waiters.splice(0)) w.reject(new Error(`the CLI exited (${code ?? signal}) before printing ${w.re}:\n${stdout}${stderr}`));
+      for (const w of waiters.splice(0))
+        w.reject(new Error(`the CLI exited (${code ?? signal}) before printing ${w.re}:\n${stdout}${stderr}`));
       resolve({ code, signal, stdout, stderr });
     });
   });
   return {
     child,
-    get stdout() { return stdout; },
-    get stderr() { return stderr; },
+    get stdout() {
+      return stdout;
+    },
+    get stderr() {
+      return stderr;
+    },
     waitFor(re) {
       if (re.test(stdout + stderr)) return Promise.resolve();
       return new Promise((resolve, reject) => waiters.push({ re, resolve, reject }));

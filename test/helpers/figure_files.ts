@@ -7,13 +7,19 @@ import { DOMParser, type Document, type Element } from '@xmldom/xmldom';
 import { decode } from 'fast-png';
 
 export function parseSvg(text: string): Document {
-  const doc = new DOMParser({ onError: (level, msg) => { throw new Error(`SVG ${level}: ${msg}`); } }).parseFromString(text, 'image/svg+xml');
+  const doc = new DOMParser({
+    onError: (level, msg) => {
+      throw new Error(`SVG ${level}: ${msg}`);
+    },
+  }).parseFromString(text, 'image/svg+xml');
   const root = doc.documentElement!;
-  if (root.tagName !== 'svg' || root.namespaceURI !== 'http://www.w3.org/2000/svg') throw new Error(`the root is <${root.tagName}>, not an SVG <svg>`);
+  if (root.tagName !== 'svg' || root.namespaceURI !== 'http://www.w3.org/2000/svg')
+    throw new Error(`the root is <${root.tagName}>, not an SVG <svg>`);
   return doc;
 }
 
-export const elements = (doc: Document | Element, tag: string): Element[] => Array.from(doc.getElementsByTagName(tag) as unknown as ArrayLike<Element>);
+export const elements = (doc: Document | Element, tag: string): Element[] =>
+  Array.from(doc.getElementsByTagName(tag) as unknown as ArrayLike<Element>);
 
 export function svgSize(doc: Document): { width: number; height: number } {
   const r = doc.documentElement!;
@@ -25,21 +31,30 @@ export const texts = (doc: Document): string[] => elements(doc, 'text').map((t) 
 
 /** The paths drawn by a Vega mark group whose class names `markClass` (e.g. 'elbo_line_marks'). */
 export function markPaths(doc: Document, markClass: string): Element[] {
-  return elements(doc, 'g').filter((g) => (g.getAttribute('class') ?? '').split(' ').includes(markClass)).flatMap((g) => elements(g, 'path'));
+  return elements(doc, 'g')
+    .filter((g) => (g.getAttribute('class') ?? '').split(' ').includes(markClass))
+    .flatMap((g) => elements(g, 'path'));
 }
 
 /** A Vega aria-label "a: 1; b: x" as a record. */
 export function ariaFields(el: Element): Record<string, string> {
-  return Object.fromEntries((el.getAttribute('aria-label') ?? '').split('; ').map((kv) => {
-    const i = kv.indexOf(': ');
-    return [kv.slice(0, i), kv.slice(i + 2)];
-  }));
+  return Object.fromEntries(
+    (el.getAttribute('aria-label') ?? '').split('; ').map((kv) => {
+      const i = kv.indexOf(': ');
+      return [kv.slice(0, i), kv.slice(i + 2)];
+    }),
+  );
 }
 
 /** The number of vertices of a Vega line path ("M x,y L x,y …"). */
 export const vertexCount = (d: string): number => (d.match(/[ML]/g) ?? []).length;
 
-export interface DecodedPng { width: number; height: number; channels: number; data: Uint8Array | Uint16Array }
+export interface DecodedPng {
+  width: number;
+  height: number;
+  channels: number;
+  data: Uint8Array | Uint16Array;
+}
 
 export function decodePng(bytes: Uint8Array): DecodedPng {
   const p = decode(bytes);
@@ -60,9 +75,12 @@ export function embeddedImages(doc: Document): DecodedPng[] {
 export function pngStats(p: DecodedPng): { colours: number; inked: number } {
   const seen = new Set<number>();
   let inked = 0;
-  const c = p.channels, n = p.width * p.height;
+  const c = p.channels,
+    n = p.width * p.height;
   for (let i = 0; i < n; i++) {
-    const r = p.data[i * c], g = p.data[i * c + (c >= 3 ? 1 : 0)], b = p.data[i * c + (c >= 3 ? 2 : 0)];
+    const r = p.data[i * c],
+      g = p.data[i * c + (c >= 3 ? 1 : 0)],
+      b = p.data[i * c + (c >= 3 ? 2 : 0)];
     seen.add((r << 16) | (g << 8) | b);
     if (r < 250 || g < 250 || b < 250) inked++;
   }

@@ -16,7 +16,8 @@ export const sigmoid = (a: number) => 1 / (1 + Math.exp(-a));
 
 /** y = W v + b for W [out, in] stored row-major at `w`, b at `b` (offsets into θ); pre-activations into `pre`. */
 export function affine(theta: Float64Array, w: number, b: number, out: number, v: number[], pre: number[]): number[] {
-  const n = v.length, y = new Array<number>(out);
+  const n = v.length,
+    y = new Array<number>(out);
   for (let o = 0; o < out; o++) {
     let s = theta[b + o];
     for (let k = 0; k < n; k++) s += theta[w + o * n + k] * v[k];
@@ -27,7 +28,13 @@ export function affine(theta: Float64Array, w: number, b: number, out: number, v
 }
 
 /** v through the hidden layers `chain` (reference_layers.ts): v ← act_k(W_k v + b_k); every pre-activation into `pre`. */
-export function hiddenLayers(theta: Float64Array, offset: (name: string) => number, chain: readonly RefLayer[], v: number[], pre: number[]): number[] {
+export function hiddenLayers(
+  theta: Float64Array,
+  offset: (name: string) => number,
+  chain: readonly RefLayer[],
+  v: number[],
+  pre: number[],
+): number[] {
   for (const l of chain) v = affine(theta, offset(l.W), offset(l.b), l.out, v, pre).map((a) => act(l.act, a));
   return v;
 }

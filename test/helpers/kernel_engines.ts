@@ -25,8 +25,14 @@ export function factoryOf(k: KernelsUnderTest): KernelFactory {
 }
 
 /** ∇ Σ_shard ℒ̃ on the kernels `k` (the slot is pre-filled with NaN: it must be written, not added to). */
-export function kernelGradient(k: KernelsUnderTest, cfg: TrainConfig, layout: ParamLayout, params: Float32Array,
-  shard: ShardInputs, withValue = true): { grad: Float32Array; v: ShardValue } {
+export function kernelGradient(
+  k: KernelsUnderTest,
+  cfg: TrainConfig,
+  layout: ParamLayout,
+  params: Float32Array,
+  shard: ShardInputs,
+  withValue = true,
+): { grad: Float32Array; v: ShardValue } {
   const engine = new AevbStepGradient(cfg, layout, factoryOf(k));
   if (engine.build !== k) throw new Error(`asked for the ${k} kernels, got ${engine.build}`);
   const grad = new Float32Array(layout.size).fill(NaN);
@@ -36,8 +42,13 @@ export function kernelGradient(k: KernelsUnderTest, cfg: TrainConfig, layout: Pa
 }
 
 /** The tfjs reference gradient (the backend must be set up). */
-export function tfjsGradient(cfg: TrainConfig, layout: ParamLayout, params: Float32Array, shard: ShardInputs,
-  withValue = true): { grad: Float32Array; v: ShardValue } {
+export function tfjsGradient(
+  cfg: TrainConfig,
+  layout: ParamLayout,
+  params: Float32Array,
+  shard: ShardInputs,
+  withValue = true,
+): { grad: Float32Array; v: ShardValue } {
   const engine = new SgvbGradient(cfg, layout);
   const grad = new Float32Array(layout.size);
   const v = engine.compute(params, shard, grad, withValue);
@@ -53,7 +64,8 @@ export function edgeFixture(over: Partial<TrainConfig>, B: number) {
   const cfg = resolveConfig({ inputSize: 7, hidden: 5, latent: 3, init: 'pytorch', seed: 9, ...over });
   const layout = buildLayout(cfg);
   const params = initParams(cfg, 4, layout).map((v) => 2 * v);
-  const N = Math.max(B, 1) + 3, D = cfg.inputSize;
+  const N = Math.max(B, 1) + 3,
+    D = cfg.inputSize;
   const x = new Float32Array(N * D).map((_, i) => ((i * 7919) % 103) / 102);
   const indices = Array.from({ length: B }, (_, i) => (i * 5 + 1) % N);
   const data = { name: 'edges', n: N, d: D, x };

@@ -11,7 +11,8 @@ export function kernelFixture(over: Partial<TrainConfig>, n = 5) {
   const cfg = resolveConfig({ inputSize: 30, hidden: 16, latent: 4, init: 'pytorch', ...over });
   const layout = buildLayout(cfg);
   const params = initParams(cfg, 3, layout);
-  const N = 300, D = cfg.inputSize;
+  const N = 300,
+    D = cfg.inputSize;
   const x = new Float32Array(N * D).map((_, i) => ((i * 7919) % 101) / 100);
   const data = { name: 'fixture', n: N, d: D, x };
   const indices = Array.from({ length: n }, (_, i) => (i * 37) % N);

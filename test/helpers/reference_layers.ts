@@ -9,16 +9,28 @@
  */
 import type { Activation, ModelConfig } from '../../src/shared/training/config.ts';
 
-export interface RefLayer { W: string; b: string; out: number; act: Activation }
+export interface RefLayer {
+  W: string;
+  b: string;
+  out: number;
+  act: Activation;
+}
 
 export function referenceHidden(cfg: Pick<ModelConfig, 'hidden' | 'activation'>, mlp: 'enc' | 'dec'): RefLayer[] {
   const H = typeof cfg.hidden === 'number' ? [cfg.hidden] : [...cfg.hidden];
   const n = H.length;
-  const A = typeof cfg.activation === 'string' ? H.map(() => cfg.activation as Activation)
-    : cfg.activation.length === 1 ? H.map(() => cfg.activation[0] as Activation) : [...cfg.activation];
-  const w = mlp === 'enc' ? 'W3' : 'W1', b = mlp === 'enc' ? 'b3' : 'b1';
+  const A =
+    typeof cfg.activation === 'string'
+      ? H.map(() => cfg.activation as Activation)
+      : cfg.activation.length === 1
+        ? H.map(() => cfg.activation[0] as Activation)
+        : [...cfg.activation];
+  const w = mlp === 'enc' ? 'W3' : 'W1',
+    b = mlp === 'enc' ? 'b3' : 'b1';
   return H.map((_, i) => {
-    const k = i + 1, e = mlp === 'enc' ? i : n - 1 - i, suffix = k === 1 ? '' : `_${k}`;
+    const k = i + 1,
+      e = mlp === 'enc' ? i : n - 1 - i,
+      suffix = k === 1 ? '' : `_${k}`;
     return { W: `${mlp}.${w}${suffix}`, b: `${mlp}.${b}${suffix}`, out: H[e], act: A[e] };
   });
 }

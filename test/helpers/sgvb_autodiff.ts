@@ -25,15 +25,22 @@ function act(kind: Activation, a: tf.Tensor): tf.Tensor {
  * Σ_i ℒ̃(x_i) over the shard and its terms, as tensors, from named parameter tensors
  * (weights [out, in], biases [out, 1]).
  */
-export function shardElbo(cfg: ModelCfg, p: Record<string, tf.Tensor>, s: ShardInputs):
-  { elbo: tf.Scalar; recon: tf.Scalar; kl: tf.Scalar } {
-  const B = s.b, L = s.l, J = cfg.latent, D = cfg.inputSize;
+export function shardElbo(
+  cfg: ModelCfg,
+  p: Record<string, tf.Tensor>,
+  s: ShardInputs,
+): { elbo: tf.Scalar; recon: tf.Scalar; kl: tf.Scalar } {
+  const B = s.b,
+    L = s.l,
+    J = cfg.latent,
+    D = cfg.inputSize;
   const x = tf.tensor2d(s.xCols, [D, B]);
   const mm = (w: string, v: tf.Tensor) => tf.add(tf.matMul(p[w] as tf.Tensor2D, v as tf.Tensor2D), p[w.replace('W', 'b')]);
   // Encoder
   const chain = (mlp: 'enc' | 'dec', v: tf.Tensor) => referenceHidden(cfg, mlp).reduce((h, l) => act(l.act, mm(l.W, h)), v);
   const h = chain('enc', x);
-  const mu = mm('enc.W4', h), logvar = mm('enc.W5', h);                       // [J, B]
+  const mu = mm('enc.W4', h),
+    logvar = mm('enc.W5', h); // [J, B]
   // z = μ + σ ε, L samples: columns l·B + i
   const eps = tf.tensor2d(s.eps, [J, L * B]);
   const z = tf.add(tf.tile(mu, [1, L]), tf.mul(tf.tile(tf.exp(tf.mul(0.5, logvar)), [1, L]), eps));
@@ -57,7 +64,8 @@ export function shardElbo(cfg: ModelCfg, p: Record<string, tf.Tensor>, s: ShardI
     kl = tf.mul(-0.5, tf.sum(tf.sub(tf.add(1, logvar), tf.add(tf.square(mu), tf.exp(logvar))))) as tf.Scalar;
   } else {
     // Monte Carlo: (1/L) Σ_l [log q(z_l|x) − log p(z_l)], both densities written out in full
-    const lvL = tf.tile(logvar, [1, L]), muL = tf.tile(mu, [1, L]);
+    const lvL = tf.tile(logvar, [1, L]),
+      muL = tf.tile(mu, [1, L]);
     const logq = tf.mul(-0.5, tf.add(tf.add(LOG_2PI, lvL), tf.div(tf.square(tf.sub(z, muL)), tf.exp(lvL))));
     const logp = tf.mul(-0.5, tf.add(LOG_2PI, tf.square(z)));
     kl = tf.div(tf.sum(tf.sub(logq, logp)), L) as tf.Scalar;
@@ -69,12 +77,19 @@ export function shardElbo(cfg: ModelCfg, p: Record<string, tf.Tensor>, s: ShardI
  * ∇ Σ_i ℒ̃(x_i) by tf.grads, written into gradOut in layout order; returns the value when `withValue`
  * (one more forward pass), NaNs otherwise.
  */
-export function autodiffGradient(cfg: ModelCfg, layout: ParamLayout, params: Float32Array, s: ShardInputs,
-  gradOut: Float32Array, withValue = true): ShardValue {
+export function autodiffGradient(
+  cfg: ModelCfg,
+  layout: ParamLayout,
+  params: Float32Array,
+  s: ShardInputs,
+  gradOut: Float32Array,
+  withValue = true,
+): ShardValue {
   return tf.tidy(() => {
     const named = (ts: tf.Tensor[]) => Object.fromEntries(layout.specs.map((sp, k) => [sp.name, ts[k]]));
     const tensors = layout.specs.map((sp) =>
-      tensorFrom(view(params, sp), sp.shape.length === 2 ? [sp.shape[0], sp.shape[1]] : [sp.shape[0], 1]));
+      tensorFrom(view(params, sp), sp.shape.length === 2 ? [sp.shape[0], sp.shape[1]] : [sp.shape[0], 1]),
+    );
     const grads = tf.grads((...ts: tf.Tensor[]) => shardElbo(cfg, named(ts), s).elbo)(tensors);
     layout.specs.forEach((sp, k) => readInto(grads[k], gradOut, sp.offset));
     if (!withValue) return { elbo: NaN, recon: NaN, kl: NaN };

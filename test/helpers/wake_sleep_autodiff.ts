@@ -52,7 +52,10 @@ function logPxz(cfg: ModelCfg, p: Named, z: tf.Tensor, x: tf.Tensor): tf.Scalar 
 
 /** The wake phase's z (L samples per datapoint, columns l·B + i) and the sleep phase's dreams (z', x'). */
 function constants(cfg: ModelCfg, p: Named, s: ShardInputs) {
-  const B = s.b, L = s.l, J = cfg.latent, D = cfg.inputSize;
+  const B = s.b,
+    L = s.l,
+    J = cfg.latent,
+    D = cfg.inputSize;
   const x = tf.tensor2d(s.xCols, [D, B]);
   const { mu, logvar } = encoder(cfg, p, x);
   const eps = tf.tensor2d(s.eps, [J, L * B]);
@@ -92,13 +95,19 @@ function sleepObjective(cfg: ModelCfg, p: Named, zd: tf.Tensor, xd: tf.Tensor): 
  */
 export function autodiffWakeSleep(cfg: ModelCfg, layout: ParamLayout, params: Float32Array, s: ShardInputs, gradOut: Float32Array): void {
   tf.tidy(() => {
-    const all = Object.fromEntries(layout.specs.map((sp) =>
-      [sp.name, tensorFrom(view(params, sp), sp.shape.length === 2 ? [sp.shape[0], sp.shape[1]] : [sp.shape[0], 1])]));
+    const all = Object.fromEntries(
+      layout.specs.map((sp) => [
+        sp.name,
+        tensorFrom(view(params, sp), sp.shape.length === 2 ? [sp.shape[0], sp.shape[1]] : [sp.shape[0], 1]),
+      ]),
+    );
     const c = constants(cfg, all, s);
     const phase = (prefix: string, objective: (p: Named) => tf.Scalar) => {
       const specs = layout.specs.filter((sp) => sp.name.startsWith(prefix));
       const mine = specs.map((sp) => all[sp.name]);
-      const grads = tf.grads((...ts: tf.Tensor[]) => objective({ ...all, ...Object.fromEntries(specs.map((sp, k) => [sp.name, ts[k]])) }))(mine);
+      const grads = tf.grads((...ts: tf.Tensor[]) => objective({ ...all, ...Object.fromEntries(specs.map((sp, k) => [sp.name, ts[k]])) }))(
+        mine,
+      );
       specs.forEach((sp, k) => readInto(grads[k], gradOut, sp.offset));
     };
     phase('dec.', (p) => wakeObjective(cfg, p, c.z, c.xL, s.l));

@@ -11,23 +11,38 @@ import { Arena, BUILDS, RELAXED_AVAILABLE, SENTINEL, randomF32, sameBits } from 
 
 type Variant = 'nt' | 'nn' | 'tn';
 
-interface Case { v: Variant; M: number; N: number; K: number; pad: number; acc: boolean }
+interface Case {
+  v: Variant;
+  M: number;
+  N: number;
+  K: number;
+  pad: number;
+  acc: boolean;
+}
 
 /** Where A(m, k) and B's element for (k, n) live, and each operand's [rows, ld] as stored. */
 function layout(c: Case) {
   const { v, M, N, K, pad } = c;
-  const lda = (v === 'tn' ? M : K) + pad, ldb = (v === 'nt' ? K : N) + 2 * pad, ldc = N + pad;
-  const aRows = v === 'tn' ? K : M, bRows = v === 'nt' ? N : K;
+  const lda = (v === 'tn' ? M : K) + pad,
+    ldb = (v === 'nt' ? K : N) + 2 * pad,
+    ldc = N + pad;
+  const aRows = v === 'tn' ? K : M,
+    bRows = v === 'nt' ? N : K;
   const a = (m: number, k: number) => (v === 'tn' ? k * lda + m : m * lda + k);
   const b = (k: number, n: number) => (v === 'nt' ? n * ldb + k : k * ldb + n);
   return { lda, ldb, ldc, aRows, bRows, a, b };
 }
 
-interface Inputs { A: Float32Array; B: Float32Array; C0: Float32Array }
+interface Inputs {
+  A: Float32Array;
+  B: Float32Array;
+  C0: Float32Array;
+}
 
 function inputs(c: Case, seed: number): Inputs {
   const l = layout(c);
-  const A = randomF32(l.aRows * l.lda, seed), B = randomF32(l.bRows * l.ldb, seed + 1);
+  const A = randomF32(l.aRows * l.lda, seed),
+    B = randomF32(l.bRows * l.ldb, seed + 1);
   // C: the old values where acc reads them, NaN where it must not (acc 0), sentinels in the row padding.
   const C0 = new Float32Array(c.M * l.ldc).fill(SENTINEL);
   const old = randomF32(c.M * c.N, seed + 2);
@@ -38,12 +53,19 @@ function inputs(c: Case, seed: number): Inputs {
 /** Float64 C and the error scale Σ_k |A(m,k) B(k,n)| + |C0| of every element. */
 function reference(c: Case, x: Inputs): { C: Float64Array; scale: Float64Array } {
   const l = layout(c);
-  const C = new Float64Array(c.M * c.N), scale = new Float64Array(c.M * c.N);
+  const C = new Float64Array(c.M * c.N),
+    scale = new Float64Array(c.M * c.N);
   for (let m = 0; m < c.M; m++) {
     for (let n = 0; n < c.N; n++) {
-      let s = c.acc ? x.C0[m * l.ldc + n] : 0, mag = Math.abs(s);
-      for (let k = 0; k < c.K; k++) { const p = x.A[l.a(m, k)] * x.B[l.b(k, n)]; s += p; mag += Math.abs(p); }
-      C[m * c.N + n] = s; scale[m * c.N + n] = mag;
+      let s = c.acc ? x.C0[m * l.ldc + n] : 0,
+        mag = Math.abs(s);
+      for (let k = 0; k < c.K; k++) {
+        const p = x.A[l.a(m, k)] * x.B[l.b(k, n)];
+        s += p;
+        mag += Math.abs(p);
+      }
+      C[m * c.N + n] = s;
+      scale[m * c.N + n] = mag;
     }
   }
   return { C, scale };
@@ -53,18 +75,26 @@ const arenas = new Map<string, { arena: Arena; kernel: StepKernel }>();
 function setup(build: KernelBuild, shared: boolean) {
   const key = `${build}/${shared}`;
   let s = arenas.get(key);
-  if (!s) { const arena = new Arena(shared, 64); s = { arena, kernel: new StepKernel(arena.memory, build) }; arenas.set(key, s); }
+  if (!s) {
+    const arena = new Arena(shared, 64);
+    s = { arena, kernel: new StepKernel(arena.memory, build) };
+    arenas.set(key, s);
+  }
   s.arena.reset();
   return s;
 }
 
-const CONFIGS = BUILDS.filter((b) => b === 'simd128' || RELAXED_AVAILABLE).flatMap((build) => [true, false].map((shared) => ({ build, shared })));
+const CONFIGS = BUILDS.filter((b) => b === 'simd128' || RELAXED_AVAILABLE).flatMap((build) =>
+  [true, false].map((shared) => ({ build, shared })),
+);
 
 /** Runs the case on one build and memory; returns C (rows × ldc, padding included). */
 function runCase(c: Case, x: Inputs, build: KernelBuild, shared: boolean): Float32Array {
   const { arena, kernel } = setup(build, shared);
   const l = layout(c);
-  const pa = arena.alloc(x.A.length, x.A), pb = arena.alloc(x.B.length, x.B), pc = arena.alloc(x.C0.length, x.C0);
+  const pa = arena.alloc(x.A.length, x.A),
+    pb = arena.alloc(x.B.length, x.B),
+    pc = arena.alloc(x.C0.length, x.C0);
   const call = c.v === 'nt' ? kernel.gemmNT : c.v === 'nn' ? kernel.gemmNN : kernel.gemmTN;
   call.call(kernel, c.M, c.N, c.K, pa, l.lda, pb, l.ldb, pc, l.ldc, c.acc);
   expect(arena.guardsIntact(), 'wrote outside its matrices').toBe(true);
@@ -109,7 +139,8 @@ describe('step GEMMs against float64: every tail of the tiles', () => {
       let seed = 1;
       for (const M of [1, 2, 3, 4, 5, 6, 7, 9, 13]) {
         for (const N of [1, 2, 3, 4, 5, 7, 8, 9, 12, 13]) {
-          for (const K of [0, 1, 2, 3, 4, 5, 7, 13, 20]) { // K = 0: C = acc ? C : 0
+          for (const K of [0, 1, 2, 3, 4, 5, 7, 13, 20]) {
+            // K = 0: C = acc ? C : 0
             check({ v, M, N, K, pad: seed % 3 === 0 ? 0 : 3, acc: seed % 2 === 0 }, seed++);
           }
         }
@@ -119,7 +150,17 @@ describe('step GEMMs against float64: every tail of the tiles', () => {
 });
 
 describe("step GEMMs against float64: the step's shapes", () => {
-  const SHAPES: Array<[number, number]> = [[500, 784], [784, 500], [20, 500], [500, 20], [401, 13], [13, 401], [2, 784], [784, 1], [5, 20]];
+  const SHAPES: Array<[number, number]> = [
+    [500, 784],
+    [784, 500],
+    [20, 500],
+    [500, 20],
+    [401, 13],
+    [13, 401],
+    [2, 784],
+    [784, 1],
+    [5, 20],
+  ];
   for (const v of VARIANTS) {
     for (const M of [1, 3, 6, 7, 25, 100]) {
       it(`gemm_${v}, M = ${M}: N × K ∈ ${SHAPES.map(([n, k]) => `${n}×${k}`).join(', ')}`, () => {
@@ -138,7 +179,8 @@ describe('the two builds agree', () => {
     for (const v of VARIANTS) {
       const c: Case = { v, M: 100, N: 500, K: 784, pad: 0, acc: false };
       const x = inputs(c, 7);
-      const a = runCase(c, x, 'relaxed', true), b = runCase(c, x, 'simd128', true);
+      const a = runCase(c, x, 'relaxed', true),
+        b = runCase(c, x, 'simd128', true);
       const ref = reference(c, x);
       let worst = 0;
       for (let i = 0; i < a.length; i++) {

@@ -19,7 +19,8 @@ describe('the four builds of step.wasm.ts', () => {
   for (const [name, base64] of Object.entries(STEP_WASM)) {
     it(`${name}: the step's exports only, env.memory imported, no data segment, never grows the memory`, () => {
       const bytes = Buffer.from(base64, 'base64');
-      const relaxed = name.includes('RELAXED'), shared = name.endsWith('_SHARED');
+      const relaxed = name.includes('RELAXED'),
+        shared = name.endsWith('_SHARED');
       const module = binaryen.readBinaryWithFeatures(bytes, binaryen.Features.All);
       try {
         const text = module.emitText();
@@ -43,10 +44,17 @@ describe('the four builds of step.wasm.ts', () => {
 describe('detection and the binding', () => {
   const child = (flags: string[]) => {
     const env = { ...process.env, NODE_OPTIONS: (process.env.NODE_OPTIONS ?? '').replace('--experimental-wasm-relaxed-simd', '') };
-    const r = spawnSync(process.execPath, [...flags, '--import', 'tsx', fileURLToPath(new URL('../helpers/step_detect_child.ts', import.meta.url))],
-      { encoding: 'utf8', env, timeout: 60_000 });
+    const r = spawnSync(
+      process.execPath,
+      [...flags, '--import', 'tsx', fileURLToPath(new URL('../helpers/step_detect_child.ts', import.meta.url))],
+      { encoding: 'utf8', env, timeout: 60_000 },
+    );
     expect(r.status, r.stderr).toBe(0);
-    return JSON.parse(r.stdout.trim().split('\n').pop()!) as { detected: string; auto: string; relaxed: { ok?: true; code?: string; message?: string } };
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+      detected: string;
+      auto: string;
+      relaxed: { ok?: true; code?: string; message?: string };
+    };
   };
 
   it('a plain node without the V8 flag detects simd128 on Node < 22 and refuses relaxed with a clear AevbError', () => {

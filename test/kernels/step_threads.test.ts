@@ -14,14 +14,20 @@ const entry = new URL('../helpers/step_worker.ts', import.meta.url);
 
 /** A shard's forward and backward through one layer, on a weight W [H, D] every thread reads. */
 function plan(arena: Arena, threads: number) {
-  const D = 784, H = 500, B = 7;
-  const W = arena.alloc(H * D, randomF32(H * D, 1, -0.05, 0.05)), b = arena.alloc(H, randomF32(H, 2));
+  const D = 784,
+    H = 500,
+    B = 7;
+  const W = arena.alloc(H * D, randomF32(H * D, 1, -0.05, 0.05)),
+    b = arena.alloc(H, randomF32(H, 2));
   const outputs: Array<[number, number]> = [];
   const calls: StepCall[][] = [];
   for (let t = 0; t < threads; t++) {
     const X = arena.alloc(B * D, randomF32(B * D, 10 + t, 0, 1));
-    const A = arena.alloc(B * H), G = arena.alloc(B * H, randomF32(B * H, 20 + t)), dX = arena.alloc(B * D);
-    const gW = arena.alloc(H * D, randomF32(H * D, 30 + t)), gb = arena.alloc(H);
+    const A = arena.alloc(B * H),
+      G = arena.alloc(B * H, randomF32(B * H, 20 + t)),
+      dX = arena.alloc(B * D);
+    const gW = arena.alloc(H * D, randomF32(H * D, 30 + t)),
+      gb = arena.alloc(H);
     const Lg = arena.alloc(B * D, randomF32(B * D, 40 + t, -5, 5));
     outputs.push([A, B * H], [G, B * H], [dX, B * D], [gW, H * D], [gb, H], [Lg, B * D]);
     calls.push([
@@ -44,12 +50,20 @@ function snapshot(arena: Arena, outputs: Array<[number, number]>): Float32Array[
 async function runThreads(arena: Arena, build: KernelBuild, calls: StepCall[][]): Promise<unknown[][]> {
   const start = new SharedArrayBuffer(8);
   const flag = new Int32Array(start);
-  const workers = calls.map((c) => new Worker(bootstrap, { workerData: { aevbEntry: entry.href, job: { memory: arena.memory, build, calls: c, start } satisfies StepJob } }));
+  const workers = calls.map(
+    (c) =>
+      new Worker(bootstrap, {
+        workerData: { aevbEntry: entry.href, job: { memory: arena.memory, build, calls: c, start } satisfies StepJob },
+      }),
+  );
   try {
-    const ready = workers.map((w) => new Promise<{ values: unknown[]; build: KernelBuild }>((resolve, reject) => {
-      w.once('message', resolve);
-      w.once('error', reject);
-    }));
+    const ready = workers.map(
+      (w) =>
+        new Promise<{ values: unknown[]; build: KernelBuild }>((resolve, reject) => {
+          w.once('message', resolve);
+          w.once('error', reject);
+        }),
+    );
     // Every thread counted in (and about to wait), then release them together.
     while (Atomics.load(flag, 1) < calls.length) await new Promise((r) => setImmediate(r)); // the event loop delivers errors meanwhile
     Atomics.store(flag, 0, 1);

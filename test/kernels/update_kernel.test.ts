@@ -25,15 +25,18 @@ const grad = (t: number, w: number, i: number) => (i % 11 === 0 ? 0 : Math.cos(0
  */
 function reference(kind: OptimizerKind, steps: number, nGrads: number, lr: number, s: number, wd: number): Float64Array {
   const p = Float64Array.from({ length: P }, (_, i) => init(i));
-  const a = new Float64Array(P), b = new Float64Array(P);
+  const a = new Float64Array(P),
+    b = new Float64Array(P);
   for (let t = 1; t <= steps; t++) {
     for (let i = 0; i < P; i++) {
       let sum = 0;
       for (let w = 0; w < nGrads; w++) sum += Math.fround(grad(t, w, i));
       const g = s * sum + wd * p[i];
       if (kind === 'sgd') p[i] -= lr * g;
-      else if (kind === 'adagrad') { a[i] += g * g; p[i] -= (lr * g) / (Math.sqrt(a[i]) + ADAGRAD_EPS); }
-      else {
+      else if (kind === 'adagrad') {
+        a[i] += g * g;
+        p[i] -= (lr * g) / (Math.sqrt(a[i]) + ADAGRAD_EPS);
+      } else {
         a[i] = ADAM_BETA1 * a[i] + (1 - ADAM_BETA1) * g;
         b[i] = ADAM_BETA2 * b[i] + (1 - ADAM_BETA2) * g * g;
         p[i] -= (lr * (a[i] / (1 - ADAM_BETA1 ** t))) / (Math.sqrt(b[i] / (1 - ADAM_BETA2 ** t)) + ADAM_EPS);
@@ -44,22 +47,44 @@ function reference(kind: OptimizerKind, steps: number, nGrads: number, lr: numbe
 }
 
 function memoryFor(kind: OptimizerKind, nGrads: number, shared: boolean): { mem: PoolMemory; kernel: UpdateKernel } {
-  const mem = allocatePoolMemory({ workers: nGrads, paramCount: P, slotCount: OPTIMIZER_SLOTS[kind].length, mirrorSize: 0, maxSteps: 1,
-    trainLength: 0, testLength: 0 }, shared);
+  const mem = allocatePoolMemory(
+    { workers: nGrads, paramCount: P, slotCount: OPTIMIZER_SLOTS[kind].length, mirrorSize: 0, maxSteps: 1, trainLength: 0, testLength: 0 },
+    shared,
+  );
   mem.state(0).params.set(Float32Array.from({ length: P }, (_, i) => init(i)));
   return { mem, kernel: new UpdateKernel(mem.buffers.memory) };
 }
 
 /** `steps` updates, alternating state copies as the pool does, each step over the given slices. */
-function run(kind: OptimizerKind, steps: number, nGrads: number, lr: number, s: number, wd: number,
-  slices: Array<[number, number]> = [[0, P]], shared = true) {
+function run(
+  kind: OptimizerKind,
+  steps: number,
+  nGrads: number,
+  lr: number,
+  s: number,
+  wd: number,
+  slices: Array<[number, number]> = [[0, P]],
+  shared = true,
+) {
   const { mem, kernel } = memoryFor(kind, nGrads, shared);
   let cur = 0;
   for (let t = 1; t <= steps; t++) {
     for (let w = 0; w < nGrads; w++) for (let i = 0; i < P; i++) mem.grads[w][i] = grad(t, w, i);
     for (const [start, end] of slices) {
-      const ok = kernel.update({ kind, from: mem.state(cur).ptr, to: mem.state(1 - cur).ptr, grads: mem.gradPtr,
-        gradStride: mem.gradStride, gradCount: nGrads, scale: s, lr, weightDecay: wd, t, start, end });
+      const ok = kernel.update({
+        kind,
+        from: mem.state(cur).ptr,
+        to: mem.state(1 - cur).ptr,
+        grads: mem.gradPtr,
+        gradStride: mem.gradStride,
+        gradCount: nGrads,
+        scale: s,
+        lr,
+        weightDecay: wd,
+        t,
+        start,
+        end,
+      });
       expect(ok).toBe(true);
     }
     cur = 1 - cur;
@@ -70,12 +95,20 @@ function run(kind: OptimizerKind, steps: number, nGrads: number, lr: number, s: 
 describe('update kernels against a float64 reference (5 steps)', () => {
   for (const kind of KINDS) {
     for (const nGrads of [1, 2, 3, 5]) {
-      for (const [s, wd] of [[-1 / 20, 0], [-1 / 7, 0.01], [0.5, 0.3]]) {
+      for (const [s, wd] of [
+        [-1 / 20, 0],
+        [-1 / 7, 0.01],
+        [0.5, 0.3],
+      ]) {
         it(`${kind}, ${nGrads} slot(s), scale ${s.toFixed(3)}, weight decay ${wd}`, () => {
           const lr = 0.05;
           const ref = reference(kind, 5, nGrads, lr, s, wd);
           // Odd slices at odd offsets, as a pool of 3 would split 53 parameters.
-          const { params } = run(kind, 5, nGrads, lr, s, wd, [[0, 18], [18, 36], [36, P]]);
+          const { params } = run(kind, 5, nGrads, lr, s, wd, [
+            [0, 18],
+            [18, 36],
+            [36, P],
+          ]);
           // θ, G, m and v are float32 throughout (rounding 6e-8 relative per operation); over 5 steps
           // that stays below 2e-6 of the O(1) values. A wrong rule (a missing bias correction, a
           // missing λθ, the wrong sign, a slot not summed) moves θ by ≳ 1e-3.
@@ -94,8 +127,20 @@ describe('update kernels against a float64 reference (5 steps)', () => {
       const { mem, kernel } = memoryFor(kind, 1, true);
       mem.state(0).params[0] = p0;
       mem.grads[0][0] = g;
-      kernel.update({ kind, from: mem.state(0).ptr, to: mem.state(1).ptr, grads: mem.gradPtr, gradStride: mem.gradStride,
-        gradCount: 1, scale: s, lr, weightDecay: wd, t: 1, start: 0, end: 1 });
+      kernel.update({
+        kind,
+        from: mem.state(0).ptr,
+        to: mem.state(1).ptr,
+        grads: mem.gradPtr,
+        gradStride: mem.gradStride,
+        gradCount: 1,
+        scale: s,
+        lr,
+        weightDecay: wd,
+        t: 1,
+        start: 0,
+        end: 1,
+      });
       return mem.state(1).params[0];
     };
     // float32 throughout: a few ulps (1e-7 each near 1) from the exact answers.
@@ -112,7 +157,22 @@ describe('slices: what the pool relies on', () => {
   for (const kind of KINDS) {
     it(`${kind}: any split of [0, n) gives the bits of one call, on shared and ordinary memory alike`, () => {
       const whole = run(kind, 4, 3, 0.03, -0.1, 0.02);
-      for (const splits of [[[0, 1], [1, P]], [[0, 13], [13, 14], [14, 50], [50, P]], [[7, P], [0, 7]]] as Array<Array<[number, number]>>) {
+      for (const splits of [
+        [
+          [0, 1],
+          [1, P],
+        ],
+        [
+          [0, 13],
+          [13, 14],
+          [14, 50],
+          [50, P],
+        ],
+        [
+          [7, P],
+          [0, 7],
+        ],
+      ] as Array<Array<[number, number]>>) {
         const parts = run(kind, 4, 3, 0.03, -0.1, 0.02, splits);
         expect(Array.from(parts.params)).toEqual(Array.from(whole.params));
         parts.slots.forEach((sl, j) => expect(Array.from(sl)).toEqual(Array.from(whole.slots[j])));
@@ -123,11 +183,24 @@ describe('slices: what the pool relies on', () => {
 
     it(`${kind}: writes only [start, end) of the output copy and never the input copy`, () => {
       const { mem, kernel } = memoryFor(kind, 2, true);
-      mem.grads[0].fill(1); mem.grads[1].fill(2);
+      mem.grads[0].fill(1);
+      mem.grads[1].fill(2);
       mem.state(1).params.fill(-9);
       const before = mem.state(0).params.slice();
-      kernel.update({ kind, from: mem.state(0).ptr, to: mem.state(1).ptr, grads: mem.gradPtr, gradStride: mem.gradStride,
-        gradCount: 2, scale: -1, lr: 0.1, weightDecay: 0.1, t: 1, start: 9, end: 22 });
+      kernel.update({
+        kind,
+        from: mem.state(0).ptr,
+        to: mem.state(1).ptr,
+        grads: mem.gradPtr,
+        gradStride: mem.gradStride,
+        gradCount: 2,
+        scale: -1,
+        lr: 0.1,
+        weightDecay: 0.1,
+        t: 1,
+        start: 9,
+        end: 22,
+      });
       expect(Array.from(mem.state(0).params)).toEqual(Array.from(before));
       for (let i = 0; i < P; i++) {
         if (i >= 9 && i < 22) expect(mem.state(1).params[i]).not.toBe(-9);
@@ -141,8 +214,21 @@ describe('finiteness: a NaN or ±Inf anywhere in the summed slots fails the slic
   for (const kind of KINDS) {
     it(`${kind}: every position of every slot, in the lanes and in the tail`, () => {
       const { mem, kernel } = memoryFor(kind, 3, true);
-      const upd = (start: number, end: number) => kernel.update({ kind, from: mem.state(0).ptr, to: mem.state(1).ptr,
-        grads: mem.gradPtr, gradStride: mem.gradStride, gradCount: 3, scale: -0.01, lr: 0.01, weightDecay: 0, t: 1, start, end });
+      const upd = (start: number, end: number) =>
+        kernel.update({
+          kind,
+          from: mem.state(0).ptr,
+          to: mem.state(1).ptr,
+          grads: mem.gradPtr,
+          gradStride: mem.gradStride,
+          gradCount: 3,
+          scale: -0.01,
+          lr: 0.01,
+          weightDecay: 0,
+          t: 1,
+          start,
+          end,
+        });
       const [lo, hi] = [5, 46]; // 41 elements: 10 four-lane blocks and a tail of 1
       expect(upd(lo, hi)).toBe(true);
       for (const bad of [NaN, Infinity, -Infinity]) {
@@ -161,8 +247,22 @@ describe('finiteness: a NaN or ±Inf anywhere in the summed slots fails the slic
   it('an update that overflows float32 fails the slice even with a finite gradient', () => {
     const { mem, kernel } = memoryFor('sgd', 1, true);
     mem.grads[0].fill(3e38);
-    expect(kernel.update({ kind: 'sgd', from: mem.state(0).ptr, to: mem.state(1).ptr, grads: mem.gradPtr, gradStride: mem.gradStride,
-      gradCount: 1, scale: -1, lr: 10, weightDecay: 0, t: 1, start: 0, end: P })).toBe(false);
+    expect(
+      kernel.update({
+        kind: 'sgd',
+        from: mem.state(0).ptr,
+        to: mem.state(1).ptr,
+        grads: mem.gradPtr,
+        gradStride: mem.gradStride,
+        gradCount: 1,
+        scale: -1,
+        lr: 10,
+        weightDecay: 0,
+        t: 1,
+        start: 0,
+        end: P,
+      }),
+    ).toBe(false);
     expect(firstNonFinite(mem.grads[0])).toBe(-1);
   });
 });
@@ -171,8 +271,17 @@ describe('transpose: the mirror of a weight, written slice by slice', () => {
   it('any slice of any [rows, cols] matrix lands where the transpose puts it, and nowhere else', () => {
     const mem = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
     const kernel = new UpdateKernel(mem);
-    const SRC = 64, DST = 64 + 4 * 4096;
-    for (const [rows, cols] of [[7, 5], [8, 12], [13, 4], [1, 9], [9, 1], [16, 16], [21, 33]]) {
+    const SRC = 64,
+      DST = 64 + 4 * 4096;
+    for (const [rows, cols] of [
+      [7, 5],
+      [8, 12],
+      [13, 4],
+      [1, 9],
+      [9, 1],
+      [16, 16],
+      [21, 33],
+    ]) {
       const n = rows * cols;
       const src = new Float32Array(mem.buffer, SRC, n);
       const dst = new Float32Array(mem.buffer, DST, n + 8);
@@ -183,7 +292,8 @@ describe('transpose: the mirror of a weight, written slice by slice', () => {
         const points = [0, ...cuts.filter((c) => c > 0 && c < n), n];
         for (let k = 0; k + 1 < points.length; k++) kernel.transpose(SRC, rows, cols, DST, points[k], points[k + 1]);
         for (let r = 0; r < rows; r++) {
-          for (let c = 0; c < cols; c++) expect(dst[c * rows + r], `${rows}×${cols} cuts ${cuts.length}: (${r}, ${c})`).toBe(src[r * cols + c]);
+          for (let c = 0; c < cols; c++)
+            expect(dst[c * rows + r], `${rows}×${cols} cuts ${cuts.length}: (${r}, ${c})`).toBe(src[r * cols + c]);
         }
         for (let i = n; i < n + 8; i++) expect(dst[i]).toBe(-1); // nothing past the end
       }
@@ -192,7 +302,8 @@ describe('transpose: the mirror of a weight, written slice by slice', () => {
       const [i0, i1] = [Math.min(3, n - 1), Math.min(n, 3 + 2 * cols + 1)];
       kernel.transpose(SRC, rows, cols, DST, i0, i1);
       for (let i = 0; i < n; i++) {
-        const r = Math.floor(i / cols), c = i % cols;
+        const r = Math.floor(i / cols),
+          c = i % cols;
         expect(dst[c * rows + r]).toBe(i >= i0 && i < i1 ? src[i] : -1);
       }
     }

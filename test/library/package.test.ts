@@ -28,7 +28,10 @@ let dir: string, app: string, browser: Browser | undefined;
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aevb-package-'));
   execFileSync('npm', ['run', 'build:lib', '--silent'], { cwd: root, stdio: 'pipe' });
-  const tgz = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop()!;
+  const tgz = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: root, encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .pop()!;
   app = path.join(dir, 'app');
   fs.cpSync(path.join(root, 'examples/vite-app'), app, { recursive: true, filter: (f) => !/node_modules|dist$/.test(f) });
   // The app's dependency on aevb becomes the tarball; vite (a dev tool) comes from this repo.
@@ -36,7 +39,10 @@ beforeAll(async () => {
   pkg.dependencies.aevb = `file:../${tgz}`;
   delete pkg.devDependencies;
   fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify(pkg, null, 2));
-  execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], { cwd: app, stdio: 'pipe' });
+  execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], {
+    cwd: app,
+    stdio: 'pipe',
+  });
   fs.symlinkSync(path.join(root, 'node_modules/vite'), path.join(app, 'node_modules/vite'));
   fs.mkdirSync(path.join(app, 'node_modules/@types'), { recursive: true });
   fs.symlinkSync(path.join(root, 'node_modules/@types/node'), path.join(app, 'node_modules/@types/node'));
@@ -50,7 +56,9 @@ afterAll(async () => {
 describe('the packed tarball', () => {
   it('holds only what an app needs', () => {
     const tgz = fs.readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
-    const files = execFileSync('tar', ['-tzf', path.join(dir, tgz)], { encoding: 'utf8' }).trim().split('\n');
+    const files = execFileSync('tar', ['-tzf', path.join(dir, tgz)], { encoding: 'utf8' })
+      .trim()
+      .split('\n');
     expect(files).toContain('package/LICENSE');
     expect(files).toContain('package/dist/browser/worker.js');
     expect(files).toContain('package/dist/browser/tfjs-backend-wasm-simd.wasm');
@@ -70,14 +78,20 @@ describe('in a Vite app, in Chromium', () => {
     browser ??= await launchChromium();
     const page = await browser.newPage();
     const errors: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
     page.on('pageerror', (e) => errors.push(String(e)));
     try {
       await page.goto(url);
-      await page.waitForFunction(() => {
-        const r = (window as unknown as { aevbExample?: { steps: number; samples: number; error: string } }).aevbExample;
-        return r && (r.error || (r.steps >= 24 && r.samples >= 2));
-      }, undefined, { timeout: 120_000 });
+      await page.waitForFunction(
+        () => {
+          const r = (window as unknown as { aevbExample?: { steps: number; samples: number; error: string } }).aevbExample;
+          return r && (r.error || (r.steps >= 24 && r.samples >= 2));
+        },
+        undefined,
+        { timeout: 120_000 },
+      );
       const r = await page.evaluate(() => (window as unknown as { aevbExample: Record<string, unknown> }).aevbExample);
       return { ...r, errors, isolated: await page.evaluate(() => crossOriginIsolated) };
     } finally {
@@ -100,16 +114,18 @@ describe('in a Vite app, in Chromium', () => {
           const page = await browser!.newPage();
           await page.goto(`http://127.0.0.1:${port}/src/data.js`);
           // A string, not a function: vitest would rewrite a function's import() for Node.
-          const message = await page.evaluate(`(async () => {
+          const message = (await page.evaluate(`(async () => {
             const { createTrainer } = await import('/node_modules/aevb/dist/browser/index.js');
             const { bars } = await import('/src/data.js');
             try {
               await createTrainer({ data: { train: bars(60, 1), test: bars(20, 2) }, workers: 1, config: { batch: 20 }, workerUrl: '/not-there/worker.js' });
               return 'started';
             } catch (e) { return e.code + ': ' + e.message + ' | ' + e.fix; }
-          })()`) as string;
+          })()`)) as string;
           await page.close();
-          expect(message).toMatch(/^WORKER: .*the worker script http:\/\/127\.0\.0\.1:\d+\/not-there\/worker\.js failed to load \((the server answers 404|the server answers with an HTML page)/);
+          expect(message).toMatch(
+            /^WORKER: .*the worker script http:\/\/127\.0\.0\.1:\d+\/not-there\/worker\.js failed to load \((the server answers 404|the server answers with an HTML page)/,
+          );
           expect(message).toMatch(/workerUrl.*CSP.*COOP/s);
         }
       } finally {
@@ -139,7 +155,9 @@ describe('in a Vite app, in Chromium', () => {
 
 describe('from Node', () => {
   it("an ESM program trains through import 'aevb', aborts a runSteps at a committed step, and exits without dispose()", async () => {
-    fs.writeFileSync(path.join(app, 'node-app.mjs'), `
+    fs.writeFileSync(
+      path.join(app, 'node-app.mjs'),
+      `
       import { createTrainer, isAevbError } from 'aevb';
       import { bars } from './src/data.js';
       const t = await createTrainer({ data: { train: bars(300, 1), test: bars(50, 2) }, workers: 2,
@@ -156,7 +174,8 @@ describe('from Node', () => {
       try { (await import('aevb/mnist')).loadEmbeddedMnist(); } catch (e) { mnist = isAevbError(e) ? e.code + ': ' + e.message : String(e); }
       console.log(JSON.stringify({ aborted, after, stateStep: state.step, end: t.step, transport: t.transport, mnist }));
       // no dispose(): the process must end by itself
-    `);
+    `,
+    );
     const { stdout } = await run(process.execPath, ['node-app.mjs'], { cwd: app, timeout: 120_000 });
     const r = JSON.parse(stdout.trim().split('\n').pop()!);
     expect(r.aborted).toBe('stop here');
@@ -214,21 +233,38 @@ describe('a TypeScript consumer, without skipLibCheck', () => {
     export const g = (data: DataSplit) => createTrainer({ data }).then((t) => t.testing);
   `;
   const tsc = (ts: string, resolution: 'NodeNext' | 'Bundler', files: string[]) => {
-    fs.writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: {
-        target: 'ES2022', module: resolution === 'NodeNext' ? 'NodeNext' : 'ESNext', moduleResolution: resolution, strict: true, noEmit: true,
-        skipLibCheck: false, lib: ['ES2022', 'DOM', 'DOM.Iterable', 'ESNext.AsyncIterable'], types: resolution === 'NodeNext' ? ['node'] : [],
-      },
-      files,
-    }));
-    try { return execFileSync(process.execPath, [ts, '-p', app], { cwd: app, encoding: 'utf8' }); } catch (e) { return (e as { stdout: string }).stdout; }
+    fs.writeFileSync(
+      path.join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: resolution === 'NodeNext' ? 'NodeNext' : 'ESNext',
+          moduleResolution: resolution,
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          lib: ['ES2022', 'DOM', 'DOM.Iterable', 'ESNext.AsyncIterable'],
+          types: resolution === 'NodeNext' ? ['node'] : [],
+        },
+        files,
+      }),
+    );
+    try {
+      return execFileSync(process.execPath, [ts, '-p', app], { cwd: app, encoding: 'utf8' });
+    } catch (e) {
+      return (e as { stdout: string }).stdout;
+    }
   };
   let oldest: string;
   beforeAll(() => {
     const cache = path.join(root, 'node_modules/.cache/aevb-typescript', OLDEST_TS);
     if (!fs.existsSync(path.join(cache, 'node_modules/typescript/bin/tsc'))) {
       fs.mkdirSync(cache, { recursive: true });
-      execFileSync('npm', ['install', '--prefix', cache, '--no-save', '--prefer-offline', '--no-audit', '--no-fund', `typescript@${OLDEST_TS}`], { stdio: 'pipe' });
+      execFileSync(
+        'npm',
+        ['install', '--prefix', cache, '--no-save', '--prefer-offline', '--no-audit', '--no-fund', `typescript@${OLDEST_TS}`],
+        { stdio: 'pipe' },
+      );
     }
     oldest = path.join(cache, 'node_modules/typescript/bin/tsc');
     fs.writeFileSync(path.join(app, 'consumer.mts'), consumer);
@@ -237,14 +273,22 @@ describe('a TypeScript consumer, without skipLibCheck', () => {
     fs.writeFileSync(path.join(app, 'bad.mts'), bad);
   }, 180_000);
 
-  for (const [name, which] of [['this repo\'s TypeScript', () => path.join(root, 'node_modules/typescript/bin/tsc')], [`TypeScript ${OLDEST_TS}`, () => oldest]] as const) {
+  for (const [name, which] of [
+    ["this repo's TypeScript", () => path.join(root, 'node_modules/typescript/bin/tsc')],
+    [`TypeScript ${OLDEST_TS}`, () => oldest],
+  ] as const) {
     for (const resolution of ['NodeNext', 'Bundler'] as const) {
       it(`${name}, ${resolution}`, () => {
         const own = resolution === 'NodeNext' ? 'node-consumer.mts' : 'browser-consumer.mts';
         const out = tsc(which(), resolution, ['consumer.mts', own, 'bad.mts']);
         // Every error is in bad.mts (the consumers compile), and its misuses are caught: the
         // declarations are real types, and the test hooks are not in them.
-        expect(out.trim().split('\n').filter((l) => /^\S/.test(l) && !l.startsWith('bad.mts'))).toEqual([]);
+        expect(
+          out
+            .trim()
+            .split('\n')
+            .filter((l) => /^\S/.test(l) && !l.startsWith('bad.mts')),
+        ).toEqual([]);
         expect(out).toMatch(/bad\.mts.*'"two"'/s);
         expect(out).toMatch(/Property 'testing' does not exist/);
       });

@@ -40,20 +40,46 @@ describe('yRange', () => {
 });
 
 describe('metrics files', () => {
-  const row = { epoch: 0, step: 18, samplesSeen: 1800, trainElbo: -200.5, testElbo: -201.25, trainRecon: -190, trainKl: 10.5,
-    testRecon: -191, testKl: 10.25, trainElboSe: 0.05, testElboSe: null, elboSamples: 2, samplesPerSecond: 1234.5, trainSeconds: 1.5, evalSeconds: 0.25, failedSteps: 0, workers: 2 } as EpochRecord;
+  const row = {
+    epoch: 0,
+    step: 18,
+    samplesSeen: 1800,
+    trainElbo: -200.5,
+    testElbo: -201.25,
+    trainRecon: -190,
+    trainKl: 10.5,
+    testRecon: -191,
+    testKl: 10.25,
+    trainElboSe: 0.05,
+    testElboSe: null,
+    elboSamples: 2,
+    samplesPerSecond: 1234.5,
+    trainSeconds: 1.5,
+    evalSeconds: 0.25,
+    failedSteps: 0,
+    workers: 2,
+  } as EpochRecord;
   it('CSV: the CLI metrics.jsonl fields as header, one row per epoch, absent values empty', () => {
-    const lines = metricsCsv([row, { ...row, step: 36 }]).trimEnd().split('\n');
+    const lines = metricsCsv([row, { ...row, step: 36 }])
+      .trimEnd()
+      .split('\n');
     expect(lines[0].split(',')).toEqual([...METRIC_FIELDS]);
     expect(lines).toHaveLength(3);
     expect(lines[1]).toBe('0,18,,1800,-200.5,-201.25,-190,10.5,-191,10.25,0.05,,2,,,,1234.5,1.5,0.25,0,2'); // no point in this row: empty
   });
-  it('CSV: every field of the JSONL, point included, and any other a row has (an estimate\'s row among the epochs\')', () => {
-    const rows = [{ ...row, point: 'epoch' as const }, { epoch: 0, step: 20, point: 'estimate' as const, samplesSeen: 2000, logLikelihood: -99.5, logLikelihoodK: 100, extra: 'a,b' }];
+  it("CSV: every field of the JSONL, point included, and any other a row has (an estimate's row among the epochs')", () => {
+    const rows = [
+      { ...row, point: 'epoch' as const },
+      { epoch: 0, step: 20, point: 'estimate' as const, samplesSeen: 2000, logLikelihood: -99.5, logLikelihoodK: 100, extra: 'a,b' },
+    ];
     const text = metricsCsv(rows as never);
     const [head, first, second] = text.trimEnd().split('\n');
     const cols = head.split(',');
-    for (const r of metricsJsonl(rows as never).trimEnd().split('\n').map((l) => JSON.parse(l) as object)) for (const k of Object.keys(r)) expect(cols).toContain(k);
+    for (const r of metricsJsonl(rows as never)
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as object))
+      for (const k of Object.keys(r)) expect(cols).toContain(k);
     expect(cols.at(-1)).toBe('extra');
     expect(first.split(',')[2]).toBe('epoch');
     expect(second.split(',')[2]).toBe('estimate');
@@ -67,14 +93,29 @@ describe('metrics files', () => {
 });
 
 describe('inPageWords', () => {
-  const labels: Record<string, string> = { lr: 'Learning rate', latent: 'Latent size J', binarize: 'Binarise each minibatch', decoder: 'Decoder' };
-  const say = (partial: object) => { try { resolveConfig(partial); return ''; } catch (e) { return inPageWords((e as Error).message, (f) => labels[f]); } };
-  it('names the field by its label and the fix by the page\'s controls: no CLI flags', () => {
+  const labels: Record<string, string> = {
+    lr: 'Learning rate',
+    latent: 'Latent size J',
+    binarize: 'Binarise each minibatch',
+    decoder: 'Decoder',
+  };
+  const say = (partial: object) => {
+    try {
+      resolveConfig(partial);
+      return '';
+    } catch (e) {
+      return inPageWords((e as Error).message, (f) => labels[f]);
+    }
+  };
+  it("names the field by its label and the fix by the page's controls: no CLI flags", () => {
     expect(say({ lr: -1 })).toBe('Learning rate is -1; it must be a finite number > 0 and ≤ 10. Enter a value in that range.');
     expect(say({ latent: 0 })).toBe('Latent size J is 0; it must be an integer from 1 to 1024. Enter a whole number in that range.');
     expect(say({ binarize: true, decoder: 'gaussian' })).not.toMatch(/--/);
-    expect(inPageWords('Checkpoint the checkpoint is corrupt: x. The file is damaged or incomplete: resume from another copy or start a new run.'))
-      .toBe('This checkpoint is corrupt: x. The file is damaged or incomplete: load another copy or start a new run.');
+    expect(
+      inPageWords(
+        'Checkpoint the checkpoint is corrupt: x. The file is damaged or incomplete: resume from another copy or start a new run.',
+      ),
+    ).toBe('This checkpoint is corrupt: x. The file is damaged or incomplete: load another copy or start a new run.');
   });
 });
 

@@ -8,9 +8,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  loadCheckpointFile, saveCheckpointFile, saveDecoderExport,
-} from '../../src/main/node/checkpoint_files.ts';
+import { loadCheckpointFile, saveCheckpointFile, saveDecoderExport } from '../../src/main/node/checkpoint_files.ts';
 import { datasetFingerprint, type Checkpoint } from '../../src/shared/formats/checkpoint.ts';
 import { resolveConfig } from '../../src/shared/training/config.ts';
 import { exportDecoder } from '../../src/shared/formats/decoder_export.ts';
@@ -30,7 +28,10 @@ vi.mock('node:fs/promises', async (importOriginal) => {
       const handle = await fs.open(...args);
       if (fault.write && String(args[0]).endsWith('.tmp')) {
         const write = handle.writeFile.bind(handle);
-        handle.writeFile = async (data: any) => { await write(data.subarray(0, data.length >> 1)); throw enospc(); };
+        handle.writeFile = async (data: any) => {
+          await write(data.subarray(0, data.length >> 1));
+          throw enospc();
+        };
       }
       return handle;
     },
@@ -46,7 +47,12 @@ function makeCheckpoint(step: number): Checkpoint {
   const n = buildLayout(config).size;
   const params = new Float32Array(n).map((_, i) => Math.sin(i + step));
   return {
-    format: 'aevb-checkpoint', version: 1, config, step, samplesSeen: step * 100, params,
+    format: 'aevb-checkpoint',
+    version: 1,
+    config,
+    step,
+    samplesSeen: step * 100,
+    params,
     optimizer: { kind: 'adam', slots: createSlots('adam', n).map((s, k) => s.fill(k + step)) },
     data: { name: 'toy', n: 2, d: 6, fingerprint: datasetFingerprint(new Float32Array(12), 2, 6) },
     createdAt: '2024-01-01T00:00:00.000Z',
@@ -54,9 +60,12 @@ function makeCheckpoint(step: number): Checkpoint {
 }
 
 let dir: string;
-beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'aevb-ckpt-')); });
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'aevb-ckpt-'));
+});
 afterEach(async () => {
-  fault.write = false; fault.rename = false;
+  fault.write = false;
+  fault.rename = false;
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -120,7 +129,7 @@ describe('loadCheckpointFile', () => {
     await writeFile(join(dir, 'f'), 'x');
     await expect(loadCheckpointFile(join(dir, 'f'))).rejects.toThrow(/is a file, not a run directory/);
   });
-  it('passes the file path to the decoder\'s errors', async () => {
+  it("passes the file path to the decoder's errors", async () => {
     await writeFile(join(dir, 'checkpoint.aevb'), 'PK not a checkpoint at all');
     await expect(loadCheckpointFile(dir)).rejects.toThrow(new RegExp(`${join(dir, 'checkpoint.aevb')} is not an aevb checkpoint`));
   });

@@ -53,7 +53,10 @@ describe('command-line flags', () => {
     [['--labels', 'x.idx'], /"labels" was given without --data FILE/],
     [['--bogus'], /Unknown option '--bogus'.*--help/],
     // Loosely written numbers: Number() reads them all, the flag parser refuses them by name.
-    [['--latent', '0x10'], /"latent" got "0x10", which is not a whole number in a form aevb accepts \(Number\(\) would read it as 16\).*plain decimal/],
+    [
+      ['--latent', '0x10'],
+      /"latent" got "0x10", which is not a whole number in a form aevb accepts \(Number\(\) would read it as 16\).*plain decimal/,
+    ],
     [['--hidden', '0b11'], /"hidden" got "0b11".*would read it as 3/],
     [['--epochs', ' 5'], /"epochs" got " 5"/],
     [['--seed', '+3'], /"seed" got "\+3"/],
@@ -79,11 +82,57 @@ describe('command-line flags', () => {
   }
 
   it('parses every flag into the config fields', () => {
-    const r = parseCli(['--latent', '2', '--hidden', '64', '--activation', 'relu', '--decoder', 'gaussian', '--no-sigmoid-mean',
-      '--init', 'pytorch', '--estimator', 'a', '--samples', '3', '--batch', '50', '--epochs', '7', '--optimizer', 'adam',
-      '--lr', '1e-3', '--weight-decay', '0.0001', '--seed', '9', '--eval-samples', '100', '--out', 'o', '--quiet']);
-    expect(r.explicit).toEqual({ latent: 2, hidden: 64, samples: 3, batch: 50, epochs: 7, seed: 9, evalSamples: 100, lr: 1e-3,
-      weightDecay: 0.0001, activation: 'relu', decoder: 'gaussian', init: 'pytorch', estimator: 'A', optimizer: 'adam', sigmoidMean: false });
+    const r = parseCli([
+      '--latent',
+      '2',
+      '--hidden',
+      '64',
+      '--activation',
+      'relu',
+      '--decoder',
+      'gaussian',
+      '--no-sigmoid-mean',
+      '--init',
+      'pytorch',
+      '--estimator',
+      'a',
+      '--samples',
+      '3',
+      '--batch',
+      '50',
+      '--epochs',
+      '7',
+      '--optimizer',
+      'adam',
+      '--lr',
+      '1e-3',
+      '--weight-decay',
+      '0.0001',
+      '--seed',
+      '9',
+      '--eval-samples',
+      '100',
+      '--out',
+      'o',
+      '--quiet',
+    ]);
+    expect(r.explicit).toEqual({
+      latent: 2,
+      hidden: 64,
+      samples: 3,
+      batch: 50,
+      epochs: 7,
+      seed: 9,
+      evalSamples: 100,
+      lr: 1e-3,
+      weightDecay: 0.0001,
+      activation: 'relu',
+      decoder: 'gaussian',
+      init: 'pytorch',
+      estimator: 'A',
+      optimizer: 'adam',
+      sigmoidMean: false,
+    });
     expect(r.out).toBe('o');
     expect(HELP).toContain('--resume DIR');
   });
@@ -98,29 +147,39 @@ describe('command-line flags', () => {
     expect(HELP).toMatch(/--hidden H\[,H…\][\s\S]*512,256[\s\S]*--kernels K/);
   });
 
-  it('takes --test-fraction for a user\'s file, up to 0.5', () => {
+  it("takes --test-fraction for a user's file, up to 0.5", () => {
     expect(parseCli(['--data', 'x.idx', '--test-fraction', '0.5']).testFraction).toBe(0.5);
     expect(parseCli(['--data', 'x.idx']).testFraction).toBe(0.1);
   });
 
   it('accepts plain decimal and exponent forms', () => {
-    expect(parseCli(['--lr', '1e-3', '--batch', '1e2', '--latent', '2.0', '--weight-decay', '2.5E-4', '--seed', '0']).explicit)
-      .toMatchObject({ lr: 1e-3, batch: 100, latent: 2, weightDecay: 2.5e-4, seed: 0 });
+    expect(
+      parseCli(['--lr', '1e-3', '--batch', '1e2', '--latent', '2.0', '--weight-decay', '2.5E-4', '--seed', '0']).explicit,
+    ).toMatchObject({ lr: 1e-3, batch: 100, latent: 2, weightDecay: 2.5e-4, seed: 0 });
   });
 });
 
 describe('training runs from the command line', () => {
   let tmp: string;
   const logs: string[] = [];
-  const log = (s: string) => { logs.push(s); };
+  const log = (s: string) => {
+    logs.push(s);
+  };
   const small = ['--hidden', '32', '--latent', '4', '--batch', '300', '--workers', '2', '--quiet'];
-  beforeAll(async () => { await useBackend('wasm'); tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aevb-cli-')); });
+  beforeAll(async () => {
+    await useBackend('wasm');
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aevb-cli-'));
+  });
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   it('writes metrics, a checkpoint and the decoder export', async () => {
     const out = path.join(tmp, 'a');
     const r = await runTraining(parseCli([...small, '--epochs', '1', '--out', out]), log);
-    const lines = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = fs
+      .readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(1);
     for (const k of ['epoch', 'samplesSeen', 'trainElbo', 'testElbo', 'samplesPerSecond']) expect(Number.isFinite(lines[0][k])).toBe(true);
     expect(lines[0].samplesSeen).toBe(30 * 300);
@@ -141,17 +200,20 @@ describe('training runs from the command line', () => {
   });
 
   it('refuses to start over a directory that holds a checkpoint', async () => {
-    await expect(runTraining(parseCli([...small, '--epochs', '1', '--out', path.join(tmp, 'a')]), log))
-      .rejects.toThrow(/already holds a checkpoint.*--resume/);
+    await expect(runTraining(parseCli([...small, '--epochs', '1', '--out', path.join(tmp, 'a')]), log)).rejects.toThrow(
+      /already holds a checkpoint.*--resume/,
+    );
   });
 
   it('a failed resume leaves the good checkpoint untouched', async () => {
     const file = path.join(tmp, 'a', 'checkpoint.aevb');
     const before = fs.readFileSync(file);
-    await expect(runTraining(parseCli(['--resume', path.join(tmp, 'a'), '--hidden', '64', '--quiet']), log))
-      .rejects.toThrow(/model shape.*H32.*H64/);
-    await expect(runTraining(parseCli(['--resume', path.join(tmp, 'a'), '--optimizer', 'adam', '--quiet']), log))
-      .rejects.toThrow(/optimizer/);
+    await expect(runTraining(parseCli(['--resume', path.join(tmp, 'a'), '--hidden', '64', '--quiet']), log)).rejects.toThrow(
+      /model shape.*H32.*H64/,
+    );
+    await expect(runTraining(parseCli(['--resume', path.join(tmp, 'a'), '--optimizer', 'adam', '--quiet']), log)).rejects.toThrow(
+      /optimizer/,
+    );
     expect(fs.readFileSync(file).equals(before)).toBe(true);
   });
 
@@ -169,14 +231,35 @@ describe('resume mid-epoch through the checkpoint format', () => {
   it('stopping at step 37 and resuming gives the uninterrupted parameters bit for bit', async () => {
     await useBackend('wasm');
     const full = loadEmbeddedMnist();
-    const data = { train: { ...full.train, n: 1000, x: full.train.x.subarray(0, 1000 * 784) }, test: { ...full.test, n: 100, x: full.test.x.subarray(0, 100 * 784) } };
-    const cfg = resolveConfig({ hidden: 24, latent: 3, batch: 20, optimizer: 'adam', lr: 1e-3, estimator: 'A', samples: 2, binarize: true });
+    const data = {
+      train: { ...full.train, n: 1000, x: full.train.x.subarray(0, 1000 * 784) },
+      test: { ...full.test, n: 100, x: full.test.x.subarray(0, 100 * 784) },
+    };
+    const cfg = resolveConfig({
+      hidden: 24,
+      latent: 3,
+      batch: 20,
+      optimizer: 'adam',
+      lr: 1e-3,
+      estimator: 'A',
+      samples: 2,
+      binarize: true,
+    });
     const a = new LocalTrainer(cfg, data);
     for (let i = 0; i < 80; i++) a.step();
     const b = new LocalTrainer(cfg, data);
     for (let i = 0; i < 37; i++) b.step();
-    const bytes = encodeCheckpoint({ format: 'aevb-checkpoint', version: 1, config: cfg, step: b.state.step, samplesSeen: b.state.samplesSeen,
-      params: b.state.params, optimizer: { kind: 'adam', slots: b.state.slots }, data: { name: 't', n: 1000, d: 784, fingerprint: '0' }, createdAt: '' });
+    const bytes = encodeCheckpoint({
+      format: 'aevb-checkpoint',
+      version: 1,
+      config: cfg,
+      step: b.state.step,
+      samplesSeen: b.state.samplesSeen,
+      params: b.state.params,
+      optimizer: { kind: 'adam', slots: b.state.slots },
+      data: { name: 't', n: 1000, d: 784, fingerprint: '0' },
+      createdAt: '',
+    });
     const c = decodeCheckpoint(bytes, 'memory');
     const r = new LocalTrainer(cfg, data, { params: c.params, slots: c.optimizer.slots, step: c.step, samplesSeen: c.samplesSeen });
     for (let i = 37; i < 80; i++) r.step();

@@ -12,12 +12,22 @@ import { decodeCheckpoint } from '../../src/shared/formats/checkpoint.ts';
 import { expectOneLine, killLeftoverClis, ROOT, runCli, startCli, TINY } from '../helpers/cli.ts';
 
 let tmp: string;
-beforeAll(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aevb-cli-proc-')); });
-afterAll(() => { killLeftoverClis(); fs.rmSync(tmp, { recursive: true, force: true }); });
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aevb-cli-proc-'));
+});
+afterAll(() => {
+  killLeftoverClis();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
 
 const ckptStep = (dir: string) => decodeCheckpoint(new Uint8Array(fs.readFileSync(path.join(dir, 'checkpoint.aevb'))), dir).step;
-const metricSteps = (dir: string) => fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n')
-  .filter(Boolean).map((l) => JSON.parse(l).step as number);
+const metricSteps = (dir: string) =>
+  fs
+    .readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l).step as number);
 
 describe('flags refused before any work starts', () => {
   it('a loosely written number (0x10) stops with one line instead of training with latent 16', async () => {
@@ -46,7 +56,9 @@ describe('a run owns its directory; SIGTERM saves like Ctrl-C', () => {
     await first.waitFor(/epoch +1\/100000/);
     expect(JSON.parse(fs.readFileSync(path.join(dir(), '.lock'), 'utf8')).pid).toBe(first.child.pid);
     const second = await runCli([...TINY, '--epochs', '1', '--out', dir()]);
-    expect(expectOneLine(second)).toMatch(new RegExp(`${dir()} is in use by another aevb run \\(pid ${first.child.pid}, started .*\\).*another directory`));
+    expect(expectOneLine(second)).toMatch(
+      new RegExp(`${dir()} is in use by another aevb run \\(pid ${first.child.pid}, started .*\\).*another directory`),
+    );
     // So is a resume into it.
     expect(expectOneLine(await runCli(['--resume', dir(), '--quiet']))).toMatch(new RegExp(`pid ${first.child.pid}`));
     expect(first.child.exitCode).toBe(null); // the first run goes on
@@ -75,7 +87,10 @@ describe('a run owns its directory; SIGTERM saves like Ctrl-C', () => {
     fs.writeFileSync(path.join(d, 'decoder', `.weights.bin.${dead}.0badf00d.tmp`), 'half the weights');
     fs.writeFileSync(path.join(d, 'notes.tmp'), 'not ours: kept');
     const lines = fs.readFileSync(path.join(d, 'metrics.jsonl'), 'utf8').trim().split('\n');
-    fs.appendFileSync(path.join(d, 'metrics.jsonl'), `${lines.at(-1)}\n${JSON.stringify({ epoch: 99, step: step + 1000 })}\n{"epoch": 100, "st`);
+    fs.appendFileSync(
+      path.join(d, 'metrics.jsonl'),
+      `${lines.at(-1)}\n${JSON.stringify({ epoch: 99, step: step + 1000 })}\n{"epoch": 100, "st`,
+    );
     const epochs = Math.floor(step / 10) + 1;
     const r = await runCli(['--resume', d, '--epochs', String(epochs), '--quiet']);
     expect(r.code, r.stderr).toBe(0);
@@ -94,7 +109,9 @@ describe('a diverging run stops', () => {
     expect(r.code).toBe(2);
     const err = r.stderr.trim().split('\n');
     expect(err).toHaveLength(1);
-    expect(err[0]).toMatch(/^error: Training diverged: steps (\d+) to (\d+) \(5 in a row\) had a gradient that is not finite .*too large a step size \(--optimizer sgd --lr 10\)/);
+    expect(err[0]).toMatch(
+      /^error: Training diverged: steps (\d+) to (\d+) \(5 in a row\) had a gradient that is not finite .*too large a step size \(--optimizer sgd --lr 10\)/,
+    );
     const [, from, to] = /steps (\d+) to (\d+)/.exec(err[0])!.map(Number);
     expect(to - from).toBe(4);
     // The run is stopped, not left going: far fewer steps than 5 epochs.
@@ -102,13 +119,17 @@ describe('a diverging run stops', () => {
     expect(err[0]).toMatch(/smaller --lr, e\.g\. --lr 1\./);
     // The checkpoint on disk is the last one written before the divergence, still loadable.
     const kept = Number(/\(step (\d+)\), is kept/.exec(err[0])?.[1] ?? -1);
-    if (kept >= 0) { expect(ckptStep(d)).toBe(kept); expect(metricSteps(d).at(-1)).toBe(kept); } else expect(fs.existsSync(path.join(d, 'checkpoint.aevb'))).toBe(false);
+    if (kept >= 0) {
+      expect(ckptStep(d)).toBe(kept);
+      expect(metricSteps(d).at(-1)).toBe(kept);
+    } else expect(fs.existsSync(path.join(d, 'checkpoint.aevb'))).toBe(false);
     expect(fs.existsSync(path.join(d, 'decoder'))).toBe(false);
     expect(fs.existsSync(path.join(d, '.lock'))).toBe(false);
   });
 
   it('--resume A --out B refuses when B holds a different run, naming both, and leaves B as it was', async () => {
-    const a = path.join(tmp, 'owned'), b = path.join(tmp, 'diverge');
+    const a = path.join(tmp, 'owned'),
+      b = path.join(tmp, 'diverge');
     const before = fs.readFileSync(path.join(b, 'checkpoint.aevb'));
     const line = expectOneLine(await runCli(['--resume', a, '--out', b, '--quiet']));
     expect(line).toContain(`Cannot resume ${path.join(a, 'checkpoint.aevb')} into ${b}`);
@@ -120,8 +141,10 @@ describe('a diverging run stops', () => {
 describe('file-system errors: one line naming the path and the fix', () => {
   it('a full disk (ENOSPC) stops the run; checkpoint and metrics agree on the last good epoch', async () => {
     const d = path.join(tmp, 'full');
-    const r = await runCli([...TINY, '--epochs', '4', '--out', d],
-      { preload: [path.join(ROOT, 'test/helpers/enospc_preload.mjs')], env: { AEVB_TEST_ENOSPC_AFTER: '1' } });
+    const r = await runCli([...TINY, '--epochs', '4', '--out', d], {
+      preload: [path.join(ROOT, 'test/helpers/enospc_preload.mjs')],
+      env: { AEVB_TEST_ENOSPC_AFTER: '1' },
+    });
     const line = expectOneLine(r);
     expect(line).toContain(`Cannot save the checkpoint ${path.join(d, 'checkpoint.aevb')}: the disk is full (ENOSPC)`);
     expect(line).toMatch(/another disk\. The last good checkpoint, .* \(step 10\), is kept\./);
@@ -133,7 +156,9 @@ describe('file-system errors: one line naming the path and the fix', () => {
   it('--out naming an existing file', async () => {
     const f = path.join(tmp, 'a-file');
     fs.writeFileSync(f, 'x');
-    expect(expectOneLine(await runCli([...TINY, '--out', f]))).toMatch(new RegExp(`--out ${f} is a file, not a directory\\. Pass --out a directory`));
+    expect(expectOneLine(await runCli([...TINY, '--out', f]))).toMatch(
+      new RegExp(`--out ${f} is a file, not a directory\\. Pass --out a directory`),
+    );
   });
 
   it('a checkpoint.aevb that is a directory, fresh and resumed', async () => {
@@ -146,6 +171,8 @@ describe('file-system errors: one line naming the path and the fix', () => {
 
   it('--out /proc/x ends with one line instead of hanging', async () => {
     if (!fs.existsSync('/proc/self')) return; // Linux only
-    expect(expectOneLine(await runCli([...TINY, '--out', '/proc/x']))).toMatch(/Cannot create the directory \/proc\/x: .*\(ENOENT\)\. Pass --out/);
+    expect(expectOneLine(await runCli([...TINY, '--out', '/proc/x']))).toMatch(
+      /Cannot create the directory \/proc\/x: .*\(ENOENT\)\. Pass --out/,
+    );
   });
 });

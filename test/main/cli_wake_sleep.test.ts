@@ -31,7 +31,9 @@ describe('--algorithm', () => {
   });
 
   it('refuses --estimator A with wake-sleep, which has no SGVB estimator', () => {
-    expect(() => parseCli(['--algorithm', 'wake-sleep', '--estimator', 'A'])).toThrow(/"estimator" is A with the wake-sleep algorithm.*--algorithm aevb/);
+    expect(() => parseCli(['--algorithm', 'wake-sleep', '--estimator', 'A'])).toThrow(
+      /"estimator" is A with the wake-sleep algorithm.*--algorithm aevb/,
+    );
     expect(parseCli(['--algorithm', 'wake-sleep', '--estimator', 'B']).explicit).toEqual({ algorithm: 'wake-sleep', estimator: 'B' });
   });
 });
@@ -39,12 +41,17 @@ describe('--algorithm', () => {
 describe('a wake-sleep run from the command line', () => {
   let tmp: string;
   const logs: string[] = [];
-  const log = (s: string) => { logs.push(s); };
+  const log = (s: string) => {
+    logs.push(s);
+  };
   const small = ['--hidden', '32', '--latent', '4', '--batch', '300', '--workers', '2', '--quiet'];
-  beforeAll(async () => { await useBackend('wasm'); tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aevb-ws-cli-')); });
+  beforeAll(async () => {
+    await useBackend('wasm');
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aevb-ws-cli-'));
+  });
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-  it('trains, saves its algorithm, and its ELBO is the recognition model\'s bound, computed as for AEVB', async () => {
+  it("trains, saves its algorithm, and its ELBO is the recognition model's bound, computed as for AEVB", async () => {
     const out = path.join(tmp, 'ws');
     const r = await runTraining(parseCli([...small, '--algorithm', 'wake-sleep', '--epochs', '1', '--out', out]), log);
     expect(r.config.algorithm).toBe('wake-sleep');
@@ -57,8 +64,12 @@ describe('a wake-sleep run from the command line', () => {
     // The same parameters, evaluated by an AEVB trainer in this thread: the same bound (the
     // evaluation depends on the model, never on the algorithm that trained it).
     const data = loadEmbeddedMnist();
-    const asAevb = new LocalTrainer({ ...ckpt.config, algorithm: 'aevb' }, data,
-      { params: ckpt.params, slots: ckpt.optimizer.slots, step: ckpt.step, samplesSeen: ckpt.samplesSeen });
+    const asAevb = new LocalTrainer({ ...ckpt.config, algorithm: 'aevb' }, data, {
+      params: ckpt.params,
+      slots: ckpt.optimizer.slots,
+      step: ckpt.step,
+      samplesSeen: ckpt.samplesSeen,
+    });
     const ev = asAevb.evaluate(0);
     asAevb.dispose();
     expect(line.testElbo).toBeCloseTo(ev.testElbo, 3);
@@ -69,12 +80,16 @@ describe('a wake-sleep run from the command line', () => {
     expect(aevb.metrics[0].testElbo).not.toBe(line.testElbo);
   });
 
-  it('resumes as wake-sleep (from the checkpoint) to the uninterrupted run\'s bits; --algorithm aevb cannot continue it', async () => {
-    const whole = await runTraining(parseCli([...small, '--algorithm', 'wake-sleep', '--epochs', '2', '--out', path.join(tmp, 'whole')]), log);
+  it("resumes as wake-sleep (from the checkpoint) to the uninterrupted run's bits; --algorithm aevb cannot continue it", async () => {
+    const whole = await runTraining(
+      parseCli([...small, '--algorithm', 'wake-sleep', '--epochs', '2', '--out', path.join(tmp, 'whole')]),
+      log,
+    );
     const dir = path.join(tmp, 'split');
     await runTraining(parseCli([...small, '--algorithm', 'wake-sleep', '--epochs', '1', '--out', dir]), log);
-    await expect(runTraining(parseCli(['--resume', dir, '--algorithm', 'aevb', '--epochs', '2', '--quiet']), log))
-      .rejects.toThrow(/config field "algorithm" is "wake-sleep" in the checkpoint but "aevb" in this run/);
+    await expect(runTraining(parseCli(['--resume', dir, '--algorithm', 'aevb', '--epochs', '2', '--quiet']), log)).rejects.toThrow(
+      /config field "algorithm" is "wake-sleep" in the checkpoint but "aevb" in this run/,
+    );
     const resumed = await runTraining(parseCli(['--resume', dir, '--epochs', '2', '--workers', '2', '--quiet']), log);
     expect(resumed.config.algorithm).toBe('wake-sleep');
     expect(bytesOf(resumed.state.params).equals(bytesOf(whole.state.params))).toBe(true);

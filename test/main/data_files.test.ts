@@ -65,7 +65,10 @@ describe('loadEmbeddedMnist', () => {
     for (const ds of [split.train, split.test]) {
       let min = Infinity;
       let max = -Infinity;
-      for (const v of ds.x) { min = Math.min(min, v); max = Math.max(max, v); }
+      for (const v of ds.x) {
+        min = Math.min(min, v);
+        max = Math.max(max, v);
+      }
       expect(min).toBe(0);
       expect(max).toBe(1);
     }
@@ -74,7 +77,14 @@ describe('loadEmbeddedMnist', () => {
   it('puts exactly the samples with g % 10 == 9 in the test set, in order', () => {
     // Test row t is global sample 10t + 9; train row r is the r-th sample whose g % 10 != 9.
     for (const t of [0, 100, 101, 500, 999]) expect(row(split.test, t)).toEqual(rawRow(10 * t + 9));
-    for (const [r, g] of [[0, 0], [8, 8], [9, 10], [900, 1000], [8999, 9998]]) expect(row(split.train, r)).toEqual(rawRow(g));
+    for (const [r, g] of [
+      [0, 0],
+      [8, 8],
+      [9, 10],
+      [900, 1000],
+      [8999, 9998],
+    ])
+      expect(row(split.train, r)).toEqual(rawRow(g));
   });
 
   it('labels each sample with its file index', () => {
@@ -141,21 +151,26 @@ describe('loadIdxDataset', () => {
   });
 
   it('validates values against the decoder and the model width', () => {
-    expect(failure('DATA', () => loadIdxDataset(at('floats.idx'), undefined, 'bernoulli')).message)
-      .toMatch(/datapoint 0, pixel 1 is 2, outside \[0, 1\]/);
+    expect(failure('DATA', () => loadIdxDataset(at('floats.idx'), undefined, 'bernoulli')).message).toMatch(
+      /datapoint 0, pixel 1 is 2, outside \[0, 1\]/,
+    );
     expect(loadIdxDataset(at('floats.idx'), undefined, 'gaussian').n).toBe(2);
-    expect(failure('DATA', () => loadIdxDataset(at('images.idx'), undefined, 'bernoulli', { expectedD: 784 })).message)
-      .toMatch(/has 6 values per datapoint but the model was built for 784/);
+    expect(failure('DATA', () => loadIdxDataset(at('images.idx'), undefined, 'bernoulli', { expectedD: 784 })).message).toMatch(
+      /has 6 values per datapoint but the model was built for 784/,
+    );
   });
 
   it('names a missing file', () => {
-    expect(failure('FILE', () => loadIdxDataset(at('nope.idx'), undefined, 'bernoulli')).message)
-      .toMatch(/Cannot read .*nope\.idx: it does not exist \(ENOENT\)\. Pass --data the path of an existing file/);
+    expect(failure('FILE', () => loadIdxDataset(at('nope.idx'), undefined, 'bernoulli')).message).toMatch(
+      /Cannot read .*nope\.idx: it does not exist \(ENOENT\)\. Pass --data the path of an existing file/,
+    );
   });
 
   it('refuses what is not a regular file before reading a byte (/dev/zero, a directory, a named pipe)', () => {
     // /dev/zero used to be read "to the end": 3 GB in 5 s.
-    expect(failure('FILE', () => loadIdxDataset('/dev/zero', undefined, 'bernoulli')).message).toMatch(/\/dev\/zero is a character device, not a file aevb can read\. Pass --data a regular file/);
+    expect(failure('FILE', () => loadIdxDataset('/dev/zero', undefined, 'bernoulli')).message).toMatch(
+      /\/dev\/zero is a character device, not a file aevb can read\. Pass --data a regular file/,
+    );
     expect(failure('FILE', () => loadIdxDataset(dir, undefined, 'bernoulli')).message).toMatch(/is a directory, not a file aevb can read/);
     const fifo = path.join(dir, 'pipe');
     execFileSync('mkfifo', [fifo]);
@@ -170,8 +185,12 @@ describe('loadIdxDataset', () => {
 
 describe('splitDataset', () => {
   const ds: Dataset = {
-    name: 'mine', n: 25, d: 2, x: Float32Array.from({ length: 50 }, (_, i) => i),
-    labels: Uint8Array.from({ length: 25 }, (_, i) => i), imageShape: [1, 2],
+    name: 'mine',
+    n: 25,
+    d: 2,
+    x: Float32Array.from({ length: 50 }, (_, i) => i),
+    labels: Uint8Array.from({ length: 25 }, (_, i) => i),
+    imageShape: [1, 2],
   };
 
   it('holds out every k-th sample (g % k == k - 1), keeping order', () => {

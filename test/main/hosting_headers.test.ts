@@ -19,8 +19,11 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aevb-preview-'));
   fs.copyFileSync(path.join(ROOT, 'index.html'), path.join(dir, 'index.html'));
   server = await preview({
-    root: ROOT, configFile: path.join(ROOT, 'vite.config.ts'), logLevel: 'error',
-    build: { outDir: dir }, preview: { host: '127.0.0.1', port: 0, strictPort: false, open: false },
+    root: ROOT,
+    configFile: path.join(ROOT, 'vite.config.ts'),
+    logLevel: 'error',
+    build: { outDir: dir },
+    preview: { host: '127.0.0.1', port: 0, strictPort: false, open: false },
   });
   const addr = server.httpServer.address() as { port: number };
   origin = `http://127.0.0.1:${addr.port}`;
@@ -37,7 +40,12 @@ describe('npm run preview', () => {
     expect(res.headers.get('cross-origin-opener-policy')).toBe('same-origin');
     expect(res.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
     const csp = res.headers.get('content-security-policy') ?? '';
-    const directives = new Map(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k, v.join(' ')]));
+    const directives = new Map(
+      csp
+        .split(';')
+        .map((d) => d.trim().split(/\s+/))
+        .map(([k, ...v]) => [k, v.join(' ')]),
+    );
     expect(directives.get('frame-ancestors')).toBe("'none'");
     expect(directives.get('base-uri')).toBe("'none'");
     expect(directives.get('form-action')).toBe("'none'");
@@ -46,7 +54,7 @@ describe('npm run preview', () => {
     expect(csp).toBe(HOSTING_HEADERS['Content-Security-Policy']);
   });
 
-  it('index.html\'s meta policy is the header\'s page part, without inline styles', () => {
+  it("index.html's meta policy is the header's page part, without inline styles", () => {
     const html = fs.readFileSync(path.join(ROOT, 'index.html'), 'utf8');
     expect(/http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(html)?.[1]).toBe(PAGE_CSP);
     expect(PAGE_CSP).not.toContain('unsafe-inline');

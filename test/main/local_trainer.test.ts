@@ -20,7 +20,12 @@ beforeAll(async () => {
 });
 
 describe('tensor lifetimes', () => {
-  for (const [samples, kernels] of [[1, 'tfjs'], [2, 'tfjs'], [1, 'aevb'], [2, 'aevb']] as const) {
+  for (const [samples, kernels] of [
+    [1, 'tfjs'],
+    [2, 'tfjs'],
+    [1, 'aevb'],
+    [2, 'aevb'],
+  ] as const) {
     it(`numTensors stays flat over 50 steps and evaluate() (L = ${samples}, ${kernels} kernels)`, () => {
       const cfg = resolveConfig({ hidden: 50, latent: 5, batch: 50, samples, optimizer: 'adam', lr: 1e-3, evalSamples: 5, seed: 2 });
       const trainer = new LocalTrainer(cfg, { train: head(mnist.train, 500), test: head(mnist.test, 100) }, undefined, undefined, kernels);
@@ -30,8 +35,9 @@ describe('tensor lifetimes', () => {
       // step (θ and the mirror), the scalars 1, 2 and ½, and for L > 1 the two replication matrices.
       // aevb's kernels make no tensor at all: θ is read where it lies.
       const after1 = tf.memory().numTensors;
-      expect(after1 - start).toBe(kernels === 'aevb' ? 0
-        : trainer.layout.specs.length + trainer.layout.mirror.length + 3 + (samples > 1 ? 2 : 0));
+      expect(after1 - start).toBe(
+        kernels === 'aevb' ? 0 : trainer.layout.specs.length + trainer.layout.mirror.length + 3 + (samples > 1 ? 2 : 0),
+      );
       for (let i = 0; i < 50; i++) expect(trainer.step(i % 3 === 0).ok).toBe(true); // crosses 5 epochs
       expect(tf.memory().numTensors).toBe(after1);
       const ev = trainer.evaluate();
@@ -50,7 +56,15 @@ describe('a short training run on the embedded MNIST digits', () => {
   // KL ≈ 7 nats: tiny relu layers start almost dead and Adam needs many steps to grow them.
   it('H = 200, J = 10, relu, Adam 1e-3, M = 100, 2 epochs (180 steps): test ELBO rises past −180', () => {
     const cfg = resolveConfig({
-      hidden: 200, latent: 10, activation: 'relu', init: 'pytorch', optimizer: 'adam', lr: 1e-3, batch: 100, epochs: 2, seed: 1,
+      hidden: 200,
+      latent: 10,
+      activation: 'relu',
+      init: 'pytorch',
+      optimizer: 'adam',
+      lr: 1e-3,
+      batch: 100,
+      epochs: 2,
+      seed: 1,
     });
     const trainer = new LocalTrainer(cfg, mnist);
     const initial = evaluateElbo(cfg, trainer.state.params, mnist.test, cfg.seed).elbo;
@@ -86,7 +100,8 @@ describe('a step with a non-finite gradient is not applied', () => {
     for (let i = 0; i < 3; i++) expect(trainer.step().ok).toBe(true); // non-zero Adam moments
     const params = trainer.state.params.slice();
     const slots = trainer.state.slots.map((s) => s.slice());
-    const seen = trainer.state.samplesSeen, tensors = tf.memory().numTensors;
+    const seen = trainer.state.samplesSeen,
+      tensors = tf.memory().numTensors;
     expect(slots[0].some((v) => v !== 0)).toBe(true);
 
     const saved = train.x.slice();
@@ -100,7 +115,9 @@ describe('a step with a non-finite gradient is not applied', () => {
     }
     let changed = 0;
     for (let i = 0; i < params.length; i++) if (!Object.is(trainer.state.params[i], params[i])) changed++;
-    slots.forEach((s, j) => { for (let i = 0; i < s.length; i++) if (!Object.is(trainer.state.slots[j][i], s[i])) changed++; });
+    slots.forEach((s, j) => {
+      for (let i = 0; i < s.length; i++) if (!Object.is(trainer.state.slots[j][i], s[i])) changed++;
+    });
     expect(changed).toBe(0);
     expect(trainer.state.samplesSeen).toBe(seen);
     expect(trainer.state.step).toBe(5); // attempted steps are counted: the schedule moves on

@@ -68,7 +68,7 @@ describe('N workers train the same model as one', () => {
     });
   }
 
-  it('one pool worker gives LocalTrainer\'s bits: the same gradient, the same update kernels, the same mirror', async () => {
+  it("one pool worker gives LocalTrainer's bits: the same gradient, the same update kernels, the same mirror", async () => {
     const reference = localParams({}, 15);
     const t = await make(1);
     await t.runSteps(15);
@@ -77,12 +77,14 @@ describe('N workers train the same model as one', () => {
   });
 
   it('a request may train with fewer workers than the pool has: 2 of 4 give the bits of a 2-worker pool', async () => {
-    const four = await make(4), two = await make(2);
+    const four = await make(4),
+      two = await make(2);
     const poolOf = (t: Trainer) => (t as unknown as { pool: { runSteps(s: number, k: number, a?: number): Promise<unknown> } }).pool;
     await poolOf(four).runSteps(0, 8, 2);
     await poolOf(two).runSteps(0, 8);
     // Then all four from step 8: still within float rounding of the 2-worker run.
-    const a = await four.state(), b = await two.state();
+    const a = await four.state(),
+      b = await two.state();
     expect(Buffer.from(a.params.buffer).equals(Buffer.from(b.params.buffer))).toBe(true);
     await expect(poolOf(four).runSteps(8, 1, 5)).rejects.toThrow(/active must be 1\.\.4/);
   });
@@ -98,8 +100,11 @@ describe('N workers train the same model as one', () => {
     // The probe is 6 requests of ~100 ms each, but a request holds at most 256 steps: on a fast step that is
     // less than 100 ms, so train in blocks until the choice is made (bounded), however fast a step is.
     let steps = 0;
-    while (choices.length === 0 && steps < 30 * 300) { await t.runSteps(300); steps += 300; }
-    expect([...used].sort()).toEqual([1, 2]);             // both counts were tried
+    while (choices.length === 0 && steps < 30 * 300) {
+      await t.runSteps(300);
+      steps += 300;
+    }
+    expect([...used].sort()).toEqual([1, 2]); // both counts were tried
     expect(choices.length).toBeGreaterThanOrEqual(1);
     expect(Object.keys(choices[0].measured)).toEqual(['1', '2']);
     expect([1, 2]).toContain(choices[0].workers);
@@ -111,7 +116,8 @@ describe('N workers train the same model as one', () => {
   });
 
   it("kernels: the default is aevb's (every worker runs the relaxed-SIMD build here); 'tfjs' says so; both train the same model to float rounding", async () => {
-    const aevb = await make(2), tfjs = await make(2, {}, { kernels: 'tfjs' });
+    const aevb = await make(2),
+      tfjs = await make(2, {}, { kernels: 'tfjs' });
     expect(aevb.workerInfo.map((i) => i.kernels)).toEqual(['aevb-relaxed', 'aevb-relaxed']);
     expect(tfjs.workerInfo.map((i) => i.kernels)).toEqual(['tfjs', 'tfjs']);
     expect(aevb.kernels).toBe('aevb-relaxed');
@@ -124,8 +130,11 @@ describe('N workers train the same model as one', () => {
     expect(relErr(c.params, a.params)).toBeLessThanOrEqual(1e-5);
   });
 
-  it('a deeper MLP (hidden [40, 24], relu then tanh) on aevb\'s kernels: 3 workers train the one-worker model, Gaussian decoder and estimator A included', async () => {
-    for (const over of [{ hidden: [40, 24], activation: ['relu', 'tanh'] }, { hidden: [32, 16], activation: 'tanh', decoder: 'gaussian', estimator: 'A', samples: 2 }] as Partial<TrainConfig>[]) {
+  it("a deeper MLP (hidden [40, 24], relu then tanh) on aevb's kernels: 3 workers train the one-worker model, Gaussian decoder and estimator A included", async () => {
+    for (const over of [
+      { hidden: [40, 24], activation: ['relu', 'tanh'] },
+      { hidden: [32, 16], activation: 'tanh', decoder: 'gaussian', estimator: 'A', samples: 2 },
+    ] as Partial<TrainConfig>[]) {
       const reference = localParams(over, 12);
       const t = await make(3, over);
       expect(t.kernels).toBe('aevb-relaxed');
@@ -137,8 +146,11 @@ describe('N workers train the same model as one', () => {
 
   it('a pool forced onto the SIMD128 build trains the model of the relaxed build (to float rounding), two workers of it that of one', async () => {
     const cfg = resolveConfig({ ...base, inputSize: 784 });
-    const pools = await Promise.all([{ workers: 2 }, { workers: 2, kernelBuild: 'simd128' as const }, { workers: 1, kernelBuild: 'simd128' as const }]
-      .map((o) => WorkerPool.create({ config: cfg, data, spawn: nodeSpawner(), state: initialState(cfg), ...o })));
+    const pools = await Promise.all(
+      [{ workers: 2 }, { workers: 2, kernelBuild: 'simd128' as const }, { workers: 1, kernelBuild: 'simd128' as const }].map((o) =>
+        WorkerPool.create({ config: cfg, data, spawn: nodeSpawner(), state: initialState(cfg), ...o }),
+      ),
+    );
     try {
       expect(pools[1].infos.map((i) => i.kernels)).toEqual(['aevb-simd128', 'aevb-simd128']);
       for (const p of pools) await p.runSteps(0, 15);
@@ -150,7 +162,7 @@ describe('N workers train the same model as one', () => {
     }
   });
 
-  it('one tfjs pool worker gives a tfjs LocalTrainer\'s bits (the mirror kept and written as before)', async () => {
+  it("one tfjs pool worker gives a tfjs LocalTrainer's bits (the mirror kept and written as before)", async () => {
     const lt = new LocalTrainer(resolveConfig({ ...base, inputSize: 784 }), data, undefined, undefined, 'tfjs');
     for (let i = 0; i < 10; i++) lt.step();
     const t = await make(1, {}, { kernels: 'tfjs' });
@@ -172,7 +184,8 @@ describe('N workers train the same model as one', () => {
     expect(message.transport).toBe('message');
     await shared.runSteps(12);
     await message.runSteps(12);
-    const a = await shared.state(), b = await message.state();
+    const a = await shared.state(),
+      b = await message.state();
     expect(Buffer.from(a.params.buffer).equals(Buffer.from(b.params.buffer))).toBe(true);
     expect(Buffer.from(a.slots[1].buffer).equals(Buffer.from(b.slots[1].buffer))).toBe(true);
   });
@@ -208,7 +221,9 @@ describe('N workers train the same model as one', () => {
       const ev = await (await make(N, {}, { checkpoint: bytes })).evaluate(opts);
       // The workers' sums over disjoint ranges add up: only the float order of the sums changes.
       for (const f of ['testElbo', 'trainElbo', 'logLikelihood', 'testElboSe', 'trainElboSe', 'logLikelihoodSe'] as const) {
-        expect(Math.abs(ev[f]! - ref[f]!), `${f} on ${N} workers: ${ev[f]} against ${ref[f]}`).toBeLessThanOrEqual(1e-5 * Math.abs(ref[f]!) + 1e-6);
+        expect(Math.abs(ev[f]! - ref[f]!), `${f} on ${N} workers: ${ev[f]} against ${ref[f]}`).toBeLessThanOrEqual(
+          1e-5 * Math.abs(ref[f]!) + 1e-6,
+        );
       }
     }
   });
@@ -216,7 +231,8 @@ describe('N workers train the same model as one', () => {
   it('log p(x) in slices (onProgress, signal) equals the one-call estimate, reports progress and stops on abort', async () => {
     const t = await make(2);
     await t.runSteps(3);
-    const K = 50, sliceColumns = 500; // slices of 20 test datapoints (2 workers × 500 samples / K)
+    const K = 50,
+      sliceColumns = 500; // slices of 20 test datapoints (2 workers × 500 samples / K)
     const whole = await t.evaluate({ train: false, logLikelihoodSamples: K });
     const seen: number[] = [];
     const sliced = await t.evaluate({ train: false, logLikelihoodSamples: K, sliceColumns, onProgress: (p) => seen.push(p.done) });
@@ -225,7 +241,16 @@ describe('N workers train the same model as one', () => {
     expect(seen).toEqual([20, 40, 60, 80, 100]);
     const ac = new AbortController();
     const done: number[] = [];
-    const aborted = t.evaluate({ train: false, logLikelihoodSamples: K, sliceColumns, signal: ac.signal, onProgress: (p) => { done.push(p.done); if (p.done >= 40) ac.abort(); } });
+    const aborted = t.evaluate({
+      train: false,
+      logLikelihoodSamples: K,
+      sliceColumns,
+      signal: ac.signal,
+      onProgress: (p) => {
+        done.push(p.done);
+        if (p.done >= 40) ac.abort();
+      },
+    });
     await expect(aborted).rejects.toMatchObject({ name: 'AbortError' });
     expect(done).toEqual([20, 40]); // no slice after the abort
   });
@@ -242,7 +267,10 @@ describe('faults', () => {
     t.on('failure', (f) => failures.push(f));
     let killed = false;
     t.on('progress', (p) => {
-      if (!killed && p.step >= 10) { killed = true; void testHooks(t).terminateWorker(1); }
+      if (!killed && p.step >= 10) {
+        killed = true;
+        void testHooks(t).terminateWorker(1);
+      }
     });
     await t.runSteps(40);
     expect(killed).toBe(true);
@@ -289,7 +317,12 @@ describe('worker deaths outside a training step, and between the two barriers of
   it('killed while idle: evaluate, encode, decode, sample and runSteps each replace it and answer exactly as before', async () => {
     const t = await make(2, tiny);
     await t.runSteps(3);
-    const ref = { ev: await t.evaluate({ logLikelihoodSamples: 3 }), enc: await t.encode(x(), 2), s: await t.sample(3, 5), d: await t.decode(new Float32Array([0.5, -1]), 1) };
+    const ref = {
+      ev: await t.evaluate({ logLikelihoodSamples: 3 }),
+      enc: await t.encode(x(), 2),
+      s: await t.sample(3, 5),
+      d: await t.decode(new Float32Array([0.5, -1]), 1),
+    };
     const failures: PoolFailure[] = [];
     t.on('failure', (f) => failures.push(f));
     await testHooks(t).terminateWorker(1);
@@ -302,7 +335,13 @@ describe('worker deaths outside a training step, and between the two barriers of
     expect(bits(await t.decode(new Float32Array([0.5, -1]), 1)).equals(bits(ref.d))).toBe(true);
     await testHooks(t).terminateWorker(1);
     await t.runSteps(3);
-    expect(failures).toEqual([died(1, 'evaluate', 3), died(0, 'encode', 3), died(0, 'decode', 3), died(0, 'decode', 3), died(1, 'idle', 3)]);
+    expect(failures).toEqual([
+      died(1, 'evaluate', 3),
+      died(0, 'encode', 3),
+      died(0, 'decode', 3),
+      died(0, 'decode', 3),
+      died(1, 'idle', 3),
+    ]);
     // Training after all that ends where an untouched run ends.
     const clean = await make(2, tiny);
     await clean.runSteps(6);
@@ -312,7 +351,7 @@ describe('worker deaths outside a training step, and between the two barriers of
     expect(await t.memory()).toHaveLength(2);
   });
 
-  it('killed during the end-of-epoch evaluation: start() trains on and the epoch\'s numbers are the untouched run\'s', async () => {
+  it("killed during the end-of-epoch evaluation: start() trains on and the epoch's numbers are the untouched run's", async () => {
     const clean = await make(2, tiny);
     const cleanEpochs: number[] = [];
     clean.on('epoch', (e) => cleanEpochs.push(e.testElbo, e.trainElbo!));
@@ -326,7 +365,9 @@ describe('worker deaths outside a training step, and between the two barriers of
     await t.start();
     expect(t.status).toBe('done');
     expect(epochs).toEqual(cleanEpochs);
-    expect(failures).toEqual([expect.objectContaining({ kind: 'worker-died', worker: 1, during: 'evaluate', step: t.stepsPerEpoch, cause: 'exited with code 70' })]);
+    expect(failures).toEqual([
+      expect.objectContaining({ kind: 'worker-died', worker: 1, during: 'evaluate', step: t.stepsPerEpoch, cause: 'exited with code 70' }),
+    ]);
     // And during the importance-sampled log p(x).
     const ref = await clean.evaluate({ train: false, logLikelihoodSamples: 3 });
     await testHooks(t).injectDeath(0, { call: 'evaluateLogLikelihood' });
@@ -346,7 +387,11 @@ describe('worker deaths outside a training step, and between the two barriers of
     expect(bits(await t.sample(4, 9)).equals(bits(ref.s))).toBe(true);
     await testHooks(t).injectDeath(0, { call: 'decode' });
     expect(bits(await t.reconstruct(x(), 2)).equals(bits(ref.rec))).toBe(true);
-    expect(failures.map((f) => [f.worker, f.kind === 'diverged' ? null : f.during, f.cause])).toEqual([[0, 'encode', 'exited with code 70'], [0, 'decode', 'exited with code 70'], [0, 'decode', 'exited with code 70']]);
+    expect(failures.map((f) => [f.worker, f.kind === 'diverged' ? null : f.during, f.cause])).toEqual([
+      [0, 'encode', 'exited with code 70'],
+      [0, 'decode', 'exited with code 70'],
+      [0, 'decode', 'exited with code 70'],
+    ]);
   });
 
   for (const transport of ['shared', 'message'] as const) {
@@ -358,8 +403,11 @@ describe('worker deaths outside a training step, and between the two barriers of
       t.on('failure', (f) => failures.push(f));
       await testHooks(t).injectDeath(1, { step: 4 });
       await t.runSteps(10);
-      expect(failures).toEqual([expect.objectContaining({ kind: 'worker-died', worker: 1, step: 4, during: 'steps', cause: 'exited with code 70' })]);
-      const a = await t.state(), b = await clean.state();
+      expect(failures).toEqual([
+        expect.objectContaining({ kind: 'worker-died', worker: 1, step: 4, during: 'steps', cause: 'exited with code 70' }),
+      ]);
+      const a = await t.state(),
+        b = await clean.state();
       expect(a.step).toBe(10);
       expect(bits(a.params).equals(bits(b.params))).toBe(true);
       expect(a.slots.map(bits)).toEqual(b.slots.map(bits));
@@ -379,7 +427,11 @@ describe('worker deaths outside a training step, and between the two barriers of
     open.push(t);
     await t.runSteps(2);
     await testHooks(t).terminateWorker(1);
-    await expect(t.evaluate()).rejects.toMatchObject({ name: 'AevbError', code: 'WORKER', message: expect.stringMatching(/Worker 1 could not be started: 3 tries failed/) });
+    await expect(t.evaluate()).rejects.toMatchObject({
+      name: 'AevbError',
+      code: 'WORKER',
+      message: expect.stringMatching(/Worker 1 could not be started: 3 tries failed/),
+    });
     await expect(t.sample(2)).resolves.toHaveLength(2 * 784); // worker 0 still answers
     await expect(t.runSteps(1)).rejects.toMatchObject({ code: 'WORKER' });
     // The trained state is kept.
@@ -398,20 +450,34 @@ describe('a diverging run stops', () => {
     const statuses: string[] = [];
     t.on('failure', (f) => failures.push(f));
     t.on('status', (s) => statuses.push(s));
-    const err = await t.start().then(() => null, (e) => e);
+    const err = await t.start().then(
+      () => null,
+      (e) => e,
+    );
     expect(err).toMatchObject({ name: 'AevbError', code: 'NUMERIC' });
-    expect(err.message).toMatch(/^Training diverged: 20 steps in a row \(steps \d+ to \d+\) were skipped because their gradient was not finite.*lr 10\) is too large.*Start a new run with a smaller learning rate, e\.g\. lr 1 \(or use optimizer adam or adagrad\)\.$/);
+    expect(err.message).toMatch(
+      /^Training diverged: 20 steps in a row \(steps \d+ to \d+\) were skipped because their gradient was not finite.*lr 10\) is too large.*Start a new run with a smaller learning rate, e\.g\. lr 1 \(or use optimizer adam or adagrad\)\.$/,
+    );
     expect(t.status).toBe('failed');
     expect(statuses).toEqual(['running', 'failed']);
     const stop = t.step;
     expect(stop).toBeLessThan(200); // it stopped long before the 100 epochs
-    expect(failures.at(-1)).toEqual({ kind: 'diverged', worker: -1, step: stop - 1, firstSkipped: stop - 20, skipped: 20, cause: err.message, error: err });
+    expect(failures.at(-1)).toEqual({
+      kind: 'diverged',
+      worker: -1,
+      step: stop - 1,
+      firstSkipped: stop - 20,
+      skipped: 20,
+      cause: err.message,
+      error: err,
+    });
     const skipped = failures.filter((f) => f.kind === 'non-finite').map((f) => f.step);
     expect(skipped.slice(-20)).toEqual(Array.from({ length: 20 }, (_, i) => stop - 20 + i));
     // The model is the one of the last applied update: a run stopped just before the skipped steps.
     const good = await make(2, { ...wild, optimizer: 'sgd', lr: 10 });
     await good.runSteps(stop - 20);
-    const a = await t.state(), b = await good.state();
+    const a = await t.state(),
+      b = await good.state();
     expect(Buffer.from(a.params.buffer).equals(Buffer.from(b.params.buffer))).toBe(true);
     // The trainer is still usable: it saves a checkpoint of that model.
     expect((await t.saveCheckpoint()).length).toBeGreaterThan(1000);
@@ -420,7 +486,10 @@ describe('a diverging run stops', () => {
   it('Adam at lr 10, with the default limit of 50: runSteps() rejects with NUMERIC instead of skipping for ever', async () => {
     const t = await make(2, { ...wild, optimizer: 'adam', lr: 10 });
     expect(t.maxSkippedSteps).toBe(50);
-    await expect(t.runSteps(10_000)).rejects.toMatchObject({ code: 'NUMERIC', message: expect.stringMatching(/^Training diverged: 50 steps in a row/) });
+    await expect(t.runSteps(10_000)).rejects.toMatchObject({
+      code: 'NUMERIC',
+      message: expect.stringMatching(/^Training diverged: 50 steps in a row/),
+    });
     expect(t.step).toBeLessThan(200);
   });
 });
@@ -436,13 +505,22 @@ describe('bad input to the API', () => {
     ['a setting named constructor', () => make(1, JSON.parse('{"constructor": 1}')), /"constructor" is not a known setting/],
     ['a setting named hasOwnProperty', () => make(1, JSON.parse('{"hasOwnProperty": 1}')), /"hasOwnProperty" is not a known setting/],
     ['a setting named __proto__', () => make(1, JSON.parse('{"__proto__": {"latent": 3}}')), /"__proto__" is not a known setting/],
-    ['data of the wrong width', () => Trainer.create({ data, config: { ...base, inputSize: 100 } as never, workers: 1 }, nodeSpawner(), 1), /"inputSize" is 100 but the training data has 784 values/],
+    [
+      'data of the wrong width',
+      () => Trainer.create({ data, config: { ...base, inputSize: 100 } as never, workers: 1 }, nodeSpawner(), 1),
+      /"inputSize" is 100 but the training data has 784 values/,
+    ],
   ];
-  for (const [name, f, msg] of cases) it(`rejects ${name}`, async () => { await expect(f()).rejects.toThrow(msg); });
+  for (const [name, f, msg] of cases)
+    it(`rejects ${name}`, async () => {
+      await expect(f()).rejects.toThrow(msg);
+    });
 
   it('rejects a test set of another width than the training set', async () => {
     const bad = { train: data.train, test: { ...data.test, d: 100, x: new Float32Array(100 * 100) } };
-    await expect(Trainer.create({ data: bad, config: base, workers: 1 }, nodeSpawner(), 1)).rejects.toThrow(/100 values per datapoint|test/);
+    await expect(Trainer.create({ data: bad, config: base, workers: 1 }, nodeSpawner(), 1)).rejects.toThrow(
+      /100 values per datapoint|test/,
+    );
   });
 
   it('rejects rows of the wrong size, and every call after dispose', async () => {
@@ -464,7 +542,10 @@ describe('the public boundary checks what it is given (AevbError, never TypeErro
     return { train: { ...data.train, x, ...over }, test: data.test };
   };
   async function refused(p: Promise<unknown> | (() => Promise<unknown>), code: string, message: RegExp): Promise<void> {
-    const err = await (typeof p === 'function' ? p() : p).then(() => null, (e) => e);
+    const err = await (typeof p === 'function' ? p() : p).then(
+      () => null,
+      (e) => e,
+    );
     expect(err, `expected a refusal matching ${message}`).not.toBeNull();
     expect(err.name).toBe('AevbError');
     expect(err.code).toBe(code);
@@ -483,22 +564,65 @@ describe('the public boundary checks what it is given (AevbError, never TypeErro
     await refused(create({ data, valueEvery: 0 }), 'ARGUMENT', /"valueEvery" is 0/);
     await refused(create({ data, maxSkippedSteps: 0.5 }), 'ARGUMENT', /"maxSkippedSteps" is 0.5/);
     await refused(create({ data, evaluateTrain: 'yes' }), 'ARGUMENT', /"evaluateTrain" is "yes"/);
-    await refused(create({ data: { ...data, train: { ...data.train, x: Array.from(data.train.x.subarray(0, 10)) } } }), 'DATA', /data\.train\.x is an array; it must be a Float32Array/);
-    await refused(create({ data: { ...data, train: { ...data.train, x: Float64Array.from(data.train.x) } } }), 'DATA', /data\.train\.x is a Float64Array/);
+    await refused(
+      create({ data: { ...data, train: { ...data.train, x: Array.from(data.train.x.subarray(0, 10)) } } }),
+      'DATA',
+      /data\.train\.x is an array; it must be a Float32Array/,
+    );
+    await refused(
+      create({ data: { ...data, train: { ...data.train, x: Float64Array.from(data.train.x) } } }),
+      'DATA',
+      /data\.train\.x is a Float64Array/,
+    );
     await refused(create({ data: { ...data, train: { ...data.train, n: 0.5 } } }), 'DATA', /data\.train\.n is 0.5/);
   });
 
   it('createTrainer refuses bad values: NaN, a pixel of 7 for the Bernoulli decoder, x.length ≠ n·d, an empty test set', async () => {
     const create = (d: unknown, config: Partial<TrainConfig> = tiny) => createNodeTrainer({ data: d as DataSplit, config, workers: 1 });
-    await refused(create(withTrain((x) => { x[3 * 784 + 5] = NaN; })), 'DATA', /datapoint 3, pixel 5.* is NaN/);
-    await refused(create(withTrain((x) => { x[7 * 784] = 7; })), 'DATA', /datapoint 7, pixel 0.* is 7, outside \[0, 1\].*--decoder gaussian/);
-    await refused(create(withTrain((x) => { x[0] = Infinity; }), { ...tiny, decoder: 'gaussian' }), 'DATA', /is Infinity/);
+    await refused(
+      create(
+        withTrain((x) => {
+          x[3 * 784 + 5] = NaN;
+        }),
+      ),
+      'DATA',
+      /datapoint 3, pixel 5.* is NaN/,
+    );
+    await refused(
+      create(
+        withTrain((x) => {
+          x[7 * 784] = 7;
+        }),
+      ),
+      'DATA',
+      /datapoint 7, pixel 0.* is 7, outside \[0, 1\].*--decoder gaussian/,
+    );
+    await refused(
+      create(
+        withTrain((x) => {
+          x[0] = Infinity;
+        }),
+        { ...tiny, decoder: 'gaussian' },
+      ),
+      'DATA',
+      /is Infinity/,
+    );
     await refused(create(withTrain(() => undefined, { n: 599 })), 'DATA', /has 470400 values, which is not N × D = 599 × 784/);
     await refused(create({ train: data.train, test: { ...data.test, n: 0, x: new Float32Array(0) } }), 'DATA', /has no datapoints/);
     // The same checks hold when the model comes from a checkpoint.
     const t = await make(1, tiny);
     const bytes = await t.saveCheckpoint();
-    await refused(createNodeTrainer({ data: withTrain((x) => { x[1] = NaN; }), checkpoint: bytes, workers: 1 }), 'DATA', /datapoint 0, pixel 1.* is NaN/);
+    await refused(
+      createNodeTrainer({
+        data: withTrain((x) => {
+          x[1] = NaN;
+        }),
+        checkpoint: bytes,
+        workers: 1,
+      }),
+      'DATA',
+      /datapoint 0, pixel 1.* is NaN/,
+    );
   });
 
   it('Trainer methods refuse fractional, negative and huge counts, wrong arrays and unknown options', async () => {
@@ -514,7 +638,11 @@ describe('the public boundary checks what it is given (AevbError, never TypeErro
     await refused(t.sample(-1), 'ARGUMENT', /sample\(n\): n is -1/);
     await refused(t.sample(0), 'ARGUMENT', /n is 0/);
     await refused(t.sample(2.5), 'ARGUMENT', /n is 2.5/);
-    await refused(t.sample(1e9), 'ARGUMENT', new RegExp(`n is 1000000000; it must be a whole number from 1 to ${max.toLocaleString('en')}.*Draw at most`));
+    await refused(
+      t.sample(1e9),
+      'ARGUMENT',
+      new RegExp(`n is 1000000000; it must be a whole number from 1 to ${max.toLocaleString('en')}.*Draw at most`),
+    );
     await refused(t.sample(3, -1), 'ARGUMENT', /seed is -1/);
     await refused(t.sample(3, 1.5), 'ARGUMENT', /seed is 1.5/);
     expect(await t.sample(2, 4)).toHaveLength(2 * 784); // and a good call still answers
@@ -526,7 +654,11 @@ describe('the public boundary checks what it is given (AevbError, never TypeErro
     await refused(t.evaluate({ trian: true } as never), 'ARGUMENT', /no option "trian"/);
     await refused(t.evaluate({ elboSamples: 0 }), 'ARGUMENT', /elboSamples is 0/);
     await refused(t.evaluate({ draw: 1.5 }), 'ARGUMENT', /draw is 1.5/);
-    await refused(t.loadCheckpoint('runs/a/checkpoint.aevb' as never), 'ARGUMENT', /loadCheckpoint\(bytes\): bytes is "runs\/a\/checkpoint.aevb"/);
+    await refused(
+      t.loadCheckpoint('runs/a/checkpoint.aevb' as never),
+      'ARGUMENT',
+      /loadCheckpoint\(bytes\): bytes is "runs\/a\/checkpoint.aevb"/,
+    );
     // None of that touched the model.
     expect(t.step).toBe(0);
   });
@@ -540,7 +672,12 @@ describe('life cycle, maps and checkpoints', () => {
     t.on('progress', (p) => steps.push(p.step));
     t.on('epoch', (e) => epochs.push(e.epoch));
     const done = t.start();
-    await new Promise<void>((r) => { const off = t.on('progress', () => { off(); r(); }); });
+    await new Promise<void>((r) => {
+      const off = t.on('progress', () => {
+        off();
+        r();
+      });
+    });
     t.pause();
     expect(t.status).toBe('paused');
     const at = t.step;
@@ -566,7 +703,12 @@ describe('life cycle, maps and checkpoints', () => {
   it('stop() ends training early', async () => {
     const t = await make(2, { epochs: 50 });
     const done = t.start();
-    await new Promise<void>((r) => { const off = t.on('progress', () => { off(); r(); }); });
+    await new Promise<void>((r) => {
+      const off = t.on('progress', () => {
+        off();
+        r();
+      });
+    });
     await t.stop();
     await done;
     expect(t.status).toBe('idle');
@@ -583,7 +725,9 @@ describe('life cycle, maps and checkpoints', () => {
     const rec = await t.reconstruct(x, 3);
     expect(rec).toHaveLength(3 * 784);
     for (const v of rec) expect(v > 0 && v < 1).toBe(true);
-    const s1 = await t.sample(4, 7), s2 = await t.sample(4, 7), s3 = await t.sample(4, 8);
+    const s1 = await t.sample(4, 7),
+      s2 = await t.sample(4, 7),
+      s3 = await t.sample(4, 8);
     expect(Buffer.from(s1.buffer).equals(Buffer.from(s2.buffer))).toBe(true);
     expect(relErr(s1, s3)).toBeGreaterThan(0);
   });
@@ -601,7 +745,9 @@ describe('life cycle, maps and checkpoints', () => {
     // Loading into a running model replaces the state, and the ELBO comes back exactly.
     const c = await make(2);
     await c.loadCheckpoint(bytes);
-    expect((await c.evaluate({ train: false })).testElbo).toBe((await make(2, {}, { checkpoint: bytes }).then((d) => d.evaluate({ train: false }))).testElbo);
+    expect((await c.evaluate({ train: false })).testElbo).toBe(
+      (await make(2, {}, { checkpoint: bytes }).then((d) => d.evaluate({ train: false }))).testElbo,
+    );
     await expect(c.loadCheckpoint(bytes.slice(0, 100))).rejects.toThrow(/truncated/);
     // A checkpoint of another model is refused and the current state is kept.
     const other = await make(1, { hidden: 41 });

@@ -15,15 +15,26 @@ import { buildLayout } from '../../src/shared/model/layout.ts';
 import { createSlots } from '../../src/shared/training/training_state.ts';
 
 let dir: string;
-beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aevb-rundir-')); });
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aevb-rundir-'));
+});
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const data = { n: 2, d: 6, fingerprint: datasetFingerprint(new Float32Array(12), 2, 6) };
 function checkpoint(step: number, over: Partial<TrainConfig> = {}): Checkpoint {
   const config = resolveConfig({ inputSize: 6, hidden: 4, latent: 2, optimizer: 'adam', ...over });
   const n = buildLayout(config).size;
-  return { format: 'aevb-checkpoint', version: 1, config, step, samplesSeen: step, params: new Float32Array(n).fill(0.1),
-    optimizer: { kind: 'adam', slots: createSlots('adam', n) }, data: { name: 'toy', ...data }, createdAt: '' };
+  return {
+    format: 'aevb-checkpoint',
+    version: 1,
+    config,
+    step,
+    samplesSeen: step,
+    params: new Float32Array(n).fill(0.1),
+    optimizer: { kind: 'adam', slots: createSlots('adam', n) },
+    data: { name: 'toy', ...data },
+    createdAt: '',
+  };
 }
 function saveIn(d: string, c: Checkpoint): string {
   fs.mkdirSync(d, { recursive: true });
@@ -75,16 +86,21 @@ describe('which directory a run may write to', () => {
   it('refuses a directory with another run, or the same run further on, naming both', () => {
     const a = saveIn(path.join(dir, 'a'), checkpoint(30));
     saveIn(path.join(dir, 'seed'), checkpoint(10, { seed: 2 }));
-    expect(() => checkRunDir(path.join(dir, 'seed'), resumeOf(a, checkpoint(30))))
-      .toThrow(new RegExp(`Cannot resume ${a} into ${path.join(dir, 'seed')}: .* holds a different run.*"seed" is 2 in the checkpoint but 1`));
+    expect(() => checkRunDir(path.join(dir, 'seed'), resumeOf(a, checkpoint(30)))).toThrow(
+      new RegExp(`Cannot resume ${a} into ${path.join(dir, 'seed')}: .* holds a different run.*"seed" is 2 in the checkpoint but 1`),
+    );
     saveIn(path.join(dir, 'later'), checkpoint(50));
-    expect(() => checkRunDir(path.join(dir, 'later'), resumeOf(a, checkpoint(30)))).toThrow(/same run further on \(step 50; .* step 30\).*--resume/);
+    expect(() => checkRunDir(path.join(dir, 'later'), resumeOf(a, checkpoint(30)))).toThrow(
+      /same run further on \(step 50; .* step 30\).*--resume/,
+    );
     fs.writeFileSync(path.join(dir, 'later', 'checkpoint.aevb'), 'garbage');
     expect(() => checkRunDir(path.join(dir, 'later'), resumeOf(a, checkpoint(30)))).toThrow(/holds a checkpoint\.aevb that cannot be read/);
     fs.mkdirSync(path.join(dir, 'm'));
     fs.writeFileSync(path.join(dir, 'm', 'metrics.jsonl'), '{"step":10}\n');
     expect(() => checkRunDir(path.join(dir, 'm'), resumeOf(a, checkpoint(30)))).toThrow(/metrics\.jsonl of another run/);
-    expect(() => checkRunDir(path.join(dir, 'm'), { config: checkpoint(0).config, data })).toThrow(/metrics\.jsonl of an earlier run but no checkpoint/);
+    expect(() => checkRunDir(path.join(dir, 'm'), { config: checkpoint(0).config, data })).toThrow(
+      /metrics\.jsonl of an earlier run but no checkpoint/,
+    );
   });
 });
 
@@ -97,10 +113,14 @@ describe('leftovers', () => {
     expect(truncateMetrics(dir, 30)).toBe(0);
   });
 
-  it('cleanStaleTemps removes only the temp files of aevb\'s atomic writes', () => {
+  it("cleanStaleTemps removes only the temp files of aevb's atomic writes", () => {
     const names = ['.checkpoint.aevb.123.deadbeef.tmp', '.metrics.jsonl.9.tmp', 'keep.tmp', '.checkpoint.aevb.tmp', 'checkpoint.aevb'];
     names.forEach((n) => fs.writeFileSync(path.join(dir, n), 'x'));
-    expect(cleanStaleTemps(dir).map((f) => path.basename(f)).sort()).toEqual(['.checkpoint.aevb.123.deadbeef.tmp', '.metrics.jsonl.9.tmp']);
+    expect(
+      cleanStaleTemps(dir)
+        .map((f) => path.basename(f))
+        .sort(),
+    ).toEqual(['.checkpoint.aevb.123.deadbeef.tmp', '.metrics.jsonl.9.tmp']);
     expect(fs.readdirSync(dir).sort()).toEqual(['.checkpoint.aevb.tmp', 'checkpoint.aevb', 'keep.tmp']);
   });
 

@@ -31,7 +31,9 @@ beforeAll(async () => {
   data = mnistSubset(300, 60);
 });
 
-afterEach(async () => { await Promise.all(open.splice(0).map((t) => t.dispose())); });
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((t) => t.dispose()));
+});
 
 describe('a trainer from model.safetensors', () => {
   it('resumes from the export exactly as from checkpoint.aevb: same state, same next steps, bit for bit', async () => {
@@ -39,16 +41,18 @@ describe('a trainer from model.safetensors', () => {
     await a.runSteps(6);
     const aevb = await a.saveCheckpoint();
     const st = await a.saveSafetensors();
-    const fromAevb = await make({}, aevb), fromSt = await make({}, st);
+    const fromAevb = await make({}, aevb),
+      fromSt = await make({}, st);
     expect(fromSt.step).toBe(6);
     const [s1, s2] = [await fromAevb.state(), await fromSt.state()];
     expect(bits(s2.params).equals(bits(s1.params))).toBe(true);
     s1.slots.forEach((s, k) => expect(bits(s2.slots[k]).equals(bits(s))).toBe(true));
-    await fromAevb.runSteps(5); await fromSt.runSteps(5);
+    await fromAevb.runSteps(5);
+    await fromSt.runSteps(5);
     expect(bits((await fromSt.state()).params).equals(bits((await fromAevb.state()).params))).toBe(true);
   });
 
-  it('takes a bare state_dict (no metadata, no optimizer state) with the run\'s settings', async () => {
+  it("takes a bare state_dict (no metadata, no optimizer state) with the run's settings", async () => {
     const a = await make();
     await a.runSteps(3);
     const f = decodeSafetensors(exportSafetensors(decodeCheckpoint(await a.saveCheckpoint(), 'a')), 'a');
@@ -60,7 +64,9 @@ describe('a trainer from model.safetensors', () => {
     expect(bits(s.params).equals(bits((await a.state()).params))).toBe(true);
     expect(s.slots[0].every((v) => v === 0)).toBe(true);
     // The model's shape comes from the file; a flag that contradicts it names the tensor.
-    await expect(make({ hidden: 25 }, bare)).rejects.toThrow(/tensor encoder\.hidden\.weight of shape \[24,784\]; the model \(D784-H25-J4-bernoulli\) needs \[25,784\]/);
+    await expect(make({ hidden: 25 }, bare)).rejects.toThrow(
+      /tensor encoder\.hidden\.weight of shape \[24,784\]; the model \(D784-H25-J4-bernoulli\) needs \[25,784\]/,
+    );
   });
 
   it('loadCheckpoint refuses truncated, corrupt and mismatched files in one line and keeps the model', async () => {
@@ -69,13 +75,17 @@ describe('a trainer from model.safetensors', () => {
     const kept = await t.state();
     const good = exportSafetensors(decodeCheckpoint(await t.saveCheckpoint(), 'a'));
     const other = exportSafetensors(decodeCheckpoint(await (await make({ latent: 5 })).saveCheckpoint(), 'b'));
-    const corrupt = good.slice(); new DataView(corrupt.buffer).setBigUint64(0, BigInt(good.length), true);
+    const corrupt = good.slice();
+    new DataView(corrupt.buffer).setBigUint64(0, BigInt(good.length), true);
     for (const [bytes, msg] of [
       [good.slice(0, good.length - 100), /truncated/],
       [corrupt, /truncated: the header claims/],
       [other, /tensor encoder\.mu\.weight of shape \[5,24\]; the model \(D784-H24-J4-bernoulli\) needs \[4,24\]/],
     ] as const) {
-      const err = await t.loadCheckpoint(bytes).then(() => null, (e: Error) => e);
+      const err = await t.loadCheckpoint(bytes).then(
+        () => null,
+        (e: Error) => e,
+      );
       expect(err?.message).toMatch(msg);
       expect(err?.message).not.toContain('\n');
       const now = await t.state();

@@ -17,7 +17,9 @@ import { decodeCheckpoint } from '../../src/shared/formats/checkpoint.ts';
 import { createTrainer, loadEmbeddedMnist } from '../../src/main/node/index.ts';
 
 let tmp: string;
-beforeAll(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aevb-sweep-')); });
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aevb-sweep-'));
+});
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** 8 hidden units, 10 steps of 900 an epoch, a log grid with 2 points per decade. */
@@ -25,14 +27,25 @@ const TINY = ['--hidden', '8', '--batch', '900', '--eval-at', 'log:2'];
 const TIMINGS = ['samplesPerSecond', 'trainSeconds', 'evalSeconds'];
 
 const lines: string[] = [];
-const sink = { write: (s: string) => { lines.push(s); return true; } };
+const sink = {
+  write: (s: string) => {
+    lines.push(s);
+    return true;
+  },
+};
 const quietView = (names: string[]) => new SweepProgress(names, sink, sink, false);
 
 async function sweep(argv: string[], stop = new StopSignal(), progress = quietView) {
   return runSweep(parseSweep(argv), { argv, stop, progress });
 }
-const metrics = (dir: string) => fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-const withoutTimings = (ms: Array<Record<string, unknown>>) => ms.map((m) => Object.fromEntries(Object.entries(m).filter(([k]) => !TIMINGS.includes(k))));
+const metrics = (dir: string) =>
+  fs
+    .readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+const withoutTimings = (ms: Array<Record<string, unknown>>) =>
+  ms.map((m) => Object.fromEntries(Object.entries(m).filter(([k]) => !TIMINGS.includes(k))));
 const checkpoint = (dir: string) => decodeCheckpoint(new Uint8Array(fs.readFileSync(path.join(dir, 'checkpoint.aevb'))), dir);
 const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
@@ -54,13 +67,17 @@ describe('a sweep of two runs', () => {
     }
     const r = await sweep(argv(), new StopSignal(), (names) => new Watch(names, sink, sink, false));
     expect(r.interrupted).toBe(false);
-    expect(r.runs).toEqual([{ name: 'J2', status: 'done' }, { name: 'J3', status: 'done' }]);
+    expect(r.runs).toEqual([
+      { name: 'J2', status: 'done' },
+      { name: 'J3', status: 'done' },
+    ]);
     expect(running).toEqual(new Set(['J2', 'J3']));
     // The runs do not listen to the process's signals themselves (the sweep's caller does, once),
     // and three locks (the sweep's, two runs') share one exit hook.
     for (const s of seen) expect(s).toEqual({ int: before.int, term: before.term, exit: before.exit + 1 });
     expect(process.listenerCount('exit')).toBe(before.exit);
-    for (const n of ['J2', 'J3']) expect(fs.readdirSync(path.join(dir(), n)).sort()).toEqual(['checkpoint.aevb', 'decoder', 'metrics.jsonl']);
+    for (const n of ['J2', 'J3'])
+      expect(fs.readdirSync(path.join(dir(), n)).sort()).toEqual(['checkpoint.aevb', 'decoder', 'metrics.jsonl']);
     expect(fs.readdirSync(dir()).sort()).toEqual(['J2', 'J3', 'sweep.json']);
   });
 
@@ -68,7 +85,8 @@ describe('a sweep of two runs', () => {
     alone = path.join(tmp, 'alone-J3');
     const cmd = JSON.parse(fs.readFileSync(path.join(dir(), 'sweep.json'), 'utf8')).runs[1].train as string[];
     await runTraining(parseCli([...cmd, '--quiet', '--out', alone]), () => undefined);
-    const a = checkpoint(path.join(dir(), 'J3')), b = checkpoint(alone);
+    const a = checkpoint(path.join(dir(), 'J3')),
+      b = checkpoint(alone);
     expect(a.step).toBe(20);
     expect(b.step).toBe(20);
     expect(bytes(a.params).equals(bytes(b.params))).toBe(true);
@@ -84,7 +102,12 @@ describe('a sweep of two runs', () => {
     // → steps ⌈g/900⌉ = 1, 2, 4, 12, (36 > 20); and the last step, 20, ends the run.
     const m = metrics(path.join(dir(), 'J3'));
     expect(m.map((x) => [x.step, x.samplesSeen, x.point, x.epoch])).toEqual([
-      [1, 900, 'grid', 0], [2, 1800, 'grid', 0], [4, 3600, 'grid', 0], [12, 10_800, 'grid', 1], [20, 18_000, 'epoch', 2]]);
+      [1, 900, 'grid', 0],
+      [2, 1800, 'grid', 0],
+      [4, 3600, 'grid', 0],
+      [12, 10_800, 'grid', 1],
+      [20, 18_000, 'epoch', 2],
+    ]);
     for (const x of m) for (const k of ['trainElbo', 'testElbo', 'testRecon', 'testKl']) expect(Number.isFinite(x[k])).toBe(true);
     expect(m.at(-1).testElbo).toBeGreaterThan(m[0].testElbo);
   });
@@ -93,7 +116,10 @@ describe('a sweep of two runs', () => {
     const s = JSON.parse(fs.readFileSync(path.join(dir(), 'sweep.json'), 'utf8'));
     expect(s).toMatchObject({ version: 1, evalAt: 'log:2', budgetSamples: null, workersPerRun: 1 });
     expect(s.command).toEqual(argv().filter((a, i, all) => a !== '--parallel' && all[i - 1] !== '--parallel'));
-    expect(s.runs.map((r: { name: string; dir: string; status: string }) => [r.name, r.dir, r.status])).toEqual([['J2', 'J2', 'done'], ['J3', 'J3', 'done']]);
+    expect(s.runs.map((r: { name: string; dir: string; status: string }) => [r.name, r.dir, r.status])).toEqual([
+      ['J2', 'J2', 'done'],
+      ['J3', 'J3', 'done'],
+    ]);
     for (const r of s.runs) {
       expect(r.config).toEqual(checkpoint(path.join(dir(), r.dir)).config);
       expect(r.samples).toBe(18_000);
@@ -114,25 +140,38 @@ describe('a sweep of two runs', () => {
   it('a different command over the sweep is refused, naming the difference and the fix; nothing changes', async () => {
     const file = path.join(dir(), 'sweep.json');
     const before = fs.readFileSync(file, 'utf8');
-    await expect(sweep(['--latent', '2,3,5', ...TINY, '--epochs', '2', '--out', dir()]))
-      .rejects.toThrow(/holds another sweep .*sweep\.json\): this command adds the run J5\. Run the command that made it to continue it \(npm run sweep -- --latent 2,3 .*\), or pass --out a new directory/);
-    await expect(sweep(['--latent', '2,3', ...TINY, '--epochs', '2', '--lr', '0.02', '--out', dir()]))
-      .rejects.toThrow(/its run J2 was trained with no --lr, this command asks for --lr 0\.02/);
-    await expect(sweep(['--latent', '2,3', ...TINY, '--epochs', '3', '--out', dir()]))
-      .rejects.toThrow(/trained with --epochs 2, this command asks for --epochs 3/);
-    await expect(sweep(['--latent', '2', ...TINY, '--epochs', '2', '--out', dir()])).rejects.toThrow(/adds the run run and leaves out J2, J3/);
+    await expect(sweep(['--latent', '2,3,5', ...TINY, '--epochs', '2', '--out', dir()])).rejects.toThrow(
+      /holds another sweep .*sweep\.json\): this command adds the run J5\. Run the command that made it to continue it \(npm run sweep -- --latent 2,3 .*\), or pass --out a new directory/,
+    );
+    await expect(sweep(['--latent', '2,3', ...TINY, '--epochs', '2', '--lr', '0.02', '--out', dir()])).rejects.toThrow(
+      /its run J2 was trained with no --lr, this command asks for --lr 0\.02/,
+    );
+    await expect(sweep(['--latent', '2,3', ...TINY, '--epochs', '3', '--out', dir()])).rejects.toThrow(
+      /trained with --epochs 2, this command asks for --epochs 3/,
+    );
+    await expect(sweep(['--latent', '2', ...TINY, '--epochs', '2', '--out', dir()])).rejects.toThrow(
+      /adds the run run and leaves out J2, J3/,
+    );
     expect(fs.readFileSync(file, 'utf8')).toBe(before);
   });
 
   it('a directory that is not a sweep is refused', async () => {
-    await expect(sweep(['--latent', '2,3', ...TINY, '--out', path.join(dir(), 'J2')])).rejects.toThrow(/is not empty and holds no sweep\.json.*Pass --out a new or empty directory/);
+    await expect(sweep(['--latent', '2,3', ...TINY, '--out', path.join(dir(), 'J2')])).rejects.toThrow(
+      /is not empty and holds no sweep\.json.*Pass --out a new or empty directory/,
+    );
   });
 
   it('train alone stopped at a grid point inside an epoch resumes there and ends as the uninterrupted run', async () => {
     const d = path.join(tmp, 'stopped-at-grid');
     const flags = ['--latent', '3', ...TINY, '--epochs', '2', '--workers', '1', '--quiet'];
     const stop = new StopSignal();
-    const first = await runTraining(parseCli([...flags, '--out', d]), (s) => { if (/\(step 4\)/.test(s)) stop.stop('SIGINT'); }, { stop });
+    const first = await runTraining(
+      parseCli([...flags, '--out', d]),
+      (s) => {
+        if (/\(step 4\)/.test(s)) stop.stop('SIGINT');
+      },
+      { stop },
+    );
     expect(first.interrupted).toBe('SIGINT');
     expect(checkpoint(d).step).toBe(4);
     expect(metrics(d).map((m) => m.step)).toEqual([1, 2, 4]);
@@ -146,7 +185,10 @@ describe('a failing run', () => {
   it('is marked failed with its error; the other run trains to the end', async () => {
     const dir = path.join(tmp, 'one-fails');
     const r = await sweep(['--batch', '900,20000', '--hidden', '8', '--epochs', '1', '--parallel', '2', '--out', dir]);
-    expect(r.runs.map((x) => [x.name, x.status])).toEqual([['M900', 'done'], ['M20000', 'failed']]);
+    expect(r.runs.map((x) => [x.name, x.status])).toEqual([
+      ['M900', 'done'],
+      ['M20000', 'failed'],
+    ]);
     expect(r.runs[1].error).toMatch(/"batch" is 20000, larger than the 9000 training datapoints/);
     const s = JSON.parse(fs.readFileSync(path.join(dir, 'sweep.json'), 'utf8'));
     expect(s.runs[1]).toMatchObject({ status: 'failed', error: r.runs[1].error });
@@ -158,14 +200,24 @@ describe('a failing run', () => {
 describe('progress', () => {
   it('in a terminal: one line per run, redrawn in place; log lines above them', () => {
     const out: string[] = [];
-    const tty = { isTTY: true, columns: 200, rows: 30, write: (s: string) => { out.push(s); return true; } };
+    const tty = {
+      isTTY: true,
+      columns: 200,
+      rows: 30,
+      write: (s: string) => {
+        out.push(s);
+        return true;
+      },
+    };
     const p = new SweepProgress(['J3-aevb', 'J20-aevb'], tty, tty, true);
     p.status('J3-aevb', 'running');
     p.progress('J3-aevb', { step: 45, totalSteps: 90, epoch: 4, epochs: 10, samplesSeen: 4500, samplesPerSecond: 1234, elbo: -150.25 });
     p.log('[J3-aevb] a line');
     p.status('J20-aevb', 'failed', 'Training diverged');
     const text = out.join('');
-    expect(p.render('J3-aevb')).toMatch(/^J3-aevb   running  █{12}░{12}  50%  epoch 5\/10  4,500 samples  1,234 samples\/s  minibatch ELBO -150\.3$/);
+    expect(p.render('J3-aevb')).toMatch(
+      /^J3-aevb   running  █{12}░{12}  50%  epoch 5\/10  4,500 samples  1,234 samples\/s  minibatch ELBO -150\.3$/,
+    );
     expect(p.render('J20-aevb')).toMatch(/^J20-aevb  failed   Training diverged$/);
     // The log line is written after the live lines were erased (cursor up 2, clear), then they are drawn again.
     expect(text).toContain('\x1b[2F\x1b[J[J3-aevb] a line\n');
@@ -174,7 +226,13 @@ describe('progress', () => {
 
   it('elsewhere: the log lines only', () => {
     const out: string[] = [];
-    const file = { isTTY: false, write: (s: string) => { out.push(s); return true; } };
+    const file = {
+      isTTY: false,
+      write: (s: string) => {
+        out.push(s);
+        return true;
+      },
+    };
     const p = new SweepProgress(['a'], file, file, true);
     p.status('a', 'running');
     p.progress('a', { step: 1, totalSteps: 2, epoch: 0, epochs: 1, samplesSeen: 9, samplesPerSecond: 1 });
@@ -188,7 +246,9 @@ describe('the library option evaluateAt', () => {
   it('is checked at the boundary, with the fix', async () => {
     const data = loadEmbeddedMnist();
     for (const bad of [{ kind: 'log', perDecade: 0 }, { kind: 'log' }, { kind: 'grid' }, 'log:5']) {
-      await expect(createTrainer({ data, evaluateAt: bad as never })).rejects.toThrow(/option "evaluateAt" is .*\{ kind: 'log', perDecade: P \}/);
+      await expect(createTrainer({ data, evaluateAt: bad as never })).rejects.toThrow(
+        /option "evaluateAt" is .*\{ kind: 'log', perDecade: P \}/,
+      );
     }
   });
 });

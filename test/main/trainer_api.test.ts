@@ -13,14 +13,25 @@ import { mnistSubset } from '../helpers/mnist_subset.ts';
 
 let data: DataSplit;
 const open: Trainer[] = [];
-const base: Partial<TrainConfig> = { hidden: 32, latent: 4, batch: 30, optimizer: 'adam', lr: 1e-3, init: 'pytorch', epochs: 2, evalElboSamples: 1 };
+const base: Partial<TrainConfig> = {
+  hidden: 32,
+  latent: 4,
+  batch: 30,
+  optimizer: 'adam',
+  lr: 1e-3,
+  init: 'pytorch',
+  epochs: 2,
+  evalElboSamples: 1,
+};
 
 /** A trainer on 2 workers; `deaths` counts workers that have exited. */
 async function make(over: Partial<TrainConfig> = {}) {
   const deaths = { n: 0 };
   const spawn: Spawner = (rank) => {
     const w = nodeSpawner()(rank);
-    w.onDeath(() => { deaths.n++; });
+    w.onDeath(() => {
+      deaths.n++;
+    });
     return w;
   };
   const t = await Trainer.create({ data, config: { ...base, ...over }, workers: 2 }, spawn, 2);
@@ -28,20 +39,31 @@ async function make(over: Partial<TrainConfig> = {}) {
   return { t, deaths };
 }
 
-beforeAll(() => { data = mnistSubset(300, 60); });
-afterEach(async () => { await Promise.all(open.splice(0).map((t) => t.dispose())); });
+beforeAll(() => {
+  data = mnistSubset(300, 60);
+});
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((t) => t.dispose()));
+});
 
 describe('AbortSignal', () => {
   it('an aborted runSteps rejects with the reason and leaves the model at a committed step, from which training goes on', async () => {
     const { t } = await make({ epochs: 1000 });
     const ac = new AbortController();
-    const off = t.on('progress', () => { off(); ac.abort(new Error('enough')); });
+    const off = t.on('progress', () => {
+      off();
+      ac.abort(new Error('enough'));
+    });
     await expect(t.runSteps(100_000, { signal: ac.signal })).rejects.toThrow('enough');
     const at = t.step;
     expect(at).toBeGreaterThan(0);
     expect(at).toBeLessThan(100_000);
     expect((await t.state()).step).toBe(at);
-    const reloaded = await Trainer.create({ data, config: { ...base, epochs: 1000 }, workers: 2, checkpoint: await t.saveCheckpoint() }, nodeSpawner(), 2);
+    const reloaded = await Trainer.create(
+      { data, config: { ...base, epochs: 1000 }, workers: 2, checkpoint: await t.saveCheckpoint() },
+      nodeSpawner(),
+      2,
+    );
     open.push(reloaded);
     expect(reloaded.step).toBe(at);
     await t.runSteps(3);
@@ -51,7 +73,12 @@ describe('AbortSignal', () => {
   it('start() stops at the abort and rejects; evaluate() and sample() refuse an aborted signal', async () => {
     const { t } = await make({ epochs: 1000 });
     const ac = new AbortController();
-    const off = t.on('progress', (p) => { if (p.step >= 4) { off(); ac.abort(); } });
+    const off = t.on('progress', (p) => {
+      if (p.step >= 4) {
+        off();
+        ac.abort();
+      }
+    });
     await expect(t.start({ signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError' });
     expect(t.status).toBe('idle');
     const done = AbortSignal.abort(new Error('no'));
@@ -87,7 +114,8 @@ describe('events()', () => {
   it('ends when the trainer is disposed or the signal aborts', async () => {
     const { t } = await make();
     const ac = new AbortController();
-    const a = t.events(), b = t.events({ signal: ac.signal });
+    const a = t.events(),
+      b = t.events({ signal: ac.signal });
     ac.abort();
     expect(await b.next()).toEqual({ value: undefined, done: true });
     await t.dispose();

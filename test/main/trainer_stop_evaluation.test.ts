@@ -17,7 +17,9 @@ import { mnistSubset } from '../helpers/mnist_subset.ts';
 const data = mnistSubset(600, 600);
 const config: Partial<TrainConfig> = { hidden: 400, latent: 2, batch: 100, epochs: 2, seed: 3 };
 const trainers: Trainer[] = [];
-afterEach(async () => { await Promise.all(trainers.splice(0).map((t) => t.dispose())); });
+afterEach(async () => {
+  await Promise.all(trainers.splice(0).map((t) => t.dispose()));
+});
 
 async function make(): Promise<Trainer> {
   const t = await Trainer.create({ data, config, workers: 2 }, nodeSpawner(), 2);
@@ -30,7 +32,11 @@ function watchElbo(t: Trainer, during: (k: number) => void): { calls: number } {
   const pool = (t as unknown as { pool: { evaluateElbo: (...a: unknown[]) => Promise<unknown> } }).pool;
   const real = pool.evaluateElbo.bind(pool);
   const seen = { calls: 0 };
-  pool.evaluateElbo = (...a: unknown[]) => { seen.calls++; during(seen.calls); return real(...a); };
+  pool.evaluateElbo = (...a: unknown[]) => {
+    seen.calls++;
+    during(seen.calls);
+    return real(...a);
+  };
   return seen;
 }
 
@@ -53,8 +59,14 @@ describe('stop() during an evaluation point', () => {
     const t = await make();
     const epochs: EpochEvent[] = [];
     t.on('epoch', (e) => epochs.push(e));
-    let stopping: Promise<void> | null = null, callsAtStop = -1;
-    const seen = watchElbo(t, (k) => { if (k === 1 && !stopping) { callsAtStop = k; stopping = t.stop(); } });
+    let stopping: Promise<void> | null = null,
+      callsAtStop = -1;
+    const seen = watchElbo(t, (k) => {
+      if (k === 1 && !stopping) {
+        callsAtStop = k;
+        stopping = t.stop();
+      }
+    });
     await t.start();
     await stopping;
     expect(callsAtStop).toBe(1);
@@ -74,12 +86,14 @@ describe('stop() during an evaluation point', () => {
     expect(t.status).toBe('done');
   });
 
-  it('a stop during the last epoch\'s evaluation leaves the run not done until that evaluation is made', async () => {
+  it("a stop during the last epoch's evaluation leaves the run not done until that evaluation is made", async () => {
     const t = await make();
     const epochs: EpochEvent[] = [];
     t.on('epoch', (e) => epochs.push(e));
     let stopping: Promise<void> | null = null;
-    watchElbo(t, () => { if (t.step === 12 && !stopping) stopping = t.stop(); });
+    watchElbo(t, () => {
+      if (t.step === 12 && !stopping) stopping = t.stop();
+    });
     await t.start();
     await stopping;
     expect(t.step).toBe(12);

@@ -21,13 +21,23 @@ beforeAll(async () => {
   const cfg = resolveConfig({ inputSize: 784, hidden: 10, latent: 2, batch: 100, optimizer: 'adam', lr: 3e-3, init: 'pytorch', seed: 5 });
   const t = new LocalTrainer(cfg, data);
   for (let i = 0; i < 25; i++) t.step();
-  const st = t.state, tr = data.train;
+  const st = t.state,
+    tr = data.train;
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aevb-variance-'));
-  fs.writeFileSync(path.join(dir, 'checkpoint.aevb'), encodeCheckpoint({
-    format: 'aevb-checkpoint', version: 1, config: cfg, step: st.step, samplesSeen: st.samplesSeen, params: st.params.slice(),
-    optimizer: { kind: cfg.optimizer, slots: st.slots.map((s) => s.slice()) },
-    data: { name: tr.name, n: tr.n, d: tr.d, fingerprint: datasetFingerprint(tr.x, tr.n, tr.d) }, createdAt: new Date().toISOString(),
-  }));
+  fs.writeFileSync(
+    path.join(dir, 'checkpoint.aevb'),
+    encodeCheckpoint({
+      format: 'aevb-checkpoint',
+      version: 1,
+      config: cfg,
+      step: st.step,
+      samplesSeen: st.samplesSeen,
+      params: st.params.slice(),
+      optimizer: { kind: cfg.optimizer, slots: st.slots.map((s) => s.slice()) },
+      data: { name: tr.name, n: tr.n, d: tr.d, fingerprint: datasetFingerprint(tr.x, tr.n, tr.d) },
+      createdAt: new Date().toISOString(),
+    }),
+  );
   t.dispose();
 });
 
@@ -66,7 +76,10 @@ describe('npm run variance', () => {
 
   it('refuses a directory without a checkpoint, and a bad --points', async () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'aevb-variance-empty-'));
-    await expect(runVarianceStudy({ run: empty })).rejects.toMatchObject({ code: 'CHECKPOINT', message: expect.stringMatching(/holds no checkpoint/) });
+    await expect(runVarianceStudy({ run: empty })).rejects.toMatchObject({
+      code: 'CHECKPOINT',
+      message: expect.stringMatching(/holds no checkpoint/),
+    });
     await expect(runVarianceStudy({ run: dir, points: 0 })).rejects.toMatchObject({ code: 'CONFIG' });
   });
 });

@@ -15,7 +15,14 @@ import { useBackend, relErr } from '../helpers/backend.ts';
 let data: DataSplit;
 const open: Trainer[] = [];
 const base: Partial<TrainConfig> = {
-  algorithm: 'wake-sleep', hidden: 40, latent: 5, batch: 30, optimizer: 'adam', lr: 1e-3, init: 'pytorch', epochs: 1,
+  algorithm: 'wake-sleep',
+  hidden: 40,
+  latent: 5,
+  batch: 30,
+  optimizer: 'adam',
+  lr: 1e-3,
+  init: 'pytorch',
+  epochs: 1,
 };
 
 async function make(workers: number, over: Partial<TrainConfig> = {}, extra: Partial<Parameters<typeof Trainer.create>[0]> = {}) {
@@ -67,7 +74,7 @@ describe('wake-sleep: N workers train the same model as one', () => {
     });
   }
 
-  it('one pool worker gives LocalTrainer\'s bits', async () => {
+  it("one pool worker gives LocalTrainer's bits", async () => {
     const reference = localParams({}, 12);
     const t = await make(1);
     await t.runSteps(12);
@@ -81,13 +88,15 @@ describe('wake-sleep: N workers train the same model as one', () => {
     expect(message.transport).toBe('message');
     await shared.runSteps(12);
     await message.runSteps(12);
-    const a = await shared.state(), b = await message.state();
+    const a = await shared.state(),
+      b = await message.state();
     expect(Buffer.from(a.params.buffer).equals(Buffer.from(b.params.buffer))).toBe(true);
     expect(Buffer.from(a.slots[1].buffer).equals(Buffer.from(b.slots[1].buffer))).toBe(true);
   });
 
   it('differs from AEVB with the same seed: the algorithm reaches the workers', async () => {
-    const ws = await make(2), aevb = await make(2, { algorithm: 'aevb' });
+    const ws = await make(2),
+      aevb = await make(2, { algorithm: 'aevb' });
     await ws.runSteps(5);
     await aevb.runSteps(5);
     expect(relErr((await ws.state()).params, (await aevb.state()).params)).toBeGreaterThan(1e-4);
@@ -97,7 +106,9 @@ describe('wake-sleep: N workers train the same model as one', () => {
     const t = await make(2, { optimizer: 'adagrad', lr: 0.05 }, { valueEvery: 1 });
     const before = await t.evaluate();
     const reported: number[] = [];
-    t.on('progress', (p) => { if (p.elbo !== undefined) reported.push(p.elbo); });
+    t.on('progress', (p) => {
+      if (p.elbo !== undefined) reported.push(p.elbo);
+    });
     await t.runSteps(60);
     const after = await t.evaluate();
     expect(after.testElbo).toBeGreaterThan(before.testElbo + 50);
@@ -111,7 +122,8 @@ describe('wake-sleep: N workers train the same model as one', () => {
     const t = await createNodeTrainer({ data, workers: 2, config: { ...base, algorithm: 'wake-sleep' } });
     open.push(t);
     expect(t.config.algorithm).toBe('wake-sleep');
-    await expect(createNodeTrainer({ data, workers: 2, config: { ...base, algorithm: 'sleep' as never } }))
-      .rejects.toThrow(/"algorithm" is "sleep"; it must be one of aevb, wake-sleep/);
+    await expect(createNodeTrainer({ data, workers: 2, config: { ...base, algorithm: 'sleep' as never } })).rejects.toThrow(
+      /"algorithm" is "sleep"; it must be one of aevb, wake-sleep/,
+    );
   });
 });

@@ -42,7 +42,14 @@ describe('worker count tuner', () => {
   it('one disturbed request does not decide (the median of three)', () => {
     const t = new WorkerCountTuner(2, 100, { probeRequests: 3 });
     let i = 0;
-    const { choices } = drive(t, (n) => { i++; return n === 2 ? (i === 6 ? 100 : 1900) : 1000; }, 10);
+    const { choices } = drive(
+      t,
+      (n) => {
+        i++;
+        return n === 2 ? (i === 6 ? 100 : 1900) : 1000;
+      },
+      10,
+    );
     expect(choices[0].workers).toBe(2);
   });
 

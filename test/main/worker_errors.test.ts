@@ -13,16 +13,31 @@ import type { WorkerApi, WorkerInit } from '../../src/shared/runtime/protocol.ts
 useAevbErrorTransfer();
 const handle = nodeSpawner()(0);
 const api = wrap<WorkerApi>(handle.endpoint);
-afterAll(async () => { api[releaseProxy](); await handle.terminate(); });
+afterAll(async () => {
+  api[releaseProxy]();
+  await handle.terminate();
+});
 
 const meta = { name: 'none', n: 1, d: 4 };
 const init = (config: WorkerInit['config']): WorkerInit => ({
-  rank: 0, workers: 1, config, transport: 'message', train: meta, test: meta, valueEvery: 1,
-  trainX: new Float32Array(4), testX: new Float32Array(4),
+  rank: 0,
+  workers: 1,
+  config,
+  transport: 'message',
+  train: meta,
+  test: meta,
+  valueEvery: 1,
+  trainX: new Float32Array(4),
+  testX: new Float32Array(4),
 });
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {
-  return p.then(() => { throw new Error('expected a rejection'); }, (e: unknown) => e);
+  return p.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: unknown) => e,
+  );
 }
 
 describe('errors from a worker_threads worker', () => {
@@ -31,7 +46,10 @@ describe('errors from a worker_threads worker', () => {
     const e = await rejection(api.init(init(config)));
     expect(e).toBeInstanceOf(AevbError);
     expect(e).toMatchObject({
-      name: 'AevbError', code: 'CONFIG', field: 'lr', problem: 'is -1; it must be a finite number > 0 and ≤ 10',
+      name: 'AevbError',
+      code: 'CONFIG',
+      field: 'lr',
+      problem: 'is -1; it must be a finite number > 0 and ≤ 10',
       fix: 'Pass --lr with a value in that range.',
       message: 'Config field "lr" is -1; it must be a finite number > 0 and ≤ 10. Pass --lr with a value in that range.',
     });

@@ -3,7 +3,13 @@
  * without it loads as 'aevb'), in the resume check, and in the safetensors metadata.
  */
 import { describe, expect, it } from 'vitest';
-import { checkCompatible, datasetFingerprint, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../src/shared/formats/checkpoint.ts';
+import {
+  checkCompatible,
+  datasetFingerprint,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  type Checkpoint,
+} from '../../src/shared/formats/checkpoint.ts';
 import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../../src/shared/training/config.ts';
 import { AevbError } from '../../src/shared/errors.ts';
 import { buildLayout } from '../../src/shared/model/layout.ts';
@@ -12,7 +18,12 @@ import { exportSafetensors, importSafetensors } from '../../src/shared/formats/p
 import { decodeSafetensors, encodeSafetensors } from '../../src/shared/formats/safetensors.ts';
 
 function refusal(f: () => unknown): AevbError {
-  try { f(); } catch (e) { if (e instanceof AevbError) return e; throw e; }
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof AevbError) return e;
+    throw e;
+  }
   throw new Error('expected an AevbError');
 }
 
@@ -51,9 +62,15 @@ function checkpoint(over: Partial<TrainConfig> = {}): Checkpoint {
   const P = buildLayout(config).size;
   const v = (salt: number) => new Float32Array(P).map((_, i) => Math.sin(i + salt) / 10);
   return {
-    format: 'aevb-checkpoint', version: 1, config, step: 7, samplesSeen: 14, params: v(1),
+    format: 'aevb-checkpoint',
+    version: 1,
+    config,
+    step: 7,
+    samplesSeen: 14,
+    params: v(1),
     optimizer: { kind: config.optimizer, slots: OPTIMIZER_SLOTS[config.optimizer].map((_, k) => v(2 + k).map(Math.abs)) },
-    data, createdAt: '2026-11-28T00:00:00.000Z',
+    data,
+    createdAt: '2026-11-28T00:00:00.000Z',
   };
 }
 
@@ -83,21 +100,26 @@ describe('the algorithm in checkpoints', () => {
   });
 
   it('an older checkpoint, whose config has no algorithm field, loads as aevb and resumes an aevb run', () => {
-    const old = editHeader(encodeCheckpoint(checkpoint()), (h) => { delete h.config.algorithm; });
+    const old = editHeader(encodeCheckpoint(checkpoint()), (h) => {
+      delete h.config.algorithm;
+    });
     expect(new TextDecoder().decode(old.subarray(16, 400))).not.toContain('algorithm');
     const d = decodeCheckpoint(old, 'old.aevb');
     expect(d.config.algorithm).toBe('aevb');
     expect(Array.from(d.params)).toEqual(Array.from(checkpoint().params));
     expect(() => checkCompatible(d, resolveConfig({ ...d.config }), data)).not.toThrow();
     // It is an AEVB run: wake-sleep cannot continue it.
-    expect(() => checkCompatible(d, resolveConfig({ ...d.config, algorithm: 'wake-sleep' }), data, 'old.aevb'))
-      .toThrow(/config field "algorithm" is "aevb" in the checkpoint but "wake-sleep" in this run/);
+    expect(() => checkCompatible(d, resolveConfig({ ...d.config, algorithm: 'wake-sleep' }), data, 'old.aevb')).toThrow(
+      /config field "algorithm" is "aevb" in the checkpoint but "wake-sleep" in this run/,
+    );
     // Saved again, it says so.
     expect(decodeCheckpoint(encodeCheckpoint(d), 're.aevb').config.algorithm).toBe('aevb');
   });
 
   it('a checkpoint with an unknown algorithm is refused as invalid, naming the field', () => {
-    const bad = editHeader(encodeCheckpoint(checkpoint()), (h) => { h.config.algorithm = 'reinforce'; });
+    const bad = editHeader(encodeCheckpoint(checkpoint()), (h) => {
+      h.config.algorithm = 'reinforce';
+    });
     expect(() => decodeCheckpoint(bad, 'bad.aevb')).toThrow(/bad\.aevb has an invalid config: .*"algorithm" is "reinforce"/);
   });
 });

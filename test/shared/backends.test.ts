@@ -21,7 +21,12 @@ const CASES: Array<Partial<TrainConfig>> = [
   { estimator: 'B', decoder: 'gaussian', activation: 'tanh', samples: 2, sigmoidMean: true },
 ];
 
-interface Result { grad: Float32Array; value: ShardValue; elbo: number; logLik: number }
+interface Result {
+  grad: Float32Array;
+  value: ShardValue;
+  elbo: number;
+  logLik: number;
+}
 
 function run(c: Partial<TrainConfig>, train: Dataset, test: Dataset): Result {
   const cfg = resolveConfig({ inputSize: 784, hidden: 50, latent: 8, init: 'pytorch', seed: 4, ...c });
@@ -38,7 +43,8 @@ function run(c: Partial<TrainConfig>, train: Dataset, test: Dataset): Result {
 }
 
 describe('wasm backend against the cpu backend (D = 784, H = 50, J = 8, B = 20)', () => {
-  const cpu: Result[] = [], wasm: Result[] = [];
+  const cpu: Result[] = [],
+    wasm: Result[] = [];
   let layouts: ReturnType<typeof buildLayout>[] = [];
 
   beforeAll(async () => {
@@ -62,7 +68,8 @@ describe('wasm backend against the cpu backend (D = 784, H = 50, J = 8, B = 20)'
         // relative. Measured: ≤ 4e-7 per tensor. 1e-5 is 25× that, and a real kernel bug
         // (a wrong transpose, a lost bias) gives O(1).
         for (const s of layouts[k].specs) {
-          const a = wasm[k].grad.subarray(s.offset, s.offset + s.size), b = cpu[k].grad.subarray(s.offset, s.offset + s.size);
+          const a = wasm[k].grad.subarray(s.offset, s.offset + s.size),
+            b = cpu[k].grad.subarray(s.offset, s.offset + s.size);
           expect(relErr(a, b), s.name).toBeLessThanOrEqual(1e-5);
         }
       });
@@ -71,7 +78,8 @@ describe('wasm backend against the cpu backend (D = 784, H = 50, J = 8, B = 20)'
         // one by one, whose rounding error random-walks to ~√n·2⁻²⁴ ≈ 1e-5 relative. Measured:
         // ≤ 3.1e-6 (ELBO ≈ −11,000 nats per shard, |Δ| ≤ 0.034). 3e-5 is ~10× that.
         for (const key of ['elbo', 'recon', 'kl'] as const) {
-          const a = wasm[k].value[key], b = cpu[k].value[key];
+          const a = wasm[k].value[key],
+            b = cpu[k].value[key];
           expect(Number.isFinite(b)).toBe(true);
           expect(Math.abs(a - b) / Math.abs(b), key).toBeLessThan(3e-5);
         }

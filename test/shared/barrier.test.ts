@@ -21,7 +21,10 @@ function control(): Int32Array {
 function thread(job: BarrierJob): Promise<BarrierReport> {
   const w = new Worker(bootstrap, { workerData: { aevbEntry: entry.href, job } });
   return new Promise((resolve, reject) => {
-    w.once('message', (m: BarrierReport) => { resolve(m); void w.terminate(); });
+    w.once('message', (m: BarrierReport) => {
+      resolve(m);
+      void w.terminate();
+    });
     w.once('error', reject);
     w.once('exit', (code) => reject(new Error(`barrier thread exited with code ${code} before reporting`)));
   });
@@ -34,10 +37,15 @@ async function until(cond: () => boolean): Promise<void> {
 
 describe('arriveAndWait with real threads', () => {
   it('releases 4 threads together 300 times; writes before the barrier are seen by all after it; the hook runs once per barrier', async () => {
-    const ctrl = control(), P = 4, rounds = 300;
+    const ctrl = control(),
+      P = 4,
+      rounds = 300;
     const cells = new SharedArrayBuffer((rounds * P + 1) * 4);
-    const reports = await Promise.all(Array.from({ length: P }, (_, rank) =>
-      thread({ kind: 'rounds', control: ctrl.buffer as SharedArrayBuffer, cells, parties: P, rank, rounds })));
+    const reports = await Promise.all(
+      Array.from({ length: P }, (_, rank) =>
+        thread({ kind: 'rounds', control: ctrl.buffer as SharedArrayBuffer, cells, parties: P, rank, rounds }),
+      ),
+    );
     for (const r of reports) {
       expect(r.mismatches).toBe(0);
       expect(r.results).toEqual(Array(rounds).fill('released'));
@@ -49,7 +57,9 @@ describe('arriveAndWait with real threads', () => {
 
   it('ABORT wakes the waiters: three of four parties arrive, the coordinator raises ABORT, all three give up', async () => {
     const ctrl = control();
-    const waiting = Array.from({ length: 3 }, (_, rank) => thread({ kind: 'once', control: ctrl.buffer as SharedArrayBuffer, parties: 4, rank }));
+    const waiting = Array.from({ length: 3 }, (_, rank) =>
+      thread({ kind: 'once', control: ctrl.buffer as SharedArrayBuffer, parties: 4, rank }),
+    );
     await until(() => Atomics.load(ctrl, Ctrl.BARRIER_COUNT) === 3);
     raiseAbort(ctrl);
     const reports = await Promise.all(waiting);
@@ -63,7 +73,9 @@ describe('arriveAndWait with real threads', () => {
     resetBarrier(ctrl);
     expect(Atomics.load(ctrl, Ctrl.ABORT)).toBe(0);
     expect(Atomics.load(ctrl, Ctrl.BARRIER_COUNT)).toBe(0);
-    const again = await Promise.all(Array.from({ length: 4 }, (_, rank) => thread({ kind: 'once', control: ctrl.buffer as SharedArrayBuffer, parties: 4, rank })));
+    const again = await Promise.all(
+      Array.from({ length: 4 }, (_, rank) => thread({ kind: 'once', control: ctrl.buffer as SharedArrayBuffer, parties: 4, rank })),
+    );
     expect(again.map((r) => r.results)).toEqual([['released'], ['released'], ['released'], ['released']]);
     expect(Atomics.load(ctrl, Ctrl.BARRIER_GEN)).toBe(1);
     expect(Atomics.load(ctrl, Ctrl.BARRIER_COUNT)).toBe(0);
@@ -73,7 +85,9 @@ describe('arriveAndWait with real threads', () => {
     const ctrl = control();
     raiseAbort(ctrl);
     // Two of three arrive; with ABORT still up neither waits for the third.
-    const reports = await Promise.all([0, 1].map((rank) => thread({ kind: 'once', control: ctrl.buffer as SharedArrayBuffer, parties: 3, rank })));
+    const reports = await Promise.all(
+      [0, 1].map((rank) => thread({ kind: 'once', control: ctrl.buffer as SharedArrayBuffer, parties: 3, rank })),
+    );
     expect(reports.map((r) => r.results)).toEqual([['aborted'], ['aborted']]);
   });
 });
@@ -82,8 +96,16 @@ describe('arriveAndWait on one thread (direct Atomics)', () => {
   it('one party: released at once, the hook ran, the generation moved', () => {
     const ctrl = control();
     let hooked = 0;
-    expect(arriveAndWait(ctrl, 1, () => { hooked++; })).toBe('released');
-    expect(arriveAndWait(ctrl, 1, () => { hooked++; })).toBe('released');
+    expect(
+      arriveAndWait(ctrl, 1, () => {
+        hooked++;
+      }),
+    ).toBe('released');
+    expect(
+      arriveAndWait(ctrl, 1, () => {
+        hooked++;
+      }),
+    ).toBe('released');
     expect(hooked).toBe(2);
     expect(Atomics.load(ctrl, Ctrl.BARRIER_GEN)).toBe(2);
     expect(Atomics.load(ctrl, Ctrl.BARRIER_COUNT)).toBe(0);
@@ -97,7 +119,11 @@ describe('arriveAndWait on one thread (direct Atomics)', () => {
     let hooked = false;
     // The last party finds everyone arrived: the barrier is complete, so it releases (a step whose
     // every worker arrived is whole) and resets the count.
-    expect(arriveAndWait(ctrl, 2, () => { hooked = true; })).toBe('released');
+    expect(
+      arriveAndWait(ctrl, 2, () => {
+        hooked = true;
+      }),
+    ).toBe('released');
     expect(hooked).toBe(true);
     expect(Atomics.load(ctrl, Ctrl.BARRIER_GEN)).toBe(1);
     expect(Atomics.load(ctrl, Ctrl.BARRIER_COUNT)).toBe(0);

@@ -23,7 +23,9 @@ function bomb(members: number): Uint8Array {
 }
 
 let dir: string;
-beforeAll(() => { dir = mkdtempSync(path.join(tmpdir(), 'aevb-bomb-')); });
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'aevb-bomb-'));
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('idxDeclaredBytes', () => {
@@ -33,14 +35,19 @@ describe('idxDeclaredBytes', () => {
     expect(idxDeclaredBytes(file.subarray(0, 11), 'f')).toBeUndefined();
     expect(idxDeclaredBytes(file.subarray(0, 12), 'f')).toBe(12 + 30);
     expect(() => idxDeclaredBytes(new Uint8Array([1, 2, 8, 1, 0, 0, 0, 1]), 'f')).toThrow(/bad magic bytes/);
-    expect(() => idxDeclaredBytes(new Uint8Array([0, 0, 0x0e, 2, 0, 1, 0, 0, 0, 1, 0, 0]), 'f'))
-      .toThrow(/declares dims \[65536, 65536\] of float64: 34359738380 bytes, more than the 2147483648 bytes \(2 GiB\)/);
+    expect(() => idxDeclaredBytes(new Uint8Array([0, 0, 0x0e, 2, 0, 1, 0, 0, 0, 1, 0, 0]), 'f')).toThrow(
+      /declares dims \[65536, 65536\] of float64: 34359738380 bytes, more than the 2147483648 bytes \(2 GiB\)/,
+    );
   });
 });
 
 describe('Node (zlib): gunzipIfNeeded', () => {
   it('decompresses an honest file exactly', () => {
-    const file = encodeIdx('ubyte', [20, 3], new Uint8Array(60).map((_, i) => i));
+    const file = encodeIdx(
+      'ubyte',
+      [20, 3],
+      new Uint8Array(60).map((_, i) => i),
+    );
     expect(Array.from(gunzipIfNeeded(gzipSync(file), 'ok.gz'))).toEqual(Array.from(file));
   });
 
@@ -59,7 +66,11 @@ describe('Node (zlib): gunzipIfNeeded', () => {
 
 describe('streaming (the page): gunzipBounded', () => {
   it('decompresses an honest file exactly, chunk by chunk', async () => {
-    const file = encodeIdx('ubyte', [300, 784], new Uint8Array(300 * 784).map((_, i) => (i * 7) & 255));
+    const file = encodeIdx(
+      'ubyte',
+      [300, 784],
+      new Uint8Array(300 * 784).map((_, i) => (i * 7) & 255),
+    );
     const out = await gunzipBounded(gzipSync(file), 'ok.gz', idxSize('ok.gz'));
     expect(parseIdx(out, 'ok').dims).toEqual([300, 784]);
     expect(Buffer.from(out).equals(Buffer.from(file))).toBe(true);
@@ -67,14 +78,17 @@ describe('streaming (the page): gunzipBounded', () => {
 
   it('stops a gzip bomb at the declared size and cancels the stream', async () => {
     const single = Buffer.concat([header, Buffer.alloc(64 << 20)]);
-    await expect(gunzipBounded(gzipSync(single, { level: 9 }), 'bomb.gz', idxSize('bomb.gz')))
-      .rejects.toThrow(/bomb\.gz decompresses to more than the 24 bytes its header declares/);
+    await expect(gunzipBounded(gzipSync(single, { level: 9 }), 'bomb.gz', idxSize('bomb.gz'))).rejects.toThrow(
+      /bomb\.gz decompresses to more than the 24 bytes its header declares/,
+    );
   });
 
   it('names a corrupt stream and a header that is not IDX', async () => {
     const gz = gzipSync(encodeIdx('ubyte', [4, 4], new Uint8Array(16)));
     gz[gz.length - 6] ^= 0xff; // the CRC
     await expect(gunzipBounded(gz, 'crc.gz', idxSize('crc.gz'))).rejects.toThrow(/crc\.gz is a corrupt gzip file/);
-    await expect(gunzipBounded(gzipSync(Buffer.from('PK\x03\x04 a zip archive, not an IDX file')), 'zip.gz', idxSize('zip.gz'))).rejects.toThrow(/zip\.gz has bad magic bytes/);
+    await expect(
+      gunzipBounded(gzipSync(Buffer.from('PK\x03\x04 a zip archive, not an IDX file')), 'zip.gz', idxSize('zip.gz')),
+    ).rejects.toThrow(/zip\.gz has bad magic bytes/);
   });
 });

@@ -4,7 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  checkCompatible, crc32, datasetFingerprint, decodeCheckpoint, encodeCheckpoint, RESUMABLE_FIELDS,
+  checkCompatible,
+  crc32,
+  datasetFingerprint,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  RESUMABLE_FIELDS,
   type Checkpoint,
 } from '../../src/shared/formats/checkpoint.ts';
 import { resolveConfig, type OptimizerKind, type TrainConfig } from '../../src/shared/training/config.ts';
@@ -21,7 +26,9 @@ function fill(a: Float32Array, seed: number): Float32Array {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     a[i] = (s / 2 ** 32 - 0.5) * 2 ** ((s % 40) - 20);
   }
-  a[0] = -0; a[1] = 1.4e-45; a[2] = 3.4028234663852886e38;
+  a[0] = -0;
+  a[1] = 1.4e-45;
+  a[2] = 3.4028234663852886e38;
   return a;
 }
 
@@ -30,7 +37,11 @@ function makeCheckpoint(kind: OptimizerKind = 'adam', over: Partial<TrainConfig>
   const n = buildLayout(config).size;
   const x = fill(new Float32Array(10 * 6), 99);
   return {
-    format: 'aevb-checkpoint', version: 1, config, step: 1234, samplesSeen: 123_400,
+    format: 'aevb-checkpoint',
+    version: 1,
+    config,
+    step: 1234,
+    samplesSeen: 123_400,
     params: fill(new Float32Array(n), 1),
     // Adagrad's G and Adam's v are sums and means of squares: never negative (state_checks.ts).
     optimizer: { kind, slots: createSlots(kind, n).map((s, i) => fill(s, 10 + i).map(Math.abs)) },
@@ -70,7 +81,11 @@ function edit(c: Checkpoint, f: (h: any, payload: Uint8Array) => void): Uint8Arr
 /** Decode must throw a CHECKPOINT error that names the source and matches `pattern`. */
 function expectReject(bytes: Uint8Array, pattern: RegExp): void {
   let err: unknown;
-  try { decodeCheckpoint(bytes, SRC); } catch (e) { err = e; }
+  try {
+    decodeCheckpoint(bytes, SRC);
+  } catch (e) {
+    err = e;
+  }
   expect(err).toBeInstanceOf(AevbError);
   expect((err as AevbError).code).toBe('CHECKPOINT');
   expect((err as AevbError).message).toContain(SRC);
@@ -96,7 +111,7 @@ describe('round trip', () => {
     });
   }
 
-  it('keeps a deeper model\'s layer lists and parameters (hidden [4, 3], relu then tanh)', () => {
+  it("keeps a deeper model's layer lists and parameters (hidden [4, 3], relu then tanh)", () => {
     const c = makeCheckpoint('adam', { hidden: [4, 3], activation: ['relu', 'tanh'] });
     const bytes = encodeCheckpoint(c);
     const d = decodeCheckpoint(bytes, SRC);
@@ -109,8 +124,9 @@ describe('round trip', () => {
     // Resuming compares the lists by value (the run's config is a fresh object), and a depth is a model shape.
     const data = { n: 10, d: 6, fingerprint: c.data.fingerprint };
     expect(() => checkCompatible(d, resolveConfig({ ...c.config, hidden: [4, 3], activation: ['relu', 'tanh'] }), data)).not.toThrow();
-    expect(() => checkCompatible(d, resolveConfig({ ...c.config, hidden: 4, activation: 'relu' }), data))
-      .toThrow(/the model shape is "D6-H4x3-J2-bernoulli" in the checkpoint but "D6-H4-J2-bernoulli"/);
+    expect(() => checkCompatible(d, resolveConfig({ ...c.config, hidden: 4, activation: 'relu' }), data)).toThrow(
+      /the model shape is "D6-H4x3-J2-bernoulli" in the checkpoint but "D6-H4-J2-bernoulli"/,
+    );
     expect(() => checkCompatible(d, resolveConfig({ ...c.config, activation: ['tanh', 'tanh'] }), data))
       // (a list of one repeated activation is normalised to that activation: one model, one config)
       .toThrow(/config field "activation" is \["relu","tanh"\] in the checkpoint but "tanh" in this run/);
@@ -162,36 +178,80 @@ describe('decode rejects', () => {
     expectReject(b, /header that is not JSON/);
   });
   it('a missing field', () => {
-    expectReject(edit(makeCheckpoint(), (h) => { delete h.samplesSeen; }), /"samplesSeen" is missing/);
-    expectReject(edit(makeCheckpoint(), (h) => { delete h.data.fingerprint; }), /"data.fingerprint" is missing/);
-    expectReject(edit(makeCheckpoint(), (h) => { h.step = -1; }), /"step" is -1/);
+    expectReject(
+      edit(makeCheckpoint(), (h) => {
+        delete h.samplesSeen;
+      }),
+      /"samplesSeen" is missing/,
+    );
+    expectReject(
+      edit(makeCheckpoint(), (h) => {
+        delete h.data.fingerprint;
+      }),
+      /"data.fingerprint" is missing/,
+    );
+    expectReject(
+      edit(makeCheckpoint(), (h) => {
+        h.step = -1;
+      }),
+      /"step" is -1/,
+    );
   });
   it('a layout that does not match the config (hidden size edited)', () => {
-    const b = edit(makeCheckpoint(), (h) => { h.config.hidden = 5; });
+    const b = edit(makeCheckpoint(), (h) => {
+      h.config.hidden = 5;
+    });
     expectReject(b, /layout that does not match.*parameter 0 is enc\.W3 \[4,6\], expected enc\.W3 \[5,6\]/);
   });
   it('a layout entry renamed', () => {
-    expectReject(edit(makeCheckpoint(), (h) => { h.layout[7].name = 'dec.bias'; }), /parameter 7 is dec\.bias \[4\], expected dec\.b1 \[4\]/);
+    expectReject(
+      edit(makeCheckpoint(), (h) => {
+        h.layout[7].name = 'dec.bias';
+      }),
+      /parameter 7 is dec\.bias \[4\], expected dec\.b1 \[4\]/,
+    );
   });
-  it('an invalid config, wrapping resolveConfig\'s message', () => {
-    expectReject(edit(makeCheckpoint(), (h) => { h.config.lr = -1; }), /invalid config: Config field "lr" is -1/);
-    expectReject(edit(makeCheckpoint(), (h) => { h.config.colour = 'red'; }), /invalid config: Config field "colour"/);
+  it("an invalid config, wrapping resolveConfig's message", () => {
+    expectReject(
+      edit(makeCheckpoint(), (h) => {
+        h.config.lr = -1;
+      }),
+      /invalid config: Config field "lr" is -1/,
+    );
+    expectReject(
+      edit(makeCheckpoint(), (h) => {
+        h.config.colour = 'red';
+      }),
+      /invalid config: Config field "colour"/,
+    );
   });
   it('a config key that every JS object has (toString, constructor, hasOwnProperty, __proto__)', () => {
     // JSON.parse makes "__proto__" an own key, exactly as a crafted file would.
     for (const key of ['toString', 'constructor', 'hasOwnProperty', '__proto__', 'valueOf']) {
-      const b = edit(makeCheckpoint(), (h) => { Object.defineProperty(h.config, key, { value: 1, enumerable: true }); });
+      const b = edit(makeCheckpoint(), (h) => {
+        Object.defineProperty(h.config, key, { value: 1, enumerable: true });
+      });
       expect(new TextDecoder().decode(b)).toContain(`"${key}":1`);
       expectReject(b, new RegExp(`invalid config: Config field "${key}" is not a known setting`));
     }
   });
   it('an optimizer kind that every JS object has (toString, __proto__)', () => {
     for (const kind of ['toString', 'constructor', '__proto__']) {
-      expectReject(edit(makeCheckpoint(), (h) => { h.optimizer.kind = kind; }), new RegExp(`field "optimizer.kind" is "${kind}"`));
+      expectReject(
+        edit(makeCheckpoint(), (h) => {
+          h.optimizer.kind = kind;
+        }),
+        new RegExp(`field "optimizer.kind" is "${kind}"`),
+      );
     }
   });
   it('optimizer state that does not match the config', () => {
-    expectReject(edit(makeCheckpoint('adam'), (h) => { h.optimizer.kind = 'sgd'; }), /holds sgd state but its config says optimizer adam/);
+    expectReject(
+      edit(makeCheckpoint('adam'), (h) => {
+        h.optimizer.kind = 'sgd';
+      }),
+      /holds sgd state but its config says optimizer adam/,
+    );
   });
   it('a payload length that disagrees with the header', () => {
     const c = makeCheckpoint('adam');
@@ -215,18 +275,31 @@ describe('decode rejects', () => {
     expectReject(b, /optimizer\.v holds -Infinity at dec\.b2\[5\]/);
   });
   it('a negative Adagrad accumulator or Adam second moment: state that cannot train (every step would be skipped)', () => {
-    for (const [kind, slot] of [['adagrad', 0], ['adam', 1]] as const) {
+    for (const [kind, slot] of [
+      ['adagrad', 0],
+      ['adam', 1],
+    ] as const) {
       const c = makeCheckpoint(kind);
       const n = c.params.length;
       const b = edit(c, (h, p) => {
         new DataView(p.buffer).setFloat32(4 * ((1 + slot) * n + 7), -1e30, true);
         h.crc32 = crc32(p);
       });
-      expectReject(b, new RegExp(`holds the ${kind === 'adagrad' ? 'Adagrad accumulator G' : 'Adam second moment v'} .* of -1\\.0\\d*e\\+30 at parameter 7; it is a sum of squares and cannot be negative`));
+      expectReject(
+        b,
+        new RegExp(
+          `holds the ${kind === 'adagrad' ? 'Adagrad accumulator G' : 'Adam second moment v'} .* of -1\\.0\\d*e\\+30 at parameter 7; it is a sum of squares and cannot be negative`,
+        ),
+      );
     }
   });
   it('a step past the 32-bit counter that keys the noise', () => {
-    expectReject(edit(makeCheckpoint(), (h) => { h.step = 2 ** 53 - 1; }), /is at step 9007199254740991; a run can reach at most step 4,294,967,295/);
+    expectReject(
+      edit(makeCheckpoint(), (h) => {
+        h.step = 2 ** 53 - 1;
+      }),
+      /is at step 9007199254740991; a run can reach at most step 4,294,967,295/,
+    );
   });
 });
 
@@ -275,13 +348,19 @@ describe('checkCompatible', () => {
     expect(() => checkCompatible(c, cfg({ epochs: 99, evalSamples: 50 }), data)).not.toThrow();
   });
   const cases: [string, () => void, RegExp][] = [
-    ['model shape', () => checkCompatible(c, cfg({ hidden: 8 }), data),
-      /model shape is "D6-H4-J2-bernoulli" in the checkpoint but "D6-H8-J2-bernoulli".*--hidden/],
+    [
+      'model shape',
+      () => checkCompatible(c, cfg({ hidden: 8 }), data),
+      /model shape is "D6-H4-J2-bernoulli" in the checkpoint but "D6-H8-J2-bernoulli".*--hidden/,
+    ],
     ['optimizer', () => checkCompatible(c, cfg({ optimizer: 'sgd' }), data), /optimizer is "adam" .* but "sgd".*--optimizer adam/],
     ['d', () => checkCompatible(c, cfg({}), { ...data, d: 7 }), /\(d\) is 6 .* but 7.*same --data.*--out elsewhere/],
     ['n', () => checkCompatible(c, cfg({}), { ...data, n: 11 }), /size \(n.*is 10 .* but 11/],
-    ['fingerprint', () => checkCompatible(c, cfg({}), { ...data, fingerprint: '00000000' }),
-      new RegExp(`fingerprint .* is "${c.data.fingerprint}" .* but "00000000".*same --data`)],
+    [
+      'fingerprint',
+      () => checkCompatible(c, cfg({}), { ...data, fingerprint: '00000000' }),
+      new RegExp(`fingerprint .* is "${c.data.fingerprint}" .* but "00000000".*same --data`),
+    ],
     ['another field', () => checkCompatible(c, cfg({ lr: 0.1 }), data), /config field "lr" is 0.02 .* but 0.1.*epochs and evalSamples/],
   ];
   for (const [what, run, pattern] of cases) {

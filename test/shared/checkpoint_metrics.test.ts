@@ -4,7 +4,13 @@
  * read from the header alone, and a bad one is refused naming the entry.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeCheckpoint, encodeCheckpoint, readCheckpointMetrics, type Checkpoint, type CheckpointMetrics } from '../../src/shared/formats/checkpoint.ts';
+import {
+  decodeCheckpoint,
+  encodeCheckpoint,
+  readCheckpointMetrics,
+  type Checkpoint,
+  type CheckpointMetrics,
+} from '../../src/shared/formats/checkpoint.ts';
 import { resolveConfig } from '../../src/shared/training/config.ts';
 import { buildLayout } from '../../src/shared/model/layout.ts';
 
@@ -13,9 +19,15 @@ function checkpoint(metrics?: CheckpointMetrics): Checkpoint {
   const n = buildLayout(config).size;
   const params = Float32Array.from({ length: n }, (_, i) => Math.sin(i));
   return {
-    format: 'aevb-checkpoint', version: 1, config, step: 20, samplesSeen: 2000, params,
+    format: 'aevb-checkpoint',
+    version: 1,
+    config,
+    step: 20,
+    samplesSeen: 2000,
+    params,
     optimizer: { kind: 'adagrad', slots: [Float32Array.from({ length: n }, (_, i) => 1 + (i % 3))] },
-    data: { name: 'toy', n: 100, d: 6, fingerprint: '0123abcd' }, createdAt: '2026-12-06T00:00:00.000Z',
+    data: { name: 'toy', n: 100, d: 6, fingerprint: '0123abcd' },
+    createdAt: '2026-12-06T00:00:00.000Z',
     ...(metrics ? { metrics } : {}),
   };
 }
@@ -25,7 +37,11 @@ const METRICS: CheckpointMetrics = {
     { epoch: 1, step: 10, point: 'epoch', samplesSeen: 1000, trainElbo: -180.5, testElbo: -181.25, logLikelihood: null, workers: 2 },
     { epoch: 2, step: 20, point: 'estimate', samplesSeen: 2000, testElbo: -170, logLikelihood: -165.5, logLikelihoodK: 100 },
   ],
-  minibatch: [[100, -540.5], [200, -400], [1000, -190.25]],
+  minibatch: [
+    [100, -540.5],
+    [200, -400],
+    [1000, -190.25],
+  ],
 };
 
 /** The header's JSON, as a reader of the file would see it. */
@@ -49,7 +65,7 @@ function withMetrics(bytes: Uint8Array, metrics: unknown): Uint8Array {
   return out;
 }
 
-describe('the checkpoint\'s metrics section', () => {
+describe("the checkpoint's metrics section", () => {
   it('round-trips exactly, and is read from the header alone', () => {
     const bytes = encodeCheckpoint(checkpoint(METRICS));
     const back = decodeCheckpoint(bytes, 'x.aevb');
@@ -81,7 +97,10 @@ describe('the checkpoint\'s metrics section', () => {
       [[1, 2], /field "metrics" is \[1,2\]; expected an object \{rows, minibatch\}/],
       [{ rows: 'x', minibatch: [] }, /field "metrics\.rows" is "x"; expected an array of objects/],
       [{ rows: [{ step: 1 }], minibatch: [] }, /field "metrics\.rows\[0\]\.samplesSeen" is missing; expected a number ≥ 0/],
-      [{ rows: [{ samplesSeen: 5, testElbo: { a: 1 } }], minibatch: [] }, /field "metrics\.rows\[0\]\.testElbo" is \{"a":1\}; expected a finite number, a string or null/],
+      [
+        { rows: [{ samplesSeen: 5, testElbo: { a: 1 } }], minibatch: [] },
+        /field "metrics\.rows\[0\]\.testElbo" is \{"a":1\}; expected a finite number, a string or null/,
+      ],
       [{ rows: [], minibatch: [[1, 2], [3]] }, /field "metrics\.minibatch\[1\]" is \[3\]; expected a pair of finite numbers/],
     ];
     for (const [m, message] of cases) {

@@ -7,12 +7,16 @@ import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../../src/share
 import { AevbError } from '../../src/shared/errors.ts';
 
 function refusal(partial: unknown): AevbError {
-  try { resolveConfig(partial as Partial<TrainConfig>); } catch (e) { return e as AevbError; }
+  try {
+    resolveConfig(partial as Partial<TrainConfig>);
+  } catch (e) {
+    return e as AevbError;
+  }
   throw new Error(`resolveConfig accepted ${JSON.stringify(partial)}`);
 }
 
 describe('resolveConfig', () => {
-  it('fills the paper\'s defaults and returns a frozen copy', () => {
+  it("fills the paper's defaults and returns a frozen copy", () => {
     const c = resolveConfig({ latent: 3 });
     expect(c).toEqual({ ...DEFAULT_CONFIG, latent: 3 });
     expect(Object.isFrozen(c)).toBe(true);

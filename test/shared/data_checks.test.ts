@@ -8,8 +8,7 @@ import type { Dataset } from '../../src/shared/data/dataset.ts';
 import { AevbError } from '../../src/shared/errors.ts';
 import { encodeIdx, parseIdx } from '../../src/shared/formats/idx.ts';
 
-const idx = (type: Parameters<typeof encodeIdx>[0], dims: number[], data: number[]) =>
-  parseIdx(encodeIdx(type, dims, data), 'fixture');
+const idx = (type: Parameters<typeof encodeIdx>[0], dims: number[], data: number[]) => parseIdx(encodeIdx(type, dims, data), 'fixture');
 
 function dataFailure(f: () => unknown): AevbError {
   try {
@@ -106,8 +105,9 @@ describe('validateDataset', () => {
     expect(() => validateDataset(dataset([-1e6, 1e6], 2), { decoder: 'gaussian' })).not.toThrow();
   });
   it('reports -Infinity under gaussian as non-finite', () => {
-    expect(dataFailure(() => validateDataset(dataset([2, -Infinity], 2), { decoder: 'gaussian' })).message)
-      .toMatch(/datapoint 0, pixel 1 is -Infinity/);
+    expect(dataFailure(() => validateDataset(dataset([2, -Infinity], 2), { decoder: 'gaussian' })).message).toMatch(
+      /datapoint 0, pixel 1 is -Infinity/,
+    );
   });
   it('rejects N = 0', () => {
     expect(dataFailure(() => validateDataset(dataset([], 784), { decoder: 'bernoulli' })).message).toMatch(/no datapoints \(N = 0\)/);
@@ -118,8 +118,9 @@ describe('validateDataset', () => {
     expect(e.fix).toMatch(/Use data of the model's size \(784 values per datapoint\), or start a new model/);
   });
   it('rejects x whose length is not N × D and a labels count that differs', () => {
-    expect(dataFailure(() => validateDataset({ name: 'bad', n: 2, d: 3, x: new Float32Array(5) }, { decoder: 'gaussian' })).message)
-      .toMatch(/not N × D = 2 × 3/);
+    expect(
+      dataFailure(() => validateDataset({ name: 'bad', n: 2, d: 3, x: new Float32Array(5) }, { decoder: 'gaussian' })).message,
+    ).toMatch(/not N × D = 2 × 3/);
     const labelled = dataset([0, 1], 1, { labels: new Uint8Array(3) });
     expect(dataFailure(() => validateDataset(labelled, { decoder: 'bernoulli' })).message).toMatch(/3 labels for 2 datapoints/);
   });

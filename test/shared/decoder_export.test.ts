@@ -13,12 +13,17 @@ import { importDecoder } from '../../src/shared/formats/decoder_import.ts';
 import { buildLayout, view } from '../../src/shared/model/layout.ts';
 import { referenceHidden } from '../helpers/reference_layers.ts';
 
-beforeAll(async () => { await tf.setBackend('cpu'); });
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
 
 /** Deterministic values of order `scale`, large enough that every nonlinearity bends. */
 function randn(n: number, seed: number, scale = 0.7): Float32Array {
   let s = seed >>> 0;
-  const next = () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return (s + 0.5) / 2 ** 32; };
+  const next = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s + 0.5) / 2 ** 32;
+  };
   return new Float32Array(n).map(() => scale * Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next()));
 }
 
@@ -33,8 +38,11 @@ const sigmoid64 = (v: number) => 1 / (1 + Math.exp(-v));
 
 /** y = W·x + b in float64, with W [out, in] read from the flat vector by the layout. */
 function affine64(cfg: ModelConfig, p: Float32Array, W: string, b: string, x: number[]): number[] {
-  const l = buildLayout(cfg), w = view(p, l.byName(W)), bias = view(p, l.byName(b));
-  const out = l.byName(W).shape[0], inn = l.byName(W).shape[1];
+  const l = buildLayout(cfg),
+    w = view(p, l.byName(W)),
+    bias = view(p, l.byName(b));
+  const out = l.byName(W).shape[0],
+    inn = l.byName(W).shape[1];
   return Array.from({ length: out }, (_, o) => x.reduce((s, xi, i) => s + w[o * inn + i] * xi, bias[o]));
 }
 
@@ -55,7 +63,8 @@ function decodeTf(w: tf.NamedTensorMap, meta: DecoderMetadata, z: number[][]): n
   return tf.tidy(() => {
     const Z = tf.transpose(tf.tensor2d(z)); // [J, B] (functional ops: tfjs-core alone registers no chained ops)
     const lin = (W: string, b: string, x: tf.Tensor) => tf.add(tf.matMul(w[W] as tf.Tensor2D, x as tf.Tensor2D), tf.reshape(w[b], [-1, 1]));
-    const acts = [meta.activation].flat(), n = [meta.hidden].flat().length;
+    const acts = [meta.activation].flat(),
+      n = [meta.hidden].flat().length;
     const actTf = (a: string, x: tf.Tensor) => (a === 'tanh' ? tf.tanh(x) : a === 'relu' ? tf.relu(x) : x);
     let h: tf.Tensor = Z;
     for (let k = 1; k <= n; k++) {
@@ -107,8 +116,15 @@ describe.each(variants)('exportDecoder (%s)', (_, over) => {
     const m = exp.modelJson.userDefinedMetadata;
     expect(exp.modelJson.format).toBe('aevb-decoder');
     expect(exp.modelJson.generatedBy).toMatch(/aevb/);
-    expect(m).toMatchObject({ latent: 3, hidden: cfg.hidden, outputSize: 12, activation: cfg.activation, decoder: cfg.decoder,
-      sigmoidMean: cfg.sigmoidMean, imageShape: [3, 4] });
+    expect(m).toMatchObject({
+      latent: 3,
+      hidden: cfg.hidden,
+      outputSize: 12,
+      activation: cfg.activation,
+      decoder: cfg.decoder,
+      sigmoidMean: cfg.sigmoidMean,
+      imageShape: [3, 4],
+    });
     expect(m.math).toContain(cfg.decoder === 'bernoulli' ? 'dec.W2' : 'dec.W5');
     if (typeof cfg.hidden === 'number') expect(m.math).toContain(`act = ${cfg.activation}`);
     // A deeper decoder's line names every hidden layer in the order it runs, with its activation.
@@ -116,15 +132,21 @@ describe.each(variants)('exportDecoder (%s)', (_, over) => {
     expect(JSON.parse(JSON.stringify(exp.modelJson))).toEqual(exp.modelJson);
   });
 
-  it('importDecoder reads it back: the model\'s shape and the dec.* parameters in the training layout', () => {
+  it("importDecoder reads it back: the model's shape and the dec.* parameters in the training layout", () => {
     const d = importDecoder(JSON.parse(JSON.stringify(exp.modelJson)), exp.weightsBin, 'model.json');
     expect(buildLayout(d.cfg).specs).toEqual(buildLayout(cfg).specs);
     expect(d.cfg).toMatchObject({ hidden: cfg.hidden, activation: cfg.activation, decoder: cfg.decoder });
-    for (const s of buildLayout(cfg).specs) if (s.name.startsWith('dec.')) expect(Array.from(view(d.params, s)), s.name).toEqual(Array.from(view(params, s)));
+    for (const s of buildLayout(cfg).specs)
+      if (s.name.startsWith('dec.')) expect(Array.from(view(d.params, s)), s.name).toEqual(Array.from(view(params, s)));
   });
 
   it('plain tf ops on the decoded weights agree with a float64 evaluation of the math', () => {
-    const z = [[0, 0, 0], [1.5, -0.7, 0.2], [-2, 1, 3], [0.3, 0.3, -1.2]];
+    const z = [
+      [0, 0, 0],
+      [1.5, -0.7, 0.2],
+      [-2, 1, 3],
+      [0.3, 0.3, -1.2],
+    ];
     const w = tf.io.decodeWeights(exp.weightsBin.buffer as ArrayBuffer, manifest.weights);
     const got = decodeTf(w, exp.modelJson.userDefinedMetadata, z);
     tf.dispose(w);

@@ -17,8 +17,9 @@ import { useBackend, relErr } from '../helpers/backend.ts';
 beforeAll(() => useBackend('wasm'));
 
 describe('closed-form KL(q ‖ p) (estimator B)', () => {
-  const J = 3, B = 4;
-  const mu = [0.3, -1.2, 2.0, 0.0, 0.5, 0.7, -0.1, 1.5, -2.2, 0.9, 0.05, -0.4];    // [J, B] row-major
+  const J = 3,
+    B = 4;
+  const mu = [0.3, -1.2, 2.0, 0.0, 0.5, 0.7, -0.1, 1.5, -2.2, 0.9, 0.05, -0.4]; // [J, B] row-major
   const lv = [-2.0, 0.4, 1.1, 0.0, -0.7, -3.0, 0.2, 0.9, 1.6, -1.3, 0.0, -0.05];
 
   it('klToPrior equals ½ Σ_j (μ² + σ² − 1 − log σ²) per column', () => {
@@ -26,7 +27,10 @@ describe('closed-form KL(q ‖ p) (estimator B)', () => {
     expect(kl.length).toBe(B);
     for (let i = 0; i < B; i++) {
       let ref = 0;
-      for (let j = 0; j < J; j++) { const k = j * B + i; ref += 0.5 * (mu[k] ** 2 + Math.exp(lv[k]) - 1 - lv[k]); }
+      for (let j = 0; j < J; j++) {
+        const k = j * B + i;
+        ref += 0.5 * (mu[k] ** 2 + Math.exp(lv[k]) - 1 - lv[k]);
+      }
       // float32 arithmetic on O(1) values: relative 1e-5 is ~100 ulps.
       expect(Math.abs(kl[i] - ref) / Math.max(1, Math.abs(ref)), `column ${i}`).toBeLessThan(1e-5);
     }
@@ -34,20 +38,27 @@ describe('closed-form KL(q ‖ p) (estimator B)', () => {
 
   it('klToPrior equals E_q[log q(z) − log p(z)] by Monte Carlo (200k draws, within 4 SE)', () => {
     const kl = tf.tidy(() => klToPrior(tf.tensor2d(mu, [J, B]), tf.tensor2d(lv, [J, B])).arraySync());
-    const n = 200_000, rng = new CounterRng(77, Stream.EVAL), eps = new Float32Array(J);
+    const n = 200_000,
+      rng = new CounterRng(77, Stream.EVAL),
+      eps = new Float32Array(J);
     for (let i = 0; i < B; i++) {
-      let s = 0, s2 = 0;
+      let s = 0,
+        s2 = 0;
       for (let t = 0; t < n; t++) {
         rng.normals(i, t, 0, eps, 0, J);
         let w = 0;
         for (let j = 0; j < J; j++) {
-          const k = j * B + i, sd = Math.exp(0.5 * lv[k]), z = mu[k] + sd * eps[j];
+          const k = j * B + i,
+            sd = Math.exp(0.5 * lv[k]),
+            z = mu[k] + sd * eps[j];
           // log q − log p, the 2π terms cancel: −½ log σ² − ½ ((z − μ)/σ)² + ½ z²
           w += -0.5 * lv[k] - 0.5 * ((z - mu[k]) / sd) ** 2 + 0.5 * z * z;
         }
-        s += w; s2 += w * w;
+        s += w;
+        s2 += w * w;
       }
-      const mean = s / n, se = Math.sqrt((s2 / n - mean * mean) / n);
+      const mean = s / n,
+        se = Math.sqrt((s2 / n - mean * mean) / n);
       // 4 SE: a correct KL fails with probability ~6e-5 per column (and the seed is fixed).
       expect(Math.abs(mean - kl[i]), `column ${i}: MC ${mean} ± ${se}, closed form ${kl[i]}`).toBeLessThan(4 * se);
     }
@@ -58,7 +69,9 @@ describe('estimator A (eq. 7) against estimator B (eq. 10)', () => {
   // P base datapoints, each copied K times into the dataset: copies have distinct global indices,
   // hence independent ε, so one shard of the K copies of x_p holds K independent draws of ℒ̃(x_p)
   // and its (summed) value and gradient are K draws at the cost of one call.
-  const P = 3, K = 20, S = 150; // S steps → K·S = 3,000 draws per datapoint and estimator
+  const P = 3,
+    K = 20,
+    S = 150; // S steps → K·S = 3,000 draws per datapoint and estimator
   const base = resolveConfig({ inputSize: 20, hidden: 10, latent: 3, init: 'pytorch', activation: 'tanh', seed: 8 });
   const layout = buildLayout(base);
   const params = initParams(base, 13, layout);
@@ -75,18 +88,23 @@ describe('estimator A (eq. 7) against estimator B (eq. 10)', () => {
 
   const encNames = ['enc.W3', 'enc.b3', 'enc.W4', 'enc.W5', 'enc.b4', 'enc.b5'];
   const decNames = layout.specs.map((s) => s.name).filter((n) => n.startsWith('dec.'));
-  const vA: number[][] = [], vB: number[][] = []; // [p][step]: shard sums of K draws
-  const gDiffSum = new Float64Array(layout.size), gDiffSq = new Float64Array(layout.size);
+  const vA: number[][] = [],
+    vB: number[][] = []; // [p][step]: shard sums of K draws
+  const gDiffSum = new Float64Array(layout.size),
+    gDiffSq = new Float64Array(layout.size);
   const gBSum = new Float64Array(layout.size);
   let decMaxErr = 0;
 
   beforeAll(async () => {
     await useBackend('wasm');
     const mk = (estimator: TrainConfig['estimator']) => resolveConfig({ ...base, estimator });
-    const eA = new SgvbGradient(mk('A'), layout), eB = new SgvbGradient(mk('B'), layout);
-    const gA = new Float32Array(layout.size), gB = new Float32Array(layout.size);
+    const eA = new SgvbGradient(mk('A'), layout),
+      eB = new SgvbGradient(mk('B'), layout);
+    const gA = new Float32Array(layout.size),
+      gB = new Float32Array(layout.size);
     for (let p = 0; p < P; p++) {
-      vA.push([]); vB.push([]);
+      vA.push([]);
+      vB.push([]);
       const indices = Array.from({ length: K }, (_, k) => p * K + k);
       for (let s = 0; s < S; s++) {
         const shard = buildShard(base, data, { indices, step: s }); // same ε for A and B: paired draws
@@ -94,7 +112,9 @@ describe('estimator A (eq. 7) against estimator B (eq. 10)', () => {
         vB[p].push(eB.compute(params, shard, gB, true).elbo);
         for (let i = 0; i < layout.size; i++) {
           const d = gA[i] - gB[i];
-          gDiffSum[i] += d; gDiffSq[i] += d * d; gBSum[i] += gB[i];
+          gDiffSum[i] += d;
+          gDiffSq[i] += d * d;
+          gBSum[i] += gB[i];
         }
         for (const n of decNames) {
           const sp = layout.byName(n);
@@ -102,11 +122,13 @@ describe('estimator A (eq. 7) against estimator B (eq. 10)', () => {
         }
       }
     }
-    eA.dispose(); eB.dispose();
+    eA.dispose();
+    eB.dispose();
   });
 
   const stats = (v: number[]) => {
-    const n = v.length, m = v.reduce((a, b) => a + b, 0) / n;
+    const n = v.length,
+      m = v.reduce((a, b) => a + b, 0) / n;
     const varShard = v.reduce((a, b) => a + (b - m) ** 2, 0) / (n - 1);
     // Per draw: mean m/K, variance varShard/K (a shard sum of K i.i.d. draws).
     return { mean: m / K, varDraw: varShard / K, se: Math.sqrt(varShard / n) / K };
@@ -114,7 +136,8 @@ describe('estimator A (eq. 7) against estimator B (eq. 10)', () => {
 
   it('per-datapoint ELBO: A and B have the same mean (within 4 standard errors)', () => {
     for (let p = 0; p < P; p++) {
-      const a = stats(vA[p]), b = stats(vB[p]);
+      const a = stats(vA[p]),
+        b = stats(vB[p]);
       const combined = Math.sqrt(a.se ** 2 + b.se ** 2);
       // Measured: |z| ≤ 2.2 (paired and combined).
       expect(Math.abs(a.mean - b.mean), `x${p}: A ${a.mean} ± ${a.se}, B ${b.mean} ± ${b.se}`).toBeLessThan(4 * combined);
@@ -126,7 +149,8 @@ describe('estimator A (eq. 7) against estimator B (eq. 10)', () => {
 
   it('estimator B has lower variance than estimator A', () => {
     for (let p = 0; p < P; p++) {
-      const a = stats(vA[p]), b = stats(vB[p]);
+      const a = stats(vA[p]),
+        b = stats(vB[p]);
       // Measured (this seed): var_A / var_B ≈ 103, 173, 190 for the three datapoints (the MC KL
       // term dominates A's noise); the ratio estimate's own noise is ~±25%.
       expect(b.varDraw, `x${p}: var_A ${a.varDraw}, var_B ${b.varDraw}`).toBeLessThan(a.varDraw);
@@ -140,17 +164,26 @@ describe('estimator A (eq. 7) against estimator B (eq. 10)', () => {
 
   it('encoder gradients of A and B have the same mean, element by element (within 4.5 SE)', () => {
     const n = P * S;
-    let tested = 0, maxZ = 0, chi2 = 0;
+    let tested = 0,
+      maxZ = 0,
+      chi2 = 0;
     for (const name of encNames) {
       const sp = layout.byName(name);
       for (let i = sp.offset; i < sp.offset + sp.size; i++) {
-        const m = gDiffSum[i] / n, v = gDiffSq[i] / n - m * m, se = Math.sqrt(v / (n - 1));
-        if (se === 0) { expect(m, `${name}[${i - sp.offset}]`).toBe(0); continue; }
+        const m = gDiffSum[i] / n,
+          v = gDiffSq[i] / n - m * m,
+          se = Math.sqrt(v / (n - 1));
+        if (se === 0) {
+          expect(m, `${name}[${i - sp.offset}]`).toBe(0);
+          continue;
+        }
         const z = m / se;
         // 276 elements: 4.5 SE keeps the family-wise false-failure rate ~2e-3 (seed fixed anyway).
         // Measured: max |z| = 2.06, Σ z² = 287.
         expect(Math.abs(z), `${name}[${i - sp.offset}] mean A − B = ${m} ± ${se}`).toBeLessThan(4.5);
-        maxZ = Math.max(maxZ, Math.abs(z)); chi2 += z * z; tested++;
+        maxZ = Math.max(maxZ, Math.abs(z));
+        chi2 += z * z;
+        tested++;
       }
     }
     expect(tested).toBeGreaterThan(80);

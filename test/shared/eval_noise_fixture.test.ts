@@ -33,21 +33,27 @@ const NOISE_CASES: Array<[number, EvalSplit, number, number, number, number, num
 
 /** ε [S][count][J] as evaluate.ts draws it: EVAL stream, counter (noiseWord(ELBO, set, draw), datapoint, sample, block). */
 function epsilon(seed: number, split: EvalSplit, draw: number, S: number, start: number, count: number, J: number): number[][][] {
-  const rng = new CounterRng(seed, Stream.EVAL), c0 = noiseWord(0, { seed, split, draw }), col = new Float32Array(J);
-  return Array.from({ length: S }, (_, s) => Array.from({ length: count }, (_, i) => {
-    rng.normals(c0, start + i, s, col, 0, J);
-    return Array.from(col);
-  }));
+  const rng = new CounterRng(seed, Stream.EVAL),
+    c0 = noiseWord(0, { seed, split, draw }),
+    col = new Float32Array(J);
+  return Array.from({ length: S }, (_, s) =>
+    Array.from({ length: count }, (_, i) => {
+      rng.normals(c0, start + i, s, col, 0, J);
+      return Array.from(col);
+    }),
+  );
 }
 
 /** A tiny model with spread-out weights (not the N(0, 0.01²) init, under which every ε looks alike). */
 function tinyModel() {
   const config = resolveConfig({ inputSize: 6, hidden: 5, latent: 3, activation: 'tanh', seed: 11, evalElboSamples: 3 });
   const layout = buildLayout(config);
-  const params = new Float32Array(layout.size), u = new Float64Array(layout.size);
+  const params = new Float32Array(layout.size),
+    u = new Float64Array(layout.size);
   new CounterRng(99, Stream.INIT).uniforms(0, 0, 0, u, 0, layout.size);
   for (let i = 0; i < params.length; i++) params[i] = 2 * u[i] - 1;
-  const x = new Float32Array(7 * 6), v = new Float64Array(x.length);
+  const x = new Float32Array(7 * 6),
+    v = new Float64Array(x.length);
   new CounterRng(98, Stream.INIT).uniforms(0, 0, 0, v, 0, x.length);
   for (let i = 0; i < x.length; i++) x[i] = Math.fround(v[i]);
   const data: Dataset = { name: 'fixture', n: 7, d: 6, x };
@@ -58,19 +64,36 @@ function tinyModel() {
 
 function buildFixture() {
   const m = tinyModel();
-  const evaluations = ([['test', 0, 1], ['test', 0, 3], ['train', 0, 3], ['test', 123, 2], ['train', 123, 2]] as const).map(([split, draw, S]) => {
+  const evaluations = (
+    [
+      ['test', 0, 1],
+      ['test', 0, 3],
+      ['train', 0, 3],
+      ['test', 123, 2],
+      ['train', 123, 2],
+    ] as const
+  ).map(([split, draw, S]) => {
     const e = evaluateElbo(m.config, m.params, m.data, m.config.seed, { split, draw, samples: S });
     return { split, draw, samples: S, elbo: e.elbo, recon: e.recon, kl: e.kl, se: e.se };
   });
   return {
-    about: 'aevb\'s evaluation noise and a tiny model\'s evaluated ELBO, written by test/shared/eval_noise_fixture.test.ts (UPDATE_FIXTURE=1); read by examples/pytorch/test_eval_noise.py',
-    noise: NOISE_CASES.map(([seed, split, draw, samples, start, count, latent]) =>
-      ({ seed, split, draw, samples, start, count, latent, eps: epsilon(seed, split, draw, samples, start, count, latent) })),
+    about:
+      "aevb's evaluation noise and a tiny model's evaluated ELBO, written by test/shared/eval_noise_fixture.test.ts (UPDATE_FIXTURE=1); read by examples/pytorch/test_eval_noise.py",
+    noise: NOISE_CASES.map(([seed, split, draw, samples, start, count, latent]) => ({
+      seed,
+      split,
+      draw,
+      samples,
+      start,
+      count,
+      latent,
+      eps: epsilon(seed, split, draw, samples, start, count, latent),
+    })),
     model: { config: m.config, tensors: m.tensors, x: Array.from(m.data.x), n: m.data.n, d: m.data.d, evaluations },
   };
 }
 
-describe('examples/pytorch/eval_noise_fixture.json holds aevb\'s current evaluation noise', () => {
+describe("examples/pytorch/eval_noise_fixture.json holds aevb's current evaluation noise", () => {
   let fresh: ReturnType<typeof buildFixture>;
   beforeAll(async () => {
     await useBackend('wasm');
@@ -78,17 +101,25 @@ describe('examples/pytorch/eval_noise_fixture.json holds aevb\'s current evaluat
     if (process.env.UPDATE_FIXTURE === '1') fs.writeFileSync(FIXTURE, `${JSON.stringify(fresh)}\n`);
   });
 
-  it('the ε of each (seed, set, step, S, datapoints) is the file\'s, bit for bit', () => {
+  it("the ε of each (seed, set, step, S, datapoints) is the file's, bit for bit", () => {
     const saved = JSON.parse(fs.readFileSync(FIXTURE, 'utf8')) as ReturnType<typeof buildFixture>;
     expect(saved.noise.length).toBe(fresh.noise.length);
     fresh.noise.forEach((c, k) => {
       const { eps, ...key } = saved.noise[k];
-      expect(key).toEqual({ seed: c.seed, split: c.split, draw: c.draw, samples: c.samples, start: c.start, count: c.count, latent: c.latent });
+      expect(key).toEqual({
+        seed: c.seed,
+        split: c.split,
+        draw: c.draw,
+        samples: c.samples,
+        start: c.start,
+        count: c.count,
+        latent: c.latent,
+      });
       expect(eps).toEqual(c.eps);
     });
   });
 
-  it('the tiny model, its data and its evaluated ELBO (evaluateElbo: S draws, set, step) are the file\'s', () => {
+  it("the tiny model, its data and its evaluated ELBO (evaluateElbo: S draws, set, step) are the file's", () => {
     const saved = JSON.parse(fs.readFileSync(FIXTURE, 'utf8')) as ReturnType<typeof buildFixture>;
     expect(saved.model.tensors).toEqual(fresh.model.tensors);
     expect(saved.model.x).toEqual(fresh.model.x);

@@ -13,7 +13,9 @@ describe('evaluation points', () => {
   });
 
   it('each log point is the first step boundary at or past its sample count', () => {
-    const P = 3, M = 7, total = 10_000;
+    const P = 3,
+      M = 7,
+      total = 10_000;
     const steps = evalSteps({ kind: 'log', perDecade: P }, 1000, M, total);
     for (let i = 0; Math.round(10 ** (i / P)) <= (total - 1) * M; i++) {
       const g = Math.round(10 ** (i / P));
@@ -27,7 +29,7 @@ describe('evaluation points', () => {
     expect(new Set(steps).size).toBe(steps.length);
   });
 
-  it('the grid does not depend on where a run resumed: the points after s are the whole run\'s points after s', () => {
+  it("the grid does not depend on where a run resumed: the points after s are the whole run's points after s", () => {
     const all = evalSteps({ kind: 'log', perDecade: 4 }, 90, 100, 5000);
     for (const s of [0, 1, 3, 17, 90, 1234, 4999]) {
       expect(evalSteps({ kind: 'log', perDecade: 4 }, 90, 100, 5000, s)).toEqual(all.filter((t) => t > s));

@@ -10,7 +10,14 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { resolveConfig } from '../../src/shared/training/config.ts';
-import { elboReport, elboSums, estimateLogLikelihood, evaluateElbo, logLikelihoodSums, logMeanExpWithVariance } from '../../src/shared/model/evaluate.ts';
+import {
+  elboReport,
+  elboSums,
+  estimateLogLikelihood,
+  evaluateElbo,
+  logLikelihoodSums,
+  logMeanExpWithVariance,
+} from '../../src/shared/model/evaluate.ts';
 import type { Dataset } from '../../src/shared/data/dataset.ts';
 import { LocalTrainer } from '../../src/main/local_trainer.ts';
 import { mnistSubset } from '../helpers/mnist_subset.ts';
@@ -21,7 +28,10 @@ let params: Float32Array;
 let test: Dataset;
 
 const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
-const sd = (a: number[]) => { const m = mean(a); return Math.sqrt(a.reduce((s, v) => s + (v - m) ** 2, 0) / (a.length - 1)); };
+const sd = (a: number[]) => {
+  const m = mean(a);
+  return Math.sqrt(a.reduce((s, v) => s + (v - m) ** 2, 0) / (a.length - 1));
+};
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 beforeAll(async () => {
@@ -39,16 +49,20 @@ describe('ELBO standard error', () => {
   it('agrees with the spread of independent repeated evaluations (S = 2, R = 100 draws)', () => {
     const R = 100;
     const reps = range(R).map((draw) => evaluateElbo(cfg, params, test, cfg.seed, { samples: 2, draw }));
-    const spread = sd(reps.map((r) => r.elbo)), se = mean(reps.map((r) => r.se!));
+    const spread = sd(reps.map((r) => r.elbo)),
+      se = mean(reps.map((r) => r.se!));
     const tol = 3 / Math.sqrt(2 * (R - 1));
-    console.log(`ELBO S=2: spread ${spread.toFixed(4)} reported SE ${se.toFixed(4)} ratio ${(spread / se).toFixed(3)} tol ${tol.toFixed(3)}`);
+    console.log(
+      `ELBO S=2: spread ${spread.toFixed(4)} reported SE ${se.toFixed(4)} ratio ${(spread / se).toFixed(3)} tol ${tol.toFixed(3)}`,
+    );
     expect(Math.abs(spread / se - 1), `spread ${spread}, SE ${se}`).toBeLessThan(tol);
   });
 
   it('falls as 1/√S: the spread at S = 1 is twice that at S = 4, and the SE at S = 2 twice that at S = 8', () => {
     const R = 100;
     const at = (S: number) => range(R).map((draw) => evaluateElbo(cfg, params, test, cfg.seed, { samples: S, draw: 1000 + draw }));
-    const s1 = at(1), s4 = at(4);
+    const s1 = at(1),
+      s4 = at(4);
     expect(s1[0].se).toBeNull(); // S = 1: no standard error
     // The ratio of two independent sample SDs: relative SE ≈ √(1/(2(R−1)) + 1/(2(R−1))).
     const ratio = sd(s1.map((r) => r.elbo)) / sd(s4.map((r) => r.elbo));
@@ -74,9 +88,9 @@ describe('evaluation noise', () => {
     const asTrain = elboReport(elboSums(cfg, params, test, { ...noise, split: 'train' }, 2));
     const asTest = elboReport(elboSums(cfg, params, test, { ...noise, split: 'test' }, 2));
     const again = elboReport(elboSums(cfg, params, test, { ...noise, split: 'test' }, 2));
-    expect(again).toEqual(asTest);                    // a draw is a pure function of (seed, set, draw, image, s)
-    expect(asTrain.elbo).not.toBe(asTest.elbo);       // distinct noise …
-    expect(asTrain.kl).toBe(asTest.kl);               // … on the same images (the KL term has none)
+    expect(again).toEqual(asTest); // a draw is a pure function of (seed, set, draw, image, s)
+    expect(asTrain.elbo).not.toBe(asTest.elbo); // distinct noise …
+    expect(asTrain.kl).toBe(asTest.kl); // … on the same images (the KL term has none)
     // … and only noise: the two differ by what their standard errors allow (5 SE of the difference).
     expect(Math.abs(asTrain.elbo - asTest.elbo)).toBeLessThan(5 * Math.hypot(asTrain.se!, asTest.se!));
     const isTrain = logLikelihoodSums(cfg, params, test, 10, { ...noise, split: 'train' });
@@ -86,7 +100,8 @@ describe('evaluation noise', () => {
 
   it('differs between evaluations (draws), and splitting the range changes nothing but float order', () => {
     const n = { seed: cfg.seed, split: 'test' as const };
-    const a = elboSums(cfg, params, test, { ...n, draw: 1 }, 3), b = elboSums(cfg, params, test, { ...n, draw: 2 }, 3);
+    const a = elboSums(cfg, params, test, { ...n, draw: 1 }, 3),
+      b = elboSums(cfg, params, test, { ...n, draw: 2 }, 3);
     expect(a.elbo).not.toBe(b.elbo);
     const parts = [elboSums(cfg, params, test, { ...n, draw: 1 }, 3, 0, 37), elboSums(cfg, params, test, { ...n, draw: 1 }, 3, 37, 100)];
     expect(parts[0].elbo + parts[1].elbo).toBeCloseTo(a.elbo, 2);
@@ -96,11 +111,15 @@ describe('evaluation noise', () => {
 
 describe('importance-sampled log p(x) standard error', () => {
   it('agrees with the spread of independent repeated estimates (K = 20, R = 100 draws)', () => {
-    const R = 100, K = 20;
+    const R = 100,
+      K = 20;
     const reps = range(R).map((draw) => estimateLogLikelihood(cfg, params, test, K, cfg.seed, { draw }));
-    const spread = sd(reps.map((r) => r.logLikelihood)), se = mean(reps.map((r) => r.se!));
+    const spread = sd(reps.map((r) => r.logLikelihood)),
+      se = mean(reps.map((r) => r.se!));
     const tol = 3 / Math.sqrt(2 * (R - 1));
-    console.log(`IS K=20: spread ${spread.toFixed(4)} reported SE ${se.toFixed(4)} ratio ${(spread / se).toFixed(3)} tol ${tol.toFixed(3)}`);
+    console.log(
+      `IS K=20: spread ${spread.toFixed(4)} reported SE ${se.toFixed(4)} ratio ${(spread / se).toFixed(3)} tol ${tol.toFixed(3)}`,
+    );
     expect(Math.abs(spread / se - 1), `spread ${spread}, SE ${se}`).toBeLessThan(tol);
   });
 });
@@ -108,7 +127,8 @@ describe('importance-sampled log p(x) standard error', () => {
 describe('logMeanExpWithVariance', () => {
   it('is the log of the mean weight and the jackknife variance, computed directly for moderate log-weights', () => {
     const lw = [-1.2, 0.3, -0.5, 2.0, 0.1];
-    const K = lw.length, w = lw.map(Math.exp);
+    const K = lw.length,
+      w = lw.map(Math.exp);
     const loo = w.map((_, k) => Math.log((w.reduce((a, b) => a + b, 0) - w[k]) / (K - 1)));
     const lbar = mean(loo);
     const r = logMeanExpWithVariance(lw);
@@ -116,9 +136,10 @@ describe('logMeanExpWithVariance', () => {
     expect(r.variance).toBeCloseTo(((K - 1) / K) * loo.reduce((s, v) => s + (v - lbar) ** 2, 0), 12);
   });
 
-  it('is shift-invariant and finite for log-weights far outside exp()\'s range; 0 variance for K = 1 or equal weights', () => {
+  it("is shift-invariant and finite for log-weights far outside exp()'s range; 0 variance for K = 1 or equal weights", () => {
     const lw = [-1.2, 0.3, -0.5, 2.0, 0.1];
-    const a = logMeanExpWithVariance(lw), b = logMeanExpWithVariance(lw.map((v) => v - 5000));
+    const a = logMeanExpWithVariance(lw),
+      b = logMeanExpWithVariance(lw.map((v) => v - 5000));
     expect(b.logMean).toBeCloseTo(a.logMean - 5000, 8);
     expect(b.variance).toBeCloseTo(a.variance, 10);
     // One weight dominating by e^800: the leave-it-out mean is taken from the others directly.

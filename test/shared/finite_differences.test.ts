@@ -19,7 +19,6 @@ import { stepKernelFactory } from '../../src/shared/model/step_kernels.ts';
 import { detectKernelBuild, type KernelBuild } from '../../src/kernels/step_kernel.ts';
 import type { StepGradient } from '../../src/shared/training/step_gradient.ts';
 
-
 /**
  * Σ_i ℒ̃(x_i) over the shard, float64, from docs/method.md:
  *   encoder h = act(W3 x + b3) (each hidden layer), μ = W4 h + b4, log σ² = W5 h + b5;  z_l = μ + σ ⊙ ε_l
@@ -30,9 +29,13 @@ import type { StepGradient } from '../../src/shared/training/step_gradient.ts';
  * `pre` collects every hidden pre-activation (to keep relu away from its kink).
  */
 function referenceElbo(cfg: TrainConfig, layout: ParamLayout, theta: Float64Array, s: ShardInputs, pre: number[] = []): number {
-  const D = cfg.inputSize, J = cfg.latent, B = s.b, L = s.l;
+  const D = cfg.inputSize,
+    J = cfg.latent,
+    B = s.b,
+    L = s.l;
   const o = (n: string) => layout.byName(n).offset;
-  const enc = referenceHidden(cfg, 'enc'), dec = referenceHidden(cfg, 'dec');
+  const enc = referenceHidden(cfg, 'enc'),
+    dec = referenceHidden(cfg, 'dec');
   let total = 0;
   for (let i = 0; i < B; i++) {
     const x = Array.from({ length: D }, (_, d) => s.xCols[d * B + i]);
@@ -86,7 +89,8 @@ CASES.push({ estimator: 'A', activation: 'linear', decoder: 'gaussian', sigmoidM
 // Deeper MLPs: two hidden layers of different widths and activations, both decoders and estimators (L = 2);
 // three layers with L = 1.
 for (const estimator of ['A', 'B'] as const) {
-  for (const decoder of ['bernoulli', 'gaussian'] as const) CASES.push({ estimator, decoder, hidden: [4, 3], activation: ['relu', 'tanh'] });
+  for (const decoder of ['bernoulli', 'gaussian'] as const)
+    CASES.push({ estimator, decoder, hidden: [4, 3], activation: ['relu', 'tanh'] });
 }
 CASES.push({ estimator: 'B', decoder: 'bernoulli', hidden: [3, 4, 3], activation: ['tanh', 'linear', 'tanh'], samples: 1 });
 
@@ -96,7 +100,8 @@ function setup(over: Partial<TrainConfig>) {
   // pytorch init is U(±1/√fan_in); ×2 so that pre-activations are O(1) and every nonlinearity
   // (tanh's curvature, relu's mask, sigmoid) is really exercised.
   const params = initParams(cfg, 21, layout).map((v) => 2 * v);
-  const N = 5, D = cfg.inputSize;
+  const N = 5,
+    D = cfg.inputSize;
   const x = new Float32Array(N * D).map((_, i) => ((i * 29) % 97) / 96);
   const data: Dataset = { name: 'fd-fixture', n: N, d: D, x };
   const shard = buildShard(cfg, data, { indices: [4, 1, 2], step: 3 }); // B = 3, L = 2
@@ -107,9 +112,13 @@ function setup(over: Partial<TrainConfig>) {
 const ENGINES: Array<[string, 'cpu' | 'wasm', (cfg: TrainConfig, layout: ParamLayout) => StepGradient]> = [
   ['SgvbGradient (tfjs cpu)', 'cpu', (cfg, layout) => new SgvbGradient(cfg, layout)],
   ['SgvbGradient (tfjs wasm)', 'wasm', (cfg, layout) => new SgvbGradient(cfg, layout)],
-  ...(['relaxed', 'simd128'] as KernelBuild[]).filter((b) => b === 'simd128' || detectKernelBuild() === 'relaxed')
-    .map((b): [string, 'wasm', (cfg: TrainConfig, layout: ParamLayout) => StepGradient] =>
-      [`aevb's kernels (${b} build)`, 'wasm', (cfg, layout) => new AevbStepGradient(cfg, layout, stepKernelFactory(b))]),
+  ...(['relaxed', 'simd128'] as KernelBuild[])
+    .filter((b) => b === 'simd128' || detectKernelBuild() === 'relaxed')
+    .map((b): [string, 'wasm', (cfg: TrainConfig, layout: ParamLayout) => StepGradient] => [
+      `aevb's kernels (${b} build)`,
+      'wasm',
+      (cfg, layout) => new AevbStepGradient(cfg, layout, stepKernelFactory(b)),
+    ]),
 ];
 
 for (const [engineName, backend, makeEngine] of ENGINES) {
@@ -146,13 +155,16 @@ for (const [engineName, backend, makeEngine] of ENGINES) {
         const fd = new Float64Array(layout.size);
         for (let k = 0; k < layout.size; k++) {
           const t0 = theta[k];
-          theta[k] = t0 + h; const up = referenceElbo(cfg, layout, theta, shard);
-          theta[k] = t0 - h; const dn = referenceElbo(cfg, layout, theta, shard);
+          theta[k] = t0 + h;
+          const up = referenceElbo(cfg, layout, theta, shard);
+          theta[k] = t0 - h;
+          const dn = referenceElbo(cfg, layout, theta, shard);
           theta[k] = t0;
           fd[k] = (up - dn) / (2 * h);
         }
         for (const s of layout.specs) {
-          const g = grad.subarray(s.offset, s.offset + s.size), f = fd.subarray(s.offset, s.offset + s.size);
+          const g = grad.subarray(s.offset, s.offset + s.size),
+            f = fd.subarray(s.offset, s.offset + s.size);
           // Guard: the test would be vacuous for a tensor whose true gradient is 0.
           expect(Math.max(...Array.from(f, Math.abs)), `${s.name} FD gradient is not zero`).toBeGreaterThan(1e-6);
           expect(relErr(g, f), s.name).toBeLessThanOrEqual(1e-3);

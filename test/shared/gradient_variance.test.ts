@@ -44,7 +44,7 @@ describe('gradient variance', () => {
     expect(studyMinibatch(11, 6, 500, 100)).not.toEqual(a);
   });
 
-  it('estimator B has less variance than A in the μ head (Stein\'s lemma), and the same in the decoder', () => {
+  it("estimator B has less variance than A in the μ head (Stein's lemma), and the same in the decoder", () => {
     // Per datapoint the μ-gradients differ by the Monte Carlo KL term: g_A = g_B − σ⊙ε (∂/∂μ of
     // log p(z) − log q(z|x) at z = μ + σε is −z, where B has the analytic −μ). So
     //   Var g_A − Var g_B = σ² − 2 Cov(∂_z log p(x|z), σε) = σ² (1 − 2 E[∂²_z log p(x|z)])   (Stein's lemma),
@@ -52,10 +52,13 @@ describe('gradient variance', () => {
     // estimator for enc.W4 and enc.b4 in expectation. The log σ² head has no such guarantee: A's
     // −½σ²ε² term can act as a control variate for the reconstruction's noise, and on this model
     // A's enc.W5 variance is the lower one (printed; docs/method.md "Estimator variance").
-    const A = at({ estimator: 'A' }), B = at({ estimator: 'B' });
+    const A = at({ estimator: 'A' }),
+      B = at({ estimator: 'B' });
     const tol = 3 * Math.sqrt(4 / (R - 1));
     for (const g of ['enc.W3', 'enc.b3', 'enc.W4', 'enc.b4', 'enc.W5', 'enc.b5']) {
-      console.log(`${g}: A ${A.perGroup[g].toExponential(3)} B ${B.perGroup[g].toExponential(3)} B/A ${(B.perGroup[g] / A.perGroup[g]).toFixed(3)} (tol ${tol.toFixed(3)})`);
+      console.log(
+        `${g}: A ${A.perGroup[g].toExponential(3)} B ${B.perGroup[g].toExponential(3)} B/A ${(B.perGroup[g] / A.perGroup[g]).toFixed(3)} (tol ${tol.toFixed(3)})`,
+      );
     }
     for (const g of ['enc.W4', 'enc.b4']) expect(B.perGroup[g] / A.perGroup[g], g).toBeLessThan(1 - tol);
     // The decoder's gradient does not involve the KL: with the same ε the two estimators give the same draws.
@@ -67,9 +70,10 @@ describe('gradient variance', () => {
   it('L = 5 samples divide the ε part of the variance by 5 (minibatch held fixed), for A and B', () => {
     const tol = 3 * Math.sqrt(4 / (R - 1));
     for (const estimator of ['A', 'B'] as const) {
-      const v1 = at({ estimator, samples: 1 }, true).meanVariance, v5 = at({ estimator, samples: 5 }, true).meanVariance;
+      const v1 = at({ estimator, samples: 1 }, true).meanVariance,
+        v5 = at({ estimator, samples: 5 }, true).meanVariance;
       console.log(`${estimator}: L=5/L=1 = ${(v5 / v1).toFixed(4)} (1/5 = 0.2) tol ${(0.2 * tol).toFixed(3)}`);
-      expect(Math.abs((v5 / v1) / 0.2 - 1), `${estimator}: ${v5} / ${v1}`).toBeLessThan(tol);
+      expect(Math.abs(v5 / v1 / 0.2 - 1), `${estimator}: ${v5} / ${v1}`).toBeLessThan(tol);
     }
   });
 });

@@ -13,7 +13,8 @@ function setup(over: Partial<TrainConfig>) {
   const cfg = resolveConfig({ inputSize: 30, hidden: 16, latent: 4, init: 'pytorch', ...over });
   const layout = buildLayout(cfg);
   const params = initParams(cfg, 3, layout);
-  const N = 12, D = cfg.inputSize;
+  const N = 12,
+    D = cfg.inputSize;
   const x = new Float32Array(N * D).map((_, i) => ((i * 7919) % 101) / 100);
   const data = { name: 'fixture', n: N, d: D, x };
   const shard = buildShard(cfg, data, { indices: [0, 3, 5, 7, 11], step: 2 });
@@ -41,7 +42,8 @@ describe('hand-written backward pass against tfjs autodiff (wasm)', () => {
   for (const c of CASES) {
     it(`matches for ${JSON.stringify(c)}`, () => {
       const { cfg, layout, params, shard } = setup(c);
-      const gHand = new Float32Array(layout.size), gAuto = new Float32Array(layout.size);
+      const gHand = new Float32Array(layout.size),
+        gAuto = new Float32Array(layout.size);
       const engine = new SgvbGradient(cfg, layout);
       const vHand = engine.compute(params, shard, gHand, true);
       const vAuto = autodiffGradient(cfg, layout, params, shard, gAuto);
@@ -60,7 +62,8 @@ describe('hand-written backward pass against tfjs autodiff (wasm)', () => {
       const { cfg, layout, params, shard } = setup(c);
       const mirror = transposedMirror(layout, params);
       expect(layout.mirror.map((m) => m.name)).not.toContain('enc.W3');
-      const a = new Float32Array(layout.size), b = new Float32Array(layout.size);
+      const a = new Float32Array(layout.size),
+        b = new Float32Array(layout.size);
       const engine = new SgvbGradient(cfg, layout);
       engine.compute(params, shard, a, false);
       engine.compute(params, shard, b, false, mirror);
@@ -72,24 +75,28 @@ describe('hand-written backward pass against tfjs autodiff (wasm)', () => {
   it('parameters overwritten in the kept tensors give the bits of freshly uploaded ones', () => {
     const { cfg, layout, params, shard } = setup({});
     const other = params.map((v, i) => v * 0.5 + Math.sin(i) * 0.01);
-    const kept = new SgvbGradient(cfg, layout), fresh = new SgvbGradient(cfg, layout);
-    const a = new Float32Array(layout.size), b = new Float32Array(layout.size);
-    kept.compute(params, shard, a, false);   // makes the tensors it keeps…
-    kept.compute(other, shard, a, false);    // …and overwrites them here
+    const kept = new SgvbGradient(cfg, layout),
+      fresh = new SgvbGradient(cfg, layout);
+    const a = new Float32Array(layout.size),
+      b = new Float32Array(layout.size);
+    kept.compute(params, shard, a, false); // makes the tensors it keeps…
+    kept.compute(other, shard, a, false); // …and overwrites them here
     fresh.compute(other, shard, b, false);
-    kept.dispose(); fresh.dispose();
+    kept.dispose();
+    fresh.dispose();
     expect(Array.from(a)).toEqual(Array.from(b));
   });
 
-  for (const deep of [{}, { hidden: [7, 5], activation: ['relu', 'tanh'] }] as Array<Partial<TrainConfig>>) it(`leaks no tensors ${JSON.stringify(deep)}`, () => {
-    const { cfg, layout, params, shard } = setup({ samples: 2, ...deep });
-    const engine = new SgvbGradient(cfg, layout);
-    const g = new Float32Array(layout.size);
-    engine.compute(params, shard, g); // first call creates the L > 1 constants
-    const before = tf.memory().numTensors;
-    const mirror = new Float32Array(layout.mirrorSize);
-    for (let i = 0; i < 20; i++) engine.compute(params, shard, g, i % 2 === 0, i % 3 === 0 ? mirror : undefined);
-    expect(tf.memory().numTensors).toBe(before);
-    engine.dispose();
-  });
+  for (const deep of [{}, { hidden: [7, 5], activation: ['relu', 'tanh'] }] as Array<Partial<TrainConfig>>)
+    it(`leaks no tensors ${JSON.stringify(deep)}`, () => {
+      const { cfg, layout, params, shard } = setup({ samples: 2, ...deep });
+      const engine = new SgvbGradient(cfg, layout);
+      const g = new Float32Array(layout.size);
+      engine.compute(params, shard, g); // first call creates the L > 1 constants
+      const before = tf.memory().numTensors;
+      const mirror = new Float32Array(layout.mirrorSize);
+      for (let i = 0; i < 20; i++) engine.compute(params, shard, g, i % 2 === 0, i % 3 === 0 ? mirror : undefined);
+      expect(tf.memory().numTensors).toBe(before);
+      engine.dispose();
+    });
 });

@@ -99,8 +99,9 @@ describe('malformed files', () => {
     expect(e.fix).toMatch(/Download the file again/);
   });
   it('truncated header', () => {
-    expect(idxFailure(() => parseIdx(bytes(0, 0, 0x08, 3, 0, 0, 0, 1), 'h')).message)
-      .toMatch(/h is truncated: its header declares 3 dimensions \(16 header bytes\) but the file has 8 bytes/);
+    expect(idxFailure(() => parseIdx(bytes(0, 0, 0x08, 3, 0, 0, 0, 1), 'h')).message).toMatch(
+      /h is truncated: its header declares 3 dimensions \(16 header bytes\) but the file has 8 bytes/,
+    );
   });
   it('a file shorter than the fixed header', () => {
     expect(idxFailure(() => parseIdx(bytes(0, 0), 'tiny')).message).toMatch(/tiny is truncated/);
@@ -122,8 +123,9 @@ describe('malformed files', () => {
   });
   it('dims that describe fewer bytes than the file holds', () => {
     const file = new Uint8Array([...encodeIdx('int16', [2], [1, 2]), 9, 9]);
-    expect(idxFailure(() => parseIdx(file, 'long')).message)
-      .toMatch(/long has a size mismatch: header says 4 data bytes but the file has 6, 2 more/);
+    expect(idxFailure(() => parseIdx(file, 'long')).message).toMatch(
+      /long has a size mismatch: header says 4 data bytes but the file has 6, 2 more/,
+    );
   });
   it('a file that is still gzip-compressed', () => {
     const e = idxFailure(() => parseIdx(bytes(0x1f, 0x8b, 8, 0, 0, 0, 0, 0), 't10k-images-idx3-ubyte.gz'));

@@ -17,10 +17,19 @@ import { evaluateElbo, evaluateLogLikelihood, logLikelihoodSum } from '../../src
 import type { Dataset } from '../../src/shared/data/dataset.ts';
 import { useBackend } from '../helpers/backend.ts';
 
-const D = 5, J = 2, H = D, S2 = 0.25;
+const D = 5,
+  J = 2,
+  H = D,
+  S2 = 0.25;
 const LOG_2PI = Math.log(2 * Math.PI);
 const cfg = resolveConfig({
-  inputSize: D, hidden: H, latent: J, activation: 'linear', decoder: 'gaussian', sigmoidMean: false, init: 'pytorch',
+  inputSize: D,
+  hidden: H,
+  latent: J,
+  activation: 'linear',
+  decoder: 'gaussian',
+  sigmoidMean: false,
+  init: 'pytorch',
 });
 const layout = buildLayout(cfg);
 
@@ -31,15 +40,21 @@ const transpose = (a: Mat): Mat => a[0].map((_, j) => a.map((r) => r[j]));
 
 // Decoder: W1 [H, J] with orthogonal columns; W4' = a Householder reflection Q (orthogonal), so
 // A = Q W1 keeps orthogonal columns while every entry of A is non-trivial.
-const W1: Mat = [[0.8, 1.2], [0.8, -1.2], [0, 1.2], [0.8, 0], [-0.8, 0]];
+const W1: Mat = [
+  [0.8, 1.2],
+  [0.8, -1.2],
+  [0, 1.2],
+  [0.8, 0],
+  [-0.8, 0],
+];
 const b1 = [0.1, -0.2, 0.3, 0.0, 0.2];
 const hv = [1, 2, -1, 0.5, 1];
 const hvn = hv.reduce((s, v) => s + v * v, 0);
 const Q: Mat = hv.map((vi, i) => hv.map((vj, j) => (i === j ? 1 : 0) - (2 * vi * vj) / hvn));
 const b4dec = [0.5, 0.4, 0.6, 0.3, 0.5];
-const A = matmul(Q, W1);                                         // [D, J]
-const c = matvec(Q, b1).map((v, d) => v + b4dec[d]);             // [D]
-const AtA = matmul(transpose(A), A);                             // [J, J], diagonal
+const A = matmul(Q, W1); // [D, J]
+const c = matvec(Q, b1).map((v, d) => v + b4dec[d]); // [D]
+const AtA = matmul(transpose(A), A); // [J, J], diagonal
 
 /** Exact log N(x; c, AAᵀ + s²I) by Cholesky, float64. */
 function exactLogPx(x: number[]): number {
@@ -53,13 +68,21 @@ function exactLogPx(x: number[]): number {
     }
   }
   const r = x.map((v, d) => v - c[d]);
-  const y = new Array<number>(D);                                // solve Lc y = r
-  for (let i = 0; i < D; i++) { let s = r[i]; for (let k = 0; k < i; k++) s -= Lc[i][k] * y[k]; y[i] = s / Lc[i][i]; }
+  const y = new Array<number>(D); // solve Lc y = r
+  for (let i = 0; i < D; i++) {
+    let s = r[i];
+    for (let k = 0; k < i; k++) s -= Lc[i][k] * y[k];
+    y[i] = s / Lc[i][i];
+  }
   const logDet = 2 * Lc.reduce((s, row, i) => s + Math.log(row[i]), 0);
   return -0.5 * (D * LOG_2PI + logDet + y.reduce((s, v) => s + v * v, 0));
 }
 
-interface Encoder { W4: Mat; b4: number[]; b5: number[] }
+interface Encoder {
+  W4: Mat;
+  b4: number[];
+  b5: number[];
+}
 
 /** The exact posterior's encoder (see the header). */
 function exactEncoder(): Encoder {
@@ -86,7 +109,8 @@ function analyticElbo(enc: Encoder, x: number[]): { elbo: number; variance: numb
   let kl = 0;
   for (let j = 0; j < J; j++) kl += 0.5 * (mu[j] ** 2 + sig2[j] - 1 - Math.log(sig2[j]));
   const Atr = matvec(transpose(A), r0);
-  let lin = 0, tr2 = 0;
+  let lin = 0,
+    tr2 = 0;
   for (let j = 0; j < J; j++) lin += sig2[j] * Atr[j] ** 2;
   for (let i = 0; i < J; i++) for (let j = 0; j < J; j++) tr2 += (Math.sqrt(sig2[i] * sig2[j]) * AtA[i][j]) ** 2;
   return { elbo: recon - kl, variance: (4 * lin + 2 * tr2) / (4 * S2 * S2) };
@@ -95,25 +119,36 @@ function analyticElbo(enc: Encoder, x: number[]): { elbo: number; variance: numb
 function buildParams(enc: Encoder): Float32Array {
   const p = new Float32Array(layout.size);
   const set = (name: string, m: Mat | number[]) => view(p, layout.byName(name)).set((m as Array<number | number[]>).flat());
-  set('enc.W3', Array.from({ length: H }, (_, i) => Array.from({ length: D }, (_, d) => (i === d ? 1 : 0))));
-  set('enc.W4', enc.W4.map((row) => [...row, ...new Array(H - D).fill(0)]));
+  set(
+    'enc.W3',
+    Array.from({ length: H }, (_, i) => Array.from({ length: D }, (_, d) => (i === d ? 1 : 0))),
+  );
+  set(
+    'enc.W4',
+    enc.W4.map((row) => [...row, ...new Array(H - D).fill(0)]),
+  );
   set('enc.b4', enc.b4);
-  set('enc.b5', enc.b5);                                         // enc.W5, enc.b3 stay 0
+  set('enc.b5', enc.b5); // enc.W5, enc.b3 stay 0
   set('dec.W1', W1);
   set('dec.b1', b1);
   set('dec.W4', Q);
   set('dec.b4', b4dec);
-  set('dec.b5', new Array(D).fill(Math.log(S2)));                // dec.W5 stays 0
+  set('dec.b5', new Array(D).fill(Math.log(S2))); // dec.W5 stays 0
   return p;
 }
 
 // Four distinct datapoints drawn from the model (fixed z and noise), each repeated `copies` times:
 // copies have distinct indices, so evaluation draws independent ε for each.
-const POINTS: number[][] = [[0.7, -0.3], [-1.1, 0.4], [0.2, 1.5], [-0.4, -0.9]].map(([z0, z1], p) =>
-  c.map((cd, d) => cd + A[d][0] * z0 + A[d][1] * z1 + 0.5 * Math.sin(3 * p + 2 * d)));
+const POINTS: number[][] = [
+  [0.7, -0.3],
+  [-1.1, 0.4],
+  [0.2, 1.5],
+  [-0.4, -0.9],
+].map(([z0, z1], p) => c.map((cd, d) => cd + A[d][0] * z0 + A[d][1] * z1 + 0.5 * Math.sin(3 * p + 2 * d)));
 
 function dataset(copies: number): Dataset {
-  const n = POINTS.length * copies, x = new Float32Array(n * D);
+  const n = POINTS.length * copies,
+    x = new Float32Array(n * D);
   for (let i = 0; i < n; i++) x.set(POINTS[i % POINTS.length], i * D);
   return { name: 'linear-gaussian', n, d: D, x };
 }
@@ -147,7 +182,8 @@ describe('importance sampling and the ELBO against the exact marginal of a linea
       // evaluateElbo is estimator B with L = 1: analytic KL, but log p(x|z) from one z, which is
       // not constant in z even for the exact posterior. So it equals log p(x) only in expectation;
       // its standard error follows from the closed-form variance above (n = 4000 draws).
-      const copies = 1000, data = dataset(copies);
+      const copies = 1000,
+        data = dataset(copies);
       const se = Math.sqrt(mean((x) => analyticElbo(exactEncoder(), x).variance) / data.n);
       const got = evaluateElbo(cfg, params, data, 3).elbo;
       // Measured: −4.5308 against −4.5167, SE 0.0151 (0.93 SE).
@@ -159,7 +195,9 @@ describe('importance sampling and the ELBO against the exact marginal of a linea
   describe('encoder = a perturbed posterior', () => {
     const ex = exactEncoder();
     const enc: Encoder = {
-      W4: ex.W4.map((r) => r.map((v) => 0.9 * v)), b4: ex.b4.map((v, j) => v + 0.1 * (j + 1)), b5: ex.b5.map((v) => v + 0.5),
+      W4: ex.W4.map((r) => r.map((v) => 0.9 * v)),
+      b4: ex.b4.map((v, j) => v + 0.1 * (j + 1)),
+      b5: ex.b5.map((v) => v + 0.5),
     };
     const params = buildParams(enc);
     const analytic = mean((x) => analyticElbo(enc, x).elbo);
@@ -183,7 +221,7 @@ describe('importance sampling and the ELBO against the exact marginal of a linea
       // Measured: −4.9489, −4.5905, −4.5166, −4.5159 for K = 1, 10, 100, 1000 (exact −4.5167).
       // The steps shrink as K grows; 1e-3 allows for MC noise once the estimate has converged.
       for (let i = 1; i < est.length; i++) expect(est[i], `K sequence ${est.join(', ')}`).toBeGreaterThan(est[i - 1] - 1e-3);
-      expect(est[0]).toBeLessThan(EXACT - 0.2);                   // K = 1 is a one-sample ELBO
+      expect(est[0]).toBeLessThan(EXACT - 0.2); // K = 1 is a one-sample ELBO
       // Bias of the K-sample estimate ≈ Var(w/p)/(2K) and its noise ~ √(Var(w/p)/(K·n)): with q
       // wider than the posterior both are ≪ 0.01 nats at K = 1000. Measured: |error| = 8e-4.
       expect(Math.abs(est[3] - EXACT), `K = 1000 gives ${est[3]}, exact ${EXACT}`).toBeLessThan(0.01);

@@ -45,7 +45,9 @@ function guardedMemory(layout: ParamLayout, cfg: TrainConfig, engines: number, s
     f.fill(NaN, r.scratch / 4, (r.scratch + scratchBytes) / 4);
   }
   return {
-    memory, params, regions,
+    memory,
+    params,
+    regions,
     view: (at: number) => new Float32Array(memory.buffer, at, layout.size),
     guardsIntact: () => guards.every(([a, b]) => f.subarray(a / 4, b / 4).every((v) => v === SENTINEL)),
   };
@@ -70,7 +72,8 @@ describe('the kernel engine on a memory', () => {
           const vWant = copied.compute(params, shard, want, true);
           // In place: views of a guarded memory.
           const m = guardedMemory(layout, cfg, 1, shared);
-          const theta = m.view(m.params), slot = m.view(m.regions[0].grad);
+          const theta = m.view(m.params),
+            slot = m.view(m.regions[0].grad);
           theta.set(params);
           const engine = new AevbStepGradient(cfg, layout, stepKernelFactory(build), { memory: m.memory, scratch: m.regions[0].scratch });
           const v = engine.compute(theta, shard, slot, true);
@@ -104,16 +107,26 @@ describe('regions flush with the end of the memory', () => {
         const { cfg, layout, params, shard } = edgeFixture(over, B);
         const want = new Float32Array(layout.size);
         new AevbStepGradient(cfg, layout, stepKernelFactory(build)).compute(params, shard, want, true);
-        const P = layout.size * 4, S = scratchPlan(cfg).bytes;
-        const pages = Math.ceil((2 * P + S) / 65536) + 1, end = pages * 65536;
+        const P = layout.size * 4,
+          S = scratchPlan(cfg).bytes;
+        const pages = Math.ceil((2 * P + S) / 65536) + 1,
+          end = pages * 65536;
         // Each order of the three regions, packed backwards from the end (θ, slot: 4-byte aligned only).
-        for (const order of [['params', 'grad', 'scratch'], ['scratch', 'params', 'grad'], ['grad', 'scratch', 'params']]) {
+        for (const order of [
+          ['params', 'grad', 'scratch'],
+          ['scratch', 'params', 'grad'],
+          ['grad', 'scratch', 'params'],
+        ]) {
           const size: Record<string, number> = { params: P, grad: P, scratch: S };
           const at: Record<string, number> = {};
           let top = end;
-          for (const r of [...order].reverse()) { top -= size[r]; at[r] = top; }
+          for (const r of [...order].reverse()) {
+            top -= size[r];
+            at[r] = top;
+          }
           const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-          const theta = new Float32Array(memory.buffer, at.params, layout.size), slot = new Float32Array(memory.buffer, at.grad, layout.size);
+          const theta = new Float32Array(memory.buffer, at.params, layout.size),
+            slot = new Float32Array(memory.buffer, at.grad, layout.size);
           theta.set(params);
           new AevbStepGradient(cfg, layout, stepKernelFactory(build), { memory, scratch: at.scratch }).compute(theta, shard, slot, true);
           expect(sameBits(slot, want), `${JSON.stringify(over)}, ${order.join(' | ')} | end`).toBe(true);
@@ -129,21 +142,36 @@ describe('regions flush with the end of the memory', () => {
  * the plan (into the next ones, or past the scratch into a neighbour's region): it must be refused before
  * anything is written.
  */
-describe('a shard whose L is not the config\'s', () => {
+describe("a shard whose L is not the config's", () => {
   for (const build of WASM_BUILDS) {
     it(`${build}: refused with an AevbError before anything is written`, () => {
-      for (const [over, L, B] of [[{ samples: 2 }, 1, 100], [{ samples: 129 }, 200, 2], [{ samples: 3, decoder: 'gaussian' }, 7, 20]] as const) {
+      for (const [over, L, B] of [
+        [{ samples: 2 }, 1, 100],
+        [{ samples: 129 }, 200, 2],
+        [{ samples: 3, decoder: 'gaussian' }, 7, 20],
+      ] as const) {
         const { cfg, layout, params } = edgeFixture(over, B);
         const { shard } = edgeFixture({ ...over, samples: L }, B);
         const m = guardedMemory(layout, cfg, 1, true);
-        const theta = m.view(m.params), slot = m.view(m.regions[0].grad);
+        const theta = m.view(m.params),
+          slot = m.view(m.regions[0].grad);
         theta.set(params);
         const engine = new AevbStepGradient(cfg, layout, stepKernelFactory(build), { memory: m.memory, scratch: m.regions[0].scratch });
         let error: unknown = null;
-        try { engine.compute(theta, shard, slot, true); } catch (e) { error = e; }
-        expect(error, `config L ${over.samples}, shard L ${L}`).toMatchObject({ code: 'ARGUMENT', message: expect.stringMatching(/L = samples/) });
+        try {
+          engine.compute(theta, shard, slot, true);
+        } catch (e) {
+          error = e;
+        }
+        expect(error, `config L ${over.samples}, shard L ${L}`).toMatchObject({
+          code: 'ARGUMENT',
+          message: expect.stringMatching(/L = samples/),
+        });
         expect(m.guardsIntact(), `config L ${over.samples}, shard L ${L}: guards`).toBe(true);
-        expect(slot.every((g) => Number.isNaN(g)), 'the slot is untouched').toBe(true);
+        expect(
+          slot.every((g) => Number.isNaN(g)),
+          'the slot is untouched',
+        ).toBe(true);
       }
     });
   }
@@ -154,13 +182,17 @@ const entry = new URL('../helpers/kernel_engine_worker.ts', import.meta.url);
 
 /** Each job in its own worker_thread, all released at once; their reports. */
 async function runThreads(jobs: Array<Omit<EngineJob, 'start'>>): Promise<Array<{ elbo: number; build: KernelBuild }>> {
-  const start = new SharedArrayBuffer(8), flag = new Int32Array(start);
+  const start = new SharedArrayBuffer(8),
+    flag = new Int32Array(start);
   const workers = jobs.map((job) => new Worker(bootstrap, { workerData: { aevbEntry: entry.href, job: { ...job, start } } }));
   try {
-    const done = workers.map((w) => new Promise<{ elbo: number; build: KernelBuild }>((resolve, reject) => {
-      w.once('message', resolve);
-      w.once('error', reject);
-    }));
+    const done = workers.map(
+      (w) =>
+        new Promise<{ elbo: number; build: KernelBuild }>((resolve, reject) => {
+          w.once('message', resolve);
+          w.once('error', reject);
+        }),
+    );
     while (Atomics.load(flag, 1) < jobs.length) await new Promise((r) => setImmediate(r)); // errors arrive meanwhile
     Atomics.store(flag, 0, 1);
     Atomics.notify(flag, 0);
@@ -173,13 +205,24 @@ async function runThreads(jobs: Array<Omit<EngineJob, 'start'>>): Promise<Array<
 describe('two kernel engines on one shared memory, in two worker_threads at once', () => {
   for (const build of WASM_BUILDS) {
     it(`${build}: each slot holds the bits one thread computes alone; θ and every guard intact`, async () => {
-      const over: Partial<TrainConfig> = { hidden: [9, 5], activation: ['tanh', 'relu'], samples: 2, decoder: 'gaussian', estimator: 'A', inputSize: 13 };
-      const B = 150, split = 71; // shards of 71 and 79 points: 2 chunks of 64 each and a tail
+      const over: Partial<TrainConfig> = {
+        hidden: [9, 5],
+        activation: ['tanh', 'relu'],
+        samples: 2,
+        decoder: 'gaussian',
+        estimator: 'A',
+        inputSize: 13,
+      };
+      const B = 150,
+        split = 71; // shards of 71 and 79 points: 2 chunks of 64 each and a tail
       const { cfg, layout, params, part } = edgeFixture(over, B);
       // One thread: both shards in turn, each engine on its own region, on a fresh memory.
       const one = guardedMemory(layout, cfg, 2, true);
       one.view(one.params).set(params);
-      const want = [[0, split], [split, B]].map(([lo, hi], t) => {
+      const want = [
+        [0, split],
+        [split, B],
+      ].map(([lo, hi], t) => {
         const r = one.regions[t];
         const e = new AevbStepGradient(cfg, layout, stepKernelFactory(build), { memory: one.memory, scratch: r.scratch });
         return { elbo: e.compute(one.view(one.params), part(lo, hi), one.view(r.grad), true).elbo, grad: one.view(r.grad).slice() };
@@ -187,9 +230,22 @@ describe('two kernel engines on one shared memory, in two worker_threads at once
       // Two threads at once.
       const two = guardedMemory(layout, cfg, 2, true);
       two.view(two.params).set(params);
-      const reports = await runThreads([[0, split], [split, B]].map(([lo, hi], t) => ({
-        memory: two.memory, build, over, B, lo, hi, params: two.params, grad: two.regions[t].grad, scratch: two.regions[t].scratch,
-      })));
+      const reports = await runThreads(
+        [
+          [0, split],
+          [split, B],
+        ].map(([lo, hi], t) => ({
+          memory: two.memory,
+          build,
+          over,
+          B,
+          lo,
+          hi,
+          params: two.params,
+          grad: two.regions[t].grad,
+          scratch: two.regions[t].scratch,
+        })),
+      );
       reports.forEach((r, t) => {
         expect(r.build).toBe(build);
         expect(r.elbo, `thread ${t}: ELBO`).toBe(want[t].elbo);

@@ -27,8 +27,12 @@ function setTensor(layout: ParamLayout, params: Float32Array, name: string, f: (
 function expectClose(grad: Float32Array, ref: Float32Array, layout: ParamLayout, tol: number, what: string): void {
   expect(allFinite(grad), `${what}: finite`).toBe(true);
   for (const s of layout.specs) {
-    let num = 0, den = 0;
-    for (let i = s.offset; i < s.offset + s.size; i++) { num += (grad[i] - ref[i]) ** 2; den += ref[i] ** 2; }
+    let num = 0,
+      den = 0;
+    for (let i = s.offset; i < s.offset + s.size; i++) {
+      num += (grad[i] - ref[i]) ** 2;
+      den += ref[i] ** 2;
+    }
     expect(Math.sqrt(num), `${what}: ${s.name} (‖ref‖ = ${Math.sqrt(den)})`).toBeLessThanOrEqual(tol * Math.sqrt(den));
   }
 }
@@ -36,19 +40,26 @@ function expectClose(grad: Float32Array, ref: Float32Array, layout: ParamLayout,
 const KERNELS: KernelsUnderTest[] = [...WASM_BUILDS, 'float64'];
 
 /** float64: hold the WASM builds against the float64 loops only, where tfjs's float32 formula is the inaccurate one (said there). */
-interface ValueCase { name: string; over: Partial<TrainConfig>; edit: (layout: ParamLayout, p: Float32Array, x: Float32Array) => void; float64?: boolean }
+interface ValueCase {
+  name: string;
+  over: Partial<TrainConfig>;
+  edit: (layout: ParamLayout, p: Float32Array, x: Float32Array) => void;
+  float64?: boolean;
+}
 
 const VALUE_CASES: ValueCase[] = [
   {
     // W2 scaled down so that ℓ ≈ b2: logits of ±50 and ±100 on alternating pixels.
-    name: 'Bernoulli logits of ±50 and ±100', over: { inputSize: 9, samples: 2 },
+    name: 'Bernoulli logits of ±50 and ±100',
+    over: { inputSize: 9, samples: 2 },
     edit: (layout, p) => {
       setTensor(layout, p, 'dec.W2', (i) => p[layout.byName('dec.W2').offset + i] * 1e-3);
       setTensor(layout, p, 'dec.b2', (i) => [50, -50, 100, -100][i % 4]);
     },
   },
   {
-    name: 'Gaussian decoder log-variances of +30 and −30', over: { decoder: 'gaussian', inputSize: 9, estimator: 'A' },
+    name: 'Gaussian decoder log-variances of +30 and −30',
+    over: { decoder: 'gaussian', inputSize: 9, estimator: 'A' },
     edit: (layout, p) => {
       setTensor(layout, p, 'dec.W5', (i) => p[layout.byName('dec.W5').offset + i] * 1e-3);
       setTensor(layout, p, 'dec.b5', (i) => (i % 2 ? 30 : -30));
@@ -58,27 +69,43 @@ const VALUE_CASES: ValueCase[] = [
     // σ(raw) is 1 or a subnormal; σ'(raw) = e/(1 + e)², e = e^−|raw|, is ~e^−50 or ~e^−100 on both sides. tfjs
     // takes σ(1 − σ), which is exactly 0 at +50 (σ rounds to 1), so dec.W4's gradient, ~1e-21, is off by O(1)
     // there; the reference is the float64 loops, which take e/(1 + e)² too.
-    name: 'Gaussian decoder with sigmoidMean, raw means of ±50 and ±100', over: { decoder: 'gaussian', sigmoidMean: true, inputSize: 9 }, float64: true,
+    name: 'Gaussian decoder with sigmoidMean, raw means of ±50 and ±100',
+    over: { decoder: 'gaussian', sigmoidMean: true, inputSize: 9 },
+    float64: true,
     edit: (layout, p) => {
       setTensor(layout, p, 'dec.W4', (i) => p[layout.byName('dec.W4').offset + i] * 1e-3);
       setTensor(layout, p, 'dec.b4', (i) => [50, -50, 100, -100][i % 4]);
     },
   },
-  ...(['A', 'B'] as const).flatMap((estimator): ValueCase[] => [30, -30].map((lv) => ({
-    // σ = e^{lv/2}: z of ~3e6 (tanh saturates, relu passes it on) or of ~3e-7 (z ≈ μ).
-    name: `encoder log σ² of ${lv}, estimator ${estimator}`, over: { estimator, hidden: [5, 4], activation: ['tanh', 'relu'], samples: 2 },
-    edit: (layout, p) => {
-      setTensor(layout, p, 'enc.W5', (i) => p[layout.byName('enc.W5').offset + i] * 1e-3);
-      setTensor(layout, p, 'enc.b5', () => lv);
-    },
-  }))),
-  ...([[1e-30, 'tiny'], [1e-41, 'subnormal'], [1e6, 'huge']] as const).flatMap(([v, what]): ValueCase[] => [true, false].map((sigmoidMean) => ({
-    name: `${what} pixels (${v}) for the Gaussian decoder, sigmoidMean ${sigmoidMean}`, over: { decoder: 'gaussian', sigmoidMean, activation: 'tanh' },
-    edit: (_layout, _p, x) => { for (let i = 0; i < x.length; i += 2) x[i] = v; },
-  }))),
+  ...(['A', 'B'] as const).flatMap((estimator): ValueCase[] =>
+    [30, -30].map((lv) => ({
+      // σ = e^{lv/2}: z of ~3e6 (tanh saturates, relu passes it on) or of ~3e-7 (z ≈ μ).
+      name: `encoder log σ² of ${lv}, estimator ${estimator}`,
+      over: { estimator, hidden: [5, 4], activation: ['tanh', 'relu'], samples: 2 },
+      edit: (layout, p) => {
+        setTensor(layout, p, 'enc.W5', (i) => p[layout.byName('enc.W5').offset + i] * 1e-3);
+        setTensor(layout, p, 'enc.b5', () => lv);
+      },
+    })),
+  ),
+  ...(
+    [
+      [1e-30, 'tiny'],
+      [1e-41, 'subnormal'],
+      [1e6, 'huge'],
+    ] as const
+  ).flatMap(([v, what]): ValueCase[] =>
+    [true, false].map((sigmoidMean) => ({
+      name: `${what} pixels (${v}) for the Gaussian decoder, sigmoidMean ${sigmoidMean}`,
+      over: { decoder: 'gaussian', sigmoidMean, activation: 'tanh' },
+      edit: (_layout, _p, x) => {
+        for (let i = 0; i < x.length; i += 2) x[i] = v;
+      },
+    })),
+  ),
 ];
 
-describe('aevb\'s kernel gradient on extreme values, against the tfjs gradient and the float64 loops', () => {
+describe("aevb's kernel gradient on extreme values, against the tfjs gradient and the float64 loops", () => {
   beforeAll(() => useBackend('wasm'));
 
   for (const c of VALUE_CASES) {
@@ -148,7 +175,8 @@ describe('±Inf in θ: a finite gradient only where it is the limit tfjs gives t
           for (const bad of [Infinity, -Infinity]) {
             const p = params.slice();
             p[s.offset + (s.size >> 1)] = bad;
-            const ours = kernelGradient(k, cfg, layout, p, shard), ref = tfjsGradient(cfg, layout, p, shard);
+            const ours = kernelGradient(k, cfg, layout, p, shard),
+              ref = tfjsGradient(cfg, layout, p, shard);
             expect(allFinite(ours.grad), `${bad} in ${s.name}: finite as tfjs's`).toBe(allFinite(ref.grad));
             if (allFinite(ref.grad)) expectClose(ours.grad, ref.grad, layout, 1e-5, `${bad} in ${s.name}`);
           }
@@ -159,7 +187,12 @@ describe('±Inf in θ: a finite gradient only where it is the limit tfjs gives t
 });
 
 describe('±Inf in θ: the step is refused and the model unchanged', () => {
-  const data = (n: number, D: number): Dataset => ({ name: 'inf', n, d: D, x: new Float32Array(n * D).map((_, i) => ((i * 31) % 17) / 16) });
+  const data = (n: number, D: number): Dataset => ({
+    name: 'inf',
+    n,
+    d: D,
+    x: new Float32Array(n * D).map((_, i) => ((i * 31) % 17) / 16),
+  });
   for (const k of WASM_BUILDS) {
     it(`${k}: every tensor, +Inf and −Inf, with and without the value`, () => {
       for (const over of MODELS) {
@@ -170,7 +203,14 @@ describe('±Inf in θ: the step is refused and the model unchanged', () => {
           for (const bad of [Infinity, -Infinity]) {
             const params = start.params.slice();
             params[s.offset + (s.size >> 1)] = bad;
-            const lt = new LocalTrainer(cfg, { train: data(12, cfg.inputSize), test: data(4, cfg.inputSize) }, { ...start, params }, undefined, 'aevb', k);
+            const lt = new LocalTrainer(
+              cfg,
+              { train: data(12, cfg.inputSize), test: data(4, cfg.inputSize) },
+              { ...start, params },
+              undefined,
+              'aevb',
+              k,
+            );
             for (const withValue of [false, true]) {
               const r = lt.step(withValue);
               expect(r.ok, `${bad} in ${s.name}, withValue ${withValue}`).toBe(false);

@@ -13,10 +13,13 @@ const setup = kernelFixture;
 
 /** A memory holding θ, one gradient slot and the scratch, and the kernel gradient on it. */
 function onMemory(cfg: TrainConfig, layout: ReturnType<typeof buildLayout>, kernels: (m: WebAssembly.Memory) => StepKernelOps) {
-  const P = layout.size * 4, plan = scratchPlan(cfg);
+  const P = layout.size * 4,
+    plan = scratchPlan(cfg);
   const bytes = 2 * Math.ceil(P / 16) * 16 + plan.bytes;
   const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) + 1 });
-  const paramsPtr = 0, gradPtr = Math.ceil(P / 16) * 16, scratch = 2 * gradPtr;
+  const paramsPtr = 0,
+    gradPtr = Math.ceil(P / 16) * 16,
+    scratch = 2 * gradPtr;
   const engine = new KernelGradient(cfg, layout, kernels(memory), memory, scratch);
   return {
     run(params: Float32Array, shard: Parameters<KernelGradient['compute']>[1], withValue = true) {
@@ -41,7 +44,8 @@ const KERNELS: Array<[string, (m: WebAssembly.Memory) => StepKernelOps]> = [
 describe.each(KERNELS)('the kernel gradient on %s against the tfjs gradient', (_, kernels) => {
   beforeAll(() => useBackend('wasm'));
   for (const c of CASES) {
-    for (const n of [5, 150]) { // 150 datapoints: more than one chunk
+    for (const n of [5, 150]) {
+      // 150 datapoints: more than one chunk
       it(`matches for ${JSON.stringify(c)}, ${n} datapoints`, () => {
         const { cfg, layout, params, shard } = setup(c, n);
         const ref = new Float32Array(layout.size);
@@ -50,7 +54,9 @@ describe.each(KERNELS)('the kernel gradient on %s against the tfjs gradient', (_
         tfjs.dispose();
         const { v, grad } = onMemory(cfg, layout, kernels).run(params, shard);
         for (const s of layout.specs) {
-          expect(relErr(grad.subarray(s.offset, s.offset + s.size), ref.subarray(s.offset, s.offset + s.size)), s.name).toBeLessThanOrEqual(1e-5);
+          expect(relErr(grad.subarray(s.offset, s.offset + s.size), ref.subarray(s.offset, s.offset + s.size)), s.name).toBeLessThanOrEqual(
+            1e-5,
+          );
         }
         expect(v.recon).toBeCloseTo(vRef.recon, 2);
         expect(v.kl).toBeCloseTo(vRef.kl, 3);

@@ -6,7 +6,10 @@ describe('parameter layout', () => {
     for (const decoder of ['bernoulli', 'gaussian'] as const) {
       const layout = buildLayout({ inputSize: 6, hidden: 4, latent: 2, decoder });
       let next = 0;
-      for (const s of layout.specs) { expect(s.offset).toBe(next); next += s.size; }
+      for (const s of layout.specs) {
+        expect(s.offset).toBe(next);
+        next += s.size;
+      }
       expect(layout.size).toBe(next);
       const weights = layout.specs.filter((s) => s.shape.length === 2 && s.name !== 'enc.W3');
       expect(layout.mirror.map((m) => m.name)).toEqual(weights.map((s) => s.name));

@@ -18,13 +18,18 @@ import { affine, hiddenLayers, softplus } from '../helpers/float64_mlp.ts';
 import { referenceHidden } from '../helpers/reference_layers.ts';
 
 function refusal(partial: Partial<TrainConfig>): AevbError {
-  try { resolveConfig(partial); } catch (e) { return e as AevbError; }
+  try {
+    resolveConfig(partial);
+  } catch (e) {
+    return e as AevbError;
+  }
   throw new Error(`resolveConfig accepted ${JSON.stringify(partial)}`);
 }
 
 describe('hidden and activation lists in the config', () => {
   it('a one-element list is the same model as its number', () => {
-    const a = resolveConfig({ hidden: [500], activation: ['relu'] }), b = resolveConfig({ hidden: 500, activation: 'relu' });
+    const a = resolveConfig({ hidden: [500], activation: ['relu'] }),
+      b = resolveConfig({ hidden: 500, activation: 'relu' });
     expect(a).toEqual(b);
     expect(a.hidden).toBe(500);
     expect(modelKey(a)).toBe('D784-H500-J20-bernoulli');
@@ -52,7 +57,11 @@ describe('hidden and activation lists in the config', () => {
     ['a width of 0', { hidden: [10, 0] }, /\[10,0\].*each a whole number from 1 to 8192/],
     ['a width over 8192', { hidden: [8193] }, /8193/],
     ['a fractional width', { hidden: [10, 2.5] }, /2\.5/],
-    ['an unknown activation in a list', { hidden: [4, 4], activation: ['relu', 'gelu' as 'relu'] }, /"gelu" is not one of tanh, relu, linear/],
+    [
+      'an unknown activation in a list',
+      { hidden: [4, 4], activation: ['relu', 'gelu' as 'relu'] },
+      /"gelu" is not one of tanh, relu, linear/,
+    ],
     ['more activations than layers', { hidden: [4, 4], activation: ['relu', 'tanh', 'relu'] }, /3 activations for 2 hidden layers/],
     ['a list of activations for one layer', { hidden: 4, activation: ['relu', 'tanh'] }, /2 activations for 1 hidden layer /],
   ];
@@ -72,18 +81,39 @@ describe('the layers of a deeper model (hidden [7, 5], relu then tanh)', () => {
   const { encoder, decoder } = modelLayers(cfg);
   const shape = (l: { W: string; b: string; in: number; out: number; activation: string }) => [l.W, l.b, l.in, l.out, l.activation];
 
-  it('encoder D → 7 → 5 → J, decoder J → 5 → 7 → D, each layer keeping its width\'s activation', () => {
-    expect(encoder.hidden.map(shape)).toEqual([['enc.W3', 'enc.b3', 12, 7, 'relu'], ['enc.W3_2', 'enc.b3_2', 7, 5, 'tanh']]);
-    expect([shape(encoder.mu), shape(encoder.logvar)]).toEqual([['enc.W4', 'enc.b4', 5, 3, 'linear'], ['enc.W5', 'enc.b5', 5, 3, 'linear']]);
-    expect(decoder.hidden.map(shape)).toEqual([['dec.W1', 'dec.b1', 3, 5, 'tanh'], ['dec.W1_2', 'dec.b1_2', 5, 7, 'relu']]);
+  it("encoder D → 7 → 5 → J, decoder J → 5 → 7 → D, each layer keeping its width's activation", () => {
+    expect(encoder.hidden.map(shape)).toEqual([
+      ['enc.W3', 'enc.b3', 12, 7, 'relu'],
+      ['enc.W3_2', 'enc.b3_2', 7, 5, 'tanh'],
+    ]);
+    expect([shape(encoder.mu), shape(encoder.logvar)]).toEqual([
+      ['enc.W4', 'enc.b4', 5, 3, 'linear'],
+      ['enc.W5', 'enc.b5', 5, 3, 'linear'],
+    ]);
+    expect(decoder.hidden.map(shape)).toEqual([
+      ['dec.W1', 'dec.b1', 3, 5, 'tanh'],
+      ['dec.W1_2', 'dec.b1_2', 5, 7, 'relu'],
+    ]);
     expect(decoder.head.kind === 'bernoulli' && shape(decoder.head.logits)).toEqual(['dec.W2', 'dec.b2', 7, 12, 'linear']);
   });
 
-  it('lays out the parameters in the paper\'s order with the deeper layers after the first', () => {
+  it("lays out the parameters in the paper's order with the deeper layers after the first", () => {
     const layout = buildLayout(cfg);
     expect(layout.specs.map((s) => `${s.name}[${s.shape.join(',')}]`)).toEqual([
-      'enc.W3[7,12]', 'enc.b3[7]', 'enc.W3_2[5,7]', 'enc.b3_2[5]', 'enc.W4[3,5]', 'enc.W5[3,5]', 'enc.b4[3]', 'enc.b5[3]',
-      'dec.W1[5,3]', 'dec.b1[5]', 'dec.W1_2[7,5]', 'dec.b1_2[7]', 'dec.W2[12,7]', 'dec.b2[12]',
+      'enc.W3[7,12]',
+      'enc.b3[7]',
+      'enc.W3_2[5,7]',
+      'enc.b3_2[5]',
+      'enc.W4[3,5]',
+      'enc.W5[3,5]',
+      'enc.b4[3]',
+      'enc.b5[3]',
+      'dec.W1[5,3]',
+      'dec.b1[5]',
+      'dec.W1_2[7,5]',
+      'dec.b1_2[7]',
+      'dec.W2[12,7]',
+      'dec.b2[12]',
     ]);
     // Fan-in (for the pytorch initialisation) is each layer's input width.
     expect(layout.specs.map((s) => s.fanIn)).toEqual([12, 12, 7, 7, 5, 5, 5, 5, 3, 3, 5, 5, 7, 7]);
@@ -93,15 +123,34 @@ describe('the layers of a deeper model (hidden [7, 5], relu then tanh)', () => {
 
   it('a Gaussian decoder keeps its two heads after the deeper hidden layers', () => {
     const layout = buildLayout({ ...cfg, decoder: 'gaussian' });
-    expect(layout.specs.map((s) => s.name).slice(8)).toEqual(['dec.W1', 'dec.b1', 'dec.W1_2', 'dec.b1_2', 'dec.W4', 'dec.W5', 'dec.b4', 'dec.b5']);
+    expect(layout.specs.map((s) => s.name).slice(8)).toEqual([
+      'dec.W1',
+      'dec.b1',
+      'dec.W1_2',
+      'dec.b1_2',
+      'dec.W4',
+      'dec.W5',
+      'dec.b4',
+      'dec.b5',
+    ]);
   });
 
-  it('names the PyTorch module\'s layers hidden, hidden2, … (k = 1 keeps the old name)', () => {
+  it("names the PyTorch module's layers hidden, hidden2, … (k = 1 keeps the old name)", () => {
     expect(torchNames(cfg)).toEqual({
-      'enc.W3': 'encoder.hidden.weight', 'enc.b3': 'encoder.hidden.bias', 'enc.W3_2': 'encoder.hidden2.weight', 'enc.b3_2': 'encoder.hidden2.bias',
-      'enc.W4': 'encoder.mu.weight', 'enc.b4': 'encoder.mu.bias', 'enc.W5': 'encoder.logvar.weight', 'enc.b5': 'encoder.logvar.bias',
-      'dec.W1': 'decoder.hidden.weight', 'dec.b1': 'decoder.hidden.bias', 'dec.W1_2': 'decoder.hidden2.weight', 'dec.b1_2': 'decoder.hidden2.bias',
-      'dec.W2': 'decoder.logits.weight', 'dec.b2': 'decoder.logits.bias',
+      'enc.W3': 'encoder.hidden.weight',
+      'enc.b3': 'encoder.hidden.bias',
+      'enc.W3_2': 'encoder.hidden2.weight',
+      'enc.b3_2': 'encoder.hidden2.bias',
+      'enc.W4': 'encoder.mu.weight',
+      'enc.b4': 'encoder.mu.bias',
+      'enc.W5': 'encoder.logvar.weight',
+      'enc.b5': 'encoder.logvar.bias',
+      'dec.W1': 'decoder.hidden.weight',
+      'dec.b1': 'decoder.hidden.bias',
+      'dec.W1_2': 'decoder.hidden2.weight',
+      'dec.b1_2': 'decoder.hidden2.bias',
+      'dec.W2': 'decoder.logits.weight',
+      'dec.b2': 'decoder.logits.bias',
     });
   });
 });
@@ -113,18 +162,26 @@ describe('the evaluation forward pass of a deeper model (model.ts: encode, decod
     const cfg = resolveConfig({ inputSize: 10, hidden: [7, 5], latent: 3, activation: ['relu', 'tanh'], init: 'pytorch' });
     const layout = buildLayout(cfg);
     const params = initParams(cfg, 4, layout).map((v) => 2 * v);
-    const theta = Float64Array.from(params), o = (n: string) => layout.byName(n).offset;
-    const B = 4, x = Array.from({ length: B }, (_, i) => Array.from({ length: 10 }, (_, d) => ((i * 10 + d) * 37 % 23) / 22));
+    const theta = Float64Array.from(params),
+      o = (n: string) => layout.byName(n).offset;
+    const B = 4,
+      x = Array.from({ length: B }, (_, i) => Array.from({ length: 10 }, (_, d) => (((i * 10 + d) * 37) % 23) / 22));
     const p = paramTensors(params, layout);
-    const X = tf.transpose(tf.tensor2d(x)) as tf.Tensor2D;                   // [D, B]
+    const X = tf.transpose(tf.tensor2d(x)) as tf.Tensor2D; // [D, B]
     const { mu, logvar } = encode(cfg, p, X);
     const out = decode(cfg, p, mu);
     const ll = logLikelihood(cfg, out, X);
-    const got = { mu: tf.transpose(mu).arraySync() as number[][], lv: tf.transpose(logvar).arraySync() as number[][], ll: Array.from(ll.dataSync()) };
-    tf.dispose([X, mu, logvar, out.mean, out.logits!, ll]); disposeParams(p);
+    const got = {
+      mu: tf.transpose(mu).arraySync() as number[][],
+      lv: tf.transpose(logvar).arraySync() as number[][],
+      ll: Array.from(ll.dataSync()),
+    };
+    tf.dispose([X, mu, logvar, out.mean, out.logits!, ll]);
+    disposeParams(p);
     x.forEach((xi, i) => {
       const h = hiddenLayers(theta, o, referenceHidden(cfg, 'enc'), xi, []);
-      const m = affine(theta, o('enc.W4'), o('enc.b4'), 3, h, []), v = affine(theta, o('enc.W5'), o('enc.b5'), 3, h, []);
+      const m = affine(theta, o('enc.W4'), o('enc.b4'), 3, h, []),
+        v = affine(theta, o('enc.W5'), o('enc.b5'), 3, h, []);
       const hd = hiddenLayers(theta, o, referenceHidden(cfg, 'dec'), m, []);
       const logits = affine(theta, o('dec.W2'), o('dec.b2'), 10, hd, []);
       const want = logits.reduce((s, l, d) => s + xi[d] * l - softplus(l), 0);

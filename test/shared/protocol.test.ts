@@ -20,9 +20,25 @@ describe('worker protocol', () => {
 
   it('an init message survives structuredClone with its shared buffers still shared', () => {
     const config = resolveConfig({ hidden: 4, latent: 2, inputSize: 6 });
-    const mem = allocatePoolMemory({ workers: 2, paramCount: 10, slotCount: 1, mirrorSize: 0, maxSteps: 4, trainLength: 12, testLength: 6 });
-    const init: WorkerInit = { rank: 1, workers: 2, config, transport: 'shared', train: { name: 'a', n: 2, d: 6 }, test: { name: 'b', n: 1, d: 6 },
-      memory: { buffers: mem.buffers, spec: mem.spec }, valueEvery: 10 };
+    const mem = allocatePoolMemory({
+      workers: 2,
+      paramCount: 10,
+      slotCount: 1,
+      mirrorSize: 0,
+      maxSteps: 4,
+      trainLength: 12,
+      testLength: 6,
+    });
+    const init: WorkerInit = {
+      rank: 1,
+      workers: 2,
+      config,
+      transport: 'shared',
+      train: { name: 'a', n: 2, d: 6 },
+      test: { name: 'b', n: 1, d: 6 },
+      memory: { buffers: mem.buffers, spec: mem.spec },
+      valueEvery: 10,
+    };
     const copy = structuredClone(init);
     expect(copy.config).toEqual(config);
     // The clone is the same shared WebAssembly.Memory, and the datasets' buffers stay shared.

@@ -46,9 +46,15 @@ describe('uniforms and normals', () => {
     let s1 = 0;
     for (let i = 0; i < n; i++) s1 += x[i];
     const mean = s1 / n;
-    let m2 = 0, m4 = 0;
-    for (let i = 0; i < n; i++) { const d = x[i] - mean; m2 += d * d; m4 += d * d * d * d; }
-    m2 /= n; m4 /= n;
+    let m2 = 0,
+      m4 = 0;
+    for (let i = 0; i < n; i++) {
+      const d = x[i] - mean;
+      m2 += d * d;
+      m4 += d * d * d * d;
+    }
+    m2 /= n;
+    m4 /= n;
     const kurt = m4 / (m2 * m2);
     // Standard errors for N(0, 1): mean 1/√n; sample variance √(2/n); kurtosis √(24/n).
     // 4 SE: a correct generator fails with probability ~1e-4 per check (and the seed is fixed).
@@ -65,10 +71,17 @@ describe('uniforms and normals', () => {
     const n = 200_000;
     const u = new Float64Array(n);
     new CounterRng(99, Stream.BINARIZE).uniforms(1, 2, 3, u, 0, n);
-    let s = 0, s2 = 0, outside = 0;
-    for (let i = 0; i < n; i++) { s += u[i]; s2 += u[i] * u[i]; if (!(u[i] > 0 && u[i] < 1)) outside++; }
+    let s = 0,
+      s2 = 0,
+      outside = 0;
+    for (let i = 0; i < n; i++) {
+      s += u[i];
+      s2 += u[i] * u[i];
+      if (!(u[i] > 0 && u[i] < 1)) outside++;
+    }
     expect(outside).toBe(0);
-    const mean = s / n, variance = s2 / n - mean * mean;
+    const mean = s / n,
+      variance = s2 / n - mean * mean;
     expect(Math.abs(mean - 0.5)).toBeLessThan(4 * Math.sqrt(1 / 12 / n));
     // Var of (u − ½)² is 1/80 − 1/144 = 1/180.
     expect(Math.abs(variance - 1 / 12)).toBeLessThan(4 * Math.sqrt(1 / 180 / n));
@@ -76,7 +89,8 @@ describe('uniforms and normals', () => {
 
   it('a value depends only on its counter: normals(n = 7) are the first 7 of normals(n = 20)', () => {
     const rng = new CounterRng(5, Stream.EPSILON);
-    const a = new Float32Array(7), b = new Float32Array(20);
+    const a = new Float32Array(7),
+      b = new Float32Array(20);
     rng.normals(4, 9, 2, a, 0, 7);
     rng.normals(4, 9, 2, b, 0, 20);
     for (let i = 0; i < 7; i++) expect(a[i]).toBe(b[i]);
@@ -97,8 +111,13 @@ describe('uniforms and normals', () => {
       return Array.from(v);
     };
     const base = draw(1, Stream.EPSILON, 0, 0, 0);
-    for (const other of [draw(2, Stream.EPSILON, 0, 0, 0), draw(1, Stream.EVAL, 0, 0, 0),
-      draw(1, Stream.EPSILON, 1, 0, 0), draw(1, Stream.EPSILON, 0, 1, 0), draw(1, Stream.EPSILON, 0, 0, 1)]) {
+    for (const other of [
+      draw(2, Stream.EPSILON, 0, 0, 0),
+      draw(1, Stream.EVAL, 0, 0, 0),
+      draw(1, Stream.EPSILON, 1, 0, 0),
+      draw(1, Stream.EPSILON, 0, 1, 0),
+      draw(1, Stream.EPSILON, 0, 0, 1),
+    ]) {
       expect(other).not.toEqual(base);
     }
   });
@@ -107,7 +126,10 @@ describe('uniforms and normals', () => {
 describe('epochPermutation', () => {
   const isPermutation = (p: Uint32Array) => {
     const seen = new Uint8Array(p.length);
-    for (const v of p) { if (v >= p.length || seen[v]) return false; seen[v] = 1; }
+    for (const v of p) {
+      if (v >= p.length || seen[v]) return false;
+      seen[v] = 1;
+    }
     return true;
   };
   const same = (a: Uint32Array, b: Uint32Array) => a.length === b.length && a.every((v, i) => v === b[i]);
@@ -129,7 +151,8 @@ describe('epochPermutation', () => {
   });
   it('is roughly uniform: each element lands in the first half about half the time', () => {
     // Over 400 epochs, P(p[k] < n/2) for each k should be ½: SE = √(¼/400) = 0.025; 4 SE = 0.1.
-    const n = 20, E = 400;
+    const n = 20,
+      E = 400;
     const counts = new Float64Array(n);
     for (let e = 0; e < E; e++) {
       const p = epochPermutation(11, e, n);
@@ -140,7 +163,8 @@ describe('epochPermutation', () => {
 });
 
 describe('shard noise never depends on the split', () => {
-  const N = 10, D = 13;
+  const N = 10,
+    D = 13;
   const x = new Float32Array(N * D).map((_, i) => ((i * 37) % 101) / 100);
   const data: Dataset = { name: 'fixture', n: N, d: D, x };
 
@@ -152,8 +176,15 @@ describe('shard noise never depends on the split', () => {
   ]) {
     it(`datapoint g gets the same x̃ and ε alone or inside any shard (${JSON.stringify(opts)})`, () => {
       const cfg = { latent: 5, seed: 42, ...opts };
-      const J = cfg.latent, L = cfg.samples, step = 17;
-      const shards: number[][] = [[3, 0, 9, 5], [9, 8, 7, 6, 5, 4, 3, 2, 1, 0], [5, 3], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]];
+      const J = cfg.latent,
+        L = cfg.samples,
+        step = 17;
+      const shards: number[][] = [
+        [3, 0, 9, 5],
+        [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
+        [5, 3],
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+      ];
       let compared = 0;
       for (const idx of shards) {
         const big = buildShard(cfg, data, { indices: idx, step });
@@ -188,7 +219,8 @@ describe('shard noise never depends on the split', () => {
     }
     expect(differ).toBeGreaterThan(0);
     // Mean over many steps of x̃ equals the pixel value x: 400 steps, SE ≤ ½/√400 = 0.025, 4 SE = 0.1.
-    const S = 400, sum = new Float64Array(N * D);
+    const S = 400,
+      sum = new Float64Array(N * D);
     for (let s = 0; s < S; s++) {
       const sh = buildShard(cfg, data, { indices: all, step: s });
       for (let i = 0; i < sum.length; i++) sum[i] += sh.xRows[i];

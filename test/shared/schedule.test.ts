@@ -13,7 +13,11 @@ describe('shardRanges', () => {
         const r = shardRanges(m, parts);
         expect(r.length, `m=${m}, parts=${parts}`).toBe(parts);
         let next = 0;
-        for (const [a, b] of r) { expect(a).toBe(next); expect(b).toBeGreaterThanOrEqual(a); next = b; }
+        for (const [a, b] of r) {
+          expect(a).toBe(next);
+          expect(b).toBeGreaterThanOrEqual(a);
+          next = b;
+        }
         expect(next).toBe(m);
         const sizes = r.map(([a, b]) => b - a);
         expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
@@ -21,13 +25,23 @@ describe('shardRanges', () => {
     }
   });
   it('gives the examples one expects', () => {
-    expect(shardRanges(10, 3)).toEqual([[0, 4], [4, 7], [7, 10]]);
-    expect(shardRanges(2, 4)).toEqual([[0, 1], [1, 2], [2, 2], [2, 2]]);
+    expect(shardRanges(10, 3)).toEqual([
+      [0, 4],
+      [4, 7],
+      [7, 10],
+    ]);
+    expect(shardRanges(2, 4)).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, 2],
+      [2, 2],
+    ]);
   });
 });
 
 describe('MinibatchSchedule', () => {
-  const N = 103, M = 10; // ⌊103/10⌋ = 10 steps per epoch; 3 datapoints left out each epoch
+  const N = 103,
+    M = 10; // ⌊103/10⌋ = 10 steps per epoch; 3 datapoints left out each epoch
 
   it('each epoch visits ⌊N/M⌋·M distinct indices, M per step', () => {
     const sch = new MinibatchSchedule(5, N, M);
@@ -40,7 +54,10 @@ describe('MinibatchSchedule', () => {
         expect(sch.epochOf(step)).toBe(e);
         const idx = sch.indices(step);
         expect(idx.length).toBe(M);
-        for (const g of idx) { expect(g).toBeLessThan(N); seen.add(g); }
+        for (const g of idx) {
+          expect(g).toBeLessThan(N);
+          seen.add(g);
+        }
       }
       expect(seen.size, `epoch ${e}`).toBe(M * Math.floor(N / M));
       leftOut.push(Array.from({ length: N }, (_, g) => g).filter((g) => !seen.has(g)));
@@ -52,14 +69,16 @@ describe('MinibatchSchedule', () => {
   it('step s uses π_e[k·M, (k+1)·M) with π_e = epochPermutation(seed, e, N)', () => {
     const sch = new MinibatchSchedule(9, N, M);
     for (const step of [0, 9, 10, 37]) {
-      const e = Math.floor(step / 10), k = step % 10;
+      const e = Math.floor(step / 10),
+        k = step % 10;
       const p = epochPermutation(9, e, N);
       expect(Array.from(sch.indices(step))).toEqual(Array.from(p.subarray(k * M, (k + 1) * M)));
     }
   });
 
   it('is deterministic in (seed, step) and independent of the order steps are asked for', () => {
-    const a = new MinibatchSchedule(3, N, M), b = new MinibatchSchedule(3, N, M);
+    const a = new MinibatchSchedule(3, N, M),
+      b = new MinibatchSchedule(3, N, M);
     const seq = Array.from({ length: 40 }, (_, s) => Array.from(a.indices(s)));
     for (const s of [39, 0, 25, 11, 12, 38, 5]) expect(Array.from(b.indices(s)), `step ${s}`).toEqual(seq[s]);
     const c = new MinibatchSchedule(4, N, M);

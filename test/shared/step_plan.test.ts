@@ -34,7 +34,8 @@ describe('the step plan', () => {
     const p = scratchPlan(cfg);
     // Every array lies inside the scratch, 16-byte aligned, none overlapping.
     const arrays: Array<[number, number]> = [];
-    const Bc = chunkPoints(cfg.samples), R = Bc * cfg.samples;
+    const Bc = chunkPoints(cfg.samples),
+      R = Bc * cfg.samples;
     arrays.push([p.x, Bc * 20], [p.mu, Bc * 3], [p.logvar, Bc * 3], [p.eps, R * 3], [p.z, R * 3], [p.gMu, Bc * 3], [p.gLogvar, Bc * 3]);
     p.enc.forEach((o, i) => arrays.push([o, Bc * [9, 7][i]]));
     p.dec.forEach((o, i) => arrays.push([o, R * [7, 9][i]]));
@@ -48,7 +49,16 @@ describe('the step plan', () => {
   });
 
   it("each worker's scratch region follows the gradient slots, one per worker, inside the memory", () => {
-    const spec = { workers: 3, paramCount: full.size, slotCount: 1, mirrorSize: 0, scratchBytes: 1000, maxSteps: 2, trainLength: 4, testLength: 4 };
+    const spec = {
+      workers: 3,
+      paramCount: full.size,
+      slotCount: 1,
+      mirrorSize: 0,
+      scratchBytes: 1000,
+      maxSteps: 2,
+      trainLength: 4,
+      testLength: 4,
+    };
     const r = memoryRegions(spec);
     const mem = allocatePoolMemory(spec, false);
     expect(mem.scratch).toEqual([0, 1, 2].map((w) => r.grads + 3 * r.gradStride + w * r.scratchStride));

@@ -22,14 +22,16 @@ import { useBackend, relErr } from '../helpers/backend.ts';
 import { affine, hiddenLayers, LOG_2PI, sigmoid, softplus } from '../helpers/float64_mlp.ts';
 import { referenceHidden } from '../helpers/reference_layers.ts';
 
-
 type Ref = { cfg: TrainConfig; layout: ParamLayout; s: ShardInputs };
 const off = (r: Ref, n: string) => r.layout.byName(n).offset;
 
 function encoder(r: Ref, theta: Float64Array, x: number[], pre: number[]) {
   const J = r.cfg.latent;
   const h = hiddenLayers(theta, (n) => off(r, n), referenceHidden(r.cfg, 'enc'), x, pre);
-  return { mu: affine(theta, off(r, 'enc.W4'), off(r, 'enc.b4'), J, h, []), lv: affine(theta, off(r, 'enc.W5'), off(r, 'enc.b5'), J, h, []) };
+  return {
+    mu: affine(theta, off(r, 'enc.W4'), off(r, 'enc.b4'), J, h, []),
+    lv: affine(theta, off(r, 'enc.W5'), off(r, 'enc.b5'), J, h, []),
+  };
 }
 
 /** The decoder's output parameters at z: Bernoulli y = sigmoid(ℓ) (and ℓ), Gaussian mean m and log-variance v. */
@@ -38,14 +40,18 @@ function decoder(r: Ref, theta: Float64Array, z: number[], pre: number[]) {
   const hd = hiddenLayers(theta, (n) => off(r, n), referenceHidden(r.cfg, 'dec'), z, pre);
   if (r.cfg.decoder === 'bernoulli') return { logits: affine(theta, off(r, 'dec.W2'), off(r, 'dec.b2'), D, hd, []) };
   const raw = affine(theta, off(r, 'dec.W4'), off(r, 'dec.b4'), D, hd, []);
-  return { mean: raw.map((a) => (r.cfg.sigmoidMean ? sigmoid(a) : a)), logvar: affine(theta, off(r, 'dec.W5'), off(r, 'dec.b5'), D, hd, []) };
+  return {
+    mean: raw.map((a) => (r.cfg.sigmoidMean ? sigmoid(a) : a)),
+    logvar: affine(theta, off(r, 'dec.W5'), off(r, 'dec.b5'), D, hd, []),
+  };
 }
 
 function logPxz(r: Ref, theta: Float64Array, z: number[], x: number[], pre: number[]): number {
   const o = decoder(r, theta, z, pre);
   let s = 0;
   for (let d = 0; d < x.length; d++) {
-    s += o.logits ? x[d] * o.logits[d] - softplus(o.logits[d])
+    s += o.logits
+      ? x[d] * o.logits[d] - softplus(o.logits[d])
       : -0.5 * LOG_2PI - 0.5 * o.logvar![d] - (x[d] - o.mean![d]) ** 2 / (2 * Math.exp(o.logvar![d]));
   }
   return s;
@@ -53,8 +59,13 @@ function logPxz(r: Ref, theta: Float64Array, z: number[], x: number[], pre: numb
 
 /** z_il (wake) and x'_k (sleep) at θ0: what the algorithm treats as data. */
 function fixedDraws(r: Ref, theta0: Float64Array) {
-  const { latent: J, inputSize: D } = r.cfg, B = r.s.b, L = r.s.l;
-  const xs: number[][] = [], zs: number[][][] = [], dreamZ: number[][] = [], dreamX: number[][] = [];
+  const { latent: J, inputSize: D } = r.cfg,
+    B = r.s.b,
+    L = r.s.l;
+  const xs: number[][] = [],
+    zs: number[][][] = [],
+    dreamZ: number[][] = [],
+    dreamX: number[][] = [];
   for (let i = 0; i < B; i++) {
     const x = Array.from({ length: D }, (_, d) => r.s.xCols[d * B + i]);
     const { mu, lv } = encoder(r, theta0, x, []);
@@ -64,8 +75,11 @@ function fixedDraws(r: Ref, theta0: Float64Array) {
     const noise = Array.from({ length: D }, (_, d) => r.s.dreams!.noise[d * B + i]);
     const o = decoder(r, theta0, zd, []);
     dreamZ.push(zd);
-    dreamX.push(o.logits ? o.logits.map((a, d) => (noise[d] < sigmoid(a) ? 1 : 0))
-      : o.mean!.map((m, d) => m + Math.exp(0.5 * o.logvar![d]) * noise[d]));
+    dreamX.push(
+      o.logits
+        ? o.logits.map((a, d) => (noise[d] < sigmoid(a) ? 1 : 0))
+        : o.mean!.map((m, d) => m + Math.exp(0.5 * o.logvar![d]) * noise[d]),
+    );
   }
   return { xs, zs, dreamZ, dreamX };
 }
@@ -74,10 +88,16 @@ function fixedDraws(r: Ref, theta0: Float64Array) {
 function objective(r: Ref, theta: Float64Array, f: ReturnType<typeof fixedDraws>, pre: number[] = []): number {
   const L = r.s.l;
   let total = 0;
-  f.xs.forEach((x, i) => f.zs[i].forEach((z) => { total += logPxz(r, theta, z, x, pre) / L; }));
+  f.xs.forEach((x, i) =>
+    f.zs[i].forEach((z) => {
+      total += logPxz(r, theta, z, x, pre) / L;
+    }),
+  );
   f.dreamX.forEach((xd, k) => {
     const { mu, lv } = encoder(r, theta, xd, pre);
-    mu.forEach((m, j) => { total += -0.5 * LOG_2PI - 0.5 * lv[j] - (f.dreamZ[k][j] - m) ** 2 / (2 * Math.exp(lv[j])); });
+    mu.forEach((m, j) => {
+      total += -0.5 * LOG_2PI - 0.5 * lv[j] - (f.dreamZ[k][j] - m) ** 2 / (2 * Math.exp(lv[j]));
+    });
   });
   return total;
 }
@@ -98,7 +118,8 @@ function setup(over: Partial<TrainConfig>) {
   const cfg = resolveConfig({ inputSize: 6, hidden: 4, latent: 2, samples: 2, init: 'pytorch', seed: 5, algorithm: 'wake-sleep', ...over });
   const layout = buildLayout(cfg);
   const params = initParams(cfg, 21, layout).map((v) => 2 * v);
-  const N = 5, D = cfg.inputSize;
+  const N = 5,
+    D = cfg.inputSize;
   const x = new Float32Array(N * D).map((_, i) => ((i * 29) % 97) / 96);
   const data: Dataset = { name: 'fd-fixture', n: N, d: D, x };
   const s = { ...buildShard(cfg, data, { indices: [4, 1, 2], step: 3 }), dreams: drawDreams(cfg, 3, 0, 3) }; // B = 3
@@ -139,13 +160,16 @@ for (const backend of ['cpu', 'wasm'] as const) {
         const fd = new Float64Array(layout.size);
         for (let k = 0; k < layout.size; k++) {
           const t0 = theta[k];
-          theta[k] = t0 + h; const up = objective(r, theta, fixed);
-          theta[k] = t0 - h; const dn = objective(r, theta, fixed);
+          theta[k] = t0 + h;
+          const up = objective(r, theta, fixed);
+          theta[k] = t0 - h;
+          const dn = objective(r, theta, fixed);
           theta[k] = t0;
           fd[k] = (up - dn) / (2 * h);
         }
         for (const sp of layout.specs) {
-          const g = grad.subarray(sp.offset, sp.offset + sp.size), f = fd.subarray(sp.offset, sp.offset + sp.size);
+          const g = grad.subarray(sp.offset, sp.offset + sp.size),
+            f = fd.subarray(sp.offset, sp.offset + sp.size);
           expect(Math.max(...Array.from(f, Math.abs)), `${sp.name} FD gradient is not zero`).toBeGreaterThan(1e-6);
           expect(relErr(g, f), sp.name).toBeLessThanOrEqual(1e-3);
         }

@@ -24,10 +24,12 @@ function setup(over: Partial<TrainConfig>) {
   const layout = buildLayout(cfg);
   // ×2: pre-activations O(1), so tanh's curvature and sigmoid's range are really exercised.
   const params = initParams(cfg, 3, layout).map((v) => 2 * v);
-  const N = 12, D = cfg.inputSize;
+  const N = 12,
+    D = cfg.inputSize;
   const x = new Float32Array(N * D).map((_, i) => ((i * 7919) % 101) / 100);
   const data = { name: 'fixture', n: N, d: D, x };
-  const indices = [0, 3, 5, 7, 11], step = 2;
+  const indices = [0, 3, 5, 7, 11],
+    step = 2;
   const shard = { ...buildShard(cfg, data, { indices, step }), dreams: drawDreams(cfg, step, 0, indices.length) };
   return { cfg, layout, params, shard, data };
 }
@@ -49,13 +51,15 @@ describe('wake-sleep: hand-written gradient against tfjs autodiff (wasm)', () =>
   for (const c of CASES) {
     it(`matches for ${JSON.stringify(c)}`, () => {
       const { cfg, layout, params, shard } = setup(c);
-      const gHand = new Float32Array(layout.size), gAuto = new Float32Array(layout.size);
+      const gHand = new Float32Array(layout.size),
+        gAuto = new Float32Array(layout.size);
       const engine = new WakeSleepGradient(cfg, layout);
       engine.compute(params, shard, gHand, true);
       engine.dispose();
       autodiffWakeSleep(cfg, layout, params, shard, gAuto);
       for (const s of layout.specs) {
-        const hand = gHand.subarray(s.offset, s.offset + s.size), auto = gAuto.subarray(s.offset, s.offset + s.size);
+        const hand = gHand.subarray(s.offset, s.offset + s.size),
+          auto = gAuto.subarray(s.offset, s.offset + s.size);
         // Guard: a tensor whose true gradient is 0 would make the comparison vacuous.
         expect(Math.max(...Array.from(auto, Math.abs)), `${s.name} autodiff gradient is not zero`).toBeGreaterThan(1e-6);
         expect(relErr(hand, auto), s.name).toBeLessThanOrEqual(1e-4);
@@ -63,17 +67,21 @@ describe('wake-sleep: hand-written gradient against tfjs autodiff (wasm)', () =>
     });
   }
 
-  it('the reported value is estimator B\'s minibatch ELBO at the same parameters and ε (bit for bit)', () => {
+  it("the reported value is estimator B's minibatch ELBO at the same parameters and ε (bit for bit)", () => {
     for (const c of CASES) {
       const { cfg, layout, params, shard } = setup(c);
-      const ws = new WakeSleepGradient(cfg, layout), sgvb = new SgvbGradient({ ...cfg, estimator: 'B' }, layout);
+      const ws = new WakeSleepGradient(cfg, layout),
+        sgvb = new SgvbGradient({ ...cfg, estimator: 'B' }, layout);
       const g = new Float32Array(layout.size);
-      const a = ws.compute(params, shard, g, true), b = sgvb.compute(params, shard, g, true);
-      ws.dispose(); sgvb.dispose();
+      const a = ws.compute(params, shard, g, true),
+        b = sgvb.compute(params, shard, g, true);
+      ws.dispose();
+      sgvb.dispose();
       expect(a).toEqual(b);
       expect(Number.isFinite(a.elbo)).toBe(true);
       // Without the value: the same gradient, NaN for the value.
-      const g1 = new Float32Array(layout.size), g2 = new Float32Array(layout.size);
+      const g1 = new Float32Array(layout.size),
+        g2 = new Float32Array(layout.size);
       const e = new WakeSleepGradient(cfg, layout);
       e.compute(params, shard, g1, true);
       expect(Number.isNaN(e.compute(params, shard, g2, false).elbo)).toBe(true);
@@ -82,17 +90,22 @@ describe('wake-sleep: hand-written gradient against tfjs autodiff (wasm)', () =>
     }
   });
 
-  it('its θ half is AEVB\'s (both are ∇θ log p(x|z) at the same z), its φ half is not', () => {
+  it("its θ half is AEVB's (both are ∇θ log p(x|z) at the same z), its φ half is not", () => {
     // With estimator B, AEVB's decoder gradient is ∇θ (1/L) Σ_l log p(x|z_l) at z = μ + σ ε: the wake
     // phase's, the same ops on the same numbers. The encoder's differs: SGVB's reparameterised ∇φ of
     // the ELBO against the sleep phase's ∇φ log q(z'|x') on dreams.
     const { cfg, layout, params, shard } = setup({});
-    const ws = new Float32Array(layout.size), aevb = new Float32Array(layout.size);
-    const a = new WakeSleepGradient(cfg, layout), b = new SgvbGradient({ ...cfg, estimator: 'B' }, layout);
-    a.compute(params, shard, ws, false); b.compute(params, shard, aevb, false);
-    a.dispose(); b.dispose();
+    const ws = new Float32Array(layout.size),
+      aevb = new Float32Array(layout.size);
+    const a = new WakeSleepGradient(cfg, layout),
+      b = new SgvbGradient({ ...cfg, estimator: 'B' }, layout);
+    a.compute(params, shard, ws, false);
+    b.compute(params, shard, aevb, false);
+    a.dispose();
+    b.dispose();
     for (const s of layout.specs) {
-      const w = ws.subarray(s.offset, s.offset + s.size), v = aevb.subarray(s.offset, s.offset + s.size);
+      const w = ws.subarray(s.offset, s.offset + s.size),
+        v = aevb.subarray(s.offset, s.offset + s.size);
       if (s.name.startsWith('dec.')) expect(Array.from(w), s.name).toEqual(Array.from(v));
       else expect(relErr(w, v), s.name).toBeGreaterThan(0.1);
     }
@@ -102,7 +115,8 @@ describe('wake-sleep: hand-written gradient against tfjs autodiff (wasm)', () =>
     for (const c of CASES) {
       const { cfg, layout, params, shard } = setup(c);
       const mirror = transposedMirror(layout, params);
-      const a = new Float32Array(layout.size), b = new Float32Array(layout.size);
+      const a = new Float32Array(layout.size),
+        b = new Float32Array(layout.size);
       const engine = new WakeSleepGradient(cfg, layout);
       engine.compute(params, shard, a, false);
       engine.compute(params, shard, b, false, mirror);
@@ -127,7 +141,8 @@ describe('wake-sleep: hand-written gradient against tfjs autodiff (wasm)', () =>
 
   it('createStepGradient and stepShard choose by config.algorithm (and the kernels: wake-sleep is tfjs either way)', () => {
     const { cfg, layout, data } = setup({});
-    const e1 = createStepGradient(cfg, layout), e2 = createStepGradient({ ...cfg, algorithm: 'aevb' }, layout, 'tfjs');
+    const e1 = createStepGradient(cfg, layout),
+      e2 = createStepGradient({ ...cfg, algorithm: 'aevb' }, layout, 'tfjs');
     const e3 = createStepGradient({ ...cfg, algorithm: 'aevb' }, layout, 'aevb');
     expect(e1).toBeInstanceOf(WakeSleepGradient);
     expect(e1.kernels).toBe('tfjs');
@@ -135,7 +150,9 @@ describe('wake-sleep: hand-written gradient against tfjs autodiff (wasm)', () =>
     expect(e2.kernels).toBe('tfjs');
     expect(e3).toBeInstanceOf(AevbStepGradient);
     expect(e3.kernels).toMatch(/^aevb-(relaxed|simd128)$/);
-    e1.dispose(); e2.dispose(); e3.dispose();
+    e1.dispose();
+    e2.dispose();
+    e3.dispose();
     const schedule = new MinibatchSchedule(cfg.seed, data.n, 6);
     expect(stepShard(cfg, data, schedule, 1, 2, 5).dreams?.b).toBe(3);
     expect(stepShard({ ...cfg, algorithm: 'aevb' }, data, schedule, 1, 2, 5).dreams).toBeUndefined();
@@ -147,9 +164,15 @@ describe('the dreams: keyed by (seed, step, minibatch position), the same for an
 
   it('a split into shards draws exactly the columns of the whole minibatch', () => {
     for (const decoder of ['bernoulli', 'gaussian'] as const) {
-      const c = { ...cfg, decoder }, M = 7, step = 5;
+      const c = { ...cfg, decoder },
+        M = 7,
+        step = 5;
       const whole = drawDreams(c, step, 0, M);
-      for (const [lo, hi] of [[0, 3], [3, 4], [4, 7]]) {
+      for (const [lo, hi] of [
+        [0, 3],
+        [3, 4],
+        [4, 7],
+      ]) {
         const part = drawDreams(c, step, lo, hi - lo);
         for (let i = lo; i < hi; i++) {
           for (let j = 0; j < c.latent; j++) expect(part.z[j * (hi - lo) + i - lo]).toBe(whole.z[j * M + i]);
@@ -159,7 +182,7 @@ describe('the dreams: keyed by (seed, step, minibatch position), the same for an
     }
   });
 
-  it('uses its own stream: z\' is not AEVB\'s ε, and each step and position dreams anew', () => {
+  it("uses its own stream: z' is not AEVB's ε, and each step and position dreams anew", () => {
     const d = drawDreams(cfg, 4, 0, 2);
     const eps = new Float32Array(cfg.latent);
     new CounterRng(cfg.seed, Stream.EPSILON).normals(4, 0, 0, eps, 0, cfg.latent);

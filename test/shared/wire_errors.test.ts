@@ -12,7 +12,11 @@ import { resolveConfig } from '../../src/shared/training/config.ts';
 import { useAevbErrorTransfer, toWire, fromWire } from '../../src/shared/runtime/wire_errors.ts';
 
 function caught(f: () => unknown): unknown {
-  try { f(); } catch (e) { return e; }
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
   throw new Error('expected a throw');
 }
 
@@ -20,7 +24,12 @@ describe('AevbError.field', () => {
   it('resolveConfig names the field on the error, and the message still reads as before', () => {
     const e = caught(() => resolveConfig({ lr: 0 })) as AevbError;
     expect(e).toBeInstanceOf(AevbError);
-    expect(e).toMatchObject({ code: 'CONFIG', field: 'lr', problem: 'is 0; it must be a finite number > 0 and ≤ 10', fix: 'Pass --lr with a value in that range.' });
+    expect(e).toMatchObject({
+      code: 'CONFIG',
+      field: 'lr',
+      problem: 'is 0; it must be a finite number > 0 and ≤ 10',
+      fix: 'Pass --lr with a value in that range.',
+    });
     expect(e.message).toBe('Config field "lr" is 0; it must be a finite number > 0 and ≤ 10. Pass --lr with a value in that range.');
   });
 
@@ -38,41 +47,73 @@ describe('AevbError.field', () => {
     const e = configError('batch', 'is 0; it must be an integer from 1 to 100000', 'Pass --batch with a whole number in that range.');
     const back = fromWire(structuredClone(toWire(e)));
     expect(back).toBeInstanceOf(AevbError);
-    expect(back).toMatchObject({ name: 'AevbError', code: 'CONFIG', field: 'batch', fix: e.fix, problem: e.problem, message: e.message, stack: e.stack });
+    expect(back).toMatchObject({
+      name: 'AevbError',
+      code: 'CONFIG',
+      field: 'batch',
+      fix: e.fix,
+      problem: e.problem,
+      message: e.message,
+      stack: e.stack,
+    });
   });
 });
 
 describe('through comlink on a MessageChannel', () => {
   useAevbErrorTransfer();
   const { port1, port2 } = new MessageChannel();
-  expose({
-    config() { resolveConfig({ latent: 0 }); },
-    state() { throw stateError('This worker was not initialised.', 'Call init() first.'); },
-    plain() { throw new TypeError('not an aevb error'); },
-    notAnError() { throw { why: 'a plain object' }; },
-  }, nodeEndpoint(port1 as never));
+  expose(
+    {
+      config() {
+        resolveConfig({ latent: 0 });
+      },
+      state() {
+        throw stateError('This worker was not initialised.', 'Call init() first.');
+      },
+      plain() {
+        throw new TypeError('not an aevb error');
+      },
+      notAnError() {
+        throw { why: 'a plain object' };
+      },
+    },
+    nodeEndpoint(port1 as never),
+  );
   const remote = wrap<{ config(): void; state(): void; plain(): void; notAnError(): void }>(nodeEndpoint(port2 as never));
-  afterAll(() => { remote[releaseProxy](); port1.close(); port2.close(); });
+  afterAll(() => {
+    remote[releaseProxy]();
+    port1.close();
+    port2.close();
+  });
 
   async function rejection(p: Promise<unknown>): Promise<unknown> {
-    return p.then(() => { throw new Error('expected a rejection'); }, (e: unknown) => e);
+    return p.then(
+      () => {
+        throw new Error('expected a rejection');
+      },
+      (e: unknown) => e,
+    );
   }
 
   it('a config error arrives as an AevbError with its code, field and fix', async () => {
     const e = await rejection(remote.config());
     expect(e).toBeInstanceOf(AevbError);
-    expect(e).toMatchObject({ code: 'CONFIG', field: 'latent', fix: 'Pass --latent with a whole number in that range.',
-      message: 'Config field "latent" is 0; it must be an integer from 1 to 1024. Pass --latent with a whole number in that range.' });
+    expect(e).toMatchObject({
+      code: 'CONFIG',
+      field: 'latent',
+      fix: 'Pass --latent with a whole number in that range.',
+      message: 'Config field "latent" is 0; it must be an integer from 1 to 1024. Pass --latent with a whole number in that range.',
+    });
   });
 
   it('an AevbError without a field arrives without one', async () => {
-    const e = await rejection(remote.state()) as AevbError;
+    const e = (await rejection(remote.state())) as AevbError;
     expect(e).toBeInstanceOf(AevbError);
     expect(e.code).toBe('STATE');
     expect(e.field).toBeUndefined();
   });
 
-  it('other errors and thrown values still go through comlink\'s own handler', async () => {
+  it("other errors and thrown values still go through comlink's own handler", async () => {
     const plain = await rejection(remote.plain());
     expect(plain).toBeInstanceOf(Error);
     expect(plain).not.toBeInstanceOf(AevbError);

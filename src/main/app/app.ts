@@ -75,8 +75,21 @@ export class App {
     this.chart = new ElboChart(v.chart, new History());
     this.chartTools = new ChartTools(this.chart, () => this.run?.history ?? null);
     this.stats = new StatsPanel(v.stats, v.workers);
-    this.explorer = new Explorer({ recon: v.recon, samples: v.samples, manifold: v.manifold, manifoldNote: v.manifoldNote, latent: v.latent, latentAxes: v.latentAxes, legend: v.legend,
-      decoded: v.zDecoded, sliders: v.zSliders, from: v.interpFrom, to: v.interpTo, t: v.interpT, strip: v.interpStrip });
+    this.explorer = new Explorer({
+      recon: v.recon,
+      samples: v.samples,
+      manifold: v.manifold,
+      manifoldNote: v.manifoldNote,
+      latent: v.latent,
+      latentAxes: v.latentAxes,
+      legend: v.legend,
+      decoded: v.zDecoded,
+      sliders: v.zSliders,
+      from: v.interpFrom,
+      to: v.interpTo,
+      t: v.interpT,
+      strip: v.interpStrip,
+    });
     this.estimate = new LoglikEstimate({ result: v.loglikResult, progress: v.loglikProgress, cancel: v.loglikCancel }, () => {
       if (this.estimate.running) this.say(this.estimate.status());
       this.refreshControls();
@@ -90,22 +103,43 @@ export class App {
 
   private wire(): void {
     const v = this.v;
-    const act = (fn: () => Promise<unknown>) => () => { void fn(); };
+    const act = (fn: () => Promise<unknown>) => () => {
+      void fn();
+    };
     // The buttons that run the training keep the keyboard's focus: a button is disabled while its action
     // runs (which drops focus to the page), so focus comes back to it, or to the one that replaces it
     // (Start → Pause, Reset → Start), when the action ends.
-    const keepFocus = (pressed: HTMLButtonElement, fn: () => Promise<unknown>, next: () => HTMLButtonElement = () => pressed) => () => {
-      const had = document.activeElement === pressed;
-      void fn().finally(() => {
-        const lost = document.activeElement === null || document.activeElement === document.body || document.activeElement === pressed;
-        if (!had || !lost) return;
-        const target = [next(), pressed].find((b) => !b.disabled && !b.hidden);
-        target?.focus({ preventScroll: true }); // the view stays where the action put it (the chart, on a phone)
-      });
-    };
-    v.start.addEventListener('click', keepFocus(v.start, () => this.start(), () => v.pause));
-    v.pause.addEventListener('click', keepFocus(v.pause, () => this.pauseOrResume()));
-    v.reset.addEventListener('click', keepFocus(v.reset, () => this.reset(), () => v.start));
+    const keepFocus =
+      (pressed: HTMLButtonElement, fn: () => Promise<unknown>, next: () => HTMLButtonElement = () => pressed) =>
+      () => {
+        const had = document.activeElement === pressed;
+        void fn().finally(() => {
+          const lost = document.activeElement === null || document.activeElement === document.body || document.activeElement === pressed;
+          if (!had || !lost) return;
+          const target = [next(), pressed].find((b) => !b.disabled && !b.hidden);
+          target?.focus({ preventScroll: true }); // the view stays where the action put it (the chart, on a phone)
+        });
+      };
+    v.start.addEventListener(
+      'click',
+      keepFocus(
+        v.start,
+        () => this.start(),
+        () => v.pause,
+      ),
+    );
+    v.pause.addEventListener(
+      'click',
+      keepFocus(v.pause, () => this.pauseOrResume()),
+    );
+    v.reset.addEventListener(
+      'click',
+      keepFocus(
+        v.reset,
+        () => this.reset(),
+        () => v.start,
+      ),
+    );
     // The skip link goes to the Run buttons (the address's hash holds the settings, so no fragment navigation).
     v.skipToRun.addEventListener('click', (e) => {
       e.preventDefault();
@@ -113,17 +147,38 @@ export class App {
       target.focus();
       target.scrollIntoView({ block: 'nearest' });
     });
-    v.restorePrevious.addEventListener('click', act(() => this.restorePrevious()));
-    v.loglikCancel.addEventListener('click', act(() => this.estimate.cancel()));
-    v.restoreResume.addEventListener('click', act(() => this.pauseOrResume()));
-    v.restoreDiscard.addEventListener('click', act(() => this.reset()));
-    v.dataEmbedded.addEventListener('click', act(() => this.useData({ kind: 'embedded', subset: subsetFromUrl(location.search) })));
-    v.dataFiles.addEventListener('change', act(async () => {
-      const files = [...(v.dataFiles.files ?? [])];
-      v.dataFiles.value = '';
-      if (files.length) await this.useData({ kind: 'files', files });
-    }));
-    v.dropZone.addEventListener('dragover', (e) => { e.preventDefault(); v.dropZone.classList.add('over'); });
+    v.restorePrevious.addEventListener(
+      'click',
+      act(() => this.restorePrevious()),
+    );
+    v.loglikCancel.addEventListener(
+      'click',
+      act(() => this.estimate.cancel()),
+    );
+    v.restoreResume.addEventListener(
+      'click',
+      act(() => this.pauseOrResume()),
+    );
+    v.restoreDiscard.addEventListener(
+      'click',
+      act(() => this.reset()),
+    );
+    v.dataEmbedded.addEventListener(
+      'click',
+      act(() => this.useData({ kind: 'embedded', subset: subsetFromUrl(location.search) })),
+    );
+    v.dataFiles.addEventListener(
+      'change',
+      act(async () => {
+        const files = [...(v.dataFiles.files ?? [])];
+        v.dataFiles.value = '';
+        if (files.length) await this.useData({ kind: 'files', files });
+      }),
+    );
+    v.dropZone.addEventListener('dragover', (e) => {
+      e.preventDefault();
+      v.dropZone.classList.add('over');
+    });
     v.dropZone.addEventListener('dragleave', () => v.dropZone.classList.remove('over'));
     v.dropZone.addEventListener('drop', (e) => {
       e.preventDefault();
@@ -131,34 +186,61 @@ export class App {
       const files = [...(e.dataTransfer?.files ?? [])];
       if (files.length && !this.busy) void this.useData({ kind: 'files', files });
     });
-    v.saveCheckpoint.addEventListener('click', act(() => this.guarded(v.keepError, async () => {
-      const name = await downloadCheckpoint(this.run!.trainer, this.run!.data.fingerprint, this.run!.history);
-      this.say(`Saved ${name}.`);
-    })));
-    v.exportDecoder.addEventListener('click', act(() => this.guarded(v.keepError, async () => {
-      await downloadDecoder(this.run!.trainer, this.data?.split.train.imageShape);
-      this.say('Exported the decoder as model.json + weights.bin (TF.js weights format).');
-    })));
-    v.exportPytorch.addEventListener('click', act(() => this.guarded(v.keepError, async () => {
-      const name = await downloadSafetensors(this.run!.trainer, this.run!.data.fingerprint);
-      this.say(`Exported ${name}: load it with examples/pytorch (docs/safetensors.md).`);
-    })));
-    v.loadCheckpoint.addEventListener('change', act(async () => {
-      const file = v.loadCheckpoint.files?.[0];
-      v.loadCheckpoint.value = '';
-      if (file) await this.loadCheckpoint(file);
-    }));
-    v.loglik.addEventListener('click', act(() => this.estimateLogLikelihood()));
-    v.compareFiles.addEventListener('change', act(async () => {
-      const files = [...(v.compareFiles.files ?? [])];
-      v.compareFiles.value = '';
-      if (files.length) await this.compareFiles(files);
-    }));
-    v.compareSweep.addEventListener('change', act(async () => {
-      const files = [...(v.compareSweep.files ?? [])];
-      v.compareSweep.value = '';
-      if (files.length) await this.compareSweep(files);
-    }));
+    v.saveCheckpoint.addEventListener(
+      'click',
+      act(() =>
+        this.guarded(v.keepError, async () => {
+          const name = await downloadCheckpoint(this.run!.trainer, this.run!.data.fingerprint, this.run!.history);
+          this.say(`Saved ${name}.`);
+        }),
+      ),
+    );
+    v.exportDecoder.addEventListener(
+      'click',
+      act(() =>
+        this.guarded(v.keepError, async () => {
+          await downloadDecoder(this.run!.trainer, this.data?.split.train.imageShape);
+          this.say('Exported the decoder as model.json + weights.bin (TF.js weights format).');
+        }),
+      ),
+    );
+    v.exportPytorch.addEventListener(
+      'click',
+      act(() =>
+        this.guarded(v.keepError, async () => {
+          const name = await downloadSafetensors(this.run!.trainer, this.run!.data.fingerprint);
+          this.say(`Exported ${name}: load it with examples/pytorch (docs/safetensors.md).`);
+        }),
+      ),
+    );
+    v.loadCheckpoint.addEventListener(
+      'change',
+      act(async () => {
+        const file = v.loadCheckpoint.files?.[0];
+        v.loadCheckpoint.value = '';
+        if (file) await this.loadCheckpoint(file);
+      }),
+    );
+    v.loglik.addEventListener(
+      'click',
+      act(() => this.estimateLogLikelihood()),
+    );
+    v.compareFiles.addEventListener(
+      'change',
+      act(async () => {
+        const files = [...(v.compareFiles.files ?? [])];
+        v.compareFiles.value = '';
+        if (files.length) await this.compareFiles(files);
+      }),
+    );
+    v.compareSweep.addEventListener(
+      'change',
+      act(async () => {
+        const files = [...(v.compareSweep.files ?? [])];
+        v.compareSweep.value = '';
+        if (files.length) await this.compareSweep(files);
+      }),
+    );
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'hidden' && this.run) this.keeper.save(true);
     });
@@ -174,7 +256,10 @@ export class App {
     let linkChosen = false;
     if (saved) {
       if (await this.openSavedOverLink(saved)) {
-        if (await this.restore(saved)) { this.ready = true; return; }
+        if (await this.restore(saved)) {
+          this.ready = true;
+          return;
+        }
       } else {
         await this.keeper.keepSavedAsPrevious();
         await this.showPrevious();
@@ -182,7 +267,8 @@ export class App {
       }
     }
     await this.useData({ kind: 'embedded', subset: subsetFromUrl(location.search) });
-    if (linkChosen) this.say('The link\'s settings are set: press Start to train. The saved run is kept: "Restore the previous run" opens it.');
+    if (linkChosen)
+      this.say('The link\'s settings are set: press Start to train. The saved run is kept: "Restore the previous run" opens it.');
     this.ready = true;
   }
 
@@ -192,9 +278,13 @@ export class App {
     const diff = await linkDifferences(this.settings, this.link, saved).catch(() => []); // an unreadable run: restore() says so
     if (!diff.length) return true;
     this.say('This link asks for other settings than the run saved in this browser: which one to open?');
-    const useLink = await confirmAction(`This link asks for ${describeDifferences(diff, 'link')}; the run saved in this browser ` +
-      `(step ${saved.run.step.toLocaleString('en')}) has ${describeDifferences(diff, 'saved')}. Starting with the link's settings keeps the ` +
-      'saved run: "Restore the previous run" opens it.', 'Start with the link\'s settings', 'Open the saved run');
+    const useLink = await confirmAction(
+      `This link asks for ${describeDifferences(diff, 'link')}; the run saved in this browser ` +
+        `(step ${saved.run.step.toLocaleString('en')}) has ${describeDifferences(diff, 'saved')}. Starting with the link's settings keeps the ` +
+        'saved run: "Restore the previous run" opens it.',
+      "Start with the link's settings",
+      'Open the saved run',
+    );
     return !useLink;
   }
 
@@ -207,8 +297,17 @@ export class App {
     try {
       const data = await loadData(saved.source);
       const checkpoint = new Uint8Array(await saved.run.checkpoint.arrayBuffer());
-      const run = await Run.create({ data, workers: saved.run.workers, kernels: this.settings.kernels(), checkpoint, history: History.fromJSON(saved.run.history) });
-      if (previous) { await this.keeper.retire(); await this.endRun(); } // the two runs swap (or the previous one becomes the only one)
+      const run = await Run.create({
+        data,
+        workers: saved.run.workers,
+        kernels: this.settings.kernels(),
+        checkpoint,
+        history: History.fromJSON(saved.run.history),
+      });
+      if (previous) {
+        await this.keeper.retire();
+        await this.endRun();
+      } // the two runs swap (or the previous one becomes the only one)
       this.setData(data);
       this.attach(run);
       if (previous) await this.keeper.begin(run);
@@ -218,7 +317,10 @@ export class App {
       this.v.restoreText.textContent = `Restored ${what} from ${when}: step ${run.trainer.step.toLocaleString('en')}, epoch ${run.trainer.epoch} of ${run.trainer.config.epochs}.`;
       this.v.restoreBanner.hidden = false;
       this.say(`Restored ${what}. Press Resume to train on.`);
-      void run.evaluate().then(() => this.stats.update(), () => undefined);
+      void run.evaluate().then(
+        () => this.stats.update(),
+        () => undefined,
+      );
       return true;
     } catch (e) {
       this.v.runError.textContent = `Could not restore ${what}: ${this.settings.words(messageOf(e))}`;
@@ -241,9 +343,18 @@ export class App {
     if (prev) {
       const h = prev.run.history;
       const pts = h.x.map((x, i) => [x, h.test[i]] as const).filter(([, t]) => t != null);
-      const config = await prev.run.checkpoint.arrayBuffer().then((b) => decodeCheckpoint(new Uint8Array(b), 'the previous run').config, () => undefined);
-      curve = { id: 'previous', source: `previous run, step ${prev.run.step.toLocaleString('en')}`, config, x: pts.map(([x]) => x), test: pts.map(([, t]) => t),
-        shown: this.previousCurve?.shown ?? true };
+      const config = await prev.run.checkpoint.arrayBuffer().then(
+        (b) => decodeCheckpoint(new Uint8Array(b), 'the previous run').config,
+        () => undefined,
+      );
+      curve = {
+        id: 'previous',
+        source: `previous run, step ${prev.run.step.toLocaleString('en')}`,
+        config,
+        x: pts.map(([x]) => x),
+        test: pts.map(([, t]) => t),
+        shown: this.previousCurve?.shown ?? true,
+      };
     }
     this.previousCurve = curve && curve.x.length ? curve : null;
     this.refreshCompared();
@@ -259,7 +370,10 @@ export class App {
           const bytes = new Uint8Array(await f.arrayBuffer());
           const c = decodeCheckpoint(bytes, f.name);
           const m = readCheckpointMetrics(bytes, f.name);
-          if (!m || !m.rows.length) throw new Error(`${f.name} carries no metrics history (it was saved before checkpoints carried one, or before its first epoch ended). Compare its run's metrics.jsonl instead.`);
+          if (!m || !m.rows.length)
+            throw new Error(
+              `${f.name} carries no metrics history (it was saved before checkpoints carried one, or before its first epoch ended). Compare its run's metrics.jsonl instead.`,
+            );
           run = { id: `file:${path}:${this.comparedFiles.length}`, source: f.name, config: c.config, ...curveOfRows(m.rows), shown: true };
         } else {
           run = { id: `file:${path}:${this.comparedFiles.length}`, source: path, ...curveOfJsonl(await f.text(), path), shown: true };
@@ -277,8 +391,13 @@ export class App {
       const picked = await pickSweep(pickedFromInput(files));
       for (const m of picked.metrics) {
         const run = picked.sweep.runs.find((r) => r.dir === m.dir);
-        this.comparedFiles.push({ id: `sweep:${picked.sweepPath}:${m.dir}:${this.comparedFiles.length}`, source: run?.name ?? m.dir,
-          config: run?.config as Partial<TrainConfig> | undefined, ...curveOfJsonl(m.text, m.path), shown: true });
+        this.comparedFiles.push({
+          id: `sweep:${picked.sweepPath}:${m.dir}:${this.comparedFiles.length}`,
+          source: run?.name ?? m.dir,
+          config: run?.config as Partial<TrainConfig> | undefined,
+          ...curveOfJsonl(m.text, m.path),
+          shown: true,
+        });
       }
       this.refreshCompared();
       this.say(`Comparing with the ${picked.metrics.length} runs of ${picked.sweepPath}.`);
@@ -289,25 +408,33 @@ export class App {
   private refreshCompared(): void {
     const check = this.settings.check();
     const base = this.run?.trainer.config ?? (check.ok ? check.settings.config : undefined);
-    const runs = [...(this.previousCurve ? [this.previousCurve] : []), ...this.comparedFiles].map((run) => ({ run, label: comparedLabel(run, base) }));
-    this.chart.setCompared(runs);
-    this.v.chartRuns.replaceChildren(...runs.map(({ run, label }, i) => {
-      const box = Object.assign(document.createElement('input'), { type: 'checkbox', checked: run.shown });
-      box.addEventListener('change', () => this.chart.showCompared(run.id, box.checked));
-      const swatch = Object.assign(document.createElement('span'), { className: 'swatch' });
-      swatch.style.color = COMPARED_COLOURS[i % COMPARED_COLOURS.length];
-      const l = document.createElement('label');
-      l.title = label;
-      l.append(box, swatch, ` ${label}`);
-      return l;
+    const runs = [...(this.previousCurve ? [this.previousCurve] : []), ...this.comparedFiles].map((run) => ({
+      run,
+      label: comparedLabel(run, base),
     }));
+    this.chart.setCompared(runs);
+    this.v.chartRuns.replaceChildren(
+      ...runs.map(({ run, label }, i) => {
+        const box = Object.assign(document.createElement('input'), { type: 'checkbox', checked: run.shown });
+        box.addEventListener('change', () => this.chart.showCompared(run.id, box.checked));
+        const swatch = Object.assign(document.createElement('span'), { className: 'swatch' });
+        swatch.style.color = COMPARED_COLOURS[i % COMPARED_COLOURS.length];
+        const l = document.createElement('label');
+        l.title = label;
+        l.append(box, swatch, ` ${label}`);
+        return l;
+      }),
+    );
   }
 
   private async restorePrevious(): Promise<void> {
     if (this.busy) return;
     const prev = await this.keeper.previous();
-    if (!prev) { await this.showPrevious(); return; }
-    if (!await this.askToReplace(`Restore the previous run (step ${prev.run.step.toLocaleString('en')})?`, 'Restore it')) return;
+    if (!prev) {
+      await this.showPrevious();
+      return;
+    }
+    if (!(await this.askToReplace(`Restore the previous run (step ${prev.run.step.toLocaleString('en')})?`, 'Restore it'))) return;
     await this.restore(prev, true);
   }
 
@@ -319,8 +446,14 @@ export class App {
     const run = this.run;
     if (!run) return true;
     this.say('Waiting for your answer: replace the current run?');
-    const ok = await confirmAction(`${what} It replaces the current run (step ${run.trainer.step.toLocaleString('en')}), which is kept in this browser: "Restore the previous run" brings it back.`, action);
-    if (!ok) { this.say('Kept the current run.'); return false; }
+    const ok = await confirmAction(
+      `${what} It replaces the current run (step ${run.trainer.step.toLocaleString('en')}), which is kept in this browser: "Restore the previous run" brings it back.`,
+      action,
+    );
+    if (!ok) {
+      this.say('Kept the current run.');
+      return false;
+    }
     await this.estimate.cancel();
     return true;
   }
@@ -343,7 +476,9 @@ export class App {
     }
   }
 
-  private say(text: string): void { this.v.status.textContent = text; }
+  private say(text: string): void {
+    this.v.status.textContent = text;
+  }
 
   private setData(data: LoadedData): void {
     this.data = data;
@@ -355,7 +490,9 @@ export class App {
   /** Load a data source; on success it replaces the data and ends the current run. */
   private async useData(source: DataSource): Promise<void> {
     await this.guarded(this.v.dataError, async () => {
-      this.say(source.kind === 'embedded' ? 'Loading the embedded MNIST digits…' : `Reading ${source.files.map((f) => f.name).join(', ')}…`);
+      this.say(
+        source.kind === 'embedded' ? 'Loading the embedded MNIST digits…' : `Reading ${source.files.map((f) => f.name).join(', ')}…`,
+      );
       let data: LoadedData;
       try {
         data = await loadData(source);
@@ -364,7 +501,7 @@ export class App {
         throw e;
       }
       const hadRun = this.run !== null;
-      if (!await this.askToReplace(`Use ${data.description}`, 'Use the new data')) return;
+      if (!(await this.askToReplace(`Use ${data.description}`, 'Use the new data'))) return;
       if (hadRun) await this.keeper.retire();
       await this.endRun();
       this.setData(data);
@@ -378,18 +515,31 @@ export class App {
     const data = this.data;
     if (!data || this.run) return;
     const check = this.settings.check(data.split.train.n);
-    if (!check.ok) { this.say('Fix the setting marked in red, then press Start.'); return; }
+    if (!check.ok) {
+      this.say('Fix the setting marked in red, then press Start.');
+      return;
+    }
     const { config, workers, kernels } = check.settings;
-    if (data.bernoulliProblem && config.decoder === 'bernoulli') { this.settings.showError('decoder', data.bernoulliProblem); return; }
+    if (data.bernoulliProblem && config.decoder === 'bernoulli') {
+      this.settings.showError('decoder', data.bernoulliProblem);
+      return;
+    }
     await this.guarded(this.v.runError, async () => {
-      this.say(workers === 'auto' ? 'Starting one worker per core (auto: the count that trains fastest is measured)…'
-        : `Starting ${workers} worker${workers === 1 ? '' : 's'}…`);
+      this.say(
+        workers === 'auto'
+          ? 'Starting one worker per core (auto: the count that trains fastest is measured)…'
+          : `Starting ${workers} worker${workers === 1 ? '' : 's'}…`,
+      );
       let run: Run;
       try {
         run = await Run.create({ data, config, workers, kernels });
       } catch (e) {
         const f = fieldError(e);
-        if (f) { this.settings.showError(f.key, f.message); this.say('Fix the setting marked in red, then press Start.'); return; }
+        if (f) {
+          this.settings.showError(f.key, f.message);
+          this.say('Fix the setting marked in red, then press Start.');
+          return;
+        }
         throw e;
       }
       this.attach(run);
@@ -413,7 +563,12 @@ export class App {
     if (run.phase === 'running') {
       this.busy = true;
       this.refreshControls();
-      try { await run.pause(); } finally { this.busy = false; this.refreshControls(); }
+      try {
+        await run.pause();
+      } finally {
+        this.busy = false;
+        this.refreshControls();
+      }
       return;
     }
     this.v.restoreBanner.hidden = true;
@@ -422,10 +577,17 @@ export class App {
       const ok = await this.guarded(this.v.runError, () => this.changeEpochs(run, epochs));
       if (!ok) return;
     }
-    if (this.run!.finished) { this.say(`All ${this.run!.trainer.config.epochs} epochs are done: raise Epochs to train more.`); return; }
+    if (this.run!.finished) {
+      this.say(`All ${this.run!.trainer.config.epochs} epochs are done: raise Epochs to train more.`);
+      return;
+    }
     this.busy = true;
     this.refreshControls();
-    try { await this.beforeTraining(); } finally { this.busy = false; }
+    try {
+      await this.beforeTraining();
+    } finally {
+      this.busy = false;
+    }
     this.run?.play();
     this.refreshControls();
   }
@@ -456,9 +618,21 @@ export class App {
   private async changeEpochs(old: Run, epochs: number): Promise<void> {
     this.say(`Setting epochs to ${epochs}…`);
     const { bytes: checkpoint } = await checkpointBytes(old.trainer, old.data.fingerprint);
-    const run = await Run.create({ data: old.data, config: { epochs }, workers: old.trainer.autoWorkers ? 'auto' : old.trainer.workers,
-      kernels: this.settings.kernels(), checkpoint, history: old.history });
-    Object.assign(run, { lastProgress: old.lastProgress, lastValued: old.lastValued, lastEpoch: old.lastEpoch, evaluation: old.evaluation, lastEstimate: old.lastEstimate });
+    const run = await Run.create({
+      data: old.data,
+      config: { epochs },
+      workers: old.trainer.autoWorkers ? 'auto' : old.trainer.workers,
+      kernels: this.settings.kernels(),
+      checkpoint,
+      history: old.history,
+    });
+    Object.assign(run, {
+      lastProgress: old.lastProgress,
+      lastValued: old.lastValued,
+      lastEpoch: old.lastEpoch,
+      evaluation: old.evaluation,
+      lastEstimate: old.lastEstimate,
+    });
     await this.endRun();
     this.attach(run);
   }
@@ -484,7 +658,7 @@ export class App {
 
   async reset(): Promise<void> {
     if (this.busy || !this.run) return;
-    if (!await this.askToReplace('Reset?', 'Reset')) return;
+    if (!(await this.askToReplace('Reset?', 'Reset'))) return;
     await this.guarded(this.v.runError, async () => {
       await this.keeper.retire();
       await this.endRun();
@@ -505,11 +679,26 @@ export class App {
     this.explorer.setTrainer(run.trainer);
     this.v.runError.textContent = '';
     this.unsubscribe = [
-      run.on('progress', () => { this.stats.update(); this.chart.scheduleRedraw(); this.explorer.request(); this.keeper.save(false); }),
-      run.on('epoch', () => { this.stats.update(); this.chart.scheduleRedraw(); this.chartTools.refresh(); this.explorer.request(); this.keeper.save(false); }),
+      run.on('progress', () => {
+        this.stats.update();
+        this.chart.scheduleRedraw();
+        this.explorer.request();
+        this.keeper.save(false);
+      }),
+      run.on('epoch', () => {
+        this.stats.update();
+        this.chart.scheduleRedraw();
+        this.chartTools.refresh();
+        this.explorer.request();
+        this.keeper.save(false);
+      }),
       run.on('phase', (p) => this.onPhase(p)),
-      run.on('failure', (f) => { this.v.runError.textContent = `Worker ${f.worker} failed at step ${f.step} (${f.cause}); the model was kept and training went on.`; }),
-      run.on('error', (m) => { this.v.runError.textContent = this.settings.words(m); }),
+      run.on('failure', (f) => {
+        this.v.runError.textContent = `Worker ${f.worker} failed at step ${f.step} (${f.cause}); the model was kept and training went on.`;
+      }),
+      run.on('error', (m) => {
+        this.v.runError.textContent = this.settings.words(m);
+      }),
     ];
   }
 
@@ -521,7 +710,10 @@ export class App {
     if (p === 'running') this.say('Training…');
     if (p === 'paused') this.say(run.stoppedBecause ?? `Paused at step ${run.trainer.step.toLocaleString('en')}.`);
     if (p === 'done') this.say(`Done: ${run.trainer.config.epochs} epochs. Raise Epochs and press Resume to train more.`);
-    if (p === 'paused' || p === 'done') { this.keeper.save(true); this.explorer.request(true); }
+    if (p === 'paused' || p === 'done') {
+      this.keeper.save(true);
+      this.explorer.request(true);
+    }
   }
 
   private async loadCheckpoint(file: File): Promise<void> {
@@ -531,24 +723,41 @@ export class App {
       this.say(`Loading ${file.name}…`);
       const checkpoint = new Uint8Array(await file.arrayBuffer());
       const check = this.settings.check();
-      const workers = this.run ? (this.run.trainer.autoWorkers ? 'auto' : this.run.trainer.workers) : check.ok ? check.settings.workers : 'auto';
+      const workers = this.run
+        ? this.run.trainer.autoWorkers
+          ? 'auto'
+          : this.run.trainer.workers
+        : check.ok
+          ? check.settings.workers
+          : 'auto';
       let run: Run;
       try {
         // The file's metrics history (if it carries one) is the loaded run's curve.
         const metrics = readCheckpointMetrics(checkpoint, file.name);
-        run = await Run.create({ data, workers, kernels: this.settings.kernels(), checkpoint, history: metrics ? History.fromMetrics(metrics) : undefined });
+        run = await Run.create({
+          data,
+          workers,
+          kernels: this.settings.kernels(),
+          checkpoint,
+          history: metrics ? History.fromMetrics(metrics) : undefined,
+        });
         await run.evaluate({ train: true });
       } catch (e) {
         this.say(this.run ? 'That checkpoint could not be loaded; the current run is unchanged.' : 'That checkpoint could not be loaded.');
         throw e;
       }
-      if (!await this.askToReplace(`Load ${file.name} (step ${run.trainer.step.toLocaleString('en')})?`, 'Load it')) { await run.dispose(); return; }
+      if (!(await this.askToReplace(`Load ${file.name} (step ${run.trainer.step.toLocaleString('en')})?`, 'Load it'))) {
+        await run.dispose();
+        return;
+      }
       if (this.run) await this.keeper.retire();
       await this.endRun();
       await this.showPrevious();
       this.attach(run);
       await this.keeper.begin(run);
-      this.say(`Loaded ${file.name}: step ${run.trainer.step.toLocaleString('en')}, test ELBO ${run.evaluation!.testElbo.toFixed(2)}. Press Resume to train on.`);
+      this.say(
+        `Loaded ${file.name}: step ${run.trainer.step.toLocaleString('en')}, test ELBO ${run.evaluation!.testElbo.toFixed(2)}. Press Resume to train on.`,
+      );
     });
   }
 
@@ -560,7 +769,10 @@ export class App {
     const run = this.run;
     const K = this.v.loglikK.valueAsNumber;
     if (!run || this.busy || this.estimate.running) return;
-    if (!Number.isInteger(K) || K < 1 || K > 100_000) { this.v.loglikResult.textContent = `K is ${this.v.loglikK.value || 'empty'}; it must be a whole number from 1 to 100000.`; return; }
+    if (!Number.isInteger(K) || K < 1 || K > 100_000) {
+      this.v.loglikResult.textContent = `K is ${this.v.loglikK.value || 'empty'}; it must be a whole number from 1 to 100000.`;
+      return;
+    }
     const wasTraining = run.phase === 'running' || run.phase === 'pausing';
     if (wasTraining) {
       this.say('Pausing training for the estimate…');
@@ -571,36 +783,62 @@ export class App {
     if (ev?.logLikelihood !== undefined) {
       // A point on the chart and a row of the metrics (point 'estimate'), at the state it was made for.
       const t = run.trainer;
-      run.history.addEstimate({ epoch: t.epoch, step: t.step, point: 'estimate', samplesSeen: t.samplesSeen, testElbo: ev.testElbo, testElboSe: ev.testElboSe ?? undefined,
-        elboSamples: ev.elboSamples, logLikelihood: ev.logLikelihood, logLikelihoodK: K, logLikelihoodSe: ev.logLikelihoodSe ?? undefined, workers: t.workers });
+      run.history.addEstimate({
+        epoch: t.epoch,
+        step: t.step,
+        point: 'estimate',
+        samplesSeen: t.samplesSeen,
+        testElbo: ev.testElbo,
+        testElboSe: ev.testElboSe ?? undefined,
+        elboSamples: ev.elboSamples,
+        logLikelihood: ev.logLikelihood,
+        logLikelihoodK: K,
+        logLikelihoodSe: ev.logLikelihoodSe ?? undefined,
+        workers: t.workers,
+      });
       this.chart.scheduleRedraw();
       this.chartTools.refresh();
     }
     this.stats.update();
     if (this.estimate.resumeAfter && !run.finished) await this.pauseOrResume();
-    else if (run.phase === 'done') this.say(ev ? `Done: ${run.trainer.config.epochs} epochs; log p(x) estimated.` : `Done: ${run.trainer.config.epochs} epochs.`);
-    else if (run.phase === 'paused') this.say(ev ? `Paused at step ${run.trainer.step.toLocaleString('en')}; log p(x) estimated.` : `Paused at step ${run.trainer.step.toLocaleString('en')}.`);
+    else if (run.phase === 'done')
+      this.say(ev ? `Done: ${run.trainer.config.epochs} epochs; log p(x) estimated.` : `Done: ${run.trainer.config.epochs} epochs.`);
+    else if (run.phase === 'paused')
+      this.say(
+        ev
+          ? `Paused at step ${run.trainer.step.toLocaleString('en')}; log p(x) estimated.`
+          : `Paused at step ${run.trainer.step.toLocaleString('en')}.`,
+      );
   }
 
   /** More workers than cores take turns on them: each step then waits for the slowest. */
   private warnWorkers(): void {
     const n = Number(this.settings.entries().find(([k]) => k === 'workers')![1]);
     const cores = navigator.hardwareConcurrency || 1;
-    const text = Number.isInteger(n) && n > cores
-      ? `${n} workers on ${cores} core${cores === 1 ? '' : 's'}: they take turns on the cores and every step waits for the slowest, so ${cores} is usually faster.`
-      : '';
+    const text =
+      Number.isInteger(n) && n > cores
+        ? `${n} workers on ${cores} core${cores === 1 ? '' : 's'}: they take turns on the cores and every step waits for the slowest, so ${cores} is usually faster.`
+        : '';
     if (this.v.workersWarning.textContent !== text) this.v.workersWarning.textContent = text;
   }
 
   /** Enable what makes sense now; label Pause/Resume. */
   refreshControls(): void {
-    const v = this.v, run = this.run, busy = this.busy;
+    const v = this.v,
+      run = this.run,
+      busy = this.busy;
     const phase = run?.phase;
     v.start.disabled = busy || !this.data || run !== null;
     const estimating = this.estimate.running;
-    v.pause.textContent = !run ? 'Pause / Resume'
-      : estimating ? (this.estimate.resumeAfter ? 'Stay paused after it' : 'Train after the estimate')
-        : phase === 'running' || phase === 'pausing' ? 'Pause' : 'Resume';
+    v.pause.textContent = !run
+      ? 'Pause / Resume'
+      : estimating
+        ? this.estimate.resumeAfter
+          ? 'Stay paused after it'
+          : 'Train after the estimate'
+        : phase === 'running' || phase === 'pausing'
+          ? 'Pause'
+          : 'Resume';
     v.pause.title = run ? '' : 'Start a run first';
     const epochs = this.settings.epochs();
     const canResume = run !== null && (!run.finished || (epochs !== undefined && epochs !== run.trainer.config.epochs));

@@ -31,23 +31,34 @@ export function rangeHolding(a: number, q: number, s: number, width: number): [n
 
 /** The wheel zooms around the pointer by 1.25 a notch (out) or 0.8 (in). */
 function wireWheel(g: GestureTarget): void {
-  g.over.addEventListener('wheel', (e) => {
-    e.preventDefault();
-    const [t0, t1] = g.axisRange(), w = g.over.clientWidth;
-    const s = (t1 - t0) / w, a = t0 + e.offsetX * s;
-    g.showAxisRange(...rangeHolding(a, e.offsetX, s * (e.deltaY > 0 ? 1.25 : 0.8), w));
-  }, { passive: false });
+  g.over.addEventListener(
+    'wheel',
+    (e) => {
+      e.preventDefault();
+      const [t0, t1] = g.axisRange(),
+        w = g.over.clientWidth;
+      const s = (t1 - t0) / w,
+        a = t0 + e.offsetX * s;
+      g.showAxisRange(...rangeHolding(a, e.offsetX, s * (e.deltaY > 0 ? 1.25 : 0.8), w));
+    },
+    { passive: false },
+  );
 }
 
 /** Shift+drag with the mouse pans: the value grabbed stays under the pointer. */
 function wireShiftDrag(g: GestureTarget): void {
   g.over.addEventListener('mousedown', (e) => {
     if (!e.shiftKey || e.button !== 0) return;
-    const [t0, t1] = g.axisRange(), w = g.over.clientWidth;
-    const s = (t1 - t0) / w, left = g.over.getBoundingClientRect().left;
+    const [t0, t1] = g.axisRange(),
+      w = g.over.clientWidth;
+    const s = (t1 - t0) / w,
+      left = g.over.getBoundingClientRect().left;
     const a = t0 + (e.clientX - left) * s;
     const move = (m: MouseEvent) => g.showAxisRange(...rangeHolding(a, m.clientX - left, s, w));
-    const up = () => { removeEventListener('mousemove', move); removeEventListener('mouseup', up); };
+    const up = () => {
+      removeEventListener('mousemove', move);
+      removeEventListener('mouseup', up);
+    };
     addEventListener('mousemove', move);
     addEventListener('mouseup', up);
   });
@@ -62,7 +73,8 @@ function wireTouch(g: GestureTarget): void {
   let grip: { ids: number[]; a: number[]; s: number } | null = null;
   const px = (e: PointerEvent) => e.clientX - g.over.getBoundingClientRect().left;
   const regrip = () => {
-    const [t0, t1] = g.axisRange(), s = (t1 - t0) / g.over.clientWidth;
+    const [t0, t1] = g.axisRange(),
+      s = (t1 - t0) / g.over.clientWidth;
     const ids = [...fingers.keys()].slice(0, 2);
     grip = ids.length ? { ids, a: ids.map((id) => t0 + fingers.get(id)! * s), s } : null;
   };
@@ -75,8 +87,12 @@ function wireTouch(g: GestureTarget): void {
   g.over.addEventListener('pointermove', (e) => {
     if (e.pointerType !== 'touch' || !fingers.has(e.pointerId) || !grip) return;
     fingers.set(e.pointerId, px(e));
-    const w = g.over.clientWidth, q = grip.ids.map((id) => fingers.get(id)!);
-    if (grip.ids.length === 1) { g.showAxisRange(...rangeHolding(grip.a[0], q[0], grip.s, w)); return; }
+    const w = g.over.clientWidth,
+      q = grip.ids.map((id) => fingers.get(id)!);
+    if (grip.ids.length === 1) {
+      g.showAxisRange(...rangeHolding(grip.a[0], q[0], grip.s, w));
+      return;
+    }
     if (Math.abs(q[1] - q[0]) < 10) return; // fingers too close to tell a scale
     const s = (grip.a[1] - grip.a[0]) / (q[1] - q[0]);
     if (s > 0) g.showAxisRange(...rangeHolding(grip.a[0], q[0], s, w));

@@ -11,7 +11,8 @@
  */
 export function smooth(ys: readonly (number | null)[], w: number): (number | null)[] {
   if (w <= 0) return ys.slice();
-  let m = 0, t = 0;
+  let m = 0,
+    t = 0;
   return ys.map((y) => {
     if (y == null || !Number.isFinite(y)) return y;
     m = w * m + (1 - w) * y;
@@ -25,16 +26,25 @@ export function smooth(ys: readonly (number | null)[], w: number): (number | nul
  * `ignoreOutliers` the low end is the 5th percentile (as TensorBoard's "ignore outliers in chart
  * scaling": the ELBO starts hundreds of nats below where it ends). Padded by 5 %; null when empty.
  */
-export function yRange(x: readonly number[], cols: readonly (readonly (number | null)[])[], xMin: number, xMax: number,
-  ignoreOutliers: boolean): [number, number] | null {
+export function yRange(
+  x: readonly number[],
+  cols: readonly (readonly (number | null)[])[],
+  xMin: number,
+  xMax: number,
+  ignoreOutliers: boolean,
+): [number, number] | null {
   const v: number[] = [];
   for (let i = 0; i < x.length; i++) {
     if (x[i] < xMin || x[i] > xMax) continue;
-    for (const c of cols) { const y = c[i]; if (y != null && Number.isFinite(y)) v.push(y); }
+    for (const c of cols) {
+      const y = c[i];
+      if (y != null && Number.isFinite(y)) v.push(y);
+    }
   }
   if (!v.length) return null;
   v.sort((a, b) => a - b);
-  const lo = ignoreOutliers ? v[Math.floor(0.05 * (v.length - 1))] : v[0], hi = v[v.length - 1];
+  const lo = ignoreOutliers ? v[Math.floor(0.05 * (v.length - 1))] : v[0],
+    hi = v[v.length - 1];
   const pad = Math.max(0.5, (hi - lo) * 0.05);
   return [lo - pad, hi + pad];
 }

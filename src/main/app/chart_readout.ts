@@ -17,8 +17,14 @@ export interface ReadoutSeries {
 }
 
 /** The index of the point of `col` nearest to x[idx] in the axis space t (-1: none). */
-export function nearestPresent(x: readonly number[], col: readonly (number | null | undefined)[], idx: number, t: (v: number) => number): number {
-  let lo = idx, hi = idx;
+export function nearestPresent(
+  x: readonly number[],
+  col: readonly (number | null | undefined)[],
+  idx: number,
+  t: (v: number) => number,
+): number {
+  let lo = idx,
+    hi = idx;
   while (lo >= 0 && col[lo] == null) lo--;
   while (hi < col.length && col[hi] == null) hi++;
   if (lo < 0 && hi >= col.length) return -1;
@@ -30,7 +36,13 @@ export function nearestPresent(x: readonly number[], col: readonly (number | nul
 const count = (v: number) => Math.round(v).toLocaleString('en');
 
 /** The readout's lines at row `idx`: samples seen and step, then one line per series with a point. */
-export function readoutLines(u: uPlot, idx: number, series: readonly ReadoutSeries[], samplesPerStep: number, t: (v: number) => number): string[] {
+export function readoutLines(
+  u: uPlot,
+  idx: number,
+  series: readonly ReadoutSeries[],
+  samplesPerStep: number,
+  t: (v: number) => number,
+): string[] {
   const x = u.data[0] as number[];
   const at = x[idx];
   const lines = [`${count(at)} samples seen${samplesPerStep > 0 ? `, step ${count(at / samplesPerStep)}` : ''}`];
@@ -41,7 +53,8 @@ export function readoutLines(u: uPlot, idx: number, series: readonly ReadoutSeri
     if (i < 0) continue;
     const where = x[i] === at ? '' : ` (at ${count(x[i])})`;
     const raw = s.raw !== undefined ? (u.data[s.raw] as (number | null)[])[i] : undefined;
-    const value = raw != null && raw !== col[i] ? `${col[i]!.toFixed(s.digits)} smoothed, ${raw.toFixed(s.digits)} raw` : col[i]!.toFixed(s.digits);
+    const value =
+      raw != null && raw !== col[i] ? `${col[i]!.toFixed(s.digits)} smoothed, ${raw.toFixed(s.digits)} raw` : col[i]!.toFixed(s.digits);
     lines.push(`${s.label}: ${value}${where}`);
   }
   return lines;

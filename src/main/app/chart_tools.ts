@@ -15,19 +15,29 @@ export class ChartTools {
   private readonly csv = byId('metrics-csv', HTMLButtonElement);
   private readonly jsonl = byId('metrics-jsonl', HTMLButtonElement);
 
-  constructor(private readonly chart: ElboChart, private readonly history: () => History | null) {
+  constructor(
+    private readonly chart: ElboChart,
+    private readonly history: () => History | null,
+  ) {
     // The caption names the gestures of the device in hand (a touch screen's pointer is coarse), and follows a change of it.
-    const coarse = matchMedia('(pointer: coarse)'), gestures = byId('chart-gestures', HTMLElement);
-    const say = () => { gestures.textContent = gestureWords(coarse.matches); };
+    const coarse = matchMedia('(pointer: coarse)'),
+      gestures = byId('chart-gestures', HTMLElement);
+    const say = () => {
+      gestures.textContent = gestureWords(coarse.matches);
+    };
     say();
     coarse.addEventListener('change', say);
-    const smoothing = byId('chart-smoothing', HTMLInputElement), shown = byId('chart-smoothing-value', HTMLOutputElement);
+    const smoothing = byId('chart-smoothing', HTMLInputElement),
+      shown = byId('chart-smoothing-value', HTMLOutputElement);
     smoothing.addEventListener('input', () => {
       shown.value = smoothing.valueAsNumber.toFixed(2);
       chart.setView({ smoothing: smoothing.valueAsNumber });
     });
     const logX = byId('chart-logx', HTMLInputElement);
-    logX.addEventListener('change', () => { chart.setView({ logX: logX.checked }); this.refresh(); });
+    logX.addEventListener('change', () => {
+      chart.setView({ logX: logX.checked });
+      this.refresh();
+    });
     const outliers = byId('chart-outliers', HTMLInputElement);
     outliers.addEventListener('change', () => chart.setView({ ignoreOutliers: outliers.checked }));
     this.reset.addEventListener('click', () => chart.resetZoom());
@@ -45,6 +55,6 @@ export class ChartTools {
   /** Enable Reset zoom when zoomed, the downloads when some epoch has ended. */
   refresh(): void {
     this.reset.disabled = !this.chart.zoomed;
-    this.csv.disabled = this.jsonl.disabled = !(this.history()?.epochs.length);
+    this.csv.disabled = this.jsonl.disabled = !this.history()?.epochs.length;
   }
 }

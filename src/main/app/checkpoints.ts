@@ -14,7 +14,9 @@ import type { CheckpointWorkerApi } from '../../workers/checkpoint_worker.ts';
 let worker: Remote<CheckpointWorkerApi> | null = null;
 
 function encoder(): Remote<CheckpointWorkerApi> {
-  worker ??= wrap<CheckpointWorkerApi>(new Worker(new URL('../../workers/checkpoint_worker.ts', import.meta.url), { type: 'module', name: 'aevb-checkpoints' }));
+  worker ??= wrap<CheckpointWorkerApi>(
+    new Worker(new URL('../../workers/checkpoint_worker.ts', import.meta.url), { type: 'module', name: 'aevb-checkpoints' }),
+  );
   return worker;
 }
 
@@ -23,14 +25,24 @@ function encoder(): Remote<CheckpointWorkerApi> {
  * samples seen they hold; with `history`, the .aevb carries the run's metrics up to that state
  * (the format's optional metrics section), so that loading it brings its curves.
  */
-export async function checkpointBytes(trainer: Trainer, fingerprint: string, format: 'aevb' | 'safetensors' = 'aevb',
-  history?: History): Promise<{ bytes: Uint8Array; step: number; samplesSeen: number }> {
+export async function checkpointBytes(
+  trainer: Trainer,
+  fingerprint: string,
+  format: 'aevb' | 'safetensors' = 'aevb',
+  history?: History,
+): Promise<{ bytes: Uint8Array; step: number; samplesSeen: number }> {
   const st = await trainer.state();
   const t = trainer.data.train;
   const c: Checkpoint = {
-    format: 'aevb-checkpoint', version: 1, config: trainer.config, step: st.step, samplesSeen: st.samplesSeen,
-    params: st.params, optimizer: { kind: trainer.config.optimizer, slots: st.slots },
-    data: { name: t.name, n: t.n, d: t.d, fingerprint }, createdAt: new Date().toISOString(),
+    format: 'aevb-checkpoint',
+    version: 1,
+    config: trainer.config,
+    step: st.step,
+    samplesSeen: st.samplesSeen,
+    params: st.params,
+    optimizer: { kind: trainer.config.optimizer, slots: st.slots },
+    data: { name: t.name, n: t.n, d: t.d, fingerprint },
+    createdAt: new Date().toISOString(),
     ...(history ? { metrics: history.toMetrics(st.samplesSeen) } : {}),
   };
   const buffers = [st.params.buffer, ...st.slots.map((s) => s.buffer)] as ArrayBuffer[];

@@ -22,14 +22,29 @@ export interface ComparedRun {
 }
 
 /** The settings that tell runs apart (in the address's names). */
-const COMPARED_KEYS: readonly (keyof TrainConfig)[] = ['latent', 'hidden', 'activation', 'decoder', 'algorithm', 'estimator', 'samples', 'batch',
-  'optimizer', 'lr', 'weightDecay', 'evalElboSamples', 'seed', 'binarize'];
+const COMPARED_KEYS: readonly (keyof TrainConfig)[] = [
+  'latent',
+  'hidden',
+  'activation',
+  'decoder',
+  'algorithm',
+  'estimator',
+  'samples',
+  'batch',
+  'optimizer',
+  'lr',
+  'weightDecay',
+  'evalElboSamples',
+  'seed',
+  'binarize',
+];
 
 /** "latent 4, hidden 40": the settings of `c` that differ from `base`; "same settings" when none. */
 export function differingSettings(c: Partial<TrainConfig> | undefined, base: Partial<TrainConfig> | undefined): string {
   if (!c) return 'settings unknown';
-  const diff = COMPARED_KEYS.filter((k) => c[k] !== undefined && (base === undefined || String(c[k]) !== String(base[k])))
-    .map((k) => `${k} ${String(c[k])}`);
+  const diff = COMPARED_KEYS.filter((k) => c[k] !== undefined && (base === undefined || String(c[k]) !== String(base[k]))).map(
+    (k) => `${k} ${String(c[k])}`,
+  );
   return diff.length ? diff.join(', ') : 'same settings';
 }
 
@@ -50,14 +65,21 @@ export function curveOfJsonl(text: string, name: string): { x: number[]; test: n
     try {
       r = JSON.parse(line) as Record<string, unknown>;
     } catch (e) {
-      throw dataError(`${name} line ${i + 1} is not JSON (${(e as Error).message}).`, 'Pick a metrics.jsonl written by npm run train, a sweep, or the page\'s JSONL download.');
+      throw dataError(
+        `${name} line ${i + 1} is not JSON (${(e as Error).message}).`,
+        "Pick a metrics.jsonl written by npm run train, a sweep, or the page's JSONL download.",
+      );
     }
-    const x = r.samplesSeen, y = r.testElbo;
+    const x = r.samplesSeen,
+      y = r.testElbo;
     // Evaluations only: an estimate's row repeats the test ELBO of a state already evaluated (or not on the curve).
     if (r.point !== 'estimate' && typeof x === 'number' && x > 0 && typeof y === 'number' && Number.isFinite(y)) pts.push([x, y]);
   });
   if (!pts.length) {
-    throw dataError(`${name} has no row with samplesSeen and testElbo.`, 'Pick a metrics.jsonl written by npm run train, a sweep, or the page\'s JSONL download.');
+    throw dataError(
+      `${name} has no row with samplesSeen and testElbo.`,
+      "Pick a metrics.jsonl written by npm run train, a sweep, or the page's JSONL download.",
+    );
   }
   pts.sort((a, b) => a[0] - b[0]);
   return { x: pts.map((p) => p[0]), test: pts.map((p) => p[1]) };
@@ -65,8 +87,10 @@ export function curveOfJsonl(text: string, name: string): { x: number[]; test: n
 
 /** The test-set curve of a run's metrics rows (a checkpoint's metrics section, a saved history's rows). */
 export function curveOfRows(rows: readonly Record<string, unknown>[]): { x: number[]; test: number[] } {
-  const pts = rows.filter((r) => typeof r.samplesSeen === 'number' && r.samplesSeen > 0 && typeof r.testElbo === 'number' && r.point !== 'estimate')
-    .map((r) => [r.samplesSeen as number, r.testElbo as number] as const).sort((a, b) => a[0] - b[0]);
+  const pts = rows
+    .filter((r) => typeof r.samplesSeen === 'number' && r.samplesSeen > 0 && typeof r.testElbo === 'number' && r.point !== 'estimate')
+    .map((r) => [r.samplesSeen as number, r.testElbo as number] as const)
+    .sort((a, b) => a[0] - b[0]);
   return { x: pts.map((p) => p[0]), test: pts.map((p) => p[1]) };
 }
 

@@ -8,9 +8,7 @@ import type { DataSplit } from '../../shared/data/dataset.ts';
 import type { DataWorkerApi } from './data_api.ts';
 import { MNIST_BIN_FILE } from './mnist_bin.ts';
 
-export type DataSource =
-  | { kind: 'embedded'; subset?: number }
-  | { kind: 'files'; files: File[] };
+export type DataSource = { kind: 'embedded'; subset?: number } | { kind: 'files'; files: File[] };
 
 export interface LoadedData {
   source: DataSource;
@@ -31,9 +29,10 @@ export function subsetFromUrl(search: string): number | undefined {
 function describe(source: DataSource, split: DataSplit): string {
   const { train, test } = split;
   const shape = train.imageShape ? `${train.imageShape[0]}×${train.imageShape[1]} images` : `vectors of ${train.d} values`;
-  const what = source.kind === 'embedded'
-    ? `Embedded MNIST digits${source.subset ? ` (subset of ${source.subset})` : ''}`
-    : source.files.map((f) => f.name).join(' + ');
+  const what =
+    source.kind === 'embedded'
+      ? `Embedded MNIST digits${source.subset ? ` (subset of ${source.subset})` : ''}`
+      : source.files.map((f) => f.name).join(' + ');
   return `${what}: ${train.n.toLocaleString('en')} training and ${test.n.toLocaleString('en')} test ${shape}${train.labels ? ', labelled' : ''}.`;
 }
 
@@ -42,10 +41,17 @@ export async function loadData(source: DataSource): Promise<LoadedData> {
   const worker = new Worker(new URL('../../workers/data_worker.ts', import.meta.url), { type: 'module', name: 'aevb-data' });
   const api = wrap<DataWorkerApi>(worker);
   try {
-    const r = source.kind === 'embedded'
-      ? await api.loadEmbedded(new URL(MNIST_BIN_FILE, document.baseURI).href, source.subset)
-      : await api.loadIdx(source.files);
-    return { source, split: r.split, fingerprint: r.fingerprint, description: describe(source, r.split), bernoulliProblem: r.bernoulliProblem };
+    const r =
+      source.kind === 'embedded'
+        ? await api.loadEmbedded(new URL(MNIST_BIN_FILE, document.baseURI).href, source.subset)
+        : await api.loadIdx(source.files);
+    return {
+      source,
+      split: r.split,
+      fingerprint: r.fingerprint,
+      description: describe(source, r.split),
+      bernoulliProblem: r.bernoulliProblem,
+    };
   } finally {
     api[releaseProxy]();
     worker.terminate();

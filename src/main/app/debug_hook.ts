@@ -60,30 +60,60 @@ export interface AevbAppDebug {
   readonly historyLength: number;
   readonly longTasks: { supported: boolean; all: LongTask[]; duringTraining: LongTask[]; trainingMs: number };
   /** The sweep's Figure 2 view: what it shows (series are "run (split)"), picks in progress, its error line. */
-  readonly sweepFigure: { shown: { sweep: string; series: string[]; panels: number[]; notes: string[] } | null; pending: number; error: string; open: boolean; times: { asked: number; answered: number; shown: number } };
+  readonly sweepFigure: {
+    shown: { sweep: string; series: string[]; panels: number[]; notes: string[] } | null;
+    pending: number;
+    error: string;
+    open: boolean;
+    times: { asked: number; answered: number; shown: number };
+  };
 }
 
 export function installDebugHook(app: App): AevbAppDebug {
   const text = (id: string) => document.getElementById(id)?.textContent ?? '';
   const hook: AevbAppDebug = Object.freeze({
-    get ready() { return app.ready; },
-    get busy() { return app.busy; },
-    get isolated() { return globalThis.crossOriginIsolated === true; },
-    get phase() { return app.run?.phase ?? 'none'; },
+    get ready() {
+      return app.ready;
+    },
+    get busy() {
+      return app.busy;
+    },
+    get isolated() {
+      return globalThis.crossOriginIsolated === true;
+    },
+    get phase() {
+      return app.run?.phase ?? 'none';
+    },
     get inEvaluation() {
       const r = app.run;
       if (!r || r.phase !== 'running') return false;
       const step = r.trainer.step;
       return step > 0 && step % r.trainer.stepsPerEpoch === 0 && r.lastEpoch?.step !== step;
     },
-    get evaluationPending() { return app.run?.trainer.evaluationPending ?? false; },
-    get step() { return app.run?.trainer.step ?? 0; },
-    get samplesSeen() { return app.run?.trainer.samplesSeen ?? 0; },
-    get transport() { return app.run?.trainer.transport ?? null; },
-    get workerInfo() { return (app.run?.trainer.workerInfo ?? []).map((i) => ({ ...i })); },
-    get config() { return app.run ? { ...app.run.trainer.config } : null; },
-    get epochs() { return app.run ? app.run.epochs.map((e) => ({ ...e })) : []; },
-    get evaluation() { return app.run?.evaluation ? { ...app.run.evaluation } : null; },
+    get evaluationPending() {
+      return app.run?.trainer.evaluationPending ?? false;
+    },
+    get step() {
+      return app.run?.trainer.step ?? 0;
+    },
+    get samplesSeen() {
+      return app.run?.trainer.samplesSeen ?? 0;
+    },
+    get transport() {
+      return app.run?.trainer.transport ?? null;
+    },
+    get workerInfo() {
+      return (app.run?.trainer.workerInfo ?? []).map((i) => ({ ...i }));
+    },
+    get config() {
+      return app.run ? { ...app.run.trainer.config } : null;
+    },
+    get epochs() {
+      return app.run ? app.run.epochs.map((e) => ({ ...e })) : [];
+    },
+    get evaluation() {
+      return app.run?.evaluation ? { ...app.run.evaluation } : null;
+    },
     get data() {
       const d = app.data;
       return d ? { name: d.split.train.name, train: d.split.train.n, test: d.split.test.n, description: d.description } : null;
@@ -95,10 +125,18 @@ export function installDebugHook(app: App): AevbAppDebug {
       });
       return { data: text('data-error'), run: text('run-error'), keep: text('keep-error'), settings };
     },
-    get status() { return text('status-line'); },
-    get lastSavedStep() { return app.keeper.lastSavedStep; },
-    get lastSavedHistory() { return app.keeper.lastSavedHistory; },
-    get previousStep() { return app.previousStep; },
+    get status() {
+      return text('status-line');
+    },
+    get lastSavedStep() {
+      return app.keeper.lastSavedStep;
+    },
+    get lastSavedHistory() {
+      return app.keeper.lastSavedHistory;
+    },
+    get previousStep() {
+      return app.previousStep;
+    },
     get estimating() {
       const bar = document.getElementById('loglik-progress') as HTMLProgressElement;
       return { running: app.estimate.running, resumeAfter: app.estimate.resumeAfter, progress: bar.value };
@@ -107,30 +145,60 @@ export function installDebugHook(app: App): AevbAppDebug {
       const p = app.explorer.picker;
       return { z: [...p.shownZ], decoded: p.decoded && [...p.decoded], decodes: p.decodes, latentView: p.latentView && [...p.latentView] };
     },
-    decode: async (z: number[]) => [...await app.run!.trainer.decode(Float32Array.from(z), 1)],
+    decode: async (z: number[]) => [...(await app.run!.trainer.decode(Float32Array.from(z), 1))],
     encodeTest: async (i: number) => {
       const t = app.data!.split.test;
       return [...(await app.run!.trainer.encode(t.x.slice(i * t.d, (i + 1) * t.d), 1)).mu];
     },
-    get asking() { return (document.getElementById('confirm') as HTMLDialogElement).open; },
-    get restoredStep() { return app.restoredStep; },
-    get explorerRefreshes() { return app.explorer.refreshes; },
-    get shownStep() { return app.explorer.shownStep; },
-    get chartDraws() { return app.chart.draws; },
-    get chartScales() { return { ...app.chart.scales, zoomed: app.chart.zoomed }; },
-    get chartReadout() { return app.chart.readoutText; },
-    get chartData() { return app.chart.dataExtent; },
-    get chartCompared() { return app.chart.comparedShown; },
-    get chartLoglikPoints() { return (app.run?.history.loglik ?? []).filter((v) => v != null).length; },
-    get metricsRows() { return app.run?.history.epochs.length ?? 0; },
-    get historyLength() { return app.run?.history.length ?? 0; },
+    get asking() {
+      return (document.getElementById('confirm') as HTMLDialogElement).open;
+    },
+    get restoredStep() {
+      return app.restoredStep;
+    },
+    get explorerRefreshes() {
+      return app.explorer.refreshes;
+    },
+    get shownStep() {
+      return app.explorer.shownStep;
+    },
+    get chartDraws() {
+      return app.chart.draws;
+    },
+    get chartScales() {
+      return { ...app.chart.scales, zoomed: app.chart.zoomed };
+    },
+    get chartReadout() {
+      return app.chart.readoutText;
+    },
+    get chartData() {
+      return app.chart.dataExtent;
+    },
+    get chartCompared() {
+      return app.chart.comparedShown;
+    },
+    get chartLoglikPoints() {
+      return (app.run?.history.loglik ?? []).filter((v) => v != null).length;
+    },
+    get metricsRows() {
+      return app.run?.history.epochs.length ?? 0;
+    },
+    get historyLength() {
+      return app.run?.history.length ?? 0;
+    },
     get longTasks() {
       const l = app.longTasks;
       return { supported: l.supported, all: [...l.tasks], duringTraining: l.duringTraining(), trainingMs: l.trainingMs() };
     },
     get sweepFigure() {
       const f = app.sweepFigure;
-      return { shown: f.shown && { ...f.shown }, pending: f.pending, error: text('sweep-error'), open: (document.getElementById('sweep-dialog') as HTMLDialogElement).open, times: { ...f.times } };
+      return {
+        shown: f.shown && { ...f.shown },
+        pending: f.pending,
+        error: text('sweep-error'),
+        open: (document.getElementById('sweep-dialog') as HTMLDialogElement).open,
+        times: { ...f.times },
+      };
     },
   });
   Object.defineProperty(globalThis, 'aevbApp', { value: hook, writable: false, configurable: false });

@@ -8,7 +8,8 @@ import type { Dataset } from '../../shared/data/dataset.ts';
 export type Shape = readonly [rows: number, cols: number];
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-const rgba = (g: number) => (LITTLE_ENDIAN ? (0xff000000 | (g << 16) | (g << 8) | g) >>> 0 : ((g << 24) | (g << 16) | (g << 8) | 0xff) >>> 0);
+const rgba = (g: number) =>
+  LITTLE_ENDIAN ? (0xff000000 | (g << 16) | (g << 8) | g) >>> 0 : ((g << 24) | (g << 16) | (g << 8) | 0xff) >>> 0;
 /** Opaque grey g as one 32-bit pixel, for g = 0..255. */
 const GREYS = Uint32Array.from({ length: 256 }, (_, g) => rgba(g));
 const EMPTY = rgba(40);
@@ -34,15 +35,20 @@ export function paintGrid(canvas: HTMLCanvasElement, cells: readonly (Float32Arr
   if (canvas.height !== gridRows * h) canvas.height = gridRows * h;
   const ctx = canvas.getContext('2d')!;
   let img = images.get(canvas);
-  if (!img || img.width !== canvas.width || img.height !== canvas.height) images.set(canvas, img = ctx.createImageData(canvas.width, canvas.height));
+  if (!img || img.width !== canvas.width || img.height !== canvas.height)
+    images.set(canvas, (img = ctx.createImageData(canvas.width, canvas.height)));
   // One 32-bit store per pixel, through a grey-level table (RGBA bytes in the host's order).
   const px = new Uint32Array(img.data.buffer);
   const stride = canvas.width;
   cells.forEach((cell, k) => {
-    const x0 = (k % gridCols) * w, y0 = Math.floor(k / gridCols) * h;
+    const x0 = (k % gridCols) * w,
+      y0 = Math.floor(k / gridCols) * h;
     for (let r = 0; r < h; r++) {
       const o = (y0 + r) * stride + x0;
-      if (!cell) { px.fill(EMPTY, o, o + w); continue; }
+      if (!cell) {
+        px.fill(EMPTY, o, o + w);
+        continue;
+      }
       for (let c = 0; c < w; c++) {
         const v = cell[r * w + c];
         px[o + c] = GREYS[v >= 1 ? 255 : v > 0 ? (v * 255 + 0.5) | 0 : 0];

@@ -8,8 +8,11 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string, type?: new
 }
 
 /** document.createElement with properties and children. */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {},
-  ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Partial<HTMLElementTagNameMap[K]> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
   const el = Object.assign(document.createElement(tag), props);
   el.append(...children);
   return el;
@@ -24,4 +27,3 @@ export function afterNextFrame(): Promise<void> {
 export function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
-

@@ -83,18 +83,26 @@ export class ElboChart {
   /** Training samples per step (M), to show the step in the readout; 0: not known. */
   samplesPerStep = 0;
   /** Room under the plot for uPlot's legend: a second line when runs are compared. */
-  private get legendHeight(): number { return this.compared.length ? 48 : 30; }
+  private get legendHeight(): number {
+    return this.compared.length ? 48 : 30;
+  }
   /** Runs drawn beside the current one (compared_runs.ts), with their labels. */
   private compared: { run: ComparedRun; label: string }[] = [];
 
-  constructor(readonly container: HTMLElement, private history: History) {
+  constructor(
+    readonly container: HTMLElement,
+    private history: History,
+  ) {
     this.readout = document.createElement('div');
     this.readout.className = 'chart-readout';
     this.readout.hidden = true;
     this.readout.setAttribute('aria-live', 'polite');
     wireChartKeys(container, {
-      plot: () => this.plot, toAxis: this.toAxis, fromAxis: this.fromAxis,
-      zoomTo: (a, b) => this.zoomTo(a, b), resetZoom: () => this.resetZoom(),
+      plot: () => this.plot,
+      toAxis: this.toAxis,
+      fromAxis: this.fromAxis,
+      zoomTo: (a, b) => this.zoomTo(a, b),
+      resetZoom: () => this.resetZoom(),
     });
     this.build();
     this.warmUp();
@@ -108,22 +116,51 @@ export class ElboChart {
     const opts: uPlot.Options = {
       width: Math.max(200, this.container.clientWidth),
       height: Math.max(120, this.container.clientHeight - this.legendHeight),
-      scales: { x: { time: false, distr: this.view.logX ? 3 : 1, range: (_u, min, max) => exactRange(this.view.logX, min, max) }, y: { auto: false } },
+      scales: {
+        x: { time: false, distr: this.view.logX ? 3 : 1, range: (_u, min, max) => exactRange(this.view.logX, min, max) },
+        y: { auto: false },
+      },
       axes: [
-        { label: 'training samples seen', values: this.view.logX ? logLabels : (_u, s) => s.map(compact), stroke: '#333', labelSize: 18, size: 36 },
+        {
+          label: 'training samples seen',
+          values: this.view.logX ? logLabels : (_u, s) => s.map(compact),
+          stroke: '#333',
+          labelSize: 18,
+          size: 36,
+        },
         { label: 'ELBO (nats)', stroke: '#333', labelSize: 18, size: 48 },
       ],
       series: [
         { label: 'samples' },
         { label: 'minibatch estimate', stroke: '#6c7782', width: 1.5, spanGaps: true, value: num(1) },
-        { label: 'training set', stroke: '#1864ab', width: 2, spanGaps: true, points: { show: true, size: 6, fill: '#1864ab' }, value: num(2) },
+        {
+          label: 'training set',
+          stroke: '#1864ab',
+          width: 2,
+          spanGaps: true,
+          points: { show: true, size: 6, fill: '#1864ab' },
+          value: num(2),
+        },
         { label: 'test set', stroke: '#d9480f', width: 2, spanGaps: true, points: { show: true, size: 6, fill: '#d9480f' }, value: num(2) },
         { label: 'minibatch (raw)', stroke: 'rgba(108, 119, 130, 0.25)', width: 1, spanGaps: true, value: num(1) },
         // log p(x) estimates: points only (each a separate estimate, not a curve).
-        { label: 'log p(x) estimate', stroke: '#2f9e44', width: 0, paths: () => null, points: { show: true, size: 9, fill: '#fff', stroke: '#2f9e44', width: 2 }, value: num(2) },
+        {
+          label: 'log p(x) estimate',
+          stroke: '#2f9e44',
+          width: 0,
+          paths: () => null,
+          points: { show: true, size: 9, fill: '#fff', stroke: '#2f9e44', width: 2 },
+          value: num(2),
+        },
         ...this.compared.map(({ run, label }, i) => ({
-          label, stroke: COMPARED_COLOURS[i % COMPARED_COLOURS.length], width: 1.5, dash: [6, 4], spanGaps: true, show: run.shown,
-          points: { show: true, size: 4 }, value: num(2),
+          label,
+          stroke: COMPARED_COLOURS[i % COMPARED_COLOURS.length],
+          width: 1.5,
+          dash: [6, 4],
+          spanGaps: true,
+          show: run.shown,
+          points: { show: true, size: 4 },
+          value: num(2),
         })),
       ],
       legend: { live: false },
@@ -131,17 +168,25 @@ export class ElboChart {
         drag: { x: true, y: false, setScale: false }, // the selection becomes a zoom in setSelect
         bind: {
           // Shift+drag pans instead of selecting; a double-click shows all the data.
-          mousedown: (_u, _t, handler) => (e: MouseEvent) => { if (!e.shiftKey) handler(e); return null; },
-          dblclick: () => () => { this.resetZoom(); return null; },
+          mousedown: (_u, _t, handler) => (e: MouseEvent) => {
+            if (!e.shiftKey) handler(e);
+            return null;
+          },
+          dblclick: () => () => {
+            this.resetZoom();
+            return null;
+          },
         },
       },
       hooks: {
-        setSelect: [(u) => {
-          const { left, width } = u.select;
-          if (width < 3) return;
-          u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
-          this.zoomTo(u.posToVal(left, 'x'), u.posToVal(left + width, 'x'));
-        }],
+        setSelect: [
+          (u) => {
+            const { left, width } = u.select;
+            if (width < 3) return;
+            u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+            this.zoomTo(u.posToVal(left, 'x'), u.posToVal(left + width, 'x'));
+          },
+        ],
         setCursor: [(u) => this.showReadout(u)],
       },
     };
@@ -157,8 +202,12 @@ export class ElboChart {
 
   /** The readout at the cursor's row (hidden when the cursor is off the plot). */
   private showReadout(u: uPlot): void {
-    const idx = u.cursor.idx, left = u.cursor.left ?? -1;
-    if (idx == null || left < 0 || !u.data[0].length) { this.readout.hidden = true; return; }
+    const idx = u.cursor.idx,
+      left = u.cursor.left ?? -1;
+    if (idx == null || left < 0 || !u.data[0].length) {
+      this.readout.hidden = true;
+      return;
+    }
     this.readout.textContent = '';
     const series = [...READOUT, ...this.compared.map(({ label }, i) => ({ index: OWN_SERIES + i, label, digits: 2 }))];
     for (const line of readoutLines(u, idx, series, this.samplesPerStep, this.toAxis)) {
@@ -172,7 +221,9 @@ export class ElboChart {
   }
 
   /** The readout's text now ('' when hidden). */
-  get readoutText(): string { return this.readout.hidden ? '' : [...this.readout.children].map((c) => c.textContent).join('\n'); }
+  get readoutText(): string {
+    return this.readout.hidden ? '' : [...this.readout.children].map((c) => c.textContent).join('\n');
+  }
 
   /** x in the axis's own space (log or linear), where zooming and panning are even, and back. */
   private readonly toAxis = (v: number) => (this.view.logX ? Math.log(v) : v);
@@ -195,15 +246,21 @@ export class ElboChart {
     this.onZoom();
   }
 
-  get zoomed(): boolean { return this.zoom !== null; }
+  get zoomed(): boolean {
+    return this.zoom !== null;
+  }
 
   /**
    * The y-range that follows the data in view (chart_math.ts): the zoomed x-range, or all of it.
    * Called inside a batch, so the data, x and y change in one redraw.
    */
   private fitY(): void {
-    const u = this.plot, x = this.zoom ?? { min: -Infinity, max: Infinity };
-    const cols = u.series.map((_, i) => i).filter((i) => i > 0 && u.series[i].show).map((i) => u.data[i] as (number | null)[]);
+    const u = this.plot,
+      x = this.zoom ?? { min: -Infinity, max: Infinity };
+    const cols = u.series
+      .map((_, i) => i)
+      .filter((i) => i > 0 && u.series[i].show)
+      .map((i) => u.data[i] as (number | null)[]);
     const r = yRange(u.data[0] as number[], cols, x.min, x.max, this.view.ignoreOutliers);
     if (r) u.setScale('y', { min: r[0], max: r[1] });
   }
@@ -231,8 +288,14 @@ export class ElboChart {
     const y = x.map((v, i) => -540 + 40 * Math.log(v) + (i % 7));
     const sparse = y.map((v, i) => (i % 20 === 0 ? v + 3 : null));
     const none = x.map(() => null);
-    this.plot.batch(() => { this.plot.setData([x, y, sparse, sparse, y, sparse, ...this.compared.map(() => none)] as uPlot.AlignedData); this.fitY(); });
-    this.plot.batch(() => { this.plot.setData(this.columns()); this.fitY(); });
+    this.plot.batch(() => {
+      this.plot.setData([x, y, sparse, sparse, y, sparse, ...this.compared.map(() => none)] as uPlot.AlignedData);
+      this.fitY();
+    });
+    this.plot.batch(() => {
+      this.plot.setData(this.columns());
+      this.fitY();
+    });
   }
 
   /**
@@ -247,7 +310,9 @@ export class ElboChart {
     const at = new Map(xs.map((v, i) => [v, i]));
     const spread = (x: readonly number[], col: readonly (number | null)[]) => {
       const out: (number | null)[] = new Array(xs.length).fill(null);
-      x.forEach((v, i) => { out[at.get(v)!] = col[i] ?? null; });
+      x.forEach((v, i) => {
+        out[at.get(v)!] = col[i] ?? null;
+      });
       return out;
     };
     return [xs, ...own.map((c) => spread(h.x, c)), ...this.compared.map(({ run }) => spread(run.x, run.test))] as uPlot.AlignedData;
@@ -266,12 +331,19 @@ export class ElboChart {
     const i = this.compared.findIndex(({ run }) => run.id === id);
     if (i < 0) return;
     this.compared[i].run.shown = shown;
-    this.plot.batch(() => { this.plot.setSeries(OWN_SERIES + i, { show: shown }); this.fitY(); });
+    this.plot.batch(() => {
+      this.plot.setSeries(OWN_SERIES + i, { show: shown });
+      this.fitY();
+    });
   }
 
   /** The labels of the compared runs drawn, and whether each is shown (the debug hook reports them). */
   get comparedShown(): { label: string; shown: boolean; points: number }[] {
-    return this.compared.map(({ run, label }, i) => ({ label, shown: this.plot.series[OWN_SERIES + i]?.show ?? false, points: run.x.length }));
+    return this.compared.map(({ run, label }, i) => ({
+      label,
+      shown: this.plot.series[OWN_SERIES + i]?.show ?? false,
+      points: run.x.length,
+    }));
   }
 
   /** Show another run's history (a reset, a restore, a loaded checkpoint). */
@@ -287,7 +359,10 @@ export class ElboChart {
     if (this.pending || this.history.version === this.drawnVersion) return;
     this.pending = true;
     const draw = () => {
-      if (performance.now() - this.lastDraw < MIN_REDRAW_MS) { drawSoon(this, draw, true); return; }
+      if (performance.now() - this.lastDraw < MIN_REDRAW_MS) {
+        drawSoon(this, draw, true);
+        return;
+      }
       this.pending = false;
       this.redrawNow();
     };
@@ -307,7 +382,8 @@ export class ElboChart {
   }
 
   private resize(): void {
-    const w = Math.max(200, this.container.clientWidth), hgt = Math.max(120, this.container.clientHeight - this.legendHeight);
+    const w = Math.max(200, this.container.clientWidth),
+      hgt = Math.max(120, this.container.clientHeight - this.legendHeight);
     if (w !== this.plot.width || hgt !== this.plot.height) this.plot.setSize({ width: w, height: hgt });
   }
 
@@ -318,7 +394,9 @@ export class ElboChart {
   }
 
   /** The plotting canvas (tests read its pixels). */
-  get canvas(): HTMLCanvasElement { return this.plot.ctx.canvas; }
+  get canvas(): HTMLCanvasElement {
+    return this.plot.ctx.canvas;
+  }
 
   /** The scales' current ranges (the debug hook reports them). */
   get scales(): { xMin: number; xMax: number; yMin: number; yMax: number } {

@@ -14,8 +14,10 @@ import { manifoldGrid } from '../../shared/report/probit.ts';
 
 /** At most one refresh per this many ms while training (a request for "now" skips the wait). */
 const MIN_GAP_MS = 2500;
-const RECON_COLS = 6, RECON_PAIRS = 12;
-const SAMPLE_COLS = 8, SAMPLES = 64;
+const RECON_COLS = 6,
+  RECON_PAIRS = 12;
+const SAMPLE_COLS = 8,
+  SAMPLES = 64;
 const MANIFOLD_N = 12;
 /** Test datapoints encoded for the latent plot. */
 const LATENT_POINTS = 1000;
@@ -82,10 +84,16 @@ export class Explorer {
     this.generation++;
     this.shownStep = -1;
     this.paintRecon(null);
-    const blank = (c: HTMLCanvasElement) => { const ctx = c.getContext('2d')!; ctx.fillStyle = '#282828'; ctx.fillRect(0, 0, c.width, c.height); };
-    blank(this.el.samples); blank(this.el.manifold);
+    const blank = (c: HTMLCanvasElement) => {
+      const ctx = c.getContext('2d')!;
+      ctx.fillStyle = '#282828';
+      ctx.fillRect(0, 0, c.width, c.height);
+    };
+    blank(this.el.samples);
+    blank(this.el.manifold);
     const lctx = this.el.latent.getContext('2d')!;
-    lctx.fillStyle = '#fff'; lctx.fillRect(0, 0, this.el.latent.width, this.el.latent.height);
+    lctx.fillStyle = '#fff';
+    lctx.fillRect(0, 0, this.el.latent.width, this.el.latent.height);
     this.el.latentAxes.textContent = '';
     this.el.manifoldNote.hidden = !trainer || trainer.config.latent === 2;
     this.picker.latentView = null;
@@ -111,33 +119,48 @@ export class Explorer {
     if (this.busy || !this.wanted || this.timer) return;
     const wait = this.last + MIN_GAP_MS - performance.now();
     if (wait > 0) {
-      this.timer = setTimeout(() => { this.timer = null; this.pump(); }, wait);
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.pump();
+      }, wait);
       return;
     }
     this.wanted = false;
     this.busy = true;
     this.last = performance.now();
-    this.refresh().catch(() => undefined).finally(() => {
-      this.busy = false;
-      this.pump();
-      this.waiters.splice(0).forEach((r) => r());
-    });
+    this.refresh()
+      .catch(() => undefined)
+      .finally(() => {
+        this.busy = false;
+        this.pump();
+        this.waiters.splice(0).forEach((r) => r());
+      });
   }
 
   private paintRecon(recon: Float32Array | null): void {
-    const { x, n } = this.reconSet, d = this.test?.d ?? 0;
+    const { x, n } = this.reconSet,
+      d = this.test?.d ?? 0;
     const cells: (Float32Array | null)[] = [];
     for (let band = 0; band < Math.ceil(n / RECON_COLS); band++) {
-      for (let c = 0; c < RECON_COLS; c++) { const i = band * RECON_COLS + c; cells.push(i < n ? row(x, i, d) : null); }
-      for (let c = 0; c < RECON_COLS; c++) { const i = band * RECON_COLS + c; cells.push(i < n && recon ? row(recon, i, d) : null); }
+      for (let c = 0; c < RECON_COLS; c++) {
+        const i = band * RECON_COLS + c;
+        cells.push(i < n ? row(x, i, d) : null);
+      }
+      for (let c = 0; c < RECON_COLS; c++) {
+        const i = band * RECON_COLS + c;
+        cells.push(i < n && recon ? row(recon, i, d) : null);
+      }
     }
     paintGrid(this.el.recon, cells, RECON_COLS, this.shape);
   }
 
   private async refresh(): Promise<void> {
-    const trainer = this.trainer, gen = this.generation, test = this.test;
+    const trainer = this.trainer,
+      gen = this.generation,
+      test = this.test;
     if (!trainer || !test) return;
-    const J = trainer.config.latent, d = test.d;
+    const J = trainer.config.latent,
+      d = test.d;
     const step = trainer.step;
     // Four requests to worker 0, answered between training requests, in this order.
     const [recon, samples, manifold, { mu }] = await Promise.all([
@@ -148,18 +171,35 @@ export class Explorer {
     ]);
     if (gen !== this.generation) return;
     // All four pictures in one frame: each rendered frame costs the page layout and paint work.
-    await new Promise<void>((resolve) => drawSoon(this, () => {
-      resolve();
-      if (gen !== this.generation) return;
-      this.paintRecon(recon);
-      paintGrid(this.el.samples, Array.from({ length: SAMPLES }, (_, i) => row(samples, i, d)), SAMPLE_COLS, this.shape);
-      if (manifold) paintGrid(this.el.manifold, Array.from({ length: MANIFOLD_N * MANIFOLD_N }, (_, i) => row(manifold, i, d)), MANIFOLD_N, this.shape);
-      const { axes, view } = drawLatent(this.el.latent, mu, this.latentSet.n, J, this.latentSet.labels);
-      this.picker.latentView = view;
-      if (this.el.latentAxes.textContent !== axes) this.el.latentAxes.textContent = axes;
-      this.shownStep = step;
-      this.refreshes++;
-    }, true));
+    await new Promise<void>((resolve) =>
+      drawSoon(
+        this,
+        () => {
+          resolve();
+          if (gen !== this.generation) return;
+          this.paintRecon(recon);
+          paintGrid(
+            this.el.samples,
+            Array.from({ length: SAMPLES }, (_, i) => row(samples, i, d)),
+            SAMPLE_COLS,
+            this.shape,
+          );
+          if (manifold)
+            paintGrid(
+              this.el.manifold,
+              Array.from({ length: MANIFOLD_N * MANIFOLD_N }, (_, i) => row(manifold, i, d)),
+              MANIFOLD_N,
+              this.shape,
+            );
+          const { axes, view } = drawLatent(this.el.latent, mu, this.latentSet.n, J, this.latentSet.labels);
+          this.picker.latentView = view;
+          if (this.el.latentAxes.textContent !== axes) this.el.latentAxes.textContent = axes;
+          this.shownStep = step;
+          this.refreshes++;
+        },
+        true,
+      ),
+    );
     if (gen === this.generation) this.picker.refresh();
   }
 }

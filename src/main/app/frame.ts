@@ -7,7 +7,10 @@
  */
 const MIN_FRAME_MS = 400;
 
-interface Job { draw: () => void; heavy: boolean }
+interface Job {
+  draw: () => void;
+  heavy: boolean;
+}
 
 const jobs = new Map<unknown, Job>();
 let scheduled = false;
@@ -28,7 +31,11 @@ function frame(): void {
     if (job.heavy && heavyDone) continue; // next frame
     heavyDone ||= job.heavy;
     jobs.delete(key);
-    try { job.draw(); } catch (e) { console.error('aevb: drawing failed', e); }
+    try {
+      job.draw();
+    } catch (e) {
+      console.error('aevb: drawing failed', e);
+    }
   }
   schedule();
 }

@@ -18,7 +18,8 @@ export type EpochRecord = EpochEvent & { workers: number };
  * A row of the metrics: an epoch's (or a grid point's) record, or a log p(x) estimate asked for
  * (point 'estimate': the fields of the estimate, the step and samples seen it was made at).
  */
-export type MetricsRow = Omit<Partial<EpochRecord>, 'point'> & Pick<EpochRecord, 'step' | 'samplesSeen'> & { point?: EpochEvent['point'] | 'estimate' };
+export type MetricsRow = Omit<Partial<EpochRecord>, 'point'> &
+  Pick<EpochRecord, 'step' | 'samplesSeen'> & { point?: EpochEvent['point'] | 'estimate' };
 
 export interface HistoryJson {
   x: number[];
@@ -49,7 +50,14 @@ export class History {
     const h = new History();
     if (j && j.x.length === j.minibatch.length && j.x.length === j.train.length && j.x.length === j.test.length) {
       const loglik = j.loglik?.length === j.x.length ? [...j.loglik] : j.x.map(() => null);
-      Object.assign(h, { x: [...j.x], minibatch: [...j.minibatch], train: [...j.train], test: [...j.test], loglik, epochs: [...(j.epochs ?? [])] });
+      Object.assign(h, {
+        x: [...j.x],
+        minibatch: [...j.minibatch],
+        train: [...j.train],
+        test: [...j.test],
+        loglik,
+        epochs: [...(j.epochs ?? [])],
+      });
     }
     return h;
   }
@@ -58,15 +66,21 @@ export class History {
   static fromMetrics(m: CheckpointMetrics): History {
     const h = new History();
     const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-    const points = [
-      ...m.minibatch.map(([x, y]) => ({ x, mb: y })),
-      ...m.rows.map((r) => ({ x: r.samplesSeen as number, row: r })),
-    ].sort((a, b) => a.x - b.x);
+    const points = [...m.minibatch.map(([x, y]) => ({ x, mb: y })), ...m.rows.map((r) => ({ x: r.samplesSeen as number, row: r }))].sort(
+      (a, b) => a.x - b.x,
+    );
     for (const p of points) {
-      if ('mb' in p) { h.addProgressPoint(p.x, p.mb!); continue; }
+      if ('mb' in p) {
+        h.addProgressPoint(p.x, p.mb!);
+        continue;
+      }
       const r = p.row!;
-      const test = num(r.testElbo), loglik = num(r.logLikelihood);
-      if (r.point === 'estimate') { if (loglik !== undefined) h.addEstimate(r as unknown as MetricsRow); continue; }
+      const test = num(r.testElbo),
+        loglik = num(r.logLikelihood);
+      if (r.point === 'estimate') {
+        if (loglik !== undefined) h.addEstimate(r as unknown as MetricsRow);
+        continue;
+      }
       if (test !== undefined) h.addEvaluation(p.x, num(r.trainElbo), test);
       if (loglik !== undefined) h.setLoglik(p.x, loglik);
       h.epochs.push({ ...r } as unknown as MetricsRow);
@@ -76,9 +90,14 @@ export class History {
 
   /** The metrics section for a checkpoint of this run at `upTo` samples seen (all by default). */
   toMetrics(upTo = Infinity): CheckpointMetrics {
-    const rows = this.epochs.filter((e) => e.samplesSeen <= upTo).map((e) => JSON.parse(JSON.stringify(e)) as CheckpointMetrics['rows'][number]);
+    const rows = this.epochs
+      .filter((e) => e.samplesSeen <= upTo)
+      .map((e) => JSON.parse(JSON.stringify(e)) as CheckpointMetrics['rows'][number]);
     const minibatch: [number, number][] = [];
-    this.x.forEach((x, i) => { const y = this.minibatch[i]; if (x <= upTo && y != null && Number.isFinite(y)) minibatch.push([x, y]); });
+    this.x.forEach((x, i) => {
+      const y = this.minibatch[i];
+      if (x <= upTo && y != null && Number.isFinite(y)) minibatch.push([x, y]);
+    });
     return { rows, minibatch };
   }
 
@@ -86,12 +105,22 @@ export class History {
   toJSON(upTo = Infinity): HistoryJson {
     let n = this.x.length;
     while (n > 0 && this.x[n - 1] > upTo) n--;
-    return { x: this.x.slice(0, n), minibatch: this.minibatch.slice(0, n), train: this.train.slice(0, n), test: this.test.slice(0, n),
-      loglik: this.loglik.slice(0, n), epochs: this.epochs.filter((e) => e.samplesSeen <= upTo) };
+    return {
+      x: this.x.slice(0, n),
+      minibatch: this.minibatch.slice(0, n),
+      train: this.train.slice(0, n),
+      test: this.test.slice(0, n),
+      loglik: this.loglik.slice(0, n),
+      epochs: this.epochs.filter((e) => e.samplesSeen <= upTo),
+    };
   }
 
   private push(x: number, mb: number | null, train: number | null, test: number | null): void {
-    this.x.push(x); this.minibatch.push(mb); this.train.push(train); this.test.push(test); this.loglik.push(null);
+    this.x.push(x);
+    this.minibatch.push(mb);
+    this.train.push(train);
+    this.test.push(test);
+    this.loglik.push(null);
     this.version++;
   }
 
@@ -136,7 +165,8 @@ export class History {
     if (samplesSeen <= 0) return; // a log axis has no 0; an untrained model is not plotted
     const i = this.x.length - 1;
     if (i >= 0 && this.x[i] === samplesSeen) {
-      this.train[i] = trainElbo ?? null; this.test[i] = testElbo;
+      this.train[i] = trainElbo ?? null;
+      this.test[i] = testElbo;
       this.version++;
     } else if (i < 0 || this.x[i] < samplesSeen) {
       this.push(samplesSeen, null, trainElbo ?? null, testElbo);
@@ -149,5 +179,7 @@ export class History {
     if (e.logLikelihood !== undefined && Number.isFinite(e.logLikelihood)) this.setLoglik(e.samplesSeen, e.logLikelihood);
   }
 
-  get length(): number { return this.x.length; }
+  get length(): number {
+    return this.x.length;
+  }
 }

@@ -13,8 +13,12 @@
  *   images are downloads and canvases.
  */
 export const PAGE_CSP = [
-  "default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "worker-src 'self' blob:", "img-src 'self' data: blob:",
-  "style-src 'self'", "connect-src 'self'",
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self' blob:",
+  "img-src 'self' data: blob:",
+  "style-src 'self'",
+  "connect-src 'self'",
 ].join('; ');
 
 export const HEADER_ONLY_CSP = ["frame-ancestors 'none'", "base-uri 'none'", "form-action 'none'", "object-src 'none'"].join('; ');

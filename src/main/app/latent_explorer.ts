@@ -62,10 +62,24 @@ export class LatentExplorer {
       plot.after(c);
       this.tapResults.set(plot, c);
     }
-    el.latent.addEventListener('click', (e) => { this.tapped = el.latent; this.clickLatent(e); });
-    el.manifold.addEventListener('click', (e) => { this.tapped = el.manifold; this.clickManifold(e); });
-    el.t.addEventListener('input', () => { this.mode = 'interp'; this.untapped(); this.interpolate(); });
-    for (const box of [el.from, el.to]) box.addEventListener('input', () => { this.mode = 'interp'; void this.encodeEnds(); });
+    el.latent.addEventListener('click', (e) => {
+      this.tapped = el.latent;
+      this.clickLatent(e);
+    });
+    el.manifold.addEventListener('click', (e) => {
+      this.tapped = el.manifold;
+      this.clickManifold(e);
+    });
+    el.t.addEventListener('input', () => {
+      this.mode = 'interp';
+      this.untapped();
+      this.interpolate();
+    });
+    for (const box of [el.from, el.to])
+      box.addEventListener('input', () => {
+        this.mode = 'interp';
+        void this.encodeEnds();
+      });
   }
 
   /** The model and data to explore (null: none; the controls are disabled). */
@@ -78,19 +92,37 @@ export class LatentExplorer {
     const J = trainer?.config.latent ?? 0;
     this.z = new Float32Array(J);
     this.decoded = null;
-    this.el.sliders.replaceChildren(...Array.from({ length: Math.min(J, MAX_SLIDERS) }, (_, j) => {
-      const s = h('input', { type: 'range', id: `z-slider-${j}`, min: String(-SLIDER_RANGE), max: String(SLIDER_RANGE), step: '0.01', value: '0' });
-      s.addEventListener('input', () => { this.mode = 'point'; this.untapped(); this.z[j] = s.valueAsNumber; this.show(); });
-      return h('label', { className: 'z-slider', htmlFor: s.id }, `z${j + 1}`, s);
-    }));
-    if (J > MAX_SLIDERS) this.el.sliders.append(h('span', { className: 'hint' }, `z${MAX_SLIDERS + 1}…z${J} stay at the picked value (0 at first).`));
+    this.el.sliders.replaceChildren(
+      ...Array.from({ length: Math.min(J, MAX_SLIDERS) }, (_, j) => {
+        const s = h('input', {
+          type: 'range',
+          id: `z-slider-${j}`,
+          min: String(-SLIDER_RANGE),
+          max: String(SLIDER_RANGE),
+          step: '0.01',
+          value: '0',
+        });
+        s.addEventListener('input', () => {
+          this.mode = 'point';
+          this.untapped();
+          this.z[j] = s.valueAsNumber;
+          this.show();
+        });
+        return h('label', { className: 'z-slider', htmlFor: s.id }, `z${j + 1}`, s);
+      }),
+    );
+    if (J > MAX_SLIDERS)
+      this.el.sliders.append(h('span', { className: 'hint' }, `z${MAX_SLIDERS + 1}…z${J} stay at the picked value (0 at first).`));
     for (const c of [this.el.from, this.el.to, this.el.t]) c.disabled = !trainer;
     if (test) {
       this.el.from.max = this.el.to.max = String(test.n - 1);
       if (Number(this.el.to.value) === 1 || Number(this.el.to.value) >= test.n) this.el.to.value = String(Math.floor(test.n / 2));
     }
     this.blank();
-    if (trainer) { this.show(); void this.encodeEnds(); }
+    if (trainer) {
+      this.show();
+      void this.encodeEnds();
+    }
   }
 
   /** The model has trained on: decode the picked z (or the interpolation's, from the new encoder) and the strip again. */
@@ -111,7 +143,9 @@ export class LatentExplorer {
   /** Show the decoder's mean at z (a copy is taken). */
   pick(z: ArrayLike<number>): void {
     this.z.set(Array.from(z).slice(0, this.z.length));
-    this.el.sliders.querySelectorAll<HTMLInputElement>('input').forEach((s, j) => { s.value = String(this.z[j]); });
+    this.el.sliders.querySelectorAll<HTMLInputElement>('input').forEach((s, j) => {
+      s.value = String(this.z[j]);
+    });
     this.show();
   }
 
@@ -119,7 +153,8 @@ export class LatentExplorer {
     const v = this.latentView;
     if (!this.trainer || !v) return;
     const r = this.el.latent.getBoundingClientRect();
-    const fx = (e.clientX - r.left) / r.width, fy = (e.clientY - r.top) / r.height;
+    const fx = (e.clientX - r.left) / r.width,
+      fy = (e.clientY - r.top) / r.height;
     const z = Float32Array.from(this.z);
     z[0] = v[0] + fx * (v[1] - v[0]);
     if (z.length > 1) z[1] = v[3] - fy * (v[3] - v[2]); // up is larger
@@ -129,7 +164,8 @@ export class LatentExplorer {
 
   private clickManifold(e: MouseEvent): void {
     if (!this.trainer || this.z.length !== 2) return;
-    const r = this.el.manifold.getBoundingClientRect(), n = this.manifoldN;
+    const r = this.el.manifold.getBoundingClientRect(),
+      n = this.manifoldN;
     this.mode = 'point';
     // Cell c's centre is at p = (c + 1)/(n + 1) (probit.ts manifoldGrid); read between the centres too.
     const p = (f: number) => Math.min(1 - 1e-6, Math.max(1e-6, (f * n + 0.5) / (n + 1)));
@@ -138,10 +174,12 @@ export class LatentExplorer {
 
   /** The encoder means of the two chosen test digits, and the strip between them. */
   private async encodeEnds(): Promise<void> {
-    const trainer = this.trainer, test = this.test;
+    const trainer = this.trainer,
+      test = this.test;
     if (!trainer || !test) return;
     const pickIndex = (box: HTMLInputElement) => Math.min(test.n - 1, Math.max(0, Math.round(box.valueAsNumber) || 0));
-    const ia = pickIndex(this.el.from), ib = pickIndex(this.el.to);
+    const ia = pickIndex(this.el.from),
+      ib = pickIndex(this.el.to);
     const x = new Float32Array(2 * test.d);
     x.set(row(test.x, ia, test.d), 0);
     x.set(row(test.x, ib, test.d), test.d);
@@ -153,7 +191,12 @@ export class LatentExplorer {
     for (let s = 0; s < STRIP; s++) zs.set(this.lerp(s / (STRIP - 1)), s * J);
     const imgs = await trainer.decode(zs, STRIP);
     if (trainer !== this.trainer) return;
-    paintGrid(this.el.strip, Array.from({ length: STRIP }, (_, s) => row(imgs, s, test.d)), STRIP, this.shape);
+    paintGrid(
+      this.el.strip,
+      Array.from({ length: STRIP }, (_, s) => row(imgs, s, test.d)),
+      STRIP,
+      this.shape,
+    );
     if (this.mode === 'interp') this.interpolate();
   }
 
@@ -180,19 +223,29 @@ export class LatentExplorer {
     this.wanted = false;
     this.inFlight = true;
     const z = Float32Array.from(this.z);
-    trainer.decode(z, 1).then((img) => {
-      if (trainer !== this.trainer) return;
-      paintGrid(this.el.decoded, [img], 1, this.shape);
-      for (const [plot, c] of this.tapResults) {
-        c.hidden = plot !== this.tapped;
-        if (plot === this.tapped) { c.width = this.shape[1]; c.height = this.shape[0]; paintGrid(c, [img], 1, this.shape); }
-      }
-      this.decoded = img;
-      this.shownZ = z;
-      this.decodes++;
-    }, () => undefined).finally(() => {
-      this.inFlight = false;
-      if (this.wanted) this.show();
-    });
+    trainer
+      .decode(z, 1)
+      .then(
+        (img) => {
+          if (trainer !== this.trainer) return;
+          paintGrid(this.el.decoded, [img], 1, this.shape);
+          for (const [plot, c] of this.tapResults) {
+            c.hidden = plot !== this.tapped;
+            if (plot === this.tapped) {
+              c.width = this.shape[1];
+              c.height = this.shape[0];
+              paintGrid(c, [img], 1, this.shape);
+            }
+          }
+          this.decoded = img;
+          this.shownZ = z;
+          this.decodes++;
+        },
+        () => undefined,
+      )
+      .finally(() => {
+        this.inFlight = false;
+        if (this.wanted) this.show();
+      });
   }
 }

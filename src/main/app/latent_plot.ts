@@ -13,7 +13,8 @@ function extent(mu: Float32Array, n: number, J: number, j: number): [number, num
   const a = new Float32Array(n);
   for (let i = 0; i < n; i++) a[i] = mu[i * J + j];
   a.sort();
-  const lo = n ? a[Math.floor(n * 0.005)] : -1, hi = n ? a[Math.min(n - 1, Math.floor(n * 0.995))] : 1;
+  const lo = n ? a[Math.floor(n * 0.005)] : -1,
+    hi = n ? a[Math.min(n - 1, Math.floor(n * 0.995))] : 1;
   const pad = Math.max(0.05, (hi - lo) * 0.1);
   return [lo - pad, hi + pad];
 }
@@ -25,9 +26,16 @@ const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(2)
  * axes' ranges in words (shown as text beside the canvas, not drawn into it) and as numbers
  * [μ₁ lo, μ₁ hi, μ₂ lo, μ₂ hi] (a click on the canvas maps back to μ through them).
  */
-export function drawLatent(canvas: HTMLCanvasElement, mu: Float32Array, n: number, J: number, labels?: Uint8Array): { axes: string; view: [number, number, number, number] } {
+export function drawLatent(
+  canvas: HTMLCanvasElement,
+  mu: Float32Array,
+  n: number,
+  J: number,
+  labels?: Uint8Array,
+): { axes: string; view: [number, number, number, number] } {
   const ctx = canvas.getContext('2d')!;
-  const W = canvas.width, H = canvas.height;
+  const W = canvas.width,
+    H = canvas.height;
   const two = J >= 2;
   const [x0, x1] = extent(mu, n, J, 0);
   const [y0, y1] = two ? extent(mu, n, J, 1) : [0, 10];
@@ -39,14 +47,20 @@ export function drawLatent(canvas: HTMLCanvasElement, mu: Float32Array, n: numbe
   ctx.strokeStyle = '#ccc';
   ctx.lineWidth = 1;
   ctx.beginPath();
-  if (two && y0 < 0 && y1 > 0) { ctx.moveTo(0, sy(0)); ctx.lineTo(W, sy(0)); }
-  if (x0 < 0 && x1 > 0) { ctx.moveTo(sx(0), 0); ctx.lineTo(sx(0), H); }
+  if (two && y0 < 0 && y1 > 0) {
+    ctx.moveTo(0, sy(0));
+    ctx.lineTo(W, sy(0));
+  }
+  if (x0 < 0 && x1 > 0) {
+    ctx.moveTo(sx(0), 0);
+    ctx.lineTo(sx(0), H);
+  }
   ctx.stroke();
   const dot = Math.max(2, Math.round(W / 110));
   for (let i = 0; i < n; i++) {
     const label = labels ? labels[i] : 0;
     ctx.fillStyle = LABEL_COLOURS[label % LABEL_COLOURS.length];
-    const y = two ? sy(mu[i * J + 1]) : ((9 - (label % 10)) + 0.5) * (H / 10);
+    const y = two ? sy(mu[i * J + 1]) : (9 - (label % 10) + 0.5) * (H / 10);
     ctx.fillRect(sx(mu[i * J]) - dot / 2, y - dot / 2, dot, dot);
   }
   const axes = `μ₁ from ${fmt(x0)} to ${fmt(x1)} (→), ${two ? `μ₂ from ${fmt(y0)} to ${fmt(y1)} (↑)` : 'one row per label'}`;
@@ -56,7 +70,10 @@ export function drawLatent(canvas: HTMLCanvasElement, mu: Float32Array, n: numbe
 /** A colour key for labels 0..k-1, or a note when the data has none. */
 export function fillLegend(el: HTMLElement, labels?: Uint8Array): void {
   el.replaceChildren();
-  if (!labels) { el.textContent = 'No labels: every dot is blue.'; return; }
+  if (!labels) {
+    el.textContent = 'No labels: every dot is blue.';
+    return;
+  }
   const k = Math.min(LABEL_COLOURS.length, labels.reduce((m, v) => Math.max(m, v), 0) + 1);
   for (let i = 0; i < k; i++) {
     const swatch = h('span', { className: 'swatch' });

@@ -11,7 +11,11 @@ import { applyUrlSettings, settingsHash } from './url_settings.ts';
 import type { Saved } from './store.ts';
 
 /** One setting the link names with another value than the saved run's. */
-export interface LinkDifference { key: SettingKey; link: string; saved: string }
+export interface LinkDifference {
+  key: SettingKey;
+  link: string;
+  saved: string;
+}
 
 /**
  * The settings that the link (the address's hash, already applied to `form`) names with other
@@ -27,7 +31,9 @@ export async function linkDifferences(form: SettingsForm, hash: string, saved: S
   form.set(config, saved.run.workers);
   const fromSaved = new Map(form.entries());
   applyUrlSettings(form, asLink); // back to the link's values, every field
-  return [...named].map((k) => k as SettingKey).filter((k) => fromLink.get(k) !== fromSaved.get(k))
+  return [...named]
+    .map((k) => k as SettingKey)
+    .filter((k) => fromLink.get(k) !== fromSaved.get(k))
     .map((key) => ({ key, link: fromLink.get(key)!, saved: fromSaved.get(key)! }));
 }
 

@@ -18,7 +18,7 @@ export interface EstimateElements {
 /** "about 3 min left" from the time so far and the share done. */
 export function timeLeft(elapsedMs: number, done: number, total: number): string {
   if (done <= 0) return 'working out the time left';
-  const s = (elapsedMs / done) * (total - done) / 1000;
+  const s = ((elapsedMs / done) * (total - done)) / 1000;
   if (s < 1) return 'almost done';
   if (s < 90) return `about ${Math.ceil(s)} s left`;
   if (s < 90 * 60) return `about ${Math.round(s / 60)} min left`;
@@ -34,9 +34,14 @@ export class LoglikEstimate {
   /** Train on once the estimate ends (it paused training, or Resume was pressed meanwhile). */
   resumeAfter = false;
 
-  constructor(private readonly el: EstimateElements, private readonly onChange: () => void) {}
+  constructor(
+    private readonly el: EstimateElements,
+    private readonly onChange: () => void,
+  ) {}
 
-  get running(): boolean { return this.abort !== null; }
+  get running(): boolean {
+    return this.abort !== null;
+  }
 
   /** One line for the page's status: what runs, how far, what comes next. */
   status(): string {
@@ -57,20 +62,27 @@ export class LoglikEstimate {
     this.el.progress.hidden = this.el.cancel.hidden = false;
     this.el.result.textContent = '';
     this.onChange();
-    const task = run.evaluate({ samples: K, signal: abort.signal, onProgress: (p) => {
-      this.at = p;
-      this.el.progress.value = p.done / p.total;
-      this.onChange();
-    } });
+    const task = run.evaluate({
+      samples: K,
+      signal: abort.signal,
+      onProgress: (p) => {
+        this.at = p;
+        this.el.progress.value = p.done / p.total;
+        this.onChange();
+      },
+    });
     this.task = task.catch(() => undefined);
     try {
       const ev = await task;
       const se = (v: number | null | undefined) => (v === null || v === undefined ? '' : ` ± ${v.toFixed(2)}`);
-      this.el.result.textContent = `log p(x) ≥ ${ev.logLikelihood!.toFixed(2)}${se(ev.logLikelihoodSe)} nats per test datapoint: the importance-sampled estimate ` +
+      this.el.result.textContent =
+        `log p(x) ≥ ${ev.logLikelihood!.toFixed(2)}${se(ev.logLikelihoodSe)} nats per test datapoint: the importance-sampled estimate ` +
         `(K = ${K}, a stochastic lower bound; ± its standard error), step ${ev.step.toLocaleString('en')}; the ELBO there is ${ev.testElbo.toFixed(2)}${se(ev.testElboSe)}.`;
       return ev;
     } catch (e) {
-      this.el.result.textContent = abort.signal.aborted ? `Cancelled the estimate at ${this.at.done} of ${this.at.total} test datapoints.` : messageOf(e);
+      this.el.result.textContent = abort.signal.aborted
+        ? `Cancelled the estimate at ${this.at.done} of ${this.at.total} test datapoints.`
+        : messageOf(e);
       return null;
     } finally {
       this.abort = null;
@@ -87,5 +99,7 @@ export class LoglikEstimate {
   }
 
   /** Forget the last result (its run is gone). */
-  clear(): void { this.el.result.textContent = ''; }
+  clear(): void {
+    this.el.result.textContent = '';
+  }
 }

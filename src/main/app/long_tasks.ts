@@ -3,7 +3,10 @@
  * the intervals in which the model was training, so that a test (or a curious user, through
  * window.aevbApp) can check that training never blocks the page.
  */
-export interface LongTask { start: number; duration: number }
+export interface LongTask {
+  start: number;
+  duration: number;
+}
 
 export class LongTaskLog {
   readonly tasks: LongTask[] = [];
@@ -23,7 +26,10 @@ export class LongTaskLog {
   training(on: boolean): void {
     const now = performance.now();
     if (on && this.openSince === null) this.openSince = now;
-    if (!on && this.openSince !== null) { this.intervals.push([this.openSince, now]); this.openSince = null; }
+    if (!on && this.openSince !== null) {
+      this.intervals.push([this.openSince, now]);
+      this.openSince = null;
+    }
   }
 
   /** Long tasks that overlapped a training interval. */

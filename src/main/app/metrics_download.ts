@@ -8,8 +8,29 @@
 import type { MetricsRow } from './history.ts';
 
 /** The CLI's metrics.jsonl fields, in its order (EpochEvent + workers). */
-export const METRIC_FIELDS = ['epoch', 'step', 'point', 'samplesSeen', 'trainElbo', 'testElbo', 'trainRecon', 'trainKl', 'testRecon', 'testKl',
-  'trainElboSe', 'testElboSe', 'elboSamples', 'logLikelihood', 'logLikelihoodK', 'logLikelihoodSe', 'samplesPerSecond', 'trainSeconds', 'evalSeconds', 'failedSteps', 'workers'] as const;
+export const METRIC_FIELDS = [
+  'epoch',
+  'step',
+  'point',
+  'samplesSeen',
+  'trainElbo',
+  'testElbo',
+  'trainRecon',
+  'trainKl',
+  'testRecon',
+  'testKl',
+  'trainElboSe',
+  'testElboSe',
+  'elboSamples',
+  'logLikelihood',
+  'logLikelihoodK',
+  'logLikelihoodSe',
+  'samplesPerSecond',
+  'trainSeconds',
+  'evalSeconds',
+  'failedSteps',
+  'workers',
+] as const;
 
 export function metricsJsonl(rows: readonly MetricsRow[]): string {
   return rows.map((r) => JSON.stringify(r) + '\n').join('');
@@ -24,6 +45,9 @@ export function csvColumns(rows: readonly MetricsRow[]): string[] {
 
 export function metricsCsv(rows: readonly MetricsRow[]): string {
   const cols = csvColumns(rows);
-  const cell = (v: unknown) => (v === undefined || v === null ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
-  return [cols.join(','), ...rows.map((r) => cols.map((f) => cell((r as unknown as Record<string, unknown>)[f])).join(','))].join('\n') + '\n';
+  const cell = (v: unknown) =>
+    v === undefined || v === null ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v);
+  return (
+    [cols.join(','), ...rows.map((r) => cols.map((f) => cell((r as unknown as Record<string, unknown>)[f])).join(','))].join('\n') + '\n'
+  );
 }

@@ -12,15 +12,19 @@ const MAGIC = 'AEVBMNS1';
 const CLASSES = 10;
 const HEADER_BYTES = 8 + 4 + 4 + 4 * CLASSES + 2 * 256;
 
-const damaged = (what: string) => dataError(`The embedded digits file ${MNIST_BIN_FILE} ${what}.`,
-  'Rebuild it: run `node scripts/prepare-mnist.mjs --force` (vite runs it when the file is missing), then reload.');
+const damaged = (what: string) =>
+  dataError(
+    `The embedded digits file ${MNIST_BIN_FILE} ${what}.`,
+    'Rebuild it: run `node scripts/prepare-mnist.mjs --force` (vite runs it when the file is missing), then reload.',
+  );
 
 /** The whole length its header declares (header, one byte per digit, then the pixels); undefined until the header is in. */
 export function mnistBinDeclaredBytes(prefix: Uint8Array): number | undefined {
   if (prefix.length < 16) return undefined;
   if (new TextDecoder().decode(prefix.subarray(0, 8)) !== MAGIC) throw damaged('has no valid header');
   const dv = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
-  const n = dv.getUint32(8, true), d = dv.getUint32(12, true);
+  const n = dv.getUint32(8, true),
+    d = dv.getUint32(12, true);
   return HEADER_BYTES + n + n * d;
 }
 
@@ -31,7 +35,8 @@ export function mnistBinDeclaredBytes(prefix: Uint8Array): number | undefined {
 export function decodeMnistBin(bytes: Uint8Array, subset?: number): Float32Array[] {
   if (bytes.length < HEADER_BYTES || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) throw damaged('has no valid header');
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = dv.getUint32(8, true), d = dv.getUint32(12, true);
+  const n = dv.getUint32(8, true),
+    d = dv.getUint32(12, true);
   const counts = Array.from({ length: CLASSES }, (_, k) => dv.getUint32(16 + 4 * k, true));
   if (counts.reduce((a, b) => a + b, 0) !== n || bytes.length !== HEADER_BYTES + n + n * d) throw damaged('is truncated');
   // byte k → the JSON's value: levels[k] thousandths, divided in double then rounded to float32 as Node does.

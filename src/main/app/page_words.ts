@@ -12,9 +12,14 @@ const REWRITES: readonly [RegExp, string][] = [
   [/ ?Pass --[\w-]+ or leave it out\./, ''],
   [/use --decoder bernoulli or drop --binarize\./, 'choose the Bernoulli decoder or untick "Binarise each minibatch".'],
   [/Resume with the same --data, or start a new run with --out elsewhere\./, 'Load the data it was trained on first, or start a new run.'],
-  [/Resume with the same data size, --hidden, --latent and --decoder, or start a new run with --out elsewhere\./,
-    'Load data of the size it was trained on, or start a new run.'],
-  [/Resume with --optimizer (\w+), or start a new run with --out elsewhere\./, 'It continues only with the $1 optimizer; or start a new run.'],
+  [
+    /Resume with the same data size, --hidden, --latent and --decoder, or start a new run with --out elsewhere\./,
+    'Load data of the size it was trained on, or start a new run.',
+  ],
+  [
+    /Resume with --optimizer (\w+), or start a new run with --out elsewhere\./,
+    'It continues only with the $1 optimizer; or start a new run.',
+  ],
   [/, or start a new run with --out elsewhere\./, ', or start a new run.'],
   [/^Checkpoint the checkpoint /, 'This checkpoint '],
   [/^Cannot resume from the checkpoint: /, 'This checkpoint cannot continue here: '],

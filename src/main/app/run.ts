@@ -71,7 +71,11 @@ export class Run extends TypedEmitter<RunEvents> {
   /** Why training last stopped on its own (a diverged run: the trainer's message), until the next play(). */
   stoppedBecause?: string;
 
-  private constructor(readonly trainer: Trainer, readonly data: LoadedData, readonly history: History) {
+  private constructor(
+    readonly trainer: Trainer,
+    readonly data: LoadedData,
+    readonly history: History,
+  ) {
     super();
     this.phaseValue = this.finished ? 'done' : 'paused';
     this.unsubscribe = [
@@ -84,9 +88,19 @@ export class Run extends TypedEmitter<RunEvents> {
       trainer.on('epoch', (e) => {
         this.lastEpoch = e;
         this.epochs.push(e);
-        this.evaluation = { step: e.step, testElbo: e.testElbo, testRecon: e.testRecon, testKl: e.testKl, trainElbo: e.trainElbo,
-          testElboSe: e.testElboSe, trainElboSe: e.trainElboSe, elboSamples: e.elboSamples,
-          ...(e.logLikelihood !== undefined ? { logLikelihood: e.logLikelihood, logLikelihoodSe: e.logLikelihoodSe, samples: e.logLikelihoodK } : {}) };
+        this.evaluation = {
+          step: e.step,
+          testElbo: e.testElbo,
+          testRecon: e.testRecon,
+          testKl: e.testKl,
+          trainElbo: e.trainElbo,
+          testElboSe: e.testElboSe,
+          trainElboSe: e.trainElboSe,
+          elboSamples: e.elboSamples,
+          ...(e.logLikelihood !== undefined
+            ? { logLikelihood: e.logLikelihood, logLikelihoodSe: e.logLikelihoodSe, samples: e.logLikelihoodK }
+            : {}),
+        };
         this.history.addEpoch(e, trainer.workers);
         this.emit('epoch', e);
       }),
@@ -100,8 +114,13 @@ export class Run extends TypedEmitter<RunEvents> {
 
   /** Start the workers (a fresh model, or the checkpoint's). Rejects with the AevbError of bad settings. */
   static async create(o: RunOptions): Promise<Run> {
-    const trainer = await createTrainer({ data: o.data.split, config: o.config, workers: o.workers, checkpoint: o.checkpoint,
-      ...(o.kernels ? { kernels: o.kernels } : {}) });
+    const trainer = await createTrainer({
+      data: o.data.split,
+      config: o.config,
+      workers: o.workers,
+      checkpoint: o.checkpoint,
+      ...(o.kernels ? { kernels: o.kernels } : {}),
+    });
     return new Run(trainer, o.data, o.history ?? new History());
   }
 
@@ -111,7 +130,8 @@ export class Run extends TypedEmitter<RunEvents> {
    * (in slices with progress, cancellable, when given `onProgress` or `signal`).
    */
   async evaluate(opts: { train?: boolean; samples?: number } & SliceOptions = {}): Promise<Evaluated> {
-    const step = this.trainer.step, seen = this.trainer.samplesSeen;
+    const step = this.trainer.step,
+      seen = this.trainer.samplesSeen;
     const { train, samples, ...slicing } = opts;
     const ev = await this.trainer.evaluate({ train: train ?? false, logLikelihoodSamples: samples ?? 0, ...slicing });
     // Keep what an earlier evaluation of this same step knew (e.g. the training-set ELBO).
@@ -123,10 +143,16 @@ export class Run extends TypedEmitter<RunEvents> {
     return out;
   }
 
-  get phase(): RunPhase { return this.phaseValue; }
-  get totalSteps(): number { return this.trainer.config.epochs * this.trainer.stepsPerEpoch; }
+  get phase(): RunPhase {
+    return this.phaseValue;
+  }
+  get totalSteps(): number {
+    return this.trainer.config.epochs * this.trainer.stepsPerEpoch;
+  }
   /** All steps done and evaluated (a pause during the last epoch's evaluation leaves it to the next play()). */
-  get finished(): boolean { return this.trainer.step >= this.totalSteps && !this.trainer.evaluationPending; }
+  get finished(): boolean {
+    return this.trainer.step >= this.totalSteps && !this.trainer.evaluationPending;
+  }
 
   private setPhase(p: RunPhase): void {
     if (p === this.phaseValue) return;
@@ -139,9 +165,13 @@ export class Run extends TypedEmitter<RunEvents> {
     if (this.loop || this.finished) return;
     this.stoppedBecause = undefined;
     this.setPhase('running');
-    this.loop = this.trainer.start()
+    this.loop = this.trainer
+      .start()
       .catch((e) => this.emit('error', messageOf(e)))
-      .finally(() => { this.loop = null; this.setPhase(this.finished ? 'done' : 'paused'); });
+      .finally(() => {
+        this.loop = null;
+        this.setPhase(this.finished ? 'done' : 'paused');
+      });
   }
 
   /** End the loop after its current request, or after the current slice of an epoch's evaluation (the trainer finishes it on the next play()). */

@@ -47,18 +47,24 @@ export class RunKeeper {
     const run = this.current();
     if (!run || (!now && performance.now() - this.lastSaveAt < SAVE_GAP_MS)) return;
     this.lastSaveAt = performance.now();
-    this.queue = this.queue.then(async () => {
-      if (this.current() !== run) return;
-      const { bytes, step, samplesSeen } = await checkpointBytes(run.trainer, run.data.fingerprint);
-      if (this.current() !== run) return;
-      const history = run.history.toJSON(samplesSeen);
-      await saveRun({
-        savedAt: Date.now(), step, workers: run.trainer.autoWorkers ? 'auto' : run.trainer.workers, wasRunning: run.phase === 'running',
-        checkpoint: new Blob([bytes as BlobPart]), history,
-      });
-      this.lastSavedStep = step;
-      this.lastSavedHistory = history.x.length;
-    }).catch((e) => console.warn('aevb: could not keep the run in this browser:', e));
+    this.queue = this.queue
+      .then(async () => {
+        if (this.current() !== run) return;
+        const { bytes, step, samplesSeen } = await checkpointBytes(run.trainer, run.data.fingerprint);
+        if (this.current() !== run) return;
+        const history = run.history.toJSON(samplesSeen);
+        await saveRun({
+          savedAt: Date.now(),
+          step,
+          workers: run.trainer.autoWorkers ? 'auto' : run.trainer.workers,
+          wasRunning: run.phase === 'running',
+          checkpoint: new Blob([bytes as BlobPart]),
+          history,
+        });
+        this.lastSavedStep = step;
+        this.lastSavedHistory = history.x.length;
+      })
+      .catch((e) => console.warn('aevb: could not keep the run in this browser:', e));
   }
 
   /**
@@ -66,7 +72,10 @@ export class RunKeeper {
    * With no current run (the previous one is being restored), there is no previous run after.
    */
   async retire(): Promise<void> {
-    if (!this.current()) { await clearPrevious().catch(() => undefined); return; }
+    if (!this.current()) {
+      await clearPrevious().catch(() => undefined);
+      return;
+    }
     this.save(true);
     await this.queue;
     this.lastSavedStep = -1;

@@ -28,29 +28,96 @@ interface FieldSpec {
 
 const FIELDS: readonly FieldSpec[] = [
   { key: 'latent', label: 'Latent size J', kind: 'int', help: 'Dimensions of z; 2 shows the learned manifold' },
-  { key: 'hidden', label: 'Hidden units H', kind: 'layers', numeric: true, suggest: ['500', '200', '512,256', '400,200,100'],
-    help: 'Units in the hidden layer of the encoder and of the decoder (the paper: one layer of 500); a comma list is a deeper MLP, widths from the input on (512,256: the decoder runs 256 then 512)' },
-  { key: 'activation', label: 'Activation', kind: 'layers', suggest: ['tanh', 'relu', 'linear', 'relu,tanh'],
-    help: 'Hidden-layer nonlinearity: tanh (the paper), relu or linear; one for every layer, or one per hidden layer in the order of Hidden units (relu,tanh)' },
-  { key: 'decoder', label: 'Decoder p(x|z)', kind: 'select', help: 'Bernoulli for grey values in [0, 1]; Gaussian for continuous data',
-    options: [['bernoulli', 'Bernoulli'], ['gaussian', 'Gaussian']] },
-  { key: 'algorithm', label: 'Algorithm', kind: 'select',
+  {
+    key: 'hidden',
+    label: 'Hidden units H',
+    kind: 'layers',
+    numeric: true,
+    suggest: ['500', '200', '512,256', '400,200,100'],
+    help: 'Units in the hidden layer of the encoder and of the decoder (the paper: one layer of 500); a comma list is a deeper MLP, widths from the input on (512,256: the decoder runs 256 then 512)',
+  },
+  {
+    key: 'activation',
+    label: 'Activation',
+    kind: 'layers',
+    suggest: ['tanh', 'relu', 'linear', 'relu,tanh'],
+    help: 'Hidden-layer nonlinearity: tanh (the paper), relu or linear; one for every layer, or one per hidden layer in the order of Hidden units (relu,tanh)',
+  },
+  {
+    key: 'decoder',
+    label: 'Decoder p(x|z)',
+    kind: 'select',
+    help: 'Bernoulli for grey values in [0, 1]; Gaussian for continuous data',
+    options: [
+      ['bernoulli', 'Bernoulli'],
+      ['gaussian', 'Gaussian'],
+    ],
+  },
+  {
+    key: 'algorithm',
+    label: 'Algorithm',
+    kind: 'select',
     help: 'AEVB (the SGVB gradient of the bound) or wake-sleep (Hinton et al. 1995) for the same model; both report the bound of their recognition model',
-    options: [['aevb', 'AEVB'], ['wake-sleep', 'Wake-sleep']] },
-  { key: 'estimator', label: 'Estimator', kind: 'select', help: 'SGVB estimator: B uses the analytic KL (eq. 10), A a Monte Carlo one (eq. 7)',
-    options: [['B', 'B: analytic KL'], ['A', 'A: sampled KL']] },
+    options: [
+      ['aevb', 'AEVB'],
+      ['wake-sleep', 'Wake-sleep'],
+    ],
+  },
+  {
+    key: 'estimator',
+    label: 'Estimator',
+    kind: 'select',
+    help: 'SGVB estimator: B uses the analytic KL (eq. 10), A a Monte Carlo one (eq. 7)',
+    options: [
+      ['B', 'B: analytic KL'],
+      ['A', 'A: sampled KL'],
+    ],
+  },
   { key: 'samples', label: 'Samples L', kind: 'int', help: 'Draws of ε per datapoint per step (the paper: 1)' },
   { key: 'batch', label: 'Minibatch M', kind: 'int', help: 'Datapoints per step, split across the workers (the paper: 100)' },
-  { key: 'optimizer', label: 'Optimizer', kind: 'select', help: 'Update rule (the paper: Adagrad)',
-    options: [['adagrad', 'Adagrad'], ['adam', 'Adam'], ['sgd', 'SGD']] },
+  {
+    key: 'optimizer',
+    label: 'Optimizer',
+    kind: 'select',
+    help: 'Update rule (the paper: Adagrad)',
+    options: [
+      ['adagrad', 'Adagrad'],
+      ['adam', 'Adam'],
+      ['sgd', 'SGD'],
+    ],
+  },
   { key: 'lr', label: 'Learning rate', kind: 'real', help: 'Step size (the paper: Adagrad with 0.01 to 0.1)' },
-  { key: 'weightDecay', label: 'Weight decay λ', kind: 'real', help: '1/N is the paper\'s N(0, I) prior on the weights; 0 turns it off' },
-  { key: 'evalElboSamples', label: 'ELBO draws S', kind: 'int', help: 'Draws of ε per datapoint for the evaluated ELBO; 2 or more give its standard error (±)' },
+  { key: 'weightDecay', label: 'Weight decay λ', kind: 'real', help: "1/N is the paper's N(0, I) prior on the weights; 0 turns it off" },
+  {
+    key: 'evalElboSamples',
+    label: 'ELBO draws S',
+    kind: 'int',
+    help: 'Draws of ε per datapoint for the evaluated ELBO; 2 or more give its standard error (±)',
+  },
   { key: 'seed', label: 'Seed', kind: 'int', help: 'Seeds the initial weights, the minibatch order and the noise' },
-  { key: 'epochs', label: 'Epochs', kind: 'int', help: 'Passes over the training set; may change during a run (it applies when you resume)', live: true },
-  { key: 'kernels', label: 'Kernels', kind: 'select', help: 'What computes each step: aevb\'s own WASM SIMD kernels (the default) or TensorFlow.js (the reference they are tested against)',
-    options: [['aevb', 'aevb'], ['tfjs', 'TensorFlow.js']] },
-  { key: 'workers', label: 'Workers', kind: 'workers', help: 'Web Workers that share each minibatch: a number, or auto (the default: one per core, and the count that measures fastest trains)' },
+  {
+    key: 'epochs',
+    label: 'Epochs',
+    kind: 'int',
+    help: 'Passes over the training set; may change during a run (it applies when you resume)',
+    live: true,
+  },
+  {
+    key: 'kernels',
+    label: 'Kernels',
+    kind: 'select',
+    help: "What computes each step: aevb's own WASM SIMD kernels (the default) or TensorFlow.js (the reference they are tested against)",
+    options: [
+      ['aevb', 'aevb'],
+      ['tfjs', 'TensorFlow.js'],
+    ],
+  },
+  {
+    key: 'workers',
+    label: 'Workers',
+    kind: 'workers',
+    help: 'Web Workers that share each minibatch: a number, or auto (the default: one per core, and the count that measures fastest trains)',
+  },
   { key: 'binarize', label: 'Binarise each minibatch', kind: 'checkbox', help: 'A fresh Bernoulli draw of every image at every step' },
 ];
 
@@ -88,10 +155,17 @@ export class SettingsForm {
   private controls = new Map<SettingKey, Control>();
   private errors = new Map<SettingKey, HTMLElement>();
 
-  constructor(private readonly form: HTMLFormElement, defaultWorkers: number | 'auto', private readonly onChange: () => void) {
+  constructor(
+    private readonly form: HTMLFormElement,
+    defaultWorkers: number | 'auto',
+    private readonly onChange: () => void,
+  ) {
     for (const f of FIELDS) form.append(this.build(f));
     this.set({ ...DEFAULT_CONFIG, ...APP_DEFAULTS }, defaultWorkers, DEFAULT_KERNELS);
-    form.addEventListener('input', () => { this.check(); this.onChange(); });
+    form.addEventListener('input', () => {
+      this.check();
+      this.onChange();
+    });
     form.addEventListener('submit', (e) => e.preventDefault());
   }
 
@@ -113,8 +187,7 @@ export class SettingsForm {
         control.setAttribute('list', list.id);
         control.setAttribute('spellcheck', 'false');
         extra.push(list);
-      }
-      else if (f.kind !== 'checkbox') control.setAttribute('step', f.kind === 'int' ? '1' : 'any');
+      } else if (f.kind !== 'checkbox') control.setAttribute('step', f.kind === 'int' ? '1' : 'any');
       if (f.kind === 'int') control.setAttribute('inputmode', 'numeric');
     }
     control.setAttribute('aria-describedby', error.id);
@@ -177,13 +250,25 @@ export class SettingsForm {
       return f ? { ok: false, ...f } : { ok: false, key: 'latent', message: messageOf(e) };
     }
     if (workers !== 'auto' && (typeof workers !== 'number' || !Number.isInteger(workers) || workers < 1 || workers > 256)) {
-      return { ok: false, key: 'workers', message: `Workers is ${JSON.stringify(workers)}; it must be auto or a whole number from 1 to 256.` };
+      return {
+        ok: false,
+        key: 'workers',
+        message: `Workers is ${JSON.stringify(workers)}; it must be auto or a whole number from 1 to 256.`,
+      };
     }
     if (workers !== 'auto' && config.batch! < workers) {
-      return { ok: false, key: 'workers', message: `${workers} workers need a minibatch of at least ${workers} (each takes one datapoint or more). Use fewer workers or a larger minibatch.` };
+      return {
+        ok: false,
+        key: 'workers',
+        message: `${workers} workers need a minibatch of at least ${workers} (each takes one datapoint or more). Use fewer workers or a larger minibatch.`,
+      };
     }
     if (trainSize !== undefined && config.batch! > trainSize) {
-      return { ok: false, key: 'batch', message: `Minibatch ${config.batch} is larger than the ${trainSize} training datapoints. Use ${trainSize} or fewer.` };
+      return {
+        ok: false,
+        key: 'batch',
+        message: `Minibatch ${config.batch} is larger than the ${trainSize} training datapoints. Use ${trainSize} or fewer.`,
+      };
     }
     return { ok: true, settings: { config, workers: workers as number | 'auto', kernels } };
   }
@@ -213,10 +298,14 @@ export class SettingsForm {
   }
 
   /** Whether `key` is a setting of this form. */
-  has(key: string): key is SettingKey { return this.controls.has(key as SettingKey); }
+  has(key: string): key is SettingKey {
+    return this.controls.has(key as SettingKey);
+  }
 
   /** The label of a setting, as the form shows it. */
-  label(key: SettingKey): string { return FIELDS.find((f) => f.key === key)!.label; }
+  label(key: SettingKey): string {
+    return FIELDS.find((f) => f.key === key)!.label;
+  }
 
   /**
    * Put `text` into a control if the form's validator accepts the result; else leave the control
@@ -233,10 +322,18 @@ export class SettingsForm {
       return `${this.label(key)} is "${text}"; it must be a number.`;
     }
     const before = box ? String((c as HTMLInputElement).checked) : c.value;
-    const put = (t: string) => { if (box) (c as HTMLInputElement).checked = t === 'true'; else c.value = t; };
+    const put = (t: string) => {
+      if (box) (c as HTMLInputElement).checked = t === 'true';
+      else c.value = t;
+    };
     put(text);
     const r = this.check();
-    if (!r.ok && r.key === key) { const message = this.words(r.message); put(before); this.check(); return message; }
+    if (!r.ok && r.key === key) {
+      const message = this.words(r.message);
+      put(before);
+      this.check();
+      return message;
+    }
     return undefined;
   }
 

@@ -20,9 +20,13 @@ export interface SavedRun {
   history: HistoryJson;
 }
 
-const DB_NAME = 'aevb-app', STORE = 'current', RUN_KEY = 'run', DATA_KEY = 'data';
+const DB_NAME = 'aevb-app',
+  STORE = 'current',
+  RUN_KEY = 'run',
+  DATA_KEY = 'data';
 /** The run that the latest reset, new data, loaded checkpoint or restore replaced. */
-const PREV_RUN_KEY = 'previous-run', PREV_DATA_KEY = 'previous-data';
+const PREV_RUN_KEY = 'previous-run',
+  PREV_DATA_KEY = 'previous-data';
 
 function promised<T>(req: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {

@@ -41,7 +41,10 @@ export class SweepFigure {
       v.input.value = '';
       if (files.length) void this.show(files);
     });
-    v.drop.addEventListener('dragover', (e) => { e.preventDefault(); v.drop.classList.add('over'); });
+    v.drop.addEventListener('dragover', (e) => {
+      e.preventDefault();
+      v.drop.classList.add('over');
+    });
     v.drop.addEventListener('dragleave', () => v.drop.classList.remove('over'));
     v.drop.addEventListener('drop', (e) => {
       e.preventDefault();
@@ -71,8 +74,19 @@ export class SweepFigure {
       // Three short tasks, not one long one: parse here, insert in a shared frame (frame.ts), and
       // open the dialog in the next (its layout and the page's turn to inert are the costly part).
       const doc = new DOMParser().parseFromString(r.svg, 'image/svg+xml');
-      if (doc.documentElement.nodeName !== 'svg') throw new Error('The figure could not be drawn (the SVG did not parse). Please report this.');
-      const inFrame = (draw: () => void) => new Promise<void>((resolve) => drawSoon(this, () => { draw(); resolve(); }, true));
+      if (doc.documentElement.nodeName !== 'svg')
+        throw new Error('The figure could not be drawn (the SVG did not parse). Please report this.');
+      const inFrame = (draw: () => void) =>
+        new Promise<void>((resolve) =>
+          drawSoon(
+            this,
+            () => {
+              draw();
+              resolve();
+            },
+            true,
+          ),
+        );
       await inFrame(() => {
         v.chart.replaceChildren(document.importNode(doc.documentElement, true));
         v.title.textContent = `Figure 2 of ${picked.sweepPath.replace(/\/?sweep\.json$/, '') || 'the sweep'}: ${r.series.length / 2} runs`;
@@ -80,7 +94,9 @@ export class SweepFigure {
         v.notes.hidden = r.notes.length === 0;
         v.again.hidden = false;
       });
-      await inFrame(() => { if (!v.dialog.open) v.dialog.showModal(); });
+      await inFrame(() => {
+        if (!v.dialog.open) v.dialog.showModal();
+      });
       this.times.shown = performance.now();
       this.shown = { sweep: picked.sweepPath, series: r.series, panels: r.panels, notes: r.notes };
     } catch (e) {

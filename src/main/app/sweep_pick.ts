@@ -14,7 +14,10 @@ import { dataError } from '../../shared/errors.ts';
 import { parseSweepJson, type Sweep, type SweepRun } from '../../shared/report/sweep_files.ts';
 
 /** A file and its path ('/'-separated) inside what the user picked; a loose file's path is its name. */
-export interface PickedFile { path: string; file: Blob }
+export interface PickedFile {
+  path: string;
+  file: Blob;
+}
 
 export interface PickedSweep {
   /** sweep.json's path, for messages. */
@@ -26,13 +29,20 @@ export interface PickedSweep {
 }
 
 const dirname = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
-const HOW = 'Pick the sweep\'s directory (the --out of npm run sweep), or drop that folder here.';
+const HOW = "Pick the sweep's directory (the --out of npm run sweep), or drop that folder here.";
 
 export async function pickSweep(files: PickedFile[]): Promise<PickedSweep> {
-  const sweeps = files.filter((f) => f.path === 'sweep.json' || f.path.endsWith('/sweep.json'))
+  const sweeps = files
+    .filter((f) => f.path === 'sweep.json' || f.path.endsWith('/sweep.json'))
     .sort((a, b) => a.path.split('/').length - b.path.split('/').length);
   if (sweeps.length === 0) {
-    throw dataError(`No sweep.json among the ${files.length} file${files.length === 1 ? '' : 's'} given (${files.slice(0, 3).map((f) => f.path).join(', ')}${files.length > 3 ? ', …' : ''}).`, HOW);
+    throw dataError(
+      `No sweep.json among the ${files.length} file${files.length === 1 ? '' : 's'} given (${files
+        .slice(0, 3)
+        .map((f) => f.path)
+        .join(', ')}${files.length > 3 ? ', …' : ''}).`,
+      HOW,
+    );
   }
   const top = sweeps[0];
   const base = dirname(top.path);
@@ -51,11 +61,16 @@ export async function pickSweep(files: PickedFile[]): Promise<PickedSweep> {
   if (loose.length === 1 && unmatched.length === 1) {
     matched.set(unmatched[0], loose[0]);
   } else if (loose.length > 0) {
-    throw dataError(`${loose.length} metrics.jsonl file${loose.length === 1 ? '' : 's'} came without ${loose.length === 1 ? 'its folder' : 'their folders'}, and ${unmatched.length} run${unmatched.length === 1 ? '' : 's'} of ${top.path} lack ${unmatched.length === 1 ? 'its' : 'their'} metrics: which file belongs to which run cannot be told.`,
-      `${HOW} Or rename each run's file to <run dir>.metrics.jsonl (e.g. ${unmatched[0]?.dir ?? 'J20-aevb'}.metrics.jsonl).`);
+    throw dataError(
+      `${loose.length} metrics.jsonl file${loose.length === 1 ? '' : 's'} came without ${loose.length === 1 ? 'its folder' : 'their folders'}, and ${unmatched.length} run${unmatched.length === 1 ? '' : 's'} of ${top.path} lack ${unmatched.length === 1 ? 'its' : 'their'} metrics: which file belongs to which run cannot be told.`,
+      `${HOW} Or rename each run's file to <run dir>.metrics.jsonl (e.g. ${unmatched[0]?.dir ?? 'J20-aevb'}.metrics.jsonl).`,
+    );
   }
   if (matched.size === 0) {
-    throw dataError(`${top.path} names ${sweep.runs.length} run${sweep.runs.length === 1 ? '' : 's'}, but none of their metrics.jsonl files came with it.`, HOW);
+    throw dataError(
+      `${top.path} names ${sweep.runs.length} run${sweep.runs.length === 1 ? '' : 's'}, but none of their metrics.jsonl files came with it.`,
+      HOW,
+    );
   }
   const metrics = await Promise.all([...matched].map(async ([run, f]) => ({ dir: run.dir, path: f.path, text: await f.file.text() })));
   return { sweepPath: top.path, sweepText, sweep, metrics };
@@ -71,7 +86,7 @@ export function pickedFromInput(list: FileList | File[]): PickedFile[] {
  * Only the files a figure may need are listed; nothing is read here.
  */
 export async function pickedFromDrop(dt: DataTransfer): Promise<PickedFile[]> {
-  const entries = [...dt.items].map((i) => (i.kind === 'file' ? i.webkitGetAsEntry?.() ?? null : null));
+  const entries = [...dt.items].map((i) => (i.kind === 'file' ? (i.webkitGetAsEntry?.() ?? null) : null));
   if (entries.length === 0 || entries.some((e) => e === null)) {
     // A synthetic drop, or a browser without entries: the plain files, by name.
     return [...dt.files].map((f) => ({ path: f.name, file: f }));
@@ -86,7 +101,8 @@ export async function pickedFromDrop(dt: DataTransfer): Promise<PickedFile[]> {
       return;
     }
     const reader = (entry as FileSystemDirectoryEntry).createReader();
-    for (;;) { // readEntries answers in batches; an empty one means the end
+    for (;;) {
+      // readEntries answers in batches; an empty one means the end
       const batch = await new Promise<FileSystemEntry[]>((res, rej) => reader.readEntries(res, rej));
       if (batch.length === 0) break;
       for (const e of batch) await walk(e, path);

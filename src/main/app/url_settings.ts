@@ -13,7 +13,10 @@ export function applyUrlSettings(form: SettingsForm, hash: string): string[] {
   const problems: string[] = [];
   const params = new URLSearchParams(hash.replace(/^#/, ''));
   for (const [key, value] of params) {
-    if (!form.has(key)) { problems.push(`"${key}" is not a setting of this page.`); continue; }
+    if (!form.has(key)) {
+      problems.push(`"${key}" is not a setting of this page.`);
+      continue;
+    }
     const error = form.tryEntry(key, value);
     if (error) problems.push(error);
   }

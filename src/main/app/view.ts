@@ -53,8 +53,14 @@ export function findView() {
     interpT: byId('interp-t', HTMLInputElement),
     interpStrip: byId('interp-strip', HTMLCanvasElement),
     sweep: {
-      input: byId('sweep-dir', HTMLInputElement), drop: byId('sweep-drop'), error: byId('sweep-error'), again: byId('sweep-again', HTMLButtonElement),
-      dialog: byId('sweep-dialog', HTMLDialogElement), title: byId('sweep-dialog-title'), chart: byId('sweep-chart'), notes: byId('sweep-notes'),
+      input: byId('sweep-dir', HTMLInputElement),
+      drop: byId('sweep-drop'),
+      error: byId('sweep-error'),
+      again: byId('sweep-again', HTMLButtonElement),
+      dialog: byId('sweep-dialog', HTMLDialogElement),
+      title: byId('sweep-dialog-title'),
+      chart: byId('sweep-chart'),
+      notes: byId('sweep-notes'),
     },
   };
 }

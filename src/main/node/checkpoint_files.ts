@@ -74,7 +74,7 @@ export async function loadCheckpointFile(dir: string): Promise<Checkpoint> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw checkpointError(`No ${CHECKPOINT_FILE} in ${dir}: no run has saved a checkpoint there.`, fix);
-    throw checkpointError(`Cannot read ${path}: ${(e as Error).message}.`, 'Check the file\'s permissions.');
+    throw checkpointError(`Cannot read ${path}: ${(e as Error).message}.`, "Check the file's permissions.");
   }
   return decodeCheckpoint(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
 }

@@ -9,7 +9,10 @@ import { runTraining } from './train_run.ts';
 
 async function main(argv: string[]): Promise<number> {
   const req = parseCli(argv);
-  if (req.help) { process.stdout.write(HELP); return 0; }
+  if (req.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
   const result = await runTraining(req);
   return result.interrupted === 'SIGTERM' ? 143 : result.interrupted === 'SIGINT' ? 130 : 0;
 }

@@ -13,8 +13,10 @@ import { DEFAULT_PER_DECADE, EPOCHS_SCHEDULE, parseEvalSchedule, type EvalSchedu
 
 const PATH_FLAGS = ['data', 'labels', 'out', 'resume'] as const;
 const PATH_FLAG_WHAT: Record<(typeof PATH_FLAGS)[number], string> = {
-  data: 'mnist or the path of an IDX images file', labels: 'the path of an IDX labels file',
-  out: 'the directory to write the run to', resume: 'the --out directory of an earlier run',
+  data: 'mnist or the path of an IDX images file',
+  labels: 'the path of an IDX labels file',
+  out: 'the directory to write the run to',
+  resume: 'the --out directory of an earlier run',
 };
 
 export interface CliRequest {
@@ -91,7 +93,15 @@ Evaluation and output
   -h, --help            this text
 `;
 
-const INT_FLAGS = { latent: 'latent', samples: 'samples', batch: 'batch', epochs: 'epochs', seed: 'seed', 'eval-samples': 'evalSamples', 'eval-elbo-samples': 'evalElboSamples' } as const;
+const INT_FLAGS = {
+  latent: 'latent',
+  samples: 'samples',
+  batch: 'batch',
+  epochs: 'epochs',
+  seed: 'seed',
+  'eval-samples': 'evalSamples',
+  'eval-elbo-samples': 'evalElboSamples',
+} as const;
 const REAL_FLAGS = { lr: 'lr', 'weight-decay': 'weightDecay' } as const;
 const ENUM_FLAGS = { decoder: 'decoder', init: 'init', estimator: 'estimator', optimizer: 'optimizer', algorithm: 'algorithm' } as const;
 
@@ -102,11 +112,14 @@ const ENUM_FLAGS = { decoder: 'decoder', init: 'init', estimator: 'estimator', o
 function parseLayerList(flag: 'hidden' | 'activation', raw: string): number | number[] | string | string[] {
   const items = raw.split(',');
   if (items.some((v) => v.trim() === '')) {
-    throw configError(flag, `got ${JSON.stringify(raw)}, a list with an empty item`,
-      `Pass --${flag} as one value or one per hidden layer separated by commas, e.g. --${flag} ${flag === 'hidden' ? '512,256' : 'relu,tanh'}.`);
+    throw configError(
+      flag,
+      `got ${JSON.stringify(raw)}, a list with an empty item`,
+      `Pass --${flag} as one value or one per hidden layer separated by commas, e.g. --${flag} ${flag === 'hidden' ? '512,256' : 'relu,tanh'}.`,
+    );
   }
   const values = flag === 'hidden' ? items.map((v) => parseNumber(flag, v.trim(), true)) : items.map((v) => v.trim());
-  return values.length === 1 ? values[0] : values as number[] | string[];
+  return values.length === 1 ? values[0] : (values as number[] | string[]);
 }
 
 const KERNELS: readonly KernelChoice[] = ['aevb', 'tfjs'];
@@ -115,20 +128,36 @@ export { parseNumber } from './flags.ts';
 
 export function parseCli(rawArgv: string[]): CliRequest {
   const options = {
-    help: { type: 'boolean', short: 'h' }, data: { type: 'string' }, labels: { type: 'string' },
-    'test-fraction': { type: 'string' }, binarize: { type: 'boolean' }, 'no-sigmoid-mean': { type: 'boolean' },
-    hidden: { type: 'string' }, activation: { type: 'string' }, kernels: { type: 'string' },
-    out: { type: 'string' }, resume: { type: 'string' }, workers: { type: 'string' }, 'eval-at': { type: 'string' }, 'max-skipped-steps': { type: 'string' }, quiet: { type: 'boolean' },
-    ...Object.fromEntries([...Object.keys(INT_FLAGS), ...Object.keys(REAL_FLAGS), ...Object.keys(ENUM_FLAGS)]
-      .map((k) => [k, { type: 'string' }])),
+    help: { type: 'boolean', short: 'h' },
+    data: { type: 'string' },
+    labels: { type: 'string' },
+    'test-fraction': { type: 'string' },
+    binarize: { type: 'boolean' },
+    'no-sigmoid-mean': { type: 'boolean' },
+    hidden: { type: 'string' },
+    activation: { type: 'string' },
+    kernels: { type: 'string' },
+    out: { type: 'string' },
+    resume: { type: 'string' },
+    workers: { type: 'string' },
+    'eval-at': { type: 'string' },
+    'max-skipped-steps': { type: 'string' },
+    quiet: { type: 'boolean' },
+    ...Object.fromEntries(
+      [...Object.keys(INT_FLAGS), ...Object.keys(REAL_FLAGS), ...Object.keys(ENUM_FLAGS)].map((k) => [k, { type: 'string' }]),
+    ),
   } as const;
   const { values } = parseFlags(rawArgv, options as FlagSpec, 'train');
   const explicit: Partial<TrainConfig> = {};
   const set = explicit as Record<string, unknown>;
-  for (const [flag, field] of Object.entries(INT_FLAGS)) if (typeof values[flag] === 'string') set[field] = parseNumber(flag, values[flag] as string, true);
-  for (const [flag, field] of Object.entries(REAL_FLAGS)) if (typeof values[flag] === 'string') set[field] = parseNumber(flag, values[flag] as string, false);
-  for (const [flag, field] of Object.entries(ENUM_FLAGS)) if (typeof values[flag] === 'string') set[field] = field === 'estimator' ? (values[flag] as string).toUpperCase() : values[flag];
-  for (const flag of ['hidden', 'activation'] as const) if (typeof values[flag] === 'string') set[flag] = parseLayerList(flag, values[flag] as string);
+  for (const [flag, field] of Object.entries(INT_FLAGS))
+    if (typeof values[flag] === 'string') set[field] = parseNumber(flag, values[flag] as string, true);
+  for (const [flag, field] of Object.entries(REAL_FLAGS))
+    if (typeof values[flag] === 'string') set[field] = parseNumber(flag, values[flag] as string, false);
+  for (const [flag, field] of Object.entries(ENUM_FLAGS))
+    if (typeof values[flag] === 'string') set[field] = field === 'estimator' ? (values[flag] as string).toUpperCase() : values[flag];
+  for (const flag of ['hidden', 'activation'] as const)
+    if (typeof values[flag] === 'string') set[flag] = parseLayerList(flag, values[flag] as string);
   if (values.binarize) explicit.binarize = true;
   if (values['no-sigmoid-mean']) explicit.sigmoidMean = false;
   // Range checks now, on the explicit values over the defaults, so a bad flag fails at once.
@@ -144,33 +173,50 @@ export function parseCli(rawArgv: string[]): CliRequest {
   let testFraction = DEFAULT_TEST_FRACTION;
   if (values['test-fraction'] !== undefined) {
     if (onEmbedded) {
-      throw configError('test-fraction', 'was given for the embedded MNIST, whose split is fixed (9,000 train / 1,000 test)',
-        'Pass --test-fraction only with --data FILE.');
+      throw configError(
+        'test-fraction',
+        'was given for the embedded MNIST, whose split is fixed (9,000 train / 1,000 test)',
+        'Pass --test-fraction only with --data FILE.',
+      );
     }
     // The one range, the one splitDataset enforces: every k-th sample to test needs k ≥ 2.
     testFraction = parseNumber('test-fraction', values['test-fraction'] as string, false);
     if (!(testFraction > 0 && testFraction <= MAX_TEST_FRACTION)) {
-      throw configError('test-fraction', `is ${testFraction}; it must be > 0 and ≤ ${MAX_TEST_FRACTION}`,
-        'Pass e.g. --test-fraction 0.1 (every 10th sample held out for testing).');
+      throw configError(
+        'test-fraction',
+        `is ${testFraction}; it must be > 0 and ≤ ${MAX_TEST_FRACTION}`,
+        'Pass e.g. --test-fraction 0.1 (every 10th sample held out for testing).',
+      );
     }
   }
   let workers: number | 'auto' = 'auto';
   if (values.workers !== undefined && values.workers !== 'auto') {
     workers = parseNumber('workers', values.workers as string, true);
     if (workers < 1 || workers > 256) {
-      throw configError('workers', `is ${workers}; it must be from 1 to 256`, 'Pass --workers N, e.g. the number of cores, or --workers auto.');
+      throw configError(
+        'workers',
+        `is ${workers}; it must be from 1 to 256`,
+        'Pass --workers N, e.g. the number of cores, or --workers auto.',
+      );
     }
   }
   const kernels = values.kernels as KernelChoice | undefined;
   if (kernels !== undefined && !KERNELS.includes(kernels)) {
-    throw configError('kernels', `is ${JSON.stringify(kernels)}; it must be one of ${KERNELS.join(', ')}`,
-      'Pass --kernels aevb (aevb\'s own kernels, the default) or --kernels tfjs (the TensorFlow.js reference).');
+    throw configError(
+      'kernels',
+      `is ${JSON.stringify(kernels)}; it must be one of ${KERNELS.join(', ')}`,
+      "Pass --kernels aevb (aevb's own kernels, the default) or --kernels tfjs (the TensorFlow.js reference).",
+    );
   }
   let maxSkippedSteps = DEFAULT_MAX_SKIPPED_STEPS;
   if (values['max-skipped-steps'] !== undefined) {
     maxSkippedSteps = parseNumber('max-skipped-steps', values['max-skipped-steps'] as string, true);
     if (maxSkippedSteps < 1) {
-      throw configError('max-skipped-steps', `is ${maxSkippedSteps}; it must be at least 1`, `Pass e.g. --max-skipped-steps ${DEFAULT_MAX_SKIPPED_STEPS}.`);
+      throw configError(
+        'max-skipped-steps',
+        `is ${maxSkippedSteps}; it must be at least 1`,
+        `Pass e.g. --max-skipped-steps ${DEFAULT_MAX_SKIPPED_STEPS}.`,
+      );
     }
   }
   const evalAt = values['eval-at'] === undefined ? EPOCHS_SCHEDULE : parseEvalSchedule(values['eval-at'] as string);
@@ -178,9 +224,17 @@ export function parseCli(rawArgv: string[]): CliRequest {
     throw configError('labels', 'was given without --data FILE', 'The embedded MNIST has its labels; pass --labels only with --data FILE.');
   }
   return {
-    help: Boolean(values.help), explicit, data: (values.data as string | undefined) ?? 'mnist',
-    labels: values.labels as string | undefined, testFraction, out: values.out as string | undefined,
-    resume: values.resume as string | undefined, workers, maxSkippedSteps, evalAt, quiet: Boolean(values.quiet),
+    help: Boolean(values.help),
+    explicit,
+    data: (values.data as string | undefined) ?? 'mnist',
+    labels: values.labels as string | undefined,
+    testFraction,
+    out: values.out as string | undefined,
+    resume: values.resume as string | undefined,
+    workers,
+    maxSkippedSteps,
+    evalAt,
+    quiet: Boolean(values.quiet),
     ...(kernels ? { kernels } : {}),
   };
 }

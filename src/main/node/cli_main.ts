@@ -16,7 +16,11 @@ const MAX_LINE = 400;
 
 /** The first non-empty line; cut short where it is not ours (our messages are sentences with the user's paths). */
 function oneLine(s: string, cut = false): string {
-  const line = s.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+  const line =
+    s
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? '';
   return cut && line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}…` : line;
 }
 

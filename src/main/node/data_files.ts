@@ -28,8 +28,11 @@ function readBytes(file: string): Uint8Array {
   return readFileBounded(file, '--data');
 }
 
-const corrupt = (file: string, e: unknown) => idxError(`${file} is a corrupt gzip file (${(e as Error).message}).`,
-  'Download the file again; `gunzip -t` on it shows whether the copy is damaged.');
+const corrupt = (file: string, e: unknown) =>
+  idxError(
+    `${file} is a corrupt gzip file (${(e as Error).message}).`,
+    'Download the file again; `gunzip -t` on it shows whether the copy is damaged.',
+  );
 
 /**
  * The IDX header's declared file size, from the first decompressed bytes: inflate ever longer
@@ -103,8 +106,12 @@ export interface LoadIdxOptions {
 }
 
 /** Reads an images IDX file (and optionally its labels file), then builds and validates a Dataset. */
-export function loadIdxDataset(imagePath: string, labelsPath: string | undefined, decoder: DecoderKind,
-  opts: LoadIdxOptions = {}): Dataset {
+export function loadIdxDataset(
+  imagePath: string,
+  labelsPath: string | undefined,
+  decoder: DecoderKind,
+  opts: LoadIdxOptions = {},
+): Dataset {
   const images = imagesFromIdx(readIdxFile(imagePath), imagePath);
   const labels = labelsPath === undefined ? undefined : labelsFromIdx(readIdxFile(labelsPath), images.n, labelsPath);
   const ds: Dataset = { name: path.basename(imagePath), ...images, labels };

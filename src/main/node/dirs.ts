@@ -18,12 +18,18 @@ export function makeDirs(dir: string, flag = '--out'): boolean {
   if (info) throw fileError(`${flag} ${dir} is a file, not a directory.`, `Pass ${flag} a directory (it is created if missing).`);
   const parent = path.dirname(abs);
   if (parent !== abs) makeDirs(parent, flag);
-  withFileErrors('create the directory', dir, () => {
-    try {
-      fs.mkdirSync(abs);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; // another process made it meanwhile: fine
-    }
-  }, '', flag);
+  withFileErrors(
+    'create the directory',
+    dir,
+    () => {
+      try {
+        fs.mkdirSync(abs);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; // another process made it meanwhile: fine
+      }
+    },
+    '',
+    flag,
+  );
   return true;
 }

@@ -28,7 +28,10 @@ export class DivergenceGuard {
     if (f.kind !== 'non-finite' || this.tripped) return false;
     if (f.step === this.lastStep) return false; // the same step reported again (a retry)
     if (f.step === this.lastStep + 1) this.streak++;
-    else { this.streak = 1; this.firstStep = f.step; }
+    else {
+      this.streak = 1;
+      this.firstStep = f.step;
+    }
     this.lastStep = f.step;
     if (this.streak < this.limit) return false;
     this.tripped = { step: f.step, firstStep: this.firstStep, cause: f.cause };
@@ -41,7 +44,8 @@ export class DivergenceGuard {
     const smaller = Number((cfg.lr / 10).toPrecision(2));
     return numericError(
       `Training diverged: steps ${t.firstStep} to ${t.step} (${this.limit} in a row) had a gradient that is not finite (NaN or Inf) ` +
-      `and were skipped; the likely cause is too large a step size (--optimizer ${cfg.optimizer} --lr ${cfg.lr}). ${kept}`,
-      `Start a new run with a smaller --lr, e.g. --lr ${smaller}.`);
+        `and were skipped; the likely cause is too large a step size (--optimizer ${cfg.optimizer} --lr ${cfg.lr}). ${kept}`,
+      `Start a new run with a smaller --lr, e.g. --lr ${smaller}.`,
+    );
   }
 }

@@ -17,14 +17,25 @@ import { METRICS_FILE } from './run_dir.ts';
 import { LOCK_FILE } from './run_lock.ts';
 
 /** Files that runs, sweeps and the variance study keep in their directories. */
-export const RUN_FILES: ReadonlySet<string> = new Set([CHECKPOINT_FILE, METRICS_FILE, LOCK_FILE, 'sweep.json', 'variance.json', 'variance.md', 'model.json', 'weights.bin']);
+export const RUN_FILES: ReadonlySet<string> = new Set([
+  CHECKPOINT_FILE,
+  METRICS_FILE,
+  LOCK_FILE,
+  'sweep.json',
+  'variance.json',
+  'variance.md',
+  'model.json',
+  'weights.bin',
+]);
 
 /** Refuse a path that names a file of a run (checkpoint.aevb, metrics.jsonl, …, or anything in a run's decoder/). */
 export function checkNotRunFile(file: string, flag: string): void {
   const name = path.basename(file);
   if (RUN_FILES.has(name) || path.basename(path.dirname(path.resolve(file))) === DECODER_DIR) {
-    throw fileError(`${flag} ${file} names a file that a run keeps (${name}); writing there would destroy it.`,
-      `Pass ${flag} another file name.`);
+    throw fileError(
+      `${flag} ${file} names a file that a run keeps (${name}); writing there would destroy it.`,
+      `Pass ${flag} another file name.`,
+    );
   }
 }
 
@@ -33,8 +44,10 @@ function existing(file: string, flag: string, n: number): Uint8Array | null {
   const info = withFileErrors('use', file, () => fs.lstatSync(file, { throwIfNoEntry: false }), '', flag);
   if (!info) return null;
   if (!info.isFile()) {
-    throw fileError(`${flag} ${file} is ${info.isDirectory() ? 'a directory' : info.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}; export writes a file.`,
-      `Pass ${flag} a file name${info.isDirectory() ? ` inside it, e.g. ${path.join(file, flag === '--png' ? 'samples.png' : 'model.safetensors')}` : ''}.`);
+    throw fileError(
+      `${flag} ${file} is ${info.isDirectory() ? 'a directory' : info.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}; export writes a file.`,
+      `Pass ${flag} a file name${info.isDirectory() ? ` inside it, e.g. ${path.join(file, flag === '--png' ? 'samples.png' : 'model.safetensors')}` : ''}.`,
+    );
   }
   const fd = withFileErrors('read', file, () => fs.openSync(file, 'r'), '', flag);
   try {
@@ -46,21 +59,37 @@ function existing(file: string, flag: string, n: number): Uint8Array | null {
 }
 
 const same = (a: string, b: string) => {
-  const real = (p: string) => { try { return fs.realpathSync(p); } catch { return path.resolve(p); } };
+  const real = (p: string) => {
+    try {
+      return fs.realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
   return real(a) === real(b);
 };
 
 /** `--to FILE` (or the default RUN/model.safetensors) for the model read from `source`. */
 export function checkExportTarget(out: string, source: string): void {
-  if (same(out, source)) throw fileError(`--to ${out} is the file being exported; export never writes over its source.`, 'Pass --to another file, e.g. model.safetensors.');
+  if (same(out, source))
+    throw fileError(
+      `--to ${out} is the file being exported; export never writes over its source.`,
+      'Pass --to another file, e.g. model.safetensors.',
+    );
   checkNotRunFile(out, '--to');
   if (!out.endsWith('.safetensors')) {
-    throw fileError(`--to ${out} does not end in .safetensors; export writes safetensors and names them so.`, 'Pass --to a file name ending in .safetensors.');
+    throw fileError(
+      `--to ${out} does not end in .safetensors; export writes safetensors and names them so.`,
+      'Pass --to a file name ending in .safetensors.',
+    );
   }
   const head = existing(out, '--to', 9);
   // safetensors: an 8-byte little-endian header length, then the JSON header's '{'.
   if (head && !(head.length === 9 && head[8] === 0x7b && head[6] === 0 && head[7] === 0)) {
-    throw fileError(`--to ${out} exists and is not a safetensors file; export only replaces an earlier export.`, 'Move it away, or pass --to another file.');
+    throw fileError(
+      `--to ${out} exists and is not a safetensors file; export only replaces an earlier export.`,
+      'Move it away, or pass --to another file.',
+    );
   }
 }
 
@@ -69,9 +98,13 @@ const PNG_SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
 /** `--png FILE`: a .png name, no file of a run, and only an earlier PNG replaced. */
 export function checkPngTarget(png: string): void {
   checkNotRunFile(png, '--png');
-  if (!png.toLowerCase().endsWith('.png')) throw fileError(`--png ${png} does not end in .png.`, 'Pass --png a file name ending in .png, e.g. samples.png.');
+  if (!png.toLowerCase().endsWith('.png'))
+    throw fileError(`--png ${png} does not end in .png.`, 'Pass --png a file name ending in .png, e.g. samples.png.');
   const head = existing(png, '--png', 8);
   if (head && !PNG_SIGNATURE.every((b, i) => head[i] === b)) {
-    throw fileError(`--png ${png} exists and is not a PNG image; export only replaces an earlier PNG.`, 'Move it away, or pass --png another file.');
+    throw fileError(
+      `--png ${png} exists and is not a PNG image; export only replaces an earlier PNG.`,
+      'Move it away, or pass --png another file.',
+    );
   }
 }

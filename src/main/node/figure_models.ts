@@ -53,8 +53,10 @@ export function loadRunDecoder(runDir: string): RunDecoder | null {
     try {
       model = JSON.parse(text);
     } catch (e) {
-      throw checkpointError(`Decoder export ${json} is not valid JSON (${(e as Error).message}).`,
-        'Export the decoder again, or use the run\'s checkpoint.aevb.');
+      throw checkpointError(
+        `Decoder export ${json} is not valid JSON (${(e as Error).message}).`,
+        "Export the decoder again, or use the run's checkpoint.aevb.",
+      );
     }
     const d = importDecoder(model, readBytes(path.join(runDir, DECODER_DIR, DECODER_WEIGHTS_FILE)), json);
     return { cfg: d.cfg, params: d.params, imageShape: d.imageShape ?? guessImageShape(d.cfg.inputSize), source: json };
@@ -64,7 +66,8 @@ export function loadRunDecoder(runDir: string): RunDecoder | null {
 
 /** Decoder means at n latent points z (rows [n, J]): rows [n, D]. Needs a TF.js backend set up. */
 export function decoderMeans(m: RunDecoder, z: Float32Array, n: number): Float32Array {
-  const J = m.cfg.latent, D = m.cfg.inputSize;
+  const J = m.cfg.latent,
+    D = m.cfg.inputSize;
   const cols = new Float32Array(J * n); // the model works in columns: z is [J, n]
   for (let i = 0; i < n; i++) for (let j = 0; j < J; j++) cols[j * n + i] = z[i * J + j];
   const p = paramTensors(m.params, buildLayout(m.cfg));

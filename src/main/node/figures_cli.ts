@@ -21,12 +21,18 @@ each as .svg and .png; a figure whose runs are missing is skipped with a line sa
 `;
 
 const FIGURES_FLAGS: FlagSpec = {
-  help: { type: 'boolean', short: 'h' }, out: { type: 'string' }, manifold: { type: 'string' }, samples: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  out: { type: 'string' },
+  manifold: { type: 'string' },
+  samples: { type: 'string' },
 };
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, FIGURES_FLAGS, 'figures', true);
-  if (values.help) { process.stdout.write(FIGURES_HELP); return 0; }
+  if (values.help) {
+    process.stdout.write(FIGURES_HELP);
+    return 0;
+  }
   if (positionals.length !== 1) {
     throw configError('DIR', `was given ${positionals.length} times; pass exactly one sweep directory`, 'Run npm run figures -- --help.');
   }
@@ -34,8 +40,10 @@ async function main(argv: string[]): Promise<number> {
     throw configError(positionals[0].trim() === '' ? 'DIR' : 'out', 'was given an empty path', 'Pass a path.');
   }
   await writeFigures({
-    dir: positionals[0], out: values.out as string | undefined,
-    manifold: numberFlag(values, 'manifold', { integer: true, min: 2, max: 60 }), samples: numberFlag(values, 'samples', { integer: true, min: 1, max: 400 }),
+    dir: positionals[0],
+    out: values.out as string | undefined,
+    manifold: numberFlag(values, 'manifold', { integer: true, min: 2, max: 60 }),
+    samples: numberFlag(values, 'samples', { integer: true, min: 1, max: 400 }),
   });
   return 0;
 }

@@ -70,14 +70,24 @@ export const PNG_ZOOM = 2;
  * charts ask for sans-serif, and for serif where Vega falls back to its default.
  */
 const FONT_DIR = path.join(path.dirname(createRequire(import.meta.url).resolve('dejavu-fonts-ttf/package.json')), 'ttf');
-const FONT_FILES = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf', 'DejaVuSans-Oblique.ttf', 'DejaVuSerif.ttf', 'DejaVuSerif-Bold.ttf']
-  .map((f) => path.join(FONT_DIR, f));
+const FONT_FILES = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf', 'DejaVuSans-Oblique.ttf', 'DejaVuSerif.ttf', 'DejaVuSerif-Bold.ttf'].map((f) =>
+  path.join(FONT_DIR, f),
+);
 
 export function svgToPng(svg: string): Uint8Array {
   const png = new Resvg(svg, {
-    fitTo: { mode: 'zoom', value: PNG_ZOOM }, imageRendering: 1,
-    font: { fontFiles: FONT_FILES, loadSystemFonts: false, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans', serifFamily: 'DejaVu Serif' },
-  }).render().asPng();
+    fitTo: { mode: 'zoom', value: PNG_ZOOM },
+    imageRendering: 1,
+    font: {
+      fontFiles: FONT_FILES,
+      loadSystemFonts: false,
+      defaultFontFamily: 'DejaVu Sans',
+      sansSerifFamily: 'DejaVu Sans',
+      serifFamily: 'DejaVu Serif',
+    },
+  })
+    .render()
+    .asPng();
   return new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
 }
 
@@ -85,9 +95,14 @@ const readText = (file: string) => readTextBounded(file, 'DIR');
 
 export function readSweep(dir: string) {
   const info = fs.statSync(dir, { throwIfNoEntry: false });
-  if (!info?.isDirectory()) throw fileError(`${dir} is not a directory.`, 'Pass the --out directory of a sweep (npm run sweep -- --out DIR).');
+  if (!info?.isDirectory())
+    throw fileError(`${dir} is not a directory.`, 'Pass the --out directory of a sweep (npm run sweep -- --out DIR).');
   const file = path.join(dir, SWEEP_FILE);
-  if (!fs.existsSync(file)) throw fileError(`${dir} holds no ${SWEEP_FILE}: it is not a sweep directory.`, 'Pass the --out directory of npm run sweep, which writes DIR/sweep.json.');
+  if (!fs.existsSync(file))
+    throw fileError(
+      `${dir} holds no ${SWEEP_FILE}: it is not a sweep directory.`,
+      'Pass the --out directory of npm run sweep, which writes DIR/sweep.json.',
+    );
   return parseSweepJson(readText(file), file);
 }
 
@@ -99,13 +114,18 @@ function runLabel(run: SweepRun): string {
 export async function writeFigures(req: FiguresRequest, log: (s: string) => void = console.log): Promise<FiguresResult> {
   const sweep = readSweep(req.dir);
   const outDir = req.out ?? path.join(req.dir, 'figures');
-  const written: string[] = [], skipped: string[] = [];
-  const skip = (line: string) => { skipped.push(line); log(line); };
+  const written: string[] = [],
+    skipped: string[] = [];
+  const skip = (line: string) => {
+    skipped.push(line);
+    log(line);
+  };
   makeDirs(outDir, '--out');
 
   const write = async (name: string, spec: TopLevelSpec, what: string) => {
     const svg = await renderSvg(spec);
-    const svgFile = path.join(outDir, `${name}.svg`), pngFile = path.join(outDir, `${name}.png`);
+    const svgFile = path.join(outDir, `${name}.svg`),
+      pngFile = path.join(outDir, `${name}.png`);
     await writeFileAtomic(svgFile, outDir, new TextEncoder().encode(svg));
     await writeFileAtomic(pngFile, outDir, svgToPng(svg));
     written.push(svgFile, pngFile);
@@ -113,16 +133,25 @@ export async function writeFigures(req: FiguresRequest, log: (s: string) => void
   };
 
   // Figure 2: every run that has metrics.
-  const runs = figure2Runs(sweep, (run) => {
-    const file = path.join(req.dir, run.dir, METRICS_FILE);
-    return fs.existsSync(file) ? { text: readText(file), file } : undefined;
-  }, (line, leftOut) => (leftOut ? skip(line) : log(line)));
+  const runs = figure2Runs(
+    sweep,
+    (run) => {
+      const file = path.join(req.dir, run.dir, METRICS_FILE);
+      return fs.existsSync(file) ? { text: readText(file), file } : undefined;
+    },
+    (line, leftOut) => (leftOut ? skip(line) : log(line)),
+  );
   const rows = figure2Rows(runs);
   if (rows.length === 0) {
     skip('Figure 2 skipped: no run has evaluated after training yet.');
   } else {
-    const series = new Set(rows.map(seriesKey)).size, panels = new Set(rows.map((r) => r.J)).size;
-    await write('figure2', figure2Spec(rows), `${series} lines (train and test of ${runs.length} runs) in ${panels} panel${panels > 1 ? 's' : ''}`);
+    const series = new Set(rows.map(seriesKey)).size,
+      panels = new Set(rows.map((r) => r.J)).size;
+    await write(
+      'figure2',
+      figure2Spec(rows),
+      `${series} lines (train and test of ${runs.length} runs) in ${panels} panel${panels > 1 ? 's' : ''}`,
+    );
   }
 
   // Figures 4 and 5 decode: the runs' decoders, loaded once each.
@@ -133,13 +162,22 @@ export async function writeFigures(req: FiguresRequest, log: (s: string) => void
   };
   let backendReady = false;
   const means = async (d: RunDecoder, z: Float32Array, n: number) => {
-    if (!backendReady) { if (tf.getBackend() !== 'wasm') await setupNodeBackend('wasm'); backendReady = true; }
+    if (!backendReady) {
+      if (tf.getBackend() !== 'wasm') await setupNodeBackend('wasm');
+      backendReady = true;
+    }
     return decoderMeans(d, z, n);
   };
   const usable = (run: SweepRun, figure: string): RunDecoder | null => {
     const d = decoderOf(run);
-    if (!d) { skip(`${figure}: run ${run.name} (${run.status}) has neither a checkpoint nor a decoder export; left out.`); return null; }
-    if (!d.imageShape) { skip(`${figure}: run ${run.name}'s data (${d.cfg.inputSize} values per datapoint) are not square pictures; left out.`); return null; }
+    if (!d) {
+      skip(`${figure}: run ${run.name} (${run.status}) has neither a checkpoint nor a decoder export; left out.`);
+      return null;
+    }
+    if (!d.imageShape) {
+      skip(`${figure}: run ${run.name}'s data (${d.cfg.inputSize} values per datapoint) are not square pictures; left out.`);
+      return null;
+    }
     return d;
   };
 
@@ -160,8 +198,11 @@ export async function writeFigures(req: FiguresRequest, log: (s: string) => void
     });
   }
   if (manifoldPanels.length > 0) {
-    await write('figure4', imagePanelsSpec('Learned 2-D manifolds (Kingma & Welling 2013, Figure 4)', manifoldPanels),
-      `the manifold of ${manifoldPanels.length} J = 2 run${manifoldPanels.length > 1 ? 's' : ''} on a ${n4} × ${n4} grid`);
+    await write(
+      'figure4',
+      imagePanelsSpec('Learned 2-D manifolds (Kingma & Welling 2013, Figure 4)', manifoldPanels),
+      `the manifold of ${manifoldPanels.length} J = 2 run${manifoldPanels.length > 1 ? 's' : ''} on a ${n4} × ${n4} grid`,
+    );
   } else if (twoD.length > 0) {
     skip('Figure 4 skipped: no J = 2 run has a decoder to draw.');
   }
@@ -170,11 +211,18 @@ export async function writeFigures(req: FiguresRequest, log: (s: string) => void
   const n5 = req.samples ?? 100;
   const samplePanels: ImagePanel[] = [];
   for (const J of FIGURE5_LATENTS) {
-    const candidates = sweep.runs.filter((r) => r.latent === J)
-      .sort((a, b) => Number(b.algorithm === 'aevb') - Number(a.algorithm === 'aevb') || Number(b.decoder === 'bernoulli') - Number(a.decoder === 'bernoulli'));
+    const candidates = sweep.runs
+      .filter((r) => r.latent === J)
+      .sort(
+        (a, b) =>
+          Number(b.algorithm === 'aevb') - Number(a.algorithm === 'aevb') ||
+          Number(b.decoder === 'bernoulli') - Number(a.decoder === 'bernoulli'),
+      );
     const run = candidates.find((r) => decoderOf(r)?.imageShape);
     if (!run) {
-      skip(`Figure 5: no run with J = ${J}${candidates.length ? ' has a decoder to draw' : ` in ${path.join(req.dir, SWEEP_FILE)}`}; its panel is left out.`);
+      skip(
+        `Figure 5: no run with J = ${J}${candidates.length ? ' has a decoder to draw' : ` in ${path.join(req.dir, SWEEP_FILE)}`}; its panel is left out.`,
+      );
       continue;
     }
     const d = decoderOf(run)!;
@@ -186,8 +234,14 @@ export async function writeFigures(req: FiguresRequest, log: (s: string) => void
     });
   }
   if (samplePanels.length > 0) {
-    await write('figure5', imagePanelsSpec('Random samples from the generative model: decoder means at z ~ N(0, I) (Kingma & Welling 2013, Figure 5)', samplePanels),
-      `${n5} samples for J = ${samplePanels.map((p) => p.title.slice(4)).join(', ')}`);
+    await write(
+      'figure5',
+      imagePanelsSpec(
+        'Random samples from the generative model: decoder means at z ~ N(0, I) (Kingma & Welling 2013, Figure 5)',
+        samplePanels,
+      ),
+      `${n5} samples for J = ${samplePanels.map((p) => p.title.slice(4)).join(', ')}`,
+    );
   } else {
     skip('Figure 5 skipped: no run with J = 2, 5, 10 or 20 has a decoder to draw.');
   }

@@ -28,9 +28,15 @@ const WHY: Record<string, [string, string]> = {
  */
 export function describeFileError(e: unknown, action: string, path: string, extraFix = '', flag = '--out'): AevbError {
   const code = (e as NodeJS.ErrnoException)?.code ?? '';
-  const [why, fix] = WHY[code] ?? [((e as Error)?.message ?? String(e)).split('\n')[0], 'Check the path and the disk, or pass --out another directory.'];
+  const [why, fix] = WHY[code] ?? [
+    ((e as Error)?.message ?? String(e)).split('\n')[0],
+    'Check the path and the disk, or pass --out another directory.',
+  ];
   const fixFor = fix.replace(/--out/g, flag);
-  return fileError(`Cannot ${action} ${path}: ${why}${code && WHY[code] ? ` (${code})` : ''}.`, `${fixFor}${extraFix ? ` ${extraFix}` : ''}`);
+  return fileError(
+    `Cannot ${action} ${path}: ${why}${code && WHY[code] ? ` (${code})` : ''}.`,
+    `${fixFor}${extraFix ? ` ${extraFix}` : ''}`,
+  );
 }
 
 /** Run fn; a Node file-system error becomes describeFileError's one line, anything else passes through. */
@@ -43,7 +49,9 @@ export function withFileErrors<T>(action: string, path: string, fn: () => T, ext
 }
 
 export function isErrno(e: unknown): e is NodeJS.ErrnoException {
-  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && /^E[A-Z]+$/.test((e as NodeJS.ErrnoException).code!);
+  return (
+    e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && /^E[A-Z]+$/.test((e as NodeJS.ErrnoException).code!)
+  );
 }
 
 /** withFileErrors for async work (an atomic write). */

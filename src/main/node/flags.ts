@@ -22,11 +22,16 @@ const PLAIN_NUMBER = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
 
 export function parseNumber(flag: string, raw: string, integer: boolean): number {
   const v = Number(raw);
-  const accepted = integer ? 'a whole number written in plain decimal, e.g. 100 (or 1e3)'
+  const accepted = integer
+    ? 'a whole number written in plain decimal, e.g. 100 (or 1e3)'
     : 'a number written in plain decimal or exponent form, e.g. 0.001 or 1e-3';
   if (!PLAIN_NUMBER.test(raw) || !Number.isFinite(v)) {
-    throw configError(flag, `got ${JSON.stringify(raw)}, which is not ${integer ? 'a whole number' : 'a number'} in a form aevb accepts` +
-      (Number.isFinite(v) && raw.trim() !== '' ? ` (Number() would read it as ${v})` : ''), `Pass --${flag} as ${accepted}.`);
+    throw configError(
+      flag,
+      `got ${JSON.stringify(raw)}, which is not ${integer ? 'a whole number' : 'a number'} in a form aevb accepts` +
+        (Number.isFinite(v) && raw.trim() !== '' ? ` (Number() would read it as ${v})` : ''),
+      `Pass --${flag} as ${accepted}.`,
+    );
   }
   if (integer && !Number.isInteger(v)) {
     throw configError(flag, `got ${JSON.stringify(raw)}, which is not a whole number`, `Pass --${flag} as ${accepted}.`);
@@ -37,7 +42,11 @@ export function parseNumber(flag: string, raw: string, integer: boolean): number
 /** A number flag in [min, max] (whole if `integer`), or `fallback` when absent; one line naming the flag and its range otherwise. */
 export function numberFlag(values: FlagValues, flag: string, o: { integer: boolean; min: number; max: number; fallback: number }): number;
 export function numberFlag(values: FlagValues, flag: string, o: { integer: boolean; min: number; max: number }): number | undefined;
-export function numberFlag(values: FlagValues, flag: string, o: { integer: boolean; min: number; max: number; fallback?: number }): number | undefined {
+export function numberFlag(
+  values: FlagValues,
+  flag: string,
+  o: { integer: boolean; min: number; max: number; fallback?: number },
+): number | undefined {
   const raw = values[flag];
   if (raw === undefined) return o.fallback;
   const v = parseNumber(flag, String(raw), o.integer);
@@ -61,9 +70,16 @@ export function joinDashedValues(argv: readonly string[], spec: FlagSpec): strin
   };
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i], name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : '';
-    if (name && Object.hasOwn(spec, name) && spec[name].type === 'string' && i + 1 < argv.length &&
-      argv[i + 1].startsWith('-') && !isFlag(argv[i + 1])) {
+    const a = argv[i],
+      name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : '';
+    if (
+      name &&
+      Object.hasOwn(spec, name) &&
+      spec[name].type === 'string' &&
+      i + 1 < argv.length &&
+      argv[i + 1].startsWith('-') &&
+      !isFlag(argv[i + 1])
+    ) {
       out.push(`${a}=${argv[++i]}`);
     } else out.push(a);
   }
@@ -71,7 +87,12 @@ export function joinDashedValues(argv: readonly string[], spec: FlagSpec): strin
 }
 
 /** parseArgs (strict) over `spec`; its errors as one line whose fix is `npm run <command> -- --help`. */
-export function parseFlags(argv: readonly string[], spec: FlagSpec, command: string, positionals = false): { values: FlagValues; positionals: string[] } {
+export function parseFlags(
+  argv: readonly string[],
+  spec: FlagSpec,
+  command: string,
+  positionals = false,
+): { values: FlagValues; positionals: string[] } {
   try {
     const r = parseArgs({ args: joinDashedValues(argv, spec), options: spec as never, strict: true, allowPositionals: positionals });
     return { values: r.values as FlagValues, positionals: r.positionals };

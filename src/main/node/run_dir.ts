@@ -36,8 +36,10 @@ export function readRunCheckpoint(dir: string): Checkpoint | null {
   const info = fs.lstatSync(file, { throwIfNoEntry: false });
   if (!info) return null;
   if (!info.isFile()) {
-    throw fileError(`${file} is ${info.isDirectory() ? 'a directory' : 'not a regular file'}, not a checkpoint.`,
-      `Move it out of the way, or pass ${'--out'} another directory.`);
+    throw fileError(
+      `${file} is ${info.isDirectory() ? 'a directory' : 'not a regular file'}, not a checkpoint.`,
+      `Move it out of the way, or pass ${'--out'} another directory.`,
+    );
   }
   return decodeCheckpoint(readFileBounded(file, '--out'), file);
 }
@@ -69,18 +71,24 @@ export function checkRunDir(dir: string, start: RunStart): void {
     here = readRunCheckpoint(dir);
   } catch (e) {
     if (start.source && path.resolve(start.source.file) === path.resolve(file)) throw e;
-    throw checkpointError(`${dir} holds a ${CHECKPOINT_FILE} that cannot be read, and this run would replace it: ${(e as Error).message}`,
-      'Pass --out another directory.');
+    throw checkpointError(
+      `${dir} holds a ${CHECKPOINT_FILE} that cannot be read, and this run would replace it: ${(e as Error).message}`,
+      'Pass --out another directory.',
+    );
   }
   const hasMetrics = metricsLines(dir).length > 0;
   if (!start.source) {
     if (here) {
-      throw stateError(`${dir} already holds a checkpoint (${CHECKPOINT_FILE}); starting over would overwrite it.`,
-        `Continue it with --resume ${dir}, or choose another --out.`);
+      throw stateError(
+        `${dir} already holds a checkpoint (${CHECKPOINT_FILE}); starting over would overwrite it.`,
+        `Continue it with --resume ${dir}, or choose another --out.`,
+      );
     }
     if (hasMetrics) {
-      throw stateError(`${dir} holds ${METRICS_FILE} of an earlier run but no checkpoint; this run's metrics would be mixed into it.`,
-        `Choose another --out, or delete ${path.join(dir, METRICS_FILE)}.`);
+      throw stateError(
+        `${dir} holds ${METRICS_FILE} of an earlier run but no checkpoint; this run's metrics would be mixed into it.`,
+        `Choose another --out, or delete ${path.join(dir, METRICS_FILE)}.`,
+      );
     }
     return;
   }
@@ -89,23 +97,31 @@ export function checkRunDir(dir: string, start: RunStart): void {
   const both = `Cannot resume ${from.file} into ${dir}`;
   if (!here) {
     if (hasMetrics) {
-      throw stateError(`${both}: ${dir} holds ${METRICS_FILE} of another run (but no checkpoint).`, 'Pass --out an empty or new directory.');
+      throw stateError(
+        `${both}: ${dir} holds ${METRICS_FILE} of another run (but no checkpoint).`,
+        'Pass --out an empty or new directory.',
+      );
     }
     return;
   }
   try {
     checkCompatible(here, start.config, start.data, file);
   } catch (e) {
-    throw stateError(`${both}: ${file} holds a different run, which this run would overwrite (${(e as Error).message.replace(/^Cannot resume from [^:]*: /, '').replace(/\.\s.*$/, '')}).`,
-      `Pass --out an empty or new directory, or resume ${dir} itself with --resume ${dir}.`);
+    throw stateError(
+      `${both}: ${file} holds a different run, which this run would overwrite (${(e as Error).message.replace(/^Cannot resume from [^:]*: /, '').replace(/\.\s.*$/, '')}).`,
+      `Pass --out an empty or new directory, or resume ${dir} itself with --resume ${dir}.`,
+    );
   }
   if (here.step > from.checkpoint.step) {
-    throw stateError(`${both}: ${file} holds the same run further on (step ${here.step}; ${from.file} is at step ${from.checkpoint.step}), which this run would set back.`,
-      `Resume the later one with --resume ${dir}.`);
+    throw stateError(
+      `${both}: ${file} holds the same run further on (step ${here.step}; ${from.file} is at step ${from.checkpoint.step}), which this run would set back.`,
+      `Resume the later one with --resume ${dir}.`,
+    );
   }
 }
 
-const TEMP_FILE = /^\.(checkpoint\.aevb|weights\.bin|model\.json)\.\d+\.[0-9a-f]{8}\.tmp$|^\.metrics\.jsonl\.\d+\.tmp$|^\.lock\.\d+\.[0-9a-f]+\.tmp$|^\.lock\.stale\.\d+$/;
+const TEMP_FILE =
+  /^\.(checkpoint\.aevb|weights\.bin|model\.json)\.\d+\.[0-9a-f]{8}\.tmp$|^\.metrics\.jsonl\.\d+\.tmp$|^\.lock\.\d+\.[0-9a-f]+\.tmp$|^\.lock\.stale\.\d+$/;
 
 /**
  * Delete the temp files of atomic writes that a killed run left (`.checkpoint.aevb.PID.XXXXXXXX.tmp`
@@ -138,7 +154,11 @@ export function truncateMetrics(dir: string, step: number): number {
   const seen = new Set<number>();
   for (const l of lines) {
     let m: unknown;
-    try { m = JSON.parse(l); } catch { break; } // a torn line: it and anything after are not trustworthy
+    try {
+      m = JSON.parse(l);
+    } catch {
+      break;
+    } // a torn line: it and anything after are not trustworthy
     // Not a metrics object (null, a number, an array): a line no run wrote; dropped like one past the checkpoint.
     const s = typeof m === 'object' && m !== null ? (m as { step?: unknown }).step : undefined;
     if (typeof s !== 'number' || s > step || seen.has(s)) continue;

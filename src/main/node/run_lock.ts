@@ -84,8 +84,10 @@ function heldError(dir: string, file: string, info: LockInfo | null): Error {
   const who = info
     ? `another aevb run (pid ${info.pid}${info.host !== hostname() ? ` on ${info.host}` : ''}, started ${info.startedAt})`
     : 'another aevb run (its lock file cannot be read)';
-  return stateError(`${dir} is in use by ${who}; two runs in one directory would mix their metrics and checkpoints.`,
-    `Wait for that run to end, or pass --out another directory${info && info.host === hostname() ? '' : `; if no run uses it, delete ${file}`}.`);
+  return stateError(
+    `${dir} is in use by ${who}; two runs in one directory would mix their metrics and checkpoints.`,
+    `Wait for that run to end, or pass --out another directory${info && info.host === hostname() ? '' : `; if no run uses it, delete ${file}`}.`,
+  );
 }
 
 /**
@@ -119,7 +121,9 @@ export function acquireRunLock(dir: string): RunLock {
         break;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-          throw withFileErrors('create', file, () => { throw e; });
+          throw withFileErrors('create', file, () => {
+            throw e;
+          });
         }
       }
       const holder = readLock(file);
@@ -155,7 +159,11 @@ function takeOverStale(file: string, stale: LockInfo): void {
   }
   const moved = readLock(aside);
   if (moved && (moved.pid !== stale.pid || moved.startedAt !== stale.startedAt)) {
-    try { fs.linkSync(aside, file); } catch { /* the other run re-created it meanwhile */ }
+    try {
+      fs.linkSync(aside, file);
+    } catch {
+      /* the other run re-created it meanwhile */
+    }
   }
   fs.rmSync(aside, { force: true });
 }

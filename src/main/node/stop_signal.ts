@@ -11,7 +11,9 @@ export class StopSignal {
   private readonly listeners = new Set<(r: StopReason) => void>();
 
   /** The first reason given, or false while no stop was asked. */
-  get reason(): StopReason | false { return this.why; }
+  get reason(): StopReason | false {
+    return this.why;
+  }
 
   /** Ask to stop; later calls keep the first reason. */
   stop(r: StopReason): void {
@@ -22,16 +24,25 @@ export class StopSignal {
 
   /** Call `fn` on the stop (now, if it was already asked). Returns a function that removes it. */
   onStop(fn: (r: StopReason) => void): () => void {
-    if (this.why) { fn(this.why); return () => undefined; }
+    if (this.why) {
+      fn(this.why);
+      return () => undefined;
+    }
     this.listeners.add(fn);
-    return () => { this.listeners.delete(fn); };
+    return () => {
+      this.listeners.delete(fn);
+    };
   }
 }
 
 /** SIGINT and SIGTERM stop `s` (instead of ending the process). Returns a function that removes the handlers. */
 export function stopOnSignals(s: StopSignal): () => void {
-  const int = () => s.stop('SIGINT'), term = () => s.stop('SIGTERM');
+  const int = () => s.stop('SIGINT'),
+    term = () => s.stop('SIGTERM');
   process.on('SIGINT', int);
   process.on('SIGTERM', term);
-  return () => { process.off('SIGINT', int); process.off('SIGTERM', term); };
+  return () => {
+    process.off('SIGINT', int);
+    process.off('SIGTERM', term);
+  };
 }

@@ -53,7 +53,10 @@ function normalizedCommand(argv: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i].split('=')[0];
-    if (!FREE_FLAGS.has(flag)) { out.push(argv[i]); continue; }
+    if (!FREE_FLAGS.has(flag)) {
+      out.push(argv[i]);
+      continue;
+    }
     if (!argv[i].includes('=') && flag === '--parallel') i++; // and its value
   }
   return out;
@@ -63,14 +66,16 @@ function describeFile(req: SweepRequest, runs: PlannedRun[], argv: string[], old
   const schedules = new Set(runs.map((r) => formatEvalSchedule(r.req.evalAt)));
   return {
     // One schedule for all runs, or (--eval-at itself swept) 'per run': see each run's train flags.
-    version: 1, command: normalizedCommand(argv), evalAt: schedules.size === 1 ? [...schedules][0] : 'per run',
-    budgetSamples: req.budgetSamples, workersPerRun: req.workersPerRun,
+    version: 1,
+    command: normalizedCommand(argv),
+    evalAt: schedules.size === 1 ? [...schedules][0] : 'per run',
+    budgetSamples: req.budgetSamples,
+    workersPerRun: req.workersPerRun,
     runs: runs.map((r) => {
       const before = old?.runs.find((o) => o.name === r.name);
       // done stays done; a run stopped midway stays running (it has a checkpoint); a failed one is tried again.
       const status = before?.status === 'done' || before?.status === 'running' ? before.status : 'pending';
-      return { name: r.name, dir: r.dir, config: r.config, status,
-        values: r.values, train: r.trainArgs, samples: r.totalSamples };
+      return { name: r.name, dir: r.dir, config: r.config, status, values: r.values, train: r.trainArgs, samples: r.totalSamples };
     }),
   };
 }
@@ -82,15 +87,24 @@ export async function runSweep(req: SweepRequest, opts: SweepOptions): Promise<S
   const runs = planSweep(req, loader);
   const old = readSweepFile(dir);
   const file = describeFile(req, runs, opts.argv, old);
-  if (old) checkSameSweep(dir, old, file); else checkNewSweepDir(dir);
+  if (old) checkSameSweep(dir, old, file);
+  else checkNewSweepDir(dir);
   checkNotHeld(dir);
   makeRunDir(dir);
   const lock = acquireRunLock(dir);
-  const show = opts.progress?.(runs.map((r) => r.name)) ?? new SweepProgress(runs.map((r) => r.name), process.stdout, process.stderr, !req.quiet);
+  const show =
+    opts.progress?.(runs.map((r) => r.name)) ??
+    new SweepProgress(
+      runs.map((r) => r.name),
+      process.stdout,
+      process.stderr,
+      !req.quiet,
+    );
   try {
     // Again, now that the sweep owns DIR (another sweep may have written it meanwhile).
     const now = readSweepFile(dir);
-    if (now) checkSameSweep(dir, now, file); else checkNewSweepDir(dir);
+    if (now) checkSameSweep(dir, now, file);
+    else checkNewSweepDir(dir);
     return await schedule(req, opts, runs, file, show, loader);
   } finally {
     show.close();
@@ -98,17 +112,28 @@ export async function runSweep(req: SweepRequest, opts: SweepOptions): Promise<S
   }
 }
 
-async function schedule(req: SweepRequest, opts: SweepOptions, runs: PlannedRun[], file: SweepFile,
-  show: SweepProgress, loader: DataLoader): Promise<SweepResult> {
+async function schedule(
+  req: SweepRequest,
+  opts: SweepOptions,
+  runs: PlannedRun[],
+  file: SweepFile,
+  show: SweepProgress,
+  loader: DataLoader,
+): Promise<SweepResult> {
   const dir = req.out;
   let writing: Promise<void> = Promise.resolve();
   // Serialised: the file on disk always holds the latest statuses, written whole.
-  const save = () => { const snapshot = structuredClone(file); writing = writing.then(() => writeSweepFile(dir, snapshot)); return writing; };
+  const save = () => {
+    const snapshot = structuredClone(file);
+    writing = writing.then(() => writeSweepFile(dir, snapshot));
+    return writing;
+  };
   const entry = (name: string) => file.runs.find((r) => r.name === name)!;
   const setStatus = (name: string, status: RunStatus, error?: string) => {
     const e = entry(name);
     e.status = status;
-    if (error === undefined) delete e.error; else e.error = error;
+    if (error === undefined) delete e.error;
+    else e.error = error;
     show.status(name, status, error);
     return save();
   };
@@ -133,33 +158,43 @@ async function schedule(req: SweepRequest, opts: SweepOptions, runs: PlannedRun[
   await save();
 
   // Runs stopped midway first: their results come soonest. A done run found broken just now waits for the user.
-  const todo = [...runs.filter((r) => entry(r.name).status === 'running'),
-    ...runs.filter((r) => !['done', 'running'].includes(entry(r.name).status) && !broken.has(r.name))];
+  const todo = [
+    ...runs.filter((r) => entry(r.name).status === 'running'),
+    ...runs.filter((r) => !['done', 'running'].includes(entry(r.name).status) && !broken.has(r.name)),
+  ];
   const parallel = Math.max(1, Math.min(req.parallel, todo.length));
   const cores = opts.cores ?? os.availableParallelism();
   const done = runs.length - todo.length;
-  const budget = req.budgetSamples === null ? '' : `; budget ${req.budgetSamples.toLocaleString('en-US')} samples → ${describeBudget(runs)}`;
-  show.log(`sweep ${dir}: ${runs.length} run${runs.length > 1 ? 's' : ''}${done ? ` (${done} done before)` : ''}, ${parallel} at a time, ` +
-    `${req.workersPerRun} worker${req.workersPerRun > 1 ? 's' : ''} each${budget}`);
+  const budget =
+    req.budgetSamples === null ? '' : `; budget ${req.budgetSamples.toLocaleString('en-US')} samples → ${describeBudget(runs)}`;
+  show.log(
+    `sweep ${dir}: ${runs.length} run${runs.length > 1 ? 's' : ''}${done ? ` (${done} done before)` : ''}, ${parallel} at a time, ` +
+      `${req.workersPerRun} worker${req.workersPerRun > 1 ? 's' : ''} each${budget}`,
+  );
 
   const runOne = async (r: PlannedRun) => {
     const runDir = path.join(dir, r.dir);
     const resume = fs.existsSync(path.join(runDir, CHECKPOINT_FILE));
     await setStatus(r.name, 'running');
-    if (!show.live) show.log(`[${r.name}] ${resume ? 'continues' : 'starts'}: ${trainCommand(r, dir)}${resume ? ` --resume ${runDir}` : ''}`);
+    if (!show.live)
+      show.log(`[${r.name}] ${resume ? 'continues' : 'starts'}: ${trainCommand(r, dir)}${resume ? ` --resume ${runDir}` : ''}`);
     try {
       const result = await runTraining(resume ? { ...r.req, resume: runDir } : r.req, (s) => show.log(`[${r.name}] ${s}`), {
-        stop: opts.stop, loadData: loader, cores: Math.max(1, Math.floor(cores / parallel)),
+        stop: opts.stop,
+        loadData: loader,
+        cores: Math.max(1, Math.floor(cores / parallel)),
         onProgress: (p) => show.progress(r.name, p),
       });
       const last = result.metrics.at(-1);
       await setStatus(r.name, result.interrupted ? 'running' : 'done');
       if (!result.interrupted) {
-        show.log(`[${r.name}] done: step ${result.state.step}, ${result.state.samplesSeen.toLocaleString('en-US')} samples` +
-          (last ? `, test ELBO ${last.testElbo.toFixed(2)}` : ''));
+        show.log(
+          `[${r.name}] done: step ${result.state.step}, ${result.state.samplesSeen.toLocaleString('en-US')} samples` +
+            (last ? `, test ELBO ${last.testElbo.toFixed(2)}` : ''),
+        );
       }
     } catch (e) {
-      const msg = isAevbError(e) ? e.message : (e as Error)?.stack ?? String(e);
+      const msg = isAevbError(e) ? e.message : ((e as Error)?.stack ?? String(e));
       await setStatus(r.name, 'failed', isAevbError(e) ? e.message : String((e as Error)?.message ?? e));
       show.log(`[${r.name}] failed: ${msg}`);
     }
@@ -173,14 +208,21 @@ async function schedule(req: SweepRequest, opts: SweepOptions, runs: PlannedRun[
   await writing;
 
   const result: SweepResult = {
-    dir, interrupted: opts.stop.reason,
+    dir,
+    interrupted: opts.stop.reason,
     runs: file.runs.map((r) => ({ name: r.name, status: r.status, ...(r.error ? { error: r.error } : {}) })),
   };
   const count = (s: RunStatus) => result.runs.filter((r) => r.status === s).length;
   const failed = result.runs.filter((r) => r.status === 'failed').map((r) => r.name);
-  show.log(`sweep ${dir}: ${count('done')} done, ${count('failed')} failed${failed.length ? ` (${failed.join(', ')})` : ''}` +
-    `${count('running') ? `, ${count('running')} stopped with their current step saved` : ''}${count('pending') ? `, ${count('pending')} not started` : ''}.` +
-    (result.interrupted ? ' Start the same command again to go on.' : failed.length ? ' The same command tries the failed runs again.' : ''));
+  show.log(
+    `sweep ${dir}: ${count('done')} done, ${count('failed')} failed${failed.length ? ` (${failed.join(', ')})` : ''}` +
+      `${count('running') ? `, ${count('running')} stopped with their current step saved` : ''}${count('pending') ? `, ${count('pending')} not started` : ''}.` +
+      (result.interrupted
+        ? ' Start the same command again to go on.'
+        : failed.length
+          ? ' The same command tries the failed runs again.'
+          : ''),
+  );
   return result;
 }
 

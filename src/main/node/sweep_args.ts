@@ -96,13 +96,22 @@ function tokenize(argv: string[]): Array<{ flag: string; value: string | undefin
   const out: Array<{ flag: string; value: string | undefined }> = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '-h') { out.push({ flag: 'help', value: undefined }); continue; }
+    if (a === '-h') {
+      out.push({ flag: 'help', value: undefined });
+      continue;
+    }
     if (!a.startsWith('--') || a === '--') {
-      throw new AevbError('CONFIG', `Unexpected argument ${JSON.stringify(a)}: a sweep takes only flags (--name value).`,
-        'Run npm run sweep -- --help for the usage.');
+      throw new AevbError(
+        'CONFIG',
+        `Unexpected argument ${JSON.stringify(a)}: a sweep takes only flags (--name value).`,
+        'Run npm run sweep -- --help for the usage.',
+      );
     }
     const eq = a.indexOf('=');
-    if (eq > 0) { out.push({ flag: a.slice(2, eq), value: a.slice(eq + 1) }); continue; }
+    if (eq > 0) {
+      out.push({ flag: a.slice(2, eq), value: a.slice(eq + 1) });
+      continue;
+    }
     // A following token that is not a flag is this flag's value (negative numbers included).
     const next = argv[i + 1];
     out.push({ flag: a.slice(2), value: next !== undefined && !next.startsWith('--') && next !== '-h' ? argv[++i] : undefined });
@@ -113,7 +122,11 @@ function tokenize(argv: string[]): Array<{ flag: string; value: string | undefin
 function splitList(flag: string, raw: string): string[] {
   const values = raw.split(',');
   if (values.some((v) => v.trim() === '')) {
-    throw configError(flag, `got ${JSON.stringify(raw)}, a list with an empty item`, `Pass --${flag} as values separated by commas, e.g. --${flag} 3,5,10.`);
+    throw configError(
+      flag,
+      `got ${JSON.stringify(raw)}, a list with an empty item`,
+      `Pass --${flag} as values separated by commas, e.g. --${flag} 3,5,10.`,
+    );
   }
   const dup = values.find((v, i) => values.indexOf(v) !== i);
   if (dup !== undefined) {
@@ -126,8 +139,11 @@ function splitList(flag: string, raw: string): string[] {
 function layerValue(flag: string, v: string): string {
   const layers = v.split('/');
   if (layers.some((l) => l.trim() === '')) {
-    throw configError(flag, `got ${JSON.stringify(v)}, a layer list with an empty item`,
-      `In a sweep, separate one run's layers with / and the runs with commas, e.g. --${flag} ${flag === 'hidden' ? '500,512/256' : 'tanh,relu/tanh'}.`);
+    throw configError(
+      flag,
+      `got ${JSON.stringify(v)}, a layer list with an empty item`,
+      `In a sweep, separate one run's layers with / and the runs with commas, e.g. --${flag} ${flag === 'hidden' ? '500,512/256' : 'tanh,relu/tanh'}.`,
+    );
   }
   return layers.join(',');
 }
@@ -136,14 +152,22 @@ export function parseSweep(argv: string[], cores = os.availableParallelism()): S
   const seen = new Set<string>();
   const axes: SweepAxis[] = [];
   const fixed: string[] = [];
-  let out: string | undefined, budgetSamples: number | null = null, parallel: number | undefined, workersPerRun = 1;
-  let help = false, quiet = false, epochsGiven = false;
+  let out: string | undefined,
+    budgetSamples: number | null = null,
+    parallel: number | undefined,
+    workersPerRun = 1;
+  let help = false,
+    quiet = false,
+    epochsGiven = false;
   const need = (flag: string, value: string | undefined, what: string): string => {
     if (value === undefined || value.trim() === '') throw configError(flag, 'was given without a value', `Pass --${flag} ${what}.`);
     return value;
   };
   for (const { flag, value } of tokenize(argv)) {
-    if (flag === 'help') { help = true; continue; }
+    if (flag === 'help') {
+      help = true;
+      continue;
+    }
     if (seen.has(flag)) {
       throw configError(flag, 'was given twice', `Give it once, with its values as one comma list: --${flag} a,b,c.`);
     }
@@ -151,35 +175,48 @@ export function parseSweep(argv: string[], cores = os.availableParallelism()): S
     // Own properties only: `flag in REFUSED` also finds toString, constructor, … of every object.
     if (Object.hasOwn(REFUSED, flag)) throw configError(flag, 'is not a sweep flag', REFUSED[flag]);
     switch (flag) {
-      case 'out': out = need(flag, value, 'the sweep directory'); continue;
+      case 'out':
+        out = need(flag, value, 'the sweep directory');
+        continue;
       case 'quiet':
-        if (value !== undefined) throw configError(flag, `is a switch and takes no value (got ${JSON.stringify(value)})`, 'Pass --quiet alone.');
-        quiet = true; continue;
+        if (value !== undefined)
+          throw configError(flag, `is a switch and takes no value (got ${JSON.stringify(value)})`, 'Pass --quiet alone.');
+        quiet = true;
+        continue;
       case 'samples': {
         budgetSamples = parseNumber(flag, need(flag, value, 'the training samples per run, e.g. 3e6'), true);
-        if (budgetSamples < 1) throw configError(flag, `is ${budgetSamples}; the budget must be at least 1 sample`, 'Pass e.g. --samples 3e6.');
+        if (budgetSamples < 1)
+          throw configError(flag, `is ${budgetSamples}; the budget must be at least 1 sample`, 'Pass e.g. --samples 3e6.');
         continue;
       }
       case 'parallel': {
         parallel = parseNumber(flag, need(flag, value, 'the number of runs at once'), true);
-        if (parallel < 1 || parallel > 1024) throw configError(flag, `is ${parallel}; it must be from 1 to 1024`, `Pass e.g. --parallel ${cores}.`);
+        if (parallel < 1 || parallel > 1024)
+          throw configError(flag, `is ${parallel}; it must be from 1 to 1024`, `Pass e.g. --parallel ${cores}.`);
         continue;
       }
       case 'workers': {
         const v = need(flag, value, 'the worker threads per run');
         if (v === 'auto') {
-          throw configError(flag, 'is auto, which measures the fastest count for one run alone; in a sweep the runs share the cores',
-            'Pass --workers N (worker threads per run; default 1), and --parallel P for the runs at once.');
+          throw configError(
+            flag,
+            'is auto, which measures the fastest count for one run alone; in a sweep the runs share the cores',
+            'Pass --workers N (worker threads per run; default 1), and --parallel P for the runs at once.',
+          );
         }
         workersPerRun = parseNumber(flag, v, true);
-        if (workersPerRun < 1 || workersPerRun > 256) throw configError(flag, `is ${workersPerRun}; it must be from 1 to 256`, 'Pass e.g. --workers 1.');
+        if (workersPerRun < 1 || workersPerRun > 256)
+          throw configError(flag, `is ${workersPerRun}; it must be from 1 to 256`, 'Pass e.g. --workers 1.');
         continue;
       }
     }
     // A train flag: ε samples under its sweep name; epochs noted against the sample budget.
     const trainFlag = flag === 'mc-samples' ? 'samples' : flag;
     if (flag === 'epochs') epochsGiven = true;
-    if (value === undefined) { fixed.push(`--${trainFlag}`); continue; }
+    if (value === undefined) {
+      fixed.push(`--${trainFlag}`);
+      continue;
+    }
     let values = PATH_FLAGS.has(flag) ? [value] : splitList(flag, value);
     // One run's layer list: 512/256 → train's 512,256.
     if (LAYER_FLAGS.has(flag)) values = values.map((v) => layerValue(flag, v));
@@ -188,18 +225,39 @@ export function parseSweep(argv: string[], cores = os.availableParallelism()): S
   }
   const runs = axes.reduce((n, a) => n * a.values.length, 1);
   if (runs > MAX_SWEEP_RUNS) {
-    throw configError(axes.map((a) => a.flag).join(', '), `lists ${axes.map((a) => a.values.length).join(' × ')} = ${runs.toLocaleString('en-US')} combinations; a sweep runs at most ${MAX_SWEEP_RUNS.toLocaleString('en-US')}`,
-      'Shorten the lists, or split the sweep into several with their own --out.');
+    throw configError(
+      axes.map((a) => a.flag).join(', '),
+      `lists ${axes.map((a) => a.values.length).join(' × ')} = ${runs.toLocaleString('en-US')} combinations; a sweep runs at most ${MAX_SWEEP_RUNS.toLocaleString('en-US')}`,
+      'Shorten the lists, or split the sweep into several with their own --out.',
+    );
   }
   if (help) return { help, out: out ?? '', axes, fixed, budgetSamples, parallel: 1, parallelGiven: false, workersPerRun, quiet };
   if (out === undefined) {
-    throw configError('out', 'is missing: a sweep needs its directory', 'Pass --out DIR (e.g. --out runs/fig2); the same command with the same --out resumes it.');
+    throw configError(
+      'out',
+      'is missing: a sweep needs its directory',
+      'Pass --out DIR (e.g. --out runs/fig2); the same command with the same --out resumes it.',
+    );
   }
   if (budgetSamples !== null && epochsGiven) {
-    throw configError('samples', 'and --epochs were both given: two budgets', 'Give one: --samples N (samples seen per run) or --epochs E.');
+    throw configError(
+      'samples',
+      'and --epochs were both given: two budgets',
+      'Give one: --samples N (samples seen per run) or --epochs E.',
+    );
   }
   const byDefault = Math.max(1, Math.floor(cores / workersPerRun));
-  return { help, out, axes, fixed, budgetSamples, parallel: parallel ?? byDefault, parallelGiven: parallel !== undefined, workersPerRun, quiet };
+  return {
+    help,
+    out,
+    axes,
+    fixed,
+    budgetSamples,
+    parallel: parallel ?? byDefault,
+    parallelGiven: parallel !== undefined,
+    workersPerRun,
+    quiet,
+  };
 }
 
 /** The flag as train's parser knows it (the sweep calls train's --samples --mc-samples). */

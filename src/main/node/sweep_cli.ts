@@ -13,7 +13,10 @@ async function main(argv: string[]): Promise<number> {
   const off = stopOnSignals(stop);
   try {
     const req = parseSweep(argv);
-    if (req.help) { process.stdout.write(SWEEP_HELP); return 0; }
+    if (req.help) {
+      process.stdout.write(SWEEP_HELP);
+      return 0;
+    }
     const result = await runSweep(req, { argv, stop });
     if (result.interrupted) return result.interrupted === 'SIGTERM' ? 143 : 130;
     return result.runs.some((r) => r.status === 'failed') ? 1 : 0;

@@ -59,7 +59,10 @@ export function readSweepFile(dir: string): SweepFile | null {
     throw fileError(`${file} is not valid JSON (${(e as Error).message}).`, 'Restore it, or pass --out a new directory for a new sweep.');
   }
   if (v?.version !== 1 || !Array.isArray(v.runs) || !Array.isArray(v.command)) {
-    throw fileError(`${file} is not a sweep file of this version (version ${JSON.stringify(v?.version)}).`, 'Pass --out a new directory for a new sweep.');
+    throw fileError(
+      `${file} is not a sweep file of this version (version ${JSON.stringify(v?.version)}).`,
+      'Pass --out a new directory for a new sweep.',
+    );
   }
   v.runs.forEach((r, i) => checkRunEntry(r, i, file));
   return v;
@@ -82,8 +85,10 @@ function checkRunEntry(r: unknown, i: number, file: string): void {
   ];
   const bad = problems.find(([, ok]) => !ok);
   if (bad) {
-    throw fileError(`${file} is damaged: its run ${i + 1} (${JSON.stringify(r)?.slice(0, 80)}) is not ${bad[0]}.`,
-      'Restore sweep.json from a copy, or pass --out a new directory for a new sweep.');
+    throw fileError(
+      `${file} is damaged: its run ${i + 1} (${JSON.stringify(r)?.slice(0, 80)}) is not ${bad[0]}.`,
+      'Restore sweep.json from a copy, or pass --out a new directory for a new sweep.',
+    );
   }
 }
 
@@ -96,8 +101,10 @@ export function checkNewSweepDir(dir: string): void {
   const entries = fs.existsSync(dir) && fs.statSync(dir).isDirectory() ? fs.readdirSync(dir) : [];
   const other = entries.filter((e) => !e.startsWith(LOCK_FILE));
   if (other.length) {
-    throw stateError(`${dir} is not empty and holds no ${SWEEP_FILE} (it has ${other.slice(0, 3).join(', ')}${other.length > 3 ? ', …' : ''}); a sweep there would mix its runs with what is there.`,
-      'Pass --out a new or empty directory.');
+    throw stateError(
+      `${dir} is not empty and holds no ${SWEEP_FILE} (it has ${other.slice(0, 3).join(', ')}${other.length > 3 ? ', …' : ''}); a sweep there would mix its runs with what is there.`,
+      'Pass --out a new or empty directory.',
+    );
   }
 }
 
@@ -112,7 +119,8 @@ function flagMap(args: string[]): Map<string, string> {
 }
 
 function firstDifference(had: SweepRunEntry, want: SweepRunEntry): string | null {
-  const a = flagMap(had.train), b = flagMap(want.train);
+  const a = flagMap(had.train),
+    b = flagMap(want.train);
   for (const f of new Set([...a.keys(), ...b.keys()])) {
     if (a.get(f) !== b.get(f)) {
       const show = (m: Map<string, string>) => (m.has(f) ? `${f}${m.get(f) ? ` ${m.get(f)}` : ''}` : `no ${f}`);
@@ -132,13 +140,19 @@ function firstDifference(had: SweepRunEntry, want: SweepRunEntry): string | null
 export function checkSameSweep(dir: string, had: SweepFile, want: SweepFile): void {
   const fix = `Run the command that made it to continue it (npm run sweep -- ${had.command.join(' ')}), or pass --out a new directory for this sweep.`;
   const names = (s: SweepFile) => s.runs.map((r) => r.name);
-  const hadNames = names(had), wantNames = names(want);
-  const added = wantNames.filter((n) => !hadNames.includes(n)), missing = hadNames.filter((n) => !wantNames.includes(n));
+  const hadNames = names(had),
+    wantNames = names(want);
+  const added = wantNames.filter((n) => !hadNames.includes(n)),
+    missing = hadNames.filter((n) => !wantNames.includes(n));
   const list = (xs: string[]) => `${xs.slice(0, 5).join(', ')}${xs.length > 5 ? `, … (${xs.length})` : ''}`;
   let diff: string | null = null;
   if (added.length || missing.length) {
-    diff = [added.length ? `this command adds the run${added.length > 1 ? 's' : ''} ${list(added)}` : '',
-      missing.length ? `leaves out ${list(missing)}` : ''].filter(Boolean).join(' and ');
+    diff = [
+      added.length ? `this command adds the run${added.length > 1 ? 's' : ''} ${list(added)}` : '',
+      missing.length ? `leaves out ${list(missing)}` : '',
+    ]
+      .filter(Boolean)
+      .join(' and ');
   } else {
     for (const w of want.runs) {
       diff = firstDifference(had.runs.find((r) => r.name === w.name)!, w);

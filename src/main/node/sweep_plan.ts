@@ -34,8 +34,16 @@ export interface PlannedRun {
 
 /** Short labels for run names: latent 3 → J3 (the paper's letters where it has them). */
 const LABEL: Record<string, string> = {
-  latent: 'J', hidden: 'H', batch: 'M', 'mc-samples': 'L', epochs: 'E', 'eval-samples': 'K', seed: 'seed', lr: 'lr',
-  'weight-decay': 'wd', estimator: 'est',
+  latent: 'J',
+  hidden: 'H',
+  batch: 'M',
+  'mc-samples': 'L',
+  epochs: 'E',
+  'eval-samples': 'K',
+  seed: 'seed',
+  lr: 'lr',
+  'weight-decay': 'wd',
+  estimator: 'est',
 };
 
 function label(flag: string, value: string): string {
@@ -52,7 +60,10 @@ function safe(name: string): string {
 }
 
 function* product(axes: SweepRequest['axes']): Generator<Array<[string, string]>> {
-  if (axes.length === 0) { yield []; return; }
+  if (axes.length === 0) {
+    yield [];
+    return;
+  }
   const [first, ...rest] = axes;
   for (const v of first.values) for (const tail of product(rest)) yield [[first.flag, v], ...tail];
 }
@@ -63,7 +74,10 @@ export function sharedLoader(load: DataLoader = loadData): DataLoader {
   return (req, decoder) => {
     const key = JSON.stringify([req.data, req.labels, req.testFraction, decoder]);
     let d = cache.get(key);
-    if (!d) { d = load(req, decoder); cache.set(key, d); }
+    if (!d) {
+      d = load(req, decoder);
+      cache.set(key, d);
+    }
     return d;
   };
 }
@@ -94,7 +108,11 @@ export function planSweep(req: SweepRequest, load: DataLoader): PlannedRun[] {
       // perEpoch = 0 (a minibatch larger than the data): the run fails at its start with train's own error.
       const epochs = perEpoch > 0 ? Math.ceil(req.budgetSamples / perEpoch) : 1;
       if (epochs > 1_000_000) {
-        throw configError('samples', `is ${req.budgetSamples}, ${epochs} epochs of ${perEpoch} samples for the run ${name}; at most 1,000,000 epochs`, 'Pass a smaller --samples.');
+        throw configError(
+          'samples',
+          `is ${req.budgetSamples}, ${epochs} epochs of ${perEpoch} samples for the run ${name}; at most 1,000,000 epochs`,
+          'Pass a smaller --samples.',
+        );
       }
       args.push('--epochs', String(epochs));
     }
@@ -106,15 +124,22 @@ export function planSweep(req: SweepRequest, load: DataLoader): PlannedRun[] {
   const names = new Set<string>();
   for (const r of runs) {
     if (names.has(r.name)) {
-      throw new AevbError('CONFIG', `The sweep would hold two runs named ${r.name}.`, 'Make the listed values differ by more than punctuation.');
+      throw new AevbError(
+        'CONFIG',
+        `The sweep would hold two runs named ${r.name}.`,
+        'Make the listed values differ by more than punctuation.',
+      );
     }
     names.add(r.name);
   }
   for (let i = 0; i < runs.length; i++) {
     for (let j = 0; j < i; j++) {
       if (!sameRun(runs[i], runs[j])) continue;
-      throw new AevbError('CONFIG', `The runs ${runs[j].name} and ${runs[i].name} would be the same run (one setting written two ways).`,
-        'List each value once.');
+      throw new AevbError(
+        'CONFIG',
+        `The runs ${runs[j].name} and ${runs[i].name} would be the same run (one setting written two ways).`,
+        'List each value once.',
+      );
     }
   }
   return runs;
@@ -122,7 +147,8 @@ export function planSweep(req: SweepRequest, load: DataLoader): PlannedRun[] {
 
 /** Same config and the same run options (evaluation schedule, workers, kernels, data). */
 function sameRun(a: PlannedRun, b: PlannedRun): boolean {
-  const opts = (r: PlannedRun) => JSON.stringify([r.req.evalAt, r.req.workers, r.req.kernels, r.req.data, r.req.labels, r.req.testFraction, r.req.maxSkippedSteps]);
+  const opts = (r: PlannedRun) =>
+    JSON.stringify([r.req.evalAt, r.req.workers, r.req.kernels, r.req.data, r.req.labels, r.req.testFraction, r.req.maxSkippedSteps]);
   return JSON.stringify(a.config) === JSON.stringify(b.config) && opts(a) === opts(b);
 }
 

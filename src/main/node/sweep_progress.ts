@@ -6,7 +6,11 @@
 import type { RunProgress } from './train_run.ts';
 import type { RunStatus } from './sweep_file.ts';
 
-interface Line { status: RunStatus; progress?: RunProgress; note?: string }
+interface Line {
+  status: RunStatus;
+  progress?: RunProgress;
+  note?: string;
+}
 
 type Stream = Pick<NodeJS.WriteStream, 'write'> & { isTTY?: boolean; columns?: number; rows?: number };
 
@@ -17,8 +21,12 @@ export class SweepProgress {
   private lastDraw = 0;
   readonly live: boolean;
 
-  constructor(names: string[], private readonly logStream: Stream = process.stdout,
-    private readonly liveStream: Stream = process.stderr, live = true) {
+  constructor(
+    names: string[],
+    private readonly logStream: Stream = process.stdout,
+    private readonly liveStream: Stream = process.stderr,
+    live = true,
+  ) {
     this.live = live && Boolean(liveStream.isTTY);
     for (const n of names) this.lines.set(n, { status: 'pending' });
     this.width = Math.max(...names.map((n) => n.length), 3);
@@ -56,7 +64,8 @@ export class SweepProgress {
     const p = l.progress;
     if (l.status === 'failed') return `${head}  ${l.note ?? ''}`;
     if (!p) return head;
-    const width = 24, frac = p.totalSteps > 0 ? Math.min(1, p.step / p.totalSteps) : 0;
+    const width = 24,
+      frac = p.totalSteps > 0 ? Math.min(1, p.step / p.totalSteps) : 0;
     const filled = Math.round(frac * width);
     const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
     const pct = `${(100 * frac).toFixed(0).padStart(3)}%`;
@@ -72,7 +81,8 @@ export class SweepProgress {
     if (names.length <= room) return names.map((n) => this.render(n));
     const running = names.filter((n) => this.lines.get(n)!.status === 'running').slice(0, room - 1);
     const counts = new Map<RunStatus, number>();
-    for (const n of names) if (!running.includes(n)) counts.set(this.lines.get(n)!.status, (counts.get(this.lines.get(n)!.status) ?? 0) + 1);
+    for (const n of names)
+      if (!running.includes(n)) counts.set(this.lines.get(n)!.status, (counts.get(this.lines.get(n)!.status) ?? 0) + 1);
     const rest = [...counts].map(([s, c]) => `${c} ${s}`).join(', ');
     return [...running.map((n) => this.render(n)), `… ${names.length - running.length} more: ${rest}`];
   }

@@ -37,7 +37,14 @@ import { readFileBounded } from './read_file.ts';
 import { StopSignal, stopOnSignals, type StopReason } from './stop_signal.ts';
 import { acquireRunLock, checkNotHeld } from './run_lock.ts';
 import {
-  checkOutPath, checkRunDir, cleanStaleTemps, makeRunDir, METRICS_FILE, readRunCheckpoint, truncateMetrics, type RunStart,
+  checkOutPath,
+  checkRunDir,
+  cleanStaleTemps,
+  makeRunDir,
+  METRICS_FILE,
+  readRunCheckpoint,
+  truncateMetrics,
+  type RunStart,
 } from './run_dir.ts';
 
 export interface EpochMetrics extends Evaluation {
@@ -110,20 +117,30 @@ function prepare(req: CliRequest, outDir: string, load: RunHooks['loadData'] = l
     const loaded = readCheckpointBytes(bytes, file, req.explicit);
     if (loaded.imported && !req.out && fs.existsSync(path.join(outDir, CHECKPOINT_FILE))) {
       // A model from elsewhere is not a point of the run beside it: it gets its own directory.
-      throw stateError(`${outDir} already holds a checkpoint (${CHECKPOINT_FILE}); training on ${path.basename(file)} there would overwrite it.`,
-        'Pass --out DIR for the run that starts from the safetensors file.');
+      throw stateError(
+        `${outDir} already holds a checkpoint (${CHECKPOINT_FILE}); training on ${path.basename(file)} there would overwrite it.`,
+        'Pass --out DIR for the run that starts from the safetensors file.',
+      );
     }
     source = { file, checkpoint: loaded.checkpoint, bytes, imported: loaded.imported };
   } else if (req.resume) {
     const c = readRunCheckpoint(req.resume);
     const file = path.join(req.resume, CHECKPOINT_FILE);
-    if (!c) throw stateError(`Cannot resume: ${file} does not exist.`, 'Pass --resume the --out directory of an earlier run, or a model.safetensors.');
+    if (!c)
+      throw stateError(
+        `Cannot resume: ${file} does not exist.`,
+        'Pass --resume the --out directory of an earlier run, or a model.safetensors.',
+      );
     source = { file, checkpoint: c, bytes: readFileBounded(file, '--resume'), imported: false };
   }
   const data = load(req, source?.checkpoint.config.decoder ?? req.explicit.decoder ?? 'bernoulli');
   const config = resolveConfig(source ? { ...source.checkpoint.config, ...req.explicit } : { ...req.explicit, inputSize: data.train.d });
   if (!source && data.train.n < config.batch) {
-    throw configError('batch', `is ${config.batch}, larger than the ${data.train.n} training datapoints`, `Pass --batch ${Math.min(100, data.train.n)} or fewer.`);
+    throw configError(
+      'batch',
+      `is ${config.batch}, larger than the ${data.train.n} training datapoints`,
+      `Pass --batch ${Math.min(100, data.train.n)} or fewer.`,
+    );
   }
   const t = data.train;
   const start: RunStart = { source, config, data: { n: t.n, d: t.d, fingerprint: datasetFingerprint(t.x, t.n, t.d) } };
@@ -137,8 +154,10 @@ function prepare(req: CliRequest, outDir: string, load: RunHooks['loadData'] = l
  * returns with `interrupted` set. A sweep passes hooks.stop (its one set of signal handlers).
  */
 export async function runTraining(req: CliRequest, log: (s: string) => void = console.log, hooks: RunHooks = {}): Promise<RunResult> {
-  const outDir = req.out ?? (req.resume && resumesFromFile(req) ? path.dirname(req.resume) : req.resume)
-    ?? path.join('runs', new Date().toISOString().replace(/[:.]/g, '-'));
+  const outDir =
+    req.out ??
+    (req.resume && resumesFromFile(req) ? path.dirname(req.resume) : req.resume) ??
+    path.join('runs', new Date().toISOString().replace(/[:.]/g, '-'));
   checkOutPath(outDir);
   const { data, start, bytes } = prepare(req, outDir, hooks.loadData);
   makeRunDir(outDir);
@@ -148,13 +167,27 @@ export async function runTraining(req: CliRequest, log: (s: string) => void = co
   const stop = hooks.stop ?? new StopSignal();
   const offProcess = hooks.stop ? () => undefined : stopOnSignals(stop);
   // A signal lets a due evaluation point finish, so the saved step never lacks its metrics line.
-  const offStop = stop.onStop((s) => { interrupted ||= s; void trainer?.stop({ evaluation: 'finish' }); });
+  const offStop = stop.onStop((s) => {
+    interrupted ||= s;
+    void trainer?.stop({ evaluation: 'finish' });
+  });
   try {
     checkRunDir(outDir, start);
     cleanStaleTemps(outDir);
     truncateMetrics(outDir, start.source?.checkpoint.step ?? 0);
-    trainer = await Trainer.create({ data, config: start.config, checkpoint: bytes, workers: req.workers, maxSkippedSteps: req.maxSkippedSteps,
-      evaluateAt: req.evalAt, ...(req.kernels ? { kernels: req.kernels } : {}) }, nodeSpawner(), hooks.cores ?? os.availableParallelism());
+    trainer = await Trainer.create(
+      {
+        data,
+        config: start.config,
+        checkpoint: bytes,
+        workers: req.workers,
+        maxSkippedSteps: req.maxSkippedSteps,
+        evaluateAt: req.evalAt,
+        ...(req.kernels ? { kernels: req.kernels } : {}),
+      },
+      nodeSpawner(),
+      hooks.cores ?? os.availableParallelism(),
+    );
     return await train(trainer, req, outDir, data, start, log, () => interrupted, hooks.onProgress);
   } finally {
     offStop();
@@ -171,18 +204,31 @@ export function kernelWords(kernels: WorkerInfo['kernels'], simd: boolean): stri
   return `tfjs wasm${simd ? ' SIMD' : ''}`;
 }
 
-async function train(trainer: Trainer, req: CliRequest, outDir: string, data: DataSplit, start: RunStart,
-  log: (s: string) => void, interrupted: () => RunResult['interrupted'], onProgress?: RunHooks['onProgress']): Promise<RunResult> {
+async function train(
+  trainer: Trainer,
+  req: CliRequest,
+  outDir: string,
+  data: DataSplit,
+  start: RunStart,
+  log: (s: string) => void,
+  interrupted: () => RunResult['interrupted'],
+  onProgress?: RunHooks['onProgress'],
+): Promise<RunResult> {
   const cfg = trainer.config;
   const info = trainer.workerInfo[0];
   const imported = (start.source as { imported?: boolean } | undefined)?.imported;
-  if (start.source) log(`Resuming ${start.source.file} at step ${trainer.step} (${trainer.samplesSeen.toLocaleString('en-US')} samples seen)` +
-    `${imported ? '; a safetensors model: its names and shapes were checked, not its training data' : ''}.`);
-  log(`aevb: ${cfg.decoder} VAE, D=${cfg.inputSize} H=${cfg.hidden} J=${cfg.latent} ${cfg.activation}, ` +
-    `${cfg.algorithm === 'wake-sleep' ? 'wake-sleep' : `AEVB estimator ${cfg.estimator}`} L=${cfg.samples} M=${cfg.batch}, ${cfg.optimizer} lr=${cfg.lr}; ` +
-    `${data.train.n} train / ${data.test.n} test (${data.train.name}); ${trainer.workers} worker${trainer.workers > 1 ? 's' : ''}` +
-    `${trainer.autoWorkers ? ' (auto: the fastest count trains)' : ''} ` +
-    `(${kernelWords(info.kernels, info.simd)}, ${trainer.transport === 'shared' ? 'shared memory' : 'messages'}); out ${outDir}`);
+  if (start.source)
+    log(
+      `Resuming ${start.source.file} at step ${trainer.step} (${trainer.samplesSeen.toLocaleString('en-US')} samples seen)` +
+        `${imported ? '; a safetensors model: its names and shapes were checked, not its training data' : ''}.`,
+    );
+  log(
+    `aevb: ${cfg.decoder} VAE, D=${cfg.inputSize} H=${cfg.hidden} J=${cfg.latent} ${cfg.activation}, ` +
+      `${cfg.algorithm === 'wake-sleep' ? 'wake-sleep' : `AEVB estimator ${cfg.estimator}`} L=${cfg.samples} M=${cfg.batch}, ${cfg.optimizer} lr=${cfg.lr}; ` +
+      `${data.train.n} train / ${data.test.n} test (${data.train.name}); ${trainer.workers} worker${trainer.workers > 1 ? 's' : ''}` +
+      `${trainer.autoWorkers ? ' (auto: the fastest count trains)' : ''} ` +
+      `(${kernelWords(info.kernels, info.simd)}, ${trainer.transport === 'shared' ? 'shared memory' : 'messages'}); out ${outDir}`,
+  );
 
   const bar = new ProgressBar(process.stderr, !req.quiet && !onProgress);
   const metrics: EpochMetrics[] = [];
@@ -190,7 +236,10 @@ async function train(trainer: Trainer, req: CliRequest, outDir: string, data: Da
   const metricsFile = path.join(outDir, METRICS_FILE);
   let savedStep = readRunCheckpoint(outDir)?.step ?? -1;
   let failed: unknown = null;
-  const fail = (e: unknown) => { failed ??= e; void trainer.stop(); };
+  const fail = (e: unknown) => {
+    failed ??= e;
+    void trainer.stop();
+  };
   // Atomic (temp file + rename): a crash mid-write never leaves a broken or lost checkpoint.
   const write = async (ckpt: Uint8Array, step: number) => {
     try {
@@ -204,19 +253,36 @@ async function train(trainer: Trainer, req: CliRequest, outDir: string, data: Da
   const guard = new DivergenceGuard(req.maxSkippedSteps);
 
   trainer.on('progress', (p) => {
-    bar.update(`epoch ${p.epoch + 1}/${cfg.epochs}`, p.step - p.epoch * trainer.stepsPerEpoch, trainer.stepsPerEpoch, p.samplesPerSecond, p.elbo);
-    onProgress?.({ step: p.step, totalSteps: cfg.epochs * trainer.stepsPerEpoch, epoch: p.epoch, epochs: cfg.epochs, samplesSeen: p.samplesSeen,
-      samplesPerSecond: p.samplesPerSecond, elbo: p.elbo });
+    bar.update(
+      `epoch ${p.epoch + 1}/${cfg.epochs}`,
+      p.step - p.epoch * trainer.stepsPerEpoch,
+      trainer.stepsPerEpoch,
+      p.samplesPerSecond,
+      p.elbo,
+    );
+    onProgress?.({
+      step: p.step,
+      totalSteps: cfg.epochs * trainer.stepsPerEpoch,
+      epoch: p.epoch,
+      epochs: cfg.epochs,
+      samplesSeen: p.samplesSeen,
+      samplesPerSecond: p.samplesPerSecond,
+      elbo: p.elbo,
+    });
   });
   trainer.on('workers', (c) => {
     bar.clear();
-    const rates = Object.entries(c.measured).map(([n, r]) => `${n}: ${Math.round(r).toLocaleString('en-US')}`).join(', ');
+    const rates = Object.entries(c.measured)
+      .map(([n, r]) => `${n}: ${Math.round(r).toLocaleString('en-US')}`)
+      .join(', ');
     log(`workers: ${c.workers} of ${trainer.workers} train (samples/s by count: ${rates})`);
   });
   trainer.on('failure', (f) => {
     if (f.kind === 'diverged') return; // the guard below says it, with what was kept
     bar.clear();
-    log(`step ${f.step}: ${f.kind === 'worker-died' ? `worker ${f.worker} ${f.cause}; a new worker took its place and the step was retried` : f.cause}`);
+    log(
+      `step ${f.step}: ${f.kind === 'worker-died' ? `worker ${f.worker} ${f.cause}; a new worker took its place and the step was retried` : f.cause}`,
+    );
     if (guard.onFailure(f)) fail(guard.error(cfg, keptNote(checkpointFile, savedStep)));
   });
   trainer.on('epoch', (e: EpochEvent) => {
@@ -228,22 +294,35 @@ async function train(trainer: Trainer, req: CliRequest, outDir: string, data: Da
     // the metrics line follows its checkpoint, so metrics.jsonl never runs ahead of checkpoint.aevb.
     const ckpt = trainer.saveCheckpoint();
     ckpt.catch(() => undefined); // reported through the chain below (or moot once the run has failed)
-    saving = saving.then(async () => {
-      if (failed) return;
-      await write(await ckpt, m.step);
-      withFileErrors('append to', metricsFile, () => fs.appendFileSync(metricsFile, JSON.stringify(m) + '\n'),
-        `The checkpoint of step ${m.step} was saved; ${METRICS_FILE} is trimmed to match it when the run is resumed.`);
-    }).catch(fail);
+    saving = saving
+      .then(async () => {
+        if (failed) return;
+        await write(await ckpt, m.step);
+        withFileErrors(
+          'append to',
+          metricsFile,
+          () => fs.appendFileSync(metricsFile, JSON.stringify(m) + '\n'),
+          `The checkpoint of step ${m.step} was saved; ${METRICS_FILE} is trimmed to match it when the run is resumed.`,
+        );
+      })
+      .catch(fail);
   });
 
   if (!interrupted() && trainer.step >= cfg.epochs * trainer.stepsPerEpoch) {
     // Nothing left to train (e.g. a model brought back from PyTorch with its epochs done): show where it stands.
     const ev = await trainer.evaluate({ train: true, logLikelihoodSamples: cfg.evalSamples });
-    log(`Already at step ${trainer.step} (epoch ${trainer.epoch} of ${cfg.epochs}): ` + formatEvaluation(ev) + '. Raise --epochs to train on.');
+    log(
+      `Already at step ${trainer.step} (epoch ${trainer.epoch} of ${cfg.epochs}): ` +
+        formatEvaluation(ev) +
+        '. Raise --epochs to train on.',
+    );
   }
   // A signal while the workers started: straight to the save. The trainer stops a diverged run
   // itself too (same bound); the guard's error, which says what was kept, is the one reported.
-  if (!interrupted()) await trainer.start().catch((e) => { if (!failed) throw e; });
+  if (!interrupted())
+    await trainer.start().catch((e) => {
+      if (!failed) throw e;
+    });
   await saving;
   if (failed) throw failed;
   if (interrupted()) {
@@ -255,7 +334,9 @@ async function train(trainer: Trainer, req: CliRequest, outDir: string, data: Da
   try {
     await saveDecoderExport(outDir, decoder);
   } catch (e) {
-    throw isErrno(e) ? describeFileError(e, 'export the decoder to', path.join(outDir, 'decoder'), `The checkpoint ${checkpointFile} is saved.`) : e;
+    throw isErrno(e)
+      ? describeFileError(e, 'export the decoder to', path.join(outDir, 'decoder'), `The checkpoint ${checkpointFile} is saved.`)
+      : e;
   }
   bar.clear();
   return { outDir, config: cfg, metrics, state, interrupted: interrupted() };
@@ -275,8 +356,10 @@ export function formatLogLikelihood(e: Partial<Evaluation>): string {
 }
 
 function formatEvaluation(e: Partial<Evaluation> & { testElbo: number }): string {
-  return `train ELBO ${withSe(e.trainElbo, e.trainElboSe)}  test ELBO ${withSe(e.testElbo, e.testElboSe)} (S=${e.elboSamples}; ` +
-    `recon ${e.testRecon?.toFixed(2)}, KL ${e.testKl?.toFixed(2)})${formatLogLikelihood(e)}`;
+  return (
+    `train ELBO ${withSe(e.trainElbo, e.trainElboSe)}  test ELBO ${withSe(e.testElbo, e.testElboSe)} (S=${e.elboSamples}; ` +
+    `recon ${e.testRecon?.toFixed(2)}, KL ${e.testKl?.toFixed(2)})${formatLogLikelihood(e)}`
+  );
 }
 
 function keptNote(file: string, step: number): string {
@@ -286,6 +369,8 @@ function keptNote(file: string, step: number): string {
 export function formatEpoch(m: EpochMetrics, epochs: number): string {
   // A grid point inside an epoch: where it lies, in samples seen (the x-axis of Figure 2).
   const at = m.point === 'grid' ? `samples ${m.samplesSeen.toLocaleString('en-US')} (step ${m.step})  ` : '';
-  return `${at}epoch ${String(m.epoch).padStart(String(epochs).length)}/${epochs}  ${formatEvaluation(m)}  ` +
-    `${Math.round(m.samplesPerSecond).toLocaleString('en-US')} samples/s  ${m.trainSeconds.toFixed(1)}+${m.evalSeconds.toFixed(1)} s`;
+  return (
+    `${at}epoch ${String(m.epoch).padStart(String(epochs).length)}/${epochs}  ${formatEvaluation(m)}  ` +
+    `${Math.round(m.samplesPerSecond).toLocaleString('en-US')} samples/s  ${m.trainSeconds.toFixed(1)}+${m.evalSeconds.toFixed(1)} s`
+  );
 }

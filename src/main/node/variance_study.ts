@@ -82,29 +82,38 @@ export function logGridSteps(last: number, k: number): number[] {
 
 function loadData(req: VarianceRequest, c: Checkpoint): DataSplit {
   const src = req.data ?? 'mnist';
-  const data = src === 'mnist' ? loadEmbeddedMnist() : splitDataset(loadIdxDataset(src, undefined, c.config.decoder), req.testFraction ?? 0.1);
+  const data =
+    src === 'mnist' ? loadEmbeddedMnist() : splitDataset(loadIdxDataset(src, undefined, c.config.decoder), req.testFraction ?? 0.1);
   const t = data.train;
   if (t.n !== c.data.n || t.d !== c.data.d || datasetFingerprint(t.x, t.n, t.d) !== c.data.fingerprint) {
-    throw checkpointError(`The run in ${req.run} was trained on "${c.data.name}" (${c.data.n} datapoints), not on this data (${t.name}, ${t.n}).`,
-      'Pass --data (and --test-fraction) as the run was trained with.');
+    throw checkpointError(
+      `The run in ${req.run} was trained on "${c.data.name}" (${c.data.n} datapoints), not on this data (${t.name}, ${t.n}).`,
+      'Pass --data (and --test-fraction) as the run was trained with.',
+    );
   }
   return data;
 }
 
 function positiveInt(v: number | undefined, def: number, flag: string, min = 1): number {
   const x = v ?? def;
-  if (!Number.isInteger(x) || x < min) throw configError(flag, `is ${JSON.stringify(v)}; it must be a whole number ≥ ${min}`, `Pass --${flag} with a whole number ≥ ${min}.`);
+  if (!Number.isInteger(x) || x < min)
+    throw configError(flag, `is ${JSON.stringify(v)}; it must be a whole number ≥ ${min}`, `Pass --${flag} with a whole number ≥ ${min}.`);
   return x;
 }
 
 export async function runVarianceStudy(req: VarianceRequest, log: (s: string) => void = console.log): Promise<VarianceResult> {
-  const points = positiveInt(req.points, 4, 'points'), draws = positiveInt(req.draws, 200, 'draws', 2);
-  const batch = positiveInt(req.batch, 100, 'batch'), seed = positiveInt(req.seed, 1, 'seed', 0);
+  const points = positiveInt(req.points, 4, 'points'),
+    draws = positiveInt(req.draws, 200, 'draws', 2);
+  const batch = positiveInt(req.batch, 100, 'batch'),
+    seed = positiveInt(req.seed, 1, 'seed', 0);
   const Ls = req.samples ?? [1, 2, 5];
   Ls.forEach((L) => positiveInt(L, 1, 'samples'));
   const runInfo = withFileErrors('read', req.run, () => fs.statSync(req.run, { throwIfNoEntry: false }), '', '--run');
   if (!runInfo?.isDirectory()) {
-    throw checkpointError(`--run ${req.run} is ${runInfo ? 'a file' : 'not there'}, not a run directory.`, 'Pass --run the --out directory of a run of npm run train.');
+    throw checkpointError(
+      `--run ${req.run} is ${runInfo ? 'a file' : 'not there'}, not a run directory.`,
+      'Pass --run the --out directory of a run of npm run train.',
+    );
   }
   const c = readRunCheckpoint(req.run);
   if (!c) throw checkpointError(`${req.run} holds no checkpoint.aevb.`, 'Pass --run the --out directory of a run of npm run train.');
@@ -112,7 +121,12 @@ export async function runVarianceStudy(req: VarianceRequest, log: (s: string) =>
   const out = req.out ?? req.run;
   makeDirs(out, '--out');
   const data = loadData(req, c);
-  if (batch > data.train.n) throw configError('batch', `is ${batch}, larger than the ${data.train.n} training datapoints`, `Pass --batch ${data.train.n} or fewer.`);
+  if (batch > data.train.n)
+    throw configError(
+      'batch',
+      `is ${batch}, larger than the ${data.train.n} training datapoints`,
+      `Pass --batch ${data.train.n} or fewer.`,
+    );
   await setupNodeBackend('wasm');
   const cfg: TrainConfig = c.config;
   const steps = logGridSteps(c.step, points);
@@ -120,7 +134,9 @@ export async function runVarianceStudy(req: VarianceRequest, log: (s: string) =>
   const at: { label: string; step: number; samplesSeen: number; params: Float32Array }[] = [];
   const earlier = steps.filter((s) => s < c.step);
   if (earlier.length) {
-    log(`Retraining ${cfg.estimator}/${cfg.optimizer} (seed ${cfg.seed}) on one thread to step ${earlier[earlier.length - 1]} for the points at steps ${earlier.join(', ')}…`);
+    log(
+      `Retraining ${cfg.estimator}/${cfg.optimizer} (seed ${cfg.seed}) on one thread to step ${earlier[earlier.length - 1]} for the points at steps ${earlier.join(', ')}…`,
+    );
     const t = new LocalTrainer(cfg, data);
     try {
       for (const s of earlier) {
@@ -140,20 +156,42 @@ export async function runVarianceStudy(req: VarianceRequest, log: (s: string) =>
         const study = { ...cfg, estimator, samples: L, batch };
         const full = summarizeVariance(gradientVariance(study, p.params, data.train, { draws, seed }), layout);
         const eps = summarizeVariance(gradientVariance(study, p.params, data.train, { draws, seed, fixedMinibatch: true }), layout);
-        const row: VarianceRow = { checkpoint: p.label, step: p.step, samplesSeen: p.samplesSeen, estimator, L, ...full, epsOnlyMeanVariance: eps.meanVariance };
+        const row: VarianceRow = {
+          checkpoint: p.label,
+          step: p.step,
+          samplesSeen: p.samplesSeen,
+          estimator,
+          L,
+          ...full,
+          epsOnlyMeanVariance: eps.meanVariance,
+        };
         rows.push(row);
-        log(`step ${p.step} (${p.label}) estimator ${estimator} L=${L}: mean variance ${fmt(row.meanVariance)}, median ${fmt(row.medianVariance)}, ε only ${fmt(row.epsOnlyMeanVariance)}`);
+        log(
+          `step ${p.step} (${p.label}) estimator ${estimator} L=${L}: mean variance ${fmt(row.meanVariance)}, median ${fmt(row.medianVariance)}, ε only ${fmt(row.epsOnlyMeanVariance)}`,
+        );
       }
     }
   }
   const result: VarianceResult = {
-    version: 1, run: req.run,
-    design: { draws, batch, seed, points: steps, retrained: earlier.length > 0,
-      note: 'Per-parameter variance of the per-datapoint minibatch gradient (1/M) ∇ Σ ℒ̃ over R independent minibatches (uniform, M distinct datapoints) and ε draws, at fixed parameters; earlier points retrained from the run\'s config and seed on one thread, the last point is the checkpoint. epsOnlyMeanVariance: the minibatch held fixed, only ε drawn.' },
+    version: 1,
+    run: req.run,
+    design: {
+      draws,
+      batch,
+      seed,
+      points: steps,
+      retrained: earlier.length > 0,
+      note: "Per-parameter variance of the per-datapoint minibatch gradient (1/M) ∇ Σ ℒ̃ over R independent minibatches (uniform, M distinct datapoints) and ε draws, at fixed parameters; earlier points retrained from the run's config and seed on one thread, the last point is the checkpoint. epsOnlyMeanVariance: the minibatch held fixed, only ε drawn.",
+    },
     rows,
   };
-  for (const [name, text] of [['variance.json', JSON.stringify(result, null, 1) + '\n'], ['variance.md', varianceMarkdown(result, cfg)]]) {
-    await withFileErrorsAsync('write', path.join(out, name), () => writeFileAtomic(path.join(out, name), out, new TextEncoder().encode(text)));
+  for (const [name, text] of [
+    ['variance.json', JSON.stringify(result, null, 1) + '\n'],
+    ['variance.md', varianceMarkdown(result, cfg)],
+  ]) {
+    await withFileErrorsAsync('write', path.join(out, name), () =>
+      writeFileAtomic(path.join(out, name), out, new TextEncoder().encode(text)),
+    );
   }
   log(`Wrote ${path.join(out, 'variance.json')} and ${path.join(out, 'variance.md')}.`);
   return result;
@@ -170,14 +208,17 @@ export function varianceMarkdown(r: VarianceResult, cfg: TrainConfig): string {
     '',
     `Run \`${r.run}\`: ${cfg.decoder} VAE, H=${cfg.hidden} J=${cfg.latent} ${cfg.activation}, trained with estimator ${cfg.estimator}, ${cfg.optimizer} lr ${cfg.lr}.`,
     `Per-parameter variance of the minibatch gradient (M = ${r.design.batch}, per datapoint), over R = ${r.design.draws} independent minibatches and ε draws (study seed ${r.design.seed}), at fixed parameters; mean and median over all parameters.`,
-    `Points at steps ${r.design.points.join(', ')}${r.design.retrained ? ' (all but the last retrained from the run\'s config and seed; the last is the checkpoint)' : ''}.`,
+    `Points at steps ${r.design.points.join(', ')}${r.design.retrained ? " (all but the last retrained from the run's config and seed; the last is the checkpoint)" : ''}.`,
     '"ε only": the same with the minibatch held fixed (the part that L averages away, ∝ 1/L). "× A, L=1": mean variance relative to estimator A with L = 1 at that point.',
     '',
     `| point | samples seen | estimator | L | mean variance | median variance | ε only (mean) | × A, L=1 | μ head (${mu.W}) | log σ² head (${logvar.W}) |`,
     '|---|---:|:---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...r.rows.map((row) => `| ${row.checkpoint} @ step ${row.step} | ${row.samplesSeen.toLocaleString('en-US')} | ${row.estimator} | ${row.L} | ${fmt(row.meanVariance)} | ` +
-      `${fmt(row.medianVariance)} | ${fmt(row.epsOnlyMeanVariance)} | ${(row.meanVariance / (base(row)?.meanVariance ?? NaN)).toFixed(3)} | ` +
-      `${fmt(row.perGroup[mu.W])} | ${fmt(row.perGroup[logvar.W])} |`),
+    ...r.rows.map(
+      (row) =>
+        `| ${row.checkpoint} @ step ${row.step} | ${row.samplesSeen.toLocaleString('en-US')} | ${row.estimator} | ${row.L} | ${fmt(row.meanVariance)} | ` +
+        `${fmt(row.medianVariance)} | ${fmt(row.epsOnlyMeanVariance)} | ${(row.meanVariance / (base(row)?.meanVariance ?? NaN)).toFixed(3)} | ` +
+        `${fmt(row.perGroup[mu.W])} | ${fmt(row.perGroup[logvar.W])} |`,
+    ),
     '',
   ];
   return lines.join('\n');

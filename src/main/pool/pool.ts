@@ -29,7 +29,16 @@ import { commitStep, raiseAbort, readCommit, resetBarrier } from '../../shared/r
 import { buildLayout, type ParamLayout } from '../../shared/model/layout.ts';
 import { OPTIMIZER_SLOTS } from '../../shared/training/optimizers.ts';
 import { addElboSums, addLogLikelihoodSums, type ElboSums, type LogLikelihoodSums } from '../../shared/model/eval_sums.ts';
-import type { KernelChoice, DeathPoint, PhaseTimes, Split, Transport, WorkerApi, WorkerInfo, WorkerInit } from '../../shared/runtime/protocol.ts';
+import type {
+  KernelChoice,
+  DeathPoint,
+  PhaseTimes,
+  Split,
+  Transport,
+  WorkerApi,
+  WorkerInfo,
+  WorkerInit,
+} from '../../shared/runtime/protocol.ts';
 import { shardRanges } from '../../shared/training/schedule.ts';
 import { allocatePoolMemory, hasSharedMemory, PoolMemory, Result } from '../../shared/runtime/shared_memory.ts';
 import { computesValue, updateAndCheck, writeMirror } from '../../shared/training/step_update.ts';
@@ -124,7 +133,13 @@ async function retire(member: Member): Promise<void> {
 
 class WorkerDied extends Error {
   /** fix: the spawner's advice when it knows better than the pool's (a worker script that could not load). */
-  constructor(readonly rank: number, readonly why: string, readonly fix?: string) { super(`worker ${rank} ${why}`); }
+  constructor(
+    readonly rank: number,
+    readonly why: string,
+    readonly fix?: string,
+  ) {
+    super(`worker ${rank} ${why}`);
+  }
 }
 
 export class WorkerPool {
@@ -151,7 +166,9 @@ export class WorkerPool {
   /** Told of every worker death noticed outside runSteps (those are in the StepsReport). */
   onFailure: (f: PoolFailure) => void = () => undefined;
 
-  private constructor(readonly opts: Required<Omit<PoolOptions, 'wasmPaths' | 'kernelBuild'>> & Pick<PoolOptions, 'wasmPaths' | 'kernelBuild'>) {
+  private constructor(
+    readonly opts: Required<Omit<PoolOptions, 'wasmPaths' | 'kernelBuild'>> & Pick<PoolOptions, 'wasmPaths' | 'kernelBuild'>,
+  ) {
     const { config: cfg, data, workers } = opts;
     // Without the mirror where the step's kernels need none (stepLayout): then no state copy holds one.
     this.layout = stepLayout(cfg, opts.kernels, buildLayout(cfg));
@@ -160,19 +177,37 @@ export class WorkerPool {
     const slotCount = OPTIMIZER_SLOTS[cfg.optimizer].length;
     if (this.transport === 'shared') {
       if (!hasSharedMemory()) {
-        throw stateError('SharedArrayBuffer is not available here (the page is not cross-origin isolated).',
-          'Serve the page with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp, or use transport "message".');
+        throw stateError(
+          'SharedArrayBuffer is not available here (the page is not cross-origin isolated).',
+          'Serve the page with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp, or use transport "message".',
+        );
       }
       this.mem = allocatePoolMemory({
-        workers, paramCount: this.layout.size, slotCount, mirrorSize: this.layout.mirrorSize, scratchBytes,
-        maxSteps: opts.maxStepsPerRequest, trainLength: data.train.x.length, testLength: data.test.x.length,
+        workers,
+        paramCount: this.layout.size,
+        slotCount,
+        mirrorSize: this.layout.mirrorSize,
+        scratchBytes,
+        maxSteps: opts.maxStepsPerRequest,
+        trainLength: data.train.x.length,
+        testLength: data.test.x.length,
       });
       this.mem.train.set(data.train.x);
       this.mem.test.set(data.test.x);
     } else {
       // The same layout and kernel in an ordinary memory: the same arithmetic, so the same bits.
-      this.mem = allocatePoolMemory({ workers, paramCount: this.layout.size, slotCount, mirrorSize: this.layout.mirrorSize,
-        maxSteps: 1, trainLength: 0, testLength: 0 }, hasSharedMemory());
+      this.mem = allocatePoolMemory(
+        {
+          workers,
+          paramCount: this.layout.size,
+          slotCount,
+          mirrorSize: this.layout.mirrorSize,
+          maxSteps: 1,
+          trainLength: 0,
+          testLength: 0,
+        },
+        hasSharedMemory(),
+      );
     }
     this.kernel = new UpdateKernel(this.mem.buffers.memory);
     this.writeState(opts.state);
@@ -181,21 +216,40 @@ export class WorkerPool {
   static async create(options: PoolOptions): Promise<WorkerPool> {
     const { workers, config, data } = options;
     if (!Number.isInteger(workers) || workers < 1) {
-      throw configError('workers', `is ${JSON.stringify(workers)}; it must be a whole number ≥ 1`, 'Pass --workers N with N ≥ 1 (default: the number of cores).');
+      throw configError(
+        'workers',
+        `is ${JSON.stringify(workers)}; it must be a whole number ≥ 1`,
+        'Pass --workers N with N ≥ 1 (default: the number of cores).',
+      );
     }
     if (config.batch < workers) {
-      throw configError('batch', `is ${config.batch}, smaller than the ${workers} workers (each needs at least one datapoint)`,
-        `Use --batch ${workers} or more, or fewer --workers.`);
+      throw configError(
+        'batch',
+        `is ${config.batch}, smaller than the ${workers} workers (each needs at least one datapoint)`,
+        `Use --batch ${workers} or more, or fewer --workers.`,
+      );
     }
     if (data.train.d !== config.inputSize || data.test.d !== config.inputSize) {
-      throw configError('inputSize', `is ${config.inputSize} but the data has ${data.train.d} values per datapoint (test: ${data.test.d})`,
-        'Give data of the model\'s size, or start a new model for this data.');
+      throw configError(
+        'inputSize',
+        `is ${config.inputSize} but the data has ${data.train.d} values per datapoint (test: ${data.test.d})`,
+        "Give data of the model's size, or start a new model for this data.",
+      );
     }
     if (data.train.n < config.batch) {
-      throw configError('batch', `is ${config.batch}, larger than the ${data.train.n} training datapoints`, `Use --batch ${data.train.n} or fewer.`);
+      throw configError(
+        'batch',
+        `is ${config.batch}, larger than the ${data.train.n} training datapoints`,
+        `Use --batch ${data.train.n} or fewer.`,
+      );
     }
     const pool = new WorkerPool({
-      transport: 'auto', valueEvery: 10, maxStepsPerRequest: 1024, cores: workers, kernels: 'aevb', ...options,
+      transport: 'auto',
+      valueEvery: 10,
+      maxStepsPerRequest: 1024,
+      cores: workers,
+      kernels: 'aevb',
+      ...options,
     } as WorkerPool['opts']);
     try {
       pool.members = await Promise.all(Array.from({ length: workers }, (_, r) => pool.start(r)));
@@ -206,8 +260,12 @@ export class WorkerPool {
     return pool;
   }
 
-  get workers(): number { return this.opts.workers; }
-  get infos(): WorkerInfo[] { return this.members.map((s) => s.info); }
+  get workers(): number {
+    return this.opts.workers;
+  }
+  get infos(): WorkerInfo[] {
+    return this.members.map((s) => s.info);
+  }
 
   /** Start worker `rank` and initialise it (up to MAX_STARTS tries; then an AevbError WORKER). */
   private async start(rank: number): Promise<Member> {
@@ -217,10 +275,12 @@ export class WorkerPool {
       } catch (e) {
         if (this.disposed) throw stateError('This pool was disposed while a worker was starting.', 'Create a new trainer.');
         if (attempt >= MAX_STARTS) {
-          const why = e instanceof WorkerDied ? e.why : (e as Error)?.message ?? String(e);
-          throw workerError(`Worker ${rank} could not be started: ${MAX_STARTS} tries failed (last: ${why}).`,
+          const why = e instanceof WorkerDied ? e.why : ((e as Error)?.message ?? String(e));
+          throw workerError(
+            `Worker ${rank} could not be started: ${MAX_STARTS} tries failed (last: ${why}).`,
             (e instanceof WorkerDied && e.fix) ||
-            'Check that the machine (or the tab) has memory to spare for another worker, use fewer workers, or create the trainer again.');
+              'Check that the machine (or the tab) has memory to spare for another worker, use fewer workers, or create the trainer again.',
+          );
         }
       }
     }
@@ -229,7 +289,9 @@ export class WorkerPool {
   private async startOnce(rank: number): Promise<Member> {
     const handle = this.opts.spawn(rank);
     let rejectDeath!: (e: Error) => void;
-    const death = new Promise<never>((_, rej) => { rejectDeath = rej; });
+    const death = new Promise<never>((_, rej) => {
+      rejectDeath = rej;
+    });
     death.catch(() => undefined); // observed through races only
     const member = { handle, death, dead: false } as Member;
     handle.onDeath((cause, fix) => {
@@ -242,8 +304,19 @@ export class WorkerPool {
     const { config, data, workers, valueEvery, wasmPaths, kernels, kernelBuild } = this.opts;
     const meta = (d: typeof data.train) => ({ name: d.name, n: d.n, d: d.d });
     const init: WorkerInit = {
-      rank, workers, config, transport: this.transport, train: meta(data.train), test: meta(data.test), valueEvery, wasmPaths, kernels, kernelBuild,
-      ...(this.transport === 'shared' ? { memory: { buffers: this.mem.buffers, spec: this.mem.spec } } : { trainX: data.train.x, testX: data.test.x }),
+      rank,
+      workers,
+      config,
+      transport: this.transport,
+      train: meta(data.train),
+      test: meta(data.test),
+      valueEvery,
+      wasmPaths,
+      kernels,
+      kernelBuild,
+      ...(this.transport === 'shared'
+        ? { memory: { buffers: this.mem.buffers, spec: this.mem.spec } }
+        : { trainX: data.train.x, testX: data.test.x }),
     };
     try {
       member.info = await Promise.race([api.init(init), death]);
@@ -311,8 +384,10 @@ export class WorkerPool {
         if (!(e instanceof WorkerDied)) throw e;
         this.onFailure({ kind: 'worker-died', worker: rank, step: this.committedStep(), cause: e.why, during });
         if (attempt >= MAX_TRIES) {
-          throw workerError(`Worker ${rank} died ${MAX_TRIES} times in a row during ${during} (last: ${e.why}).`,
-            'Check that the machine (or the tab) has memory to spare, use fewer workers, or create the trainer again; the trained state is kept.');
+          throw workerError(
+            `Worker ${rank} died ${MAX_TRIES} times in a row during ${during} (last: ${e.why}).`,
+            'Check that the machine (or the tab) has memory to spare, use fewer workers, or create the trainer again; the trained state is kept.',
+          );
         }
         await this.replace(rank, member);
       }
@@ -360,7 +435,8 @@ export class WorkerPool {
     const committed = readCommit(mem.ctrl).committedSteps - start;
     const outcomes: StepOutcome[] = [];
     for (let k = 0; k < committed; k++) {
-      const row = k * Result.LENGTH, r = mem.results;
+      const row = k * Result.LENGTH,
+        r = mem.results;
       const ok = r[row + Result.OK] === 1;
       outcomes.push({ step: start + k, ok, elbo: r[row + Result.ELBO], recon: r[row + Result.RECON], kl: r[row + Result.KL] });
       if (!ok) failures.push(this.nonFiniteFailure(start + k, Math.max(0, r[row + Result.BAD])));
@@ -373,8 +449,11 @@ export class WorkerPool {
   }
 
   private async runMessage(start: number, count: number, active: number): Promise<StepsReport> {
-    const cfg = this.opts.config, mem = this.mem, N = active;
-    const outcomes: StepOutcome[] = [], failures: PoolFailure[] = [];
+    const cfg = this.opts.config,
+      mem = this.mem,
+      N = active;
+    const outcomes: StepOutcome[] = [],
+      failures: PoolFailure[] = [];
     await this.replaceDead(start, failures);
     for (let step = start; step < start + count; step++) {
       const { cur } = readCommit(mem.ctrl);
@@ -390,8 +469,15 @@ export class WorkerPool {
       replies.forEach((r, w) => mem.grads[w].set(r.grad));
       // The same update and verdict as a pool worker's (step_update.ts), over the whole vector at once.
       const withValue = computesValue(step, this.opts.valueEvery);
-      const bad = updateAndCheck(this.kernel, mem, cfg, this.layout, { cur, step, gradCount: N, start: 0, end: this.layout.size },
-        (w) => replies[w].elbo, withValue);
+      const bad = updateAndCheck(
+        this.kernel,
+        mem,
+        cfg,
+        this.layout,
+        { cur, step, gradCount: N, start: 0, end: this.layout.size },
+        (w) => replies[w].elbo,
+        withValue,
+      );
       const value = (f: 'elbo' | 'recon' | 'kl') => replies.reduce((a, r) => a + r[f], 0);
       outcomes.push({ step, ok: bad < 0, elbo: value('elbo'), recon: value('recon'), kl: value('kl') });
       if (bad >= 0) failures.push(this.nonFiniteFailure(step, bad));
@@ -402,12 +488,21 @@ export class WorkerPool {
   }
 
   private nonFiniteFailure(step: number, worker: number): PoolFailure {
-    return { kind: 'non-finite', worker, step,
-      cause: `the gradient of worker ${worker}'s shard was not finite (NaN or Inf); the step was skipped and the model is unchanged` };
+    return {
+      kind: 'non-finite',
+      worker,
+      step,
+      cause: `the gradient of worker ${worker}'s shard was not finite (NaN or Inf); the step was skipped and the model is unchanged`,
+    };
   }
 
   /** Replace every worker whose call failed (members[r] made call r); record why. */
-  private async replaceFailed(members: Member[], settled: PromiseSettledResult<unknown>[], step: number, failures: PoolFailure[]): Promise<void> {
+  private async replaceFailed(
+    members: Member[],
+    settled: PromiseSettledResult<unknown>[],
+    step: number,
+    failures: PoolFailure[],
+  ): Promise<void> {
     for (let r = 0; r < settled.length; r++) {
       const s = settled[r];
       if (s.status !== 'rejected') continue;
@@ -427,7 +522,11 @@ export class WorkerPool {
   /** Replace the state (a loaded checkpoint). Only between requests. */
   writeState(state: TrainingState): void {
     if (this.busy) throw stateError('Cannot load a state while steps are running.', 'Pause first.');
-    if (state.params.length !== this.layout.size) throw stateError(`The state has ${state.params.length} parameters; this model has ${this.layout.size}.`, 'Load a checkpoint of the same model.');
+    if (state.params.length !== this.layout.size)
+      throw stateError(
+        `The state has ${state.params.length} parameters; this model has ${this.layout.size}.`,
+        'Load a checkpoint of the same model.',
+      );
     const v = this.mem.state(0);
     v.params.set(state.params);
     v.slots.forEach((s, i) => s.set(state.slots[i]));
@@ -451,8 +550,11 @@ export class WorkerPool {
     this.guard();
     const end = to ?? (split === 'train' ? this.opts.data.train : this.opts.data.test).n;
     const ranges = shardRanges(end - from, this.members.length);
-    const parts = await Promise.all(ranges.map(([lo, hi], r) =>
-      this.call(r, 'evaluate', (api) => api.evaluateElbo(this.paramsArg(), split, from + lo, from + hi, samples, draw))));
+    const parts = await Promise.all(
+      ranges.map(([lo, hi], r) =>
+        this.call(r, 'evaluate', (api) => api.evaluateElbo(this.paramsArg(), split, from + lo, from + hi, samples, draw)),
+      ),
+    );
     return addElboSums(parts);
   }
 
@@ -461,21 +563,37 @@ export class WorkerPool {
     this.guard();
     const end = to ?? (split === 'train' ? this.opts.data.train : this.opts.data.test).n;
     const ranges = shardRanges(end - from, this.members.length);
-    const parts = await Promise.all(ranges.map(([lo, hi], r) =>
-      this.call(r, 'evaluate', (api) => api.evaluateLogLikelihood(this.paramsArg(), split, from + lo, from + hi, k, draw))));
+    const parts = await Promise.all(
+      ranges.map(([lo, hi], r) =>
+        this.call(r, 'evaluate', (api) => api.evaluateLogLikelihood(this.paramsArg(), split, from + lo, from + hi, k, draw)),
+      ),
+    );
     return addLogLikelihoodSums(parts);
   }
 
-  async encode(x: Float32Array, n: number) { return this.call(0, 'encode', (api) => api.encode(this.paramsArg(), x, n)); }
-  async decode(z: Float32Array, n: number) { return this.call(0, 'decode', (api) => api.decode(this.paramsArg(), z, n)); }
-  async memory() { this.guard(); return Promise.all(this.members.map((_, r) => this.call(r, 'memory', (api) => api.memory()))); }
+  async encode(x: Float32Array, n: number) {
+    return this.call(0, 'encode', (api) => api.encode(this.paramsArg(), x, n));
+  }
+  async decode(z: Float32Array, n: number) {
+    return this.call(0, 'decode', (api) => api.decode(this.paramsArg(), z, n));
+  }
+  async memory() {
+    this.guard();
+    return Promise.all(this.members.map((_, r) => this.call(r, 'memory', (api) => api.memory())));
+  }
 
   /** Test and diagnostics hook: end worker `rank` now, as a crash would. */
-  async terminateWorker(rank: number): Promise<void> { await this.members[rank].handle.terminate(); }
+  async terminateWorker(rank: number): Promise<void> {
+    await this.members[rank].handle.terminate();
+  }
   /** Test hook: worker `rank` produces a NaN gradient at step `step`. */
-  async injectNonFinite(rank: number, step: number): Promise<void> { await this.members[rank].api.injectNonFinite(step); }
+  async injectNonFinite(rank: number, step: number): Promise<void> {
+    await this.members[rank].api.injectNonFinite(step);
+  }
   /** Test hook: worker `rank` ends itself at `at` (DeathPoint: a step's update phase, or its next call of a kind). */
-  async injectDeath(rank: number, at: DeathPoint): Promise<void> { await this.members[rank].api.injectDeath(at); }
+  async injectDeath(rank: number, at: DeathPoint): Promise<void> {
+    await this.members[rank].api.injectDeath(at);
+  }
 
   async dispose(): Promise<void> {
     if (this.disposed) return;
@@ -483,17 +601,21 @@ export class WorkerPool {
     raiseAbort(this.mem.ctrl);
     // A replacement that is starting ends itself when it sees `disposed`; wait for that.
     await Promise.allSettled([...this.replacing.values()]);
-    await Promise.all(this.members.map(async (s) => {
-      if (!s.retired && !s.dead) {
-        // A worker that does not answer within a second is ended anyway; the timer is cleared so that
-        // dispose() resolves as soon as the workers are gone (and keeps no Node process alive).
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const late = new Promise((r) => { timer = setTimeout(r, 1000); });
-        await Promise.race([s.api.dispose(), s.death, late]).catch(() => undefined);
-        clearTimeout(timer);
-      }
-      await retire(s);
-    }));
+    await Promise.all(
+      this.members.map(async (s) => {
+        if (!s.retired && !s.dead) {
+          // A worker that does not answer within a second is ended anyway; the timer is cleared so that
+          // dispose() resolves as soon as the workers are gone (and keeps no Node process alive).
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          const late = new Promise((r) => {
+            timer = setTimeout(r, 1000);
+          });
+          await Promise.race([s.api.dispose(), s.death, late]).catch(() => undefined);
+          clearTimeout(timer);
+        }
+        await retire(s);
+      }),
+    );
     this.members = [];
   }
 }

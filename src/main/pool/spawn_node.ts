@@ -30,7 +30,11 @@ export function nodeSpawner(): Spawner {
       // event loop alive in between, and Node would end with "unsettled top-level await" (exit 13).
       async terminate() {
         const alive = setInterval(() => undefined, 1000);
-        try { await worker.terminate(); } finally { clearInterval(alive); }
+        try {
+          await worker.terminate();
+        } finally {
+          clearInterval(alive);
+        }
       },
     };
   };

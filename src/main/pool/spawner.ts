@@ -23,6 +23,9 @@ export function deathNotice(): { die(cause: string, fix?: string): void; onDeath
       dead = { cause, fix };
       listeners.forEach((l) => l(cause, fix));
     },
-    onDeath(l) { if (dead !== null) l(dead.cause, dead.fix); else listeners.push(l); },
+    onDeath(l) {
+      if (dead !== null) l(dead.cause, dead.fix);
+      else listeners.push(l);
+    },
   };
 }

@@ -33,33 +33,44 @@ function toFloat(idx: IdxArray): Float32Array {
 export function imagesFromIdx(idx: IdxArray, fileName: string): ImageArray {
   const dims = idx.dims;
   if (dims.length !== 2 && dims.length !== 3) {
-    throw dataError(`${fileName} holds a ${dims.length}-D array [${dims.join(', ')}]; images must be [N, rows, cols] or [N, D].`,
-      dims.length === 1 ? 'This looks like a labels file: pass it as the labels and the images file as the images.'
-        : 'Reshape the data to one row per datapoint and save it as a 2-D or 3-D IDX file.');
+    throw dataError(
+      `${fileName} holds a ${dims.length}-D array [${dims.join(', ')}]; images must be [N, rows, cols] or [N, D].`,
+      dims.length === 1
+        ? 'This looks like a labels file: pass it as the labels and the images file as the images.'
+        : 'Reshape the data to one row per datapoint and save it as a 2-D or 3-D IDX file.',
+    );
   }
   const n = dims[0];
   const d = dims.slice(1).reduce((a, b) => a * b, 1);
   if (d === 0) {
-    throw dataError(`${fileName} has dims [${dims.join(', ')}]: each datapoint has 0 values.`,
-      'Pick a file with at least one value per datapoint.');
+    throw dataError(
+      `${fileName} has dims [${dims.join(', ')}]: each datapoint has 0 values.`,
+      'Pick a file with at least one value per datapoint.',
+    );
   }
-  const imageShape = dims.length === 3 ? [dims[1], dims[2]] as const : undefined;
+  const imageShape = dims.length === 3 ? ([dims[1], dims[2]] as const) : undefined;
   return { x: toFloat(idx), n, d, imageShape };
 }
 
 /** Labels: a 1-D ubyte array with one class per image. */
 export function labelsFromIdx(idx: IdxArray, n: number, fileName: string): Uint8Array {
   if (idx.dims.length !== 1) {
-    throw dataError(`${fileName} holds a ${idx.dims.length}-D array [${idx.dims.join(', ')}]; a labels file is 1-D [N].`,
-      'Check that the images and labels files were not swapped.');
+    throw dataError(
+      `${fileName} holds a ${idx.dims.length}-D array [${idx.dims.join(', ')}]; a labels file is 1-D [N].`,
+      'Check that the images and labels files were not swapped.',
+    );
   }
   if (idx.type !== 'ubyte') {
-    throw dataError(`${fileName} holds ${idx.type} values; labels must be unsigned bytes (type 0x08).`,
-      'Save the labels as a ubyte IDX file, or leave the labels out (they only colour the latent plot).');
+    throw dataError(
+      `${fileName} holds ${idx.type} values; labels must be unsigned bytes (type 0x08).`,
+      'Save the labels as a ubyte IDX file, or leave the labels out (they only colour the latent plot).',
+    );
   }
   if (idx.dims[0] !== n) {
-    throw dataError(`${fileName} has ${idx.dims[0]} labels but the images file has ${n} images.`,
-      'Pass the labels file that belongs to these images (e.g. train-labels with train-images).');
+    throw dataError(
+      `${fileName} has ${idx.dims[0]} labels but the images file has ${n} images.`,
+      'Pass the labels file that belongs to these images (e.g. train-labels with train-images).',
+    );
   }
   return idx.data as Uint8Array;
 }
@@ -75,16 +86,19 @@ function checkShape(ds: Dataset, expectedD: number | undefined): void {
     throw dataError(`${ds.name} has no datapoints (N = 0).`, 'Pick a file that holds at least one datapoint.');
   }
   if (ds.d < 1 || ds.x.length !== ds.n * ds.d) {
-    throw dataError(`${ds.name} has ${ds.x.length} values, which is not N × D = ${ds.n} × ${ds.d}.`,
-      'Build the dataset with x of length N·D.');
+    throw dataError(
+      `${ds.name} has ${ds.x.length} values, which is not N × D = ${ds.n} × ${ds.d}.`,
+      'Build the dataset with x of length N·D.',
+    );
   }
   if (expectedD !== undefined && ds.d !== expectedD) {
-    throw dataError(`${ds.name} has ${ds.d} values per datapoint but the model was built for ${expectedD}.`,
-      `Use data of the model's size (${expectedD} values per datapoint), or start a new model for this data.`);
+    throw dataError(
+      `${ds.name} has ${ds.d} values per datapoint but the model was built for ${expectedD}.`,
+      `Use data of the model's size (${expectedD} values per datapoint), or start a new model for this data.`,
+    );
   }
   if (ds.labels !== undefined && ds.labels.length !== ds.n) {
-    throw dataError(`${ds.name} has ${ds.labels.length} labels for ${ds.n} datapoints.`,
-      'Pass one label per datapoint, or none.');
+    throw dataError(`${ds.name} has ${ds.labels.length} labels for ${ds.n} datapoints.`, 'Pass one label per datapoint, or none.');
   }
 }
 
@@ -122,14 +136,21 @@ export function validateDataset(ds: Dataset, opts: ValidateOptions): void {
   checkShape(ds, opts.expectedD);
   const bernoulli = opts.decoder === 'bernoulli';
   const i = bernoulli ? firstOutsideUnit(ds.x) : firstNonFinite(ds.x);
-  if (i < 0) { if (!bernoulli) checkGaussianRange(ds); return; }
+  if (i < 0) {
+    if (!bernoulli) checkGaussianRange(ds);
+    return;
+  }
   const v = ds.x[i];
   if (!Number.isFinite(v)) {
-    throw dataError(`${where(ds, i)} is ${v}.`,
-      'Clean the data: replace or drop that datapoint (and any other non-finite values) before training.');
+    throw dataError(
+      `${where(ds, i)} is ${v}.`,
+      'Clean the data: replace or drop that datapoint (and any other non-finite values) before training.',
+    );
   }
-  throw dataError(`${where(ds, i)} is ${v}, outside [0, 1], which a Bernoulli decoder needs.`,
-    'Rescale the data to [0, 1] (e.g. divide grey values by 255), or use --decoder gaussian.');
+  throw dataError(
+    `${where(ds, i)} is ${v}, outside [0, 1], which a Bernoulli decoder needs.`,
+    'Rescale the data to [0, 1] (e.g. divide grey values by 255), or use --decoder gaussian.',
+  );
 }
 
 /**
@@ -150,6 +171,8 @@ function firstTooLarge(x: Float32Array): number {
 function checkGaussianRange(ds: Dataset): void {
   const i = firstTooLarge(ds.x);
   if (i < 0) return;
-  throw dataError(`${where(ds, i)} is ${ds.x[i]}, beyond ±${MAX_GAUSSIAN_VALUE.toExponential(0)}: a Gaussian decoder's (x − μ)²/σ² overflows float32 there.`,
-    'Standardise the data (e.g. subtract the mean and divide by the standard deviation of each value) before training.');
+  throw dataError(
+    `${where(ds, i)} is ${ds.x[i]}, beyond ±${MAX_GAUSSIAN_VALUE.toExponential(0)}: a Gaussian decoder's (x − μ)²/σ² overflows float32 there.`,
+    'Standardise the data (e.g. subtract the mean and divide by the standard deviation of each value) before training.',
+  );
 }

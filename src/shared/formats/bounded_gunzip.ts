@@ -29,8 +29,10 @@ function concat(chunks: Uint8Array[], length: number): Uint8Array {
 }
 
 export function bombError(name: string, bound: number): Error {
-  return idxError(`${name} decompresses to more than the ${bound} bytes its header declares, so it is damaged or a decompression bomb; it was not read further.`,
-    'Download the file again, or check that you picked the right file (`gunzip -l` shows its real size).');
+  return idxError(
+    `${name} decompresses to more than the ${bound} bytes its header declares, so it is damaged or a decompression bomb; it was not read further.`,
+    'Download the file again, or check that you picked the right file (`gunzip -l` shows its real size).',
+  );
 }
 
 /** Decompress gzip `bytes`, refusing output beyond declaredSize(first bytes). `name` is used in errors. */
@@ -52,8 +54,10 @@ export async function gunzipBounded(bytes: Uint8Array, name: string, declaredSiz
   } catch (e) {
     void reader.cancel().catch(() => undefined); // stop inflating: nothing more is read
     if ((e as { code?: string }).code === 'IDX') throw e;
-    throw idxError(`${name} is a corrupt gzip file (${(e as Error).message}).`,
-      'Download the file again; `gunzip -t` on it shows whether the copy is damaged.');
+    throw idxError(
+      `${name} is a corrupt gzip file (${(e as Error).message}).`,
+      'Download the file again; `gunzip -t` on it shows whether the copy is damaged.',
+    );
   }
   return concat(chunks, length);
 }

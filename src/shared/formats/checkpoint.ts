@@ -68,7 +68,11 @@ const PREAMBLE = 16;
 export const RESUMABLE_FIELDS: readonly (keyof TrainConfig)[] = Object.freeze(['epochs', 'evalSamples', 'evalElboSamples']);
 
 /** One array of the payload as the header lists it; offsets are bytes from the payload start. */
-interface ArrayEntry { name: string; offset: number; length: number }
+interface ArrayEntry {
+  name: string;
+  offset: number;
+  length: number;
+}
 
 interface Header {
   format: 'aevb-checkpoint';
@@ -183,18 +187,29 @@ function checkEncodable(c: Checkpoint, layout: ParamLayout): Float32Array[] {
     throw checkpointError(`Cannot save: optimizer state is for ${c.optimizer.kind} but config.optimizer is ${c.config.optimizer}.`, fix);
   }
   if (!expected || c.optimizer.slots.length !== expected.length) {
-    throw checkpointError(`Cannot save: ${c.optimizer.kind} keeps ${expected?.length} state vectors, got ${c.optimizer.slots.length}.`, fix);
+    throw checkpointError(
+      `Cannot save: ${c.optimizer.kind} keeps ${expected?.length} state vectors, got ${c.optimizer.slots.length}.`,
+      fix,
+    );
   }
   const arrays = [c.params, ...c.optimizer.slots];
   arrays.forEach((a, i) => {
     if (a.length !== layout.size) {
-      throw checkpointError(`Cannot save: ${slotNames(c.optimizer.kind)[i]} has ${a.length} values; the model has ${layout.size} parameters.`, fix);
+      throw checkpointError(
+        `Cannot save: ${slotNames(c.optimizer.kind)[i]} has ${a.length} values; the model has ${layout.size} parameters.`,
+        fix,
+      );
     }
   });
-  const bad = findNonFinite(arrays.map((values, i) => ({ name: slotNames(c.optimizer.kind)[i], values })), layout);
+  const bad = findNonFinite(
+    arrays.map((values, i) => ({ name: slotNames(c.optimizer.kind)[i], values })),
+    layout,
+  );
   if (bad) {
-    throw checkpointError(`Cannot save: ${bad}.`,
-      'Training diverged; the previous checkpoint is kept. Lower --lr or resume from the last good checkpoint.');
+    throw checkpointError(
+      `Cannot save: ${bad}.`,
+      'Training diverged; the previous checkpoint is kept. Lower --lr or resume from the last good checkpoint.',
+    );
   }
   return arrays;
 }
@@ -206,12 +221,26 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   const payload = new Uint8Array(arrays.length * layout.size * 4);
   arrays.forEach((a, k) => writeF32(payload, k * layout.size * 4, a));
   const header: Header = {
-    format: 'aevb-checkpoint', version: 1, config: { ...c.config }, step: c.step, samplesSeen: c.samplesSeen,
-    optimizer: { kind: c.optimizer.kind }, data: { ...c.data }, createdAt: c.createdAt,
+    format: 'aevb-checkpoint',
+    version: 1,
+    config: { ...c.config },
+    step: c.step,
+    samplesSeen: c.samplesSeen,
+    optimizer: { kind: c.optimizer.kind },
+    data: { ...c.data },
+    createdAt: c.createdAt,
     layout: layout.specs.map((s) => ({ name: s.name, shape: [...s.shape] })),
     arrays: slotNames(c.optimizer.kind).map((name, k) => ({ name, offset: k * layout.size * 4, length: layout.size })),
-    payloadBytes: payload.length, crc32: crc32(payload),
-    ...(c.metrics ? { metrics: { rows: c.metrics.rows.map((r) => ({ ...r })), minibatch: c.metrics.minibatch.map(([x, y]) => [x, y] as [number, number]) } } : {}),
+    payloadBytes: payload.length,
+    crc32: crc32(payload),
+    ...(c.metrics
+      ? {
+          metrics: {
+            rows: c.metrics.rows.map((r) => ({ ...r })),
+            minibatch: c.metrics.minibatch.map(([x, y]) => [x, y] as [number, number]),
+          },
+        }
+      : {}),
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const start = align4(PREAMBLE + json.length);
@@ -233,14 +262,18 @@ function readPreamble(bytes: Uint8Array, fail: (p: string, f?: string) => never)
   if (bytes.length < PREAMBLE) fail(`is truncated: ${bytes.length} bytes, shorter than the ${PREAMBLE}-byte preamble`);
   const magic = String.fromCharCode(...bytes.subarray(0, 8));
   if (magic !== CHECKPOINT_MAGIC) {
-    fail(`is not an aevb checkpoint (starts with ${JSON.stringify(magic)}, expected "${CHECKPOINT_MAGIC}")`,
-      'Pass the checkpoint.aevb written by aevb, not another file.');
+    fail(
+      `is not an aevb checkpoint (starts with ${JSON.stringify(magic)}, expected "${CHECKPOINT_MAGIC}")`,
+      'Pass the checkpoint.aevb written by aevb, not another file.',
+    );
   }
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint32(8, true);
   if (version !== CHECKPOINT_VERSION) {
-    fail(`has format version ${version}; this aevb reads version ${CHECKPOINT_VERSION} only`,
-      'Load it with the aevb release that wrote it, or start a new run.');
+    fail(
+      `has format version ${version}; this aevb reads version ${CHECKPOINT_VERSION} only`,
+      'Load it with the aevb release that wrote it, or start a new run.',
+    );
   }
   const headerLength = dv.getUint32(12, true);
   if (PREAMBLE + headerLength > bytes.length) {
@@ -268,7 +301,12 @@ function checkFields(h: Header, fail: (p: string) => never): void {
     ['config', h?.config, isObj, 'an object'],
     ['step', h?.step, count, 'a whole number ≥ 0'],
     ['samplesSeen', h?.samplesSeen, count, 'a whole number ≥ 0'],
-    ['optimizer.kind', h?.optimizer?.kind, (v) => typeof v === 'string' && Object.hasOwn(OPTIMIZER_SLOTS, v), Object.keys(OPTIMIZER_SLOTS).join(' | ')],
+    [
+      'optimizer.kind',
+      h?.optimizer?.kind,
+      (v) => typeof v === 'string' && Object.hasOwn(OPTIMIZER_SLOTS, v),
+      Object.keys(OPTIMIZER_SLOTS).join(' | '),
+    ],
     ['data.name', h?.data?.name, (v) => typeof v === 'string', 'a string'],
     ['data.n', h?.data?.n, count, 'a whole number ≥ 0'],
     ['data.d', h?.data?.d, count, 'a whole number ≥ 0'],
@@ -280,7 +318,8 @@ function checkFields(h: Header, fail: (p: string) => never): void {
     ['crc32', h?.crc32, (v) => typeof v === 'string' && /^[0-9a-f]{8}$/.test(v), '8 hex digits'],
   ];
   for (const [name, value, ok, want] of checks) {
-    if (!ok(value)) fail(`has a header whose field "${name}" is ${value === undefined ? 'missing' : JSON.stringify(value)}; expected ${want}`);
+    if (!ok(value))
+      fail(`has a header whose field "${name}" is ${value === undefined ? 'missing' : JSON.stringify(value)}; expected ${want}`);
   }
 }
 
@@ -290,7 +329,8 @@ function checkFields(h: Header, fail: (p: string) => never): void {
  */
 function checkMetrics(m: unknown, fail: (p: string) => never): CheckpointMetrics | undefined {
   if (m === undefined) return undefined;
-  const bad = (where: string, v: unknown, want: string): never => fail(`has a header whose field "metrics${where}" is ${v === undefined ? 'missing' : JSON.stringify(v)}; expected ${want}`);
+  const bad = (where: string, v: unknown, want: string): never =>
+    fail(`has a header whose field "metrics${where}" is ${v === undefined ? 'missing' : JSON.stringify(v)}; expected ${want}`);
   if (typeof m !== 'object' || m === null || Array.isArray(m)) return bad('', m, 'an object {rows, minibatch}');
   const { rows, minibatch } = m as { rows?: unknown; minibatch?: unknown };
   if (!Array.isArray(rows)) return bad('.rows', rows, 'an array of objects');
@@ -299,12 +339,14 @@ function checkMetrics(m: unknown, fail: (p: string) => never): CheckpointMetrics
     const seen = (r as Record<string, unknown>).samplesSeen;
     if (!(typeof seen === 'number' && Number.isFinite(seen) && seen >= 0)) bad(`.rows[${i}].samplesSeen`, seen, 'a number ≥ 0');
     for (const [k, v] of Object.entries(r as object)) {
-      if (!(v === null || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)))) bad(`.rows[${i}].${k}`, v, 'a finite number, a string or null');
+      if (!(v === null || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))))
+        bad(`.rows[${i}].${k}`, v, 'a finite number, a string or null');
     }
   });
   if (!Array.isArray(minibatch)) return bad('.minibatch', minibatch, 'an array of [samplesSeen, ELBO] pairs');
   minibatch.forEach((p, i) => {
-    if (!(Array.isArray(p) && p.length === 2 && p.every((v) => typeof v === 'number' && Number.isFinite(v)))) bad(`.minibatch[${i}]`, p, 'a pair of finite numbers');
+    if (!(Array.isArray(p) && p.length === 2 && p.every((v) => typeof v === 'number' && Number.isFinite(v))))
+      bad(`.minibatch[${i}]`, p, 'a pair of finite numbers');
   });
   return { rows: rows as CheckpointMetrics['rows'], minibatch: minibatch as CheckpointMetrics['minibatch'] };
 }
@@ -327,7 +369,8 @@ export function readCheckpointMetrics(bytes: Uint8Array, source: string): Checkp
 function checkLayout(h: Header, layout: ParamLayout, fail: (p: string) => never): void {
   const n = Math.max(h.layout.length, layout.specs.length);
   for (let i = 0; i < n; i++) {
-    const got = h.layout[i], want = layout.specs[i];
+    const got = h.layout[i],
+      want = layout.specs[i];
     const gotS = got ? `${got.name} ${JSON.stringify(got.shape)}` : 'nothing';
     const wantS = want ? `${want.name} ${JSON.stringify(want.shape)}` : 'nothing';
     if (gotS !== wantS) {
@@ -348,7 +391,6 @@ function checkArrays(h: Header, size: number, fail: (p: string) => never): void 
     fail(`declares a ${h.payloadBytes}-byte payload; ${names.length} arrays of ${size} floats take ${names.length * size * 4}`);
   }
 }
-
 
 /**
  * Parse and validate a checkpoint. `source` (a path or file name) is named in every error.
@@ -388,7 +430,11 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): Checkpoint 
   if (bad) fail(`is unusable: ${bad}`, 'Training had diverged when it was saved: resume from an earlier checkpoint or start a new run.');
   const metrics = checkMetrics(h.metrics, fail);
   const c: Checkpoint = {
-    format: 'aevb-checkpoint', version: 1, config, step: h.step, samplesSeen: h.samplesSeen,
+    format: 'aevb-checkpoint',
+    version: 1,
+    config,
+    step: h.step,
+    samplesSeen: h.samplesSeen,
     params: arrays[0].values,
     optimizer: { kind: h.optimizer.kind, slots: arrays.slice(1).map((a) => a.values) },
     data: { name: h.data.name, n: h.data.n, d: h.data.d, fingerprint: h.data.fingerprint },
@@ -413,25 +459,42 @@ function sameSetting(a: unknown, b: unknown): boolean {
  * optimizer, same dataset (d, n, fingerprint) and every other config field equal, except the
  * RESUMABLE_FIELDS (epochs, evalSamples, evalElboSamples).
  */
-export function checkCompatible(c: Checkpoint, cfg: TrainConfig,
-  data: { n: number; d: number; fingerprint: string }, source = 'checkpoint'): void {
+export function checkCompatible(
+  c: Checkpoint,
+  cfg: TrainConfig,
+  data: { n: number; d: number; fingerprint: string },
+  source = 'checkpoint',
+): void {
   const newRun = 'or start a new run with --out elsewhere';
   const fail = (what: string, ours: unknown, theirs: unknown, fix: string): never => {
-    throw checkpointError(`Cannot resume from ${source}: ${what} is ${JSON.stringify(ours)} in the checkpoint but ${JSON.stringify(theirs)} in this run.`, fix);
+    throw checkpointError(
+      `Cannot resume from ${source}: ${what} is ${JSON.stringify(ours)} in the checkpoint but ${JSON.stringify(theirs)} in this run.`,
+      fix,
+    );
   };
   if (modelKey(c.config) !== modelKey(cfg)) {
-    fail('the model shape', modelKey(c.config), modelKey(cfg), `Resume with the same data size, --hidden, --latent and --decoder, ${newRun}.`);
+    fail(
+      'the model shape',
+      modelKey(c.config),
+      modelKey(cfg),
+      `Resume with the same data size, --hidden, --latent and --decoder, ${newRun}.`,
+    );
   }
   if (c.optimizer.kind !== cfg.optimizer) {
     fail('the optimizer', c.optimizer.kind, cfg.optimizer, `Resume with --optimizer ${c.optimizer.kind}, ${newRun}.`);
   }
   const dataFix = `Resume with the same --data, ${newRun}.`;
-  if (c.data.d !== data.d) fail('the dataset\'s values per datapoint (d)', c.data.d, data.d, dataFix);
+  if (c.data.d !== data.d) fail("the dataset's values per datapoint (d)", c.data.d, data.d, dataFix);
   if (c.data.n !== data.n) fail(`the dataset's size (n, trained on "${c.data.name}")`, c.data.n, data.n, dataFix);
-  if (c.data.fingerprint !== data.fingerprint) fail(`the dataset fingerprint (trained on "${c.data.name}")`, c.data.fingerprint, data.fingerprint, dataFix);
+  if (c.data.fingerprint !== data.fingerprint)
+    fail(`the dataset fingerprint (trained on "${c.data.name}")`, c.data.fingerprint, data.fingerprint, dataFix);
   for (const key of Object.keys(c.config) as (keyof TrainConfig)[]) {
     if (RESUMABLE_FIELDS.includes(key) || sameSetting(c.config[key], cfg[key])) continue;
-    fail(`config field "${key}"`, c.config[key], cfg[key],
-      `Resume with the checkpoint's value (only ${RESUMABLE_FIELDS.join(' and ')} may change on resume), ${newRun}.`);
+    fail(
+      `config field "${key}"`,
+      c.config[key],
+      cfg[key],
+      `Resume with the checkpoint's value (only ${RESUMABLE_FIELDS.join(' and ')} may change on resume), ${newRun}.`,
+    );
   }
 }

@@ -74,10 +74,12 @@ function mathLine(cfg: ModelConfig): string {
     return `h = act(dec.W1 · z + dec.b1); mean = ${mean}; logvar = dec.W5 · h + dec.b5 (x ~ N(mean, exp(logvar))); ${act}; ${tail}`;
   }
   // h1 = tanh(dec.W1 · z + dec.b1); h2 = relu(dec.W1_2 · h1 + dec.b1_2); …
-  const hidden = decoder.hidden.map((l, k) => {
-    const affine = `${l.W} · ${k === 0 ? 'z' : `h${k}`} + ${l.b}`;
-    return `h${k + 1} = ${l.activation === 'linear' ? affine : `${l.activation}(${affine})`}`;
-  }).join('; ');
+  const hidden = decoder.hidden
+    .map((l, k) => {
+      const affine = `${l.W} · ${k === 0 ? 'z' : `h${k}`} + ${l.b}`;
+      return `h${k + 1} = ${l.activation === 'linear' ? affine : `${l.activation}(${affine})`}`;
+    })
+    .join('; ');
   const h = `h${decoder.hidden.length}`;
   if (cfg.decoder === 'bernoulli') {
     return `${hidden}; y = sigmoid(dec.W2 · ${h} + dec.b2) is the Bernoulli mean p(x_d = 1 | z); ${tail}`;
@@ -87,12 +89,18 @@ function mathLine(cfg: ModelConfig): string {
 }
 
 /** A config's list copied (a resolved config's lists are frozen; the metadata is the caller's to change). */
-const copy = <T>(v: T | readonly T[]): T | T[] => (Array.isArray(v) ? [...v] : v as T);
+const copy = <T>(v: T | readonly T[]): T | T[] => (Array.isArray(v) ? [...v] : (v as T));
 
 function metadata(cfg: ModelConfig, imageShape?: readonly [number, number]): DecoderMetadata {
   const meta: DecoderMetadata = {
-    formatVersion: DECODER_FORMAT_VERSION, latent: cfg.latent, hidden: copy(cfg.hidden), outputSize: cfg.inputSize,
-    activation: copy(cfg.activation), decoder: cfg.decoder, sigmoidMean: cfg.sigmoidMean, math: mathLine(cfg),
+    formatVersion: DECODER_FORMAT_VERSION,
+    latent: cfg.latent,
+    hidden: copy(cfg.hidden),
+    outputSize: cfg.inputSize,
+    activation: copy(cfg.activation),
+    decoder: cfg.decoder,
+    sigmoidMean: cfg.sigmoidMean,
+    math: mathLine(cfg),
   };
   if (imageShape) meta.imageShape = [imageShape[0], imageShape[1]];
   return meta;
@@ -102,15 +110,19 @@ function metadata(cfg: ModelConfig, imageShape?: readonly [number, number]): Dec
 function decoderSpecs(cfg: ModelConfig, params: Float32Array): ParamSpec[] {
   const layout = buildLayout(cfg);
   if (params.length !== layout.size) {
-    throw checkpointError(`Cannot export the decoder: got ${params.length} parameters, the model ${cfg.inputSize}-${hiddenText(cfg.hidden)}-${cfg.latent} (${cfg.decoder}) has ${layout.size}.`,
-      'Export with the config the parameters were trained with.');
+    throw checkpointError(
+      `Cannot export the decoder: got ${params.length} parameters, the model ${cfg.inputSize}-${hiddenText(cfg.hidden)}-${cfg.latent} (${cfg.decoder}) has ${layout.size}.`,
+      'Export with the config the parameters were trained with.',
+    );
   }
   const specs = layout.specs.filter((s) => s.name.startsWith('dec.'));
   for (const s of specs) {
     const i = view(params, s).findIndex((v) => !Number.isFinite(v));
     if (i >= 0) {
-      throw checkpointError(`Cannot export the decoder: ${s.name}[${i}] is ${view(params, s)[i]}.`,
-        'Training diverged; export from an earlier checkpoint.');
+      throw checkpointError(
+        `Cannot export the decoder: ${s.name}[${i}] is ${view(params, s)[i]}.`,
+        'Training diverged; export from an earlier checkpoint.',
+      );
     }
   }
   return specs;
@@ -120,8 +132,11 @@ function decoderSpecs(cfg: ModelConfig, params: Float32Array): ParamSpec[] {
  * Build model.json and weights.bin for p_θ(x|z). `imageShape` is recorded for consumers that
  * draw the output; `generatedBy` names the producer.
  */
-export function exportDecoder(cfg: ModelConfig, params: Float32Array,
-  options: { imageShape?: readonly [number, number]; generatedBy?: string } = {}): DecoderExport {
+export function exportDecoder(
+  cfg: ModelConfig,
+  params: Float32Array,
+  options: { imageShape?: readonly [number, number]; generatedBy?: string } = {},
+): DecoderExport {
   const specs = decoderSpecs(cfg, params);
   const total = specs.reduce((a, s) => a + s.size, 0);
   const weightsBin = new Uint8Array(total * 4);
@@ -129,7 +144,10 @@ export function exportDecoder(cfg: ModelConfig, params: Float32Array,
   let off = 0;
   for (const s of specs) {
     // DataView with littleEndian = true: the file is LE whatever the host, as tf.io expects.
-    for (const v of view(params, s)) { dv.setFloat32(off, v, true); off += 4; }
+    for (const v of view(params, s)) {
+      dv.setFloat32(off, v, true);
+      off += 4;
+    }
   }
   const modelJson: DecoderModelJson = {
     // tf.io requires the key; there is no Layers/Graph topology, the formula is in userDefinedMetadata.
@@ -137,10 +155,12 @@ export function exportDecoder(cfg: ModelConfig, params: Float32Array,
     format: DECODER_FORMAT,
     generatedBy: options.generatedBy ?? `aevb (decoder export v${DECODER_FORMAT_VERSION})`,
     convertedBy: null,
-    weightsManifest: [{
-      paths: [DECODER_WEIGHTS_FILE],
-      weights: specs.map((s) => ({ name: s.name, shape: [...s.shape], dtype: 'float32' as const })),
-    }],
+    weightsManifest: [
+      {
+        paths: [DECODER_WEIGHTS_FILE],
+        weights: specs.map((s) => ({ name: s.name, shape: [...s.shape], dtype: 'float32' as const })),
+      },
+    ],
     userDefinedMetadata: metadata(cfg, options.imageShape),
   };
   return { modelJson, weightsBin };

@@ -20,14 +20,19 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const positiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
 
 export function importDecoder(modelJson: unknown, weightsBin: Uint8Array, source: string): ImportedDecoder {
-  const fix = 'Export the decoder again (npm run train writes DIR/decoder/ at the end of a run), or use the run\'s checkpoint.aevb.';
-  const fail = (problem: string): never => { throw checkpointError(`Decoder export ${source} ${problem}.`, fix); };
-  if (!isObject(modelJson) || modelJson.format !== DECODER_FORMAT) fail(`is not an aevb decoder (model.json's "format" must be "${DECODER_FORMAT}")`);
+  const fix = "Export the decoder again (npm run train writes DIR/decoder/ at the end of a run), or use the run's checkpoint.aevb.";
+  const fail = (problem: string): never => {
+    throw checkpointError(`Decoder export ${source} ${problem}.`, fix);
+  };
+  if (!isObject(modelJson) || modelJson.format !== DECODER_FORMAT)
+    fail(`is not an aevb decoder (model.json's "format" must be "${DECODER_FORMAT}")`);
   const json = modelJson as Record<string, unknown>;
   const m = json.userDefinedMetadata;
   if (!isObject(m)) return fail('has no userDefinedMetadata');
-  if (m.formatVersion !== DECODER_FORMAT_VERSION) fail(`has formatVersion ${JSON.stringify(m.formatVersion)}; this aevb reads ${DECODER_FORMAT_VERSION}`);
-  for (const k of ['latent', 'outputSize'] as const) if (!positiveInt(m[k])) fail(`has ${k} ${JSON.stringify(m[k])}; it must be a whole number ≥ 1`);
+  if (m.formatVersion !== DECODER_FORMAT_VERSION)
+    fail(`has formatVersion ${JSON.stringify(m.formatVersion)}; this aevb reads ${DECODER_FORMAT_VERSION}`);
+  for (const k of ['latent', 'outputSize'] as const)
+    if (!positiveInt(m[k])) fail(`has ${k} ${JSON.stringify(m[k])}; it must be a whole number ≥ 1`);
   // hidden: one width, or one per hidden layer (encoder order); activation: one, or one per hidden layer.
   const widths = Array.isArray(m.hidden) ? m.hidden : [m.hidden];
   if (widths.length < 1 || widths.length > MAX_HIDDEN_LAYERS || !widths.every(positiveInt)) {
@@ -39,14 +44,20 @@ export function importDecoder(modelJson: unknown, weightsBin: Uint8Array, source
   }
   if (m.decoder !== 'bernoulli' && m.decoder !== 'gaussian') fail(`has decoder ${JSON.stringify(m.decoder)}`);
   const cfg: ModelConfig = {
-    inputSize: m.outputSize as number, hidden: m.hidden as ModelConfig['hidden'], latent: m.latent as number, activation: m.activation as ModelConfig['activation'],
-    decoder: m.decoder as ModelConfig['decoder'], sigmoidMean: m.sigmoidMean !== false, init: 'paper',
+    inputSize: m.outputSize as number,
+    hidden: m.hidden as ModelConfig['hidden'],
+    latent: m.latent as number,
+    activation: m.activation as ModelConfig['activation'],
+    decoder: m.decoder as ModelConfig['decoder'],
+    sigmoidMean: m.sigmoidMean !== false,
+    init: 'paper',
   };
   const layout = buildLayout(cfg);
   const specs = layout.specs.filter((s) => s.name.startsWith('dec.'));
   const manifest = json.weightsManifest;
   const weights = Array.isArray(manifest) && isObject(manifest[0]) ? manifest[0].weights : undefined;
-  if (!Array.isArray(weights) || weights.length !== specs.length) fail(`lists ${Array.isArray(weights) ? weights.length : 'no'} weights; a ${cfg.decoder} decoder has ${specs.length}`);
+  if (!Array.isArray(weights) || weights.length !== specs.length)
+    fail(`lists ${Array.isArray(weights) ? weights.length : 'no'} weights; a ${cfg.decoder} decoder has ${specs.length}`);
   (weights as unknown[]).forEach((w, i) => {
     const s = specs[i];
     if (!isObject(w) || w.name !== s.name || JSON.stringify(w.shape) !== JSON.stringify(s.shape) || (w.dtype ?? 'float32') !== 'float32') {
@@ -66,7 +77,9 @@ export function importDecoder(modelJson: unknown, weightsBin: Uint8Array, source
     }
   }
   const shape = m.imageShape;
-  const imageShape = Array.isArray(shape) && shape.length === 2 && shape.every(positiveInt) && shape[0] * shape[1] === cfg.inputSize
-    ? [shape[0], shape[1]] as [number, number] : undefined;
+  const imageShape =
+    Array.isArray(shape) && shape.length === 2 && shape.every(positiveInt) && shape[0] * shape[1] === cfg.inputSize
+      ? ([shape[0], shape[1]] as [number, number])
+      : undefined;
   return { cfg, params, ...(imageShape ? { imageShape } : {}) };
 }

@@ -47,23 +47,29 @@ export function isGzip(bytes: Uint8Array): boolean {
 
 function checkMagic(bytes: Uint8Array, file: string): void {
   if (isGzip(bytes)) {
-    throw idxError(`${file} is still gzip-compressed.`,
-      'Decompress it first (gunzip the file), or load it from Node, which decompresses .gz files itself.');
+    throw idxError(
+      `${file} is still gzip-compressed.`,
+      'Decompress it first (gunzip the file), or load it from Node, which decompresses .gz files itself.',
+    );
   }
   if (bytes.length < HEADER_FIXED) {
     throw idxError(`${file} is truncated: it has ${bytes.length} bytes, fewer than the 4-byte IDX header.`, REDOWNLOAD);
   }
   if (bytes[0] !== 0 || bytes[1] !== 0) {
-    throw idxError(`${file} has bad magic bytes ${hex(bytes[0])} ${hex(bytes[1])}: not an IDX file (it must start with 00 00).`,
-      'Pick an IDX file such as train-images-idx3-ubyte (the MNIST family\'s format).');
+    throw idxError(
+      `${file} has bad magic bytes ${hex(bytes[0])} ${hex(bytes[1])}: not an IDX file (it must start with 00 00).`,
+      "Pick an IDX file such as train-images-idx3-ubyte (the MNIST family's format).",
+    );
   }
 }
 
 function readType(bytes: Uint8Array, file: string): IdxType {
   const type = typeFromCode(bytes[2]);
   if (type === undefined) {
-    throw idxError(`${file} has unknown type byte 0x${hex(bytes[2])}; IDX knows 0x08 ubyte, 0x09 sbyte, 0x0b int16, 0x0c int32, 0x0d float32, 0x0e float64.`,
-      REDOWNLOAD);
+    throw idxError(
+      `${file} has unknown type byte 0x${hex(bytes[2])}; IDX knows 0x08 ubyte, 0x09 sbyte, 0x0b int16, 0x0c int32, 0x0d float32, 0x0e float64.`,
+      REDOWNLOAD,
+    );
   }
   return type;
 }
@@ -75,8 +81,10 @@ function readDims(bytes: Uint8Array, file: string): number[] {
     throw idxError(`${file} declares 0 dimensions; an IDX array needs at least one.`, REDOWNLOAD);
   }
   if (bytes.length < headerBytes) {
-    throw idxError(`${file} is truncated: its header declares ${ndims} dimensions (${headerBytes} header bytes) but the file has ${bytes.length} bytes.`,
-      REDOWNLOAD);
+    throw idxError(
+      `${file} is truncated: its header declares ${ndims} dimensions (${headerBytes} header bytes) but the file has ${bytes.length} bytes.`,
+      REDOWNLOAD,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, headerBytes);
   const dims: number[] = [];
@@ -90,8 +98,10 @@ function countValues(dims: readonly number[], file: string): number {
   for (const size of dims) {
     count *= size;
     if (count > Number.MAX_SAFE_INTEGER) {
-      throw idxError(`${file} has dims [${dims.join(', ')}] whose product overflows: more than 2^53 values, far beyond any real file.`,
-        REDOWNLOAD);
+      throw idxError(
+        `${file} has dims [${dims.join(', ')}] whose product overflows: more than 2^53 values, far beyond any real file.`,
+        REDOWNLOAD,
+      );
     }
   }
   return count;
@@ -100,12 +110,16 @@ function countValues(dims: readonly number[], file: string): number {
 function checkLength(bytes: Uint8Array, headerBytes: number, dataBytes: number, file: string): void {
   const have = bytes.length - headerBytes;
   if (have < dataBytes) {
-    throw idxError(`${file} is truncated: header says ${dataBytes} data bytes but the file has ${have} (${bytes.length} bytes in all).`,
-      REDOWNLOAD);
+    throw idxError(
+      `${file} is truncated: header says ${dataBytes} data bytes but the file has ${have} (${bytes.length} bytes in all).`,
+      REDOWNLOAD,
+    );
   }
   if (have > dataBytes) {
-    throw idxError(`${file} has a size mismatch: header says ${dataBytes} data bytes but the file has ${have}, ${have - dataBytes} more.`,
-      'Check that the file was not concatenated with another or written with the wrong dims; ' + REDOWNLOAD);
+    throw idxError(
+      `${file} has a size mismatch: header says ${dataBytes} data bytes but the file has ${have}, ${have - dataBytes} more.`,
+      'Check that the file was not concatenated with another or written with the wrong dims; ' + REDOWNLOAD,
+    );
   }
 }
 
@@ -158,8 +172,10 @@ export function idxDeclaredBytes(prefix: Uint8Array, fileName: string): number |
   const dims = readDims(prefix, fileName);
   const total = HEADER_FIXED + 4 * dims.length + countValues(dims, fileName) * TYPES[type].bytes;
   if (total > MAX_IDX_BYTES) {
-    throw idxError(`${fileName} declares dims [${dims.join(', ')}] of ${type}: ${total} bytes, more than the ${MAX_IDX_BYTES} bytes (2 GiB) aevb reads.`,
-      'Split the data into smaller files, or check that you picked the right file.');
+    throw idxError(
+      `${fileName} declares dims [${dims.join(', ')}] of ${type}: ${total} bytes, more than the ${MAX_IDX_BYTES} bytes (2 GiB) aevb reads.`,
+      'Split the data into smaller files, or check that you picked the right file.',
+    );
   }
   return total;
 }
@@ -185,8 +201,10 @@ function checkEncodable(dims: readonly number[], length: number): void {
   }
   const count = dims.reduce((a, b) => a * b, 1);
   if (count !== length) {
-    throw idxError(`Cannot encode IDX: dims [${dims.join(', ')}] describe ${count} values but the data has ${length}.`,
-      'Pass dims whose product is the data length.');
+    throw idxError(
+      `Cannot encode IDX: dims [${dims.join(', ')}] describe ${count} values but the data has ${length}.`,
+      'Pass dims whose product is the data length.',
+    );
   }
 }
 

@@ -38,20 +38,28 @@ export const SAFETENSORS_FORMAT = 'aevb-pytorch';
 export function torchNames(cfg: LayerConfig): Readonly<Record<string, string>> {
   const { encoder, decoder } = modelLayers(cfg);
   const names: Record<string, string> = {};
-  const linear = (l: DenseLayer, module: string) => { names[l.W] = `${module}.weight`; names[l.b] = `${module}.bias`; };
+  const linear = (l: DenseLayer, module: string) => {
+    names[l.W] = `${module}.weight`;
+    names[l.b] = `${module}.bias`;
+  };
   const nth = (mlp: string, k: number) => `${mlp}.hidden${k === 0 ? '' : k + 1}`;
   encoder.hidden.forEach((l, k) => linear(l, nth('encoder', k)));
   linear(encoder.mu, 'encoder.mu');
   linear(encoder.logvar, 'encoder.logvar');
   decoder.hidden.forEach((l, k) => linear(l, nth('decoder', k)));
   if (decoder.head.kind === 'bernoulli') linear(decoder.head.logits, 'decoder.logits');
-  else { linear(decoder.head.mean, 'decoder.mean'); linear(decoder.head.logvar, 'decoder.logvar'); }
+  else {
+    linear(decoder.head.mean, 'decoder.mean');
+    linear(decoder.head.logvar, 'decoder.logvar');
+  }
   return Object.freeze(names);
 }
 
 /** Our slot (OPTIMIZER_SLOTS) → torch.optim's state key. */
 export const TORCH_SLOTS: Readonly<Record<OptimizerKind, readonly string[]>> = Object.freeze({
-  sgd: [], adagrad: ['sum'], adam: ['exp_avg', 'exp_avg_sq'],
+  sgd: [],
+  adagrad: ['sum'],
+  adam: ['exp_avg', 'exp_avg_sq'],
 });
 
 const OPT_PREFIX = 'optimizer.';
@@ -59,7 +67,8 @@ const DDP_PREFIX = 'module.';
 
 /** Every tensor of the model and (optionally) of its optimizer state, in layout order. */
 function namedTensors(config: TrainConfig, params: Float32Array, slots: readonly Float32Array[]): NamedTensor[] {
-  const layout = buildLayout(config), torch = torchNames(config);
+  const layout = buildLayout(config),
+    torch = torchNames(config);
   const out: NamedTensor[] = layout.specs.map((s) => ({ name: torch[s.name], shape: s.shape, data: view(params, s) }));
   TORCH_SLOTS[config.optimizer].forEach((slot, k) => {
     for (const s of layout.specs) out.push({ name: `${OPT_PREFIX}${slot}.${torch[s.name]}`, shape: s.shape, data: view(slots[k], s) });
@@ -78,18 +87,31 @@ function firstNonFinite(tensors: readonly NamedTensor[]): string | null {
 export function exportSafetensors(c: Checkpoint): Uint8Array {
   const layout = buildLayout(c.config);
   const fix = 'This is a bug in the caller; nothing was written.';
-  if (c.params.length !== layout.size) throw checkpointError(`Cannot export: ${c.params.length} parameters, the model has ${layout.size}.`, fix);
-  if (c.optimizer.kind !== c.config.optimizer || c.optimizer.slots.length !== OPTIMIZER_SLOTS[c.optimizer.kind].length ||
-    c.optimizer.slots.some((s) => s.length !== layout.size)) {
-    throw checkpointError(`Cannot export: the ${c.optimizer.kind} state does not fit the model (config.optimizer ${c.config.optimizer}).`, fix);
+  if (c.params.length !== layout.size)
+    throw checkpointError(`Cannot export: ${c.params.length} parameters, the model has ${layout.size}.`, fix);
+  if (
+    c.optimizer.kind !== c.config.optimizer ||
+    c.optimizer.slots.length !== OPTIMIZER_SLOTS[c.optimizer.kind].length ||
+    c.optimizer.slots.some((s) => s.length !== layout.size)
+  ) {
+    throw checkpointError(
+      `Cannot export: the ${c.optimizer.kind} state does not fit the model (config.optimizer ${c.config.optimizer}).`,
+      fix,
+    );
   }
   const tensors = namedTensors(c.config, c.params, c.optimizer.slots);
   const bad = firstNonFinite(tensors);
   if (bad) throw checkpointError(`Cannot export: ${bad}.`, 'Training diverged: export an earlier checkpoint.');
   return encodeSafetensors(tensors, {
-    format: SAFETENSORS_FORMAT, format_version: '1', config: JSON.stringify(c.config), step: String(c.step),
-    samples_seen: String(c.samplesSeen), seed: String(c.config.seed), optimizer: c.optimizer.kind,
-    data: JSON.stringify(c.data), created_at: c.createdAt,
+    format: SAFETENSORS_FORMAT,
+    format_version: '1',
+    config: JSON.stringify(c.config),
+    step: String(c.step),
+    samples_seen: String(c.samplesSeen),
+    seed: String(c.config.seed),
+    optimizer: c.optimizer.kind,
+    data: JSON.stringify(c.data),
+    created_at: c.createdAt,
   });
 }
 
@@ -104,15 +126,26 @@ function metaCount(v: string | undefined, fallback: number): number {
  * widths are encoder.hidden's rows, then encoder.hidden2's, … for as many as the file has.
  */
 function inferShape(t: ReadonlyMap<string, NamedTensor>, fail: (p: string, f?: string) => never): Partial<TrainConfig> {
-  const w3 = t.get('encoder.hidden.weight'), w4 = t.get('encoder.mu.weight');
+  const w3 = t.get('encoder.hidden.weight'),
+    w4 = t.get('encoder.mu.weight');
   if (!w3 || !w4) {
-    fail(`has no tensor ${w3 ? 'encoder.mu.weight' : 'encoder.hidden.weight'}, so it is not a state_dict of the AEVB module`,
-      'Save examples/pytorch/aevb_model.py\'s AEVB with save_safetensors(model.state_dict(), …); the names are in docs/safetensors.md.');
+    fail(
+      `has no tensor ${w3 ? 'encoder.mu.weight' : 'encoder.hidden.weight'}, so it is not a state_dict of the AEVB module`,
+      "Save examples/pytorch/aevb_model.py's AEVB with save_safetensors(model.state_dict(), …); the names are in docs/safetensors.md.",
+    );
   }
-  if (w3!.shape.length !== 2 || w4!.shape.length !== 2) fail(`has encoder weights of shapes ${JSON.stringify(w3!.shape)} and ${JSON.stringify(w4!.shape)}; nn.Linear weights are 2-D [out, in]`);
+  if (w3!.shape.length !== 2 || w4!.shape.length !== 2)
+    fail(
+      `has encoder weights of shapes ${JSON.stringify(w3!.shape)} and ${JSON.stringify(w4!.shape)}; nn.Linear weights are 2-D [out, in]`,
+    );
   const widths = [w3!.shape[0]];
   for (let k = 2; t.has(`encoder.hidden${k}.weight`); k++) widths.push(t.get(`encoder.hidden${k}.weight`)!.shape[0]);
-  return { inputSize: w3!.shape[1], hidden: widths.length === 1 ? widths[0] : widths, latent: w4!.shape[0], decoder: t.has('decoder.mean.weight') ? 'gaussian' : 'bernoulli' };
+  return {
+    inputSize: w3!.shape[1],
+    hidden: widths.length === 1 ? widths[0] : widths,
+    latent: w4!.shape[0],
+    decoder: t.has('decoder.mean.weight') ? 'gaussian' : 'bernoulli',
+  };
 }
 
 /**
@@ -123,7 +156,10 @@ function inferShape(t: ReadonlyMap<string, NamedTensor>, fail: (p: string, f?: s
  * and for config.optimizer when present. Step and samples seen come from the metadata (else 0).
  */
 export function importSafetensors(bytes: Uint8Array, source: string, override: Partial<TrainConfig> = {}): Checkpoint {
-  const fail = (problem: string, fix = 'Save the AEVB module\'s state_dict again (docs/safetensors.md lists the names and shapes).'): never => {
+  const fail = (
+    problem: string,
+    fix = "Save the AEVB module's state_dict again (docs/safetensors.md lists the names and shapes).",
+  ): never => {
     throw checkpointError(`${source} ${problem}.`, fix);
   };
   const file = decodeSafetensors(bytes, source);
@@ -132,7 +168,11 @@ export function importSafetensors(bytes: Uint8Array, source: string, override: P
   const tensors = new Map(file.tensors.map((t) => [strip && t.name.startsWith(DDP_PREFIX) ? t.name.slice(DDP_PREFIX.length) : t.name, t]));
   let saved: Partial<TrainConfig> = {};
   if (file.metadata.config !== undefined) {
-    try { saved = JSON.parse(file.metadata.config) as Partial<TrainConfig>; } catch (e) { fail(`has a metadata config that is not JSON (${(e as Error).message})`); }
+    try {
+      saved = JSON.parse(file.metadata.config) as Partial<TrainConfig>;
+    } catch (e) {
+      fail(`has a metadata config that is not JSON (${(e as Error).message})`);
+    }
   }
   let config: TrainConfig;
   try {
@@ -140,7 +180,8 @@ export function importSafetensors(bytes: Uint8Array, source: string, override: P
   } catch (e) {
     return fail(`cannot be used: ${(e as Error).message}`, '');
   }
-  const layout = buildLayout(config), torch = torchNames(config);
+  const layout = buildLayout(config),
+    torch = torchNames(config);
   const params = new Float32Array(layout.size);
   const expected = new Set<string>();
   const take = (name: string, shape: readonly number[], into: Float32Array) => {
@@ -148,8 +189,10 @@ export function importSafetensors(bytes: Uint8Array, source: string, override: P
     const t = tensors.get(name);
     if (!t) fail(`has no tensor ${name}; the model (${modelKey(config)}) needs it with shape ${JSON.stringify(shape)}`);
     if (JSON.stringify(t!.shape) !== JSON.stringify(shape)) {
-      fail(`has tensor ${name} of shape ${JSON.stringify(t!.shape)}; the model (${modelKey(config)}) needs ${JSON.stringify(shape)}`,
-        'Train with the --hidden, --latent and --decoder of the file, or save the model that matches this run.');
+      fail(
+        `has tensor ${name} of shape ${JSON.stringify(t!.shape)}; the model (${modelKey(config)}) needs ${JSON.stringify(shape)}`,
+        'Train with the --hidden, --latent and --decoder of the file, or save the model that matches this run.',
+      );
     }
     into.set(t!.data);
   };
@@ -159,8 +202,10 @@ export function importSafetensors(bytes: Uint8Array, source: string, override: P
   const keeps = TORCH_SLOTS[config.optimizer];
   const foreign = stateNames.find((n) => !keeps.includes(n.slice(OPT_PREFIX.length).split('.')[0]));
   if (foreign) {
-    fail(`has optimizer state ${foreign}, which ${config.optimizer} does not keep (it keeps ${keeps.map((s) => OPT_PREFIX + s).join(', ') || 'none'})`,
-      'Train with the optimizer that wrote it (--optimizer), or save the state_dict without optimizer state.');
+    fail(
+      `has optimizer state ${foreign}, which ${config.optimizer} does not keep (it keeps ${keeps.map((s) => OPT_PREFIX + s).join(', ') || 'none'})`,
+      'Train with the optimizer that wrote it (--optimizer), or save the state_dict without optimizer state.',
+    );
   }
   if (stateNames.length > 0) {
     TORCH_SLOTS[config.optimizer].forEach((slot, k) => {
@@ -177,12 +222,26 @@ export function importSafetensors(bytes: Uint8Array, source: string, override: P
   let data: Checkpoint['data'] = { name: source, n: 0, d: config.inputSize, fingerprint: '' };
   try {
     const d = JSON.parse(file.metadata.data ?? 'null') as Checkpoint['data'] | null;
-    if (d && typeof d.name === 'string' && typeof d.fingerprint === 'string' && Number.isSafeInteger(d.n) && Number.isSafeInteger(d.d)) data = d;
-  } catch { /* no data identity: an imported model is not tied to a dataset */ }
-  return checkTrainableState({ // state_checks.ts: step in range, optimizer accumulators ≥ 0
-    format: 'aevb-checkpoint', version: 1, config, step, samplesSeen: metaCount(file.metadata.samples_seen, step * config.batch),
-    params, optimizer: { kind: config.optimizer, slots }, data, createdAt: file.metadata.created_at ?? new Date(0).toISOString(),
-  }, source);
+    if (d && typeof d.name === 'string' && typeof d.fingerprint === 'string' && Number.isSafeInteger(d.n) && Number.isSafeInteger(d.d))
+      data = d;
+  } catch {
+    /* no data identity: an imported model is not tied to a dataset */
+  }
+  return checkTrainableState(
+    {
+      // state_checks.ts: step in range, optimizer accumulators ≥ 0
+      format: 'aevb-checkpoint',
+      version: 1,
+      config,
+      step,
+      samplesSeen: metaCount(file.metadata.samples_seen, step * config.batch),
+      params,
+      optimizer: { kind: config.optimizer, slots },
+      data,
+      createdAt: file.metadata.created_at ?? new Date(0).toISOString(),
+    },
+    source,
+  );
 }
 
 export interface LoadedCheckpoint {
@@ -196,8 +255,10 @@ export function readCheckpointBytes(bytes: Uint8Array, source: string, override:
   const magic = String.fromCharCode(...bytes.subarray(0, CHECKPOINT_MAGIC.length));
   if (magic === CHECKPOINT_MAGIC || !looksLikeSafetensors(bytes)) {
     if (magic !== CHECKPOINT_MAGIC && bytes.length >= 8) {
-      throw checkpointError(`${source} is neither an aevb checkpoint (it does not start with ${CHECKPOINT_MAGIC}) nor a safetensors file.`,
-        'Pass a checkpoint.aevb written by aevb or a model.safetensors (docs/safetensors.md).');
+      throw checkpointError(
+        `${source} is neither an aevb checkpoint (it does not start with ${CHECKPOINT_MAGIC}) nor a safetensors file.`,
+        'Pass a checkpoint.aevb written by aevb or a model.safetensors (docs/safetensors.md).',
+      );
     }
     return { checkpoint: decodeCheckpoint(bytes, source), imported: false };
   }
@@ -209,14 +270,26 @@ export function readCheckpointBytes(bytes: Uint8Array, source: string, override:
  * resume check for our own checkpoints; for imported models the model's input width only
  * (the config was built from the run's settings, and the data may be other than it was trained on).
  */
-export function checkLoadable(loaded: LoadedCheckpoint, config: TrainConfig, data: { n: number; d: number; fingerprint: string }, source: string): void {
-  if (!loaded.imported) { checkCompatible(loaded.checkpoint, config, data, source); return; }
+export function checkLoadable(
+  loaded: LoadedCheckpoint,
+  config: TrainConfig,
+  data: { n: number; d: number; fingerprint: string },
+  source: string,
+): void {
+  if (!loaded.imported) {
+    checkCompatible(loaded.checkpoint, config, data, source);
+    return;
+  }
   if (loaded.checkpoint.config.inputSize !== data.d) {
-    throw checkpointError(`Cannot start from ${source}: tensor encoder.hidden.weight takes ${loaded.checkpoint.config.inputSize} inputs but the data has ${data.d} values per datapoint.`,
-      'Train on data of the width the model was trained on.');
+    throw checkpointError(
+      `Cannot start from ${source}: tensor encoder.hidden.weight takes ${loaded.checkpoint.config.inputSize} inputs but the data has ${data.d} values per datapoint.`,
+      'Train on data of the width the model was trained on.',
+    );
   }
   if (modelKey(loaded.checkpoint.config) !== modelKey(config) || loaded.checkpoint.optimizer.kind !== config.optimizer) {
-    throw checkpointError(`Cannot start from ${source}: it holds a ${modelKey(loaded.checkpoint.config)} model with ${loaded.checkpoint.optimizer.kind} state; this run is ${modelKey(config)} with ${config.optimizer}.`,
-      'Pass the model settings of the file, or leave them out.');
+    throw checkpointError(
+      `Cannot start from ${source}: it holds a ${modelKey(loaded.checkpoint.config)} model with ${loaded.checkpoint.optimizer.kind} state; this run is ${modelKey(config)} with ${config.optimizer}.`,
+      'Pass the model settings of the file, or leave them out.',
+    );
   }
 }

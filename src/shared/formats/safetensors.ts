@@ -48,7 +48,10 @@ export function encodeSafetensors(tensors: readonly NamedTensor[], metadata: Rec
   let offset = 0;
   for (const t of tensors) {
     if (t.data.length !== count(t.shape)) {
-      throw checkpointError(`Cannot write tensor ${t.name}: ${t.data.length} values for shape ${JSON.stringify(t.shape)}.`, 'This is a bug in the caller.');
+      throw checkpointError(
+        `Cannot write tensor ${t.name}: ${t.data.length} values for shape ${JSON.stringify(t.shape)}.`,
+        'This is a bug in the caller.',
+      );
     }
     if (t.name in header) throw checkpointError(`Cannot write tensor ${t.name} twice.`, 'This is a bug in the caller.');
     header[t.name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + 4 * t.data.length] };
@@ -63,7 +66,10 @@ export function encodeSafetensors(tensors: readonly NamedTensor[], metadata: Rec
   let at = 8 + padded;
   for (const t of tensors) {
     if (LITTLE_ENDIAN_HOST) out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
-    else { const dv = new DataView(out.buffer, at); t.data.forEach((v, i) => dv.setFloat32(4 * i, v, true)); }
+    else {
+      const dv = new DataView(out.buffer, at);
+      t.data.forEach((v, i) => dv.setFloat32(4 * i, v, true));
+    }
     at += t.data.byteLength;
   }
   return out;
@@ -76,14 +82,22 @@ export function looksLikeSafetensors(bytes: Uint8Array): boolean {
   return n >= 2n && n <= BigInt(MAX_HEADER_BYTES) && bytes[8] === 0x7b;
 }
 
-interface Entry { name: string; dtype: string; shape: number[]; begin: number; end: number }
+interface Entry {
+  name: string;
+  dtype: string;
+  shape: number[];
+  begin: number;
+  end: number;
+}
 
 /** One entry of the header, checked on its own: dtype, shape, offsets inside the buffer, size = shape × dtype. */
 function checkEntry(name: string, raw: unknown, bufferBytes: number, fail: (p: string, f?: string) => never): Entry {
   const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-  if (typeof e !== 'object' || e === null || Array.isArray(e)) fail(`lists tensor ${name} as ${JSON.stringify(raw)}, not {dtype, shape, data_offsets}`);
+  if (typeof e !== 'object' || e === null || Array.isArray(e))
+    fail(`lists tensor ${name} as ${JSON.stringify(raw)}, not {dtype, shape, data_offsets}`);
   const dtype = e.dtype;
-  if (typeof dtype !== 'string' || !KNOWN_DTYPES.includes(dtype)) fail(`gives tensor ${name} the dtype ${JSON.stringify(dtype)}, which safetensors does not define`);
+  if (typeof dtype !== 'string' || !KNOWN_DTYPES.includes(dtype))
+    fail(`gives tensor ${name} the dtype ${JSON.stringify(dtype)}, which safetensors does not define`);
   if (!(dtype in DTYPE_BYTES)) {
     fail(`holds tensor ${name} as ${dtype}; aevb reads F32 and F64 only`, 'Save the model in float32 (model.float()) and export again.');
   }
@@ -141,7 +155,8 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): Safetensor
   };
   if (bytes.length < 8) fail(`is truncated: ${bytes.length} bytes, shorter than the 8-byte header length`);
   const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  if (n > BigInt(MAX_HEADER_BYTES)) fail(`claims a ${n}-byte header, over the format's ${MAX_HEADER_BYTES}-byte limit: not a safetensors file, or a damaged one`);
+  if (n > BigInt(MAX_HEADER_BYTES))
+    fail(`claims a ${n}-byte header, over the format's ${MAX_HEADER_BYTES}-byte limit: not a safetensors file, or a damaged one`);
   if (n > BigInt(bytes.length - 8)) fail(`is truncated: the header claims ${n} bytes but only ${bytes.length - 8} follow`);
   const headerBytes = Number(n);
   let header: unknown;

@@ -33,7 +33,12 @@ export class AevbStepGradient {
   private readonly ownParams: number;
   private readonly ownGrad: number;
 
-  constructor(readonly cfg: KernelModelCfg, readonly layout: ParamLayout, factory: KernelFactory, place?: KernelPlace) {
+  constructor(
+    readonly cfg: KernelModelCfg,
+    readonly layout: ParamLayout,
+    factory: KernelFactory,
+    place?: KernelPlace,
+  ) {
     const P = align16(layout.size * 4);
     if (place) {
       this.memory = place.memory;
@@ -56,16 +61,17 @@ export class AevbStepGradient {
 
   /** ∇ Σ_shard ℒ̃ into gradOut (layout order); the shard's ELBO terms if withValue. */
   compute(params: Float32Array, shard: ShardInputs, gradOut: Float32Array, withValue = true): ShardValue {
-    let p = this.addressOf(params), g = this.addressOf(gradOut);
+    let p = this.addressOf(params),
+      g = this.addressOf(gradOut);
     const t0 = performance.now();
     if (p < 0) {
-      if (this.ownParams < 0) throw new Error('the parameters are not in the kernels\' memory (a bug in the caller)');
+      if (this.ownParams < 0) throw new Error("the parameters are not in the kernels' memory (a bug in the caller)");
       new Float32Array(this.memory.buffer, this.ownParams, this.layout.size).set(params);
       p = this.ownParams;
     }
     const copyOut = g < 0;
     if (copyOut) {
-      if (this.ownGrad < 0) throw new Error('the gradient slot is not in the kernels\' memory (a bug in the caller)');
+      if (this.ownGrad < 0) throw new Error("the gradient slot is not in the kernels' memory (a bug in the caller)");
       g = this.ownGrad;
     }
     const t1 = performance.now();
@@ -77,5 +83,7 @@ export class AevbStepGradient {
     return v;
   }
 
-  dispose(): void { /* nothing held outside the memory */ }
+  dispose(): void {
+    /* nothing held outside the memory */
+  }
 }

@@ -40,15 +40,27 @@ export interface ElboSums {
 export function elboReport(s: ElboSums): ElboReport {
   const n = s.count;
   return {
-    elbo: s.elbo / n, recon: s.recon / n, kl: s.kl / n, samples: s.samples,
+    elbo: s.elbo / n,
+    recon: s.recon / n,
+    kl: s.kl / n,
+    samples: s.samples,
     se: s.samples > 1 ? Math.sqrt(s.variance / s.samples) / n : null,
   };
 }
 
 /** Adds ELBO sums of disjoint ranges (in the order given). */
 export function addElboSums(parts: ElboSums[]): ElboSums {
-  return parts.reduce((a, p) => ({ count: a.count + p.count, samples: p.samples, elbo: a.elbo + p.elbo, recon: a.recon + p.recon,
-    kl: a.kl + p.kl, variance: a.variance + p.variance }), { count: 0, samples: parts[0]?.samples ?? 1, elbo: 0, recon: 0, kl: 0, variance: 0 });
+  return parts.reduce(
+    (a, p) => ({
+      count: a.count + p.count,
+      samples: p.samples,
+      elbo: a.elbo + p.elbo,
+      recon: a.recon + p.recon,
+      kl: a.kl + p.kl,
+      variance: a.variance + p.variance,
+    }),
+    { count: 0, samples: parts[0]?.samples ?? 1, elbo: 0, recon: 0, kl: 0, variance: 0 },
+  );
 }
 
 /** Sums of the importance-sampled estimate over a range of datapoints (the pool sums them across workers). */
@@ -76,6 +88,10 @@ export function logLikelihoodReport(s: LogLikelihoodSums): LogLikelihoodReport {
 }
 
 export function addLogLikelihoodSums(parts: LogLikelihoodSums[]): LogLikelihoodSums {
-  return parts.reduce((a, p) => ({ count: a.count + p.count, samples: p.samples, sum: a.sum + p.sum, variance: a.variance + p.variance }),
-    { count: 0, samples: parts[0]?.samples ?? 1, sum: 0, variance: 0 });
+  return parts.reduce((a, p) => ({ count: a.count + p.count, samples: p.samples, sum: a.sum + p.sum, variance: a.variance + p.variance }), {
+    count: 0,
+    samples: parts[0]?.samples ?? 1,
+    sum: 0,
+    variance: 0,
+  });
 }

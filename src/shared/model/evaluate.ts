@@ -18,7 +18,15 @@ import { buildLayout } from './layout.ts';
 import { transposeRows } from '../training/minibatch.ts';
 import { decode, disposeParams, encode, klToPrior, logLikelihood, paramTensors, type ParamTensors } from './model.ts';
 import { CounterRng, Stream } from '../training/rng.ts';
-import { elboReport, logLikelihoodReport, type ElboReport, type ElboSums, type EvalSplit, type LogLikelihoodReport, type LogLikelihoodSums } from './eval_sums.ts';
+import {
+  elboReport,
+  logLikelihoodReport,
+  type ElboReport,
+  type ElboSums,
+  type EvalSplit,
+  type LogLikelihoodReport,
+  type LogLikelihoodSums,
+} from './eval_sums.ts';
 
 export * from './eval_sums.ts';
 
@@ -30,7 +38,8 @@ export interface EvalNoise {
   draw: number;
 }
 
-const PURPOSE_ELBO = 0, PURPOSE_IS = 1;
+const PURPOSE_ELBO = 0,
+  PURPOSE_IS = 1;
 const DRAW_PERIOD = 2 ** 30;
 
 /** Counter word c0 of the evaluation noise: (purpose, split) in the low 2 bits, the draw above them. */
@@ -47,7 +56,8 @@ function columns(data: Dataset, start: number, B: number): tf.Tensor2D {
 
 /** ε [J, K·B] for datapoints [start, start+B) and samples k0 ≤ k < k0 + K: column (k − k0)·B + i. */
 function evalNoise(rng: CounterRng, c0: number, start: number, B: number, K: number, J: number, k0 = 0): tf.Tensor2D {
-  const eps = new Float32Array(J * K * B), col = new Float32Array(J);
+  const eps = new Float32Array(J * K * B),
+    col = new Float32Array(J);
   for (let k = 0; k < K; k++) {
     for (let i = 0; i < B; i++) {
       rng.normals(c0, start + i, k0 + k, col, 0, J);
@@ -62,15 +72,26 @@ function evalNoise(rng: CounterRng, c0: number, start: number, B: number, K: num
  * the encoder runs once per datapoint, the decoder S times. At most maxColumns decoded samples at once.
  * The per-datapoint means and variances are taken in float64 from the S log p(x|z) values.
  */
-export function elboSums(cfg: ModelConfig, params: Float32Array, data: Dataset, noise: EvalNoise, samples = 1,
-  start = 0, end = data.n, maxColumns = 1000): ElboSums {
+export function elboSums(
+  cfg: ModelConfig,
+  params: Float32Array,
+  data: Dataset,
+  noise: EvalNoise,
+  samples = 1,
+  start = 0,
+  end = data.n,
+  maxColumns = 1000,
+): ElboSums {
   const S = samples;
   if (!Number.isInteger(S) || S < 1) throw new RangeError(`elboSums: samples is ${S}; it must be a whole number ≥ 1`);
   const p = paramTensors(params, buildLayout(cfg));
   const rng = new CounterRng(noise.seed, Stream.EVAL);
   const c0 = noiseWord(PURPOSE_ELBO, noise);
   const batch = Math.max(1, Math.floor(maxColumns / S));
-  let elbo = 0, recon = 0, kl = 0, variance = 0;
+  let elbo = 0,
+    recon = 0,
+    kl = 0,
+    variance = 0;
   try {
     for (let s0 = start; s0 < end; s0 += batch) {
       const B = Math.min(batch, end - s0);
@@ -79,8 +100,10 @@ export function elboSums(cfg: ModelConfig, params: Float32Array, data: Dataset, 
         const { mu, logvar } = encode(cfg, p, x);
         const tile = (t: tf.Tensor) => (S === 1 ? t : tf.tile(t, [1, S]));
         const z = tf.add(tile(mu), tf.mul(tile(tf.exp(tf.mul(0.5, logvar))), evalNoise(rng, c0, s0, B, S, cfg.latent))) as tf.Tensor2D;
-        return [logLikelihood(cfg, decode(cfg, p, z), tile(x) as tf.Tensor2D).dataSync() as Float32Array, // [S·B], column s·B + i
-          klToPrior(mu, logvar).dataSync() as Float32Array];                                               // [B]
+        return [
+          logLikelihood(cfg, decode(cfg, p, z), tile(x) as tf.Tensor2D).dataSync() as Float32Array, // [S·B], column s·B + i
+          klToPrior(mu, logvar).dataSync() as Float32Array,
+        ]; // [B]
       });
       for (let i = 0; i < B; i++) {
         let m = 0;
@@ -88,7 +111,9 @@ export function elboSums(cfg: ModelConfig, params: Float32Array, data: Dataset, 
         m /= S;
         let v = 0;
         for (let s = 0; s < S; s++) v += (r[s * B + i] - m) ** 2;
-        recon += m; kl += k[i]; elbo += m - k[i];
+        recon += m;
+        kl += k[i];
+        elbo += m - k[i];
         if (S > 1) variance += v / (S - 1);
       }
     }
@@ -109,8 +134,13 @@ export interface ElboOptions {
 }
 
 /** The per-datapoint ELBO (estimator B, S draws per datapoint) averaged over a dataset, with its standard error. */
-export function evaluateElbo(cfg: ModelConfig & { evalElboSamples?: number }, params: Float32Array, data: Dataset, seed: number,
-  o: ElboOptions = {}): ElboReport {
+export function evaluateElbo(
+  cfg: ModelConfig & { evalElboSamples?: number },
+  params: Float32Array,
+  data: Dataset,
+  seed: number,
+  o: ElboOptions = {},
+): ElboReport {
   const noise = { seed, split: o.split ?? 'test', draw: o.draw ?? 0 };
   return elboReport(elboSums(cfg, params, data, noise, o.samples ?? cfg.evalElboSamples ?? 1, 0, data.n, o.maxColumns));
 }
@@ -127,11 +157,20 @@ export function evaluateElbo(cfg: ModelConfig & { evalElboSamples?: number }, pa
  */
 export function logMeanExpWithVariance(lw: ArrayLike<number>): { logMean: number; variance: number } {
   const K = lw.length;
-  let m = -Infinity, top = 0;
-  for (let k = 0; k < K; k++) if (lw[k] > m) { m = lw[k]; top = k; }
+  let m = -Infinity,
+    top = 0;
+  for (let k = 0; k < K; k++)
+    if (lw[k] > m) {
+      m = lw[k];
+      top = k;
+    }
   if (m === -Infinity) return { logMean: -Infinity, variance: 0 };
-  let s1 = 0, m2 = -Infinity; // Σ u, and the largest log-weight but the top one
-  for (let k = 0; k < K; k++) { s1 += Math.exp(lw[k] - m); if (k !== top && lw[k] > m2) m2 = lw[k]; }
+  let s1 = 0,
+    m2 = -Infinity; // Σ u, and the largest log-weight but the top one
+  for (let k = 0; k < K; k++) {
+    s1 += Math.exp(lw[k] - m);
+    if (k !== top && lw[k] > m2) m2 = lw[k];
+  }
   const logMean = m + Math.log(s1 / K);
   if (K < 2) return { logMean, variance: 0 };
   if (m2 === -Infinity) return { logMean, variance: Infinity }; // every other weight is 0: no spread can be told
@@ -157,13 +196,26 @@ export function logMeanExpWithVariance(lw: ArrayLike<number>): { logMean: number
  * K > maxColumns each datapoint's samples go in blocks into one array of K log-weights, so the
  * tensors stay bounded however large K is (the page offers K up to 100,000: 0.8 MB of float64).
  */
-export function logLikelihoodSums(cfg: ModelConfig, params: Float32Array, data: Dataset, K: number, noise: EvalNoise,
-  start = 0, end = data.n, maxColumns = 2000): LogLikelihoodSums {
+export function logLikelihoodSums(
+  cfg: ModelConfig,
+  params: Float32Array,
+  data: Dataset,
+  K: number,
+  noise: EvalNoise,
+  start = 0,
+  end = data.n,
+  maxColumns = 2000,
+): LogLikelihoodSums {
   const p = paramTensors(params, buildLayout(cfg));
   const rng = new CounterRng(noise.seed, Stream.EVAL);
   const c0 = noiseWord(PURPOSE_IS, noise);
-  let sum = 0, variance = 0;
-  const finish = (lw: ArrayLike<number>) => { const r = logMeanExpWithVariance(lw); sum += r.logMean; variance += r.variance; };
+  let sum = 0,
+    variance = 0;
+  const finish = (lw: ArrayLike<number>) => {
+    const r = logMeanExpWithVariance(lw);
+    sum += r.logMean;
+    variance += r.variance;
+  };
   try {
     if (K <= maxColumns) {
       const B = Math.max(1, Math.floor(maxColumns / K));
@@ -181,7 +233,10 @@ export function logLikelihoodSums(cfg: ModelConfig, params: Float32Array, data: 
       for (let s = start; s < end; s++) {
         for (let k0 = 0; k0 < K; k0 += maxColumns) {
           const k = Math.min(maxColumns, K - k0);
-          all.set(tf.tidy(() => importanceLogWeights(cfg, p, columns(data, s, 1), evalNoise(rng, c0, s, 1, k, cfg.latent, k0), k).dataSync()), k0);
+          all.set(
+            tf.tidy(() => importanceLogWeights(cfg, p, columns(data, s, 1), evalNoise(rng, c0, s, 1, k, cfg.latent, k0), k).dataSync()),
+            k0,
+          );
         }
         finish(all);
       }
@@ -193,23 +248,46 @@ export function logLikelihoodSums(cfg: ModelConfig, params: Float32Array, data: 
 }
 
 /** Σ over datapoints [start, end) of the K-sample importance-sampled log p(x) (test-set noise, draw 0 unless given). */
-export function logLikelihoodSum(cfg: ModelConfig, params: Float32Array, data: Dataset, K: number, seed: number,
-  start = 0, end = data.n, maxColumns = 2000, noise: Partial<EvalNoise> = {}): number {
+export function logLikelihoodSum(
+  cfg: ModelConfig,
+  params: Float32Array,
+  data: Dataset,
+  K: number,
+  seed: number,
+  start = 0,
+  end = data.n,
+  maxColumns = 2000,
+  noise: Partial<EvalNoise> = {},
+): number {
   return logLikelihoodSums(cfg, params, data, K, { seed, split: 'test', draw: 0, ...noise }, start, end, maxColumns).sum;
 }
 
 /** The K-sample importance-sampled estimate over a dataset with its standard error. */
-export function estimateLogLikelihood(cfg: ModelConfig, params: Float32Array, data: Dataset, K: number, seed: number,
-  o: { split?: EvalSplit; draw?: number; maxColumns?: number } = {}): LogLikelihoodReport {
-  return logLikelihoodReport(logLikelihoodSums(cfg, params, data, K, { seed, split: o.split ?? 'test', draw: o.draw ?? 0 }, 0, data.n, o.maxColumns));
+export function estimateLogLikelihood(
+  cfg: ModelConfig,
+  params: Float32Array,
+  data: Dataset,
+  K: number,
+  seed: number,
+  o: { split?: EvalSplit; draw?: number; maxColumns?: number } = {},
+): LogLikelihoodReport {
+  return logLikelihoodReport(
+    logLikelihoodSums(cfg, params, data, K, { seed, split: o.split ?? 'test', draw: o.draw ?? 0 }, 0, data.n, o.maxColumns),
+  );
 }
 
 /**
  * Mean over the dataset of the K-sample importance-sampled log p(x). K = 1 is estimator A's
  * one-sample ELBO; the estimate rises towards log p(x) as K grows.
  */
-export function evaluateLogLikelihood(cfg: ModelConfig, params: Float32Array, data: Dataset, K: number, seed: number,
-  maxColumns = 2000): number {
+export function evaluateLogLikelihood(
+  cfg: ModelConfig,
+  params: Float32Array,
+  data: Dataset,
+  K: number,
+  seed: number,
+  maxColumns = 2000,
+): number {
   return logLikelihoodSum(cfg, params, data, K, seed, 0, data.n, maxColumns) / data.n;
 }
 
@@ -219,7 +297,7 @@ export function importanceLogWeights(cfg: ModelConfig, p: ParamTensors, x: tf.Te
     const { mu, logvar } = encode(cfg, p, x);
     const tile = (t: tf.Tensor) => tf.tile(t, [1, K]);
     const z = tf.add(tile(mu), tf.mul(tile(tf.exp(tf.mul(0.5, logvar))), eps)) as tf.Tensor2D; // [J, KB]
-    const logPxz = logLikelihood(cfg, decode(cfg, p, z), tile(x) as tf.Tensor2D);          // [KB]
+    const logPxz = logLikelihood(cfg, decode(cfg, p, z), tile(x) as tf.Tensor2D); // [KB]
     // log p(z) = Σ_j −½ log 2π − ½ z²;  log q(z|x) = Σ_j −½ log 2π − ½ log σ² − ½ ε²  (the 2π terms cancel)
     const logPz = tf.mul(-0.5, tf.sum(tf.square(z), 0));
     const logQz = tf.mul(-0.5, tf.sum(tf.add(tile(logvar), tf.square(eps)), 0));

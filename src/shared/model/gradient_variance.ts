@@ -38,7 +38,9 @@ export function studyMinibatch(seed: number, r: number, n: number, M: number): U
   for (let i = 0; i < n; i++) pool[i] = i;
   for (let i = 0; i < M; i++) {
     const j = i + Math.floor(rng.uniform(STUDY, r, i, 0) * (n - i));
-    const t = pool[i]; pool[i] = pool[j]; pool[j] = t;
+    const t = pool[i];
+    pool[i] = pool[j];
+    pool[j] = t;
   }
   return pool.slice(0, M);
 }
@@ -48,8 +50,11 @@ export function gradientVariance(cfg: TrainConfig, params: Float32Array, train: 
   if (!Number.isInteger(o.draws) || o.draws < 2) throw new RangeError(`gradientVariance: draws is ${o.draws}; it needs at least 2`);
   const layout = buildLayout(cfg);
   const engine = new SgvbGradient(cfg, layout);
-  const P = layout.size, M = cfg.batch;
-  const mean = new Float64Array(P), m2 = new Float64Array(P), g = new Float32Array(P);
+  const P = layout.size,
+    M = cfg.batch;
+  const mean = new Float64Array(P),
+    m2 = new Float64Array(P),
+    g = new Float32Array(P);
   const noiseCfg = { ...cfg, seed: o.seed };
   try {
     for (let r = 0; r < o.draws; r++) {
@@ -58,7 +63,8 @@ export function gradientVariance(cfg: TrainConfig, params: Float32Array, train: 
       // Welford: mean and Σ squared deviations, per parameter. ∇ of the sum / M: the per-datapoint gradient.
       const k = r + 1;
       for (let p = 0; p < P; p++) {
-        const x = g[p] / M, d = x - mean[p];
+        const x = g[p] / M,
+          d = x - mean[p];
         mean[p] += d / k;
         m2[p] += d * (x - mean[p]);
       }
@@ -82,7 +88,8 @@ export function summarizeVariance(v: Float64Array, layout: ParamLayout): Varianc
   let total = 0;
   for (let p = 0; p < v.length; p++) total += v[p];
   const sorted = Float64Array.from(v).sort();
-  const n = sorted.length, mid = n >> 1;
+  const n = sorted.length,
+    mid = n >> 1;
   const perGroup: Record<string, number> = {};
   for (const s of layout.specs) {
     let acc = 0;

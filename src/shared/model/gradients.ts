@@ -38,10 +38,22 @@ export interface ShardValue {
 }
 
 /** What a forward pass keeps for its backward: each hidden layer's pre-activation a_k and output h_k. */
-export interface EncoderPass { a: tf.Tensor[]; h: tf.Tensor[]; mu: tf.Tensor; logvar: tf.Tensor }
-export interface DecoderPass { a: tf.Tensor[]; h: tf.Tensor[]; hd: tf.Tensor }
+export interface EncoderPass {
+  a: tf.Tensor[];
+  h: tf.Tensor[];
+  mu: tf.Tensor;
+  logvar: tf.Tensor;
+}
+export interface DecoderPass {
+  a: tf.Tensor[];
+  h: tf.Tensor[];
+  hd: tf.Tensor;
+}
 
-export type ModelCfg = Pick<TrainConfig, 'activation' | 'decoder' | 'sigmoidMean' | 'estimator' | 'samples' | 'latent' | 'inputSize' | 'hidden'>;
+export type ModelCfg = Pick<
+  TrainConfig,
+  'activation' | 'decoder' | 'sigmoidMean' | 'estimator' | 'samples' | 'latent' | 'inputSize' | 'hidden'
+>;
 
 /** Milliseconds of the last compute() spent copying: θ into the backend, gradients out of it. */
 export interface CopyTimes {
@@ -88,7 +100,10 @@ export abstract class ShardGradient {
   /** The encoder's and decoder's layers (model/layers.ts): every name and activation below comes from here. */
   protected readonly layers: ModelLayers;
 
-  constructor(readonly cfg: ModelCfg, readonly layout: ParamLayout) {
+  constructor(
+    readonly cfg: ModelCfg,
+    readonly layout: ParamLayout,
+  ) {
     this.layers = modelLayers(cfg);
   }
 
@@ -125,7 +140,8 @@ export abstract class ShardGradient {
 
   /** The parameters as tensors: the kept ones, overwritten, where the backend allows it. */
   private upload(params: Float32Array, mirror?: Float32Array): ParamTensors {
-    const backend = tf.getBackend(), withMirror = mirror !== undefined;
+    const backend = tf.getBackend(),
+      withMirror = mirror !== undefined;
     if (this.kept && (this.kept.backend !== backend || this.kept.mirror !== withMirror)) this.release();
     if (this.kept && overwriteParams(this.kept.p, params, this.layout, mirror)) return this.kept.p;
     this.release();
@@ -142,7 +158,10 @@ export abstract class ShardGradient {
 
   dispose(): void {
     this.release();
-    for (const { R, RT } of this.replicators.values()) { R.dispose(); RT.dispose(); }
+    for (const { R, RT } of this.replicators.values()) {
+      R.dispose();
+      RT.dispose();
+    }
     this.replicators.clear();
     if (this.scalars) Object.values(this.scalars).forEach((t) => t.dispose());
     this.scalars = null;
@@ -158,16 +177,19 @@ export abstract class ShardGradient {
    * (the paper's model: n = 1, W_1 = enc.W3). `a` and `h` keep every layer's pre-activation and output.
    */
   protected encoderForward(p: ParamTensors, x: tf.Tensor2D): EncoderPass {
-    const c = this.constants(), { hidden, mu: muL, logvar: lvL } = this.layers.encoder;
-    const a: tf.Tensor[] = [], h: tf.Tensor[] = [];
+    const c = this.constants(),
+      { hidden, mu: muL, logvar: lvL } = this.layers.encoder;
+    const a: tf.Tensor[] = [],
+      h: tf.Tensor[] = [];
     let input: tf.Tensor = x;
     for (const l of hidden) {
-      const ak = tf.add(tf.matMul(p[l.W], input as tf.Tensor2D), p[l.b]);        // [H_k, B]
-      input = activate(l.activation, ak, c);                                    // [H_k, B]
-      a.push(ak); h.push(input);
+      const ak = tf.add(tf.matMul(p[l.W], input as tf.Tensor2D), p[l.b]); // [H_k, B]
+      input = activate(l.activation, ak, c); // [H_k, B]
+      a.push(ak);
+      h.push(input);
     }
-    const mu = tf.add(tf.matMul(p[muL.W], input as tf.Tensor2D), p[muL.b]);      // [J, B]
-    const logvar = tf.add(tf.matMul(p[lvL.W], input as tf.Tensor2D), p[lvL.b]);  // [J, B]
+    const mu = tf.add(tf.matMul(p[muL.W], input as tf.Tensor2D), p[muL.b]); // [J, B]
+    const logvar = tf.add(tf.matMul(p[lvL.W], input as tf.Tensor2D), p[lvL.b]); // [J, B]
     return { a, h, mu, logvar };
   }
 
@@ -177,11 +199,19 @@ export abstract class ShardGradient {
    *   ∂/∂h_n = W4ᵀ ∂μ + W5ᵀ ∂log σ²;   g_k = ∂/∂h_k ⊙ act_k'(a_k);   ∂/∂h_{k−1} = W_kᵀ g_k
    *   ∂/∂W_k = g_k h_{k−1}ᵀ,  ∂/∂b_k = Σ_cols g_k
    */
-  protected encoderBackward(p: ParamTensors, f: EncoderPass, gMu: tf.Tensor, gLogvar: tf.Tensor,
-    xRows: tf.Tensor2D, write: GradWriter): void {
-    const c = this.constants(), { hidden, mu, logvar } = this.layers.encoder, n = hidden.length;
-    const hT = tf.transpose(f.h[n - 1]);                                        // [B, H_n]
-    write(mu.W, tf.matMul(gMu as tf.Tensor2D, hT));                             // [J, H_n]
+  protected encoderBackward(
+    p: ParamTensors,
+    f: EncoderPass,
+    gMu: tf.Tensor,
+    gLogvar: tf.Tensor,
+    xRows: tf.Tensor2D,
+    write: GradWriter,
+  ): void {
+    const c = this.constants(),
+      { hidden, mu, logvar } = this.layers.encoder,
+      n = hidden.length;
+    const hT = tf.transpose(f.h[n - 1]); // [B, H_n]
+    write(mu.W, tf.matMul(gMu as tf.Tensor2D, hT)); // [J, H_n]
     write(logvar.W, tf.matMul(gLogvar as tf.Tensor2D, hT));
     write(mu.b, tf.sum(gMu, 1));
     write(logvar.b, tf.sum(gLogvar, 1));
@@ -190,20 +220,23 @@ export abstract class ShardGradient {
       const l = hidden[k];
       const gA = tf.mul(gH, activationGrad(l.activation, f.a[k], f.h[k], c)) as tf.Tensor2D; // [H_k, B]
       // h_{k−1}ᵀ: the input rows for the first layer, a transpose of the layer below otherwise.
-      write(l.W, tf.matMul(gA, k === 0 ? xRows : tf.transpose(f.h[k - 1]) as tf.Tensor2D)); // [H_k, H_{k−1}]
+      write(l.W, tf.matMul(gA, k === 0 ? xRows : (tf.transpose(f.h[k - 1]) as tf.Tensor2D))); // [H_k, H_{k−1}]
       write(l.b, tf.sum(gA, 1));
-      if (k > 0) gH = tf.matMul(transposed(p, l.W), gA);                        // [H_{k−1}, B]
+      if (k > 0) gH = tf.matMul(transposed(p, l.W), gA); // [H_{k−1}, B]
     }
   }
 
   /** The decoder's hidden layers k = 1 … n for columns z [J, ·]: a_k = W_k h_{k−1} + b_k, h_k = act_k(a_k), h₀ = z; hd = h_n. */
   protected decoderHidden(p: ParamTensors, z: tf.Tensor): DecoderPass {
-    const c = this.constants(), a: tf.Tensor[] = [], h: tf.Tensor[] = [];
+    const c = this.constants(),
+      a: tf.Tensor[] = [],
+      h: tf.Tensor[] = [];
     let input = z;
     for (const l of this.layers.decoder.hidden) {
-      const ak = tf.add(tf.matMul(p[l.W], input as tf.Tensor2D), p[l.b]);        // [H_k, ·]
-      input = activate(l.activation, ak, c);                                    // [H_k, ·]
-      a.push(ak); h.push(input);
+      const ak = tf.add(tf.matMul(p[l.W], input as tf.Tensor2D), p[l.b]); // [H_k, ·]
+      input = activate(l.activation, ak, c); // [H_k, ·]
+      a.push(ak);
+      h.push(input);
     }
     return { a, h, hd: input };
   }
@@ -213,10 +246,12 @@ export abstract class ShardGradient {
    * hidden layer (the caller goes on into z through W_1ᵀ, or stops there). The same rule as the encoder's.
    */
   protected decoderBackward(p: ParamTensors, z: tf.Tensor, f: DecoderPass, dec: DecoderHead, write: GradWriter): tf.Tensor2D {
-    const c = this.constants(), hidden = this.layers.decoder.hidden, n = hidden.length;
-    const hdT = tf.transpose(f.hd);                                             // [LB, H]
+    const c = this.constants(),
+      hidden = this.layers.decoder.hidden,
+      n = hidden.length;
+    const hdT = tf.transpose(f.hd); // [LB, H]
     dec.outputs.forEach(([name, g]) => write(name, tf.matMul(g, hdT as tf.Tensor2D))); // gW = g · hdᵀ
-    dec.biases.forEach(([name, g]) => write(name, tf.sum(g, 1)));               // gb = Σ_cols g
+    dec.biases.forEach(([name, g]) => write(name, tf.sum(g, 1))); // gb = Σ_cols g
     // ∂/∂hd = Σ_heads Wᵀ g
     let gH: tf.Tensor = tf.matMul(transposed(p, dec.outputs[0][0]), dec.outputs[0][1]);
     if (dec.outputs.length > 1) gH = tf.add(gH, tf.matMul(transposed(p, dec.outputs[1][0]), dec.outputs[1][1]));
@@ -226,7 +261,7 @@ export abstract class ShardGradient {
       gA = tf.mul(gH, activationGrad(l.activation, f.a[k], f.h[k], c)) as tf.Tensor2D; // [H_k, LB]
       write(l.W, tf.matMul(gA, tf.transpose(k === 0 ? z : f.h[k - 1]) as tf.Tensor2D)); // [H_k, H_{k−1} or J]
       write(l.b, tf.sum(gA, 1));
-      if (k > 0) gH = tf.matMul(transposed(p, l.W), gA);                        // [H_{k−1}, LB]
+      if (k > 0) gH = tf.matMul(transposed(p, l.W), gA); // [H_{k−1}, LB]
     }
     return gA;
   }
@@ -243,9 +278,9 @@ export abstract class ShardGradient {
     const head = this.layers.decoder.head;
     if (head.kind !== 'bernoulli') throw new Error('bernoulliHead on a Gaussian decoder');
     const { W, b } = head.logits;
-    const logits = tf.add(tf.matMul(p[W], hd as tf.Tensor2D), p[b]);                        // [D, LB]
-    const gLogits = perSample(tf.sub(x, tf.sigmoid(logits))) as tf.Tensor2D;               // [D, LB]
-    const value = withValue ? tf.sum(tf.sub(tf.mul(x, logits), tf.softplus(logits))) as tf.Scalar : null;
+    const logits = tf.add(tf.matMul(p[W], hd as tf.Tensor2D), p[b]); // [D, LB]
+    const gLogits = perSample(tf.sub(x, tf.sigmoid(logits))) as tf.Tensor2D; // [D, LB]
+    const value = withValue ? (tf.sum(tf.sub(tf.mul(x, logits), tf.softplus(logits))) as tf.Scalar) : null;
     return { outputs: [[W, gLogits]], biases: [[b, gLogits]], value };
   }
 
@@ -254,25 +289,32 @@ export abstract class ShardGradient {
    * ∂/∂m = (x − m) e^{−v};  ∂/∂v = −½ + ½ (x − m)² e^{−v}.
    */
   private gaussianHead(p: ParamTensors, hd: tf.Tensor, x: tf.Tensor, perSample: PerSample, withValue: boolean): DecoderHead {
-    const { cfg } = this, head = this.layers.decoder.head;
+    const { cfg } = this,
+      head = this.layers.decoder.head;
     if (head.kind !== 'gaussian') throw new Error('gaussianHead on a Bernoulli decoder');
     const { mean, logvar } = head;
-    const raw = tf.add(tf.matMul(p[mean.W], hd as tf.Tensor2D), p[mean.b]);                // [D, LB]
-    const v = tf.add(tf.matMul(p[logvar.W], hd as tf.Tensor2D), p[logvar.b]);              // [D, LB]
+    const raw = tf.add(tf.matMul(p[mean.W], hd as tf.Tensor2D), p[mean.b]); // [D, LB]
+    const v = tf.add(tf.matMul(p[logvar.W], hd as tf.Tensor2D), p[logvar.b]); // [D, LB]
     const m = cfg.sigmoidMean ? tf.sigmoid(raw) : raw;
     const r = tf.sub(x, m);
     const invVar = tf.exp(tf.neg(v));
     const rIv = tf.mul(r, invVar);
     let gRaw = perSample(rIv);
-    if (cfg.sigmoidMean) gRaw = tf.mul(gRaw, tf.mul(m, tf.sub(tf.scalar(1), m)));         // sigmoid' = m(1 − m)
+    if (cfg.sigmoidMean) gRaw = tf.mul(gRaw, tf.mul(m, tf.sub(tf.scalar(1), m))); // sigmoid' = m(1 − m)
     const r2Iv = tf.mul(r, rIv);
     const gV = perSample(tf.mul(tf.sub(r2Iv, tf.scalar(1)), tf.scalar(0.5)));
     const value = withValue
-      ? tf.sub(tf.scalar(-0.5 * Math.log(2 * Math.PI) * x.size), tf.mul(tf.scalar(0.5), tf.sum(tf.add(v, r2Iv)))) as tf.Scalar
+      ? (tf.sub(tf.scalar(-0.5 * Math.log(2 * Math.PI) * x.size), tf.mul(tf.scalar(0.5), tf.sum(tf.add(v, r2Iv)))) as tf.Scalar)
       : null;
     return {
-      outputs: [[mean.W, gRaw as tf.Tensor2D], [logvar.W, gV as tf.Tensor2D]],
-      biases: [[mean.b, gRaw], [logvar.b, gV]],
+      outputs: [
+        [mean.W, gRaw as tf.Tensor2D],
+        [logvar.W, gV as tf.Tensor2D],
+      ],
+      biases: [
+        [mean.b, gRaw],
+        [logvar.b, gV],
+      ],
       value,
     };
   }
@@ -301,37 +343,41 @@ export abstract class ShardGradient {
 export class SgvbGradient extends ShardGradient {
   protected backprop(p: ParamTensors, s: ShardInputs, write: GradWriter, withValue: boolean): ShardValue {
     const { cfg } = this;
-    const B = s.b, L = s.l, J = cfg.latent, D = cfg.inputSize;
-    const c = this.constants(), half = c.half;
+    const B = s.b,
+      L = s.l,
+      J = cfg.latent,
+      D = cfg.inputSize;
+    const c = this.constants(),
+      half = c.half;
     // ×1/L only when L > 1 (a multiply over [D, LB] is not free).
     const invL = L > 1 ? tf.scalar(1 / L) : null;
     const perSample = <T extends tf.Tensor>(t: T): T => (invL ? tf.mul(t, invL) : t);
 
     // ---- Encoder q_φ(z|x): h = act(W3 x + b3) (each hidden layer); μ = W4 h + b4; log σ² = W5 h + b5 ----
-    const x = tf.tensor2d(s.xCols, [D, B]);                                     // [D, B]
+    const x = tf.tensor2d(s.xCols, [D, B]); // [D, B]
     const enc = this.encoderForward(p, x);
     const { mu, logvar } = enc;
-    const sigma = tf.exp(tf.mul(half, logvar));                                 // [J, B]
+    const sigma = tf.exp(tf.mul(half, logvar)); // [J, B]
 
     // ---- Reparameterisation z = μ + σ ⊙ ε, L samples per datapoint: columns l·B + i ----
     const rep = L > 1 ? this.replicator(B, L) : null;
     const tileL = (t: tf.Tensor) => (rep ? tf.matMul(t as tf.Tensor2D, rep.R) : t); // [·, B] → [·, L·B]
     const sumL = (t: tf.Tensor) => (rep ? tf.matMul(t as tf.Tensor2D, rep.RT) : t); // [·, L·B] → [·, B]
-    const eps = tf.tensor2d(s.eps, [J, L * B]);                                 // [J, LB]
-    const sigmaL = tileL(sigma);                                                // [J, LB]
-    const z = tf.add(tileL(mu), tf.mul(sigmaL, eps));                           // [J, LB]
+    const eps = tf.tensor2d(s.eps, [J, L * B]); // [J, LB]
+    const sigmaL = tileL(sigma); // [J, LB]
+    const z = tf.add(tileL(mu), tf.mul(sigmaL, eps)); // [J, LB]
 
     // ---- Decoder p_θ(x|z) and ∂ log p(x|z)/∂(its output), scaled by 1/L ----
-    const hid = this.decoderHidden(p, z);                                       // a_k, h_k; hd [H_1, LB]
-    const xL = L > 1 ? tf.tensor2d(s.xColsTiled, [D, L * B]) : x;               // [D, LB]
+    const hid = this.decoderHidden(p, z); // a_k, h_k; hd [H_1, LB]
+    const xL = L > 1 ? tf.tensor2d(s.xColsTiled, [D, L * B]) : x; // [D, LB]
     const dec = this.decoderHead(p, hid.hd, xL, perSample, withValue);
-    const gA1 = this.decoderBackward(p, z, hid, dec, write);                    // [H_1, LB]
+    const gA1 = this.decoderBackward(p, z, hid, dec, write); // [H_1, LB]
     let gZ: tf.Tensor = tf.matMul(transposed(p, this.layers.decoder.hidden[0].W), gA1); // [J, LB]
-    if (cfg.estimator === 'A') gZ = tf.sub(gZ, perSample(z));                   // + ∂ log p(z)/∂z = −z, per sample 1/L
+    if (cfg.estimator === 'A') gZ = tf.sub(gZ, perSample(z)); // + ∂ log p(z)/∂z = −z, per sample 1/L
 
     // ---- Back through z = μ + σ ε to μ and log σ² (∂σ/∂ log σ² = σ/2) ----
-    let gMu = sumL(gZ);                                                          // [J, B]
-    let gLogvar = tf.mul(tf.mul(sumL(tf.mul(gZ, eps)), sigma), half);           // [J, B]
+    let gMu = sumL(gZ); // [J, B]
+    let gLogvar = tf.mul(tf.mul(sumL(tf.mul(gZ, eps)), sigma), half); // [J, B]
     if (cfg.estimator === 'B') {
       // −KL = ½ Σ (1 + log σ² − μ² − σ²):  ∂/∂μ = −μ,  ∂/∂ log σ² = ½ (1 − σ²)
       gMu = tf.sub(gMu, mu);
@@ -346,10 +392,11 @@ export class SgvbGradient extends ShardGradient {
 
     if (!withValue) return { elbo: NaN, recon: NaN, kl: NaN };
     const recon = readScalar(dec.value!) / L;
-    const kl = cfg.estimator === 'B'
-      ? analyticKl(mu, sigma, logvar, c)
-      // (1/L) Σ_l [log q(z_l|x) − log p(z_l)] = (1/L) Σ ½ (z² − log σ² − ε²)
-      : readScalar(tf.mul(half, tf.sum(tf.sub(tf.square(z), tf.add(tileL(logvar), tf.square(eps)))))) / L;
+    const kl =
+      cfg.estimator === 'B'
+        ? analyticKl(mu, sigma, logvar, c)
+        : // (1/L) Σ_l [log q(z_l|x) − log p(z_l)] = (1/L) Σ ½ (z² − log σ² − ε²)
+          readScalar(tf.mul(half, tf.sum(tf.sub(tf.square(z), tf.add(tileL(logvar), tf.square(eps)))))) / L;
     return { elbo: recon - kl, recon, kl };
   }
 }

@@ -61,7 +61,8 @@ export function hiddenWidths(cfg: Pick<LayerConfig, 'hidden'>): number[] {
 
 /** One activation per hidden layer (encoder order): a single value applies to every layer. */
 export function hiddenActivations(cfg: Pick<LayerConfig, 'hidden' | 'activation'>): Activation[] {
-  const n = hiddenWidths(cfg).length, a = cfg.activation ?? 'tanh';
+  const n = hiddenWidths(cfg).length,
+    a = cfg.activation ?? 'tanh';
   if (typeof a === 'string') return Array(n).fill(a);
   if (a.length === 1) return Array(n).fill(a[0]);
   return [...a];
@@ -74,7 +75,11 @@ const dense = (W: string, b: string, inDim: number, out: number, activation: Act
 const nth = (name: string, k: number) => (k === 1 ? name : `${name}_${k}`);
 
 export function modelLayers(cfg: LayerConfig): ModelLayers {
-  const H = hiddenWidths(cfg), act = hiddenActivations(cfg), D = cfg.inputSize, J = cfg.latent, n = H.length;
+  const H = hiddenWidths(cfg),
+    act = hiddenActivations(cfg),
+    D = cfg.inputSize,
+    J = cfg.latent,
+    n = H.length;
   const encHidden = H.map((h, i) => dense(nth('enc.W3', i + 1), nth('enc.b3', i + 1), i === 0 ? D : H[i - 1], h, act[i]));
   // Decoder layer k reads layer k − 1 (z for k = 1) and has the width of encoder layer n − k + 1.
   const decHidden = H.map((_, k) => {
@@ -82,9 +87,10 @@ export function modelLayers(cfg: LayerConfig): ModelLayers {
     return dense(nth('dec.W1', k + 1), nth('dec.b1', k + 1), k === 0 ? J : H[e + 1], H[e], act[e]);
   });
   const last = H[0];
-  const head: DecoderHeadLayers = cfg.decoder === 'bernoulli'
-    ? { kind: 'bernoulli', logits: dense('dec.W2', 'dec.b2', last, D, 'linear') }
-    : { kind: 'gaussian', mean: dense('dec.W4', 'dec.b4', last, D, 'linear'), logvar: dense('dec.W5', 'dec.b5', last, D, 'linear') };
+  const head: DecoderHeadLayers =
+    cfg.decoder === 'bernoulli'
+      ? { kind: 'bernoulli', logits: dense('dec.W2', 'dec.b2', last, D, 'linear') }
+      : { kind: 'gaussian', mean: dense('dec.W4', 'dec.b4', last, D, 'linear'), logvar: dense('dec.W5', 'dec.b5', last, D, 'linear') };
   return Object.freeze({
     encoder: Object.freeze({
       hidden: Object.freeze(encHidden),
@@ -108,7 +114,9 @@ export function headLayers(head: DecoderHeadLayers): DenseLayer[] {
  */
 export function parameterList(layers: ModelLayers): Array<[string, number[], number]> {
   const out: Array<[string, number[], number]> = [];
-  const wb = (l: DenseLayer) => { out.push([l.W, [l.out, l.in], l.in], [l.b, [l.out], l.in]); };
+  const wb = (l: DenseLayer) => {
+    out.push([l.W, [l.out, l.in], l.in], [l.b, [l.out], l.in]);
+  };
   layers.encoder.hidden.forEach(wb);
   const { mu, logvar } = layers.encoder;
   out.push([mu.W, [mu.out, mu.in], mu.in], [logvar.W, [logvar.out, logvar.in], logvar.in]);

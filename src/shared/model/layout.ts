@@ -66,11 +66,20 @@ export function buildLayout(cfg: LayerConfig): ParamLayout {
   });
   const index = new Map(specs.map((s) => [s.name, s]));
   let mirrorSize = 0;
-  const mirror = specs.filter((s) => s.shape.length === 2 && s.name !== 'enc.W3').map((s) => {
-    const m = Object.freeze({ name: s.name, rows: s.shape[0], cols: s.shape[1], offset: s.offset, size: s.size, mirrorOffset: mirrorSize });
-    mirrorSize += s.size;
-    return m;
-  });
+  const mirror = specs
+    .filter((s) => s.shape.length === 2 && s.name !== 'enc.W3')
+    .map((s) => {
+      const m = Object.freeze({
+        name: s.name,
+        rows: s.shape[0],
+        cols: s.shape[1],
+        offset: s.offset,
+        size: s.size,
+        mirrorOffset: mirrorSize,
+      });
+      mirrorSize += s.size;
+      return m;
+    });
   return Object.freeze({
     specs: Object.freeze(specs),
     size: offset,

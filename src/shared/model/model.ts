@@ -94,21 +94,27 @@ export interface Scalars {
  */
 export function activate(kind: Activation, a: tf.Tensor, c?: Scalars): tf.Tensor {
   switch (kind) {
-    case 'tanh': return tf.tidy(() => {
-      const two = c?.two ?? tf.scalar(2);
-      return tf.sub(tf.mul(tf.sigmoid(tf.mul(a, two)), two), c?.one ?? tf.scalar(1));
-    });
-    case 'relu': return tf.relu(a);
-    case 'linear': return a.clone();
+    case 'tanh':
+      return tf.tidy(() => {
+        const two = c?.two ?? tf.scalar(2);
+        return tf.sub(tf.mul(tf.sigmoid(tf.mul(a, two)), two), c?.one ?? tf.scalar(1));
+      });
+    case 'relu':
+      return tf.relu(a);
+    case 'linear':
+      return a.clone();
   }
 }
 
 /** act'(a), written with the output h = act(a) where that is cheaper: tanh' = 1 − h². */
 export function activationGrad(kind: Activation, a: tf.Tensor, h: tf.Tensor, c?: Scalars): tf.Tensor {
   switch (kind) {
-    case 'tanh': return tf.sub(c?.one ?? tf.scalar(1), tf.square(h));
-    case 'relu': return tf.step(a, 0);
-    case 'linear': return tf.onesLike(a);
+    case 'tanh':
+      return tf.sub(c?.one ?? tf.scalar(1), tf.square(h));
+    case 'relu':
+      return tf.step(a, 0);
+    case 'linear':
+      return tf.onesLike(a);
   }
 }
 
@@ -130,7 +136,7 @@ const linear = (l: DenseLayer, p: ParamTensors, h: tf.Tensor2D) => tf.add(tf.mat
 export function encode(cfg: LayerConfig, p: ParamTensors, x: tf.Tensor2D): { mu: tf.Tensor2D; logvar: tf.Tensor2D } {
   const { encoder } = modelLayers(cfg);
   return tf.tidy(() => {
-    const h = hiddenForward(encoder.hidden, p, x);                             // [H_n, B]
+    const h = hiddenForward(encoder.hidden, p, x); // [H_n, B]
     return { mu: linear(encoder.mu, p, h), logvar: linear(encoder.logvar, p, h) }; // [J, B] each
   });
 }
@@ -140,19 +146,22 @@ export function encode(cfg: LayerConfig, p: ParamTensors, x: tf.Tensor2D): { mu:
  * Bernoulli: logits ℓ = W2 act(W1 z + b1) + b2 (y = sigmoid(ℓ)).
  * Gaussian: mean μₓ = W4' h + b4' (through a sigmoid if cfg.sigmoidMean), log σₓ² = W5' h + b5'.
  */
-export function decode(cfg: LayerConfig & Pick<ModelConfig, 'sigmoidMean'>, p: ParamTensors, z: tf.Tensor2D):
-  { logits?: tf.Tensor2D; mean: tf.Tensor2D; logvar?: tf.Tensor2D } {
+export function decode(
+  cfg: LayerConfig & Pick<ModelConfig, 'sigmoidMean'>,
+  p: ParamTensors,
+  z: tf.Tensor2D,
+): { logits?: tf.Tensor2D; mean: tf.Tensor2D; logvar?: tf.Tensor2D } {
   const { decoder } = modelLayers(cfg);
   return tf.tidy(() => {
-    const hd = hiddenForward(decoder.hidden, p, z);                            // [H_1, B]
+    const hd = hiddenForward(decoder.hidden, p, z); // [H_1, B]
     const head = decoder.head;
     if (head.kind === 'bernoulli') {
-      const logits = linear(head.logits, p, hd);                               // [D, B]
+      const logits = linear(head.logits, p, hd); // [D, B]
       return { logits, mean: tf.sigmoid(logits) as tf.Tensor2D };
     }
-    const raw = linear(head.mean, p, hd);                                      // [D, B]
+    const raw = linear(head.mean, p, hd); // [D, B]
     const mean = (cfg.sigmoidMean ? tf.sigmoid(raw) : raw) as tf.Tensor2D;
-    return { mean, logvar: linear(head.logvar, p, hd) };                       // [D, B]
+    return { mean, logvar: linear(head.logvar, p, hd) }; // [D, B]
   });
 }
 
@@ -177,6 +186,5 @@ export function logLikelihood(cfg: ModelConfig, out: ReturnType<typeof decode>, 
 
 /** KL(N(μ, σ²) ‖ N(0, I)) per column, [B]: ½ Σ_j (μ² + σ² − 1 − log σ²). */
 export function klToPrior(mu: tf.Tensor2D, logvar: tf.Tensor2D): tf.Tensor1D {
-  return tf.tidy(() =>
-    tf.mul(0.5, tf.sum(tf.sub(tf.add(tf.square(mu), tf.exp(logvar)), tf.add(1, logvar)), 0)) as tf.Tensor1D);
+  return tf.tidy(() => tf.mul(0.5, tf.sum(tf.sub(tf.add(tf.square(mu), tf.exp(logvar)), tf.add(1, logvar)), 0)) as tf.Tensor1D);
 }

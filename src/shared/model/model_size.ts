@@ -19,6 +19,9 @@ export function parameterCount(cfg: LayerConfig): number {
 export function checkModelSize(cfg: LayerConfig): void {
   const n = parameterCount(cfg);
   if (n <= MAX_PARAMETERS) return;
-  throw configError('hidden', `is ${JSON.stringify(cfg.hidden)} with latent ${cfg.latent} and ${cfg.inputSize} inputs: a model of ${n.toLocaleString('en-US')} parameters; at most ${MAX_PARAMETERS.toLocaleString('en-US')} fit in the step's memory`,
-    'Pass a smaller --hidden (or --latent), or data with fewer values per datapoint.');
+  throw configError(
+    'hidden',
+    `is ${JSON.stringify(cfg.hidden)} with latent ${cfg.latent} and ${cfg.inputSize} inputs: a model of ${n.toLocaleString('en-US')} parameters; at most ${MAX_PARAMETERS.toLocaleString('en-US')} fit in the step's memory`,
+    'Pass a smaller --hidden (or --latent), or data with fewer values per datapoint.',
+  );
 }

@@ -44,12 +44,20 @@ import { stateError } from '../errors.ts';
  * z' [J, count] and the per-pixel noise of x' [D, count] (uniforms for the Bernoulli decoder,
  * normals for the Gaussian), both as columns.
  */
-export function drawDreams(cfg: Pick<TrainConfig, 'seed' | 'latent' | 'inputSize' | 'decoder'>, step: number,
-  first: number, count: number): Dreams {
-  const J = cfg.latent, D = cfg.inputSize, B = count;
+export function drawDreams(
+  cfg: Pick<TrainConfig, 'seed' | 'latent' | 'inputSize' | 'decoder'>,
+  step: number,
+  first: number,
+  count: number,
+): Dreams {
+  const J = cfg.latent,
+    D = cfg.inputSize,
+    B = count;
   const rng = new CounterRng(cfg.seed, Stream.DREAM);
-  const z = new Float32Array(J * B), noise = new Float32Array(D * B);
-  const zCol = new Float32Array(J), nCol = new Float32Array(D);
+  const z = new Float32Array(J * B),
+    noise = new Float32Array(D * B);
+  const zCol = new Float32Array(J),
+    nCol = new Float32Array(D);
   for (let i = 0; i < B; i++) {
     const k = first + i;
     rng.normals(step, k, 0, zCol, 0, J);
@@ -75,21 +83,24 @@ export class WakeSleepGradient extends ShardGradient {
   /** ∇θ Σ_i (1/L) Σ_l log p_θ(x_i|z_il) at z = μ + σ ε (no gradient into φ), and the ELBO (B) if asked. */
   private wake(p: ParamTensors, s: ShardInputs, write: GradWriter, withValue: boolean): ShardValue {
     const { cfg } = this;
-    const B = s.b, L = s.l, J = cfg.latent, D = cfg.inputSize;
+    const B = s.b,
+      L = s.l,
+      J = cfg.latent,
+      D = cfg.inputSize;
     const c = this.constants();
     const invL = L > 1 ? tf.scalar(1 / L) : null;
     const perSample = <T extends tf.Tensor>(t: T): T => (invL ? tf.mul(t, invL) : t);
-    const x = tf.tensor2d(s.xCols, [D, B]);                                     // [D, B]
-    const { mu, logvar } = this.encoderForward(p, x);                          // [J, B]
-    const sigma = tf.exp(tf.mul(c.half, logvar));                              // [J, B]
+    const x = tf.tensor2d(s.xCols, [D, B]); // [D, B]
+    const { mu, logvar } = this.encoderForward(p, x); // [J, B]
+    const sigma = tf.exp(tf.mul(c.half, logvar)); // [J, B]
     const rep = L > 1 ? this.replicator(B, L) : null;
     const tileL = (t: tf.Tensor) => (rep ? tf.matMul(t as tf.Tensor2D, rep.R) : t); // [·, B] → [·, L·B]
-    const eps = tf.tensor2d(s.eps, [J, L * B]);                                 // [J, LB]
-    const z = tf.add(tileL(mu), tf.mul(tileL(sigma), eps));                     // [J, LB], a constant below
+    const eps = tf.tensor2d(s.eps, [J, L * B]); // [J, LB]
+    const z = tf.add(tileL(mu), tf.mul(tileL(sigma), eps)); // [J, LB], a constant below
     const hid = this.decoderHidden(p, z);
     const xL = L > 1 ? tf.tensor2d(s.xColsTiled, [D, L * B]) : x;
     const dec = this.decoderHead(p, hid.hd, xL, perSample, withValue);
-    this.decoderBackward(p, z, hid, dec, write);                                // dec.*; stops at a_1: z is data
+    this.decoderBackward(p, z, hid, dec, write); // dec.*; stops at a_1: z is data
     if (!withValue) return { elbo: NaN, recon: NaN, kl: NaN };
     const recon = readScalar(dec.value!) / L;
     const kl = analyticKl(mu, sigma, logvar, c);
@@ -101,32 +112,36 @@ export class WakeSleepGradient extends ShardGradient {
     const { cfg } = this;
     const dreams = s.dreams;
     if (!dreams || dreams.b !== s.b) {
-      throw stateError(`Wake-sleep needs one dream per datapoint of the shard (${s.b}); got ${dreams ? dreams.b : 'none'}.`,
-        'Build the shard with stepShard (step_gradient.ts), which draws the dreams.');
+      throw stateError(
+        `Wake-sleep needs one dream per datapoint of the shard (${s.b}); got ${dreams ? dreams.b : 'none'}.`,
+        'Build the shard with stepShard (step_gradient.ts), which draws the dreams.',
+      );
     }
-    const B = s.b, J = cfg.latent, D = cfg.inputSize;
+    const B = s.b,
+      J = cfg.latent,
+      D = cfg.inputSize;
     const c = this.constants();
     // ---- Dream: z' ~ N(0, I), x' ~ p_θ(x|z') ----
-    const zd = tf.tensor2d(dreams.z, [J, B]);                                   // [J, B]
-    const { hd } = this.decoderHidden(p, zd);                                   // [H_1, B]
-    const noise = tf.tensor2d(dreams.noise, [D, B]);                            // [D, B]
+    const zd = tf.tensor2d(dreams.z, [J, B]); // [J, B]
+    const { hd } = this.decoderHidden(p, zd); // [H_1, B]
+    const noise = tf.tensor2d(dreams.noise, [D, B]); // [D, B]
     let xd: tf.Tensor2D;
     const head = this.layers.decoder.head;
     if (head.kind === 'bernoulli') {
       const y = tf.sigmoid(tf.add(tf.matMul(p[head.logits.W], hd as tf.Tensor2D), p[head.logits.b]));
-      xd = tf.cast(tf.less(noise, y), 'float32') as tf.Tensor2D;                // x' = 1[u < y]
+      xd = tf.cast(tf.less(noise, y), 'float32') as tf.Tensor2D; // x' = 1[u < y]
     } else {
       const raw = tf.add(tf.matMul(p[head.mean.W], hd as tf.Tensor2D), p[head.mean.b]);
       const m = cfg.sigmoidMean ? tf.sigmoid(raw) : raw;
       const sd = tf.exp(tf.mul(c.half, tf.add(tf.matMul(p[head.logvar.W], hd as tf.Tensor2D), p[head.logvar.b])));
-      xd = tf.add(m, tf.mul(sd, noise)) as tf.Tensor2D;                         // x' = μₓ + σₓ ε'
+      xd = tf.add(m, tf.mul(sd, noise)) as tf.Tensor2D; // x' = μₓ + σₓ ε'
     }
     // ---- Recognition of the dream: ∂ log q(z'|x')/∂(μ, log σ²), then back into φ ----
     const enc = this.encoderForward(p, xd);
-    const r = tf.sub(zd, enc.mu);                                               // z' − μ
-    const rIv = tf.mul(r, tf.exp(tf.neg(enc.logvar)));                         // (z' − μ) / σ²
+    const r = tf.sub(zd, enc.mu); // z' − μ
+    const rIv = tf.mul(r, tf.exp(tf.neg(enc.logvar))); // (z' − μ) / σ²
     const gMu = rIv;
-    const gLogvar = tf.mul(tf.sub(tf.mul(r, rIv), c.one), c.half);             // ½ ((z' − μ)² / σ² − 1)
+    const gLogvar = tf.mul(tf.sub(tf.mul(r, rIv), c.one), c.half); // ½ ((z' − μ)² / σ² − 1)
     this.encoderBackward(p, enc, gMu, gLogvar, tf.transpose(xd), write);
   }
 }

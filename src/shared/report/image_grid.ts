@@ -6,7 +6,11 @@
 import { encode } from 'fast-png';
 import type { TopLevelSpec } from 'vega-lite';
 
-export interface GreyImage { grey: Uint8Array; width: number; height: number }
+export interface GreyImage {
+  grey: Uint8Array;
+  width: number;
+  height: number;
+}
 
 /** A value in [0, 1] (a Bernoulli mean; a Gaussian mean is clipped to it) as an 8-bit grey level. */
 export const greyLevel = (v: number): number => Math.round(255 * Math.min(1, Math.max(0, v)));
@@ -18,14 +22,17 @@ export const greyLevel = (v: number): number => Math.round(255 * Math.min(1, Mat
  */
 export function tileImages(images: Float32Array, n: number, h: number, w: number, cols: number, scale = 1): GreyImage {
   const rows = Math.ceil(n / cols);
-  const width = cols * w * scale, height = rows * h * scale;
+  const width = cols * w * scale,
+    height = rows * h * scale;
   const grey = new Uint8Array(width * height);
   for (let i = 0; i < n; i++) {
-    const top = Math.floor(i / cols) * h * scale, left = (i % cols) * w * scale;
+    const top = Math.floor(i / cols) * h * scale,
+      left = (i % cols) * w * scale;
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
         const g = greyLevel(images[i * h * w + y * w + x]);
-        for (let dy = 0; dy < scale; dy++) grey.fill(g, (top + y * scale + dy) * width + left + x * scale, (top + y * scale + dy) * width + left + (x + 1) * scale);
+        for (let dy = 0; dy < scale; dy++)
+          grey.fill(g, (top + y * scale + dy) * width + left + x * scale, (top + y * scale + dy) * width + left + (x + 1) * scale);
       }
     }
   }

@@ -25,7 +25,9 @@ export interface SweepRun {
   config: Record<string, unknown>;
 }
 
-export interface Sweep { runs: SweepRun[] }
+export interface Sweep {
+  runs: SweepRun[];
+}
 
 /** One evaluation point of a run (a metrics.jsonl line): the ELBO per datapoint on both sets. */
 export interface MetricsPoint {
@@ -78,20 +80,27 @@ export function parseSweepJson(text: string, file = 'sweep.json'): Sweep {
   const raw = parseJson(text, file, rewrite);
   if (!isObject(raw)) throw sweepError(file, 'is not a JSON object', rewrite);
   if (raw.version !== 1) {
-    throw sweepError(file, `has version ${JSON.stringify(raw.version)}; this aevb reads version 1`, 'Make the figures with the aevb that ran the sweep, or write the sweep again.');
+    throw sweepError(
+      file,
+      `has version ${JSON.stringify(raw.version)}; this aevb reads version 1`,
+      'Make the figures with the aevb that ran the sweep, or write the sweep again.',
+    );
   }
   if (!Array.isArray(raw.runs) || raw.runs.length === 0) throw sweepError(file, '"runs" is not a non-empty array', rewrite);
-  const names = new Set<string>(), dirs = new Set<string>();
+  const names = new Set<string>(),
+    dirs = new Set<string>();
   const runs = raw.runs.map((r: unknown, i: number): SweepRun => {
     const at = `runs[${i}]`;
     if (!isObject(r)) throw sweepError(file, `${at} is not an object`, rewrite);
-    if (typeof r.name !== 'string' || r.name === '') throw sweepError(file, `${at}.name is ${JSON.stringify(r.name)}; it must be a non-empty string`, rewrite);
+    if (typeof r.name !== 'string' || r.name === '')
+      throw sweepError(file, `${at}.name is ${JSON.stringify(r.name)}; it must be a non-empty string`, rewrite);
     if (typeof r.dir !== 'string' || !safeDir(r.dir)) {
       throw sweepError(file, `${at}.dir is ${JSON.stringify(r.dir)}; it must be a relative path inside the sweep's directory`, rewrite);
     }
     if (names.has(r.name)) throw sweepError(file, `${at}.name "${r.name}" appears twice`, 'Give every run its own name.');
     if (dirs.has(r.dir)) throw sweepError(file, `${at}.dir "${r.dir}" appears twice`, 'Give every run its own directory.');
-    names.add(r.name); dirs.add(r.dir);
+    names.add(r.name);
+    dirs.add(r.dir);
     const c = r.config;
     if (!isObject(c)) throw sweepError(file, `${at}.config is not an object`, rewrite);
     if (typeof c.latent !== 'number' || !Number.isInteger(c.latent) || c.latent < 1) {
@@ -118,7 +127,8 @@ export function parseSweepJson(text: string, file = 'sweep.json'): Sweep {
  * testElbo and, when present, trainElboSe and testElboSe; the other fields are left alone.
  */
 export function parseMetricsJsonl(text: string, file = 'metrics.jsonl'): MetricsPoint[] {
-  const fix = (line: number) => `Fix or delete line ${line} of ${file} (each line is one JSON object as npm run train writes it), or train the run again.`;
+  const fix = (line: number) =>
+    `Fix or delete line ${line} of ${file} (each line is one JSON object as npm run train writes it), or train the run again.`;
   const points: MetricsPoint[] = [];
   text.split('\n').forEach((lineText, i) => {
     const line = i + 1;
@@ -130,19 +140,37 @@ export function parseMetricsJsonl(text: string, file = 'metrics.jsonl'): Metrics
       throw sweepError(`${file} line ${line}`, `is not valid JSON (${(e as Error).message})`, fix(line));
     }
     if (!isObject(o)) throw sweepError(`${file} line ${line}`, 'is not a JSON object', fix(line));
-    if (!isFiniteNumber(o.samplesSeen)) throw sweepError(`${file} line ${line}`, `field "samplesSeen" is ${JSON.stringify(o.samplesSeen)}; it must be a finite number`, fix(line));
+    if (!isFiniteNumber(o.samplesSeen))
+      throw sweepError(
+        `${file} line ${line}`,
+        `field "samplesSeen" is ${JSON.stringify(o.samplesSeen)}; it must be a finite number`,
+        fix(line),
+      );
     for (const k of ['trainElbo', 'testElbo'] as const) {
       if (!isFiniteNumber(o[k]) && o[k] !== null) {
-        throw sweepError(`${file} line ${line}`, `field "${k}" is ${JSON.stringify(o[k])}; it must be a finite number (or null: not finite)`, fix(line));
+        throw sweepError(
+          `${file} line ${line}`,
+          `field "${k}" is ${JSON.stringify(o[k])}; it must be a finite number (or null: not finite)`,
+          fix(line),
+        );
       }
     }
-    if ((o.samplesSeen as number) < 0) throw sweepError(`${file} line ${line}`, `field "samplesSeen" is ${o.samplesSeen}; it must be ≥ 0`, fix(line));
-    const p: MetricsPoint = { samplesSeen: o.samplesSeen as number, trainElbo: o.trainElbo as number | null, testElbo: o.testElbo as number | null };
+    if ((o.samplesSeen as number) < 0)
+      throw sweepError(`${file} line ${line}`, `field "samplesSeen" is ${o.samplesSeen}; it must be ≥ 0`, fix(line));
+    const p: MetricsPoint = {
+      samplesSeen: o.samplesSeen as number,
+      trainElbo: o.trainElbo as number | null,
+      testElbo: o.testElbo as number | null,
+    };
     for (const k of ['trainElboSe', 'testElboSe'] as const) {
       // Absent (older runs) or null (S = 1 gives no standard error; or its ELBO was not finite): no band.
       if (o[k] === undefined || o[k] === null) continue;
       if (!isFiniteNumber(o[k]) || (o[k] as number) < 0) {
-        throw sweepError(`${file} line ${line}`, `field "${k}" is ${JSON.stringify(o[k])}; it must be a finite number ≥ 0 or null`, fix(line));
+        throw sweepError(
+          `${file} line ${line}`,
+          `field "${k}" is ${JSON.stringify(o[k])}; it must be a finite number ≥ 0 or null`,
+          fix(line),
+        );
       }
       p[k] = o[k] as number;
     }
@@ -155,23 +183,35 @@ export function parseMetricsJsonl(text: string, file = 'metrics.jsonl'): Metrics
 export function parseVarianceJson(text: string, file = 'variance.json'): VarianceRow[] {
   const rewrite = 'Write it again with npm run variance.';
   const raw = parseJson(text, file, rewrite);
-  if (!isObject(raw) || raw.version !== 1) throw sweepError(file, 'is not a version 1 variance study ({ "version": 1, "rows": [...] })', rewrite);
+  if (!isObject(raw) || raw.version !== 1)
+    throw sweepError(file, 'is not a version 1 variance study ({ "version": 1, "rows": [...] })', rewrite);
   if (!Array.isArray(raw.rows) || raw.rows.length === 0) throw sweepError(file, '"rows" is not a non-empty array', rewrite);
   return raw.rows.map((r: unknown, i: number): VarianceRow => {
     const at = `rows[${i}]`;
     if (!isObject(r)) throw sweepError(file, `${at} is not an object`, rewrite);
-    if (r.estimator !== 'A' && r.estimator !== 'B') throw sweepError(file, `${at}.estimator is ${JSON.stringify(r.estimator)}; it must be "A" or "B"`, rewrite);
-    if (typeof r.L !== 'number' || !Number.isInteger(r.L) || r.L < 1) throw sweepError(file, `${at}.L is ${JSON.stringify(r.L)}; it must be a whole number ≥ 1`, rewrite);
+    if (r.estimator !== 'A' && r.estimator !== 'B')
+      throw sweepError(file, `${at}.estimator is ${JSON.stringify(r.estimator)}; it must be "A" or "B"`, rewrite);
+    if (typeof r.L !== 'number' || !Number.isInteger(r.L) || r.L < 1)
+      throw sweepError(file, `${at}.L is ${JSON.stringify(r.L)}; it must be a whole number ≥ 1`, rewrite);
     if (!isFiniteNumber(r.meanVariance) || r.meanVariance <= 0) {
-      throw sweepError(file, `${at}.meanVariance is ${JSON.stringify(r.meanVariance)}; it must be a finite number > 0 (the figure's y-axis is logarithmic)`, rewrite);
+      throw sweepError(
+        file,
+        `${at}.meanVariance is ${JSON.stringify(r.meanVariance)}; it must be a finite number > 0 (the figure's y-axis is logarithmic)`,
+        rewrite,
+      );
     }
-    if (!isFiniteNumber(r.samplesSeen) || r.samplesSeen < 0) throw sweepError(file, `${at}.samplesSeen is ${JSON.stringify(r.samplesSeen)}; it must be a number ≥ 0`, rewrite);
+    if (!isFiniteNumber(r.samplesSeen) || r.samplesSeen < 0)
+      throw sweepError(file, `${at}.samplesSeen is ${JSON.stringify(r.samplesSeen)}; it must be a number ≥ 0`, rewrite);
     if (r.medianVariance !== undefined && (!isFiniteNumber(r.medianVariance) || r.medianVariance <= 0)) {
       throw sweepError(file, `${at}.medianVariance is ${JSON.stringify(r.medianVariance)}; it must be a finite number > 0`, rewrite);
     }
     return {
-      checkpoint: typeof r.checkpoint === 'string' ? r.checkpoint : `row ${i}`, samplesSeen: r.samplesSeen, estimator: r.estimator, L: r.L,
-      meanVariance: r.meanVariance, ...(r.medianVariance !== undefined ? { medianVariance: r.medianVariance as number } : {}),
+      checkpoint: typeof r.checkpoint === 'string' ? r.checkpoint : `row ${i}`,
+      samplesSeen: r.samplesSeen,
+      estimator: r.estimator,
+      L: r.L,
+      meanVariance: r.meanVariance,
+      ...(r.medianVariance !== undefined ? { medianVariance: r.medianVariance as number } : {}),
     };
   });
 }

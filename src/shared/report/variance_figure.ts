@@ -8,11 +8,23 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { VarianceRow } from './sweep_files.ts';
 
-export interface VarianceFigureRow { panel: string; samplesSeen: number; estimator: string; L: number; statistic: 'mean' | 'median'; variance: number }
+export interface VarianceFigureRow {
+  panel: string;
+  samplesSeen: number;
+  estimator: string;
+  L: number;
+  statistic: 'mean' | 'median';
+  variance: number;
+}
 
 export function varianceRows(rows: VarianceRow[]): VarianceFigureRow[] {
   return rows.flatMap((r) => {
-    const base = { panel: `after ${r.samplesSeen.toLocaleString('en-US')} samples`, samplesSeen: r.samplesSeen, estimator: `estimator ${r.estimator}`, L: r.L };
+    const base = {
+      panel: `after ${r.samplesSeen.toLocaleString('en-US')} samples`,
+      samplesSeen: r.samplesSeen,
+      estimator: `estimator ${r.estimator}`,
+      L: r.L,
+    };
     const out: VarianceFigureRow[] = [{ ...base, statistic: 'mean', variance: r.meanVariance }];
     if (r.medianVariance !== undefined) out.push({ ...base, statistic: 'median', variance: r.medianVariance });
     return out;
@@ -34,8 +46,24 @@ export function varianceSpec(rows: VarianceFigureRow[]): TopLevelSpec {
       encoding: {
         x: { field: 'L', type: 'ordinal', title: 'L (samples of ε per datapoint)', axis: { labelAngle: 0 } },
         y: { field: 'variance', type: 'quantitative', scale: { type: 'log' }, title: 'gradient variance per parameter' },
-        color: { field: 'estimator', type: 'nominal', title: null, scale: { domain: ['estimator A', 'estimator B'], range: ['#ff7f0e', '#2ca02c'] } },
-        strokeDash: { field: 'statistic', type: 'nominal', title: 'over parameters', scale: { domain: ['mean', 'median'], range: [[1, 0], [5, 3]] } },
+        color: {
+          field: 'estimator',
+          type: 'nominal',
+          title: null,
+          scale: { domain: ['estimator A', 'estimator B'], range: ['#ff7f0e', '#2ca02c'] },
+        },
+        strokeDash: {
+          field: 'statistic',
+          type: 'nominal',
+          title: 'over parameters',
+          scale: {
+            domain: ['mean', 'median'],
+            range: [
+              [1, 0],
+              [5, 3],
+            ],
+          },
+        },
       },
     },
   } as TopLevelSpec;

@@ -127,7 +127,14 @@ export interface WorkerApi {
    */
   evaluateElbo(params: Float32Array | null, split: Split, start: number, end: number, samples: number, draw: number): Promise<ElboSums>;
   /** Σ over datapoints [start, end) of the K-sample importance-sampled log p(x) and of its per-datapoint variance. */
-  evaluateLogLikelihood(params: Float32Array | null, split: Split, start: number, end: number, k: number, draw: number): Promise<LogLikelihoodSums>;
+  evaluateLogLikelihood(
+    params: Float32Array | null,
+    split: Split,
+    start: number,
+    end: number,
+    k: number,
+    draw: number,
+  ): Promise<LogLikelihoodSums>;
   /** q(z|x) for n datapoints given as rows [n, D]: μ and log σ² as rows [n, J]. */
   encode(params: Float32Array | null, x: Float32Array, n: number): Promise<{ mu: Float32Array; logvar: Float32Array }>;
   /** The decoder's mean for n latent points given as rows [n, J]: rows [n, D]. */

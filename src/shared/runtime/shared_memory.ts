@@ -24,30 +24,30 @@ import type { StatePointers } from '../../kernels/update_kernel.ts';
 
 /** Word offsets in the control block. */
 export const Ctrl = Object.freeze({
-  BARRIER_COUNT: 0,     // arrivals at the current barrier
-  BARRIER_GEN: 1,       // barrier generation; waiters sleep on it
-  ABORT: 2,             // 1: give up the current request (raised by the coordinator; see barrier.ts)
-  CUR: 3,               // which state copy (0 or 1) is committed
-  COMMITTED_STEPS: 4,   // steps committed so far (= the next step's number)
+  BARRIER_COUNT: 0, // arrivals at the current barrier
+  BARRIER_GEN: 1, // barrier generation; waiters sleep on it
+  ABORT: 2, // 1: give up the current request (raised by the coordinator; see barrier.ts)
+  CUR: 3, // which state copy (0 or 1) is committed
+  COMMITTED_STEPS: 4, // steps committed so far (= the next step's number)
   LENGTH: 8,
 });
 
 /** Fields of one worker's row of `values`, written by that worker during a step. */
 export const Value = Object.freeze({
-  ELBO: 0,    // Σ over its shard of the ELBO estimate (NaN when not computed this step)
-  RECON: 1,   // Σ reconstruction term
-  KL: 2,      // Σ KL term
-  BAD: 3,     // the worker whose gradient or ELBO it found not finite, or −1
+  ELBO: 0, // Σ over its shard of the ELBO estimate (NaN when not computed this step)
+  RECON: 1, // Σ reconstruction term
+  KL: 2, // Σ KL term
+  BAD: 3, // the worker whose gradient or ELBO it found not finite, or −1
   LENGTH: 4,
 });
 
 /** Fields of one row of `results` (one step of a request), written by the step's last arrival. */
 export const Result = Object.freeze({
-  OK: 0,      // 1: committed with an update; 0: skipped (not finite)
-  ELBO: 1,    // Σ over the minibatch (NaN when not computed)
+  OK: 0, // 1: committed with an update; 0: skipped (not finite)
+  ELBO: 1, // Σ over the minibatch (NaN when not computed)
   RECON: 2,
   KL: 3,
-  BAD: 4,     // the failing worker, or −1
+  BAD: 4, // the failing worker, or −1
   LENGTH: 5,
 });
 
@@ -117,7 +117,10 @@ export class PoolMemory {
   readonly scratch: number[];
   private readonly states: [StateView, StateView];
 
-  constructor(readonly buffers: PoolBuffers, readonly spec: PoolMemorySpec) {
+  constructor(
+    readonly buffers: PoolBuffers,
+    readonly spec: PoolMemorySpec,
+  ) {
     const { workers: N, paramCount: P, slotCount: S, mirrorSize: T, maxSteps } = spec;
     const r = memoryRegions(spec);
     const buf = buffers.memory.buffer;
@@ -157,8 +160,7 @@ export class PoolMemory {
 
 export function hasSharedMemory(): boolean {
   // In a page, SharedArrayBuffer exists only when the page is cross-origin isolated.
-  return typeof SharedArrayBuffer === 'function' &&
-    (typeof globalThis.crossOriginIsolated !== 'boolean' || globalThis.crossOriginIsolated);
+  return typeof SharedArrayBuffer === 'function' && (typeof globalThis.crossOriginIsolated !== 'boolean' || globalThis.crossOriginIsolated);
 }
 
 /**

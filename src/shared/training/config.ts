@@ -109,25 +109,33 @@ const ALGORITHMS: readonly AlgorithmKind[] = ['aevb', 'wake-sleep'];
 function checkInt(cfg: Record<string, unknown>, field: string, min: number, max: number, flag: string): void {
   const v = cfg[field];
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw configError(field, `is ${JSON.stringify(v)}; it must be an integer from ${min} to ${max}`,
-      `Pass ${flag} with a whole number in that range.`);
+    throw configError(
+      field,
+      `is ${JSON.stringify(v)}; it must be an integer from ${min} to ${max}`,
+      `Pass ${flag} with a whole number in that range.`,
+    );
   }
 }
 
-function checkReal(cfg: Record<string, unknown>, field: string, min: number, max: number, flag: string,
-  openMin = false): void {
+function checkReal(cfg: Record<string, unknown>, field: string, min: number, max: number, flag: string, openMin = false): void {
   const v = cfg[field];
   const below = typeof v === 'number' && (openMin ? v <= min : v < min);
   if (typeof v !== 'number' || !Number.isFinite(v) || below || v > max) {
-    throw configError(field, `is ${JSON.stringify(v)}; it must be a finite number ${openMin ? '>' : '≥'} ${min} and ≤ ${max}`,
-      `Pass ${flag} with a value in that range.`);
+    throw configError(
+      field,
+      `is ${JSON.stringify(v)}; it must be a finite number ${openMin ? '>' : '≥'} ${min} and ≤ ${max}`,
+      `Pass ${flag} with a value in that range.`,
+    );
   }
 }
 
 function checkEnum<T>(cfg: Record<string, unknown>, field: string, allowed: readonly T[], flag: string): void {
   if (!allowed.includes(cfg[field] as T)) {
-    throw configError(field, `is ${JSON.stringify(cfg[field])}; it must be one of ${allowed.join(', ')}`,
-      `Pass ${flag} with one of those values.`);
+    throw configError(
+      field,
+      `is ${JSON.stringify(cfg[field])}; it must be one of ${allowed.join(', ')}`,
+      `Pass ${flag} with one of those values.`,
+    );
   }
 }
 
@@ -141,15 +149,19 @@ export const MAX_HIDDEN_LAYERS = 8;
  * copied and frozen so a caller's array cannot change a resolved config.
  */
 function checkLayers(cfg: Record<string, unknown>): { hidden: number | number[]; activation: Activation | Activation[] } {
-  const h = cfg.hidden, a = cfg.activation;
+  const h = cfg.hidden,
+    a = cfg.activation;
   const widthOk = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 8192;
   let hidden: number | number[];
   if (Array.isArray(h)) {
     if (h.length < 1 || h.length > MAX_HIDDEN_LAYERS || !h.every(widthOk)) {
-      throw configError('hidden', `is ${JSON.stringify(h)}; it must be 1 to ${MAX_HIDDEN_LAYERS} hidden-layer widths, each a whole number from 1 to 8192`,
-        'Pass --hidden with one width (500) or a comma list, one per layer from the input on (512,256).');
+      throw configError(
+        'hidden',
+        `is ${JSON.stringify(h)}; it must be 1 to ${MAX_HIDDEN_LAYERS} hidden-layer widths, each a whole number from 1 to 8192`,
+        'Pass --hidden with one width (500) or a comma list, one per layer from the input on (512,256).',
+      );
     }
-    hidden = h.length === 1 ? h[0] as number : Object.freeze([...h]) as number[];
+    hidden = h.length === 1 ? (h[0] as number) : (Object.freeze([...h]) as number[]);
   } else {
     checkInt(cfg, 'hidden', 1, 8192, '--hidden');
     hidden = h as number;
@@ -159,15 +171,21 @@ function checkLayers(cfg: Record<string, unknown>): { hidden: number | number[];
   if (Array.isArray(a)) {
     const bad = a.find((v) => !ACTIVATIONS.includes(v as Activation));
     if (a.length < 1 || bad !== undefined) {
-      throw configError('activation', `is ${JSON.stringify(a)}; ${a.length < 1 ? 'an empty list' : `${JSON.stringify(bad)} is not one of ${ACTIVATIONS.join(', ')}`}`,
-        `Pass --activation with one of ${ACTIVATIONS.join(', ')}, or a comma list with one per hidden layer.`);
+      throw configError(
+        'activation',
+        `is ${JSON.stringify(a)}; ${a.length < 1 ? 'an empty list' : `${JSON.stringify(bad)} is not one of ${ACTIVATIONS.join(', ')}`}`,
+        `Pass --activation with one of ${ACTIVATIONS.join(', ')}, or a comma list with one per hidden layer.`,
+      );
     }
     if (a.length !== 1 && a.length !== layers) {
-      throw configError('activation', `lists ${a.length} activations for ${layers} hidden layer${layers === 1 ? '' : 's'} (hidden ${JSON.stringify(hidden)})`,
-        `Pass one activation for every layer, or exactly ${layers}, one per hidden layer in the encoder's order.`);
+      throw configError(
+        'activation',
+        `lists ${a.length} activations for ${layers} hidden layer${layers === 1 ? '' : 's'} (hidden ${JSON.stringify(hidden)})`,
+        `Pass one activation for every layer, or exactly ${layers}, one per hidden layer in the encoder's order.`,
+      );
     }
     // One value for every layer is written as that value (relu,relu is relu): one model, one way to write it.
-    activation = a.every((v) => v === a[0]) ? a[0] as Activation : Object.freeze([...a]) as Activation[];
+    activation = a.every((v) => v === a[0]) ? (a[0] as Activation) : (Object.freeze([...a]) as Activation[]);
   } else {
     checkEnum(cfg, 'activation', ACTIVATIONS, '--activation');
     activation = a as Activation;
@@ -184,15 +202,17 @@ function checkBool(cfg: Record<string, unknown>, field: string, flag: string): v
 /** Fill defaults, reject unknown fields and anything out of range. Returns a frozen, complete config. */
 export function resolveConfig(partial: Partial<TrainConfig> = {}): Readonly<TrainConfig> {
   if (typeof partial !== 'object' || partial === null || Array.isArray(partial)) {
-    throw configError('config', `is ${Array.isArray(partial) ? 'an array' : JSON.stringify(partial)}; it must be an object of settings`,
-      'Pass an object such as { latent: 2 }, or leave it out for the defaults.');
+    throw configError(
+      'config',
+      `is ${Array.isArray(partial) ? 'an array' : JSON.stringify(partial)}; it must be an object of settings`,
+      'Pass an object such as { latent: 2 }, or leave it out for the defaults.',
+    );
   }
   for (const key of Object.keys(partial)) {
     // An own-property check: `key in DEFAULT_CONFIG` would also accept the names every object
     // inherits (toString, constructor, __proto__, …), which a JSON file or a form can carry.
     if (!Object.hasOwn(DEFAULT_CONFIG, key)) {
-      throw configError(key, 'is not a known setting',
-        `Remove it; the settings are: ${Object.keys(DEFAULT_CONFIG).join(', ')}.`);
+      throw configError(key, 'is not a known setting', `Remove it; the settings are: ${Object.keys(DEFAULT_CONFIG).join(', ')}.`);
     }
   }
   const cfg = { ...DEFAULT_CONFIG, ...partial } as TrainConfig;
@@ -216,13 +236,19 @@ export function resolveConfig(partial: Partial<TrainConfig> = {}): Readonly<Trai
   checkInt(c, 'evalSamples', 0, 100_000, '--eval-samples');
   checkInt(c, 'evalElboSamples', 1, 1000, '--eval-elbo-samples');
   if (cfg.binarize && cfg.decoder !== 'bernoulli') {
-    throw configError('binarize', 'is on with a Gaussian decoder',
-      'Binarisation draws binary targets for a Bernoulli decoder: use --decoder bernoulli or drop --binarize.');
+    throw configError(
+      'binarize',
+      'is on with a Gaussian decoder',
+      'Binarisation draws binary targets for a Bernoulli decoder: use --decoder bernoulli or drop --binarize.',
+    );
   }
   if (cfg.algorithm === 'wake-sleep' && cfg.estimator !== 'B') {
     // Wake-sleep has no SGVB estimator: it reports estimator B's ELBO, and A would be silently ignored.
-    throw configError('estimator', `is ${cfg.estimator} with the wake-sleep algorithm, which uses no SGVB estimator (it reports estimator B's ELBO)`,
-      'Drop --estimator (or pass B) with --algorithm wake-sleep, or use --algorithm aevb.');
+    throw configError(
+      'estimator',
+      `is ${cfg.estimator} with the wake-sleep algorithm, which uses no SGVB estimator (it reports estimator B's ELBO)`,
+      'Drop --estimator (or pass B) with --algorithm wake-sleep, or use --algorithm aevb.',
+    );
   }
   checkModelSize(cfg); // model_size.ts: every field in range can still multiply out to more than memory holds
   return Object.freeze(cfg);

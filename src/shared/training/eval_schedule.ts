@@ -32,8 +32,11 @@ export function parseEvalSchedule(raw: string, flag = 'eval-at'): EvalSchedule {
   const m = /^log(?::(\d+))?$/.exec(raw);
   const p = m ? Number(m[1] ?? DEFAULT_PER_DECADE) : NaN;
   if (!m || !(p >= 1 && p <= MAX_PER_DECADE)) {
-    throw configError(flag, `is ${JSON.stringify(raw)}; it must be epochs, log or log:P with P from 1 to ${MAX_PER_DECADE} points per decade`,
-      `Pass --${flag} epochs (after every epoch) or e.g. --${flag} log:${DEFAULT_PER_DECADE} (a log grid of samples seen, as in Figure 2).`);
+    throw configError(
+      flag,
+      `is ${JSON.stringify(raw)}; it must be epochs, log or log:P with P from 1 to ${MAX_PER_DECADE} points per decade`,
+      `Pass --${flag} epochs (after every epoch) or e.g. --${flag} log:${DEFAULT_PER_DECADE} (a log grid of samples seen, as in Figure 2).`,
+    );
   }
   return { kind: 'log', perDecade: p };
 }
@@ -64,6 +67,11 @@ export function nextEvalStep(s: EvalSchedule, step: number, stepsPerEpoch: numbe
 /** Every evaluation point of a run of `totalSteps` steps, in order (for tests, docs and planning). */
 export function evalSteps(s: EvalSchedule, stepsPerEpoch: number, batch: number, totalSteps: number, from = 0): number[] {
   const out: number[] = [];
-  for (let t = nextEvalStep(s, from, stepsPerEpoch, batch, totalSteps); t !== Infinity; t = nextEvalStep(s, t, stepsPerEpoch, batch, totalSteps)) out.push(t);
+  for (
+    let t = nextEvalStep(s, from, stepsPerEpoch, batch, totalSteps);
+    t !== Infinity;
+    t = nextEvalStep(s, t, stepsPerEpoch, batch, totalSteps)
+  )
+    out.push(t);
   return out;
 }

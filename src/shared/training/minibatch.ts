@@ -42,9 +42,16 @@ export interface ShardSpec {
 }
 
 /** Gather a shard and draw its noise. `stream` is Stream.EPSILON in training, Stream.EVAL in evaluation. */
-export function buildShard(cfg: Pick<TrainConfig, 'latent' | 'samples' | 'binarize' | 'seed'>, data: Dataset,
-  spec: ShardSpec, stream: number = Stream.EPSILON): ShardInputs {
-  const B = spec.indices.length, D = data.d, J = cfg.latent, L = cfg.samples;
+export function buildShard(
+  cfg: Pick<TrainConfig, 'latent' | 'samples' | 'binarize' | 'seed'>,
+  data: Dataset,
+  spec: ShardSpec,
+  stream: number = Stream.EPSILON,
+): ShardInputs {
+  const B = spec.indices.length,
+    D = data.d,
+    J = cfg.latent,
+    L = cfg.samples;
   const xRows = new Float32Array(B * D);
   for (let i = 0; i < B; i++) {
     const g = spec.indices[i];
@@ -53,11 +60,19 @@ export function buildShard(cfg: Pick<TrainConfig, 'latent' | 'samples' | 'binari
   if (cfg.binarize) binarizeRows(cfg.seed, spec, xRows, D);
   const eps = drawEpsilon(new CounterRng(cfg.seed, stream), spec, J, L);
   // The column forms are made on first use: the tfjs gradients read them, aevb's kernels read rows only.
-  let cols: Float32Array | null = null, tiled: Float32Array | null = null;
+  let cols: Float32Array | null = null,
+    tiled: Float32Array | null = null;
   return {
-    b: B, l: L, xRows, eps,
-    get xCols() { return (cols ??= transposeRows(xRows, B, D)); },
-    get xColsTiled() { return (tiled ??= L === 1 ? this.xCols : tileColumns(this.xCols, D, B, L)); },
+    b: B,
+    l: L,
+    xRows,
+    eps,
+    get xCols() {
+      return (cols ??= transposeRows(xRows, B, D));
+    },
+    get xColsTiled() {
+      return (tiled ??= L === 1 ? this.xCols : tileColumns(this.xCols, D, B, L));
+    },
   };
 }
 

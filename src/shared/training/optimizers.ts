@@ -13,8 +13,8 @@ export const ADAGRAD_EPS = 1e-8;
 /** Names of the state vectors each rule keeps, each as long as θ. */
 export const OPTIMIZER_SLOTS: Readonly<Record<OptimizerKind, readonly string[]>> = Object.freeze({
   sgd: [],
-  adagrad: ['sumSquares'],   // G_t = Σ_τ g_τ², Duchi et al. 2011
-  adam: ['m', 'v'],          // first and second moment estimates, Kingma & Ba 2015
+  adagrad: ['sumSquares'], // G_t = Σ_τ g_τ², Duchi et al. 2011
+  adam: ['m', 'v'], // first and second moment estimates, Kingma & Ba 2015
 });
 
 /** Index of the first NaN or ±Inf in a[start, end), or −1. (x − x is 0 only for finite x.) */

@@ -12,7 +12,11 @@ export class MinibatchSchedule {
   private cachedEpoch = -1;
   private perm: Uint32Array = new Uint32Array(0);
 
-  constructor(readonly seed: number, readonly n: number, readonly batch: number) {
+  constructor(
+    readonly seed: number,
+    readonly n: number,
+    readonly batch: number,
+  ) {
     this.stepsPerEpoch = Math.floor(n / batch);
   }
 
@@ -22,7 +26,8 @@ export class MinibatchSchedule {
 
   /** The M global indices of step `step` (a view; valid until the next call with another epoch). */
   indices(step: number): Uint32Array {
-    const e = this.epochOf(step), k = step % this.stepsPerEpoch;
+    const e = this.epochOf(step),
+      k = step % this.stepsPerEpoch;
     if (e !== this.cachedEpoch) {
       this.perm = epochPermutation(this.seed, e, this.n);
       this.cachedEpoch = e;
@@ -33,7 +38,8 @@ export class MinibatchSchedule {
 
 /** Split M items into `parts` contiguous shards whose sizes differ by at most one: [start, end) each. */
 export function shardRanges(m: number, parts: number): Array<[number, number]> {
-  const base = Math.floor(m / parts), extra = m % parts;
+  const base = Math.floor(m / parts),
+    extra = m % parts;
   const out: Array<[number, number]> = [];
   let start = 0;
   for (let w = 0; w < parts; w++) {

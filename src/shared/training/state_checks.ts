@@ -17,15 +17,18 @@ export const MAX_STEP = 2 ** 32 - 1;
 
 /** Slots that hold sums or means of squares, by optimizer, with their names in files. */
 const NON_NEGATIVE: Record<string, Array<[number, string]>> = {
-  sgd: [], adagrad: [[0, 'the Adagrad accumulator G (sumSquares; optimizer.sum.* in safetensors)']],
+  sgd: [],
+  adagrad: [[0, 'the Adagrad accumulator G (sumSquares; optimizer.sum.* in safetensors)']],
   adam: [[1, 'the Adam second moment v (optimizer.exp_avg_sq.* in safetensors)']],
 };
 
 /** `c`, or a CHECKPOINT error naming `source`, the value and the fix where it cannot be trained on. */
 export function checkTrainableState(c: Checkpoint, source: string): Checkpoint {
   if (!Number.isSafeInteger(c.step) || c.step < 0 || c.step > MAX_STEP) {
-    throw checkpointError(`${source} is at step ${c.step}; a run can reach at most step ${MAX_STEP.toLocaleString('en-US')} (2^32 − 1).`,
-      'The file is damaged or was written by hand: fix its step, or export the model again.');
+    throw checkpointError(
+      `${source} is at step ${c.step}; a run can reach at most step ${MAX_STEP.toLocaleString('en-US')} (2^32 − 1).`,
+      'The file is damaged or was written by hand: fix its step, or export the model again.',
+    );
   }
   if (!Number.isSafeInteger(c.samplesSeen) || c.samplesSeen < 0) {
     throw checkpointError(`${source} has seen ${c.samplesSeen} samples; that must be a whole number ≥ 0.`, 'Export the model again.');
@@ -35,8 +38,10 @@ export function checkTrainableState(c: Checkpoint, source: string): Checkpoint {
     if (!v) continue;
     for (let i = 0; i < v.length; i++) {
       if (v[i] >= 0) continue;
-      throw checkpointError(`${source} holds ${what} of ${v[i]} at parameter ${i}; it is a sum of squares and cannot be negative, and training from it would skip every step.`,
-        'Export the optimizer state again, or leave it out of the file (a fresh state: zeros).');
+      throw checkpointError(
+        `${source} holds ${what} of ${v[i]} at parameter ${i}; it is a sum of squares and cannot be negative, and training from it would skip every step.`,
+        'Export the optimizer state again, or leave it out of the file (a fresh state: zeros).',
+      );
     }
   }
   return c;

@@ -37,8 +37,13 @@ export interface StepGradient {
  * The step's gradient. `place`: where aevb's kernels work (a memory that holds θ and the gradient
  * slot, and this worker's scratch in it); without one they work in a memory of their own and copy.
  */
-export function createStepGradient(cfg: TrainConfig, layout: ParamLayout, kernels: KernelChoice = 'aevb',
-  place?: KernelPlace, factory: KernelFactory = stepKernelFactory()): StepGradient & { readonly kernels: KernelsInUse } {
+export function createStepGradient(
+  cfg: TrainConfig,
+  layout: ParamLayout,
+  kernels: KernelChoice = 'aevb',
+  place?: KernelPlace,
+  factory: KernelFactory = stepKernelFactory(),
+): StepGradient & { readonly kernels: KernelsInUse } {
   if (cfg.algorithm === 'wake-sleep') return Object.assign(new WakeSleepGradient(cfg, layout), { kernels: 'tfjs' as const });
   if (!runsOnAevbKernels(cfg, kernels)) return Object.assign(new SgvbGradient(cfg, layout), { kernels: 'tfjs' as const });
   const g = new AevbStepGradient(cfg, layout, factory, place);

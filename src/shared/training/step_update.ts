@@ -32,9 +32,18 @@ export interface SliceUpdate {
 export function updateSlice(kernel: UpdateKernel, mem: PoolMemory, cfg: TrainConfig, layout: ParamLayout, u: SliceUpdate): boolean {
   const to = mem.state(1 - u.cur).ptr;
   const finite = kernel.update({
-    kind: cfg.optimizer, from: mem.state(u.cur).ptr, to,
-    grads: mem.gradPtr, gradStride: mem.gradStride, gradCount: u.gradCount,
-    scale: -1 / cfg.batch, lr: cfg.lr, weightDecay: cfg.weightDecay, t: u.step + 1, start: u.start, end: u.end,
+    kind: cfg.optimizer,
+    from: mem.state(u.cur).ptr,
+    to,
+    grads: mem.gradPtr,
+    gradStride: mem.gradStride,
+    gradCount: u.gradCount,
+    scale: -1 / cfg.batch,
+    lr: cfg.lr,
+    weightDecay: cfg.weightDecay,
+    t: u.step + 1,
+    start: u.start,
+    end: u.end,
   });
   if (finite) writeMirror(kernel, layout, to.params, to.mirror, u.start, u.end);
   return finite;
@@ -47,8 +56,15 @@ export function updateSlice(kernel: UpdateKernel, mem: PoolMemory, cfg: TrainCon
  * finite numbers everywhere, a non-finite shard ELBO (when the step computes it) blames its worker.
  * `elbo(w)` is worker w's shard ELBO. The caller commits only when no slice found a culprit.
  */
-export function updateAndCheck(kernel: UpdateKernel, mem: PoolMemory, cfg: TrainConfig, layout: ParamLayout, u: SliceUpdate,
-  elbo: (worker: number) => number, withValue: boolean): number {
+export function updateAndCheck(
+  kernel: UpdateKernel,
+  mem: PoolMemory,
+  cfg: TrainConfig,
+  layout: ParamLayout,
+  u: SliceUpdate,
+  elbo: (worker: number) => number,
+  withValue: boolean,
+): number {
   const finite = updateSlice(kernel, mem, cfg, layout, u);
   if (!finite) return firstBadSlot(mem, u.gradCount, u.start, u.end);
   if (withValue) for (let w = 0; w < u.gradCount; w++) if (!Number.isFinite(elbo(w))) return w;
@@ -64,7 +80,8 @@ function firstBadSlot(mem: PoolMemory, N: number, lo: number, hi: number): numbe
 /** Mirror ← Wᵀ for the elements [start, end) of θ (the whole mirror when [0, P)). */
 export function writeMirror(kernel: UpdateKernel, layout: ParamLayout, params: number, mirror: number, start: number, end: number): void {
   for (const m of layout.mirror) {
-    const lo = Math.max(start, m.offset), hi = Math.min(end, m.offset + m.size);
+    const lo = Math.max(start, m.offset),
+      hi = Math.min(end, m.offset + m.size);
     if (lo < hi) kernel.transpose(params + m.offset * 4, m.rows, m.cols, mirror + m.mirrorOffset * 4, lo - m.offset, hi - m.offset);
   }
 }
@@ -73,4 +90,3 @@ export function writeMirror(kernel: UpdateKernel, layout: ParamLayout, params: n
 export function computesValue(step: number, valueEvery: number): boolean {
   return step % valueEvery === 0;
 }
-
