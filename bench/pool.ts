@@ -324,7 +324,7 @@ for (const r of rows) {
   const one = rows.find((x) => x.batch === r.batch && x.workers === 1);
   const ph = r.phases.map((p) => PHASES.map((k) => fmt(p[k], 2)).join(' · ')).join(' / ');
   console.log(
-    `| ${r.batch} | ${r.workers} | ${Math.round(r.samplesPerSecond)} | ${one ? fmt(r.samplesPerSecond / one.samplesPerSecond, 2) + '×' : ''} | ${fmt(r.stepMs, 2)} | ${ph} |`,
+    `| ${r.batch} | ${r.workers} | ${Math.round(r.samplesPerSecond)} | ${one ? `${fmt(r.samplesPerSecond / one.samplesPerSecond, 2)}×` : ''} | ${fmt(r.stepMs, 2)} | ${ph} |`,
   );
 }
 for (const c of independent) {

@@ -219,9 +219,9 @@ it('single-worker throughput: production vs autodiff vs cpu, and the matMul ceil
     }
   }
   result.machine.loadEnd = os.loadavg()[0];
-  console.log('\n' + formatReport(result) + '\n');
+  console.log(`\n${formatReport(result)}\n`);
   if (JSON_PATH) {
-    writeFileSync(JSON_PATH, JSON.stringify(result, null, 2) + '\n');
+    writeFileSync(JSON_PATH, `${JSON.stringify(result, null, 2)}\n`);
     console.log(`JSON written to ${JSON_PATH}`);
   }
   for (const c of result.configs) {

@@ -71,7 +71,7 @@ export async function buildKernelsSource() {
     const bytes = await compile(flags);
     lines.push(`export const UPDATE_WASM_${name.toUpperCase()} =\n  '${bytes.toString('base64')}';`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /**
@@ -93,7 +93,7 @@ export async function buildStepKernelsSource() {
     const bytes = await compileStepKernels({ relaxed: build === 'relaxed', shared: mem === 'shared' });
     lines.push(`export const STEP_WASM_${name.toUpperCase()} =\n  '${bytes.toString('base64')}';`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

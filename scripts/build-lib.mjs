@@ -114,7 +114,7 @@ execFileSync(
 fs.rmSync(dtsConfig);
 for (const [, out] of entries) {
   const file = dist('types', out);
-  fs.writeFileSync(file, '/// <reference lib="esnext.disposable" />\n' + fs.readFileSync(file, 'utf8'));
+  fs.writeFileSync(file, `/// <reference lib="esnext.disposable" />\n${fs.readFileSync(file, 'utf8')}`);
 }
 
 // What the tarball's browser half must be: no absolute or data: URLs, the worker named as bundlers expect.

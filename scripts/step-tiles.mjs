@@ -186,5 +186,5 @@ export function stepTilesSource(tiles) {
     out.push(driver(p, kind, MR, NV));
   }
   out.push('export { nn_gemm, tn_gemm, nt_gemm };');
-  return out.join('\n\n') + '\n';
+  return `${out.join('\n\n')}\n`;
 }

@@ -133,8 +133,8 @@ export class UpdateKernel {
         );
       case 'adam': {
         // Bias corrections in double, then float32 like everything else in the kernel.
-        const c1 = 1 - Math.pow(ADAM_BETA1, u.t),
-          c2 = 1 - Math.pow(ADAM_BETA2, u.t);
+        const c1 = 1 - ADAM_BETA1 ** u.t,
+          c2 = 1 - ADAM_BETA2 ** u.t;
         return (
           this.k.adam(
             n,

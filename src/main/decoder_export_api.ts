@@ -10,7 +10,7 @@ import { exportDecoder as exportDecoderImpl, type DecoderMetadata } from '../sha
 export interface DecoderModelJson {
   format: 'aevb-decoder';
   generatedBy: string;
-  modelTopology: {} | ArrayBuffer;
+  modelTopology: Record<string, never> | ArrayBuffer;
   weightsManifest: [{ paths: ['weights.bin']; weights: Array<{ name: string; shape: number[]; dtype: string }> }];
   userDefinedMetadata: DecoderMetadata;
 }

@@ -734,6 +734,7 @@ export interface WorkerMemory {
  * or make a worker end itself at a point of a step or call.
  */
 export function testHooks(t: Trainer) {
+  // biome-ignore lint/complexity/useLiteralKeys: the private pool, reached for tests only
   const pool = t['pool'];
   return {
     terminateWorker: (r: number) => pool.terminateWorker(r),

@@ -100,7 +100,7 @@ function canvasStats(
     const cell = (x0: number, y0: number) => {
       let s = '';
       for (let y = y0; y < y0 + 28 && y < c.height; y++)
-        for (let x = x0; x < x0 + 28 && x < c.width; x++) s += data[(y * c.width + x) * 4] + ',';
+        for (let x = x0; x < x0 + 28 && x < c.width; x++) s += `${data[(y * c.width + x) * 4]},`;
       return s;
     };
     return {

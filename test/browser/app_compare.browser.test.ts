@@ -159,7 +159,7 @@ describe('runs side by side', () => {
       mkdirSync(path.join(sweep, name), { recursive: true });
       writeFileSync(
         path.join(sweep, name, 'metrics.jsonl'),
-        [1, 2, 3]
+        `${[1, 2, 3]
           .map((k) =>
             JSON.stringify({
               epoch: k,
@@ -168,7 +168,7 @@ describe('runs side by side', () => {
               testElbo: -220 + 10 * k + (algorithm === 'wake-sleep' ? -15 : 0),
             }),
           )
-          .join('\n') + '\n',
+          .join('\n')}\n`,
       );
     }
     writeFileSync(

@@ -9,7 +9,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { ViteDevServer } from 'vite';
 import { startServer, launchChromium } from '../helpers/browser.ts';
-import { app, until } from '../helpers/app_page.ts';
+import { until } from '../helpers/app_page.ts';
 
 let server: ViteDevServer, browser: Browser, page: Page;
 // 5,400 training digits at the page's H = 500: an epoch's evaluation (both sets, S = 2) takes long

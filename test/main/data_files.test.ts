@@ -39,7 +39,11 @@ describe('loadEmbeddedMnist', () => {
     const dir = path.join(path.dirname(createRequire(import.meta.url).resolve('mnist/package.json')), 'src', 'digits');
     raw = Array.from({ length: 10 }, (_, k) => JSON.parse(readFileSync(path.join(dir, `${k}.json`), 'utf8')).data);
     const starts: number[] = [];
-    raw.reduce((s, f) => (starts.push(s), s + f.length / 784), 0);
+    let s = 0;
+    for (const f of raw) {
+      starts.push(s);
+      s += f.length / 784;
+    }
     locate = (g) => {
       let k = 9;
       while (starts[k] > g) k--;

@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import type { TrainConfig } from '../../src/shared/training/config.ts';
-import { buildLayout } from '../../src/shared/model/layout.ts';
+import type { buildLayout } from '../../src/shared/model/layout.ts';
 import { SgvbGradient } from '../../src/shared/model/gradients.ts';
 import { KernelGradient, scratchPlan, type StepKernelOps } from '../../src/shared/model/kernel_gradient.ts';
 import { useBackend, relErr } from '../helpers/backend.ts';

@@ -356,7 +356,7 @@ export class App {
         shown: this.previousCurve?.shown ?? true,
       };
     }
-    this.previousCurve = curve && curve.x.length ? curve : null;
+    this.previousCurve = curve?.x.length ? curve : null;
     this.refreshCompared();
   }
 
@@ -370,7 +370,7 @@ export class App {
           const bytes = new Uint8Array(await f.arrayBuffer());
           const c = decodeCheckpoint(bytes, f.name);
           const m = readCheckpointMetrics(bytes, f.name);
-          if (!m || !m.rows.length)
+          if (!m?.rows.length)
             throw new Error(
               `${f.name} carries no metrics history (it was saved before checkpoints carried one, or before its first epoch ended). Compare its run's metrics.jsonl instead.`,
             );

@@ -86,7 +86,7 @@ export function installDebugHook(app: App): AevbAppDebug {
     },
     get inEvaluation() {
       const r = app.run;
-      if (!r || r.phase !== 'running') return false;
+      if (r?.phase !== 'running') return false;
       const step = r.trainer.step;
       return step > 0 && step % r.trainer.stepsPerEpoch === 0 && r.lastEpoch?.step !== step;
     },

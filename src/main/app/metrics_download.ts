@@ -33,7 +33,7 @@ export const METRIC_FIELDS = [
 ] as const;
 
 export function metricsJsonl(rows: readonly MetricsRow[]): string {
-  return rows.map((r) => JSON.stringify(r) + '\n').join('');
+  return rows.map((r) => `${JSON.stringify(r)}\n`).join('');
 }
 
 /** The CSV's columns: METRIC_FIELDS, then any other key of the rows (so that no JSONL field is left out). */
@@ -47,7 +47,5 @@ export function metricsCsv(rows: readonly MetricsRow[]): string {
   const cols = csvColumns(rows);
   const cell = (v: unknown) =>
     v === undefined || v === null ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v);
-  return (
-    [cols.join(','), ...rows.map((r) => cols.map((f) => cell((r as unknown as Record<string, unknown>)[f])).join(','))].join('\n') + '\n'
-  );
+  return `${[cols.join(','), ...rows.map((r) => cols.map((f) => cell((r as unknown as Record<string, unknown>)[f])).join(','))].join('\n')}\n`;
 }

@@ -156,7 +156,7 @@ export class SettingsForm {
   private errors = new Map<SettingKey, HTMLElement>();
 
   constructor(
-    private readonly form: HTMLFormElement,
+    readonly form: HTMLFormElement,
     defaultWorkers: number | 'auto',
     private readonly onChange: () => void,
   ) {

@@ -28,7 +28,7 @@ export function applyUrlSettings(form: SettingsForm, hash: string): string[] {
  * fragment, read back the same by URLSearchParams, and a link reads hidden=512,256 not 512%2C256.
  */
 export function settingsHash(form: SettingsForm): string {
-  return '#' + new URLSearchParams(form.entries()).toString().replaceAll('%2C', ',');
+  return `#${new URLSearchParams(form.entries()).toString().replaceAll('%2C', ',')}`;
 }
 
 /** Keep the address in step with the form. */

@@ -16,7 +16,7 @@ export const DECODER_DIR = 'decoder';
 
 /** fsync a directory so the rename itself survives a power cut; not possible on Windows, where it is skipped. */
 async function syncDir(dir: string): Promise<void> {
-  let handle;
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
     handle = await open(dir, 'r');
     await handle.sync();

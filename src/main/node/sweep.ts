@@ -22,9 +22,10 @@ import { formatEvalSchedule } from '../../shared/training/eval_schedule.ts';
 import { CHECKPOINT_FILE } from './checkpoint_files.ts';
 import { acquireRunLock, checkNotHeld } from './run_lock.ts';
 import { checkOutPath, makeRunDir, readRunCheckpoint } from './run_dir.ts';
+import type { Checkpoint } from '../../shared/formats/checkpoint.ts';
 import { modelKey } from '../../shared/training/config.ts';
 import { runTraining } from './train_run.ts';
-import { type SweepRequest } from './sweep_args.ts';
+import type { SweepRequest } from './sweep_args.ts';
 import { checkNewSweepDir, checkSameSweep, readSweepFile, writeSweepFile, type RunStatus, type SweepFile } from './sweep_file.ts';
 import { planSweep, sharedLoader, trainCommand, type DataLoader, type PlannedRun } from './sweep_plan.ts';
 import { SweepProgress } from './sweep_progress.ts';
@@ -233,7 +234,7 @@ async function schedule(
 function doneRunProblem(runDir: string, r: PlannedRun): string | null {
   if (!fs.existsSync(runDir)) return 'gone';
   const file = path.join(runDir, CHECKPOINT_FILE);
-  let c;
+  let c: Checkpoint | null;
   try {
     c = readRunCheckpoint(runDir);
   } catch (e) {

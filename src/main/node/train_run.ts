@@ -301,7 +301,7 @@ async function train(
         withFileErrors(
           'append to',
           metricsFile,
-          () => fs.appendFileSync(metricsFile, JSON.stringify(m) + '\n'),
+          () => fs.appendFileSync(metricsFile, `${JSON.stringify(m)}\n`),
           `The checkpoint of step ${m.step} was saved; ${METRICS_FILE} is trimmed to match it when the run is resumed.`,
         );
       })

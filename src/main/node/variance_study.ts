@@ -186,7 +186,7 @@ export async function runVarianceStudy(req: VarianceRequest, log: (s: string) =>
     rows,
   };
   for (const [name, text] of [
-    ['variance.json', JSON.stringify(result, null, 1) + '\n'],
+    ['variance.json', `${JSON.stringify(result, null, 1)}\n`],
     ['variance.md', varianceMarkdown(result, cfg)],
   ]) {
     await withFileErrorsAsync('write', path.join(out, name), () =>

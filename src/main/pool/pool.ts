@@ -40,7 +40,7 @@ import type {
   WorkerInit,
 } from '../../shared/runtime/protocol.ts';
 import { shardRanges } from '../../shared/training/schedule.ts';
-import { allocatePoolMemory, hasSharedMemory, PoolMemory, Result } from '../../shared/runtime/shared_memory.ts';
+import { allocatePoolMemory, hasSharedMemory, type PoolMemory, Result } from '../../shared/runtime/shared_memory.ts';
 import { computesValue, updateAndCheck, writeMirror } from '../../shared/training/step_update.ts';
 import { stepLayout, stepScratchBytes } from '../../shared/training/step_plan.ts';
 import type { TrainingState } from '../../shared/training/training_state.ts';

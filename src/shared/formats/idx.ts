@@ -118,7 +118,7 @@ function checkLength(bytes: Uint8Array, headerBytes: number, dataBytes: number, 
   if (have > dataBytes) {
     throw idxError(
       `${file} has a size mismatch: header says ${dataBytes} data bytes but the file has ${have}, ${have - dataBytes} more.`,
-      'Check that the file was not concatenated with another or written with the wrong dims; ' + REDOWNLOAD,
+      `Check that the file was not concatenated with another or written with the wrong dims; ${REDOWNLOAD}`,
     );
   }
 }
