@@ -15,7 +15,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { resolveConfig, type OptimizerKind } from '../src/shared/training/config.ts';
 import { buildLayout } from '../src/shared/model/layout.ts';
-import { ADAGRAD_EPS, ADAM_BETA1, ADAM_BETA2, ADAM_EPS, OPTIMIZER_SLOTS } from '../src/shared/training/optimizers.ts';
+import { OPTIMIZERS, OPTIMIZER_SLOTS } from '../src/shared/training/optimizers.ts';
 import { allocatePoolMemory } from '../src/shared/runtime/shared_memory.ts';
 import { updateSlice, writeMirror } from '../src/shared/training/step_update.ts';
 import { UpdateKernel } from '../src/kernels/update_kernel.ts';
@@ -56,6 +56,8 @@ function jsUpdate(
   const sc = -1 / 100,
     lr = 0.01,
     wd = 0;
+  const { eps: ADAGRAD_EPS } = OPTIMIZERS.adagrad.constants;
+  const { beta1: ADAM_BETA1, beta2: ADAM_BETA2, eps: ADAM_EPS } = OPTIMIZERS.adam.constants;
   if (kind === 'adagrad') {
     for (let i = 0; i < P; i++) {
       const gi = sc * g[i] + wd * p[i];

@@ -12,6 +12,10 @@
 //   adagrad:  G' = G + g²;  θ' = θ − η g / (√G' + ε)                  (Duchi et al. 2011)
 //   adam:     m' = β1 m + (1−β1) g;  v' = β2 v + (1−β2) g²;
 //             θ' = θ − η (m'/c1) / (√(v'/c2) + ε),  c1 = 1 − β1ᵗ, c2 = 1 − β2ᵗ   (Kingma & Ba 2015)
+// One function per rule of the optimizer registry (src/shared/training/optimizers.ts), named after it,
+// with the signature it documents: (n, θ, slots…, θ', slots'…, grads, stride, nGrads, scale, lr, wd,
+// then the rule's constants and per-step values). The constants (ε, β1, β2, …) are arguments, not
+// literals here: the registry is the one place that writes them down.
 // Inputs are read from one state copy and outputs written to the other (or the same: in place is
 // safe, every element is read before it is written). Each returns 1 when every g and θ' of the
 // slice is finite, else 0: the caller then does not commit the step. (x − x is 0 only for finite x;
@@ -19,11 +23,6 @@
 //
 // Pointers are byte offsets into the imported memory; no function allocates or touches anything
 // else, so many threads can run them at once on disjoint slices of one shared memory.
-
-const ADAGRAD_EPS: f32 = 1e-8;
-const ADAM_BETA1: f32 = 0.9;
-const ADAM_BETA2: f32 = 0.999;
-const ADAM_EPS: f32 = 1e-8;
 
 // Σ_w grads[w] at element offset `o` (bytes), four lanes.
 @inline function sum4(grads: usize, stride: usize, nGrads: i32, o: usize): v128 {
@@ -70,8 +69,8 @@ export function sgd(n: i32, p: usize, q: usize, grads: usize, stride: usize, nGr
 }
 
 export function adagrad(n: i32, p: usize, G: usize, q: usize, G2: usize, grads: usize, stride: usize, nGrads: i32,
-  scale: f32, lr: f32, wd: f32): i32 {
-  const S = f32x4.splat(scale), LR = f32x4.splat(lr), WD = f32x4.splat(wd), EPS = f32x4.splat(ADAGRAD_EPS);
+  scale: f32, lr: f32, wd: f32, eps: f32): i32 {
+  const S = f32x4.splat(scale), LR = f32x4.splat(lr), WD = f32x4.splat(wd), EPS = f32x4.splat(eps);
   let chk = f32x4.splat(0);
   const n4 = n & ~3;
   for (let i = 0; i < n4; i += 4) {
@@ -90,7 +89,7 @@ export function adagrad(n: i32, p: usize, G: usize, q: usize, G2: usize, grads: 
     const th = load<f32>(p + o);
     const g = scale * sum1(grads, stride, nGrads, o) + wd * th;
     const Gi = load<f32>(G + o) + g * g;
-    const th2 = th - (lr * g) / (Mathf.sqrt(Gi) + ADAGRAD_EPS);
+    const th2 = th - (lr * g) / (Mathf.sqrt(Gi) + eps);
     store<f32>(G2 + o, Gi);
     store<f32>(q + o, th2);
     c += (g - g) + (th2 - th2);
@@ -99,10 +98,12 @@ export function adagrad(n: i32, p: usize, G: usize, q: usize, G2: usize, grads: 
 }
 
 export function adam(n: i32, p: usize, m: usize, v: usize, q: usize, m2: usize, v2: usize,
-  grads: usize, stride: usize, nGrads: i32, scale: f32, lr: f32, wd: f32, c1: f32, c2: f32): i32 {
-  const S = f32x4.splat(scale), LR = f32x4.splat(lr), WD = f32x4.splat(wd), EPS = f32x4.splat(ADAM_EPS);
-  const B1 = f32x4.splat(ADAM_BETA1), B1c = f32x4.splat(1 - ADAM_BETA1);
-  const B2 = f32x4.splat(ADAM_BETA2), B2c = f32x4.splat(1 - ADAM_BETA2);
+  grads: usize, stride: usize, nGrads: i32, scale: f32, lr: f32, wd: f32,
+  beta1: f32, beta2: f32, eps: f32, c1: f32, c2: f32): i32 {
+  const S = f32x4.splat(scale), LR = f32x4.splat(lr), WD = f32x4.splat(wd), EPS = f32x4.splat(eps);
+  const b1c: f32 = 1 - beta1, b2c: f32 = 1 - beta2; // in float32, as the literals were
+  const B1 = f32x4.splat(beta1), B1c = f32x4.splat(b1c);
+  const B2 = f32x4.splat(beta2), B2c = f32x4.splat(b2c);
   const C1 = f32x4.splat(c1), C2 = f32x4.splat(c2);
   let chk = f32x4.splat(0);
   const n4 = n & ~3;
@@ -124,9 +125,9 @@ export function adam(n: i32, p: usize, m: usize, v: usize, q: usize, m2: usize, 
     const o = <usize>i << 2;
     const th = load<f32>(p + o);
     const g = scale * sum1(grads, stride, nGrads, o) + wd * th;
-    const mi = ADAM_BETA1 * load<f32>(m + o) + (1 - ADAM_BETA1) * g;
-    const vi = ADAM_BETA2 * load<f32>(v + o) + (1 - ADAM_BETA2) * (g * g);
-    const th2 = th - (lr * (mi / c1)) / (Mathf.sqrt(vi / c2) + ADAM_EPS);
+    const mi = beta1 * load<f32>(m + o) + b1c * g;
+    const vi = beta2 * load<f32>(v + o) + b2c * (g * g);
+    const th2 = th - (lr * (mi / c1)) / (Mathf.sqrt(vi / c2) + eps);
     store<f32>(m2 + o, mi);
     store<f32>(v2 + o, vi);
     store<f32>(q + o, th2);

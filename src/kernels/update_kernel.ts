@@ -5,42 +5,13 @@
  * the message path's coordinator and the single-thread LocalTrainer on a memory of their own. One
  * arithmetic everywhere (float32, lane-wise), so every path gives the same bits.
  */
-import type { OptimizerKind } from '../shared/training/config.ts';
-import { ADAM_BETA1, ADAM_BETA2 } from '../shared/training/optimizers.ts';
+import { KernelError } from './kernel_error.ts';
 import { UPDATE_WASM_SHARED, UPDATE_WASM_UNSHARED } from './update.wasm.ts';
 
+/** A rule's kernel: (n, θ, slots…, θ', slots'…, grads, stride, nGrads, scale, lr, wd, …args) → 1 if finite. */
+type RuleKernel = (...args: number[]) => number;
+
 interface KernelExports {
-  sgd(n: number, p: number, q: number, grads: number, stride: number, nGrads: number, scale: number, lr: number, wd: number): number;
-  adagrad(
-    n: number,
-    p: number,
-    G: number,
-    q: number,
-    G2: number,
-    grads: number,
-    stride: number,
-    nGrads: number,
-    scale: number,
-    lr: number,
-    wd: number,
-  ): number;
-  adam(
-    n: number,
-    p: number,
-    m: number,
-    v: number,
-    q: number,
-    m2: number,
-    v2: number,
-    grads: number,
-    stride: number,
-    nGrads: number,
-    scale: number,
-    lr: number,
-    wd: number,
-    c1: number,
-    c2: number,
-  ): number;
   transpose(src: number, rows: number, cols: number, dst: number, i0: number, i1: number): void;
 }
 
@@ -55,7 +26,8 @@ export interface StatePointers {
 }
 
 export interface KernelUpdate {
-  kind: OptimizerKind;
+  /** The rule: the name of its function in update.as.ts (an optimizer's name, src/shared/training/optimizers.ts). */
+  rule: string;
   /** State read (θ_t, slots_t) and state written (θ_{t+1}, slots_{t+1}); may be the same copy. */
   from: StatePointers;
   to: StatePointers;
@@ -67,8 +39,8 @@ export interface KernelUpdate {
   scale: number;
   lr: number;
   weightDecay: number;
-  /** 1-based number of this update (Adam's bias correction). */
-  t: number;
+  /** The rule's constants and per-step values, in its function's order (the registry's kernelArgs). */
+  args: readonly number[];
   /** The slice [start, end) of the parameter vector, in elements. */
   start: number;
   end: number;
@@ -96,9 +68,11 @@ export function isSharedMemory(memory: WebAssembly.Memory): boolean {
 
 export class UpdateKernel {
   private readonly k: KernelExports;
+  private readonly exports: Record<string, unknown>;
 
   constructor(readonly memory: WebAssembly.Memory) {
     const instance = new WebAssembly.Instance(moduleFor(isSharedMemory(memory)), { env: { memory } });
+    this.exports = instance.exports as Record<string, unknown>;
     this.k = instance.exports as unknown as KernelExports;
   }
 
@@ -109,53 +83,47 @@ export class UpdateKernel {
   update(u: KernelUpdate): boolean {
     const n = u.end - u.start;
     if (n <= 0) return true;
+    const kernel = this.rule(u);
     const o = u.start * 4,
       { from: a, to: b } = u;
-    const g = u.grads + o;
-    switch (u.kind) {
-      case 'sgd':
-        return this.k.sgd(n, a.params + o, b.params + o, g, u.gradStride, u.gradCount, u.scale, u.lr, u.weightDecay) === 1;
-      case 'adagrad':
-        return (
-          this.k.adagrad(
-            n,
-            a.params + o,
-            a.slots[0] + o,
-            b.params + o,
-            b.slots[0] + o,
-            g,
-            u.gradStride,
-            u.gradCount,
-            u.scale,
-            u.lr,
-            u.weightDecay,
-          ) === 1
-        );
-      case 'adam': {
-        // Bias corrections in double, then float32 like everything else in the kernel.
-        const c1 = 1 - ADAM_BETA1 ** u.t,
-          c2 = 1 - ADAM_BETA2 ** u.t;
-        return (
-          this.k.adam(
-            n,
-            a.params + o,
-            a.slots[0] + o,
-            a.slots[1] + o,
-            b.params + o,
-            b.slots[0] + o,
-            b.slots[1] + o,
-            g,
-            u.gradStride,
-            u.gradCount,
-            u.scale,
-            u.lr,
-            u.weightDecay,
-            c1,
-            c2,
-          ) === 1
-        );
-      }
+    const at = (ptr: number) => ptr + o;
+    return (
+      kernel(
+        n,
+        at(a.params),
+        ...a.slots.map(at),
+        at(b.params),
+        ...b.slots.map(at),
+        at(u.grads),
+        u.gradStride,
+        u.gradCount,
+        u.scale,
+        u.lr,
+        u.weightDecay,
+        ...u.args,
+      ) === 1
+    );
+  }
+
+  /** The rule's function, checked against the call: a WASM function's length is its number of parameters. */
+  private rule(u: KernelUpdate): RuleKernel {
+    const f = Object.hasOwn(this.exports, u.rule) && u.rule !== 'transpose' ? this.exports[u.rule] : undefined;
+    if (typeof f !== 'function') {
+      throw new KernelError(
+        'ARGUMENT',
+        `The update kernel has no rule ${JSON.stringify(u.rule)}.`,
+        'Add its function to src/kernels/update.as.ts and run npm run build:kernels.',
+      );
     }
+    const arity = 1 + 2 * (1 + u.from.slots.length) + 6 + u.args.length;
+    if (f.length !== arity || u.to.slots.length !== u.from.slots.length) {
+      throw new KernelError(
+        'ARGUMENT',
+        `The update kernel's ${u.rule} takes ${f.length} arguments; this call has ${u.from.slots.length} state slots and ${u.args.length} constants (${arity}).`,
+        "Make the rule's slots and kernelArgs in src/shared/training/optimizers.ts match its function in src/kernels/update.as.ts.",
+      );
+    }
+    return f as RuleKernel;
   }
 
   /** dst ← the transpose of the elements [i0, i1) of the row-major [rows, cols] matrix at src (bytes). */

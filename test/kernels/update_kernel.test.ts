@@ -4,43 +4,52 @@
  * run), with 1 to 5 gradient slots, NaN and ±Inf in any slot, on shared and ordinary memories.
  */
 import { describe, it, expect } from 'vitest';
-import { ADAGRAD_EPS, ADAM_BETA1, ADAM_BETA2, ADAM_EPS, OPTIMIZER_SLOTS, firstNonFinite } from '../../src/shared/training/optimizers.ts';
-import type { OptimizerKind } from '../../src/shared/training/config.ts';
+import { OPTIMIZERS, OPTIMIZER_NAMES, OPTIMIZER_SLOTS, firstNonFinite, type OptimizerKind } from '../../src/shared/training/optimizers.ts';
 import { allocatePoolMemory, type PoolMemory } from '../../src/shared/runtime/shared_memory.ts';
-import { UpdateKernel } from '../../src/kernels/update_kernel.ts';
+import { UpdateKernel, type KernelUpdate } from '../../src/kernels/update_kernel.ts';
+import { KernelError } from '../../src/kernels/kernel_error.ts';
 
 const P = 53;
-const KINDS: OptimizerKind[] = ['sgd', 'adagrad', 'adam'];
+/** Every rule of the registry: a rule added there without a reference below fails here. */
+const KINDS: readonly OptimizerKind[] = OPTIMIZER_NAMES;
+/** The kernel's call for a rule's t-th update (1-based): its name and its constants from the registry. */
+const rule = (kind: OptimizerKind, t: number) => ({ rule: kind, args: OPTIMIZERS[kind].kernelArgs(t) });
 const init = (i: number) => Math.sin(1.3 * i + 0.2) * 0.7;
 /** Worker w's summed gradient at step t: a spread of magnitudes, some exact zeros. */
 const grad = (t: number, w: number, i: number) => (i % 11 === 0 ? 0 : Math.cos(0.7 * i * (t + 1) + w) * (1 + ((i + w) % 5)) * 3);
 
 /**
- * Float64 reference, from the papers (the kernel's header says the same):
- *   g = s·Σ_w grads[w] + λθ
+ * Float64 references, from the papers (the kernel's header says the same), with the registry's constants:
+ *   g = s·Σ_w grads[w] + λθ, then per rule, for element i at update t (1-based), slots `st`:
  *   SGD:     θ ← θ − η g
  *   Adagrad: G ← G + g²; θ ← θ − η g / (√G + ε)                        (Duchi et al. 2011)
  *   Adam:    m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²;
  *            θ ← θ − η (m / (1−β1ᵗ)) / (√(v / (1−β2ᵗ)) + ε)            (Kingma & Ba 2015, Alg. 1)
  */
+const REFERENCE: Record<OptimizerKind, (p: number, g: number, st: Float64Array[], i: number, lr: number, t: number) => number> = {
+  sgd: (p, g, _st, _i, lr) => p - lr * g,
+  adagrad: (p, g, [G], i, lr) => {
+    const { eps } = OPTIMIZERS.adagrad.constants;
+    G[i] += g * g;
+    return p - (lr * g) / (Math.sqrt(G[i]) + eps);
+  },
+  adam: (p, g, [m, v], i, lr, t) => {
+    const { beta1, beta2, eps } = OPTIMIZERS.adam.constants;
+    m[i] = beta1 * m[i] + (1 - beta1) * g;
+    v[i] = beta2 * v[i] + (1 - beta2) * g * g;
+    return p - (lr * (m[i] / (1 - beta1 ** t))) / (Math.sqrt(v[i] / (1 - beta2 ** t)) + eps);
+  },
+};
+
 function reference(kind: OptimizerKind, steps: number, nGrads: number, lr: number, s: number, wd: number): Float64Array {
   const p = Float64Array.from({ length: P }, (_, i) => init(i));
-  const a = new Float64Array(P),
-    b = new Float64Array(P);
+  const st = OPTIMIZER_SLOTS[kind].map(() => new Float64Array(P));
   for (let t = 1; t <= steps; t++) {
     for (let i = 0; i < P; i++) {
       let sum = 0;
       for (let w = 0; w < nGrads; w++) sum += Math.fround(grad(t, w, i));
       const g = s * sum + wd * p[i];
-      if (kind === 'sgd') p[i] -= lr * g;
-      else if (kind === 'adagrad') {
-        a[i] += g * g;
-        p[i] -= (lr * g) / (Math.sqrt(a[i]) + ADAGRAD_EPS);
-      } else {
-        a[i] = ADAM_BETA1 * a[i] + (1 - ADAM_BETA1) * g;
-        b[i] = ADAM_BETA2 * b[i] + (1 - ADAM_BETA2) * g * g;
-        p[i] -= (lr * (a[i] / (1 - ADAM_BETA1 ** t))) / (Math.sqrt(b[i] / (1 - ADAM_BETA2 ** t)) + ADAM_EPS);
-      }
+      p[i] = REFERENCE[kind](p[i], g, st, i, lr, t);
     }
   }
   return p;
@@ -72,7 +81,7 @@ function run(
     for (let w = 0; w < nGrads; w++) for (let i = 0; i < P; i++) mem.grads[w][i] = grad(t, w, i);
     for (const [start, end] of slices) {
       const ok = kernel.update({
-        kind,
+        ...rule(kind, t),
         from: mem.state(cur).ptr,
         to: mem.state(1 - cur).ptr,
         grads: mem.gradPtr,
@@ -81,7 +90,6 @@ function run(
         scale: s,
         lr,
         weightDecay: wd,
-        t,
         start,
         end,
       });
@@ -128,7 +136,7 @@ describe('update kernels against a float64 reference (5 steps)', () => {
       mem.state(0).params[0] = p0;
       mem.grads[0][0] = g;
       kernel.update({
-        kind,
+        ...rule(kind, 1),
         from: mem.state(0).ptr,
         to: mem.state(1).ptr,
         grads: mem.gradPtr,
@@ -137,7 +145,6 @@ describe('update kernels against a float64 reference (5 steps)', () => {
         scale: s,
         lr,
         weightDecay: wd,
-        t: 1,
         start: 0,
         end: 1,
       });
@@ -150,6 +157,45 @@ describe('update kernels against a float64 reference (5 steps)', () => {
     expect(one('adagrad', 1, 2, -0.5, 0.1, 0.1)).toBeCloseTo(1.1, 6);
     expect(one('adam', 1, 2, -0.5, 0.1, 0.1)).toBeCloseTo(1.1, 5);
     expect(one('adam', 1, -2, -0.5, 0, 0.01)).toBeCloseTo(0.99, 5);
+  });
+});
+
+describe('the registry and the kernel agree', () => {
+  const call = (mem: PoolMemory, over: Partial<KernelUpdate>): KernelUpdate => ({
+    rule: 'adam',
+    from: mem.state(0).ptr,
+    to: mem.state(1).ptr,
+    grads: mem.gradPtr,
+    gradStride: mem.gradStride,
+    gradCount: 1,
+    scale: -1,
+    lr: 0.1,
+    weightDecay: 0,
+    args: OPTIMIZERS.adam.kernelArgs(1),
+    start: 0,
+    end: P,
+    ...over,
+  });
+
+  for (const shared of [true, false]) {
+    it(`every rule has its function, of the arity its slots and constants make, in the ${shared ? 'shared' : 'ordinary'}-memory build`, () => {
+      for (const kind of KINDS) {
+        const { mem, kernel } = memoryFor(kind, 1, shared);
+        mem.grads[0].fill(0.5);
+        expect(kernel.update(call(mem, rule(kind, 1))), kind).toBe(true);
+        expect(mem.state(1).params[0]).not.toBe(mem.state(0).params[0]);
+      }
+    });
+  }
+
+  it('a rule the kernel does not have, or a call whose slots or constants do not fit its function, is a KernelError', () => {
+    const { mem, kernel } = memoryFor('adam', 1, true);
+    expect(() => kernel.update(call(mem, { rule: 'nadam' }))).toThrow(KernelError);
+    expect(() => kernel.update(call(mem, { rule: 'transpose' }))).toThrow(/has no rule "transpose"/);
+    expect(() => kernel.update(call(mem, { args: [0.9, 0.999] }))).toThrow(
+      /adam takes 18 arguments; this call has 2 state slots and 2 constants \(15\)/,
+    );
+    expect(() => kernel.update(call(mem, { rule: 'adagrad' }))).toThrow(/kernelArgs in src\/shared\/training\/optimizers\.ts/);
   });
 });
 
@@ -188,7 +234,7 @@ describe('slices: what the pool relies on', () => {
       mem.state(1).params.fill(-9);
       const before = mem.state(0).params.slice();
       kernel.update({
-        kind,
+        ...rule(kind, 1),
         from: mem.state(0).ptr,
         to: mem.state(1).ptr,
         grads: mem.gradPtr,
@@ -197,7 +243,6 @@ describe('slices: what the pool relies on', () => {
         scale: -1,
         lr: 0.1,
         weightDecay: 0.1,
-        t: 1,
         start: 9,
         end: 22,
       });
@@ -216,7 +261,7 @@ describe('finiteness: a NaN or ±Inf anywhere in the summed slots fails the slic
       const { mem, kernel } = memoryFor(kind, 3, true);
       const upd = (start: number, end: number) =>
         kernel.update({
-          kind,
+          ...rule(kind, 1),
           from: mem.state(0).ptr,
           to: mem.state(1).ptr,
           grads: mem.gradPtr,
@@ -225,7 +270,6 @@ describe('finiteness: a NaN or ±Inf anywhere in the summed slots fails the slic
           scale: -0.01,
           lr: 0.01,
           weightDecay: 0,
-          t: 1,
           start,
           end,
         });
@@ -249,7 +293,7 @@ describe('finiteness: a NaN or ±Inf anywhere in the summed slots fails the slic
     mem.grads[0].fill(3e38);
     expect(
       kernel.update({
-        kind: 'sgd',
+        ...rule('sgd', 1),
         from: mem.state(0).ptr,
         to: mem.state(1).ptr,
         grads: mem.gradPtr,
@@ -258,7 +302,6 @@ describe('finiteness: a NaN or ±Inf anywhere in the summed slots fails the slic
         scale: -1,
         lr: 10,
         weightDecay: 0,
-        t: 1,
         start: 0,
         end: P,
       }),

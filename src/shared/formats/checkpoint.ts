@@ -22,7 +22,7 @@ import { modelKey, resolveConfig, type OptimizerKind, type TrainConfig } from '.
 import { checkpointError } from '../errors.ts';
 import { checkTrainableState } from '../training/state_checks.ts';
 import { buildLayout, type ParamLayout } from '../model/layout.ts';
-import { OPTIMIZER_SLOTS } from '../training/optimizers.ts';
+import { isOptimizerKind, OPTIMIZER_NAMES, OPTIMIZER_SLOTS } from '../training/optimizers.ts';
 
 export interface Checkpoint {
   format: 'aevb-checkpoint';
@@ -301,12 +301,7 @@ function checkFields(h: Header, fail: (p: string) => never): void {
     ['config', h?.config, isObj, 'an object'],
     ['step', h?.step, count, 'a whole number ≥ 0'],
     ['samplesSeen', h?.samplesSeen, count, 'a whole number ≥ 0'],
-    [
-      'optimizer.kind',
-      h?.optimizer?.kind,
-      (v) => typeof v === 'string' && Object.hasOwn(OPTIMIZER_SLOTS, v),
-      Object.keys(OPTIMIZER_SLOTS).join(' | '),
-    ],
+    ['optimizer.kind', h?.optimizer?.kind, isOptimizerKind, OPTIMIZER_NAMES.join(' | ')],
     ['data.name', h?.data?.name, (v) => typeof v === 'string', 'a string'],
     ['data.n', h?.data?.n, count, 'a whole number ≥ 0'],
     ['data.d', h?.data?.d, count, 'a whole number ≥ 0'],

@@ -16,8 +16,9 @@
  *   dec.W1_k, dec.b1_k  ↔ decoder.hidden{k}.{weight,bias}
  * The names come from the layers (torchNames), so they follow the model whatever its depth.
  * Shapes need no transpose: our weights are [out, in], as nn.Linear.weight is.
- * Optimizer state: `optimizer.<slot>.<parameter name>`, slot = torch.optim's state key
- * (Adagrad: sum; Adam: exp_avg, exp_avg_sq), which hold exactly our G, m and v.
+ * Optimizer state: `optimizer.<slot>.<parameter name>`, slot = torch.optim's state key of the
+ * rule's slot (the optimizer registry, training/optimizers.ts: Adagrad's G is `sum`, Adam's m and v
+ * `exp_avg` and `exp_avg_sq`), which holds exactly our value.
  * Metadata (strings): format, config (JSON), step, samples_seen, seed, optimizer, data (JSON).
  */
 import { checkCompatible, CHECKPOINT_MAGIC, decodeCheckpoint, type Checkpoint } from './checkpoint.ts';
@@ -26,7 +27,7 @@ import { checkpointError } from '../errors.ts';
 import { checkTrainableState } from '../training/state_checks.ts';
 import { buildLayout, view } from '../model/layout.ts';
 import { modelLayers, type DenseLayer, type LayerConfig } from '../model/layers.ts';
-import { OPTIMIZER_SLOTS } from '../training/optimizers.ts';
+import { OPTIMIZER_NAMES, OPTIMIZER_SLOTS, optimizerSpec } from '../training/optimizers.ts';
 import { decodeSafetensors, encodeSafetensors, looksLikeSafetensors, type NamedTensor } from './safetensors.ts';
 
 export const SAFETENSORS_FORMAT = 'aevb-pytorch';
@@ -55,12 +56,13 @@ export function torchNames(cfg: LayerConfig): Readonly<Record<string, string>> {
   return Object.freeze(names);
 }
 
-/** Our slot (OPTIMIZER_SLOTS) → torch.optim's state key. */
-export const TORCH_SLOTS: Readonly<Record<OptimizerKind, readonly string[]>> = Object.freeze({
-  sgd: [],
-  adagrad: ['sum'],
-  adam: ['exp_avg', 'exp_avg_sq'],
-});
+/** torch.optim's state keys of each rule's slots, in OPTIMIZER_SLOTS order (from the registry). */
+export const TORCH_SLOTS: Readonly<Record<OptimizerKind, readonly string[]>> = Object.freeze(
+  Object.fromEntries(OPTIMIZER_NAMES.map((k) => [k, Object.freeze(optimizerSpec(k).slots.map((s) => s.torch))])) as Record<
+    OptimizerKind,
+    readonly string[]
+  >,
+);
 
 const OPT_PREFIX = 'optimizer.';
 const DDP_PREFIX = 'module.';

@@ -5,12 +5,13 @@
  */
 import { configError } from '../errors.ts';
 import { checkModelSize } from '../model/model_size.ts';
+import { OPTIMIZER_NAMES, type OptimizerKind } from './optimizers.ts';
 
 export type Activation = 'tanh' | 'relu' | 'linear';
 export type DecoderKind = 'bernoulli' | 'gaussian';
 export type InitKind = 'paper' | 'pytorch';
 export type EstimatorKind = 'A' | 'B';
-export type OptimizerKind = 'sgd' | 'adagrad' | 'adam';
+export type { OptimizerKind } from './optimizers.ts';
 /** 'aevb': Algorithm 1 with the SGVB estimator. 'wake-sleep': Hinton et al. 1995 for the same model (docs/method.md). */
 export type AlgorithmKind = 'aevb' | 'wake-sleep';
 
@@ -103,7 +104,6 @@ const ACTIVATIONS: readonly Activation[] = ['tanh', 'relu', 'linear'];
 const DECODERS: readonly DecoderKind[] = ['bernoulli', 'gaussian'];
 const INITS: readonly InitKind[] = ['paper', 'pytorch'];
 const ESTIMATORS: readonly EstimatorKind[] = ['A', 'B'];
-const OPTIMIZERS: readonly OptimizerKind[] = ['sgd', 'adagrad', 'adam'];
 const ALGORITHMS: readonly AlgorithmKind[] = ['aevb', 'wake-sleep'];
 
 function checkInt(cfg: Record<string, unknown>, field: string, min: number, max: number, flag: string): void {
@@ -228,7 +228,7 @@ export function resolveConfig(partial: Partial<TrainConfig> = {}): Readonly<Trai
   checkInt(c, 'samples', 1, 1000, '--samples');
   checkInt(c, 'batch', 1, 100_000, '--batch');
   checkInt(c, 'epochs', 0, 1_000_000, '--epochs');
-  checkEnum(c, 'optimizer', OPTIMIZERS, '--optimizer');
+  checkEnum(c, 'optimizer', OPTIMIZER_NAMES, '--optimizer');
   checkReal(c, 'lr', 0, 10, '--lr', true);
   checkReal(c, 'weightDecay', 0, 1, '--weight-decay');
   checkBool(c, 'binarize', '--binarize');

@@ -1,21 +1,122 @@
 /**
- * The update rules of Algorithm 1: their constants and the state vectors each keeps. The rules
- * themselves run as WASM SIMD kernels (src/kernels/update.as.ts, where the maths is written out),
- * called through step_update.ts by every path.
+ * The update rules of Algorithm 1 ("θ, φ ← update using g"), one entry each: the one place that says
+ * which rules exist, the state vectors each keeps, their constants, the step size to start from and
+ * their names in PyTorch. Everything that enumerates optimizers reads this table: the config's
+ * validator, the checkpoint format and its checks (checkpoint.ts, state_checks.ts), the safetensors
+ * names (pytorch_state.ts), the pool's shared memory, and the update itself (step_update.ts).
+ *
+ * The rules run as WASM SIMD kernels, one exported function per entry, named after it, in
+ * src/kernels/update.as.ts (where the maths is written out). A kernel takes its constants as plain
+ * numbers at call time (`kernelArgs`), so they are written here only. With
+ *   g = −(1/M) Σ ∇ℒ̃ + λθ    (the gradient of the negative ELBO: every rule descends it, ascending the ELBO)
+ * the kernel of a rule with slots s₁ … s_k is called as
+ *   rule(n, θ, s₁ … s_k, θ', s₁' … s_k', grads, stride, nGrads, scale, lr, λ, …kernelArgs(t))
+ * reading (θ, s) and writing (θ', s'), t the 1-based number of the update.
+ *
+ * Adding a rule: an entry here (its slots with their torch.optim state keys, constants, kernelArgs),
+ * its function in update.as.ts, `npm run build:kernels`, and its float64 reference in
+ * test/kernels/update_kernel.test.ts; the config, files, pool and page follow from this table.
  */
-import type { OptimizerKind } from './config.ts';
 
-export const ADAM_BETA1 = 0.9;
-export const ADAM_BETA2 = 0.999;
-export const ADAM_EPS = 1e-8;
-export const ADAGRAD_EPS = 1e-8;
+/** One state vector of a rule, as long as θ. */
+export interface OptimizerSlot {
+  /** Its name in a checkpoint.aevb (`optimizer.<name>`, docs/checkpoint-format.md). */
+  readonly name: string;
+  /** torch.optim's state key for it: `optimizer.<torch>.<parameter>` in a model.safetensors (docs/safetensors.md). */
+  readonly torch: string;
+  /** What it holds, in words, for messages ("accumulator G"). */
+  readonly what: string;
+  /**
+   * A sum or a mean of squares (≥ 0 in any state the rule can reach): the rule divides by its √, so a
+   * loaded state with a negative value would skip every step and is refused (state_checks.ts).
+   */
+  readonly nonNegative: boolean;
+}
 
-/** Names of the state vectors each rule keeps, each as long as θ. */
-export const OPTIMIZER_SLOTS: Readonly<Record<OptimizerKind, readonly string[]>> = Object.freeze({
-  sgd: [],
-  adagrad: ['sumSquares'], // G_t = Σ_τ g_τ², Duchi et al. 2011
-  adam: ['m', 'v'], // first and second moment estimates, Kingma & Ba 2015
-});
+export interface OptimizerSpec {
+  /** The name in prose and on the page ("Adam"). */
+  readonly label: string;
+  /** The rule in one line, with its source. */
+  readonly rule: string;
+  readonly slots: readonly OptimizerSlot[];
+  /** The rule's constants (β1, β2, ε, ρ, …), PyTorch's defaults unless said. */
+  readonly constants: Readonly<Record<string, number>>;
+  /** A step size η to start from: torch.optim's default for the rule (SGD has none: the paper's 0.01). */
+  readonly lr: number;
+  /** Whether each parameter's step is scaled by a running size of its own gradient (a remedy for a diverging SGD). */
+  readonly adaptive: boolean;
+  /** The same rule in PyTorch: torch.optim.<optimizer>(params, lr=η, weight_decay=λ, **options). */
+  readonly torch: { readonly optimizer: string; readonly options: Readonly<Record<string, number | readonly number[]>> };
+  /** The kernel's arguments after λ for update number t (1-based): its constants and any per-step values, plain numbers. */
+  kernelArgs(t: number): number[];
+}
+
+// Adagrad (Duchi et al. 2011), the paper's rule:  G ← G + g²;  θ ← θ − η g / (√G + ε)
+const ADAGRAD = Object.freeze({ eps: 1e-8 });
+// Adam (Kingma & Ba 2015, Algorithm 1):  m ← β1 m + (1−β1) g;  v ← β2 v + (1−β2) g²;
+//   θ ← θ − η m̂ / (√v̂ + ε),  m̂ = m / (1 − β1ᵗ),  v̂ = v / (1 − β2ᵗ)
+const ADAM = Object.freeze({ beta1: 0.9, beta2: 0.999, eps: 1e-8 });
+
+export const OPTIMIZERS = Object.freeze({
+  sgd: {
+    label: 'SGD',
+    rule: 'θ ← θ − η g',
+    slots: [],
+    constants: {},
+    lr: 0.01,
+    adaptive: false,
+    torch: { optimizer: 'SGD', options: {} },
+    kernelArgs: () => [],
+  },
+  adagrad: {
+    label: 'Adagrad',
+    rule: 'G ← G + g²; θ ← θ − η g / (√G + ε)   (Duchi et al. 2011; the paper’s)',
+    slots: [{ name: 'sumSquares', torch: 'sum', what: 'accumulator G', nonNegative: true }],
+    constants: ADAGRAD,
+    lr: 0.01,
+    adaptive: true,
+    torch: { optimizer: 'Adagrad', options: { eps: ADAGRAD.eps } },
+    kernelArgs: () => [ADAGRAD.eps],
+  },
+  adam: {
+    label: 'Adam',
+    rule: 'm ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²; θ ← θ − η m̂ / (√v̂ + ε)   (Kingma & Ba 2015)',
+    slots: [
+      { name: 'm', torch: 'exp_avg', what: 'first moment m', nonNegative: false },
+      { name: 'v', torch: 'exp_avg_sq', what: 'second moment v', nonNegative: true },
+    ],
+    constants: ADAM,
+    lr: 0.001,
+    adaptive: true,
+    torch: { optimizer: 'Adam', options: { betas: [ADAM.beta1, ADAM.beta2], eps: ADAM.eps } },
+    // The bias corrections c1 = 1 − β1ᵗ and c2 = 1 − β2ᵗ in double; the kernel uses them in float32.
+    kernelArgs: (t: number) => [ADAM.beta1, ADAM.beta2, ADAM.eps, 1 - ADAM.beta1 ** t, 1 - ADAM.beta2 ** t],
+  },
+} satisfies Record<string, OptimizerSpec>);
+
+/** The name of an update rule: a key of OPTIMIZERS. */
+export type OptimizerKind = keyof typeof OPTIMIZERS;
+
+/** Every rule's name, in the table's order: the config field's choices. */
+export const OPTIMIZER_NAMES: readonly OptimizerKind[] = Object.freeze(Object.keys(OPTIMIZERS) as OptimizerKind[]);
+
+/** Whether `v` names a rule (an own key: not "toString" or "__proto__"). */
+export function isOptimizerKind(v: unknown): v is OptimizerKind {
+  return typeof v === 'string' && Object.hasOwn(OPTIMIZERS, v);
+}
+
+/** The entry of a rule, typed as the general spec. */
+export function optimizerSpec(kind: OptimizerKind): OptimizerSpec {
+  return OPTIMIZERS[kind];
+}
+
+/** Names (in checkpoint.aevb) of the state vectors each rule keeps, each as long as θ. */
+export const OPTIMIZER_SLOTS: Readonly<Record<OptimizerKind, readonly string[]>> = Object.freeze(
+  Object.fromEntries(OPTIMIZER_NAMES.map((k) => [k, Object.freeze(optimizerSpec(k).slots.map((s) => s.name))])) as Record<
+    OptimizerKind,
+    readonly string[]
+  >,
+);
 
 /** Index of the first NaN or ±Inf in a[start, end), or −1. (x − x is 0 only for finite x.) */
 export function firstNonFinite(a: Float32Array, start = 0, end = a.length): number {

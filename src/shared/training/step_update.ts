@@ -14,7 +14,8 @@ import type { TrainConfig } from './config.ts';
 import type { UpdateKernel } from '../../kernels/update_kernel.ts';
 import type { ParamLayout } from '../model/layout.ts';
 import type { PoolMemory } from '../runtime/shared_memory.ts';
-import { firstNonFinite } from './optimizers.ts';
+import { firstNonFinite, optimizerSpec } from './optimizers.ts';
+import { withKernelErrors } from '../runtime/kernel_errors.ts';
 
 export interface SliceUpdate {
   /** The committed state copy (read); the other copy is written. */
@@ -31,20 +32,22 @@ export interface SliceUpdate {
 /** Apply the step's update to one slice. Returns whether every gradient and new parameter is finite. */
 export function updateSlice(kernel: UpdateKernel, mem: PoolMemory, cfg: TrainConfig, layout: ParamLayout, u: SliceUpdate): boolean {
   const to = mem.state(1 - u.cur).ptr;
-  const finite = kernel.update({
-    kind: cfg.optimizer,
-    from: mem.state(u.cur).ptr,
-    to,
-    grads: mem.gradPtr,
-    gradStride: mem.gradStride,
-    gradCount: u.gradCount,
-    scale: -1 / cfg.batch,
-    lr: cfg.lr,
-    weightDecay: cfg.weightDecay,
-    t: u.step + 1,
-    start: u.start,
-    end: u.end,
-  });
+  const finite = withKernelErrors(() =>
+    kernel.update({
+      rule: cfg.optimizer, // the kernel's function is named after the rule (optimizers.ts)
+      from: mem.state(u.cur).ptr,
+      to,
+      grads: mem.gradPtr,
+      gradStride: mem.gradStride,
+      gradCount: u.gradCount,
+      scale: -1 / cfg.batch,
+      lr: cfg.lr,
+      weightDecay: cfg.weightDecay,
+      args: optimizerSpec(cfg.optimizer).kernelArgs(u.step + 1),
+      start: u.start,
+      end: u.end,
+    }),
+  );
   if (finite) writeMirror(kernel, layout, to.params, to.mirror, u.start, u.end);
   return finite;
 }
