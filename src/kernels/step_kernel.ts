@@ -4,8 +4,10 @@
  * has it, plain SIMD128 otherwise. Every argument that is a pointer is a byte offset into that memory;
  * leading dimensions are in elements. The methods call straight into WASM, unchecked: the caller (the step)
  * lays out its matrices once and checks them there, and a call costs no more than the kernel itself.
+ * A build this engine cannot run is a KernelError (ARGUMENT or STATE), which the caller in src/shared
+ * (model/step_kernels.ts) rethrows as an AevbError.
  */
-import { AevbError, argumentError } from '../shared/errors.ts';
+import { KernelError } from './kernel_error.ts';
 import { STEP_WASM_RELAXED_SHARED, STEP_WASM_RELAXED_UNSHARED, STEP_WASM_SIMD128_SHARED, STEP_WASM_SIMD128_UNSHARED } from './step.wasm.ts';
 
 /** Which build of the kernels runs: 'relaxed' (relaxed SIMD, FMA) or 'simd128' (mul + add). */
@@ -75,21 +77,23 @@ const compiled = new Map<string, WebAssembly.Module>();
 
 function checkEngine(build: KernelBuild): void {
   if (build !== 'relaxed' && build !== 'simd128') {
-    throw argumentError(
+    throw new KernelError(
+      'ARGUMENT',
       `The kernel build is ${JSON.stringify(build)}; it must be 'relaxed' or 'simd128'.`,
       'Pass one of them, or leave the build out to detect it.',
     );
   }
   const f = features();
   if (!f.simd) {
-    throw new AevbError(
+    throw new KernelError(
       'STATE',
       "This JavaScript engine has no WebAssembly SIMD, which aevb's step kernels need.",
       "Train with kernels: 'tfjs' (CLI --kernels tfjs), or use an engine with WebAssembly SIMD (Chrome ≥ 91, Firefox ≥ 89, Safari ≥ 16.4, Node ≥ 16).",
     );
   }
   if (build === 'relaxed' && !f.relaxed) {
-    throw argumentError(
+    throw new KernelError(
+      'ARGUMENT',
       "The 'relaxed' kernel build needs WebAssembly relaxed SIMD, which this engine does not have.",
       "Pass build 'simd128' or leave the build out to detect it; relaxed SIMD is on by default in Node ≥ 22, Chrome ≥ 114 and Firefox ≥ 145 (Node 20: node --experimental-wasm-relaxed-simd).",
     );

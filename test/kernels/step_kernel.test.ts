@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url';
 import binaryen from 'binaryen'; // assemblyscript's own compiler back end: reads the modules back as text
 import * as STEP_WASM from '../../src/kernels/step.wasm.ts';
 import { StepKernel, detectKernelBuild, precompileStepKernel } from '../../src/kernels/step_kernel.ts';
+import { KernelError } from '../../src/kernels/kernel_error.ts';
 import { AevbError } from '../../src/shared/errors.ts';
+import { stepKernelFactory } from '../../src/shared/model/step_kernels.ts';
 import { RELAXED_AVAILABLE } from '../helpers/step_arena.ts';
 
 const EXPORTS = ['gemm_nt', 'gemm_nn', 'gemm_tn', 'bias_act', 'act_grad', 'col_sum', 'bernoulli_head', 'gaussian_head'];
@@ -85,10 +87,18 @@ describe('detection and the binding', () => {
     expect(new StepKernel(memory, 'simd128').build).toBe('simd128');
   });
 
-  it('an unknown build is an ARGUMENT error naming the two builds', () => {
+  it('an unknown build is an ARGUMENT error naming the two builds: a KernelError from the binding, an AevbError from src/shared', () => {
     const memory = new WebAssembly.Memory({ initial: 1 });
-    const make = () => new StepKernel(memory, 'avx' as never);
-    expect(make).toThrow(AevbError);
-    expect(make).toThrow(/'relaxed' or 'simd128'/);
+    const raw = () => new StepKernel(memory, 'avx' as never);
+    expect(raw).toThrow(KernelError);
+    expect(raw).toThrow(/'relaxed' or 'simd128'/);
+    const viaShared = () => stepKernelFactory('avx' as never)(memory);
+    expect(viaShared).toThrow(AevbError);
+    expect(viaShared).toThrow(/'relaxed' or 'simd128'.* Pass one of them/);
+    try {
+      viaShared();
+    } catch (e) {
+      expect((e as AevbError).code).toBe('ARGUMENT');
+    }
   });
 });

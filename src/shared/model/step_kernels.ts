@@ -4,11 +4,15 @@
  */
 import { StepKernel, type KernelBuild } from '../../kernels/step_kernel.ts';
 import type { KernelFactory } from './aevb_step_gradient.ts';
+import { withKernelErrors } from '../runtime/kernel_errors.ts';
 
-/** The kernels of `build` (default: the best this engine has) on a memory. */
+/**
+ * The kernels of `build` (default: the best this engine has) on a memory. A build this engine cannot
+ * run is an AevbError: ARGUMENT for a build it does not have, STATE for an engine without SIMD.
+ */
 export function stepKernelFactory(build?: KernelBuild): KernelFactory {
   return (memory) => {
-    const k = new StepKernel(memory, build);
+    const k = withKernelErrors(() => new StepKernel(memory, build));
     return { ops: k.k, build: k.build };
   };
 }
