@@ -16,6 +16,7 @@ import { resolveConfig, type OptimizerKind, type TrainConfig } from '../../src/s
 import { AevbError } from '../../src/shared/errors.ts';
 import { buildLayout } from '../../src/shared/model/layout.ts';
 import { createSlots } from '../../src/shared/training/training_state.ts';
+import { OPTIMIZER_NAMES, OPTIMIZERS, OPTIMIZER_SLOTS, optimizerSpec } from '../../src/shared/training/optimizers.ts';
 
 const SRC = 'runs/a/checkpoint.aevb';
 
@@ -93,10 +94,15 @@ function expectReject(bytes: Uint8Array, pattern: RegExp): void {
 }
 
 describe('round trip', () => {
-  for (const kind of ['sgd', 'adagrad', 'adam'] as const) {
+  for (const kind of OPTIMIZER_NAMES) {
     it(`keeps every field bit for bit (${kind})`, () => {
       const c = makeCheckpoint(kind);
       const bytes = encodeCheckpoint(c);
+      // The payload holds params, then the rule's slots under their registry names.
+      expect(split(bytes).header.arrays.map((a: { name: string }) => a.name)).toEqual([
+        'params',
+        ...OPTIMIZER_SLOTS[kind].map((n) => `optimizer.${n}`),
+      ]);
       expect(bytes.length % 4).toBe(0);
       const d = decodeCheckpoint(bytes, SRC);
       expect(d.config).toEqual(c.config);
@@ -289,6 +295,24 @@ describe('decode rejects', () => {
         b,
         new RegExp(
           `holds the ${kind === 'adagrad' ? 'Adagrad accumulator G' : 'Adam second moment v'} .* of -1\\.0\\d*e\\+30 at parameter 7; it is a sum of squares and cannot be negative`,
+        ),
+      );
+    }
+  });
+  it("every slot the optimizer registry marks as a sum or mean of squares is refused when negative, named by the rule's words", () => {
+    const checked = OPTIMIZER_NAMES.flatMap((kind) => optimizerSpec(kind).slots.flatMap((s, k) => (s.nonNegative ? [{ kind, k, s }] : [])));
+    expect(checked.map(({ kind, s }) => `${kind}.${s.name}`)).toEqual(expect.arrayContaining(['adagrad.sumSquares', 'adam.v']));
+    for (const { kind, k, s } of checked) {
+      const c = makeCheckpoint(kind);
+      const n = c.params.length;
+      const b = edit(c, (h, p) => {
+        new DataView(p.buffer).setFloat32(4 * ((1 + k) * n + 3), -2, true);
+        h.crc32 = crc32(p);
+      });
+      expectReject(
+        b,
+        new RegExp(
+          `holds the ${OPTIMIZERS[kind].label} ${s.what} \\(optimizer\\.${s.name} in checkpoint\\.aevb; optimizer\\.${s.torch}\\.\\* in safetensors\\) of -2 at parameter 3`,
         ),
       );
     }

@@ -9,7 +9,7 @@ import { datasetFingerprint, decodeCheckpoint, encodeCheckpoint, type Checkpoint
 import { resolveConfig, type TrainConfig } from '../../src/shared/training/config.ts';
 import { AevbError } from '../../src/shared/errors.ts';
 import { buildLayout, view } from '../../src/shared/model/layout.ts';
-import { OPTIMIZER_SLOTS } from '../../src/shared/training/optimizers.ts';
+import { OPTIMIZER_NAMES, OPTIMIZER_SLOTS, optimizerSpec } from '../../src/shared/training/optimizers.ts';
 import { exportSafetensors, importSafetensors, readCheckpointBytes, torchNames } from '../../src/shared/formats/pytorch_state.ts';
 import { decodeSafetensors, encodeSafetensors } from '../../src/shared/formats/safetensors.ts';
 
@@ -106,6 +106,30 @@ describe('export → import', () => {
       // …so the checkpoint it becomes is byte for byte the one it came from, and exporting again gives the same file.
       expect(Buffer.from(encodeCheckpoint(back)).equals(Buffer.from(encodeCheckpoint(c)))).toBe(true);
       expect(Buffer.from(exportSafetensors(back)).equals(Buffer.from(bytes))).toBe(true);
+    });
+  }
+
+  for (const kind of OPTIMIZER_NAMES) {
+    it(`${kind}: each slot is written as optimizer.<its torch.optim state key>.<parameter> and read back into that slot`, () => {
+      const c = checkpoint({ optimizer: kind });
+      const f = decodeSafetensors(exportSafetensors(c), 'm');
+      const keys = optimizerSpec(kind).slots.map((s) => s.torch);
+      const stateKeys = new Set(f.tensors.filter((t) => t.name.startsWith('optimizer.')).map((t) => t.name.split('.')[1]));
+      expect([...stateKeys]).toEqual(keys);
+      const torch = torchNames(c.config),
+        layout = buildLayout(c.config);
+      keys.forEach((key, k) => {
+        const t = f.tensors.find((x) => x.name === `optimizer.${key}.${torch['dec.b1']}`)!;
+        expect(bits(t.data as Float32Array).equals(bits(view(c.optimizer.slots[k], layout.byName('dec.b1'))))).toBe(true);
+      });
+      // A torch-written file (its own order, no metadata) with this state imports it into the same slots.
+      const sd = stateDict(c.config);
+      const state = keys.flatMap((key, k) =>
+        sd.map((t) => ({ ...t, name: `optimizer.${key}.${t.name}`, data: view(c.optimizer.slots[k], layout.byName(t.ours)) })),
+      );
+      const back = importSafetensors(handMade([...sd, ...state]), 'torch.safetensors', { optimizer: kind });
+      expect(back.optimizer.slots).toHaveLength(OPTIMIZER_SLOTS[kind].length);
+      back.optimizer.slots.forEach((sl, k) => expect(bits(sl).equals(bits(c.optimizer.slots[k]))).toBe(true));
     });
   }
 
