@@ -12,6 +12,7 @@
 //   adagrad:  G' = G + g²;  θ' = θ − η g / (√G' + ε)                  (Duchi et al. 2011)
 //   adam:     m' = β1 m + (1−β1) g;  v' = β2 v + (1−β2) g²;
 //             θ' = θ − η (m'/c1) / (√(v'/c2) + ε),  c1 = 1 − β1ᵗ, c2 = 1 − β2ᵗ   (Kingma & Ba 2015)
+//   rmsprop:  v' = ρ v + (1−ρ) g²;  θ' = θ − η g / (√v' + ε)                (Tieleman & Hinton 2012)
 // One function per rule of the optimizer registry (src/shared/training/optimizers.ts), named after it,
 // with the signature it documents: (n, θ, slots…, θ', slots'…, grads, stride, nGrads, scale, lr, wd,
 // then the rule's constants and per-step values). The constants (ε, β1, β2, …) are arguments, not
@@ -130,6 +131,37 @@ export function adam(n: i32, p: usize, m: usize, v: usize, q: usize, m2: usize, 
     const th2 = th - (lr * (mi / c1)) / (Mathf.sqrt(vi / c2) + eps);
     store<f32>(m2 + o, mi);
     store<f32>(v2 + o, vi);
+    store<f32>(q + o, th2);
+    c += (g - g) + (th2 - th2);
+  }
+  return finite4(chk) & (c == 0 ? 1 : 0);
+}
+
+export function rmsprop(n: i32, p: usize, V: usize, q: usize, V2: usize, grads: usize, stride: usize, nGrads: i32,
+  scale: f32, lr: f32, wd: f32, rho: f32, eps: f32): i32 {
+  const rc: f32 = 1 - rho;
+  const S = f32x4.splat(scale), LR = f32x4.splat(lr), WD = f32x4.splat(wd), EPS = f32x4.splat(eps);
+  const R = f32x4.splat(rho), Rc = f32x4.splat(rc);
+  let chk = f32x4.splat(0);
+  const n4 = n & ~3;
+  for (let i = 0; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    const th = v128.load(p + o);
+    const g = f32x4.add(f32x4.mul(S, sum4(grads, stride, nGrads, o)), f32x4.mul(WD, th));
+    const Vi = f32x4.add(f32x4.mul(R, v128.load(V + o)), f32x4.mul(Rc, f32x4.mul(g, g)));
+    const th2 = f32x4.sub(th, f32x4.div(f32x4.mul(LR, g), f32x4.add(f32x4.sqrt(Vi), EPS)));
+    v128.store(V2 + o, Vi);
+    v128.store(q + o, th2);
+    chk = f32x4.add(chk, f32x4.add(f32x4.sub(g, g), f32x4.sub(th2, th2)));
+  }
+  let c: f32 = 0;
+  for (let i = n4; i < n; i++) {
+    const o = <usize>i << 2;
+    const th = load<f32>(p + o);
+    const g = scale * sum1(grads, stride, nGrads, o) + wd * th;
+    const Vi = rho * load<f32>(V + o) + rc * (g * g);
+    const th2 = th - (lr * g) / (Mathf.sqrt(Vi) + eps);
+    store<f32>(V2 + o, Vi);
     store<f32>(q + o, th2);
     c += (g - g) + (th2 - th2);
   }

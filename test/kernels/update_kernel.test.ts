@@ -25,6 +25,7 @@ const grad = (t: number, w: number, i: number) => (i % 11 === 0 ? 0 : Math.cos(0
  *   Adagrad: G ← G + g²; θ ← θ − η g / (√G + ε)                        (Duchi et al. 2011)
  *   Adam:    m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²;
  *            θ ← θ − η (m / (1−β1ᵗ)) / (√(v / (1−β2ᵗ)) + ε)            (Kingma & Ba 2015, Alg. 1)
+ *   RMSProp: v ← ρ v + (1−ρ) g²; θ ← θ − η g / (√v + ε)                 (torch.optim.RMSprop, no momentum)
  */
 const REFERENCE: Record<OptimizerKind, (p: number, g: number, st: Float64Array[], i: number, lr: number, t: number) => number> = {
   sgd: (p, g, _st, _i, lr) => p - lr * g,
@@ -38,6 +39,11 @@ const REFERENCE: Record<OptimizerKind, (p: number, g: number, st: Float64Array[]
     m[i] = beta1 * m[i] + (1 - beta1) * g;
     v[i] = beta2 * v[i] + (1 - beta2) * g * g;
     return p - (lr * (m[i] / (1 - beta1 ** t))) / (Math.sqrt(v[i] / (1 - beta2 ** t)) + eps);
+  },
+  rmsprop: (p, g, [v], i, lr) => {
+    const { rho, eps } = OPTIMIZERS.rmsprop.constants;
+    v[i] = rho * v[i] + (1 - rho) * g * g;
+    return p - (lr * g) / (Math.sqrt(v[i]) + eps);
   },
 };
 
@@ -157,6 +163,9 @@ describe('update kernels against a float64 reference (5 steps)', () => {
     expect(one('adagrad', 1, 2, -0.5, 0.1, 0.1)).toBeCloseTo(1.1, 6);
     expect(one('adam', 1, 2, -0.5, 0.1, 0.1)).toBeCloseTo(1.1, 5);
     expect(one('adam', 1, -2, -0.5, 0, 0.01)).toBeCloseTo(0.99, 5);
+    // RMSProp's first step: v = (1−ρ) g², so g/√v = sign(g)/√(1−ρ) = ±10 at ρ = 0.99: θ moves 10η.
+    expect(one('rmsprop', 1, 2, -0.5, 0.1, 0.1)).toBeCloseTo(2, 5);
+    expect(one('rmsprop', 1, -2, -0.5, 0, 0.01)).toBeCloseTo(0.9, 5);
   });
 });
 

@@ -32,7 +32,7 @@ describe('command-line flags', () => {
     [['--decoder', 'poisson'], /"decoder"/],
     [['--init', 'xavier'], /"init"/],
     [['--estimator', 'C'], /"estimator"/],
-    [['--optimizer', 'rmsprop'], /"optimizer"/],
+    [['--optimizer', 'nadam'], /"optimizer" is "nadam"/],
     [['--data', 'x.idx', '--test-fraction', '1.5'], /"test-fraction" is 1.5; it must be > 0 and ≤ 0.5/],
     // One range, checked here: splitDataset would refuse 0.7 later, after the data was read.
     [['--data', 'x.idx', '--test-fraction', '0.7'], /"test-fraction" is 0.7; it must be > 0 and ≤ 0.5/],

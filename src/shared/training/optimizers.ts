@@ -56,6 +56,9 @@ const ADAGRAD = Object.freeze({ eps: 1e-8 });
 // Adam (Kingma & Ba 2015, Algorithm 1):  m ← β1 m + (1−β1) g;  v ← β2 v + (1−β2) g²;
 //   θ ← θ − η m̂ / (√v̂ + ε),  m̂ = m / (1 − β1ᵗ),  v̂ = v / (1 − β2ᵗ)
 const ADAM = Object.freeze({ beta1: 0.9, beta2: 0.999, eps: 1e-8 });
+// RMSProp (Tieleman & Hinton 2012; torch.optim.RMSprop's defaults, without momentum or centring):
+//   v ← ρ v + (1−ρ) g²;  θ ← θ − η g / (√v + ε)
+const RMSPROP = Object.freeze({ rho: 0.99, eps: 1e-8 });
 
 export const OPTIMIZERS = Object.freeze({
   sgd: {
@@ -91,6 +94,17 @@ export const OPTIMIZERS = Object.freeze({
     torch: { optimizer: 'Adam', options: { betas: [ADAM.beta1, ADAM.beta2], eps: ADAM.eps } },
     // The bias corrections c1 = 1 − β1ᵗ and c2 = 1 − β2ᵗ in double; the kernel uses them in float32.
     kernelArgs: (t: number) => [ADAM.beta1, ADAM.beta2, ADAM.eps, 1 - ADAM.beta1 ** t, 1 - ADAM.beta2 ** t],
+  },
+  rmsprop: {
+    label: 'RMSProp',
+    rule: 'v ← ρ v + (1−ρ) g²; θ ← θ − η g / (√v + ε)   (Tieleman & Hinton 2012)',
+    slots: [{ name: 'meanSquares', torch: 'square_avg', what: 'mean square v', nonNegative: true }],
+    constants: RMSPROP,
+    lr: 0.01,
+    adaptive: true,
+    // torch calls ρ alpha.
+    torch: { optimizer: 'RMSprop', options: { alpha: RMSPROP.rho, eps: RMSPROP.eps } },
+    kernelArgs: () => [RMSPROP.rho, RMSPROP.eps],
   },
 } satisfies Record<string, OptimizerSpec>);
 
