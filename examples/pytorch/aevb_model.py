@@ -229,7 +229,8 @@ def load_safetensors(path):
 
 
 # Optimizer state in the file: optimizer.<torch.optim state key>.<parameter name>
-OPT_SLOTS = {'sgd': [], 'adagrad': ['sum'], 'adam': ['exp_avg', 'exp_avg_sq']}
+# (aevb's optimizer registry, src/shared/training/optimizers.ts; test_optimizers.py holds this to it)
+OPT_SLOTS = {'sgd': [], 'adagrad': ['sum'], 'adam': ['exp_avg', 'exp_avg_sq'], 'rmsprop': ['square_avg']}
 
 
 def config_from_metadata(meta, tensors):
@@ -253,7 +254,11 @@ def make_optimizer(kind, params, lr, weight_decay):
         return torch.optim.Adagrad(params, lr=lr, eps=1e-8, weight_decay=weight_decay)
     if kind == 'adam':
         return torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=weight_decay)
-    return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay)
+    if kind == 'rmsprop':
+        return torch.optim.RMSprop(params, lr=lr, alpha=0.99, eps=1e-8, weight_decay=weight_decay)
+    if kind == 'sgd':
+        return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay)
+    raise ValueError(f'optimizer {kind!r} is not one of {", ".join(OPT_SLOTS)}')
 
 
 def load_optimizer_state(opt, model, kind, tensors, step):
