@@ -14,8 +14,10 @@
  * reading (θ, s) and writing (θ', s'), t the 1-based number of the update.
  *
  * Adding a rule: an entry here (its slots with their torch.optim state keys, constants, kernelArgs),
- * its function in update.as.ts, `npm run build:kernels`, and its float64 reference in
- * test/kernels/update_kernel.test.ts; the config, files, pool and page follow from this table.
+ * its function in update.as.ts, `npm run build:kernels`, its float64 reference in
+ * test/kernels/update_kernel.test.ts, and (Python cannot read this file) its torch.optim form in
+ * examples/pytorch/aevb_model.py with the fixture rewritten (test/kernels/optimizer_fixture.test.ts);
+ * the config, files, pool and the other tests follow from this table.
  */
 
 /** One state vector of a rule, as long as θ. */
@@ -36,14 +38,15 @@ export interface OptimizerSlot {
 export interface OptimizerSpec {
   /** The name in prose and on the page ("Adam"). */
   readonly label: string;
-  /** The rule in one line, with its source. */
-  readonly rule: string;
   readonly slots: readonly OptimizerSlot[];
   /** The rule's constants (β1, β2, ε, ρ, …), PyTorch's defaults unless said. */
   readonly constants: Readonly<Record<string, number>>;
   /** A step size η to start from: torch.optim's default for the rule (SGD has none: the paper's 0.01). */
   readonly lr: number;
-  /** Whether each parameter's step is scaled by a running size of its own gradient (a remedy for a diverging SGD). */
+  /**
+   * Whether each parameter's step is scaled by a running size of its own gradient: the rules to suggest
+   * when SGD diverges (trainer.ts and local_trainer.ts name them in that message today by hand).
+   */
   readonly adaptive: boolean;
   /** The same rule in PyTorch: torch.optim.<optimizer>(params, lr=η, weight_decay=λ, **options). */
   readonly torch: { readonly optimizer: string; readonly options: Readonly<Record<string, number | readonly number[]>> };
@@ -63,7 +66,6 @@ const RMSPROP = Object.freeze({ rho: 0.99, eps: 1e-8 });
 export const OPTIMIZERS = Object.freeze({
   sgd: {
     label: 'SGD',
-    rule: 'θ ← θ − η g',
     slots: [],
     constants: {},
     lr: 0.01,
@@ -73,7 +75,6 @@ export const OPTIMIZERS = Object.freeze({
   },
   adagrad: {
     label: 'Adagrad',
-    rule: 'G ← G + g²; θ ← θ − η g / (√G + ε)   (Duchi et al. 2011; the paper’s)',
     slots: [{ name: 'sumSquares', torch: 'sum', what: 'accumulator G', nonNegative: true }],
     constants: ADAGRAD,
     lr: 0.01,
@@ -83,7 +84,6 @@ export const OPTIMIZERS = Object.freeze({
   },
   adam: {
     label: 'Adam',
-    rule: 'm ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²; θ ← θ − η m̂ / (√v̂ + ε)   (Kingma & Ba 2015)',
     slots: [
       { name: 'm', torch: 'exp_avg', what: 'first moment m', nonNegative: false },
       { name: 'v', torch: 'exp_avg_sq', what: 'second moment v', nonNegative: true },
@@ -97,7 +97,6 @@ export const OPTIMIZERS = Object.freeze({
   },
   rmsprop: {
     label: 'RMSProp',
-    rule: 'v ← ρ v + (1−ρ) g²; θ ← θ − η g / (√v + ε)   (Tieleman & Hinton 2012)',
     slots: [{ name: 'meanSquares', torch: 'square_avg', what: 'mean square v', nonNegative: true }],
     constants: RMSPROP,
     lr: 0.01,
