@@ -3,16 +3,22 @@
  * (LocalTrainer: aevb's step kernels and the update kernel) on real MNIST digits: it raises the test
  * ELBO from the initialisation at its own starting step size, and its state is all it needs to go on: a
  * run stopped half way, saved as checkpoint.aevb and as model.safetensors and loaded back, continues to
- * the same bits as the run that never stopped.
+ * the same bits as the run that never stopped; and the pool (real worker_threads on shared memory) trains
+ * LocalTrainer's model with it: one worker to the bit, two up to the order of the gradient sum.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/shared/training/config.ts';
 import type { DataSplit, Dataset } from '../../src/shared/data/dataset.ts';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../src/shared/formats/checkpoint.ts';
 import { exportSafetensors, importSafetensors } from '../../src/shared/formats/pytorch_state.ts';
 import { OPTIMIZERS, OPTIMIZER_NAMES } from '../../src/shared/training/optimizers.ts';
 import type { TrainingState } from '../../src/shared/training/training_state.ts';
+import { initialState } from '../../src/shared/training/training_state.ts';
 import { LocalTrainer } from '../../src/main/local_trainer.ts';
+import { WorkerPool } from '../../src/main/pool/pool.ts';
+import { nodeSpawner } from '../../src/main/pool/spawn_node.ts';
+import { relErr } from '../helpers/backend.ts';
+import { sameBits } from '../helpers/step_arena.ts';
 import { loadEmbeddedMnist } from '../../src/main/node/data_files.ts';
 import { useBackend } from '../helpers/backend.ts';
 
@@ -68,6 +74,36 @@ describe('every rule of the registry, end to end', () => {
         resumed.dispose();
       }
       whole.dispose();
+    });
+  }
+});
+
+describe('every rule of the registry in the pool', () => {
+  const open: WorkerPool[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((p) => p.dispose()));
+  });
+
+  for (const kind of OPTIMIZER_NAMES) {
+    it(`${kind}: one worker gives LocalTrainer's bits, two its model`, async () => {
+      const cfg = resolveConfig({ hidden: 16, latent: 3, batch: 10, optimizer: kind, lr: OPTIMIZERS[kind].lr, init: 'pytorch', seed: 9 });
+      const STEPS = 10;
+      const lt = new LocalTrainer(cfg, data);
+      for (let s = 0; s < STEPS; s++) expect(lt.step().ok).toBe(true);
+      const reference = lt.state.params.slice();
+      lt.dispose();
+      const run = async (workers: number) => {
+        const p = await WorkerPool.create({ config: cfg, data, workers, spawn: nodeSpawner(), state: initialState(cfg) });
+        open.push(p);
+        const r = await p.runSteps(0, STEPS);
+        expect(r.outcomes.every((o) => o.ok)).toBe(true);
+        return p.readState().params.slice();
+      };
+      expect(sameBits(await run(1), reference), "one worker: LocalTrainer's bits").toBe(true);
+      // Two slots summed instead of one: float32 rounding of the sum, ~1e-7 a step (the pool tests' bound: 1e-5).
+      const two = await run(2);
+      expect(relErr(two, reference)).toBeLessThanOrEqual(1e-5);
+      expect(relErr(two, initialState(cfg).params)).toBeGreaterThan(1e-3); // it trained
     });
   }
 });
