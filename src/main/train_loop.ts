@@ -12,7 +12,7 @@ import type { KernelsInUse } from '../shared/training/step_plan.ts';
 import { nextEvalStep, type EvalSchedule } from '../shared/training/eval_schedule.ts';
 import type { StepsReport, WorkerPool } from './pool/pool.ts';
 import type { WorkerCountTuner } from './worker_count_tuner.ts';
-import type { Evaluation } from './local_trainer.ts';
+import type { Evaluation } from './evaluation.ts';
 import type { TrainerEvents, TrainerStatus } from './trainer_events.ts';
 
 /** What the loop needs of its Trainer: the run's settings, the pool, and the way to speak (events, status). */
@@ -30,11 +30,7 @@ export interface LoopHost {
   emit<K extends keyof TrainerEvents>(type: K, event: TrainerEvents[K]): void;
   setStatus(s: TrainerStatus): void;
   /** The evaluation of an evaluation point (its options are the loop's own, not a caller's). */
-  evaluate(opts: {
-    train: boolean;
-    logLikelihoodSamples: number;
-    signal: AbortSignal;
-  }): Promise<Partial<Evaluation> & { testElbo: number }>;
+  evaluate(opts: { train: boolean; logLikelihoodSamples: number; signal: AbortSignal }): Promise<Evaluation>;
 }
 
 export class TrainLoop {

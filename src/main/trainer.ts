@@ -15,7 +15,7 @@ import { encodeCheckpoint, type Checkpoint } from '../shared/formats/checkpoint.
 import { exportSafetensors } from '../shared/formats/pytorch_state.ts';
 import { stateError } from '../shared/errors.ts';
 import { CounterRng, Stream } from '../shared/training/rng.ts';
-import type { Evaluation } from './local_trainer.ts';
+import type { Evaluation } from './evaluation.ts';
 import type { TrainingState } from '../shared/training/training_state.ts';
 import { WorkerPool } from './pool/pool.ts';
 import type { Spawner } from './pool/spawner.ts';
@@ -296,7 +296,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
    */
   async evaluate(
     opts: { train?: boolean; logLikelihoodSamples?: number; elboSamples?: number; draw?: number } & SliceOptions = {},
-  ): Promise<Partial<Evaluation> & { testElbo: number }> {
+  ): Promise<Evaluation> {
     this.guard();
     checkEvaluateOptions(opts);
     const S = opts.elboSamples ?? this.config.evalElboSamples,
@@ -313,7 +313,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
         : this.pool.evaluateElbo(split, S, draw);
     opts.signal?.throwIfAborted();
     const te = elboReport(await sums('test'));
-    const out: Partial<Evaluation> & { testElbo: number } = {
+    const out: Evaluation = {
       testElbo: te.elbo,
       testRecon: te.recon,
       testKl: te.kl,

@@ -4,10 +4,13 @@
  */
 import type { AevbError } from '../shared/errors.ts';
 import type { KernelsInUse } from '../shared/training/step_plan.ts';
-import type { Evaluation } from './local_trainer.ts';
+import type { EpochEvent } from './evaluation.ts';
 import type { EventOf } from './event_stream.ts';
 import type { PoolFailure } from './pool/pool.ts';
 import type { WorkerChoice } from './worker_count_tuner.ts';
+
+/** The 'epoch' event: declared with the evaluation record it carries (evaluation.ts). */
+export type { EpochEvent };
 
 /**
  * Training stopped because maxSkippedSteps steps in a row were skipped (their gradient was NaN
@@ -45,22 +48,6 @@ export interface ProgressEvent {
   samplesPerSecond: number;
   /** What computed the step's gradients: aevb's kernels and their build ('aevb-relaxed' | 'aevb-simd128'), or 'tfjs'. */
   kernels: KernelsInUse;
-}
-
-export interface EpochEvent extends Partial<Evaluation> {
-  /** Epochs completed (with evaluateAt log, a point may lie inside the next epoch). */
-  epoch: number;
-  step: number;
-  /** 'epoch': at an epoch's end; 'grid': a point of the log grid inside an epoch. */
-  point: 'epoch' | 'grid';
-  samplesSeen: number;
-  testElbo: number;
-  /** Training samples per second over the steps since the previous point (evaluation excluded). */
-  samplesPerSecond: number;
-  trainSeconds: number;
-  evalSeconds: number;
-  /** Steps since the previous point skipped because a gradient was not finite. */
-  failedSteps: number;
 }
 
 /** 'failed': training stopped on an error (a diverged run, a worker that could not be restarted); the state is kept and start() may be called again. */
