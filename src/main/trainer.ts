@@ -126,7 +126,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
         },
         emit: (type, event) => this.emit(type, event),
         setStatus: (s) => this.setStatus(s),
-        evaluate: (opts) => this.evaluate(opts),
+        evaluate: (opts) => this.evaluateChecked(opts),
       },
       state,
     );
@@ -299,6 +299,13 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   ): Promise<Evaluation> {
     this.guard();
     checkEvaluateOptions(opts);
+    return this.evaluateChecked(opts);
+  }
+
+  /** evaluate() once its options are checked; the loop's evaluation points call it directly (their options are its own). */
+  private async evaluateChecked(
+    opts: { train?: boolean; logLikelihoodSamples?: number; elboSamples?: number; draw?: number } & SliceOptions,
+  ): Promise<Evaluation> {
     const S = opts.elboSamples ?? this.config.evalElboSamples,
       draw = opts.draw ?? this.loop.step;
     const sums = (split: 'train' | 'test') =>
@@ -358,7 +365,8 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   }
   /** x → μ(x) → decoder mean. */
   async reconstruct(x: Float32Array, n: number): Promise<Float32Array> {
-    return this.decode((await this.encode(x, n)).mu, n);
+    // μ(x) goes straight to the pool: x was checked by encode(), and μ is the model's, not a caller's.
+    return this.pool.decode((await this.encode(x, n)).mu, n);
   }
   /** Rows one encode/decode/sample call may ask for (a bound on a worker's memory). */
   get maxRows(): number {
@@ -373,7 +381,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     const z = new Float32Array(n * this.config.latent);
     const rng = new CounterRng(seed, Stream.SAMPLE);
     for (let i = 0; i < n; i++) rng.normals(0, i, 0, z, i * this.config.latent, this.config.latent);
-    const x = await this.decode(z, n);
+    const x = await this.pool.decode(z, n); // z is drawn here: nothing of the caller's to check again
     signal?.throwIfAborted();
     return x;
   }

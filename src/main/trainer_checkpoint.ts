@@ -8,7 +8,6 @@ import { resolveConfig, type TrainConfig } from '../shared/training/config.ts';
 import type { DataSplit } from '../shared/data/dataset.ts';
 import { datasetFingerprint, type Checkpoint } from '../shared/formats/checkpoint.ts';
 import { checkLoadable, readCheckpointBytes } from '../shared/formats/pytorch_state.ts';
-import { configError } from '../shared/errors.ts';
 import { initialState, type TrainingState } from '../shared/training/training_state.ts';
 import { checkTrainerData } from './api_checks.ts';
 
@@ -36,14 +35,7 @@ export function startingPoint(
     checkLoadable(loaded, config, fingerprintOf(data), 'the checkpoint');
     state = { params: c.params, slots: c.optimizer.slots, step: c.step, samplesSeen: c.samplesSeen };
   } else {
-    const inputSize = asked?.inputSize;
-    if (inputSize !== undefined && inputSize !== data.train.d) {
-      throw configError(
-        'inputSize',
-        `is ${inputSize} but the training data has ${data.train.d} values per datapoint`,
-        'Leave inputSize out (it is taken from the data), or give data of that width.',
-      );
-    }
+    // inputSize comes from the data (a config that says otherwise was refused by checkTrainerOptions).
     config = resolveConfig({ ...asked, inputSize: data.train.d });
     // The values, against the model that will train on them (NaN, a pixel outside [0, 1] for a
     // Bernoulli decoder, x.length ≠ n·d, an empty set): before any worker starts.
