@@ -7,7 +7,7 @@
 import type { DecoderKind } from '../shared/training/config.ts';
 import { validateDataset } from '../shared/data/data_checks.ts';
 import type { Dataset, DataSplit } from '../shared/data/dataset.ts';
-import { argumentError, dataError } from '../shared/errors.ts';
+import { argumentError, configError, dataError } from '../shared/errors.ts';
 import { hiddenWidths } from '../shared/model/layers.ts';
 import { MAX_PER_DECADE } from '../shared/training/eval_schedule.ts';
 
@@ -125,12 +125,6 @@ export function checkTrainerOptions(options: unknown): DataSplit {
       'Leave it out for "auto".',
     );
   }
-  if (o.kernels !== undefined && o.kernels !== 'aevb' && o.kernels !== 'tfjs') {
-    throw argumentError(
-      `The option "kernels" is ${show(o.kernels)}; it must be "aevb" (aevb's own kernels) or "tfjs" (the TensorFlow.js reference).`,
-      'Leave it out for "aevb".',
-    );
-  }
   if (o.checkpoint !== undefined && !tagged(o.checkpoint, 'Uint8Array')) {
     throw argumentError(
       `The option "checkpoint" is ${show(o.checkpoint)}; it must be the bytes of a checkpoint.aevb (a Uint8Array).`,
@@ -162,6 +156,16 @@ export function checkTrainerOptions(options: unknown): DataSplit {
         "Leave it out to evaluate after every epoch, or pass e.g. { kind: 'log', perDecade: 5 }.",
       );
     }
+  }
+  // A fresh model takes inputSize from the data (with a checkpoint, the checkpoint is checked against the data instead).
+  const inputSize = (o.config as { inputSize?: unknown } | undefined)?.inputSize;
+  const d = (o.data.train as Dataset).d;
+  if (o.checkpoint === undefined && inputSize !== undefined && inputSize !== d) {
+    throw configError(
+      'inputSize',
+      `is ${inputSize} but the training data has ${d} values per datapoint`,
+      'Leave inputSize out (it is taken from the data), or give data of that width.',
+    );
   }
   const named = (ds: Dataset, fallback: string): Dataset => (ds.name === undefined ? { ...ds, name: fallback } : ds);
   const data = o.data as unknown as DataSplit;

@@ -27,6 +27,10 @@ import type { KernelBuild } from '../kernels/step_kernel.ts';
 import { updateAndCheck, writeMirror } from '../shared/training/step_update.ts';
 import { initialState, type TrainingState } from '../shared/training/training_state.ts';
 import { UpdateKernel } from '../kernels/update_kernel.ts';
+import type { Evaluation } from './evaluation.ts';
+
+/** LocalTrainer.evaluate()'s: the training set is always evaluated. */
+type BothSets = Evaluation & Required<Pick<Evaluation, 'trainElbo' | 'trainRecon' | 'trainKl' | 'elboSamples'>>;
 
 export interface StepResult {
   step: number;
@@ -34,29 +38,6 @@ export interface StepResult {
   /** The minibatch's ELBO terms per datapoint, when computed. */
   value?: ShardValue;
   error?: AevbError;
-}
-
-export interface Evaluation {
-  trainElbo: number;
-  testElbo: number;
-  trainRecon: number;
-  trainKl: number;
-  testRecon: number;
-  testKl: number;
-  /** S: draws of ε per datapoint of the evaluated ELBOs. */
-  elboSamples?: number;
-  /** Monte Carlo standard errors of trainElbo and testElbo (nats); null when S = 1 (none can be computed). */
-  trainElboSe?: number | null;
-  testElboSe?: number | null;
-  /**
-   * The K-sample importance-sampled estimate of log p(x) on the test set (Burda et al. 2015), when
-   * K > 0: a stochastic lower bound on log p(x), E[log p̂_K] ≤ log p(x).
-   */
-  logLikelihood?: number;
-  /** K of that estimate. */
-  logLikelihoodK?: number;
-  /** Its standard error (jackknife over the K weights, per datapoint; nats); null when K = 1. */
-  logLikelihoodSe?: number | null;
 }
 
 /** What computes a shard's gradient (config.algorithm's, step_gradient.ts, by default; benchmarks swap in others). */
@@ -191,12 +172,12 @@ export class LocalTrainer {
    * errors), and the importance-sampled log p(x) on the test set if K > 0. The noise is that of
    * this step (`draw`, as the pool's trainer uses), so the two trainers report the same numbers.
    */
-  evaluate(logLikelihoodSamples = this.cfg.evalSamples, draw = this.steps): Evaluation {
+  evaluate(logLikelihoodSamples = this.cfg.evalSamples, draw = this.steps): BothSets {
     const { cfg, state, data } = this;
     const S = cfg.evalElboSamples;
     const tr = evaluateElbo(cfg, state.params, data.train, cfg.seed, { samples: S, split: 'train', draw });
     const te = evaluateElbo(cfg, state.params, data.test, cfg.seed, { samples: S, split: 'test', draw });
-    const out: Evaluation = {
+    const out: BothSets = {
       trainElbo: tr.elbo,
       testElbo: te.elbo,
       trainRecon: tr.recon,

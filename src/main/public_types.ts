@@ -14,7 +14,7 @@ export type {
   WorkerMemory,
 } from './trainer.ts';
 export type { PoolFailure, PoolCall } from './pool/pool.ts';
-export type { Evaluation } from './local_trainer.ts';
+export type { Evaluation } from './evaluation.ts';
 export type { EvaluationProgress, SliceOptions } from './sliced_evaluation.ts';
 export type { WorkerChoice } from './worker_count_tuner.ts';
 export type { WorkerInfo, Transport, KernelChoice } from '../shared/runtime/protocol.ts';

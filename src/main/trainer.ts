@@ -4,25 +4,25 @@
  * (encode, decode, reconstruct, sample) and checkpoints. Platform-free: the entries
  * (index.ts for pages, node/index.ts for Node) supply the way to spawn workers.
  *
- * The loop, per request: K steps on the pool (K adapts so a request takes ~100 ms; a request
- * never crosses an epoch's end or an evaluation point) → bookkeeping and events → at an evaluation
- * point (each epoch's end, or a log grid of samples seen: evaluateAt), evaluation.
+ * This file is the façade: it checks a caller's arguments (api_checks.ts) and hands the work on.
+ * The loop (requests of steps, evaluation points, pause and stop) is train_loop.ts; the state to
+ * and from checkpoint bytes is trainer_checkpoint.ts; the events are declared in trainer_events.ts.
  * Anything that reads or replaces the state (checkpoints, loading) runs between requests.
  */
-import { resolveConfig, type TrainConfig } from '../shared/training/config.ts';
+import type { TrainConfig } from '../shared/training/config.ts';
 import type { DataSplit } from '../shared/data/dataset.ts';
-import { datasetFingerprint, encodeCheckpoint, type Checkpoint } from '../shared/formats/checkpoint.ts';
-import { checkLoadable, exportSafetensors, readCheckpointBytes } from '../shared/formats/pytorch_state.ts';
-import { stateError, configError, numericError, type AevbError } from '../shared/errors.ts';
+import { encodeCheckpoint, type Checkpoint } from '../shared/formats/checkpoint.ts';
+import { exportSafetensors } from '../shared/formats/pytorch_state.ts';
+import { stateError } from '../shared/errors.ts';
 import { CounterRng, Stream } from '../shared/training/rng.ts';
-import type { Evaluation } from './local_trainer.ts';
-import { initialState, type TrainingState } from '../shared/training/training_state.ts';
-import { WorkerPool, type PoolFailure, type StepsReport } from './pool/pool.ts';
+import type { Evaluation } from './evaluation.ts';
+import type { TrainingState } from '../shared/training/training_state.ts';
+import { WorkerPool } from './pool/pool.ts';
 import type { Spawner } from './pool/spawner.ts';
 import type { DeathPoint, KernelChoice, Transport, WorkerInfo } from '../shared/runtime/protocol.ts';
 import type { KernelsInUse } from '../shared/training/step_plan.ts';
 import { TypedEmitter } from './events.ts';
-import { eventStream, type EventOf } from './event_stream.ts';
+import { eventStream } from './event_stream.ts';
 import { checkSignalOption } from './signal_option.ts';
 import { WorkerCountTuner, type WorkerChoice } from './worker_count_tuner.ts';
 import {
@@ -31,13 +31,25 @@ import {
   checkRows,
   checkSample,
   checkStepCount,
-  checkTrainerData,
   checkTrainerOptions,
   maxRowsPerCall,
 } from './api_checks.ts';
 import { elboSliceRows, slicedElbo, slicedLogLikelihood, type SliceOptions } from './sliced_evaluation.ts';
 import { elboReport, logLikelihoodReport } from '../shared/model/eval_sums.ts';
-import { EPOCHS_SCHEDULE, nextEvalStep, type EvalSchedule } from '../shared/training/eval_schedule.ts';
+import { EPOCHS_SCHEDULE, type EvalSchedule } from '../shared/training/eval_schedule.ts';
+import { TrainLoop } from './train_loop.ts';
+import { checkpointRecord, loadableState, startingPoint } from './trainer_checkpoint.ts';
+import type { TrainerEvent, TrainerEvents, TrainerStatus } from './trainer_events.ts';
+
+export type {
+  DivergedFailure,
+  TrainerFailure,
+  ProgressEvent,
+  EpochEvent,
+  TrainerStatus,
+  TrainerEvents,
+  TrainerEvent,
+} from './trainer_events.ts';
 
 export interface TrainerOptions {
   /** Settings; unset fields take the paper's defaults, inputSize comes from the data. */
@@ -76,116 +88,48 @@ export interface TrainerOptions {
 /** Consecutive skipped steps after which training stops, unless the caller says otherwise. */
 export const DEFAULT_MAX_SKIPPED_STEPS = 50;
 
-/**
- * Training stopped because maxSkippedSteps steps in a row were skipped (their gradient was NaN
- * or Inf): the run diverged. The model is the one of the last applied update.
- */
-export interface DivergedFailure {
-  kind: 'diverged';
-  /** Not one worker's fault: −1. */
-  worker: -1;
-  /** The last skipped step; training stopped after it. */
-  step: number;
-  /** The first step of the run of skipped steps. */
-  firstSkipped: number;
-  /** Steps skipped in a row (= maxSkippedSteps). */
-  skipped: number;
-  /** The problem, the likely cause and the fix, in words (= error.message). */
-  cause: string;
-  /** The error start() / runSteps() reject with (code NUMERIC). */
-  error: AevbError;
-}
-
-/** What the 'failure' event carries: a worker death or skipped step (PoolFailure), or the stop of a diverged run. */
-export type TrainerFailure = PoolFailure | DivergedFailure;
-
-export interface ProgressEvent {
-  step: number;
-  /** Workers that trained the latest request. */
-  workers: number;
-  epoch: number;
-  samplesSeen: number;
-  /** Per-datapoint minibatch estimates from the latest step that computed them. */
-  elbo?: number;
-  recon?: number;
-  kl?: number;
-  samplesPerSecond: number;
-  /** What computed the step's gradients: aevb's kernels and their build ('aevb-relaxed' | 'aevb-simd128'), or 'tfjs'. */
-  kernels: KernelsInUse;
-}
-
-export interface EpochEvent extends Partial<Evaluation> {
-  /** Epochs completed (with evaluateAt log, a point may lie inside the next epoch). */
-  epoch: number;
-  step: number;
-  /** 'epoch': at an epoch's end; 'grid': a point of the log grid inside an epoch. */
-  point: 'epoch' | 'grid';
-  samplesSeen: number;
-  testElbo: number;
-  /** Training samples per second over the steps since the previous point (evaluation excluded). */
-  samplesPerSecond: number;
-  trainSeconds: number;
-  evalSeconds: number;
-  /** Steps since the previous point skipped because a gradient was not finite. */
-  failedSteps: number;
-}
-
-/** 'failed': training stopped on an error (a diverged run, a worker that could not be restarted); the state is kept and start() may be called again. */
-export type TrainerStatus = 'idle' | 'running' | 'paused' | 'done' | 'failed' | 'disposed';
-
-export interface TrainerEvents {
-  progress: ProgressEvent;
-  /** workers: 'auto' chose (or re-chose) a count, with the samples/s it measured for each. */
-  workers: WorkerChoice;
-  epoch: EpochEvent;
-  failure: TrainerFailure;
-  status: TrainerStatus;
-}
-
-/** One item of trainer.events(): `{ type: 'epoch', data: EpochEvent }` and so on, discriminated by `type`. */
-export type TrainerEvent = EventOf<TrainerEvents>;
-
 export class Trainer extends TypedEmitter<TrainerEvents> {
   private statusValue: TrainerStatus = 'idle';
-  private samples = 0;
-  private stepValue: number;
-  private chunk = 4;
-  private stopRequested = false;
-  /** stop({ evaluation: 'finish' }): an evaluation point in progress (or about to start) runs to its end first. */
-  private finishEvaluationOnStop = false;
-  private pauseGate: { promise: Promise<void>; open: () => void } | null = null;
-  private loop: Promise<void> | null = null;
-  private queue: Array<() => Promise<void>> = [];
-  /** Wakes a paused loop so it runs queued work (and stays paused). */
-  private wakeQueue: (() => void) | null = null;
-  private rate = { samples: 0, ms: 0 };
-  private epochTotals = { samples: 0, ms: 0, failed: 0 };
-  /** Steps skipped in a row up to now (reset by every applied step). */
-  private skippedInARow = 0;
-  /** Ends the evaluation point under way when stop() is called (it goes in slices: the stop waits for one). */
-  private evalAbort: AbortController | null = null;
-  /** The step whose evaluation point a stop interrupted (-1: none): the next start() evaluates it first. */
-  private evaluationOwed = -1;
+  /** The loop and the position it has reached (step, samples seen). */
+  private readonly loop: TrainLoop;
   /** Parameters of the model (sizes the evaluation's slices). */
   private readonly paramCount: number;
-
-  /** The count that trained the latest request. */
-  private active: number;
 
   private constructor(
     readonly config: TrainConfig,
     readonly data: DataSplit,
     private readonly pool: WorkerPool,
     state: TrainingState,
-    private readonly evaluateTrain: boolean,
+    evaluateTrain: boolean,
     private readonly tuner: WorkerCountTuner | null,
     readonly maxSkippedSteps: number,
     readonly evaluateAt: EvalSchedule,
   ) {
     super();
-    this.active = tuner?.next() ?? pool.workers;
-    this.stepValue = state.step;
-    this.samples = state.samplesSeen;
+    const trainer = this;
+    this.loop = new TrainLoop(
+      {
+        config,
+        pool,
+        tuner,
+        maxSkippedSteps,
+        evaluateAt,
+        evaluateTrain,
+        get stepsPerEpoch() {
+          return trainer.stepsPerEpoch;
+        },
+        get kernels() {
+          return trainer.kernels;
+        },
+        get disposed() {
+          return trainer.statusValue === 'disposed';
+        },
+        emit: (type, event) => this.emit(type, event),
+        setStatus: (s) => this.setStatus(s),
+        evaluate: (opts) => this.evaluateChecked(opts),
+      },
+      state,
+    );
     this.paramCount = state.params.length;
     // Deaths noticed by evaluation, encode/decode and the like (those of steps come with their report).
     pool.onFailure = (f) => this.emit('failure', f);
@@ -200,29 +144,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   ): Promise<Trainer> {
     // Every option and both datasets' shapes first: a bad call gets an AevbError, never a TypeError.
     const data = checkTrainerOptions(options);
-    let config: TrainConfig, state: TrainingState;
-    if (options.checkpoint) {
-      const loaded = readCheckpointBytes(options.checkpoint, 'the checkpoint', options.config); // .aevb or .safetensors
-      const c = loaded.checkpoint;
-      config = resolveConfig({ ...c.config, ...options.config });
-      checkTrainerData(data, config); // the values (as below), before the fingerprint reads them
-      checkLoadable(loaded, config, fingerprintOf(data), 'the checkpoint');
-      state = { params: c.params, slots: c.optimizer.slots, step: c.step, samplesSeen: c.samplesSeen };
-    } else {
-      const asked = options.config?.inputSize;
-      if (asked !== undefined && asked !== data.train.d) {
-        throw configError(
-          'inputSize',
-          `is ${asked} but the training data has ${data.train.d} values per datapoint`,
-          'Leave inputSize out (it is taken from the data), or give data of that width.',
-        );
-      }
-      config = resolveConfig({ ...options.config, inputSize: data.train.d });
-      // The values, against the model that will train on them (NaN, a pixel outside [0, 1] for a
-      // Bernoulli decoder, x.length ≠ n·d, an empty set): before any worker starts.
-      checkTrainerData(data, config);
-      state = initialState(config);
-    }
+    const { config, state } = startingPoint(data, options.config, options.checkpoint);
     const auto = (options.workers ?? 'auto') === 'auto';
     // auto: one worker per core (never more than the minibatch can feed); the tuner picks how many train.
     const workers = auto ? Math.max(1, Math.min(defaultWorkers, config.batch)) : (options.workers as number);
@@ -256,16 +178,16 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     return this.statusValue;
   }
   get step(): number {
-    return this.stepValue;
+    return this.loop.step;
   }
   get samplesSeen(): number {
-    return this.samples;
+    return this.loop.samples;
   }
   get stepsPerEpoch(): number {
     return Math.floor(this.data.train.n / this.config.batch);
   }
   get epoch(): number {
-    return Math.floor(this.stepValue / this.stepsPerEpoch);
+    return Math.floor(this.loop.step / this.stepsPerEpoch);
   }
   /** Workers in the pool. */
   get workers(): number {
@@ -273,7 +195,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   }
   /** Workers that trained the latest request (with workers: 'auto', the tuner's count). */
   get activeWorkers(): number {
-    return this.active;
+    return this.loop.active;
   }
   /** Whether the count is chosen by measurement (workers: 'auto'). */
   get autoWorkers(): boolean {
@@ -313,47 +235,18 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     this.guard();
     const signal = checkSignalOption(options, 'start()');
     signal?.throwIfAborted();
-    if (!this.loop) {
-      this.stopRequested = false;
-      this.finishEvaluationOnStop = false;
-      this.loop = this.run().finally(() => {
-        this.loop = null;
-      });
-    }
-    if (!signal) return this.loop;
-    const loop = this.loop;
-    const onAbort = () => {
-      void this.stop();
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    return loop
-      .then(() => {
-        signal.throwIfAborted();
-      })
-      .finally(() => signal.removeEventListener('abort', onAbort));
+    return this.loop.start(signal);
   }
 
   /** Finish the current request, then wait until resume(). */
   pause(): void {
     this.guard();
-    if (!this.pauseGate && this.loop) {
-      let open!: () => void;
-      const promise = new Promise<void>((r) => {
-        open = r;
-      });
-      this.pauseGate = { promise, open };
-      this.setStatus('paused');
-    }
+    this.loop.pause();
   }
 
   resume(): void {
     this.guard();
-    const g = this.pauseGate;
-    this.pauseGate = null;
-    if (g) {
-      this.setStatus('running');
-      g.open();
-    }
+    this.loop.resume();
   }
 
   /**
@@ -363,12 +256,8 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
    * that saves and exits on a signal wants: its checkpoint then never skips a metrics line.
    */
   async stop(options: { evaluation?: 'abort' | 'finish' } = {}): Promise<void> {
-    this.stopRequested = true;
-    if (options.evaluation === 'finish') this.finishEvaluationOnStop = true;
-    else this.evalAbort?.abort(new Error('stopped'));
-    this.resume();
-    // How the loop ended (e.g. a diverged run) is start()'s to report; stop() only waits for the end.
-    await this.loop?.catch(() => undefined);
+    this.guard(); // as resume() does
+    await this.loop.stop(options);
   }
 
   /**
@@ -379,163 +268,20 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   async runSteps(n: number, options: { signal?: AbortSignal } = {}): Promise<void> {
     this.guard();
     checkStepCount(n);
-    if (this.loop) throw stateError('The trainer is already running.', 'Pause or stop it first.');
+    if (this.loop.running) throw stateError('The trainer is already running.', 'Pause or stop it first.');
     const signal = checkSignalOption(options, 'runSteps(n, options)');
-    const end = this.stepValue + n;
-    signal?.throwIfAborted();
-    while (this.stepValue < end) {
-      await this.request(Math.min(this.chunk, end - this.stepValue, 256));
-      signal?.throwIfAborted();
-    }
-  }
-
-  private async run(): Promise<void> {
-    this.setStatus('running');
-    const total = this.config.epochs * this.stepsPerEpoch;
-    let failed = false;
-    try {
-      if (this.evaluationOwed === this.stepValue) await this.evaluationPoint();
-      while (!this.stopRequested && this.stepValue < total) {
-        if (this.pauseGate) {
-          // Paused: sleep until resumed, but run queued work (checkpoints, state reads) meanwhile.
-          await Promise.race([
-            this.pauseGate.promise,
-            new Promise<void>((r) => {
-              this.wakeQueue = r;
-            }),
-          ]);
-          this.wakeQueue = null;
-          await this.drainQueue();
-          continue;
-        }
-        // A request never crosses an epoch's end nor an evaluation point.
-        const epochEnd = (Math.floor(this.stepValue / this.stepsPerEpoch) + 1) * this.stepsPerEpoch;
-        const point = nextEvalStep(this.evaluateAt, this.stepValue, this.stepsPerEpoch, this.config.batch, total);
-        await this.request(Math.min(this.chunk, epochEnd - this.stepValue, point - this.stepValue, 256));
-        if (this.stepValue === point) await this.evaluationPoint();
-        await this.drainQueue();
-      }
-    } catch (e) {
-      failed = true;
-      throw e;
-    } finally {
-      await this.drainQueue();
-      if (this.statusValue !== 'disposed')
-        this.setStatus(failed ? 'failed' : this.stepValue >= total && !this.evaluationPending ? 'done' : 'idle');
-    }
-  }
-
-  /** One request of k steps, then bookkeeping and events; throws NUMERIC when the run diverged. */
-  private async request(k: number): Promise<void> {
-    // While steps are being skipped, ask for no more than it takes to reach the limit.
-    if (this.skippedInARow > 0) k = Math.max(1, Math.min(k, this.maxSkippedSteps - this.skippedInARow));
-    const active = this.tuner?.next() ?? this.pool.workers;
-    const t0 = performance.now();
-    const rep: StepsReport = await this.pool.runSteps(this.stepValue, k, active);
-    const ms = performance.now() - t0;
-    this.active = active;
-    const M = this.config.batch;
-    const ok = rep.outcomes.filter((o) => o.ok).length;
-    // A request with a failure is no measure of speed.
-    const choice = rep.failures.length ? null : this.tuner?.record(active, ok * M, ms);
-    if (choice) this.emit('workers', choice);
-    this.stepValue += rep.outcomes.length;
-    this.samples += ok * M;
-    this.rate = { samples: this.rate.samples * 0.5 + ok * M, ms: this.rate.ms * 0.5 + ms };
-    this.epochTotals.samples += ok * M;
-    this.epochTotals.ms += ms;
-    this.epochTotals.failed += rep.outcomes.length - ok;
-    // Aim for ~100 ms per request: long enough to amortise the round trip, short enough to pause promptly.
-    if (rep.outcomes.length === k && ms > 0) this.chunk = Math.max(1, Math.min(256, Math.round((k * 100) / ms)));
-    rep.failures.forEach((f) => this.emit('failure', f));
-    const valued = [...rep.outcomes].reverse().find((o) => o.ok && Number.isFinite(o.elbo));
-    this.emit('progress', {
-      step: this.stepValue,
-      workers: active,
-      epoch: this.epoch,
-      samplesSeen: this.samples,
-      ...(valued ? { elbo: valued.elbo / M, recon: valued.recon / M, kl: valued.kl / M } : {}),
-      samplesPerSecond: this.rate.ms > 0 ? (this.rate.samples * 1000) / this.rate.ms : 0,
-      kernels: this.kernels,
-    });
-    for (const o of rep.outcomes) this.skippedInARow = o.ok ? 0 : this.skippedInARow + 1;
-    if (this.skippedInARow >= this.maxSkippedSteps) this.diverged();
-  }
-
-  /** maxSkippedSteps steps in a row were skipped: say so (event) and stop (throw NUMERIC). */
-  private diverged(): never {
-    const n = this.skippedInARow,
-      last = this.stepValue - 1,
-      first = this.stepValue - n;
-    const { optimizer, lr } = this.config;
-    this.skippedInARow = 0; // a later start() tries again from the kept state
-    const error = numericError(
-      `Training diverged: ${n} steps in a row (steps ${first} to ${last}) were skipped because their gradient was not finite (NaN or Inf), so training stopped at step ${this.stepValue}. ` +
-        `The model is kept as it was after its last applied update${first > 0 ? ` (before step ${first})` : ' (its initial state)'}. The likely cause: the learning rate (${optimizer}, lr ${lr}) is too large for this model and data.`,
-      `Start a new run with a smaller learning rate, e.g. lr ${Number((lr / 10).toPrecision(3))}${optimizer === 'sgd' ? ' (or use optimizer adam or adagrad)' : ''}.`,
-    );
-    this.emit('failure', { kind: 'diverged', worker: -1, step: last, firstSkipped: first, skipped: n, cause: error.message, error });
-    throw error;
+    await this.loop.runSteps(n, signal);
   }
 
   /** An evaluation point has been reached but not evaluated (a stop interrupted it): start() evaluates it first. */
   get evaluationPending(): boolean {
-    return this.evaluationOwed === this.stepValue;
-  }
-
-  /**
-   * The evaluation at an epoch's end (or a point of the log grid), in slices: a stop() ends it after
-   * the current slice and leaves it owed (evaluationPending), so that a pause never waits for a whole
-   * evaluation of the training set.
-   */
-  private async evaluationPoint(): Promise<void> {
-    const t0 = performance.now();
-    this.evaluationOwed = this.stepValue;
-    if (this.stopRequested && !this.finishEvaluationOnStop) return;
-    const abort = (this.evalAbort = new AbortController());
-    let ev: Awaited<ReturnType<Trainer['evaluate']>>;
-    try {
-      ev = await this.evaluate({ train: this.evaluateTrain, logLikelihoodSamples: this.config.evalSamples, signal: abort.signal });
-    } catch (e) {
-      if (abort.signal.aborted) return; // stopped: owed to the next start()
-      throw e;
-    } finally {
-      this.evalAbort = null;
-    }
-    this.evaluationOwed = -1;
-    const { samples, ms, failed } = this.epochTotals;
-    this.epochTotals = { samples: 0, ms: 0, failed: 0 };
-    this.emit('epoch', {
-      ...ev,
-      epoch: this.epoch,
-      step: this.stepValue,
-      point: this.stepValue % this.stepsPerEpoch === 0 ? 'epoch' : 'grid',
-      samplesSeen: this.samples,
-      samplesPerSecond: ms > 0 ? (samples * 1000) / ms : 0,
-      trainSeconds: ms / 1000,
-      evalSeconds: (performance.now() - t0) / 1000,
-      failedSteps: failed,
-    });
+    return this.loop.evaluationPending;
   }
 
   /** Run fn between requests (now, if no training loop is running). */
   private between<T>(fn: () => Promise<T> | T): Promise<T> {
     this.guard();
-    if (!this.loop) return Promise.resolve().then(fn);
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push(async () => {
-        try {
-          resolve(await fn());
-        } catch (e) {
-          reject(e);
-        }
-      });
-      this.wakeQueue?.(); // a paused loop runs it now and stays paused
-    });
-  }
-
-  private async drainQueue(): Promise<void> {
-    while (this.queue.length) await this.queue.shift()!();
+    return this.loop.between(fn);
   }
 
   /**
@@ -550,11 +296,18 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
    */
   async evaluate(
     opts: { train?: boolean; logLikelihoodSamples?: number; elboSamples?: number; draw?: number } & SliceOptions = {},
-  ): Promise<Partial<Evaluation> & { testElbo: number }> {
+  ): Promise<Evaluation> {
     this.guard();
     checkEvaluateOptions(opts);
+    return this.evaluateChecked(opts);
+  }
+
+  /** evaluate() once its options are checked; the loop's evaluation points call it directly (their options are its own). */
+  private async evaluateChecked(
+    opts: { train?: boolean; logLikelihoodSamples?: number; elboSamples?: number; draw?: number } & SliceOptions,
+  ): Promise<Evaluation> {
     const S = opts.elboSamples ?? this.config.evalElboSamples,
-      draw = opts.draw ?? this.stepValue;
+      draw = opts.draw ?? this.loop.step;
     const sums = (split: 'train' | 'test') =>
       opts.signal
         ? slicedElbo(
@@ -567,7 +320,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
         : this.pool.evaluateElbo(split, S, draw);
     opts.signal?.throwIfAborted();
     const te = elboReport(await sums('test'));
-    const out: Partial<Evaluation> & { testElbo: number } = {
+    const out: Evaluation = {
       testElbo: te.elbo,
       testRecon: te.recon,
       testKl: te.kl,
@@ -612,7 +365,8 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   }
   /** x → μ(x) → decoder mean. */
   async reconstruct(x: Float32Array, n: number): Promise<Float32Array> {
-    return this.decode((await this.encode(x, n)).mu, n);
+    // μ(x) goes straight to the pool: x was checked by encode(), and μ is the model's, not a caller's.
+    return this.pool.decode((await this.encode(x, n)).mu, n);
   }
   /** Rows one encode/decode/sample call may ask for (a bound on a worker's memory). */
   get maxRows(): number {
@@ -627,14 +381,14 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     const z = new Float32Array(n * this.config.latent);
     const rng = new CounterRng(seed, Stream.SAMPLE);
     for (let i = 0; i < n; i++) rng.normals(0, i, 0, z, i * this.config.latent, this.config.latent);
-    const x = await this.decode(z, n);
+    const x = await this.pool.decode(z, n); // z is drawn here: nothing of the caller's to check again
     signal?.throwIfAborted();
     return x;
   }
 
   /** The current state, between requests. */
   state(): Promise<TrainingState> {
-    return this.between(() => ({ ...this.pool.readState(), step: this.stepValue, samplesSeen: this.samples }));
+    return this.between(() => ({ ...this.pool.readState(), step: this.loop.step, samplesSeen: this.loop.samples }));
   }
 
   /** checkpoint.aevb bytes of the current state (docs/checkpoint-format.md). */
@@ -648,37 +402,18 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   }
 
   private async checkpointRecord(): Promise<Checkpoint> {
-    const st = await this.state();
-    const t = this.data.train;
-    return {
-      format: 'aevb-checkpoint',
-      version: 1,
-      config: this.config,
-      step: st.step,
-      samplesSeen: st.samplesSeen,
-      params: st.params,
-      optimizer: { kind: this.config.optimizer, slots: st.slots },
-      data: { name: t.name, ...fingerprintOf(this.data) },
-      createdAt: new Date().toISOString(),
-    };
+    return checkpointRecord(this.config, this.data, await this.state());
   }
 
   /** Replace the state with a checkpoint of the same model and data (validated before anything changes). */
   async loadCheckpoint(bytes: Uint8Array): Promise<void> {
     this.guard();
     checkCheckpointBytes(bytes);
-    const loaded = readCheckpointBytes(bytes, 'the checkpoint', this.config); // .aevb or .safetensors
-    const c = loaded.checkpoint;
-    checkLoadable(
-      loaded,
-      { ...this.config, epochs: c.config.epochs, evalSamples: c.config.evalSamples, evalElboSamples: c.config.evalElboSamples },
-      fingerprintOf(this.data),
-      'the checkpoint',
-    );
+    const state = loadableState(bytes, this.config, this.data);
     return this.between(() => {
-      this.pool.writeState({ params: c.params, slots: c.optimizer.slots, step: c.step, samplesSeen: c.samplesSeen });
-      this.stepValue = c.step;
-      this.samples = c.samplesSeen;
+      this.pool.writeState(state);
+      this.loop.step = state.step;
+      this.loop.samples = state.samplesSeen;
     });
   }
 
@@ -709,9 +444,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   /** End every worker; resolves when they are gone. The trainer cannot be used afterwards. */
   async dispose(): Promise<void> {
     if (this.statusValue === 'disposed') return;
-    this.stopRequested = true;
-    this.resume();
-    await this.loop?.catch(() => undefined);
+    await this.loop.end();
     this.setStatus('disposed');
     await this.pool.dispose();
   }
@@ -741,9 +474,4 @@ export function testHooks(t: Trainer) {
     injectNonFinite: (r: number, s: number) => pool.injectNonFinite(r, s),
     injectDeath: (r: number, at: DeathPoint) => pool.injectDeath(r, at),
   };
-}
-
-function fingerprintOf(data: DataSplit) {
-  const t = data.train;
-  return { n: t.n, d: t.d, fingerprint: datasetFingerprint(t.x, t.n, t.d) };
 }

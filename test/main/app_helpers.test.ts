@@ -9,7 +9,7 @@ import { METRIC_FIELDS, metricsCsv, metricsJsonl } from '../../src/main/app/metr
 import { inPageWords } from '../../src/main/app/page_words.ts';
 import { timeLeft } from '../../src/main/app/loglik_estimate.ts';
 import { resolveConfig } from '../../src/shared/training/config.ts';
-import type { EpochRecord } from '../../src/main/app/history.ts';
+import type { EpochRecord } from '../../src/main/evaluation.ts';
 
 describe('smooth (debiased EMA, as TensorBoard)', () => {
   it('starts at the first value, follows a constant exactly, skips nulls, and w = 0 changes nothing', () => {

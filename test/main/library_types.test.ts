@@ -4,7 +4,9 @@
  * what an app writes with `import { createTrainer, type TrainConfig } from 'aevb'` must type-check.
  */
 import { describe, expectTypeOf, it } from 'vitest';
-import type { Activation, KernelChoice, TrainConfig, TrainerOptions } from '../../src/main/index.ts';
+import type { Activation, EpochEvent, Evaluation, KernelChoice, Trainer, TrainConfig, TrainerOptions } from '../../src/main/index.ts';
+import type { EpochRecord } from '../../src/main/evaluation.ts';
+import type { Evaluated } from '../../src/main/app/run.ts';
 import type * as NodeApi from '../../src/main/node/index.ts';
 
 describe('the public config types', () => {
@@ -19,5 +21,13 @@ describe('the public config types', () => {
     expectTypeOf<KernelChoice>().toEqualTypeOf<'aevb' | 'tfjs'>();
     expectTypeOf<TrainerOptions['kernels']>().toEqualTypeOf<KernelChoice | undefined>();
     expectTypeOf<NodeApi.KernelChoice>().toEqualTypeOf<KernelChoice>();
+  });
+
+  it("one evaluation record: evaluate() returns it, the epoch event, the metrics line and the page's latest evaluation carry it", () => {
+    expectTypeOf<Awaited<ReturnType<Trainer['evaluate']>>>().toEqualTypeOf<Evaluation>();
+    expectTypeOf<EpochEvent>().toMatchTypeOf<Evaluation>();
+    expectTypeOf<EpochRecord>().toEqualTypeOf<EpochEvent & { workers: number }>();
+    expectTypeOf<Evaluated>().toEqualTypeOf<Evaluation & { step: number }>();
+    expectTypeOf<NodeApi.Evaluation>().toEqualTypeOf<Evaluation>();
   });
 });

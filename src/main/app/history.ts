@@ -10,9 +10,7 @@
  */
 import type { CheckpointMetrics } from '../../shared/formats/checkpoint.ts';
 import type { EpochEvent, ProgressEvent } from '../trainer.ts';
-
-/** One epoch's metrics: the trainer's epoch event and the worker count (the CLI's metrics.jsonl line). */
-export type EpochRecord = EpochEvent & { workers: number };
+import type { EpochRecord } from '../evaluation.ts';
 
 /**
  * A row of the metrics: an epoch's (or a grid point's) record, or a log p(x) estimate asked for

@@ -8,6 +8,7 @@
  */
 import { createTrainer } from '../index.ts';
 import type { EpochEvent, ProgressEvent, Trainer } from '../trainer.ts';
+import type { Evaluation } from '../evaluation.ts';
 import type { PoolFailure } from '../pool/pool.ts';
 import type { SliceOptions } from '../sliced_evaluation.ts';
 import type { TrainConfig } from '../../shared/training/config.ts';
@@ -27,23 +28,8 @@ export interface RunEvents {
   error: string;
 }
 
-/** The latest evaluation of the model on the whole sets: an epoch's end, or one asked for. */
-export interface Evaluated {
-  step: number;
-  testElbo: number;
-  testRecon?: number;
-  testKl?: number;
-  trainElbo?: number;
-  /** Monte Carlo standard errors of the ELBOs (null when S = 1), and S. */
-  testElboSe?: number | null;
-  trainElboSe?: number | null;
-  elboSamples?: number;
-  /** The K-sample importance-sampled estimate of log p(x) (a stochastic lower bound) and its standard error. */
-  logLikelihood?: number;
-  logLikelihoodSe?: number | null;
-  /** K of the log p(x) estimate. */
-  samples?: number;
-}
+/** The latest evaluation of the model on the whole sets (an epoch's end, or one asked for) and the step it was made at. */
+export type Evaluated = Evaluation & { step: number };
 
 export interface RunOptions {
   data: LoadedData;
@@ -98,7 +84,7 @@ export class Run extends TypedEmitter<RunEvents> {
           trainElboSe: e.trainElboSe,
           elboSamples: e.elboSamples,
           ...(e.logLikelihood !== undefined
-            ? { logLikelihood: e.logLikelihood, logLikelihoodSe: e.logLikelihoodSe, samples: e.logLikelihoodK }
+            ? { logLikelihood: e.logLikelihood, logLikelihoodK: e.logLikelihoodK, logLikelihoodSe: e.logLikelihoodSe }
             : {}),
         };
         this.history.addEpoch(e, trainer.workers);
@@ -136,7 +122,7 @@ export class Run extends TypedEmitter<RunEvents> {
     const ev = await this.trainer.evaluate({ train: train ?? false, logLikelihoodSamples: samples ?? 0, ...slicing });
     // Keep what an earlier evaluation of this same step knew (e.g. the training-set ELBO).
     const before = this.evaluation?.step === step ? this.evaluation : {};
-    const out: Evaluated = { ...before, step, ...ev, ...(opts.samples ? { samples: opts.samples } : {}) };
+    const out: Evaluated = { ...before, step, ...ev };
     this.evaluation = out;
     if (out.logLikelihood !== undefined) this.lastEstimate = out;
     if (opts.train) this.history.addEvaluation(seen, ev.trainElbo, ev.testElbo);

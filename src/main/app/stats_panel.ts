@@ -101,7 +101,7 @@ export class StatsPanel {
       'loglik',
       ll?.logLikelihood !== undefined ? `${withSe(ll.logLikelihood, ll.logLikelihoodSe)}${at(ll.step)}` : '–',
       ll?.logLikelihood !== undefined
-        ? `IS, K ${ll.samples} importance samples per test datapoint, at step ${ll.step.toLocaleString('en')}`
+        ? `IS, K ${ll.logLikelihoodK} importance samples per test datapoint, at step ${ll.step.toLocaleString('en')}`
         : '',
     );
     this.workersEl.classList.toggle('busy', run.phase === 'running');

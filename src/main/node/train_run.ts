@@ -24,7 +24,7 @@ import { configError, stateError } from '../../shared/errors.ts';
 import { splitDataset } from '../../shared/data/mnist_split.ts';
 import { readCheckpointBytes } from '../../shared/formats/pytorch_state.ts';
 import type { TrainingState } from '../../shared/training/training_state.ts';
-import type { Evaluation } from '../local_trainer.ts';
+import type { EpochRecord, Evaluation } from '../evaluation.ts';
 import { nodeSpawner } from '../pool/spawn_node.ts';
 import { Trainer, type EpochEvent } from '../trainer.ts';
 import { CHECKPOINT_FILE, saveDecoderExport, writeFileAtomic } from './checkpoint_files.ts';
@@ -47,27 +47,10 @@ import {
   type RunStart,
 } from './run_dir.ts';
 
-export interface EpochMetrics extends Evaluation {
-  /** Epochs completed. */
-  epoch: number;
-  step: number;
-  /** 'epoch': at an epoch's end; 'grid': a point of the --eval-at log grid inside an epoch. */
-  point: 'epoch' | 'grid';
-  /** Training samples seen: the x-axis of the paper's Figure 2. */
-  samplesSeen: number;
-  samplesPerSecond: number;
-  /** Seconds spent in training steps since the previous point (evaluation excluded). */
-  trainSeconds: number;
-  evalSeconds: number;
-  /** Updates skipped because their gradient was not finite. */
-  failedSteps: number;
-  workers: number;
-}
-
 export interface RunResult {
   outDir: string;
   config: TrainConfig;
-  metrics: EpochMetrics[];
+  metrics: EpochRecord[];
   state: TrainingState;
   /** The signal that stopped the run early (its current step was saved), or false. */
   interrupted: false | 'SIGINT' | 'SIGTERM';
@@ -231,7 +214,7 @@ async function train(
   );
 
   const bar = new ProgressBar(process.stderr, !req.quiet && !onProgress);
-  const metrics: EpochMetrics[] = [];
+  const metrics: EpochRecord[] = [];
   const checkpointFile = path.join(outDir, CHECKPOINT_FILE);
   const metricsFile = path.join(outDir, METRICS_FILE);
   let savedStep = readRunCheckpoint(outDir)?.step ?? -1;
@@ -287,7 +270,7 @@ async function train(
   });
   trainer.on('epoch', (e: EpochEvent) => {
     bar.clear();
-    const m = { ...e, workers: trainer.activeWorkers } as EpochMetrics;
+    const m: EpochRecord = { ...e, workers: trainer.activeWorkers };
     metrics.push(m);
     log(formatEpoch(m, cfg.epochs));
     // The state is read now, at the point (saveCheckpoint queues the read before the next request);
@@ -349,16 +332,16 @@ function withSe(v: number | undefined, se: number | null | undefined): string {
 }
 
 /** "  log p(x) ≥ −112.50 (IS, K=5000) ± 0.03": the importance-sampled estimate, a stochastic lower bound. */
-export function formatLogLikelihood(e: Partial<Evaluation>): string {
+export function formatLogLikelihood(e: Evaluation): string {
   if (e.logLikelihood === undefined) return '';
   const K = e.logLikelihoodK ?? '?';
   return `  log p(x) ≥ ${e.logLikelihood.toFixed(2)} (IS, K=${K})${e.logLikelihoodSe == null ? '' : ` ± ${e.logLikelihoodSe.toFixed(2)}`}`;
 }
 
-function formatEvaluation(e: Partial<Evaluation> & { testElbo: number }): string {
+function formatEvaluation(e: Evaluation): string {
   return (
     `train ELBO ${withSe(e.trainElbo, e.trainElboSe)}  test ELBO ${withSe(e.testElbo, e.testElboSe)} (S=${e.elboSamples}; ` +
-    `recon ${e.testRecon?.toFixed(2)}, KL ${e.testKl?.toFixed(2)})${formatLogLikelihood(e)}`
+    `recon ${e.testRecon.toFixed(2)}, KL ${e.testKl.toFixed(2)})${formatLogLikelihood(e)}`
   );
 }
 
@@ -366,7 +349,7 @@ function keptNote(file: string, step: number): string {
   return step >= 0 ? `The last good checkpoint, ${file} (step ${step}), is kept.` : 'No checkpoint had been saved yet.';
 }
 
-export function formatEpoch(m: EpochMetrics, epochs: number): string {
+export function formatEpoch(m: EpochRecord, epochs: number): string {
   // A grid point inside an epoch: where it lies, in samples seen (the x-axis of Figure 2).
   const at = m.point === 'grid' ? `samples ${m.samplesSeen.toLocaleString('en-US')} (step ${m.step})  ` : '';
   return (

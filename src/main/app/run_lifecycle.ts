@@ -1,0 +1,509 @@
+/**
+ * The page's run through its life: created (Start, a loaded checkpoint, a run restored from this
+ * browser), trained, paused and resumed (an estimate of log p(x) takes its turn on the workers),
+ * given new epochs (a new pool from its checkpoint), and replaced or ended (new data, Reset, a
+ * loaded checkpoint, the previous run restored). Nothing is lost silently: a replacement asks first
+ * when a run exists, and the run it replaces is kept as the previous run (run_keeper.ts).
+ *
+ * Invariant: a failed action (bad data, bad checkpoint, bad settings) shows its AevbError's message
+ * next to the control and changes nothing else; the current model stays as it was.
+ */
+import { afterNextFrame, messageOf } from './dom.ts';
+import { loadData, type DataSource, type LoadedData } from './data_source.ts';
+import { checkpointBytes } from './checkpoints.ts';
+import { confirmAction } from './confirm_dialog.ts';
+import type { LoglikEstimate } from './loglik_estimate.ts';
+import type { Saved } from './store.ts';
+import type { ChartTools } from './chart_tools.ts';
+import type { ElboChart } from './elbo_chart.ts';
+import type { Explorer } from './explorer.ts';
+import { History } from './history.ts';
+import type { LongTaskLog } from './long_tasks.ts';
+import { Run, type RunPhase } from './run.ts';
+import { fieldError, type SettingsForm } from './settings_form.ts';
+import type { StatsPanel } from './stats_panel.ts';
+import type { RunKeeper } from './run_keeper.ts';
+import { writeUrlSettings } from './url_settings.ts';
+import { readCheckpointMetrics } from '../../shared/formats/checkpoint.ts';
+import type { Controls } from './app_controls.ts';
+import type { ComparedCurves } from './compared_curves.ts';
+import type { View } from './view.ts';
+
+/** The page's parts a run is shown in and saved by (app.ts builds them). */
+export interface RunParts {
+  v: View;
+  settings: SettingsForm;
+  chart: ElboChart;
+  chartTools: ChartTools;
+  explorer: Explorer;
+  stats: StatsPanel;
+  keeper: RunKeeper;
+  estimate: LoglikEstimate;
+  longTasks: LongTaskLog;
+  controls: Controls;
+  compared: ComparedCurves;
+}
+
+export class RunLifecycle {
+  data: LoadedData | null = null;
+  run: Run | null = null;
+  /** The step of the run restored at load (-1: none). */
+  restoredStep = -1;
+  private unsubscribe: (() => void)[] = [];
+  private readonly v: View;
+  private readonly settings: SettingsForm;
+  private readonly chart: ElboChart;
+  private readonly chartTools: ChartTools;
+  private readonly explorer: Explorer;
+  private readonly stats: StatsPanel;
+  private readonly keeper: RunKeeper;
+  private readonly estimate: LoglikEstimate;
+  private readonly longTasks: LongTaskLog;
+  private readonly controls: Controls;
+  private readonly compared: ComparedCurves;
+
+  constructor(parts: RunParts) {
+    ({
+      v: this.v,
+      settings: this.settings,
+      chart: this.chart,
+      chartTools: this.chartTools,
+      explorer: this.explorer,
+      stats: this.stats,
+      keeper: this.keeper,
+      estimate: this.estimate,
+      longTasks: this.longTasks,
+      controls: this.controls,
+      compared: this.compared,
+    } = parts);
+  }
+
+  private get busy(): boolean {
+    return this.controls.busy;
+  }
+  private set busy(b: boolean) {
+    this.controls.busy = b;
+  }
+  private guarded(errorEl: HTMLElement, fn: () => Promise<void>): Promise<boolean> {
+    return this.controls.guarded(errorEl, fn);
+  }
+  private say(text: string): void {
+    this.controls.say(text);
+  }
+  private refreshControls(): void {
+    this.controls.refreshControls();
+  }
+  private showPrevious(): Promise<void> {
+    return this.compared.showPrevious();
+  }
+  private refreshCompared(): void {
+    this.compared.refreshCompared();
+  }
+
+  /** Open a run kept in this browser (the current one after a reload, or the previous one); it becomes current. */
+  async restore(saved: Saved, previous = false): Promise<boolean> {
+    const what = previous ? 'the previous run' : 'your last run';
+    this.say(`Restoring ${what}…`);
+    this.busy = true;
+    this.refreshControls();
+    try {
+      const data = await loadData(saved.source);
+      const checkpoint = new Uint8Array(await saved.run.checkpoint.arrayBuffer());
+      const run = await Run.create({
+        data,
+        workers: saved.run.workers,
+        kernels: this.settings.kernels(),
+        checkpoint,
+        history: History.fromJSON(saved.run.history),
+      });
+      if (previous) {
+        await this.keeper.retire();
+        await this.endRun();
+      } // the two runs swap (or the previous one becomes the only one)
+      this.setData(data);
+      this.attach(run);
+      if (previous) await this.keeper.begin(run);
+      else this.keeper.lastSavedStep = run.trainer.step;
+      this.restoredStep = run.trainer.step;
+      const when = new Date(saved.run.savedAt).toLocaleString();
+      this.v.restoreText.textContent = `Restored ${what} from ${when}: step ${run.trainer.step.toLocaleString('en')}, epoch ${run.trainer.epoch} of ${run.trainer.config.epochs}.`;
+      this.v.restoreBanner.hidden = false;
+      this.say(`Restored ${what}. Press Resume to train on.`);
+      void run.evaluate().then(
+        () => this.stats.update(),
+        () => undefined,
+      );
+      return true;
+    } catch (e) {
+      this.v.runError.textContent = `Could not restore ${what}: ${this.settings.words(messageOf(e))}`;
+      if (!previous) await this.keeper.forget();
+      return false;
+    } finally {
+      await this.showPrevious(); // before busy ends: the page is settled when the controls come back
+      this.busy = false;
+      this.refreshControls();
+    }
+  }
+
+  async restorePrevious(): Promise<void> {
+    if (this.busy) return;
+    const prev = await this.keeper.previous();
+    if (!prev) {
+      await this.showPrevious();
+      return;
+    }
+    if (!(await this.askToReplace(`Restore the previous run (step ${prev.run.step.toLocaleString('en')})?`, 'Restore it'))) return;
+    await this.restore(prev, true);
+  }
+
+  /**
+   * Before the current run is replaced: ask (when one exists), end a running estimate, and keep the
+   * run as the previous run. False: the user kept it.
+   */
+  private async askToReplace(what: string, action: string): Promise<boolean> {
+    const run = this.run;
+    if (!run) return true;
+    this.say('Waiting for your answer: replace the current run?');
+    const ok = await confirmAction(
+      `${what} It replaces the current run (step ${run.trainer.step.toLocaleString('en')}), which is kept in this browser: "Restore the previous run" brings it back.`,
+      action,
+    );
+    if (!ok) {
+      this.say('Kept the current run.');
+      return false;
+    }
+    await this.estimate.cancel();
+    return true;
+  }
+
+  private setData(data: LoadedData): void {
+    this.data = data;
+    this.v.dataDesc.textContent = data.description;
+    this.explorer.setData(data.split.test);
+    this.settings.check(data.split.train.n);
+  }
+
+  /** Load a data source; on success it replaces the data and ends the current run. */
+  async useData(source: DataSource): Promise<void> {
+    await this.guarded(this.v.dataError, async () => {
+      this.say(
+        source.kind === 'embedded' ? 'Loading the embedded MNIST digits…' : `Reading ${source.files.map((f) => f.name).join(', ')}…`,
+      );
+      let data: LoadedData;
+      try {
+        data = await loadData(source);
+      } catch (e) {
+        this.say(this.run ? 'That data could not be used; the current run is unchanged.' : 'That data could not be used.');
+        throw e;
+      }
+      const hadRun = this.run !== null;
+      if (!(await this.askToReplace(`Use ${data.description}`, 'Use the new data'))) return;
+      if (hadRun) await this.keeper.retire();
+      await this.endRun();
+      this.setData(data);
+      if (data.bernoulliProblem && this.settings.check().ok) this.settings.showError('decoder', data.bernoulliProblem);
+      this.say(`${hadRun ? 'The previous run ended (restorable). ' : ''}Data ready: press Start to train.`);
+      await this.showPrevious();
+    });
+  }
+
+  async start(): Promise<void> {
+    const data = this.data;
+    if (!data || this.run) return;
+    const check = this.settings.check(data.split.train.n);
+    if (!check.ok) {
+      this.say('Fix the setting marked in red, then press Start.');
+      return;
+    }
+    const { config, workers, kernels } = check.settings;
+    if (data.bernoulliProblem && config.decoder === 'bernoulli') {
+      this.settings.showError('decoder', data.bernoulliProblem);
+      return;
+    }
+    await this.guarded(this.v.runError, async () => {
+      this.say(
+        workers === 'auto'
+          ? 'Starting one worker per core (auto: the count that trains fastest is measured)…'
+          : `Starting ${workers} worker${workers === 1 ? '' : 's'}…`,
+      );
+      let run: Run;
+      try {
+        run = await Run.create({ data, config, workers, kernels });
+      } catch (e) {
+        const f = fieldError(e);
+        if (f) {
+          this.settings.showError(f.key, f.message);
+          this.say('Fix the setting marked in red, then press Start.');
+          return;
+        }
+        throw e;
+      }
+      this.attach(run);
+      await this.keeper.begin(run);
+      await this.beforeTraining();
+      this.showProgress();
+      run.play();
+    });
+  }
+
+  async pauseOrResume(): Promise<void> {
+    const run = this.run;
+    if (!run || this.busy) return;
+    if (this.estimate.running) {
+      // The workers are estimating: training is queued after the estimate (or unqueued).
+      this.estimate.resumeAfter = !this.estimate.resumeAfter;
+      this.say(this.estimate.status());
+      this.refreshControls();
+      return;
+    }
+    if (run.phase === 'running') {
+      this.busy = true;
+      this.refreshControls();
+      try {
+        await run.pause();
+      } finally {
+        this.busy = false;
+        this.refreshControls();
+      }
+      return;
+    }
+    this.v.restoreBanner.hidden = true;
+    const epochs = this.settings.epochs();
+    if (epochs !== undefined && epochs !== run.trainer.config.epochs) {
+      const ok = await this.guarded(this.v.runError, () => this.changeEpochs(run, epochs));
+      if (!ok) return;
+    }
+    if (this.run!.finished) {
+      this.say(`All ${this.run!.trainer.config.epochs} epochs are done: raise Epochs to train more.`);
+      return;
+    }
+    this.busy = true;
+    this.refreshControls();
+    try {
+      await this.beforeTraining();
+    } finally {
+      this.busy = false;
+    }
+    this.run?.play();
+    this.refreshControls();
+  }
+
+  /**
+   * Let the page settle before the workers take every core: the pictures of the model as it is
+   * (which also gets the drawing code compiled), and one rendered frame with the controls in their
+   * new state. Frames rendered while training then carry only small changes.
+   */
+  private async beforeTraining(): Promise<void> {
+    this.say('Starting to train…');
+    await this.explorer.refreshNow();
+    await afterNextFrame();
+  }
+
+  /**
+   * In one column (a phone, a narrow window) the chart is below the controls, out of sight after
+   * Start: bring the chart and the numbers into view, as the run begins.
+   */
+  private showProgress(): void {
+    const watch = this.v.chart.closest('.watch');
+    if (!watch || !matchMedia('(max-width: 1100px)').matches) return;
+    const box = this.v.chart.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > innerHeight) watch.scrollIntoView({ block: 'start' });
+  }
+
+  /** A trainer's config is fixed: a new pool continues from this one's checkpoint with other epochs. */
+  private async changeEpochs(old: Run, epochs: number): Promise<void> {
+    this.say(`Setting epochs to ${epochs}…`);
+    const { bytes: checkpoint } = await checkpointBytes(old.trainer, old.data.fingerprint);
+    const run = await Run.create({
+      data: old.data,
+      config: { epochs },
+      workers: old.trainer.autoWorkers ? 'auto' : old.trainer.workers,
+      kernels: this.settings.kernels(),
+      checkpoint,
+      history: old.history,
+    });
+    Object.assign(run, {
+      lastProgress: old.lastProgress,
+      lastValued: old.lastValued,
+      lastEpoch: old.lastEpoch,
+      evaluation: old.evaluation,
+      lastEstimate: old.lastEstimate,
+    });
+    await this.endRun();
+    this.attach(run);
+  }
+
+  private async endRun(): Promise<void> {
+    const run = this.run;
+    if (!run) return;
+    this.unsubscribe.forEach((u) => u());
+    this.unsubscribe = [];
+    this.run = null;
+    this.longTasks.training(false);
+    this.explorer.setTrainer(null);
+    this.stats.show(null);
+    this.chart.setHistory(new History());
+    this.settings.lock(false);
+    this.v.restoreBanner.hidden = true;
+    this.v.runError.textContent = '';
+    this.v.keepError.textContent = '';
+    await this.estimate.cancel();
+    this.estimate.clear();
+    await run.dispose().catch(() => undefined);
+  }
+
+  async reset(): Promise<void> {
+    if (this.busy || !this.run) return;
+    if (!(await this.askToReplace('Reset?', 'Reset'))) return;
+    await this.guarded(this.v.runError, async () => {
+      await this.keeper.retire();
+      await this.endRun();
+      await this.showPrevious();
+      this.say('Reset: change the settings and press Start. The run you reset is kept as the previous run.');
+    });
+  }
+
+  private attach(run: Run): void {
+    this.run = run;
+    this.settings.set(run.trainer.config, run.trainer.autoWorkers ? 'auto' : run.trainer.workers);
+    this.settings.lock(true);
+    writeUrlSettings(this.settings);
+    this.chart.samplesPerStep = run.trainer.config.batch;
+    this.chart.setHistory(run.history);
+    this.refreshCompared();
+    this.stats.show(run);
+    this.explorer.setTrainer(run.trainer);
+    this.v.runError.textContent = '';
+    this.unsubscribe = [
+      run.on('progress', () => {
+        this.stats.update();
+        this.chart.scheduleRedraw();
+        this.explorer.request();
+        this.keeper.save(false);
+      }),
+      run.on('epoch', () => {
+        this.stats.update();
+        this.chart.scheduleRedraw();
+        this.chartTools.refresh();
+        this.explorer.request();
+        this.keeper.save(false);
+      }),
+      run.on('phase', (p) => this.onPhase(p)),
+      run.on('failure', (f) => {
+        this.v.runError.textContent = `Worker ${f.worker} failed at step ${f.step} (${f.cause}); the model was kept and training went on.`;
+      }),
+      run.on('error', (m) => {
+        this.v.runError.textContent = this.settings.words(m);
+      }),
+    ];
+  }
+
+  private onPhase(p: RunPhase): void {
+    const run = this.run!;
+    this.longTasks.training(p === 'running' || p === 'pausing');
+    this.stats.update();
+    this.refreshControls();
+    if (p === 'running') this.say('Training…');
+    if (p === 'paused') this.say(run.stoppedBecause ?? `Paused at step ${run.trainer.step.toLocaleString('en')}.`);
+    if (p === 'done') this.say(`Done: ${run.trainer.config.epochs} epochs. Raise Epochs and press Resume to train more.`);
+    if (p === 'paused' || p === 'done') {
+      this.keeper.save(true);
+      this.explorer.request(true);
+    }
+  }
+
+  async loadCheckpoint(file: File): Promise<void> {
+    const data = this.data;
+    if (!data) return;
+    await this.guarded(this.v.keepError, async () => {
+      this.say(`Loading ${file.name}…`);
+      const checkpoint = new Uint8Array(await file.arrayBuffer());
+      const check = this.settings.check();
+      const workers = this.run
+        ? this.run.trainer.autoWorkers
+          ? 'auto'
+          : this.run.trainer.workers
+        : check.ok
+          ? check.settings.workers
+          : 'auto';
+      let run: Run;
+      try {
+        // The file's metrics history (if it carries one) is the loaded run's curve.
+        const metrics = readCheckpointMetrics(checkpoint, file.name);
+        run = await Run.create({
+          data,
+          workers,
+          kernels: this.settings.kernels(),
+          checkpoint,
+          history: metrics ? History.fromMetrics(metrics) : undefined,
+        });
+        await run.evaluate({ train: true });
+      } catch (e) {
+        this.say(this.run ? 'That checkpoint could not be loaded; the current run is unchanged.' : 'That checkpoint could not be loaded.');
+        throw e;
+      }
+      if (!(await this.askToReplace(`Load ${file.name} (step ${run.trainer.step.toLocaleString('en')})?`, 'Load it'))) {
+        await run.dispose();
+        return;
+      }
+      if (this.run) await this.keeper.retire();
+      await this.endRun();
+      await this.showPrevious();
+      this.attach(run);
+      await this.keeper.begin(run);
+      this.say(
+        `Loaded ${file.name}: step ${run.trainer.step.toLocaleString('en')}, test ELBO ${run.evaluation!.testElbo.toFixed(2)}. Press Resume to train on.`,
+      );
+    });
+  }
+
+  /**
+   * log p(x) with K importance samples, as a task the page watches (loglik_estimate.ts). Training
+   * and the estimate take turns on the workers: a running run pauses, and resumes when it ends.
+   */
+  async estimateLogLikelihood(): Promise<void> {
+    const run = this.run;
+    const K = this.v.loglikK.valueAsNumber;
+    if (!run || this.busy || this.estimate.running) return;
+    if (!Number.isInteger(K) || K < 1 || K > 100_000) {
+      this.v.loglikResult.textContent = `K is ${this.v.loglikK.value || 'empty'}; it must be a whole number from 1 to 100000.`;
+      return;
+    }
+    const wasTraining = run.phase === 'running' || run.phase === 'pausing';
+    if (wasTraining) {
+      this.say('Pausing training for the estimate…');
+      await run.pause();
+    }
+    const ev = await this.estimate.run(run, K, wasTraining);
+    if (this.run !== run) return;
+    if (ev?.logLikelihood !== undefined) {
+      // A point on the chart and a row of the metrics (point 'estimate'), at the state it was made for.
+      const t = run.trainer;
+      run.history.addEstimate({
+        epoch: t.epoch,
+        step: t.step,
+        point: 'estimate',
+        samplesSeen: t.samplesSeen,
+        testElbo: ev.testElbo,
+        testElboSe: ev.testElboSe ?? undefined,
+        elboSamples: ev.elboSamples,
+        logLikelihood: ev.logLikelihood,
+        logLikelihoodK: K,
+        logLikelihoodSe: ev.logLikelihoodSe ?? undefined,
+        workers: t.workers,
+      });
+      this.chart.scheduleRedraw();
+      this.chartTools.refresh();
+    }
+    this.stats.update();
+    if (this.estimate.resumeAfter && !run.finished) await this.pauseOrResume();
+    else if (run.phase === 'done')
+      this.say(ev ? `Done: ${run.trainer.config.epochs} epochs; log p(x) estimated.` : `Done: ${run.trainer.config.epochs} epochs.`);
+    else if (run.phase === 'paused')
+      this.say(
+        ev
+          ? `Paused at step ${run.trainer.step.toLocaleString('en')}; log p(x) estimated.`
+          : `Paused at step ${run.trainer.step.toLocaleString('en')}.`,
+      );
+  }
+}
