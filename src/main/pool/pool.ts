@@ -29,16 +29,7 @@ import { commitStep, raiseAbort, readCommit, resetBarrier } from '../../shared/r
 import { buildLayout, type ParamLayout } from '../../shared/model/layout.ts';
 import { OPTIMIZER_SLOTS } from '../../shared/training/optimizers.ts';
 import { addElboSums, addLogLikelihoodSums, type ElboSums, type LogLikelihoodSums } from '../../shared/model/eval_sums.ts';
-import type {
-  KernelChoice,
-  DeathPoint,
-  PhaseTimes,
-  Split,
-  Transport,
-  WorkerApi,
-  WorkerInfo,
-  WorkerInit,
-} from '../../shared/runtime/protocol.ts';
+import type { KernelChoice, PhaseTimes, Split, Transport, WorkerApi, WorkerInfo, WorkerInit } from '../../shared/runtime/protocol.ts';
 import { shardRanges } from '../../shared/training/schedule.ts';
 import { allocatePoolMemory, hasSharedMemory, type PoolMemory, Result } from '../../shared/runtime/shared_memory.ts';
 import { computesValue, updateAndCheck, writeMirror } from '../../shared/training/step_update.ts';
@@ -580,19 +571,6 @@ export class WorkerPool {
   async memory() {
     this.guard();
     return Promise.all(this.members.map((_, r) => this.call(r, 'memory', (api) => api.memory())));
-  }
-
-  /** Test and diagnostics hook: end worker `rank` now, as a crash would. */
-  async terminateWorker(rank: number): Promise<void> {
-    await this.members[rank].handle.terminate();
-  }
-  /** Test hook: worker `rank` produces a NaN gradient at step `step`. */
-  async injectNonFinite(rank: number, step: number): Promise<void> {
-    await this.members[rank].api.injectNonFinite(step);
-  }
-  /** Test hook: worker `rank` ends itself at `at` (DeathPoint: a step's update phase, or its next call of a kind). */
-  async injectDeath(rank: number, at: DeathPoint): Promise<void> {
-    await this.members[rank].api.injectDeath(at);
   }
 
   async dispose(): Promise<void> {
