@@ -28,6 +28,7 @@ import { WorkerCountTuner, type WorkerChoice } from './worker_count_tuner.ts';
 import {
   checkCheckpointBytes,
   checkEvaluateOptions,
+  checkPoolFits,
   checkRows,
   checkSample,
   checkStepCount,
@@ -226,6 +227,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     const auto = (options.workers ?? 'auto') === 'auto';
     // auto: one worker per core (never more than the minibatch can feed); the tuner picks how many train.
     const workers = auto ? Math.max(1, Math.min(defaultWorkers, config.batch)) : (options.workers as number);
+    checkPoolFits(workers, config.batch, data.train.n);
     const pool = await WorkerPool.create({
       config,
       data,

@@ -14,10 +14,13 @@
  * (workers only ever write the uncommitted copy), a replacement worker is started, the failure is
  * reported, and the caller simply continues from the committed step. A step whose gradient is not
  * finite is skipped by every worker alike and reported.
+ *
+ * The options are checked once, at the entry (api_checks.ts and config.ts, from Trainer.create):
+ * the pool trusts its caller for the worker count, the minibatch and the data's shape.
  */
 import type { TrainConfig } from '../../shared/training/config.ts';
 import type { DataSplit } from '../../shared/data/dataset.ts';
-import { configError, stateError } from '../../shared/errors.ts';
+import { stateError } from '../../shared/errors.ts';
 import { commitStep, raiseAbort, readCommit } from '../../shared/runtime/barrier.ts';
 import { buildLayout, type ParamLayout } from '../../shared/model/layout.ts';
 import { OPTIMIZER_SLOTS } from '../../shared/training/optimizers.ts';
@@ -44,8 +47,9 @@ useAevbErrorTransfer();
 
 export interface PoolOptions {
   config: TrainConfig;
+  /** The data, of the config's inputSize, with at least `config.batch` training datapoints. */
   data: DataSplit;
-  /** N ≥ 1 workers (a request may train with fewer: see runSteps). */
+  /** N ≥ 1 workers, at most config.batch (a request may train with fewer: see runSteps). */
   workers: number;
   /** Cores of this machine (default: N): workers spin briefly at barriers only when active ≤ cores. */
   cores?: number;
@@ -104,35 +108,6 @@ export class WorkerPool {
   }
 
   static async create(options: PoolOptions): Promise<WorkerPool> {
-    const { workers, config, data } = options;
-    if (!Number.isInteger(workers) || workers < 1) {
-      throw configError(
-        'workers',
-        `is ${JSON.stringify(workers)}; it must be a whole number ≥ 1`,
-        'Pass --workers N with N ≥ 1 (default: the number of cores).',
-      );
-    }
-    if (config.batch < workers) {
-      throw configError(
-        'batch',
-        `is ${config.batch}, smaller than the ${workers} workers (each needs at least one datapoint)`,
-        `Use --batch ${workers} or more, or fewer --workers.`,
-      );
-    }
-    if (data.train.d !== config.inputSize || data.test.d !== config.inputSize) {
-      throw configError(
-        'inputSize',
-        `is ${config.inputSize} but the data has ${data.train.d} values per datapoint (test: ${data.test.d})`,
-        "Give data of the model's size, or start a new model for this data.",
-      );
-    }
-    if (data.train.n < config.batch) {
-      throw configError(
-        'batch',
-        `is ${config.batch}, larger than the ${data.train.n} training datapoints`,
-        `Use --batch ${data.train.n} or fewer.`,
-      );
-    }
     const pool = new WorkerPool({
       transport: 'auto',
       valueEvery: 10,
@@ -183,7 +158,8 @@ export class WorkerPool {
   /**
    * Run steps [start, start + count) with workers 0 .. active − 1 (default: all); returns what was
    * committed and what failed. Any active count gives the same model up to float summation order
-   * (the shards and slices change; the noise of every datapoint does not).
+   * (the shards and slices change; the noise of every datapoint does not). count and active are the
+   * trainer's own choices, not a caller's: the range checks guard the results table and the shards.
    */
   async runSteps(start: number, count: number, active = this.workers): Promise<StepsReport> {
     this.crew.guard();
@@ -209,14 +185,9 @@ export class WorkerPool {
     return { ...mem.copyState(cur), step: committedSteps, samplesSeen: this.samplesSeen };
   }
 
-  /** Replace the state (a loaded checkpoint). Only between requests. */
+  /** Replace the state (a loaded checkpoint, already checked against this model). Only between requests. */
   writeState(state: TrainingState): void {
     if (this.busy) throw stateError('Cannot load a state while steps are running.', 'Pause first.');
-    if (state.params.length !== this.layout.size)
-      throw stateError(
-        `The state has ${state.params.length} parameters; this model has ${this.layout.size}.`,
-        'Load a checkpoint of the same model.',
-      );
     const { mem, kernel } = this.steps;
     const v = mem.state(0);
     v.params.set(state.params);
