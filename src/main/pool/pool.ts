@@ -18,6 +18,7 @@
  * The options are checked once, at the entry (api_checks.ts and config.ts, from Trainer.create):
  * the pool trusts its caller for the worker count, the minibatch and the data's shape.
  */
+import type { Remote } from 'comlink';
 import type { TrainConfig } from '../../shared/training/config.ts';
 import type { DataSplit } from '../../shared/data/dataset.ts';
 import { stateError } from '../../shared/errors.ts';
@@ -25,7 +26,6 @@ import { commitStep, raiseAbort, readCommit } from '../../shared/runtime/barrier
 import { buildLayout, type ParamLayout } from '../../shared/model/layout.ts';
 import { OPTIMIZER_SLOTS } from '../../shared/training/optimizers.ts';
 import { addElboSums, addLogLikelihoodSums, type ElboSums, type LogLikelihoodSums } from '../../shared/model/eval_sums.ts';
-import type { Remote } from 'comlink';
 import type { KernelChoice, Split, Transport, WorkerApi, WorkerInfo, WorkerInit } from '../../shared/runtime/protocol.ts';
 import { shardRanges } from '../../shared/training/schedule.ts';
 import { hasSharedMemory } from '../../shared/runtime/shared_memory.ts';
