@@ -113,6 +113,17 @@ export function checkTrainerOptions(options: unknown): DataSplit {
       'Pass config: { latent: 2, … } or leave it out.',
     );
   }
+  if (
+    o.workers !== undefined &&
+    o.workers !== 'auto' &&
+    !(typeof o.workers === 'number' && Number.isInteger(o.workers) && o.workers >= 1)
+  ) {
+    throw configError(
+      'workers',
+      `is ${JSON.stringify(o.workers)}; it must be a whole number ≥ 1`,
+      'Pass --workers N with N ≥ 1 (default: the number of cores).',
+    );
+  }
   if (o.kernels !== undefined && o.kernels !== 'aevb' && o.kernels !== 'tfjs') {
     throw argumentError(
       `The option "kernels" is ${show(o.kernels)}; it must be "aevb" or "tfjs".`,
@@ -176,6 +187,23 @@ export function checkTrainerOptions(options: unknown): DataSplit {
 export function checkTrainerData(data: DataSplit, model: { decoder: DecoderKind; inputSize: number }): void {
   validateDataset(data.train, { decoder: model.decoder, expectedD: model.inputSize });
   validateDataset(data.test, { decoder: model.decoder, expectedD: model.inputSize });
+}
+
+/**
+ * The pool fits the minibatch and the data: each of the N workers gets at least one datapoint of
+ * a minibatch, and a minibatch fits in the training set (the data's width is checkTrainerData's).
+ */
+export function checkPoolFits(workers: number, batch: number, trainN: number): void {
+  if (batch < workers) {
+    throw configError(
+      'batch',
+      `is ${batch}, smaller than the ${workers} workers (each needs at least one datapoint)`,
+      `Use --batch ${workers} or more, or fewer --workers.`,
+    );
+  }
+  if (trainN < batch) {
+    throw configError('batch', `is ${batch}, larger than the ${trainN} training datapoints`, `Use --batch ${trainN} or fewer.`);
+  }
 }
 
 /** runSteps(n): a whole number of steps. */

@@ -19,7 +19,7 @@ import type { Evaluation } from './evaluation.ts';
 import type { TrainingState } from '../shared/training/training_state.ts';
 import { WorkerPool } from './pool/pool.ts';
 import type { Spawner } from './pool/spawner.ts';
-import type { DeathPoint, KernelChoice, Transport, WorkerInfo } from '../shared/runtime/protocol.ts';
+import type { KernelChoice, Transport, WorkerInfo } from '../shared/runtime/protocol.ts';
 import type { KernelsInUse } from '../shared/training/step_plan.ts';
 import { TypedEmitter } from './events.ts';
 import { eventStream } from './event_stream.ts';
@@ -28,6 +28,7 @@ import { WorkerCountTuner, type WorkerChoice } from './worker_count_tuner.ts';
 import {
   checkCheckpointBytes,
   checkEvaluateOptions,
+  checkPoolFits,
   checkRows,
   checkSample,
   checkStepCount,
@@ -148,6 +149,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     const auto = (options.workers ?? 'auto') === 'auto';
     // auto: one worker per core (never more than the minibatch can feed); the tuner picks how many train.
     const workers = auto ? Math.max(1, Math.min(defaultWorkers, config.batch)) : (options.workers as number);
+    checkPoolFits(workers, config.batch, data.train.n);
     const pool = await WorkerPool.create({
       config,
       data,
@@ -459,19 +461,4 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
 export interface WorkerMemory {
   numTensors: number;
   numBytes: number;
-}
-
-/**
- * Test and diagnostics hooks, outside the public API (the entries do not export this; tests reach
- * it through test/helpers/trainer_hooks.ts): end a worker as a crash would, inject a NaN gradient,
- * or make a worker end itself at a point of a step or call.
- */
-export function testHooks(t: Trainer) {
-  // biome-ignore lint/complexity/useLiteralKeys: the private pool, reached for tests only
-  const pool = t['pool'];
-  return {
-    terminateWorker: (r: number) => pool.terminateWorker(r),
-    injectNonFinite: (r: number, s: number) => pool.injectNonFinite(r, s),
-    injectDeath: (r: number, at: DeathPoint) => pool.injectDeath(r, at),
-  };
 }

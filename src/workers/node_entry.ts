@@ -11,9 +11,7 @@ import { useAevbErrorTransfer } from '../shared/runtime/wire_errors.ts';
 const wasmDir = path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')) + path.sep;
 // An AevbError thrown here reaches the caller as an AevbError (code, fix, field), not a bare Error.
 useAevbErrorTransfer();
-// process.exit in a worker thread ends that thread only: the test hook's crash (DeathPoint).
-const exit = (): never => process.exit(70);
 expose(
-  createWorkerApi((paths) => setupBackend('wasm', (paths as string | undefined) ?? wasmDir), exit),
+  createWorkerApi((paths) => setupBackend('wasm', (paths as string | undefined) ?? wasmDir)),
   nodeEndpoint(parentPort as never),
 );

@@ -20,16 +20,7 @@ import { elboSums, logLikelihoodSums } from '../shared/model/evaluate.ts';
 import { buildLayout, type ParamLayout } from '../shared/model/layout.ts';
 import { transposeRows } from '../shared/training/minibatch.ts';
 import { decode, disposeParams, encode, paramTensors } from '../shared/model/model.ts';
-import type {
-  DeathPoint,
-  GradientReply,
-  PhaseTimes,
-  RunReport,
-  Split,
-  WorkerApi,
-  WorkerInfo,
-  WorkerInit,
-} from '../shared/runtime/protocol.ts';
+import type { GradientReply, PhaseTimes, RunReport, Split, WorkerApi, WorkerInfo, WorkerInit } from '../shared/runtime/protocol.ts';
 import { MinibatchSchedule, shardRanges } from '../shared/training/schedule.ts';
 import { PoolMemory, Result, Value } from '../shared/runtime/shared_memory.ts';
 import { createStepGradient, stepShard, type StepGradient } from '../shared/training/step_gradient.ts';
@@ -41,13 +32,18 @@ import { UpdateKernel } from '../kernels/update_kernel.ts';
 
 export type BackendSetup = (wasmPaths?: string | Record<string, string>) => Promise<{ backend: string; simd: boolean; threads: boolean }>;
 
-/** Ends this worker now, as a crash would (test hook; Node: process.exit in the worker thread). */
-export type WorkerExit = () => never;
+/**
+ * The two computations of a worker's step, each made once per worker: the gradient engine
+ * (step_gradient.ts: by config.algorithm and the kernels) and the update kernels on the step's
+ * memory (step_update.ts runs them). A worker entry may pass its own, built on these
+ * (default: `stepParts`); the step loop calls them the same either way.
+ */
+export interface StepParts {
+  gradient: typeof createStepGradient;
+  update(memory: WebAssembly.Memory): UpdateKernel;
+}
 
-/** Where no platform way to end the thread is given, the injected death is a thrown error. */
-const throwInstead: WorkerExit = () => {
-  throw new Error('injected death (this platform gave the worker no way to end itself)');
-};
+export const stepParts: StepParts = { gradient: createStepGradient, update: (memory) => new UpdateKernel(memory) };
 
 const now = () => performance.now();
 
@@ -62,13 +58,10 @@ class WorkerContext {
   readonly kernel: UpdateKernel | null;
   readonly train: Dataset;
   readonly test: Dataset;
-  nanAtStep = -1;
-  /** Test hook: end this worker at this point (see DeathPoint). */
-  deathAt: DeathPoint | null = null;
 
   constructor(
     readonly init: WorkerInit,
-    readonly exit: WorkerExit = throwInstead,
+    parts: StepParts,
   ) {
     const cfg = (this.cfg = init.config);
     const kernels = init.kernels ?? 'aevb',
@@ -80,8 +73,8 @@ class WorkerContext {
     // On the shared path aevb's kernels read θ and write the slot in the pool's memory, with this
     // worker's scratch there; on the message path they work in a memory of their own.
     const place = this.mem ? { memory: this.mem.buffers.memory, scratch: this.mem.scratch[init.rank] } : undefined;
-    this.engine = createStepGradient(cfg, full, kernels, place, stepKernelFactory(init.kernelBuild));
-    this.kernel = this.mem ? new UpdateKernel(this.mem.buffers.memory) : null;
+    this.engine = parts.gradient(cfg, full, kernels, place, stepKernelFactory(init.kernelBuild));
+    this.kernel = this.mem ? parts.update(this.mem.buffers.memory) : null;
     const trainX = this.mem ? this.mem.train : init.trainX!;
     const testX = this.mem ? this.mem.test : init.testX!;
     this.train = { ...init.train, x: trainX };
@@ -106,7 +99,6 @@ class WorkerContext {
     const inputs = stepShard(this.cfg, this.train, this.schedule, step, lo, hi);
     const t1 = now();
     const v = this.engine.compute(params, inputs, out, withValue, mirror);
-    if (step === this.nanAtStep) out[0] = NaN; // test hook: a step whose gradient is not finite
     const { upload, readout } = this.engine.copyTimes;
     return { v, shardMs: t1 - t0, gradMs: now() - t1 - upload - readout, upload, readout };
   }
@@ -159,7 +151,6 @@ class WorkerContext {
       );
       mem.values[mine + Value.BAD] = bad;
       times.update += now() - t;
-      this.dieIf({ step }); // test hook: a death between the two barriers
       // 4. Barrier; the last arrival (while everyone else waits, so every value is stable) records
       //    the step's result and commits it if no worker found a problem.
       t = now();
@@ -175,14 +166,7 @@ class WorkerContext {
     return { rank, completed: count, aborted: false, times };
   }
 
-  /** Test hook: end the worker if `here` is the injected death point. */
-  dieIf(here: DeathPoint): void {
-    const at = this.deathAt;
-    if (at && ('step' in at ? 'step' in here && here.step === at.step : 'call' in here && here.call === at.call)) this.exit();
-  }
-
   gradient(params: Float32Array, step: number, active: number): GradientReply {
-    this.dieIf({ step });
     const grad = new Float32Array(this.layout.size);
     const { v } = this.shardGradient(params, step, active, grad, computesValue(step, this.init.valueEvery));
     return { grad, elbo: v.elbo, recon: v.recon, kl: v.kl };
@@ -233,8 +217,8 @@ function columnsToRows(t: tf.Tensor): Float32Array {
   return tf.tidy(() => tf.transpose(t).dataSync() as Float32Array).slice();
 }
 
-/** The object a worker entry exposes. `setup` initialises TF.js in this thread. */
-export function createWorkerApi(setup: BackendSetup, exit?: WorkerExit): WorkerApi {
+/** The object a worker entry exposes. `setup` initialises TF.js in this thread; `parts`: the step's gradient and update. */
+export function createWorkerApi(setup: BackendSetup, parts: StepParts = stepParts): WorkerApi {
   let ctx: WorkerContext | null = null;
   let info: WorkerInfo | null = null;
   const need = (): WorkerContext => {
@@ -252,12 +236,14 @@ export function createWorkerApi(setup: BackendSetup, exit?: WorkerExit): WorkerA
   };
   return {
     async init(msg) {
-      // The pool has checked the config; a caller driving a worker directly gets the same checks
-      // (and the same AevbError, field and all, through wire_errors.ts).
+      // The config crossed a thread boundary from a coordinator that may be another build: the worker
+      // script is served on its own (createTrainer's workerUrl, the package's worker.js), so a page and
+      // its worker can come from different versions. Checked once per worker start, never per step; a
+      // bad field reaches the caller as the AevbError, field and all (wire_errors.ts).
       resolveConfig(msg.config);
       const b = await setup(msg.wasmPaths);
       ctx?.engine.dispose();
-      ctx = new WorkerContext(msg, exit);
+      ctx = new WorkerContext(msg, parts);
       info = {
         rank: msg.rank,
         backend: b.backend,
@@ -276,16 +262,13 @@ export function createWorkerApi(setup: BackendSetup, exit?: WorkerExit): WorkerA
     },
     async evaluateElbo(params, split, start, end, samples, draw) {
       const c = need();
-      c.dieIf({ call: 'evaluateElbo' });
       return elboSums(c.cfg, c.params(params), c.dataset(split), { seed: c.cfg.seed, split, draw }, samples, start, end);
     },
     async evaluateLogLikelihood(params, split, start, end, k, draw) {
       const c = need();
-      c.dieIf({ call: 'evaluateLogLikelihood' });
       return logLikelihoodSums(c.cfg, c.params(params), c.dataset(split), k, { seed: c.cfg.seed, split, draw }, start, end);
     },
     async encode(params, x, n) {
-      need().dieIf({ call: 'encode' });
       return withParams(params, (c, pt) =>
         tf.tidy(() => {
           const { mu, logvar } = encode(c.cfg, pt, rowsToColumns(x, n, c.cfg.inputSize));
@@ -294,18 +277,11 @@ export function createWorkerApi(setup: BackendSetup, exit?: WorkerExit): WorkerA
       );
     },
     async decode(params, z, n) {
-      need().dieIf({ call: 'decode' });
       return withParams(params, (c, pt) => tf.tidy(() => columnsToRows(decode(c.cfg, pt, rowsToColumns(z, n, c.cfg.latent)).mean)));
     },
     async memory() {
       const m = tf.memory();
       return { numTensors: m.numTensors, numBytes: m.numBytes };
-    },
-    async injectNonFinite(step) {
-      need().nanAtStep = step;
-    },
-    async injectDeath(at) {
-      need().deathAt = at;
     },
     async dispose() {
       ctx?.engine.dispose();

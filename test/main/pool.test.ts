@@ -14,17 +14,28 @@ import type { DataSplit } from '../../src/shared/data/dataset.ts';
 import type { TrainerFailure as PoolFailure } from '../../src/main/trainer.ts';
 import type { Spawner } from '../../src/main/pool/spawner.ts';
 import { mnistSubset } from '../helpers/mnist_subset.ts';
-import { testHooks } from '../helpers/trainer_hooks.ts';
+import { faultySpawner, type Faults } from '../helpers/faults.ts';
 import { useBackend, relErr } from '../helpers/backend.ts';
 
 let data: DataSplit;
 const open: Trainer[] = [];
 const base: Partial<TrainConfig> = { hidden: 40, latent: 5, batch: 30, optimizer: 'adam', lr: 1e-3, init: 'pytorch', epochs: 1 };
 
-async function make(workers: number, over: Partial<TrainConfig> = {}, extra: Partial<Parameters<typeof Trainer.create>[0]> = {}) {
-  const t = await Trainer.create({ data, config: { ...base, ...over }, workers, ...extra }, nodeSpawner(), 2);
+async function make(
+  workers: number,
+  over: Partial<TrainConfig> = {},
+  extra: Partial<Parameters<typeof Trainer.create>[0]> = {},
+  spawn: Spawner = nodeSpawner(),
+) {
+  const t = await Trainer.create({ data, config: { ...base, ...over }, workers, ...extra }, spawn, 2);
   open.push(t);
   return t;
+}
+
+/** A trainer whose workers come from the fault tests' worker entry (test/helpers/faults.ts), and its faults. */
+async function makeFaulty(workers: number, over: Partial<TrainConfig> = {}, extra: Partial<Parameters<typeof Trainer.create>[0]> = {}) {
+  const faults: Faults = faultySpawner();
+  return { t: await make(workers, over, extra, faults.spawn), faults };
 }
 
 /** The same, for a trainer whose options say how many workers (a count or 'auto'). */
@@ -262,20 +273,17 @@ describe('faults', () => {
     await clean.runSteps(40);
     const expected = (await clean.state()).params;
 
-    const t = await make(2);
+    const { t, faults } = await makeFaulty(2);
     const failures: PoolFailure[] = [];
     t.on('failure', (f) => failures.push(f));
-    let killed = false;
-    t.on('progress', (p) => {
-      if (!killed && p.step >= 10) {
-        killed = true;
-        void testHooks(t).terminateWorker(1);
-      }
-    });
-    await t.runSteps(40);
-    expect(killed).toBe(true);
-    expect(failures.length).toBeGreaterThanOrEqual(1);
-    expect(failures[0]).toMatchObject({ kind: 'worker-died', worker: 1 });
+    // Worker 1 stops at step 10's gradient, inside a request; its thread is then ended from outside.
+    await faults.stallAt(1, 10);
+    const run = t.runSteps(40);
+    await faults.stalled(1);
+    await faults.terminate(1);
+    await run;
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ kind: 'worker-died', worker: 1, step: 10, during: 'steps' });
     expect(failures[0].cause).toMatch(/exited/);
     const st = await t.state();
     expect(st.step).toBe(40);
@@ -286,10 +294,10 @@ describe('faults', () => {
   });
 
   it('a non-finite gradient is not applied, is reported with the worker, and training goes on', async () => {
-    const t = await make(2);
+    const { t, faults } = await makeFaulty(2);
     await t.runSteps(5);
     const before = await t.state();
-    await testHooks(t).injectNonFinite(1, 5);
+    await faults.nanAt(1, 5);
     const failures: PoolFailure[] = [];
     t.on('failure', (f) => failures.push(f));
     await t.runSteps(1);
@@ -315,7 +323,7 @@ describe('worker deaths outside a training step, and between the two barriers of
     expect.objectContaining({ kind: 'worker-died', worker, during, step, cause: expect.stringMatching(/exited with code/) });
 
   it('killed while idle: evaluate, encode, decode, sample and runSteps each replace it and answer exactly as before', async () => {
-    const t = await make(2, tiny);
+    const { t, faults } = await makeFaulty(2, tiny);
     await t.runSteps(3);
     const ref = {
       ev: await t.evaluate({ logLikelihoodSamples: 3 }),
@@ -325,15 +333,15 @@ describe('worker deaths outside a training step, and between the two barriers of
     };
     const failures: PoolFailure[] = [];
     t.on('failure', (f) => failures.push(f));
-    await testHooks(t).terminateWorker(1);
+    await faults.terminate(1);
     expect(await t.evaluate({ logLikelihoodSamples: 3 })).toEqual(ref.ev);
-    await testHooks(t).terminateWorker(0);
+    await faults.terminate(0);
     expect(await t.encode(x(), 2)).toEqual(ref.enc);
-    await testHooks(t).terminateWorker(0);
+    await faults.terminate(0);
     expect(bits(await t.sample(3, 5)).equals(bits(ref.s))).toBe(true);
-    await testHooks(t).terminateWorker(0);
+    await faults.terminate(0);
     expect(bits(await t.decode(new Float32Array([0.5, -1]), 1)).equals(bits(ref.d))).toBe(true);
-    await testHooks(t).terminateWorker(1);
+    await faults.terminate(1);
     await t.runSteps(3);
     expect(failures).toEqual([
       died(1, 'evaluate', 3),
@@ -356,12 +364,12 @@ describe('worker deaths outside a training step, and between the two barriers of
     const cleanEpochs: number[] = [];
     clean.on('epoch', (e) => cleanEpochs.push(e.testElbo, e.trainElbo!));
     await clean.start();
-    const t = await make(2, tiny);
+    const { t, faults } = await makeFaulty(2, tiny);
     const epochs: number[] = [];
     const failures: PoolFailure[] = [];
     t.on('epoch', (e) => epochs.push(e.testElbo, e.trainElbo!));
     t.on('failure', (f) => failures.push(f));
-    await testHooks(t).injectDeath(1, { call: 'evaluateElbo' });
+    await faults.dieAt(1, { call: 'evaluateElbo' });
     await t.start();
     expect(t.status).toBe('done');
     expect(epochs).toEqual(cleanEpochs);
@@ -370,22 +378,22 @@ describe('worker deaths outside a training step, and between the two barriers of
     ]);
     // And during the importance-sampled log p(x).
     const ref = await clean.evaluate({ train: false, logLikelihoodSamples: 3 });
-    await testHooks(t).injectDeath(0, { call: 'evaluateLogLikelihood' });
+    await faults.dieAt(0, { call: 'evaluateLogLikelihood' });
     expect(await t.evaluate({ train: false, logLikelihoodSamples: 3 })).toEqual(ref);
     expect(failures).toHaveLength(2);
   });
 
   it('killed during encode, decode, sample and reconstruct: each answers as the untouched worker would', async () => {
-    const t = await make(2, tiny);
+    const { t, faults } = await makeFaulty(2, tiny);
     await t.runSteps(2);
     const ref = { enc: await t.encode(x(), 2), s: await t.sample(4, 9), rec: await t.reconstruct(x(), 2) };
     const failures: PoolFailure[] = [];
     t.on('failure', (f) => failures.push(f));
-    await testHooks(t).injectDeath(0, { call: 'encode' });
+    await faults.dieAt(0, { call: 'encode' });
     expect(await t.encode(x(), 2)).toEqual(ref.enc);
-    await testHooks(t).injectDeath(0, { call: 'decode' });
+    await faults.dieAt(0, { call: 'decode' });
     expect(bits(await t.sample(4, 9)).equals(bits(ref.s))).toBe(true);
-    await testHooks(t).injectDeath(0, { call: 'decode' });
+    await faults.dieAt(0, { call: 'decode' });
     expect(bits(await t.reconstruct(x(), 2)).equals(bits(ref.rec))).toBe(true);
     expect(failures.map((f) => [f.worker, f.kind === 'diverged' ? null : f.during, f.cause])).toEqual([
       [0, 'encode', 'exited with code 70'],
@@ -398,10 +406,10 @@ describe('worker deaths outside a training step, and between the two barriers of
     it(`killed in the update phase (between the two barriers) of step 4 (${transport}): the step is retried and the run ends bit for bit as the untouched one`, async () => {
       const clean = await make(3, tiny, { transport });
       await clean.runSteps(10);
-      const t = await make(3, tiny, { transport });
+      const { t, faults } = await makeFaulty(3, tiny, { transport });
       const failures: PoolFailure[] = [];
       t.on('failure', (f) => failures.push(f));
-      await testHooks(t).injectDeath(1, { step: 4 });
+      await faults.dieAt(1, { step: 4 });
       await t.runSteps(10);
       expect(failures).toEqual([
         expect.objectContaining({ kind: 'worker-died', worker: 1, step: 4, during: 'steps', cause: 'exited with code 70' }),
@@ -415,18 +423,18 @@ describe('worker deaths outside a training step, and between the two barriers of
   }
 
   it('a worker that cannot be started again fails the call with an AevbError WORKER instead of hanging', async () => {
-    const node = nodeSpawner();
+    const faults = faultySpawner();
     let starts = 0;
     // Worker 1 starts once; every later start of it dies at once, as on a machine out of memory.
     const spawn: Spawner = (rank) => {
-      const w = node(rank);
+      const w = faults.spawn(rank);
       if (rank === 1 && ++starts > 1) void w.terminate();
       return w;
     };
     const t = await Trainer.create({ data, config: { ...base, ...tiny }, workers: 2 }, spawn, 2);
     open.push(t);
     await t.runSteps(2);
-    await testHooks(t).terminateWorker(1);
+    await faults.terminate(1);
     await expect(t.evaluate()).rejects.toMatchObject({
       name: 'AevbError',
       code: 'WORKER',

@@ -13,10 +13,13 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { Endpoint } from 'comlink';
 import { deathNotice, type Spawner, type SpawnedWorker } from './spawner.ts';
 
-export function nodeSpawner(): Spawner {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const entry = new URL(fromSource ? '../../workers/node_entry.ts' : './node_worker.js', import.meta.url);
-  const url = fromSource ? new URL('../../workers/node_dev_bootstrap.mjs', import.meta.url) : entry;
+/**
+ * `workerUrl`: the worker script (default: aevb's own, which exposes createWorkerApi; as the browser
+ * spawner's). A TypeScript one runs from source, through the development bootstrap (tsx).
+ */
+export function nodeSpawner(workerUrl?: URL): Spawner {
+  const entry = workerUrl ?? new URL(import.meta.url.endsWith('.ts') ? '../../workers/node_entry.ts' : './node_worker.js', import.meta.url);
+  const url = entry.pathname.endsWith('.ts') ? new URL('../../workers/node_dev_bootstrap.mjs', import.meta.url) : entry;
   return (rank: number): SpawnedWorker => {
     const worker = new Worker(url, { name: `aevb-worker-${rank}`, workerData: { aevbEntry: entry.href } });
     const { die, onDeath } = deathNotice();

@@ -103,13 +103,6 @@ export interface GradientReply {
 export type { ElboSums, LogLikelihoodSums } from '../model/eval_sums.ts';
 import type { ElboSums, LogLikelihoodSums } from '../model/eval_sums.ts';
 
-/**
- * Test hook: where a worker ends itself, as a crash would. `{ step }`: in the update phase of that
- * step, after writing its slice of the new state and before the second barrier (on the message
- * path: in its gradient call for that step). `{ call }`: at the start of its next call of that kind.
- */
-export type DeathPoint = { step: number } | { call: 'evaluateElbo' | 'evaluateLogLikelihood' | 'encode' | 'decode' };
-
 /** The API each worker exposes. `params: null` means "the committed parameters in shared memory". */
 export interface WorkerApi {
   init(msg: WorkerInit): Promise<WorkerInfo>;
@@ -141,9 +134,5 @@ export interface WorkerApi {
   decode(params: Float32Array | null, z: Float32Array, n: number): Promise<Float32Array>;
   /** tf.memory() of this worker's TF.js engine. */
   memory(): Promise<{ numTensors: number; numBytes: number }>;
-  /** Test hook: this worker's gradient at `step` becomes NaN (exercises the all-or-nothing step). */
-  injectNonFinite(step: number): Promise<void>;
-  /** Test hook: this worker ends itself at `at` (a crash at a chosen moment). */
-  injectDeath(at: DeathPoint): Promise<void>;
   dispose(): Promise<void>;
 }
