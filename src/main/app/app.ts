@@ -11,7 +11,7 @@
  * Invariant: a failed action (bad data, bad checkpoint, bad settings) shows its AevbError's
  * message next to the control and changes nothing else; the current model stays as it was.
  */
-import { afterNextFrame, messageOf } from './dom.ts';
+import { afterNextFrame } from './dom.ts';
 import { loadData, subsetFromUrl, type DataSource, type LoadedData } from './data_source.ts';
 import { checkpointBytes } from './checkpoints.ts';
 import { confirmAction } from './confirm_dialog.ts';
@@ -25,6 +25,7 @@ import { History } from './history.ts';
 import { LongTaskLog } from './long_tasks.ts';
 import { Run, type RunPhase } from './run.ts';
 import { fieldError, SettingsForm } from './settings_form.ts';
+import { pageMessage } from './error_words.ts';
 import { StatsPanel } from './stats_panel.ts';
 import { SweepFigure } from './sweep_figure.ts';
 import { RunKeeper } from './run_keeper.ts';
@@ -323,7 +324,7 @@ export class App {
       );
       return true;
     } catch (e) {
-      this.v.runError.textContent = `Could not restore ${what}: ${this.settings.words(messageOf(e))}`;
+      this.v.runError.textContent = `Could not restore ${what}: ${pageMessage(e)}`;
       if (!previous) await this.keeper.forget();
       return false;
     } finally {
@@ -468,7 +469,7 @@ export class App {
       await fn();
       return true;
     } catch (e) {
-      errorEl.textContent = this.settings.words(messageOf(e));
+      errorEl.textContent = pageMessage(e);
       return false;
     } finally {
       this.busy = false;
@@ -697,7 +698,7 @@ export class App {
         this.v.runError.textContent = `Worker ${f.worker} failed at step ${f.step} (${f.cause}); the model was kept and training went on.`;
       }),
       run.on('error', (m) => {
-        this.v.runError.textContent = this.settings.words(m);
+        this.v.runError.textContent = m; // in the page's words already (run.ts)
       }),
     ];
   }

@@ -14,7 +14,7 @@ import type { TrainConfig } from '../../shared/training/config.ts';
 import type { KernelChoice } from '../../shared/runtime/protocol.ts';
 import { TypedEmitter } from '../events.ts';
 import type { LoadedData } from './data_source.ts';
-import { messageOf } from './dom.ts';
+import { pageMessage } from './error_words.ts';
 import { History } from './history.ts';
 
 export type RunPhase = 'running' | 'pausing' | 'paused' | 'done';
@@ -167,7 +167,7 @@ export class Run extends TypedEmitter<RunEvents> {
     this.setPhase('running');
     this.loop = this.trainer
       .start()
-      .catch((e) => this.emit('error', messageOf(e)))
+      .catch((e) => this.emit('error', pageMessage(e)))
       .finally(() => {
         this.loop = null;
         this.setPhase(this.finished ? 'done' : 'paused');

@@ -219,14 +219,16 @@ export class WorkerPool {
       throw configError(
         'workers',
         `is ${JSON.stringify(workers)}; it must be a whole number ≥ 1`,
-        'Pass --workers N with N ≥ 1 (default: the number of cores).',
+        'Use 1 worker or more (by default, one per core).',
+        { id: 'workers' },
       );
     }
     if (config.batch < workers) {
       throw configError(
         'batch',
         `is ${config.batch}, smaller than the ${workers} workers (each needs at least one datapoint)`,
-        `Use --batch ${workers} or more, or fewer --workers.`,
+        `Use a batch of ${workers} or more, or fewer workers.`,
+        { id: 'batch-at-least', value: workers },
       );
     }
     if (data.train.d !== config.inputSize || data.test.d !== config.inputSize) {
@@ -240,7 +242,8 @@ export class WorkerPool {
       throw configError(
         'batch',
         `is ${config.batch}, larger than the ${data.train.n} training datapoints`,
-        `Use --batch ${data.train.n} or fewer.`,
+        `Use a batch of ${data.train.n} or fewer.`,
+        { id: 'batch-at-most', value: data.train.n },
       );
     }
     const pool = new WorkerPool({
