@@ -17,6 +17,7 @@ import { stateError, configError, numericError, type AevbError } from '../shared
 import { CounterRng, Stream } from '../shared/training/rng.ts';
 import type { Evaluation } from './local_trainer.ts';
 import { initialState, type TrainingState } from '../shared/training/training_state.ts';
+import { EarlyStop, type EarlyStopMark } from '../shared/training/early_stop.ts';
 import { WorkerPool, type PoolFailure, type StepsReport } from './pool/pool.ts';
 import type { Spawner } from './pool/spawner.ts';
 import type { DeathPoint, KernelChoice, Transport, WorkerInfo } from '../shared/runtime/protocol.ts';
@@ -128,6 +129,8 @@ export interface EpochEvent extends Partial<Evaluation> {
   evalSeconds: number;
   /** Steps since the previous point skipped because a gradient was not finite. */
   failedSteps: number;
+  /** With config.earlyStop N > 0: where early stopping stands after this evaluation (early_stop.ts). */
+  earlyStop?: EarlyStopMark;
 }
 
 /** 'failed': training stopped on an error (a diverged run, a worker that could not be restarted); the state is kept and start() may be called again. */
@@ -171,6 +174,8 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
 
   /** The count that trained the latest request. */
   private active: number;
+  /** config.earlyStop > 0: the best test ELBO so far and the state it was reached at. */
+  private readonly early: EarlyStop<TrainingState> | undefined;
 
   private constructor(
     readonly config: TrainConfig,
@@ -187,6 +192,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     this.stepValue = state.step;
     this.samples = state.samplesSeen;
     this.paramCount = state.params.length;
+    this.early = EarlyStop.of(config.earlyStop);
     // Deaths noticed by evaluation, encode/decode and the like (those of steps come with their report).
     pool.onFailure = (f) => this.emit('failure', f);
   }
@@ -395,7 +401,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     let failed = false;
     try {
       if (this.evaluationOwed === this.stepValue) await this.evaluationPoint();
-      while (!this.stopRequested && this.stepValue < total) {
+      while (!this.stopRequested && this.stepValue < total && !this.early?.stopped) {
         if (this.pauseGate) {
           // Paused: sleep until resumed, but run queued work (checkpoints, state reads) meanwhile.
           await Promise.race([
@@ -421,7 +427,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     } finally {
       await this.drainQueue();
       if (this.statusValue !== 'disposed')
-        this.setStatus(failed ? 'failed' : this.stepValue >= total && !this.evaluationPending ? 'done' : 'idle');
+        this.setStatus(failed ? 'failed' : (this.stepValue >= total && !this.evaluationPending) || this.early?.stopped ? 'done' : 'idle');
     }
   }
 
@@ -505,6 +511,11 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     this.evaluationOwed = -1;
     const { samples, ms, failed } = this.epochTotals;
     this.epochTotals = { samples: 0, ms: 0, failed: 0 };
+    const early = this.early?.observe(ev.testElbo, this.stepValue, () => ({
+      ...this.pool.readState(),
+      step: this.stepValue,
+      samplesSeen: this.samples,
+    }));
     this.emit('epoch', {
       ...ev,
       epoch: this.epoch,
@@ -515,7 +526,19 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
       trainSeconds: ms / 1000,
       evalSeconds: (performance.now() - t0) / 1000,
       failedSteps: failed,
+      ...(early ? { earlyStop: early } : {}),
     });
+  }
+
+  /** Early stopping ended training (status 'done'): at which evaluation, and the best one. Undefined otherwise. */
+  get stoppedEarly(): EarlyStopMark | undefined {
+    return this.early?.stopped;
+  }
+
+  /** checkpoint.aevb bytes of the best state so far (the best test ELBO) with config.earlyStop > 0; undefined before the first evaluation or when it is off. */
+  async saveBestCheckpoint(): Promise<Uint8Array | undefined> {
+    const best = this.early?.best;
+    return best && encodeCheckpoint(await this.checkpointRecord(best));
   }
 
   /** Run fn between requests (now, if no training loop is running). */
@@ -647,8 +670,8 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
     return exportSafetensors(await this.checkpointRecord());
   }
 
-  private async checkpointRecord(): Promise<Checkpoint> {
-    const st = await this.state();
+  private async checkpointRecord(state?: TrainingState): Promise<Checkpoint> {
+    const st = state ?? (await this.state());
     const t = this.data.train;
     return {
       format: 'aevb-checkpoint',

@@ -68,6 +68,7 @@ const EVERY_FIELD: Record<keyof TrainConfig, true> = {
   seed: true,
   evalSamples: true,
   evalElboSamples: true,
+  earlyStop: true,
 };
 
 /** The raw field name as a word, case as written ("batch" in "Minibatch M" is not one). */

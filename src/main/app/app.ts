@@ -710,7 +710,8 @@ export class App {
     this.refreshControls();
     if (p === 'running') this.say('Training…');
     if (p === 'paused') this.say(run.stoppedBecause ?? `Paused at step ${run.trainer.step.toLocaleString('en')}.`);
-    if (p === 'done') this.say(`Done: ${run.trainer.config.epochs} epochs. Raise Epochs and press Resume to train more.`);
+    if (p === 'done')
+      this.say(run.stoppedBecause ?? `Done: ${run.trainer.config.epochs} epochs. Raise Epochs and press Resume to train more.`);
     if (p === 'paused' || p === 'done') {
       this.keeper.save(true);
       this.explorer.request(true);

@@ -11,6 +11,7 @@ import type { EpochEvent, ProgressEvent, Trainer } from '../trainer.ts';
 import type { PoolFailure } from '../pool/pool.ts';
 import type { SliceOptions } from '../sliced_evaluation.ts';
 import type { TrainConfig } from '../../shared/training/config.ts';
+import type { EarlyStopMark } from '../../shared/training/early_stop.ts';
 import type { KernelChoice } from '../../shared/runtime/protocol.ts';
 import { TypedEmitter } from '../events.ts';
 import type { LoadedData } from './data_source.ts';
@@ -102,6 +103,7 @@ export class Run extends TypedEmitter<RunEvents> {
             : {}),
         };
         this.history.addEpoch(e, trainer.workers);
+        if (e.earlyStop?.stop) this.stoppedBecause = earlyStopWords(e.earlyStop);
         this.emit('epoch', e);
       }),
       trainer.on('failure', (f) => {
@@ -149,9 +151,9 @@ export class Run extends TypedEmitter<RunEvents> {
   get totalSteps(): number {
     return this.trainer.config.epochs * this.trainer.stepsPerEpoch;
   }
-  /** All steps done and evaluated (a pause during the last epoch's evaluation leaves it to the next play()). */
+  /** All steps done and evaluated (a pause during the last epoch's evaluation leaves it to the next play()), or stopped early. */
   get finished(): boolean {
-    return this.trainer.step >= this.totalSteps && !this.trainer.evaluationPending;
+    return (this.trainer.step >= this.totalSteps && !this.trainer.evaluationPending) || this.trainer.stoppedEarly !== undefined;
   }
 
   private setPhase(p: RunPhase): void {
@@ -187,4 +189,12 @@ export class Run extends TypedEmitter<RunEvents> {
     await this.trainer.dispose();
     await this.loop;
   }
+}
+
+/** The status line of a run that early stopping ended. */
+export function earlyStopWords(m: EarlyStopMark): string {
+  return (
+    `Stopped early at evaluation ${m.evaluation}: no better test ELBO in ${m.sinceBest} evaluations. ` +
+    `The best was evaluation ${m.bestEvaluation} (step ${m.bestStep.toLocaleString('en')}, test ELBO ${m.bestElbo.toFixed(2)}).`
+  );
 }

@@ -78,6 +78,11 @@ export interface TrainConfig extends ModelConfig {
    * the ELBO's Monte Carlo standard error; S = 1 reports none.
    */
   evalElboSamples: number;
+  /**
+   * N: stop after N evaluations in a row without a better test ELBO, keeping the state of the best
+   * (early_stop.ts); 0 is off.
+   */
+  earlyStop: number;
 }
 
 /** The defaults, from the field table (config_fields.ts). */

@@ -411,6 +411,32 @@ export const CONFIG_FIELDS: readonly FieldRow[] = Object.freeze([
     },
     address: 'evalElboSamples',
   }),
+  row({
+    field: 'earlyStop',
+    label: 'Early stop after',
+    type: 'int',
+    min: 0,
+    max: 1_000_000,
+    default: 0,
+    doc: 'N: stop after N evaluations in a row without a better test ELBO, keeping the best state; 0 is off',
+    group: 'evaluation',
+    resumable: true,
+    cli: {
+      flag: 'early-stop',
+      value: 'N',
+      help: [
+        'stop after N evaluations in a row without a better test ELBO; the best state is kept',
+        'in DIR/best.aevb (default {default}: off)',
+      ],
+    },
+    page: {
+      control: 'number',
+      step: 1,
+      help: 'Evaluations in a row without a better test ELBO after which training stops, keeping the best state (0: never)',
+      order: 14.5,
+    },
+    address: 'earlyStop',
+  }),
 ]);
 
 /** The row of `field`, or undefined for a name that is not a config field. */
