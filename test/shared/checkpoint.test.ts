@@ -343,9 +343,9 @@ describe('checkCompatible', () => {
   const data = { n: c.data.n, d: c.data.d, fingerprint: c.data.fingerprint };
   const cfg = (over: Partial<TrainConfig>) => resolveConfig({ ...c.config, ...over });
 
-  it('accepts the same run, with only epochs and evalSamples changed', () => {
-    expect(RESUMABLE_FIELDS).toEqual(['epochs', 'evalSamples', 'evalElboSamples']);
-    expect(() => checkCompatible(c, cfg({ epochs: 99, evalSamples: 50 }), data)).not.toThrow();
+  it('accepts the same run, with only epochs, evalSamples, evalElboSamples and earlyStop changed', () => {
+    expect(RESUMABLE_FIELDS).toEqual(['epochs', 'evalSamples', 'evalElboSamples', 'earlyStop']);
+    expect(() => checkCompatible(c, cfg({ epochs: 99, evalSamples: 50, evalElboSamples: 3, earlyStop: 4 }), data)).not.toThrow();
   });
   const cases: [string, () => void, RegExp][] = [
     [
