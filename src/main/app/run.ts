@@ -194,7 +194,7 @@ export class Run extends TypedEmitter<RunEvents> {
 /** The status line of a run that early stopping ended. */
 export function earlyStopWords(m: EarlyStopMark): string {
   return (
-    `Stopped early at evaluation ${m.evaluation}: no better test ELBO in ${m.sinceBest} evaluations. ` +
+    `Stopped early at evaluation ${m.evaluation}: no better test ELBO in ${m.sinceBest} evaluation${m.sinceBest === 1 ? '' : 's'}. ` +
     `The best was evaluation ${m.bestEvaluation} (step ${m.bestStep.toLocaleString('en')}, test ELBO ${m.bestElbo.toFixed(2)}).`
   );
 }

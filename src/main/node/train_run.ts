@@ -337,7 +337,7 @@ async function train(
   const early = trainer.stoppedEarly;
   if (early) {
     log(
-      `Stopped early at evaluation ${early.evaluation} (step ${trainer.step}): no better test ELBO in ${early.sinceBest} evaluations. ` +
+      `Stopped early at evaluation ${early.evaluation} (step ${trainer.step}): no better test ELBO in ${early.sinceBest} evaluation${early.sinceBest === 1 ? '' : 's'}. ` +
         `The best, evaluation ${early.bestEvaluation} (step ${early.bestStep}, test ELBO ${early.bestElbo.toFixed(2)}), is ${path.join(outDir, BEST_CHECKPOINT_FILE)}.`,
     );
   }
