@@ -1,8 +1,10 @@
 /**
- * The settings form: one control per TrainConfig field the page exposes, plus the number of
- * workers and the step's kernels. Hidden units and activation are text: one value, or a comma list
- * with one per hidden layer (512,256 and relu,tanh: a deeper MLP). The config validator (resolveConfig) is the only judge of a value; its AevbError is
- * shown next to the control it names. While a run exists only the epochs can change.
+ * The settings form: one control per TrainConfig field the page exposes, built from the field
+ * table's `page` entries (config_fields.ts: label, control, step, tooltip, order, address key), plus
+ * the page's own two, the number of workers and the step's kernels. Hidden units and activation are
+ * text: one value, or a comma list with one per hidden layer (512,256 and relu,tanh: a deeper MLP).
+ * The config validator (resolveConfig) is the only judge of a value; its AevbError is shown next to
+ * the control it names, in the page's words (error_words.ts). While a run exists only the epochs can change.
  */
 import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../../shared/training/config.ts';
 import { AevbError } from '../../shared/errors.ts';
