@@ -11,6 +11,9 @@ import { checkField, DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../
 import { pageMessage, OWN_SETTING_LABELS } from '../../src/main/app/error_words.ts';
 import { cliMessage } from '../../src/main/node/cli_words.ts';
 import { HELP, parseCli } from '../../src/main/node/cli_args.ts';
+import { exportSafetensors } from '../../src/shared/formats/pytorch_state.ts';
+import { decodeSafetensors } from '../../src/shared/formats/safetensors.ts';
+import { initialState } from '../../src/shared/training/training_state.ts';
 
 // Records over the unions: the compiler refuses a code, remedy or field added without a line here.
 const CODES: Record<AevbErrorCode, true> = {
@@ -175,6 +178,27 @@ describe('the field table', () => {
         cliSays(e, r);
       }
     }
+  });
+
+  it("its safetensors names are the keys a model.safetensors header carries, with the config's values", () => {
+    const config = resolveConfig({ inputSize: 4, hidden: 3, latent: 2, seed: 7, optimizer: 'adam' });
+    const st = initialState(config);
+    const bytes = exportSafetensors({
+      format: 'aevb-checkpoint',
+      version: 1,
+      config,
+      step: 0,
+      samplesSeen: 0,
+      params: st.params,
+      optimizer: { kind: config.optimizer, slots: st.slots },
+      data: { name: 'x', n: 1, d: 4, fingerprint: '' },
+      createdAt: new Date(0).toISOString(),
+    });
+    const { metadata } = decodeSafetensors(bytes, 'x');
+    const named = CONFIG_FIELDS.filter((r) => r.pytorch);
+    expect(named.map((r) => r.field)).toEqual(['optimizer', 'seed']);
+    for (const r of named) expect(metadata[r.pytorch!], r.field).toBe(String(config[r.field]));
+    expect(JSON.parse(metadata.config)).toEqual(config); // and the config JSON names every field as the table does
   });
 
   it('each flag sets its field: a value within the range, or a switch to the opposite of the default', () => {

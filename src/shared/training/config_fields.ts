@@ -73,7 +73,10 @@ export interface FieldRow<K extends keyof TrainConfig = keyof TrainConfig> {
   page?: PageSpec;
   /** Its key in the page's address (#latent=2&…). */
   address?: string;
-  /** Its name in a PyTorch state_dict or a safetensors header, where it has one. */
+  /**
+   * Its own key in a model.safetensors header (pytorch_state.ts), where it has one besides the header's
+   * `config` JSON, which names every field as TrainConfig does (and examples/pytorch reads it so).
+   */
   pytorch?: string;
 }
 
@@ -308,6 +311,7 @@ export const CONFIG_FIELDS: readonly FieldRow[] = Object.freeze([
       order: 9,
     },
     address: 'optimizer',
+    pytorch: 'optimizer',
   }),
   row({
     field: 'lr',
@@ -368,6 +372,7 @@ export const CONFIG_FIELDS: readonly FieldRow[] = Object.freeze([
     cli: { flag: 'seed', value: 'S', help: ['seeds initialisation, minibatches, ε and binarisation (default {default})'] },
     page: { control: 'number', step: 1, help: 'Seeds the initial weights, the minibatch order and the noise', order: 13 },
     address: 'seed',
+    pytorch: 'seed',
   }),
   row({
     field: 'evalSamples',
