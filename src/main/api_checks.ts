@@ -121,7 +121,8 @@ export function checkTrainerOptions(options: unknown): DataSplit {
     throw configError(
       'workers',
       `is ${JSON.stringify(o.workers)}; it must be a whole number ≥ 1`,
-      'Pass --workers N with N ≥ 1 (default: the number of cores).',
+      'Use 1 worker or more (by default, one per core).',
+      { id: 'workers' },
     );
   }
   if (o.kernels !== undefined && o.kernels !== 'aevb' && o.kernels !== 'tfjs') {
@@ -198,11 +199,15 @@ export function checkPoolFits(workers: number, batch: number, trainN: number): v
     throw configError(
       'batch',
       `is ${batch}, smaller than the ${workers} workers (each needs at least one datapoint)`,
-      `Use --batch ${workers} or more, or fewer --workers.`,
+      `Use a batch of ${workers} or more, or fewer workers.`,
+      { id: 'batch-at-least', value: workers },
     );
   }
   if (trainN < batch) {
-    throw configError('batch', `is ${batch}, larger than the ${trainN} training datapoints`, `Use --batch ${trainN} or fewer.`);
+    throw configError('batch', `is ${batch}, larger than the ${trainN} training datapoints`, `Use a batch of ${trainN} or fewer.`, {
+      id: 'batch-at-most',
+      value: trainN,
+    });
   }
 }
 

@@ -5,6 +5,7 @@
  * CLI's metrics.jsonl (and a row of the page's metrics download) is an EpochRecord; the page's run
  * keeps its latest Evaluation with the step it was made at.
  */
+import type { EarlyStopMark } from '../shared/training/early_stop.ts';
 
 /** An evaluation of the model: the ELBO per datapoint on the test set (and the training set), and log p(x) when asked for. */
 export interface Evaluation {
@@ -47,6 +48,8 @@ export interface EpochEvent extends Evaluation {
   evalSeconds: number;
   /** Steps since the previous point skipped because a gradient was not finite. */
   failedSteps: number;
+  /** With config.earlyStop N > 0: where early stopping stands after this evaluation (early_stop.ts). */
+  earlyStop?: EarlyStopMark;
 }
 
 /** One line of metrics.jsonl (the CLI's, and the page's metrics download): an EpochEvent and the workers that trained. */

@@ -157,7 +157,8 @@ export class LocalTrainer {
         ok: false,
         error: numericError(
           `Step ${step}: ${where} is not finite; the update was not applied and the model is unchanged.`,
-          'Lower --lr (or use --optimizer adagrad/adam), or check the data for extreme values.',
+          'Lower the step size lr (or use the adagrad or adam optimizer), or check the data for extreme values.',
+          { id: 'diverged-step', fields: ['lr', 'optimizer'] },
         ),
       };
     }

@@ -21,8 +21,9 @@ export type { WorkerInfo, Transport, KernelChoice } from '../shared/runtime/prot
 export type { KernelsInUse } from '../shared/training/step_plan.ts';
 export type { TrainingState } from '../shared/training/training_state.ts';
 export type { Checkpoint } from '../shared/formats/checkpoint.ts';
-export type { AevbErrorCode } from '../shared/errors.ts';
+export type { AevbErrorCode, Remedy, RemedyId } from '../shared/errors.ts';
 export type { EvalSchedule } from '../shared/training/eval_schedule.ts';
+export type { EarlyStopMark } from '../shared/training/early_stop.ts';
 export type {
   TrainConfig,
   ModelConfig,

@@ -14,6 +14,8 @@ import type { StepsReport, WorkerPool } from './pool/pool.ts';
 import type { WorkerCountTuner } from './worker_count_tuner.ts';
 import type { Evaluation } from './evaluation.ts';
 import type { TrainerEvents, TrainerStatus } from './trainer_events.ts';
+import { EarlyStop, type EarlyStopMark } from '../shared/training/early_stop.ts';
+import type { TrainingState } from '../shared/training/training_state.ts';
 
 /** What the loop needs of its Trainer: the run's settings, the pool, and the way to speak (events, status). */
 export interface LoopHost {
@@ -56,6 +58,8 @@ export class TrainLoop {
   private evalAbort: AbortController | null = null;
   /** The step whose evaluation point a stop interrupted (-1: none): the next start() evaluates it first. */
   private evaluationOwed = -1;
+  /** config.earlyStop > 0: the best test ELBO so far and the state it was reached at. */
+  private readonly early: EarlyStop<TrainingState> | undefined;
 
   constructor(
     private readonly host: LoopHost,
@@ -64,6 +68,17 @@ export class TrainLoop {
     this.step = start.step;
     this.samples = start.samplesSeen;
     this.active = host.tuner?.next() ?? host.pool.workers;
+    this.early = EarlyStop.of(host.config.earlyStop);
+  }
+
+  /** Early stopping ended training: at which evaluation, and the best one. Undefined otherwise. */
+  get stoppedEarly(): EarlyStopMark | undefined {
+    return this.early?.stopped;
+  }
+
+  /** The state of the best test ELBO so far (config.earlyStop > 0), undefined before the first evaluation or when it is off. */
+  get bestState(): TrainingState | undefined {
+    return this.early?.best;
   }
 
   /** Whether start()'s loop is running (possibly paused). */
@@ -151,7 +166,7 @@ export class TrainLoop {
     let failed = false;
     try {
       if (this.evaluationOwed === this.step) await this.evaluationPoint();
-      while (!this.stopRequested && this.step < total) {
+      while (!this.stopRequested && this.step < total && !this.early?.stopped) {
         if (this.pauseGate) {
           // Paused: sleep until resumed, but run queued work (checkpoints, state reads) meanwhile.
           await Promise.race([
@@ -177,7 +192,8 @@ export class TrainLoop {
       throw e;
     } finally {
       await this.drainQueue();
-      if (!this.host.disposed) this.host.setStatus(failed ? 'failed' : this.step >= total && !this.evaluationPending ? 'done' : 'idle');
+      if (!this.host.disposed)
+        this.host.setStatus(failed ? 'failed' : (this.step >= total && !this.evaluationPending) || this.early?.stopped ? 'done' : 'idle');
     }
   }
 
@@ -266,6 +282,11 @@ export class TrainLoop {
     this.evaluationOwed = -1;
     const { samples, ms, failed } = this.epochTotals;
     this.epochTotals = { samples: 0, ms: 0, failed: 0 };
+    const early = this.early?.observe(ev.testElbo, this.step, () => ({
+      ...this.host.pool.readState(),
+      step: this.step,
+      samplesSeen: this.samples,
+    }));
     this.host.emit('epoch', {
       ...ev,
       epoch: this.epoch,
@@ -276,6 +297,7 @@ export class TrainLoop {
       trainSeconds: ms / 1000,
       evalSeconds: (performance.now() - t0) / 1000,
       failedSteps: failed,
+      ...(early ? { earlyStop: early } : {}),
     });
   }
 

@@ -22,6 +22,7 @@ import type { Spawner } from './pool/spawner.ts';
 import type { KernelChoice, Transport, WorkerInfo } from '../shared/runtime/protocol.ts';
 import type { KernelsInUse } from '../shared/training/step_plan.ts';
 import { TypedEmitter } from './events.ts';
+import type { EarlyStopMark } from '../shared/training/early_stop.ts';
 import { eventStream } from './event_stream.ts';
 import { checkSignalOption } from './signal_option.ts';
 import { WorkerCountTuner, type WorkerChoice } from './worker_count_tuner.ts';
@@ -278,6 +279,17 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   /** An evaluation point has been reached but not evaluated (a stop interrupted it): start() evaluates it first. */
   get evaluationPending(): boolean {
     return this.loop.evaluationPending;
+  }
+
+  /** Early stopping ended training (status 'done'): at which evaluation, and the best one. Undefined otherwise. */
+  get stoppedEarly(): EarlyStopMark | undefined {
+    return this.loop.stoppedEarly;
+  }
+
+  /** checkpoint.aevb bytes of the best state so far (the best test ELBO) with config.earlyStop > 0; undefined before the first evaluation or when it is off. */
+  async saveBestCheckpoint(): Promise<Uint8Array | undefined> {
+    const best = this.loop.bestState;
+    return best && encodeCheckpoint(checkpointRecord(this.config, this.data, best));
   }
 
   /** Run fn between requests (now, if no training loop is running). */

@@ -928,6 +928,27 @@ describe('settings in the address (shareable links)', () => {
       await context.close();
     }
   });
+
+  it('earlyStop=1 from the link: a run whose test ELBO stops getting better ends early and says so', async () => {
+    const context = await browser.newContext({ viewport: VIEWPORT });
+    try {
+      const p = await context.newPage();
+      // lr 1e-9: the model stays where it started, so the test ELBO moves only by the evaluation's draws.
+      await p.goto(`${baseUrl}/?subset=${SUBSET}#hidden=16&batch=100&workers=1&epochs=60&lr=0.000000001&earlyStop=1`);
+      await until((s) => s.ready, p);
+      expect(await p.inputValue('#setting-earlyStop')).toBe('1');
+      await p.locator('#start').click();
+      const a = await until((s) => s.phase === 'done' && !s.busy, p);
+      expect(a.config!.earlyStop).toBe(1);
+      expect(a.epochs.length).toBeLessThan(60);
+      expect(a.epochs.at(-1)!.earlyStop).toMatchObject({ stop: true, sinceBest: 1, evaluation: a.epochs.length });
+      expect(a.status).toMatch(
+        new RegExp(`^Stopped early at evaluation ${a.epochs.length}: no better test ELBO in 1 evaluation\\. The best was evaluation \\d+`),
+      );
+    } finally {
+      await context.close();
+    }
+  });
 });
 
 /**

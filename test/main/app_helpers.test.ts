@@ -1,12 +1,13 @@
 /**
  * The app's pure helpers, in Node: TensorBoard-style smoothing and y-range (chart_math.ts), the
- * metrics files (metrics_download.ts), messages in the page's words (page_words.ts) and the
+ * metrics files (metrics_download.ts), messages in the page's words (error_words.ts) and the
  * time-left text of a long estimate (loglik_estimate.ts).
  */
 import { describe, it, expect } from 'vitest';
 import { smooth, yRange } from '../../src/main/app/chart_math.ts';
 import { METRIC_FIELDS, metricsCsv, metricsJsonl } from '../../src/main/app/metrics_download.ts';
-import { inPageWords } from '../../src/main/app/page_words.ts';
+import { pageMessage } from '../../src/main/app/error_words.ts';
+import { checkpointError } from '../../src/shared/errors.ts';
 import { timeLeft } from '../../src/main/app/loglik_estimate.ts';
 import { resolveConfig } from '../../src/shared/training/config.ts';
 import type { EpochRecord } from '../../src/main/evaluation.ts';
@@ -92,30 +93,26 @@ describe('metrics files', () => {
   });
 });
 
-describe('inPageWords', () => {
-  const labels: Record<string, string> = {
-    lr: 'Learning rate',
-    latent: 'Latent size J',
-    binarize: 'Binarise each minibatch',
-    decoder: 'Decoder',
-  };
+describe('pageMessage', () => {
   const say = (partial: object) => {
     try {
       resolveConfig(partial);
       return '';
     } catch (e) {
-      return inPageWords((e as Error).message, (f) => labels[f]);
+      return pageMessage(e);
     }
   };
   it("names the field by its label and the fix by the page's controls: no CLI flags", () => {
     expect(say({ lr: -1 })).toBe('Learning rate is -1; it must be a finite number > 0 and ≤ 10. Enter a value in that range.');
     expect(say({ latent: 0 })).toBe('Latent size J is 0; it must be an integer from 1 to 1024. Enter a whole number in that range.');
-    expect(say({ binarize: true, decoder: 'gaussian' })).not.toMatch(/--/);
+    expect(say({ binarize: true, decoder: 'gaussian' })).toBe(
+      'Binarise each minibatch is on with a Gaussian decoder. Binarisation draws binary targets for a Bernoulli decoder: choose the Bernoulli decoder or untick "Binarise each minibatch".',
+    );
     expect(
-      inPageWords(
-        'Checkpoint the checkpoint is corrupt: x. The file is damaged or incomplete: resume from another copy or start a new run.',
+      pageMessage(
+        checkpointError('The checkpoint is corrupt: x.', 'The file is damaged or incomplete: resume from another copy or start a new run.'),
       ),
-    ).toBe('This checkpoint is corrupt: x. The file is damaged or incomplete: load another copy or start a new run.');
+    ).toBe('The checkpoint is corrupt: x. The file is damaged or incomplete: resume from another copy or start a new run.');
   });
 });
 

@@ -603,7 +603,7 @@ describe('the public boundary checks what it is given (AevbError, never TypeErro
         }),
       ),
       'DATA',
-      /datapoint 7, pixel 0.* is 7, outside \[0, 1\].*--decoder gaussian/,
+      /datapoint 7, pixel 0.* is 7, outside \[0, 1\].*the gaussian decoder/,
     );
     await refused(
       create(

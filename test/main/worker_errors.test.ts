@@ -50,8 +50,9 @@ describe('errors from a worker_threads worker', () => {
       code: 'CONFIG',
       field: 'lr',
       problem: 'is -1; it must be a finite number > 0 and ≤ 10',
-      fix: 'Pass --lr with a value in that range.',
-      message: 'Config field "lr" is -1; it must be a finite number > 0 and ≤ 10. Pass --lr with a value in that range.',
+      fix: 'Use a value in that range.',
+      remedy: { id: 'range' }, // crossed the worker boundary: the CLI and the page can still phrase it
+      message: 'Config field "lr" is -1; it must be a finite number > 0 and ≤ 10. Use a value in that range.',
     });
     // The stack is the worker's: it was thrown in worker_core, not here.
     expect((e as Error).stack).toMatch(/worker_core/);

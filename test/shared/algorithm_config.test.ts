@@ -34,13 +34,13 @@ describe('config.algorithm', () => {
     expect(resolveConfig({ algorithm: 'wake-sleep' }).algorithm).toBe('wake-sleep');
   });
 
-  it('refuses anything else with a CONFIG error on the field, the choices and the flag', () => {
+  it('refuses anything else with a CONFIG error on the field, the choices and a neutral fix (the CLI adds the flag)', () => {
     for (const bad of ['wakesleep', 'AEVB', '', null, 3]) {
       const e = refusal(() => resolveConfig({ algorithm: bad as never }));
       expect(e.code).toBe('CONFIG');
       expect(e.field).toBe('algorithm');
       expect(e.message).toMatch(/"algorithm" is .*; it must be one of aevb, wake-sleep/);
-      expect(e.fix).toMatch(/--algorithm/);
+      expect(e).toMatchObject({ fix: 'Use one of those values.', remedy: { id: 'choice' } });
     }
   });
 

@@ -367,23 +367,27 @@ describe('checkCompatible', () => {
   const data = { n: c.data.n, d: c.data.d, fingerprint: c.data.fingerprint };
   const cfg = (over: Partial<TrainConfig>) => resolveConfig({ ...c.config, ...over });
 
-  it('accepts the same run, with only epochs and evalSamples changed', () => {
-    expect(RESUMABLE_FIELDS).toEqual(['epochs', 'evalSamples', 'evalElboSamples']);
-    expect(() => checkCompatible(c, cfg({ epochs: 99, evalSamples: 50 }), data)).not.toThrow();
+  it('accepts the same run, with only epochs, evalSamples, evalElboSamples and earlyStop changed', () => {
+    expect(RESUMABLE_FIELDS).toEqual(['epochs', 'evalSamples', 'evalElboSamples', 'earlyStop']);
+    expect(() => checkCompatible(c, cfg({ epochs: 99, evalSamples: 50, evalElboSamples: 3, earlyStop: 4 }), data)).not.toThrow();
   });
   const cases: [string, () => void, RegExp][] = [
     [
       'model shape',
       () => checkCompatible(c, cfg({ hidden: 8 }), data),
-      /model shape is "D6-H4-J2-bernoulli" in the checkpoint but "D6-H8-J2-bernoulli".*--hidden/,
+      /model shape is "D6-H4-J2-bernoulli" in the checkpoint but "D6-H8-J2-bernoulli".*same data size, hidden, latent and decoder/,
     ],
-    ['optimizer', () => checkCompatible(c, cfg({ optimizer: 'sgd' }), data), /optimizer is "adam" .* but "sgd".*--optimizer adam/],
-    ['d', () => checkCompatible(c, cfg({}), { ...data, d: 7 }), /\(d\) is 6 .* but 7.*same --data.*--out elsewhere/],
+    [
+      'optimizer',
+      () => checkCompatible(c, cfg({ optimizer: 'sgd' }), data),
+      /optimizer is "adam" .* but "sgd".*Resume with the adam optimizer, or start a new run/,
+    ],
+    ['d', () => checkCompatible(c, cfg({}), { ...data, d: 7 }), /\(d\) is 6 .* but 7.*same data, or start a new run/],
     ['n', () => checkCompatible(c, cfg({}), { ...data, n: 11 }), /size \(n.*is 10 .* but 11/],
     [
       'fingerprint',
       () => checkCompatible(c, cfg({}), { ...data, fingerprint: '00000000' }),
-      new RegExp(`fingerprint .* is "${c.data.fingerprint}" .* but "00000000".*same --data`),
+      new RegExp(`fingerprint .* is "${c.data.fingerprint}" .* but "00000000".*same data`),
     ],
     ['another field', () => checkCompatible(c, cfg({ lr: 0.1 }), data), /config field "lr" is 0.02 .* but 0.1.*epochs and evalSamples/],
   ];

@@ -25,7 +25,10 @@ describe('resolveConfig', () => {
   it('refuses a model whose fields are each in range but whose size is not (D = 2^20, H = 8192, J = 1024), before anything is allocated', () => {
     const e = refusal({ inputSize: 2 ** 20, hidden: 8192, latent: 1024 });
     expect(e.code).toBe('CONFIG');
-    expect(e.message).toMatch(/a model of 17,\d{3},\d{3},\d{3} parameters; at most 67,108,864 fit in the step's memory.*smaller --hidden/);
+    expect(e.message).toMatch(
+      /a model of 17,\d{3},\d{3},\d{3} parameters; at most 67,108,864 fit in the step's memory.*Use fewer hidden units/,
+    );
+    expect(e.remedy).toEqual({ id: 'smaller-model', fields: ['hidden', 'latent'] });
     expect(resolveConfig({ inputSize: 784, hidden: 8192, latent: 1024 }).hidden).toBe(8192); // 14.6 M parameters: fine
   });
 

@@ -95,7 +95,8 @@ describe('validateDataset', () => {
     const ds = dataset([0, 1, 0.5, 255, -3, 0], 3);
     const e = dataFailure(() => validateDataset(ds, { decoder: 'bernoulli' }));
     expect(e.message).toMatch(/toy: datapoint 1, pixel 0 is 255, outside \[0, 1\]/);
-    expect(e.fix).toMatch(/Rescale the data to \[0, 1\].*--decoder gaussian/);
+    expect(e.fix).toMatch(/Rescale the data to \[0, 1\].*the gaussian decoder/);
+    expect(e.remedy).toEqual({ id: 'gaussian-for-data', fields: ['decoder'] });
     expect(() => validateDataset(ds, { decoder: 'gaussian' })).not.toThrow();
   });
   it('refuses a value beyond ±1e6 under gaussian (a 3e38 pixel ran to a non-finite ELBO and exited 0)', () => {

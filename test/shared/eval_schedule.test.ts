@@ -37,12 +37,14 @@ describe('evaluation points', () => {
     expect(nextEvalStep({ kind: 'log', perDecade: 4 }, 5000, 90, 100, 5000)).toBe(Infinity);
   });
 
-  it('parses epochs, log and log:P; refuses the rest with the flag and the fix', () => {
+  it('parses epochs, log and log:P; refuses the rest with the field and a neutral fix', () => {
     expect(parseEvalSchedule('epochs')).toEqual({ kind: 'epochs' });
     expect(parseEvalSchedule('log')).toEqual({ kind: 'log', perDecade: 5 });
     expect(parseEvalSchedule('log:10')).toEqual({ kind: 'log', perDecade: 10 });
     for (const bad of ['log:0', 'log:101', 'log:', 'log:2.5', 'grid', '']) {
-      expect(() => parseEvalSchedule(bad)).toThrow(/"eval-at" is .*it must be epochs, log or log:P.*Pass --eval-at epochs/);
+      expect(() => parseEvalSchedule(bad)).toThrow(
+        /"eval-at" is .*it must be epochs, log or log:P.*Use epochs \(after every epoch\) or e\.g\. log:5/,
+      );
     }
   });
 });

@@ -28,9 +28,10 @@ describe('AevbError.field', () => {
       code: 'CONFIG',
       field: 'lr',
       problem: 'is 0; it must be a finite number > 0 and ≤ 10',
-      fix: 'Pass --lr with a value in that range.',
+      fix: 'Use a value in that range.',
+      remedy: { id: 'range' },
     });
-    expect(e.message).toBe('Config field "lr" is 0; it must be a finite number > 0 and ≤ 10. Pass --lr with a value in that range.');
+    expect(e.message).toBe('Config field "lr" is 0; it must be a finite number > 0 and ≤ 10. Use a value in that range.');
   });
 
   it('an unknown setting and a cross-field check name their field too', () => {
@@ -44,7 +45,9 @@ describe('AevbError.field', () => {
   });
 
   it('toWire / fromWire rebuild the same error, stack included', () => {
-    const e = configError('batch', 'is 0; it must be an integer from 1 to 100000', 'Pass --batch with a whole number in that range.');
+    const e = configError('batch', 'is 0; it must be an integer from 1 to 100000', 'Use a whole number in that range.', {
+      id: 'whole-range',
+    });
     const back = fromWire(structuredClone(toWire(e)));
     expect(back).toBeInstanceOf(AevbError);
     expect(back).toMatchObject({
@@ -52,6 +55,7 @@ describe('AevbError.field', () => {
       code: 'CONFIG',
       field: 'batch',
       fix: e.fix,
+      remedy: { id: 'whole-range' },
       problem: e.problem,
       message: e.message,
       stack: e.stack,
@@ -101,8 +105,9 @@ describe('through comlink on a MessageChannel', () => {
     expect(e).toMatchObject({
       code: 'CONFIG',
       field: 'latent',
-      fix: 'Pass --latent with a whole number in that range.',
-      message: 'Config field "latent" is 0; it must be an integer from 1 to 1024. Pass --latent with a whole number in that range.',
+      fix: 'Use a whole number in that range.',
+      remedy: { id: 'whole-range' },
+      message: 'Config field "latent" is 0; it must be an integer from 1 to 1024. Use a whole number in that range.',
     });
   });
 

@@ -4,7 +4,7 @@
  * until it ends); the status line; and guarded(), which runs an action with the controls off and
  * shows its error beside the control.
  */
-import { messageOf } from './dom.ts';
+import { pageMessage } from './error_words.ts';
 import type { ChartTools } from './chart_tools.ts';
 import type { LoadedData } from './data_source.ts';
 import type { LoglikEstimate } from './loglik_estimate.ts';
@@ -42,7 +42,7 @@ export class Controls {
       await fn();
       return true;
     } catch (e) {
-      errorEl.textContent = this.settings.words(messageOf(e));
+      errorEl.textContent = pageMessage(e);
       return false;
     } finally {
       this.busy = false;

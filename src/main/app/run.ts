@@ -12,10 +12,11 @@ import type { Evaluation } from '../evaluation.ts';
 import type { PoolFailure } from '../pool/pool.ts';
 import type { SliceOptions } from '../sliced_evaluation.ts';
 import type { TrainConfig } from '../../shared/training/config.ts';
+import type { EarlyStopMark } from '../../shared/training/early_stop.ts';
 import type { KernelChoice } from '../../shared/runtime/protocol.ts';
 import { TypedEmitter } from '../events.ts';
 import type { LoadedData } from './data_source.ts';
-import { messageOf } from './dom.ts';
+import { pageMessage } from './error_words.ts';
 import { History } from './history.ts';
 
 export type RunPhase = 'running' | 'pausing' | 'paused' | 'done';
@@ -88,6 +89,7 @@ export class Run extends TypedEmitter<RunEvents> {
             : {}),
         };
         this.history.addEpoch(e, trainer.workers);
+        if (e.earlyStop?.stop) this.stoppedBecause = earlyStopWords(e.earlyStop);
         this.emit('epoch', e);
       }),
       trainer.on('failure', (f) => {
@@ -135,9 +137,9 @@ export class Run extends TypedEmitter<RunEvents> {
   get totalSteps(): number {
     return this.trainer.config.epochs * this.trainer.stepsPerEpoch;
   }
-  /** All steps done and evaluated (a pause during the last epoch's evaluation leaves it to the next play()). */
+  /** All steps done and evaluated (a pause during the last epoch's evaluation leaves it to the next play()), or stopped early. */
   get finished(): boolean {
-    return this.trainer.step >= this.totalSteps && !this.trainer.evaluationPending;
+    return (this.trainer.step >= this.totalSteps && !this.trainer.evaluationPending) || this.trainer.stoppedEarly !== undefined;
   }
 
   private setPhase(p: RunPhase): void {
@@ -153,7 +155,7 @@ export class Run extends TypedEmitter<RunEvents> {
     this.setPhase('running');
     this.loop = this.trainer
       .start()
-      .catch((e) => this.emit('error', messageOf(e)))
+      .catch((e) => this.emit('error', pageMessage(e)))
       .finally(() => {
         this.loop = null;
         this.setPhase(this.finished ? 'done' : 'paused');
@@ -173,4 +175,12 @@ export class Run extends TypedEmitter<RunEvents> {
     await this.trainer.dispose();
     await this.loop;
   }
+}
+
+/** The status line of a run that early stopping ended. */
+export function earlyStopWords(m: EarlyStopMark): string {
+  return (
+    `Stopped early at evaluation ${m.evaluation}: no better test ELBO in ${m.sinceBest} evaluation${m.sinceBest === 1 ? '' : 's'}. ` +
+    `The best was evaluation ${m.bestEvaluation} (step ${m.bestStep.toLocaleString('en')}, test ELBO ${m.bestElbo.toFixed(2)}).`
+  );
 }

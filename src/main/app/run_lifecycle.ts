@@ -8,7 +8,8 @@
  * Invariant: a failed action (bad data, bad checkpoint, bad settings) shows its AevbError's message
  * next to the control and changes nothing else; the current model stays as it was.
  */
-import { afterNextFrame, messageOf } from './dom.ts';
+import { afterNextFrame } from './dom.ts';
+import { pageMessage } from './error_words.ts';
 import { loadData, type DataSource, type LoadedData } from './data_source.ts';
 import { checkpointBytes } from './checkpoints.ts';
 import { confirmAction } from './confirm_dialog.ts';
@@ -135,7 +136,7 @@ export class RunLifecycle {
       );
       return true;
     } catch (e) {
-      this.v.runError.textContent = `Could not restore ${what}: ${this.settings.words(messageOf(e))}`;
+      this.v.runError.textContent = `Could not restore ${what}: ${pageMessage(e)}`;
       if (!previous) await this.keeper.forget();
       return false;
     } finally {
@@ -393,7 +394,7 @@ export class RunLifecycle {
         this.v.runError.textContent = `Worker ${f.worker} failed at step ${f.step} (${f.cause}); the model was kept and training went on.`;
       }),
       run.on('error', (m) => {
-        this.v.runError.textContent = this.settings.words(m);
+        this.v.runError.textContent = m; // in the page's words already (run.ts)
       }),
     ];
   }
@@ -405,7 +406,8 @@ export class RunLifecycle {
     this.refreshControls();
     if (p === 'running') this.say('Training…');
     if (p === 'paused') this.say(run.stoppedBecause ?? `Paused at step ${run.trainer.step.toLocaleString('en')}.`);
-    if (p === 'done') this.say(`Done: ${run.trainer.config.epochs} epochs. Raise Epochs and press Resume to train more.`);
+    if (p === 'done')
+      this.say(run.stoppedBecause ?? `Done: ${run.trainer.config.epochs} epochs. Raise Epochs and press Resume to train more.`);
     if (p === 'paused' || p === 'done') {
       this.keeper.save(true);
       this.explorer.request(true);

@@ -1,13 +1,16 @@
 /**
- * The settings form: one control per TrainConfig field the page exposes, plus the number of
- * workers and the step's kernels. Hidden units and activation are text: one value, or a comma list
- * with one per hidden layer (512,256 and relu,tanh: a deeper MLP). The config validator (resolveConfig) is the only judge of a value; its AevbError is
- * shown next to the control it names. While a run exists only the epochs can change.
+ * The settings form: one control per TrainConfig field the page exposes, built from the field
+ * table's `page` entries (config_fields.ts: label, control, step, tooltip, order, address key), plus
+ * the page's own two, the number of workers and the step's kernels. Hidden units and activation are
+ * text: one value, or a comma list with one per hidden layer (512,256 and relu,tanh: a deeper MLP).
+ * The config validator (resolveConfig) is the only judge of a value; its AevbError is shown next to
+ * the control it names, in the page's words (error_words.ts). While a run exists only the epochs can change.
  */
 import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../../shared/training/config.ts';
 import { AevbError } from '../../shared/errors.ts';
-import { h, messageOf } from './dom.ts';
-import { inPageWords } from './page_words.ts';
+import { h } from './dom.ts';
+import { OWN_SETTING_LABELS, pageMessage, pageProblem } from './error_words.ts';
+import { CONFIG_FIELDS, pageOptions, type FieldRow } from '../../shared/training/config_fields.ts';
 import type { KernelChoice } from '../../shared/runtime/protocol.ts';
 
 export type SettingKey = keyof TrainConfig | 'workers' | 'kernels';
@@ -24,102 +27,63 @@ interface FieldSpec {
   suggest?: readonly string[];
   /** May change while a run exists. */
   live?: boolean;
+  /** Its key in the page's address. */
+  address: string;
+  order: number;
 }
 
-const FIELDS: readonly FieldSpec[] = [
-  { key: 'latent', label: 'Latent size J', kind: 'int', help: 'Dimensions of z; 2 shows the learned manifold' },
-  {
-    key: 'hidden',
-    label: 'Hidden units H',
-    kind: 'layers',
-    numeric: true,
-    suggest: ['500', '200', '512,256', '400,200,100'],
-    help: 'Units in the hidden layer of the encoder and of the decoder (the paper: one layer of 500); a comma list is a deeper MLP, widths from the input on (512,256: the decoder runs 256 then 512)',
-  },
-  {
-    key: 'activation',
-    label: 'Activation',
-    kind: 'layers',
-    suggest: ['tanh', 'relu', 'linear', 'relu,tanh'],
-    help: 'Hidden-layer nonlinearity: tanh (the paper), relu or linear; one for every layer, or one per hidden layer in the order of Hidden units (relu,tanh)',
-  },
-  {
-    key: 'decoder',
-    label: 'Decoder p(x|z)',
-    kind: 'select',
-    help: 'Bernoulli for grey values in [0, 1]; Gaussian for continuous data',
-    options: [
-      ['bernoulli', 'Bernoulli'],
-      ['gaussian', 'Gaussian'],
-    ],
-  },
-  {
-    key: 'algorithm',
-    label: 'Algorithm',
-    kind: 'select',
-    help: 'AEVB (the SGVB gradient of the bound) or wake-sleep (Hinton et al. 1995) for the same model; both report the bound of their recognition model',
-    options: [
-      ['aevb', 'AEVB'],
-      ['wake-sleep', 'Wake-sleep'],
-    ],
-  },
-  {
-    key: 'estimator',
-    label: 'Estimator',
-    kind: 'select',
-    help: 'SGVB estimator: B uses the analytic KL (eq. 10), A a Monte Carlo one (eq. 7)',
-    options: [
-      ['B', 'B: analytic KL'],
-      ['A', 'A: sampled KL'],
-    ],
-  },
-  { key: 'samples', label: 'Samples L', kind: 'int', help: 'Draws of ε per datapoint per step (the paper: 1)' },
-  { key: 'batch', label: 'Minibatch M', kind: 'int', help: 'Datapoints per step, split across the workers (the paper: 100)' },
-  {
-    key: 'optimizer',
-    label: 'Optimizer',
-    kind: 'select',
-    help: 'Update rule (the paper: Adagrad)',
-    options: [
-      ['adagrad', 'Adagrad'],
-      ['adam', 'Adam'],
-      ['sgd', 'SGD'],
-    ],
-  },
-  { key: 'lr', label: 'Learning rate', kind: 'real', help: 'Step size (the paper: Adagrad with 0.01 to 0.1)' },
-  { key: 'weightDecay', label: 'Weight decay λ', kind: 'real', help: "1/N is the paper's N(0, I) prior on the weights; 0 turns it off" },
-  {
-    key: 'evalElboSamples',
-    label: 'ELBO draws S',
-    kind: 'int',
-    help: 'Draws of ε per datapoint for the evaluated ELBO; 2 or more give its standard error (±)',
-  },
-  { key: 'seed', label: 'Seed', kind: 'int', help: 'Seeds the initial weights, the minibatch order and the noise' },
-  {
-    key: 'epochs',
-    label: 'Epochs',
-    kind: 'int',
-    help: 'Passes over the training set; may change during a run (it applies when you resume)',
-    live: true,
-  },
+/** A config field's control, from its row of the field table (config_fields.ts). */
+function fromRow(r: FieldRow): FieldSpec {
+  const p = r.page!;
+  const kind =
+    p.control === 'number'
+      ? p.step === 1
+        ? 'int'
+        : 'real'
+      : p.control === 'list'
+        ? 'layers'
+        : p.control === 'select'
+          ? 'select'
+          : 'checkbox';
+  return {
+    key: r.field,
+    label: r.label,
+    kind,
+    help: p.help,
+    ...(p.control === 'select' ? { options: pageOptions(r) } : {}),
+    ...(p.control === 'list' ? { numeric: r.choices === undefined, suggest: p.suggest } : {}),
+    ...(p.live ? { live: true } : {}),
+    address: r.address ?? r.field,
+    order: p.order,
+  };
+}
+
+/** The page's own settings, which are not config fields: the step's kernels and the workers. */
+const OWN_FIELDS: readonly FieldSpec[] = [
   {
     key: 'kernels',
-    label: 'Kernels',
+    label: OWN_SETTING_LABELS.kernels,
     kind: 'select',
     help: "What computes each step: aevb's own WASM SIMD kernels (the default) or TensorFlow.js (the reference they are tested against)",
     options: [
       ['aevb', 'aevb'],
       ['tfjs', 'TensorFlow.js'],
     ],
+    address: 'kernels',
+    order: 15,
   },
   {
     key: 'workers',
-    label: 'Workers',
+    label: OWN_SETTING_LABELS.workers,
     kind: 'workers',
     help: 'Web Workers that share each minibatch: a number, or auto (the default: one per core, and the count that measures fastest trains)',
+    address: 'workers',
+    order: 16,
   },
-  { key: 'binarize', label: 'Binarise each minibatch', kind: 'checkbox', help: 'A fresh Bernoulli draw of every image at every step' },
 ];
+
+/** The form's controls, in its order: every config field with a page control, and the page's own. */
+const FIELDS: readonly FieldSpec[] = [...CONFIG_FIELDS.filter((r) => r.page).map(fromRow), ...OWN_FIELDS].sort((a, b) => a.order - b.order);
 
 /** The page's starting point: the paper's settings, with J = 2 so that the manifold can be drawn. */
 export const APP_DEFAULTS: Readonly<Partial<TrainConfig>> = Object.freeze({ latent: 2, epochs: 100 });
@@ -142,13 +106,13 @@ type Control = HTMLInputElement | HTMLSelectElement;
 /**
  * The control an error is about, and what to say next to it in the page's words: the AevbError's
  * `field` (set by resolveConfig and the pool's checks, kept across the worker boundary) names the
- * setting, its `problem` says what is wrong with it; the CLI's fix ("Pass --lr …") is left out.
+ * setting, its `problem`, with the label, says what is wrong with it (error_words.ts).
  * Undefined when the error is not about a setting on this form.
  */
 export function fieldError(e: unknown): { key: SettingKey; message: string } | undefined {
   if (!(e instanceof AevbError) || e.field === undefined) return undefined;
   const spec = FIELDS.find((f) => f.key === e.field);
-  return spec && { key: spec.key, message: `${spec.label} ${e.problem}.` };
+  return spec && { key: spec.key, message: pageProblem(e) };
 }
 
 export class SettingsForm {
@@ -235,7 +199,7 @@ export class SettingsForm {
     for (const f of FIELDS) if (f.key !== 'workers' && f.key !== 'kernels') (config as Record<string, unknown>)[f.key] = this.raw(f.key);
     const result = this.validate(config, this.raw('workers'), this.raw('kernels') as KernelChoice, trainSize);
     this.errors.forEach((el, key) => {
-      const msg = !result.ok && result.key === key ? this.words(result.message) : '';
+      const msg = !result.ok && result.key === key ? result.message : '';
       el.textContent = msg;
       this.controls.get(key)!.setAttribute('aria-invalid', String(msg !== ''));
     });
@@ -247,7 +211,7 @@ export class SettingsForm {
       resolveConfig(config);
     } catch (e) {
       const f = fieldError(e);
-      return f ? { ok: false, ...f } : { ok: false, key: 'latent', message: messageOf(e) };
+      return f ? { ok: false, ...f } : { ok: false, key: 'latent', message: pageMessage(e) };
     }
     if (workers !== 'auto' && (typeof workers !== 'number' || !Number.isInteger(workers) || workers < 1 || workers > 256)) {
       return {
@@ -275,7 +239,7 @@ export class SettingsForm {
 
   /** Show a message (e.g. from starting the pool) next to a control. */
   showError(key: SettingKey, message: string): void {
-    this.errors.get(key)!.textContent = this.words(message);
+    this.errors.get(key)!.textContent = message;
     this.controls.get(key)!.setAttribute('aria-invalid', 'true');
   }
 
@@ -284,17 +248,17 @@ export class SettingsForm {
     for (const f of FIELDS) this.controls.get(f.key)!.disabled = locked && !f.live;
   }
 
-  /** Every control's entry as text (checkboxes as "true"/"false"): what a link to these settings carries. */
-  entries(): [SettingKey, string][] {
+  /** Every control's entry as text (checkboxes as "true"/"false") by its address key: what a link to these settings carries. */
+  entries(): [string, string][] {
     return FIELDS.map((f) => {
       const c = this.controls.get(f.key)!;
-      return [f.key, c instanceof HTMLInputElement && c.type === 'checkbox' ? String(c.checked) : c.value.trim()];
+      return [f.address, c instanceof HTMLInputElement && c.type === 'checkbox' ? String(c.checked) : c.value.trim()];
     });
   }
 
-  /** A library message in the page's words, with this form's labels for fields (page_words.ts). */
-  words(message: string): string {
-    return inPageWords(message, (f) => (this.has(f) ? this.label(f) : undefined));
+  /** The setting whose address key is `address`, if this form has one. */
+  keyOfAddress(address: string): SettingKey | undefined {
+    return FIELDS.find((f) => f.address === address)?.key;
   }
 
   /** Whether `key` is a setting of this form. */
@@ -329,7 +293,7 @@ export class SettingsForm {
     put(text);
     const r = this.check();
     if (!r.ok && r.key === key) {
-      const message = this.words(r.message);
+      const message = r.message;
       put(before);
       this.check();
       return message;

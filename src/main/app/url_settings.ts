@@ -1,7 +1,8 @@
 /**
  * The settings in the page's address, so that a link shares them (as TensorFlow Playground's):
  * #latent=2&hidden=500&lr=0.02&workers=4… (a deeper model: #hidden=512,256&activation=relu,tanh;
- * the step's kernels: &kernels=tfjs). Read once at load, each value through the form's own
+ * the step's kernels: &kernels=tfjs). The keys are the settings' address keys, from the field table
+ * (config_fields.ts) and the form's own rows (settings_form.ts). Read once at load, each value through the form's own
  * validator (a bad or unknown one is reported and not applied); written back (replaceState, no
  * new history entry) whenever the form changes. The hash, not the query: ?subset= stays the
  * data's, and nothing of it goes to the server.
@@ -12,9 +13,10 @@ import type { SettingsForm } from './settings_form.ts';
 export function applyUrlSettings(form: SettingsForm, hash: string): string[] {
   const problems: string[] = [];
   const params = new URLSearchParams(hash.replace(/^#/, ''));
-  for (const [key, value] of params) {
-    if (!form.has(key)) {
-      problems.push(`"${key}" is not a setting of this page.`);
+  for (const [address, value] of params) {
+    const key = form.keyOfAddress(address);
+    if (key === undefined) {
+      problems.push(`"${address}" is not a setting of this page.`);
       continue;
     }
     const error = form.tryEntry(key, value);

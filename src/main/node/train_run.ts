@@ -85,6 +85,9 @@ export function loadData(req: CliRequest, decoder: TrainConfig['decoder']): Data
   return splitDataset(loadIdxDataset(req.data, req.labels, decoder), req.testFraction);
 }
 
+/** The checkpoint of the best evaluation so far, with --early-stop (checkpoint.aevb stays the latest). */
+export const BEST_CHECKPOINT_FILE = 'best.aevb';
+
 /** --resume names a file (checkpoint.aevb or model.safetensors) rather than a run directory. */
 function resumesFromFile(req: CliRequest): boolean {
   return req.resume !== undefined && fs.statSync(req.resume, { throwIfNoEntry: false })?.isFile() === true;
@@ -281,6 +284,8 @@ async function train(
       .then(async () => {
         if (failed) return;
         await write(await ckpt, m.step);
+        // --early-stop: the best evaluation's checkpoint, kept beside the latest (which --resume continues).
+        if (e.earlyStop?.best) await writeFileAtomic(path.join(outDir, BEST_CHECKPOINT_FILE), outDir, await ckpt);
         withFileErrors(
           'append to',
           metricsFile,
@@ -311,6 +316,13 @@ async function train(
   if (interrupted()) {
     await write(await trainer.saveCheckpoint(), trainer.step);
     log(`Interrupted (${interrupted()}) at step ${trainer.step}: saved ${checkpointFile}. Continue with --resume ${outDir}.`);
+  }
+  const early = trainer.stoppedEarly;
+  if (early) {
+    log(
+      `Stopped early at evaluation ${early.evaluation} (step ${trainer.step}): no better test ELBO in ${early.sinceBest} evaluation${early.sinceBest === 1 ? '' : 's'}. ` +
+        `The best, evaluation ${early.bestEvaluation} (step ${early.bestStep}, test ELBO ${early.bestElbo.toFixed(2)}), is ${path.join(outDir, BEST_CHECKPOINT_FILE)}.`,
+    );
   }
   const state = await trainer.state();
   const decoder = exportDecoder(cfg, state.params, { imageShape: data.train.imageShape, generatedBy: 'aevb' });

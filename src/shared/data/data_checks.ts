@@ -149,7 +149,8 @@ export function validateDataset(ds: Dataset, opts: ValidateOptions): void {
   }
   throw dataError(
     `${where(ds, i)} is ${v}, outside [0, 1], which a Bernoulli decoder needs.`,
-    'Rescale the data to [0, 1] (e.g. divide grey values by 255), or use --decoder gaussian.',
+    'Rescale the data to [0, 1] (e.g. divide grey values by 255), or use the gaussian decoder.',
+    { id: 'gaussian-for-data', fields: ['decoder'] },
   );
 }
 

@@ -19,7 +19,8 @@
  * Pure TypeScript: no Node or DOM API, so the page, the CLI and the tests share it.
  */
 import { modelKey, resolveConfig, type OptimizerKind, type TrainConfig } from '../training/config.ts';
-import { checkpointError } from '../errors.ts';
+import { checkpointError, type Remedy } from '../errors.ts';
+import { CONFIG_FIELDS } from '../training/config_fields.ts';
 import { checkTrainableState } from '../training/state_checks.ts';
 import { buildLayout, type ParamLayout } from '../model/layout.ts';
 import { isOptimizerKind, OPTIMIZER_NAMES, OPTIMIZER_SLOTS } from '../training/optimizers.ts';
@@ -65,7 +66,7 @@ const PREAMBLE = 16;
  * training and how hard to evaluate change neither the model nor the path of the optimizer.
  * Every other field must be equal, or the resumed run would not continue the same experiment.
  */
-export const RESUMABLE_FIELDS: readonly (keyof TrainConfig)[] = Object.freeze(['epochs', 'evalSamples', 'evalElboSamples']);
+export const RESUMABLE_FIELDS: readonly (keyof TrainConfig)[] = Object.freeze(CONFIG_FIELDS.filter((r) => r.resumable).map((r) => r.field));
 
 /** One array of the payload as the header lists it; offsets are bytes from the payload start. */
 interface ArrayEntry {
@@ -208,7 +209,8 @@ function checkEncodable(c: Checkpoint, layout: ParamLayout): Float32Array[] {
   if (bad) {
     throw checkpointError(
       `Cannot save: ${bad}.`,
-      'Training diverged; the previous checkpoint is kept. Lower --lr or resume from the last good checkpoint.',
+      'Training diverged; the previous checkpoint is kept. Lower the step size (lr) or resume from the last good checkpoint.',
+      { id: 'diverged-save', fields: ['lr'] },
     );
   }
   return arrays;
@@ -354,7 +356,8 @@ function checkMetrics(m: unknown, fail: (p: string) => never): CheckpointMetrics
 export function readCheckpointMetrics(bytes: Uint8Array, source: string): CheckpointMetrics | undefined {
   if (bytes.length < PREAMBLE || String.fromCharCode(...bytes.subarray(0, 8)) !== CHECKPOINT_MAGIC) return undefined;
   const fail = (problem: string, fix = 'The file is damaged or incomplete: load another copy.'): never => {
-    throw checkpointError(`Checkpoint ${source} ${problem}.`, fix);
+    // 'the checkpoint' (the library's name for bytes it was given) reads "The checkpoint is …"; a file, "Checkpoint runs/x/… is …".
+    throw checkpointError(`${source.startsWith('the ') ? `T${source.slice(1)}` : `Checkpoint ${source}`} ${problem}.`, fix);
   };
   const h = parseHeader(bytes, readPreamble(bytes, fail), fail);
   return checkMetrics(h?.metrics, fail);
@@ -460,29 +463,33 @@ export function checkCompatible(
   data: { n: number; d: number; fingerprint: string },
   source = 'checkpoint',
 ): void {
-  const newRun = 'or start a new run with --out elsewhere';
-  const fail = (what: string, ours: unknown, theirs: unknown, fix: string): never => {
+  const newRun = 'or start a new run';
+  const fail = (what: string, ours: unknown, theirs: unknown, fix: string, remedy: Remedy): never => {
     throw checkpointError(
       `Cannot resume from ${source}: ${what} is ${JSON.stringify(ours)} in the checkpoint but ${JSON.stringify(theirs)} in this run.`,
       fix,
+      remedy,
     );
   };
   if (modelKey(c.config) !== modelKey(cfg)) {
-    fail(
-      'the model shape',
-      modelKey(c.config),
-      modelKey(cfg),
-      `Resume with the same data size, --hidden, --latent and --decoder, ${newRun}.`,
-    );
+    fail('the model shape', modelKey(c.config), modelKey(cfg), `Resume with the same data size, hidden, latent and decoder, ${newRun}.`, {
+      id: 'same-model',
+      fields: ['inputSize', 'hidden', 'latent', 'decoder'],
+    });
   }
   if (c.optimizer.kind !== cfg.optimizer) {
-    fail('the optimizer', c.optimizer.kind, cfg.optimizer, `Resume with --optimizer ${c.optimizer.kind}, ${newRun}.`);
+    fail('the optimizer', c.optimizer.kind, cfg.optimizer, `Resume with the ${c.optimizer.kind} optimizer, ${newRun}.`, {
+      id: 'same-optimizer',
+      fields: ['optimizer'],
+      value: c.optimizer.kind,
+    });
   }
-  const dataFix = `Resume with the same --data, ${newRun}.`;
-  if (c.data.d !== data.d) fail("the dataset's values per datapoint (d)", c.data.d, data.d, dataFix);
-  if (c.data.n !== data.n) fail(`the dataset's size (n, trained on "${c.data.name}")`, c.data.n, data.n, dataFix);
+  const dataFix = `Resume with the same data, ${newRun}.`;
+  const sameData: Remedy = { id: 'same-data' };
+  if (c.data.d !== data.d) fail("the dataset's values per datapoint (d)", c.data.d, data.d, dataFix, sameData);
+  if (c.data.n !== data.n) fail(`the dataset's size (n, trained on "${c.data.name}")`, c.data.n, data.n, dataFix, sameData);
   if (c.data.fingerprint !== data.fingerprint)
-    fail(`the dataset fingerprint (trained on "${c.data.name}")`, c.data.fingerprint, data.fingerprint, dataFix);
+    fail(`the dataset fingerprint (trained on "${c.data.name}")`, c.data.fingerprint, data.fingerprint, dataFix, sameData);
   for (const key of Object.keys(c.config) as (keyof TrainConfig)[]) {
     if (RESUMABLE_FIELDS.includes(key) || sameSetting(c.config[key], cfg[key])) continue;
     fail(
@@ -490,6 +497,7 @@ export function checkCompatible(
       c.config[key],
       cfg[key],
       `Resume with the checkpoint's value (only ${RESUMABLE_FIELDS.join(' and ')} may change on resume), ${newRun}.`,
+      { id: 'same-value', fields: [key] },
     );
   }
 }

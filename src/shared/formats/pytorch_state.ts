@@ -23,7 +23,7 @@
  */
 import { checkCompatible, CHECKPOINT_MAGIC, decodeCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { modelKey, resolveConfig, type OptimizerKind, type TrainConfig } from '../training/config.ts';
-import { checkpointError } from '../errors.ts';
+import { checkpointError, type Remedy } from '../errors.ts';
 import { checkTrainableState } from '../training/state_checks.ts';
 import { buildLayout, view } from '../model/layout.ts';
 import { modelLayers, type DenseLayer, type LayerConfig } from '../model/layers.ts';
@@ -161,8 +161,9 @@ export function importSafetensors(bytes: Uint8Array, source: string, override: P
   const fail = (
     problem: string,
     fix = "Save the AEVB module's state_dict again (docs/safetensors.md lists the names and shapes).",
+    remedy?: Remedy,
   ): never => {
-    throw checkpointError(`${source} ${problem}.`, fix);
+    throw checkpointError(`${source} ${problem}.`, fix, remedy);
   };
   const file = decodeSafetensors(bytes, source);
   // A DistributedDataParallel wrapper's state_dict prefixes every name with "module.".
@@ -193,7 +194,8 @@ export function importSafetensors(bytes: Uint8Array, source: string, override: P
     if (JSON.stringify(t!.shape) !== JSON.stringify(shape)) {
       fail(
         `has tensor ${name} of shape ${JSON.stringify(t!.shape)}; the model (${modelKey(config)}) needs ${JSON.stringify(shape)}`,
-        'Train with the --hidden, --latent and --decoder of the file, or save the model that matches this run.',
+        'Train with the hidden, latent and decoder of the file, or save the model that matches this run.',
+        { id: 'file-model', fields: ['hidden', 'latent', 'decoder'] },
       );
     }
     into.set(t!.data);
@@ -206,7 +208,8 @@ export function importSafetensors(bytes: Uint8Array, source: string, override: P
   if (foreign) {
     fail(
       `has optimizer state ${foreign}, which ${config.optimizer} does not keep (it keeps ${keeps.map((s) => OPT_PREFIX + s).join(', ') || 'none'})`,
-      'Train with the optimizer that wrote it (--optimizer), or save the state_dict without optimizer state.',
+      'Train with the optimizer that wrote it, or save the state_dict without optimizer state.',
+      { id: 'file-optimizer', fields: ['optimizer'] },
     );
   }
   if (stateNames.length > 0) {

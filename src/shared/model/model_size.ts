@@ -22,6 +22,7 @@ export function checkModelSize(cfg: LayerConfig): void {
   throw configError(
     'hidden',
     `is ${JSON.stringify(cfg.hidden)} with latent ${cfg.latent} and ${cfg.inputSize} inputs: a model of ${n.toLocaleString('en-US')} parameters; at most ${MAX_PARAMETERS.toLocaleString('en-US')} fit in the step's memory`,
-    'Pass a smaller --hidden (or --latent), or data with fewer values per datapoint.',
+    'Use fewer hidden units (or fewer latent dimensions), or data with fewer values per datapoint.',
+    { id: 'smaller-model', fields: ['hidden', 'latent'] },
   );
 }

@@ -1,14 +1,14 @@
 /**
  * AevbErrors across a worker boundary. comlink sends a thrown Error as its name, message and
  * stack only (its default 'throw' transfer handler), so a caller on the other side would get a
- * plain Error without `code`, `fix` or `field`. This replaces that handler with one that also
+ * plain Error without `code`, `fix`, `field` or `remedy`. This replaces that handler with one that also
  * carries those and rebuilds an AevbError on arrival; anything else goes through comlink's own.
  *
  * comlink's transferHandlers map is per module instance, i.e. per thread: both ends must call
  * useAevbErrorTransfer() — every worker entry before `expose`, the main side before `wrap`.
  */
 import { transferHandlers, type TransferHandler } from 'comlink';
-import { AevbError, type AevbErrorCode } from '../errors.ts';
+import { AevbError, type AevbErrorCode, type Remedy } from '../errors.ts';
 
 /** What crosses the wire for an AevbError (plain data: structured-cloneable). */
 export interface WireAevbError {
@@ -16,15 +16,23 @@ export interface WireAevbError {
   problem: string;
   fix: string;
   field?: string;
+  remedy?: Remedy;
   stack?: string;
 }
 
 export function toWire(e: AevbError): WireAevbError {
-  return { code: e.code, problem: e.problem, fix: e.fix, ...(e.field === undefined ? {} : { field: e.field }), stack: e.stack };
+  return {
+    code: e.code,
+    problem: e.problem,
+    fix: e.fix,
+    ...(e.field === undefined ? {} : { field: e.field }),
+    ...(e.remedy === undefined ? {} : { remedy: e.remedy }),
+    stack: e.stack,
+  };
 }
 
 export function fromWire(w: WireAevbError): AevbError {
-  const e = new AevbError(w.code, w.problem, w.fix, w.field);
+  const e = new AevbError(w.code, w.problem, w.fix, w.field, w.remedy);
   // The worker's stack says where it was thrown; keep it.
   if (w.stack !== undefined) e.stack = w.stack;
   return e;

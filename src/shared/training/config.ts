@@ -1,11 +1,14 @@
 /**
  * The training configuration: one typed object, a comment per field, defaults from the paper's
  * MNIST setting (Kingma & Welling 2013, section 5 and appendix C), and one validator that names
- * the field and the fix for anything out of range.
+ * the field and the fix for anything out of range. Each field's type, range, default and names
+ * (flag, label, address key) are a row of the field table, config_fields.ts, which generates the
+ * defaults and the per-field checks here; the rules between fields are written out below.
  */
 import { configError } from '../errors.ts';
 import { checkModelSize } from '../model/model_size.ts';
-import { OPTIMIZER_NAMES, type OptimizerKind } from './optimizers.ts';
+import { CONFIG_FIELDS, fieldRow, type FieldRow } from './config_fields.ts';
+import type { OptimizerKind } from './optimizers.ts';
 
 export type Activation = 'tanh' | 'relu' | 'linear';
 export type DecoderKind = 'bernoulli' | 'gaussian';
@@ -76,67 +79,54 @@ export interface TrainConfig extends ModelConfig {
    * the ELBO's Monte Carlo standard error; S = 1 reports none.
    */
   evalElboSamples: number;
+  /**
+   * N: stop after N evaluations in a row without a better test ELBO, keeping the state of the best
+   * (early_stop.ts); 0 is off.
+   */
+  earlyStop: number;
 }
 
-export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
-  inputSize: 784,
-  hidden: 500,
-  latent: 20,
-  activation: 'tanh',
-  decoder: 'bernoulli',
-  sigmoidMean: true,
-  init: 'paper',
-  algorithm: 'aevb',
-  estimator: 'B',
-  samples: 1,
-  batch: 100,
-  epochs: 10,
-  optimizer: 'adagrad',
-  lr: 0.01,
-  weightDecay: 0,
-  binarize: false,
-  seed: 1,
-  evalSamples: 0,
-  evalElboSamples: 2,
-});
+/** The defaults, from the field table (config_fields.ts). */
+export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze(
+  Object.fromEntries(CONFIG_FIELDS.map((r) => [r.field, r.default])) as unknown as TrainConfig,
+);
 
-const ACTIVATIONS: readonly Activation[] = ['tanh', 'relu', 'linear'];
-const DECODERS: readonly DecoderKind[] = ['bernoulli', 'gaussian'];
-const INITS: readonly InitKind[] = ['paper', 'pytorch'];
-const ESTIMATORS: readonly EstimatorKind[] = ['A', 'B'];
-const ALGORITHMS: readonly AlgorithmKind[] = ['aevb', 'wake-sleep'];
+const ACTIVATIONS = fieldRow('activation')!.choices as readonly Activation[];
 
-function checkInt(cfg: Record<string, unknown>, field: string, min: number, max: number, flag: string): void {
-  const v = cfg[field];
+/** The neutral fix of each per-field check (front ends word them: cli_words.ts, error_words.ts). */
+const FIXES = {
+  range: 'Use a value in that range.',
+  'whole-range': 'Use a whole number in that range.',
+  choice: 'Use one of those values.',
+  switch: 'Use true or false.',
+} as const;
+
+const valueError = (field: string, problem: string, id: keyof typeof FIXES) => configError(field, problem, FIXES[id], { id });
+
+function checkInt(v: unknown, field: string, min: number, max: number): void {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw configError(
-      field,
-      `is ${JSON.stringify(v)}; it must be an integer from ${min} to ${max}`,
-      `Pass ${flag} with a whole number in that range.`,
-    );
+    throw valueError(field, `is ${JSON.stringify(v)}; it must be an integer from ${min} to ${max}`, 'whole-range');
   }
 }
 
-function checkReal(cfg: Record<string, unknown>, field: string, min: number, max: number, flag: string, openMin = false): void {
-  const v = cfg[field];
+function checkReal(v: unknown, field: string, min: number, max: number, openMin = false): void {
   const below = typeof v === 'number' && (openMin ? v <= min : v < min);
   if (typeof v !== 'number' || !Number.isFinite(v) || below || v > max) {
-    throw configError(
-      field,
-      `is ${JSON.stringify(v)}; it must be a finite number ${openMin ? '>' : '≥'} ${min} and ≤ ${max}`,
-      `Pass ${flag} with a value in that range.`,
-    );
+    throw valueError(field, `is ${JSON.stringify(v)}; it must be a finite number ${openMin ? '>' : '≥'} ${min} and ≤ ${max}`, 'range');
   }
 }
 
-function checkEnum<T>(cfg: Record<string, unknown>, field: string, allowed: readonly T[], flag: string): void {
-  if (!allowed.includes(cfg[field] as T)) {
-    throw configError(
-      field,
-      `is ${JSON.stringify(cfg[field])}; it must be one of ${allowed.join(', ')}`,
-      `Pass ${flag} with one of those values.`,
-    );
-  }
+function checkEnum(v: unknown, field: string, allowed: readonly unknown[]): void {
+  if (!allowed.includes(v)) throw valueError(field, `is ${JSON.stringify(v)}; it must be one of ${allowed.join(', ')}`, 'choice');
+}
+
+/** One field's value against its row of the table ('layers' rows are checked by checkLayers). */
+export function checkField(r: FieldRow, v: unknown): void {
+  if (r.type === 'int') checkInt(v, r.field, r.min!, r.max!);
+  else if (r.type === 'real') checkReal(v, r.field, r.min!, r.max!, r.openMin);
+  else if (r.type === 'enum') checkEnum(v, r.field, r.choices!);
+  else if (r.type === 'bool' && typeof v !== 'boolean')
+    throw valueError(r.field, `is ${JSON.stringify(v)}; it must be true or false`, 'switch');
 }
 
 /** The most hidden layers an MLP may have. */
@@ -144,26 +134,28 @@ export const MAX_HIDDEN_LAYERS = 8;
 
 /**
  * `hidden` (a width or a list of 1 to MAX_HIDDEN_LAYERS widths) and `activation` (one, or one per hidden
- * layer). Returns them normalised: a one-element list becomes its value, so [500] and 500 are one model
- * (one modelKey, one checkpoint header), and so does a list of one activation repeated; lists are
- * copied and frozen so a caller's array cannot change a resolved config.
+ * layer): the rule between them is the count. Returns them normalised: a one-element list becomes its
+ * value, so [500] and 500 are one model (one modelKey, one checkpoint header), and so does a list of one
+ * activation repeated; lists are copied and frozen so a caller's array cannot change a resolved config.
  */
 function checkLayers(cfg: Record<string, unknown>): { hidden: number | number[]; activation: Activation | Activation[] } {
   const h = cfg.hidden,
     a = cfg.activation;
-  const widthOk = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 8192;
+  const { min, max } = fieldRow('hidden')! as { min: number; max: number };
+  const widthOk = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
   let hidden: number | number[];
   if (Array.isArray(h)) {
     if (h.length < 1 || h.length > MAX_HIDDEN_LAYERS || !h.every(widthOk)) {
       throw configError(
         'hidden',
-        `is ${JSON.stringify(h)}; it must be 1 to ${MAX_HIDDEN_LAYERS} hidden-layer widths, each a whole number from 1 to 8192`,
-        'Pass --hidden with one width (500) or a comma list, one per layer from the input on (512,256).',
+        `is ${JSON.stringify(h)}; it must be 1 to ${MAX_HIDDEN_LAYERS} hidden-layer widths, each a whole number from ${min} to ${max}`,
+        'Use one width (500) or a list, one per layer from the input on ([512, 256]).',
+        { id: 'layer-widths' },
       );
     }
     hidden = h.length === 1 ? (h[0] as number) : (Object.freeze([...h]) as number[]);
   } else {
-    checkInt(cfg, 'hidden', 1, 8192, '--hidden');
+    checkInt(h, 'hidden', min, max);
     hidden = h as number;
   }
   const layers = typeof hidden === 'number' ? 1 : hidden.length;
@@ -174,7 +166,8 @@ function checkLayers(cfg: Record<string, unknown>): { hidden: number | number[];
       throw configError(
         'activation',
         `is ${JSON.stringify(a)}; ${a.length < 1 ? 'an empty list' : `${JSON.stringify(bad)} is not one of ${ACTIVATIONS.join(', ')}`}`,
-        `Pass --activation with one of ${ACTIVATIONS.join(', ')}, or a comma list with one per hidden layer.`,
+        `Use one of ${ACTIVATIONS.join(', ')}, or a list with one per hidden layer.`,
+        { id: 'layer-activations' },
       );
     }
     if (a.length !== 1 && a.length !== layers) {
@@ -187,16 +180,10 @@ function checkLayers(cfg: Record<string, unknown>): { hidden: number | number[];
     // One value for every layer is written as that value (relu,relu is relu): one model, one way to write it.
     activation = a.every((v) => v === a[0]) ? (a[0] as Activation) : (Object.freeze([...a]) as Activation[]);
   } else {
-    checkEnum(cfg, 'activation', ACTIVATIONS, '--activation');
+    checkEnum(a, 'activation', ACTIVATIONS);
     activation = a as Activation;
   }
   return { hidden, activation };
-}
-
-function checkBool(cfg: Record<string, unknown>, field: string, flag: string): void {
-  if (typeof cfg[field] !== 'boolean') {
-    throw configError(field, `is ${JSON.stringify(cfg[field])}; it must be true or false`, `Pass ${flag} or leave it out.`);
-  }
 }
 
 /** Fill defaults, reject unknown fields and anything out of range. Returns a frozen, complete config. */
@@ -217,29 +204,18 @@ export function resolveConfig(partial: Partial<TrainConfig> = {}): Readonly<Trai
   }
   const cfg = { ...DEFAULT_CONFIG, ...partial } as TrainConfig;
   const c = cfg as unknown as Record<string, unknown>;
-  checkInt(c, 'inputSize', 1, 1 << 20, 'data with at least one value per datapoint');
-  Object.assign(cfg, checkLayers(c));
-  checkInt(c, 'latent', 1, 1024, '--latent');
-  checkEnum(c, 'decoder', DECODERS, '--decoder');
-  checkBool(c, 'sigmoidMean', '--no-sigmoid-mean');
-  checkEnum(c, 'init', INITS, '--init');
-  checkEnum(c, 'algorithm', ALGORITHMS, '--algorithm');
-  checkEnum(c, 'estimator', ESTIMATORS, '--estimator');
-  checkInt(c, 'samples', 1, 1000, '--samples');
-  checkInt(c, 'batch', 1, 100_000, '--batch');
-  checkInt(c, 'epochs', 0, 1_000_000, '--epochs');
-  checkEnum(c, 'optimizer', OPTIMIZER_NAMES, '--optimizer');
-  checkReal(c, 'lr', 0, 10, '--lr', true);
-  checkReal(c, 'weightDecay', 0, 1, '--weight-decay');
-  checkBool(c, 'binarize', '--binarize');
-  checkInt(c, 'seed', 0, 0xffffffff, '--seed');
-  checkInt(c, 'evalSamples', 0, 100_000, '--eval-samples');
-  checkInt(c, 'evalElboSamples', 1, 1000, '--eval-elbo-samples');
+  // Each field against its row, in the table's order; the layer lists together, where hidden's row is.
+  for (const r of CONFIG_FIELDS) {
+    if (r.field === 'hidden') Object.assign(cfg, checkLayers(c));
+    else if (r.type !== 'layers') checkField(r, c[r.field]);
+  }
+  // Rules between fields.
   if (cfg.binarize && cfg.decoder !== 'bernoulli') {
     throw configError(
       'binarize',
       'is on with a Gaussian decoder',
-      'Binarisation draws binary targets for a Bernoulli decoder: use --decoder bernoulli or drop --binarize.',
+      'Binarisation draws binary targets for a Bernoulli decoder: use the bernoulli decoder or turn binarize off.',
+      { id: 'binarize-decoder' },
     );
   }
   if (cfg.algorithm === 'wake-sleep' && cfg.estimator !== 'B') {
@@ -247,7 +223,8 @@ export function resolveConfig(partial: Partial<TrainConfig> = {}): Readonly<Trai
     throw configError(
       'estimator',
       `is ${cfg.estimator} with the wake-sleep algorithm, which uses no SGVB estimator (it reports estimator B's ELBO)`,
-      'Drop --estimator (or pass B) with --algorithm wake-sleep, or use --algorithm aevb.',
+      'Use estimator B (or leave it out) with the wake-sleep algorithm, or use the aevb algorithm.',
+      { id: 'wake-sleep-estimator' },
     );
   }
   checkModelSize(cfg); // model_size.ts: every field in range can still multiply out to more than memory holds

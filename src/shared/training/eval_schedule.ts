@@ -35,7 +35,8 @@ export function parseEvalSchedule(raw: string, flag = 'eval-at'): EvalSchedule {
     throw configError(
       flag,
       `is ${JSON.stringify(raw)}; it must be epochs, log or log:P with P from 1 to ${MAX_PER_DECADE} points per decade`,
-      `Pass --${flag} epochs (after every epoch) or e.g. --${flag} log:${DEFAULT_PER_DECADE} (a log grid of samples seen, as in Figure 2).`,
+      `Use epochs (after every epoch) or e.g. log:${DEFAULT_PER_DECADE} (a log grid of samples seen, as in Figure 2).`,
+      { id: 'eval-schedule', value: DEFAULT_PER_DECADE },
     );
   }
   return { kind: 'log', perDecade: p };
