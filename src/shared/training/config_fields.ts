@@ -14,7 +14,7 @@
  * each with its `notes` entry).
  */
 import type { TrainConfig } from './config.ts';
-import { OPTIMIZER_NAMES } from './optimizers.ts';
+import { OPTIMIZER_NAMES, OPTIMIZERS } from './optimizers.ts';
 
 /** How a field's value is checked. 'layers': one value, or a list with one per hidden layer. */
 export type FieldType = 'int' | 'real' | 'enum' | 'bool' | 'layers';
@@ -304,7 +304,10 @@ export const CONFIG_FIELDS: readonly FieldRow[] = Object.freeze([
     page: {
       control: 'select',
       help: 'Update rule (the paper: Adagrad)',
-      options: { adagrad: 'Adagrad', adam: 'Adam', sgd: 'SGD', rmsprop: 'RMSProp' },
+      // The paper's rule first, then the registry's order, each by the registry's label.
+      options: Object.fromEntries(
+        ['adagrad', ...OPTIMIZER_NAMES.filter((k) => k !== 'adagrad')].map((k) => [k, OPTIMIZERS[k as keyof typeof OPTIMIZERS].label]),
+      ),
       order: 9,
     },
     address: 'optimizer',
