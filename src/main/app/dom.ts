@@ -22,8 +22,3 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 export function afterNextFrame(): Promise<void> {
   return new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
 }
-
-/** The message of anything thrown (AevbError messages name the problem and the fix). */
-export function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}

@@ -6,7 +6,7 @@
  * Resume pressed during an estimate queues the training after it (`resumeAfter`).
  */
 import type { EvaluationProgress } from '../sliced_evaluation.ts';
-import { messageOf } from './dom.ts';
+import { pageMessage } from './error_words.ts';
 import type { Evaluated, Run } from './run.ts';
 
 export interface EstimateElements {
@@ -82,7 +82,7 @@ export class LoglikEstimate {
     } catch (e) {
       this.el.result.textContent = abort.signal.aborted
         ? `Cancelled the estimate at ${this.at.done} of ${this.at.total} test datapoints.`
-        : messageOf(e);
+        : pageMessage(e);
       return null;
     } finally {
       this.abort = null;

@@ -9,7 +9,7 @@
  * control and leaves the last figure as it was.
  */
 import { releaseProxy, wrap, type Remote } from 'comlink';
-import { messageOf } from './dom.ts';
+import { pageMessage } from './error_words.ts';
 import { drawSoon } from './frame.ts';
 import type { FigureWorkerApi } from '../../workers/figure_worker.ts';
 import { pickedFromDrop, pickedFromInput, pickSweep, type PickedFile } from './sweep_pick.ts';
@@ -100,7 +100,7 @@ export class SweepFigure {
       this.times.shown = performance.now();
       this.shown = { sweep: picked.sweepPath, series: r.series, panels: r.panels, notes: r.notes };
     } catch (e) {
-      v.error.textContent = messageOf(e);
+      v.error.textContent = pageMessage(e);
     } finally {
       this.pending--;
     }
