@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { modelKey, resolveConfig, type TrainConfig } from '../../src/shared/training/config.ts';
 import { AevbError } from '../../src/shared/errors.ts';
+import { cliMessage } from '../../src/main/node/cli_words.ts';
 import { buildLayout } from '../../src/shared/model/layout.ts';
 import { modelLayers } from '../../src/shared/model/layers.ts';
 import { torchNames } from '../../src/shared/formats/pytorch_state.ts';
@@ -71,7 +72,10 @@ describe('hidden and activation lists in the config', () => {
       expect(e).toBeInstanceOf(AevbError);
       expect(e.code).toBe('CONFIG');
       expect(e.message).toMatch(message);
-      expect(e.message).toMatch(/--hidden|--activation|Pass/);
+      // The library's fix is neutral (no flag); the CLI words it with the field's flag.
+      expect(e.fix.length).toBeGreaterThan(0);
+      expect(e.message).not.toMatch(/--[a-z]/);
+      expect(cliMessage(e)).toMatch(/--hidden|--activation/);
     });
   }
 });
