@@ -91,6 +91,7 @@ const harness = {
         code: a.code,
         field: a.field,
         fix: a.fix,
+        remedy: a.remedy,
         problem: a.problem,
         message: a.message,
       };

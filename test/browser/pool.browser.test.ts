@@ -125,7 +125,7 @@ describe('the pool in Chromium', () => {
     expect(relErr(Float32Array.from(r.params), reference)).toBeLessThanOrEqual(1e-5);
   });
 
-  it("a Web Worker's AevbError arrives in the page as an AevbError with its code, field and fix", async () => {
+  it("a Web Worker's AevbError arrives in the page as an AevbError with its code, field, neutral fix and remedy", async () => {
     const r = await page.evaluate(() => (globalThis as any).aevbHarness.workerConfigError(-1));
     expect(r).toEqual({
       isAevbError: true,
@@ -133,8 +133,9 @@ describe('the pool in Chromium', () => {
       code: 'CONFIG',
       field: 'lr',
       problem: 'is -1; it must be a finite number > 0 and ≤ 10',
-      fix: 'Pass --lr with a value in that range.',
-      message: 'Config field "lr" is -1; it must be a finite number > 0 and ≤ 10. Pass --lr with a value in that range.',
+      fix: 'Use a value in that range.',
+      remedy: { id: 'range' },
+      message: 'Config field "lr" is -1; it must be a finite number > 0 and ≤ 10. Use a value in that range.',
     });
   });
 });
