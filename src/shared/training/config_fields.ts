@@ -14,7 +14,7 @@
  * each with its `notes` entry).
  */
 import type { TrainConfig } from './config.ts';
-import { OPTIMIZER_NAMES } from './optimizers.ts';
+import { OPTIMIZER_NAMES, optimizerSpec } from './optimizers.ts';
 
 /** How a field's value is checked. 'layers': one value, or a list with one per hidden layer. */
 export type FieldType = 'int' | 'real' | 'enum' | 'bool' | 'layers';
@@ -304,7 +304,10 @@ export const CONFIG_FIELDS: readonly FieldRow[] = Object.freeze([
     page: {
       control: 'select',
       help: 'Update rule (the paper: Adagrad)',
-      options: { adagrad: 'Adagrad', adam: 'Adam', sgd: 'SGD', rmsprop: 'RMSProp' },
+      // The registry's labels, the paper's Adagrad first.
+      options: Object.fromEntries(
+        ['adagrad' as const, ...OPTIMIZER_NAMES.filter((k) => k !== 'adagrad')].map((k) => [k, optimizerSpec(k).label]),
+      ),
       order: 9,
     },
     address: 'optimizer',
