@@ -26,6 +26,7 @@ import type { StatsPanel } from './stats_panel.ts';
 import type { RunKeeper } from './run_keeper.ts';
 import { writeUrlSettings } from './url_settings.ts';
 import { readCheckpointMetrics } from '../../shared/formats/checkpoint.ts';
+import { fieldRow } from '../../shared/training/config_fields.ts';
 import type { Controls } from './app_controls.ts';
 import type { ComparedCurves } from './compared_curves.ts';
 import type { View } from './view.ts';
@@ -466,9 +467,11 @@ export class RunLifecycle {
   async estimateLogLikelihood(): Promise<void> {
     const run = this.run;
     const K = this.v.loglikK.valueAsNumber;
+    // At most as many importance samples as training's evalSamples (its row of the field table).
+    const maxK = fieldRow('evalSamples')!.max!;
     if (!run || this.busy || this.estimate.running) return;
-    if (!Number.isInteger(K) || K < 1 || K > 100_000) {
-      this.v.loglikResult.textContent = `K is ${this.v.loglikK.value || 'empty'}; it must be a whole number from 1 to 100000.`;
+    if (!Number.isInteger(K) || K < 1 || K > maxK) {
+      this.v.loglikResult.textContent = `K is ${this.v.loglikK.value || 'empty'}; it must be a whole number from 1 to ${maxK}.`;
       return;
     }
     const wasTraining = run.phase === 'running' || run.phase === 'pausing';
