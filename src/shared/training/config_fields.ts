@@ -140,6 +140,7 @@ export const CONFIG_FIELDS: readonly FieldRow[] = Object.freeze([
     label: 'Activation',
     type: 'layers',
     choices: ACTIVATIONS,
+    notes: { tanh: '(paper)' },
     default: 'tanh',
     doc: 'hidden-layer nonlinearity: one for every hidden layer, or one per layer',
     group: 'model',
@@ -147,7 +148,7 @@ export const CONFIG_FIELDS: readonly FieldRow[] = Object.freeze([
       flag: 'activation',
       value: 'A[,A…]',
       help: [
-        'tanh (paper) | relu | linear (default {default}); one for every hidden layer,',
+        '{choices} (default {default}); one for every hidden layer,',
         'or one per layer in the order of the hidden widths (relu,tanh)',
       ],
     },
