@@ -22,7 +22,7 @@ import type { StatsPanel } from './stats_panel.ts';
 import type { RunKeeper } from './run_keeper.ts';
 import { writeUrlSettings } from './url_settings.ts';
 import { fieldRow } from '../../shared/training/config_fields.ts';
-import type { Controls } from './app_controls.ts';
+import { ControlledPart, type Controls } from './app_controls.ts';
 import type { ComparedCurves } from './compared_curves.ts';
 import type { View } from './view.ts';
 
@@ -41,7 +41,7 @@ export interface RunParts {
   compared: ComparedCurves;
 }
 
-export class RunLifecycle {
+export class RunLifecycle extends ControlledPart {
   data: LoadedData | null = null;
   run: Run | null = null;
   /** The step of the run restored at load (-1: none). */
@@ -56,10 +56,10 @@ export class RunLifecycle {
   private readonly keeper: RunKeeper;
   private readonly estimate: LoglikEstimate;
   private readonly longTasks: LongTaskLog;
-  private readonly controls: Controls;
   private readonly compared: ComparedCurves;
 
   constructor(parts: RunParts) {
+    super(parts.controls);
     ({
       v: this.v,
       settings: this.settings,
@@ -70,26 +70,10 @@ export class RunLifecycle {
       keeper: this.keeper,
       estimate: this.estimate,
       longTasks: this.longTasks,
-      controls: this.controls,
       compared: this.compared,
     } = parts);
   }
 
-  private get busy(): boolean {
-    return this.controls.busy;
-  }
-  private set busy(b: boolean) {
-    this.controls.busy = b;
-  }
-  private guarded(errorEl: HTMLElement, fn: () => Promise<void>): Promise<boolean> {
-    return this.controls.guarded(errorEl, fn);
-  }
-  private say(text: string): void {
-    this.controls.say(text);
-  }
-  private refreshControls(): void {
-    this.controls.refreshControls();
-  }
   private refreshCompared(): void {
     this.compared.refreshCompared();
   }

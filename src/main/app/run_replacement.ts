@@ -19,31 +19,30 @@ import type { SettingsForm } from './settings_form.ts';
 import type { StatsPanel } from './stats_panel.ts';
 import type { RunKeeper } from './run_keeper.ts';
 import { readCheckpointMetrics } from '../../shared/formats/checkpoint.ts';
-import type { Controls } from './app_controls.ts';
+import { ControlledPart } from './app_controls.ts';
 import type { ComparedCurves } from './compared_curves.ts';
 import type { RunLifecycle, RunParts } from './run_lifecycle.ts';
 import type { View } from './view.ts';
 
-export class RunReplacement {
+export class RunReplacement extends ControlledPart {
   private readonly v: View;
   private readonly settings: SettingsForm;
   private readonly stats: StatsPanel;
   private readonly keeper: RunKeeper;
   private readonly estimate: LoglikEstimate;
-  private readonly controls: Controls;
   private readonly compared: ComparedCurves;
 
   constructor(
     private readonly life: RunLifecycle,
     parts: RunParts,
   ) {
+    super(parts.controls);
     ({
       v: this.v,
       settings: this.settings,
       stats: this.stats,
       keeper: this.keeper,
       estimate: this.estimate,
-      controls: this.controls,
       compared: this.compared,
     } = parts);
   }
@@ -68,21 +67,6 @@ export class RunReplacement {
     this.life.setData(data);
   }
 
-  private get busy(): boolean {
-    return this.controls.busy;
-  }
-  private set busy(b: boolean) {
-    this.controls.busy = b;
-  }
-  private guarded(errorEl: HTMLElement, fn: () => Promise<void>): Promise<boolean> {
-    return this.controls.guarded(errorEl, fn);
-  }
-  private say(text: string): void {
-    this.controls.say(text);
-  }
-  private refreshControls(): void {
-    this.controls.refreshControls();
-  }
   private showPrevious(): Promise<void> {
     return this.compared.showPrevious();
   }
