@@ -88,7 +88,7 @@ function checkEngine(build: KernelBuild): void {
     throw new KernelError(
       'STATE',
       "This JavaScript engine has no WebAssembly SIMD, which aevb's step kernels need.",
-      "Train with kernels: 'tfjs' (CLI --kernels tfjs), or use an engine with WebAssembly SIMD (Chrome ≥ 91, Firefox ≥ 89, Safari ≥ 16.4, Node ≥ 16).",
+      "Train with the kernels 'tfjs' (TensorFlow.js), or use an engine with WebAssembly SIMD (Chrome ≥ 91, Firefox ≥ 89, Safari ≥ 16.4, Node ≥ 16).",
     );
   }
   if (build === 'relaxed' && !f.relaxed) {

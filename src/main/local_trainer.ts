@@ -16,7 +16,7 @@ import { estimateLogLikelihood, evaluateElbo } from '../shared/model/evaluate.ts
 import type { ShardValue } from '../shared/model/gradients.ts';
 import { buildLayout, type ParamLayout } from '../shared/model/layout.ts';
 import type { ShardInputs } from '../shared/training/minibatch.ts';
-import { firstNonFinite, OPTIMIZER_SLOTS } from '../shared/training/optimizers.ts';
+import { ADAPTIVE_OPTIMIZERS, firstNonFinite, OPTIMIZER_SLOTS, orList } from '../shared/training/optimizers.ts';
 import { MinibatchSchedule } from '../shared/training/schedule.ts';
 import { allocatePoolMemory, type PoolMemory } from '../shared/runtime/shared_memory.ts';
 import { createStepGradient, stepShard, type StepGradient } from '../shared/training/step_gradient.ts';
@@ -157,7 +157,7 @@ export class LocalTrainer {
         ok: false,
         error: numericError(
           `Step ${step}: ${where} is not finite; the update was not applied and the model is unchanged.`,
-          'Lower the step size lr (or use the adagrad or adam optimizer), or check the data for extreme values.',
+          `Lower the step size lr (or use optimizer ${orList(ADAPTIVE_OPTIMIZERS)}), or check the data for extreme values.`,
           { id: 'diverged-step', fields: ['lr', 'optimizer'] },
         ),
       };

@@ -8,6 +8,7 @@
  */
 import type { TrainConfig } from '../shared/training/config.ts';
 import { numericError } from '../shared/errors.ts';
+import { ADAPTIVE_OPTIMIZERS, optimizerSpec, orList } from '../shared/training/optimizers.ts';
 import type { KernelsInUse } from '../shared/training/step_plan.ts';
 import { nextEvalStep, type EvalSchedule } from '../shared/training/eval_schedule.ts';
 import type { StepsReport, WorkerPool } from './pool/pool.ts';
@@ -241,11 +242,14 @@ export class TrainLoop {
       last = this.step - 1,
       first = this.step - n;
     const { optimizer, lr } = this.host.config;
+    const smaller = Number((lr / 10).toPrecision(3)),
+      adaptive = optimizerSpec(optimizer).adaptive;
     this.skippedInARow = 0; // a later start() tries again from the kept state
     const error = numericError(
       `Training diverged: ${n} steps in a row (steps ${first} to ${last}) were skipped because their gradient was not finite (NaN or Inf), so training stopped at step ${this.step}. ` +
         `The model is kept as it was after its last applied update${first > 0 ? ` (before step ${first})` : ' (its initial state)'}. The likely cause: the learning rate (${optimizer}, lr ${lr}) is too large for this model and data.`,
-      `Start a new run with a smaller learning rate, e.g. lr ${Number((lr / 10).toPrecision(3))}${optimizer === 'sgd' ? ' (or use optimizer adam or adagrad)' : ''}.`,
+      `Start a new run with a smaller learning rate, e.g. lr ${smaller}${adaptive ? '' : ` (or use optimizer ${orList(ADAPTIVE_OPTIMIZERS)})`}.`,
+      { id: 'diverged-run', fields: adaptive ? ['lr'] : ['lr', 'optimizer'], value: smaller },
     );
     this.host.emit('failure', { kind: 'diverged', worker: -1, step: last, firstSkipped: first, skipped: n, cause: error.message, error });
     throw error;

@@ -33,6 +33,7 @@ export type RemedyId =
   | 'smaller-model' // fewer hidden units or latent dimensions
   | 'diverged-save' // a non-finite state was not saved
   | 'diverged-step' // a step was not finite: a smaller step size
+  | 'diverged-run' // the run diverged: a new run with a smaller step size (value), or an adaptive optimizer (when fields has optimizer)
   | 'same-model' // resume with the checkpoint's model shape (fields)
   | 'same-optimizer' // resume with the checkpoint's optimizer (value)
   | 'same-data' // resume on the checkpoint's data

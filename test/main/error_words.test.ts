@@ -14,6 +14,7 @@ import { HELP, parseCli } from '../../src/main/node/cli_args.ts';
 import { exportSafetensors } from '../../src/shared/formats/pytorch_state.ts';
 import { decodeSafetensors } from '../../src/shared/formats/safetensors.ts';
 import { initialState } from '../../src/shared/training/training_state.ts';
+import { OPTIMIZER_NAMES, optimizerSpec } from '../../src/shared/training/optimizers.ts';
 
 // Records over the unions: the compiler refuses a code, remedy or field added without a line here.
 const CODES: Record<AevbErrorCode, true> = {
@@ -39,6 +40,7 @@ const REMEDIES: Record<RemedyId, true> = {
   'smaller-model': true,
   'diverged-save': true,
   'diverged-step': true,
+  'diverged-run': true,
   'same-model': true,
   'same-optimizer': true,
   'same-data': true,
@@ -216,5 +218,37 @@ describe('the field table', () => {
       expect(explicit[r.field], r.field).not.toBeUndefined();
       expect(explicit[r.field], r.field).not.toEqual(r.default);
     }
+  });
+});
+
+describe('the divergence remedies', () => {
+  it('name every adaptive rule of the optimizer registry (and no other): by name on the CLI, by label on the page', () => {
+    const adaptive = OPTIMIZER_NAMES.filter((k) => optimizerSpec(k).adaptive);
+    const others = OPTIMIZER_NAMES.filter((k) => !optimizerSpec(k).adaptive);
+    expect(adaptive.length).toBeGreaterThan(1);
+    for (const id of ['diverged-step', 'diverged-run'] as const) {
+      const e = new AevbError('NUMERIC', 'Training diverged.', 'Use a smaller step size.', undefined, {
+        id,
+        fields: ['lr', 'optimizer'],
+        value: 0.1,
+      });
+      const cli = cliMessage(e),
+        page = pageMessage(e);
+      for (const k of adaptive) {
+        expect(cli, id).toMatch(new RegExp(`\\b${k}\\b`));
+        expect(page, id).toContain(optimizerSpec(k).label);
+      }
+      for (const k of others) expect(cli, id).not.toMatch(new RegExp(`\\b${k}\\b`));
+      expect(cli).toContain('--optimizer');
+      expect(page).not.toMatch(FLAG);
+    }
+    // A run that diverged with an adaptive rule is told only to lower the step size.
+    const run = new AevbError('NUMERIC', 'Training diverged.', 'Use a smaller step size.', undefined, {
+      id: 'diverged-run',
+      fields: ['lr'],
+      value: 0.1,
+    });
+    expect(cliMessage(run)).toMatch(/Start a new run with a smaller --lr, e\.g\. --lr 0\.1\.$/);
+    expect(pageMessage(run)).toMatch(/Start a new run with a smaller "Learning rate", e\.g\. 0\.1\.$/);
   });
 });

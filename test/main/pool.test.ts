@@ -464,7 +464,7 @@ describe('a diverging run stops', () => {
     );
     expect(err).toMatchObject({ name: 'AevbError', code: 'NUMERIC' });
     expect(err.message).toMatch(
-      /^Training diverged: 20 steps in a row \(steps \d+ to \d+\) were skipped because their gradient was not finite.*lr 10\) is too large.*Start a new run with a smaller learning rate, e\.g\. lr 1 \(or use optimizer adam or adagrad\)\.$/,
+      /^Training diverged: 20 steps in a row \(steps \d+ to \d+\) were skipped because their gradient was not finite.*lr 10\) is too large.*Start a new run with a smaller learning rate, e\.g\. lr 1 \(or use optimizer adagrad, adam or rmsprop\)\.$/,
     );
     expect(t.status).toBe('failed');
     expect(statuses).toEqual(['running', 'failed']);

@@ -2,7 +2,8 @@
  * The page's controller: one dataset and at most one run, and the user's actions on them
  * (load data, start, pause/resume, reset, save/load checkpoints, export, estimate log p(x)).
  * This file builds the page's parts and wires the DOM's events to them; the parts each live in
- * their own file: run_lifecycle (the run: created, trained, paused, replaced, ended), app_controls
+ * their own file: run_lifecycle (the run: created, trained, paused, ended), run_replacement (new
+ * data, Reset, a loaded checkpoint, a restored run), app_controls
  * (which controls are enabled, the status line), compared_curves (runs drawn beside the current
  * one), settings_form, run, elbo_chart, stats_panel, explorer, data_source (+ data_worker),
  * run_keeper (IndexedDB), downloads, long_tasks, loglik_estimate, confirm_dialog.
@@ -28,6 +29,7 @@ import { describeDifferences, linkDifferences } from './link_vs_saved.ts';
 import { Controls } from './app_controls.ts';
 import { ComparedCurves } from './compared_curves.ts';
 import { RunLifecycle } from './run_lifecycle.ts';
+import { RunReplacement } from './run_replacement.ts';
 import type { View } from './view.ts';
 
 export class App {
@@ -44,8 +46,10 @@ export class App {
   readonly sweepFigure: SweepFigure;
   private readonly controls: Controls;
   private readonly compared: ComparedCurves;
-  /** The data and the run, and everything that creates, trains, pauses, replaces or ends the run. */
+  /** The data and the run, and everything that creates, trains, pauses or ends the run. */
   readonly runs: RunLifecycle;
+  /** What replaces the data or the run: new data, Reset, a loaded checkpoint, a restored run. */
+  private readonly replace: RunReplacement;
   /** The address's hash when the page opened with settings in it ('' if none): the link, which wins (link_vs_saved.ts). */
   private readonly link: string;
 
@@ -103,7 +107,7 @@ export class App {
     this.sweepFigure = new SweepFigure(v.sweep);
     this.controls = new Controls(v, this.settings, this.estimate, this.chartTools, () => this.runs);
     this.compared = new ComparedCurves(v, this.settings, this.chart, this.keeper, this.controls, () => this.run);
-    this.runs = new RunLifecycle({
+    const parts = {
       v,
       settings: this.settings,
       chart: this.chart,
@@ -115,7 +119,9 @@ export class App {
       longTasks: this.longTasks,
       controls: this.controls,
       compared: this.compared,
-    });
+    };
+    this.runs = new RunLifecycle(parts);
+    this.replace = new RunReplacement(this.runs, parts);
     v.isolationBanner.hidden = globalThis.crossOriginIsolated === true;
     this.wire();
     this.stats.show(null);
@@ -157,7 +163,7 @@ export class App {
       'click',
       keepFocus(
         v.reset,
-        () => this.runs.reset(),
+        () => this.replace.reset(),
         () => v.start,
       ),
     );
@@ -170,7 +176,7 @@ export class App {
     });
     v.restorePrevious.addEventListener(
       'click',
-      act(() => this.runs.restorePrevious()),
+      act(() => this.replace.restorePrevious()),
     );
     v.loglikCancel.addEventListener(
       'click',
@@ -182,18 +188,18 @@ export class App {
     );
     v.restoreDiscard.addEventListener(
       'click',
-      act(() => this.runs.reset()),
+      act(() => this.replace.reset()),
     );
     v.dataEmbedded.addEventListener(
       'click',
-      act(() => this.runs.useData({ kind: 'embedded', subset: subsetFromUrl(location.search) })),
+      act(() => this.replace.useData({ kind: 'embedded', subset: subsetFromUrl(location.search) })),
     );
     v.dataFiles.addEventListener(
       'change',
       act(async () => {
         const files = [...(v.dataFiles.files ?? [])];
         v.dataFiles.value = '';
-        if (files.length) await this.runs.useData({ kind: 'files', files });
+        if (files.length) await this.replace.useData({ kind: 'files', files });
       }),
     );
     v.dropZone.addEventListener('dragover', (e) => {
@@ -205,7 +211,7 @@ export class App {
       e.preventDefault();
       v.dropZone.classList.remove('over');
       const files = [...(e.dataTransfer?.files ?? [])];
-      if (files.length && !this.busy) void this.runs.useData({ kind: 'files', files });
+      if (files.length && !this.busy) void this.replace.useData({ kind: 'files', files });
     });
     v.saveCheckpoint.addEventListener(
       'click',
@@ -239,7 +245,7 @@ export class App {
       act(async () => {
         const file = v.loadCheckpoint.files?.[0];
         v.loadCheckpoint.value = '';
-        if (file) await this.runs.loadCheckpoint(file);
+        if (file) await this.replace.loadCheckpoint(file);
       }),
     );
     v.loglik.addEventListener(
@@ -277,7 +283,7 @@ export class App {
     let linkChosen = false;
     if (saved) {
       if (await this.openSavedOverLink(saved)) {
-        if (await this.runs.restore(saved)) {
+        if (await this.replace.restore(saved)) {
           this.ready = true;
           return;
         }
@@ -287,7 +293,7 @@ export class App {
         linkChosen = true;
       }
     }
-    await this.runs.useData({ kind: 'embedded', subset: subsetFromUrl(location.search) });
+    await this.replace.useData({ kind: 'embedded', subset: subsetFromUrl(location.search) });
     if (linkChosen)
       this.say('The link\'s settings are set: press Start to train. The saved run is kept: "Restore the previous run" opens it.');
     this.ready = true;

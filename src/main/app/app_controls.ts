@@ -97,3 +97,24 @@ export class Controls {
     this.chartTools.refresh();
   }
 }
+
+/** A part of the page that acts through the controls: `busy`, guarded actions, the status line (run_lifecycle.ts, run_replacement.ts). */
+export abstract class ControlledPart {
+  constructor(protected readonly controls: Controls) {}
+
+  protected get busy(): boolean {
+    return this.controls.busy;
+  }
+  protected set busy(b: boolean) {
+    this.controls.busy = b;
+  }
+  protected guarded(errorEl: HTMLElement, fn: () => Promise<void>): Promise<boolean> {
+    return this.controls.guarded(errorEl, fn);
+  }
+  protected say(text: string): void {
+    this.controls.say(text);
+  }
+  protected refreshControls(): void {
+    this.controls.refreshControls();
+  }
+}

@@ -5,6 +5,7 @@
  * current run, and can be shown or hidden.
  */
 import type { TrainConfig } from '../../shared/training/config.ts';
+import { CONFIG_FIELDS } from '../../shared/training/config_fields.ts';
 import { dataError } from '../../shared/errors.ts';
 
 /** One run on the chart beside the current one. */
@@ -21,23 +22,14 @@ export interface ComparedRun {
   shown: boolean;
 }
 
-/** The settings that tell runs apart (in the address's names). */
-const COMPARED_KEYS: readonly (keyof TrainConfig)[] = [
-  'latent',
-  'hidden',
-  'activation',
-  'decoder',
-  'algorithm',
-  'estimator',
-  'samples',
-  'batch',
-  'optimizer',
-  'lr',
-  'weightDecay',
-  'evalElboSamples',
-  'seed',
-  'binarize',
-];
+/**
+ * The settings that tell runs apart: the config fields on the page's form (the field table's rows
+ * with a page control), in the form's order, but the epochs (a longer run of the same settings is
+ * the same curve, further on).
+ */
+const COMPARED_KEYS: readonly (keyof TrainConfig)[] = CONFIG_FIELDS.filter((r) => r.page !== undefined && r.field !== 'epochs')
+  .sort((a, b) => a.page!.order - b.page!.order)
+  .map((r) => r.field);
 
 /** "latent 4, hidden 40": the settings of `c` that differ from `base`; "same settings" when none. */
 export function differingSettings(c: Partial<TrainConfig> | undefined, base: Partial<TrainConfig> | undefined): string {

@@ -6,6 +6,7 @@
  */
 import { AevbError, type Remedy, type RemedyId } from '../../shared/errors.ts';
 import { CONFIG_FIELDS, fieldRow } from '../../shared/training/config_fields.ts';
+import { ADAPTIVE_OPTIMIZERS, optimizerSpec, orList } from '../../shared/training/optimizers.ts';
 
 /** The labels of the page's settings that are not config fields (settings_form.ts builds their controls). */
 export const OWN_SETTING_LABELS: Readonly<Record<'workers' | 'kernels', string>> = { workers: 'Workers', kernels: 'Kernels' };
@@ -17,6 +18,9 @@ export function labelOf(field: string): string {
 
 /** A label inside a sentence: quoted, as the page writes a control's name. */
 const q = (field: string) => `"${labelOf(field)}"`;
+
+/** The optimizers to suggest when a run diverges, as the page names them ("Adagrad, Adam or RMSProp"). */
+const adaptiveLabels = () => orList(ADAPTIVE_OPTIMIZERS.map((k) => optimizerSpec(k).label));
 
 type Phrase = (r: Remedy, e: AevbError) => string;
 
@@ -33,7 +37,10 @@ const PAGE_FIXES: Readonly<Record<RemedyId, Phrase>> = {
   'wake-sleep-estimator': () => `Pick B as the ${q('estimator')} with wake-sleep, or AEVB as the ${q('algorithm')}.`,
   'smaller-model': () => `Enter fewer ${q('hidden')} (or a smaller ${q('latent')}), or load data with fewer values per datapoint.`,
   'diverged-save': () => `Training diverged; the previous checkpoint is kept. Lower the ${q('lr')} or load the last good checkpoint.`,
-  'diverged-step': () => `Lower the ${q('lr')} (or pick Adagrad or Adam as the ${q('optimizer')}), or check the data for extreme values.`,
+  'diverged-step': () =>
+    `Lower the ${q('lr')} (or pick ${adaptiveLabels()} as the ${q('optimizer')}), or check the data for extreme values.`,
+  'diverged-run': (r) =>
+    `Start a new run with a smaller ${q('lr')}, e.g. ${r.value}${r.fields?.includes('optimizer') ? ` (or pick ${adaptiveLabels()} as the ${q('optimizer')})` : ''}.`,
   'same-model': () =>
     `It continues only on data of the size it was trained on, with its ${q('hidden')}, ${q('latent')} and ${q('decoder')}; or start a new run.`,
   'same-optimizer': (r) => `It continues only with the ${r.value} optimizer; or start a new run.`,

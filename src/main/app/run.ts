@@ -94,7 +94,7 @@ export class Run extends TypedEmitter<RunEvents> {
       }),
       trainer.on('failure', (f) => {
         // A diverged run stops training: the page shows why in its status line (see stoppedBecause).
-        if (f.kind === 'diverged') this.stoppedBecause = f.cause;
+        if (f.kind === 'diverged') this.stoppedBecause = pageMessage(f.error);
         else this.emit('failure', f);
       }),
     ];

@@ -1,20 +1,16 @@
 /**
- * The page's run through its life: created (Start, a loaded checkpoint, a run restored from this
- * browser), trained, paused and resumed (an estimate of log p(x) takes its turn on the workers),
- * given new epochs (a new pool from its checkpoint), and replaced or ended (new data, Reset, a
- * loaded checkpoint, the previous run restored). Nothing is lost silently: a replacement asks first
- * when a run exists, and the run it replaces is kept as the previous run (run_keeper.ts).
+ * The page's run through its life: created (Start), trained, paused and resumed (an estimate of
+ * log p(x) takes its turn on the workers), given new epochs (a new pool from its checkpoint), and
+ * ended. It holds the current run and data; replacing them (new data, Reset, a loaded checkpoint,
+ * a run restored from this browser) is run_replacement.ts's, through endRun, attach and setData.
  *
- * Invariant: a failed action (bad data, bad checkpoint, bad settings) shows its AevbError's message
- * next to the control and changes nothing else; the current model stays as it was.
+ * Invariant: a failed action (bad settings) shows its AevbError's message next to the control and
+ * changes nothing else; the current model stays as it was.
  */
 import { afterNextFrame } from './dom.ts';
-import { pageMessage } from './error_words.ts';
-import { loadData, type DataSource, type LoadedData } from './data_source.ts';
+import type { LoadedData } from './data_source.ts';
 import { checkpointBytes } from './checkpoints.ts';
-import { confirmAction } from './confirm_dialog.ts';
 import type { LoglikEstimate } from './loglik_estimate.ts';
-import type { Saved } from './store.ts';
 import type { ChartTools } from './chart_tools.ts';
 import type { ElboChart } from './elbo_chart.ts';
 import type { Explorer } from './explorer.ts';
@@ -25,8 +21,8 @@ import { fieldError, type SettingsForm } from './settings_form.ts';
 import type { StatsPanel } from './stats_panel.ts';
 import type { RunKeeper } from './run_keeper.ts';
 import { writeUrlSettings } from './url_settings.ts';
-import { readCheckpointMetrics } from '../../shared/formats/checkpoint.ts';
-import type { Controls } from './app_controls.ts';
+import { fieldRow } from '../../shared/training/config_fields.ts';
+import { ControlledPart, type Controls } from './app_controls.ts';
 import type { ComparedCurves } from './compared_curves.ts';
 import type { View } from './view.ts';
 
@@ -45,7 +41,7 @@ export interface RunParts {
   compared: ComparedCurves;
 }
 
-export class RunLifecycle {
+export class RunLifecycle extends ControlledPart {
   data: LoadedData | null = null;
   run: Run | null = null;
   /** The step of the run restored at load (-1: none). */
@@ -60,10 +56,10 @@ export class RunLifecycle {
   private readonly keeper: RunKeeper;
   private readonly estimate: LoglikEstimate;
   private readonly longTasks: LongTaskLog;
-  private readonly controls: Controls;
   private readonly compared: ComparedCurves;
 
   constructor(parts: RunParts) {
+    super(parts.controls);
     ({
       v: this.v,
       settings: this.settings,
@@ -74,138 +70,20 @@ export class RunLifecycle {
       keeper: this.keeper,
       estimate: this.estimate,
       longTasks: this.longTasks,
-      controls: this.controls,
       compared: this.compared,
     } = parts);
   }
 
-  private get busy(): boolean {
-    return this.controls.busy;
-  }
-  private set busy(b: boolean) {
-    this.controls.busy = b;
-  }
-  private guarded(errorEl: HTMLElement, fn: () => Promise<void>): Promise<boolean> {
-    return this.controls.guarded(errorEl, fn);
-  }
-  private say(text: string): void {
-    this.controls.say(text);
-  }
-  private refreshControls(): void {
-    this.controls.refreshControls();
-  }
-  private showPrevious(): Promise<void> {
-    return this.compared.showPrevious();
-  }
   private refreshCompared(): void {
     this.compared.refreshCompared();
   }
 
-  /** Open a run kept in this browser (the current one after a reload, or the previous one); it becomes current. */
-  async restore(saved: Saved, previous = false): Promise<boolean> {
-    const what = previous ? 'the previous run' : 'your last run';
-    this.say(`Restoring ${what}…`);
-    this.busy = true;
-    this.refreshControls();
-    try {
-      const data = await loadData(saved.source);
-      const checkpoint = new Uint8Array(await saved.run.checkpoint.arrayBuffer());
-      const run = await Run.create({
-        data,
-        workers: saved.run.workers,
-        kernels: this.settings.kernels(),
-        checkpoint,
-        history: History.fromJSON(saved.run.history),
-      });
-      if (previous) {
-        await this.keeper.retire();
-        await this.endRun();
-      } // the two runs swap (or the previous one becomes the only one)
-      this.setData(data);
-      this.attach(run);
-      if (previous) await this.keeper.begin(run);
-      else this.keeper.lastSavedStep = run.trainer.step;
-      this.restoredStep = run.trainer.step;
-      const when = new Date(saved.run.savedAt).toLocaleString();
-      this.v.restoreText.textContent = `Restored ${what} from ${when}: step ${run.trainer.step.toLocaleString('en')}, epoch ${run.trainer.epoch} of ${run.trainer.config.epochs}.`;
-      this.v.restoreBanner.hidden = false;
-      this.say(`Restored ${what}. Press Resume to train on.`);
-      void run.evaluate().then(
-        () => this.stats.update(),
-        () => undefined,
-      );
-      return true;
-    } catch (e) {
-      this.v.runError.textContent = `Could not restore ${what}: ${pageMessage(e)}`;
-      if (!previous) await this.keeper.forget();
-      return false;
-    } finally {
-      await this.showPrevious(); // before busy ends: the page is settled when the controls come back
-      this.busy = false;
-      this.refreshControls();
-    }
-  }
-
-  async restorePrevious(): Promise<void> {
-    if (this.busy) return;
-    const prev = await this.keeper.previous();
-    if (!prev) {
-      await this.showPrevious();
-      return;
-    }
-    if (!(await this.askToReplace(`Restore the previous run (step ${prev.run.step.toLocaleString('en')})?`, 'Restore it'))) return;
-    await this.restore(prev, true);
-  }
-
-  /**
-   * Before the current run is replaced: ask (when one exists), end a running estimate, and keep the
-   * run as the previous run. False: the user kept it.
-   */
-  private async askToReplace(what: string, action: string): Promise<boolean> {
-    const run = this.run;
-    if (!run) return true;
-    this.say('Waiting for your answer: replace the current run?');
-    const ok = await confirmAction(
-      `${what} It replaces the current run (step ${run.trainer.step.toLocaleString('en')}), which is kept in this browser: "Restore the previous run" brings it back.`,
-      action,
-    );
-    if (!ok) {
-      this.say('Kept the current run.');
-      return false;
-    }
-    await this.estimate.cancel();
-    return true;
-  }
-
-  private setData(data: LoadedData): void {
+  /** The page's data is `data` (run_replacement.ts calls it when it replaces the data). */
+  setData(data: LoadedData): void {
     this.data = data;
     this.v.dataDesc.textContent = data.description;
     this.explorer.setData(data.split.test);
     this.settings.check(data.split.train.n);
-  }
-
-  /** Load a data source; on success it replaces the data and ends the current run. */
-  async useData(source: DataSource): Promise<void> {
-    await this.guarded(this.v.dataError, async () => {
-      this.say(
-        source.kind === 'embedded' ? 'Loading the embedded MNIST digits…' : `Reading ${source.files.map((f) => f.name).join(', ')}…`,
-      );
-      let data: LoadedData;
-      try {
-        data = await loadData(source);
-      } catch (e) {
-        this.say(this.run ? 'That data could not be used; the current run is unchanged.' : 'That data could not be used.');
-        throw e;
-      }
-      const hadRun = this.run !== null;
-      if (!(await this.askToReplace(`Use ${data.description}`, 'Use the new data'))) return;
-      if (hadRun) await this.keeper.retire();
-      await this.endRun();
-      this.setData(data);
-      if (data.bernoulliProblem && this.settings.check().ok) this.settings.showError('decoder', data.bernoulliProblem);
-      this.say(`${hadRun ? 'The previous run ended (restorable). ' : ''}Data ready: press Start to train.`);
-      await this.showPrevious();
-    });
   }
 
   async start(): Promise<void> {
@@ -334,7 +212,8 @@ export class RunLifecycle {
     this.attach(run);
   }
 
-  private async endRun(): Promise<void> {
+  /** End the current run: its events, its workers, what the page shows of it (run_replacement.ts, before a replacement). */
+  async endRun(): Promise<void> {
     const run = this.run;
     if (!run) return;
     this.unsubscribe.forEach((u) => u());
@@ -353,18 +232,8 @@ export class RunLifecycle {
     await run.dispose().catch(() => undefined);
   }
 
-  async reset(): Promise<void> {
-    if (this.busy || !this.run) return;
-    if (!(await this.askToReplace('Reset?', 'Reset'))) return;
-    await this.guarded(this.v.runError, async () => {
-      await this.keeper.retire();
-      await this.endRun();
-      await this.showPrevious();
-      this.say('Reset: change the settings and press Start. The run you reset is kept as the previous run.');
-    });
-  }
-
-  private attach(run: Run): void {
+  /** `run` becomes the current run: shown, saved, listened to (run_replacement.ts, a replacement's new run). */
+  attach(run: Run): void {
     this.run = run;
     this.settings.set(run.trainer.config, run.trainer.autoWorkers ? 'auto' : run.trainer.workers);
     this.settings.lock(true);
@@ -414,51 +283,6 @@ export class RunLifecycle {
     }
   }
 
-  async loadCheckpoint(file: File): Promise<void> {
-    const data = this.data;
-    if (!data) return;
-    await this.guarded(this.v.keepError, async () => {
-      this.say(`Loading ${file.name}…`);
-      const checkpoint = new Uint8Array(await file.arrayBuffer());
-      const check = this.settings.check();
-      const workers = this.run
-        ? this.run.trainer.autoWorkers
-          ? 'auto'
-          : this.run.trainer.workers
-        : check.ok
-          ? check.settings.workers
-          : 'auto';
-      let run: Run;
-      try {
-        // The file's metrics history (if it carries one) is the loaded run's curve.
-        const metrics = readCheckpointMetrics(checkpoint, file.name);
-        run = await Run.create({
-          data,
-          workers,
-          kernels: this.settings.kernels(),
-          checkpoint,
-          history: metrics ? History.fromMetrics(metrics) : undefined,
-        });
-        await run.evaluate({ train: true });
-      } catch (e) {
-        this.say(this.run ? 'That checkpoint could not be loaded; the current run is unchanged.' : 'That checkpoint could not be loaded.');
-        throw e;
-      }
-      if (!(await this.askToReplace(`Load ${file.name} (step ${run.trainer.step.toLocaleString('en')})?`, 'Load it'))) {
-        await run.dispose();
-        return;
-      }
-      if (this.run) await this.keeper.retire();
-      await this.endRun();
-      await this.showPrevious();
-      this.attach(run);
-      await this.keeper.begin(run);
-      this.say(
-        `Loaded ${file.name}: step ${run.trainer.step.toLocaleString('en')}, test ELBO ${run.evaluation!.testElbo.toFixed(2)}. Press Resume to train on.`,
-      );
-    });
-  }
-
   /**
    * log p(x) with K importance samples, as a task the page watches (loglik_estimate.ts). Training
    * and the estimate take turns on the workers: a running run pauses, and resumes when it ends.
@@ -466,9 +290,11 @@ export class RunLifecycle {
   async estimateLogLikelihood(): Promise<void> {
     const run = this.run;
     const K = this.v.loglikK.valueAsNumber;
+    // At most as many importance samples as training's evalSamples (its row of the field table).
+    const maxK = fieldRow('evalSamples')!.max!;
     if (!run || this.busy || this.estimate.running) return;
-    if (!Number.isInteger(K) || K < 1 || K > 100_000) {
-      this.v.loglikResult.textContent = `K is ${this.v.loglikK.value || 'empty'}; it must be a whole number from 1 to 100000.`;
+    if (!Number.isInteger(K) || K < 1 || K > maxK) {
+      this.v.loglikResult.textContent = `K is ${this.v.loglikK.value || 'empty'}; it must be a whole number from 1 to ${maxK}.`;
       return;
     }
     const wasTraining = run.phase === 'running' || run.phase === 'pausing';

@@ -3,8 +3,9 @@
  * table's `page` entries (config_fields.ts: label, control, step, tooltip, order, address key), plus
  * the page's own two, the number of workers and the step's kernels. Hidden units and activation are
  * text: one value, or a comma list with one per hidden layer (512,256 and relu,tanh: a deeper MLP).
- * The config validator (resolveConfig) is the only judge of a value; its AevbError is shown next to
- * the control it names, in the page's words (error_words.ts). While a run exists only the epochs can change.
+ * The library's checks are the only judges of a value (resolveConfig; checkPoolFits for the minibatch
+ * against the workers and the data); their AevbError is shown next to the control, in the page's
+ * words (error_words.ts). While a run exists only the epochs can change.
  */
 import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../../shared/training/config.ts';
 import { AevbError } from '../../shared/errors.ts';
@@ -12,6 +13,7 @@ import { h } from './dom.ts';
 import { OWN_SETTING_LABELS, pageMessage, pageProblem } from './error_words.ts';
 import { CONFIG_FIELDS, pageOptions, type FieldRow } from '../../shared/training/config_fields.ts';
 import type { KernelChoice } from '../../shared/runtime/protocol.ts';
+import { checkPoolFits } from '../api_checks.ts';
 
 export type SettingKey = keyof TrainConfig | 'workers' | 'kernels';
 
@@ -220,19 +222,13 @@ export class SettingsForm {
         message: `Workers is ${JSON.stringify(workers)}; it must be auto or a whole number from 1 to 256.`,
       };
     }
-    if (workers !== 'auto' && config.batch! < workers) {
-      return {
-        ok: false,
-        key: 'workers',
-        message: `${workers} workers need a minibatch of at least ${workers} (each takes one datapoint or more). Use fewer workers or a larger minibatch.`,
-      };
-    }
-    if (trainSize !== undefined && config.batch! > trainSize) {
-      return {
-        ok: false,
-        key: 'batch',
-        message: `Minibatch ${config.batch} is larger than the ${trainSize} training datapoints. Use ${trainSize} or fewer.`,
-      };
+    // The library's own check (Trainer.create makes it too), in the page's words: too few datapoints
+    // per minibatch for the workers is said beside Workers, a minibatch larger than the data beside Minibatch.
+    try {
+      checkPoolFits(workers === 'auto' ? 1 : (workers as number), config.batch!, trainSize ?? Number.POSITIVE_INFINITY);
+    } catch (e) {
+      if (!(e instanceof AevbError)) throw e;
+      return { ok: false, key: e.remedy?.id === 'batch-at-least' ? 'workers' : 'batch', message: pageMessage(e) };
     }
     return { ok: true, settings: { config, workers: workers as number | 'auto', kernels } };
   }

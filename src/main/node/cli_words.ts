@@ -7,6 +7,7 @@
  */
 import type { AevbError, Remedy, RemedyId } from '../../shared/errors.ts';
 import { CONFIG_FIELDS, fieldRow } from '../../shared/training/config_fields.ts';
+import { ADAPTIVE_OPTIMIZERS, orList } from '../../shared/training/optimizers.ts';
 
 /** `--flag` of a config field (`lr` → `--lr`); a name that is no config field is taken as a flag of the CLI's own (`workers`). */
 export function flagOf(field: string): string {
@@ -40,7 +41,10 @@ const CLI_FIXES: Readonly<Record<RemedyId, Phrase>> = {
   'smaller-model': () => `Pass a smaller ${flagOf('hidden')} (or ${flagOf('latent')}), or data with fewer values per datapoint.`,
   'diverged-save': () =>
     `Training diverged; the previous checkpoint is kept. Lower ${flagOf('lr')} or resume from the last good checkpoint.`,
-  'diverged-step': () => `Lower ${flagOf('lr')} (or use ${flagOf('optimizer')} adagrad/adam), or check the data for extreme values.`,
+  'diverged-step': () =>
+    `Lower ${flagOf('lr')} (or use ${flagOf('optimizer')} ${orList(ADAPTIVE_OPTIMIZERS)}), or check the data for extreme values.`,
+  'diverged-run': (_f, r) =>
+    `Start a new run with a smaller ${flagOf('lr')}, e.g. ${flagOf('lr')} ${r.value}${r.fields?.includes('optimizer') ? ` (or use ${flagOf('optimizer')} ${orList(ADAPTIVE_OPTIMIZERS)})` : ''}.`,
   'same-model': () => `Resume with the same data size, ${flagOf('hidden')}, ${flagOf('latent')} and ${flagOf('decoder')}, ${NEW_RUN}.`,
   'same-optimizer': (_f, r) => `Resume with ${flagOf('optimizer')} ${r.value}, ${NEW_RUN}.`,
   'same-data': () => `Resume with the same --data, ${NEW_RUN}.`,

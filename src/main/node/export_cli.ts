@@ -22,6 +22,7 @@ import { decode, disposeParams, paramTensors } from '../../shared/model/model.ts
 import { buildLayout } from '../../shared/model/layout.ts';
 import { exportSafetensors, readCheckpointBytes } from '../../shared/formats/pytorch_state.ts';
 import { CounterRng, Stream } from '../../shared/training/rng.ts';
+import { fieldRow } from '../../shared/training/config_fields.ts';
 import { CHECKPOINT_FILE, writeFileAtomic } from './checkpoint_files.ts';
 import { runMain } from './cli_main.ts';
 import { loadEmbeddedMnist, loadIdxDataset } from './data_files.ts';
@@ -32,8 +33,8 @@ import { numberFlag, parseFlags, parseNumber, type FlagSpec } from './flags.ts';
 import { readFileBounded } from './read_file.ts';
 import { setupNodeBackend } from './tfjs_node.ts';
 
-/** At most as many importance samples as training's --eval-samples (config.ts). */
-const MAX_EVAL_SAMPLES = 100_000;
+/** At most as many importance samples as training's evalSamples (its row of the field table). */
+const MAX_EVAL_SAMPLES = fieldRow('evalSamples')!.max!;
 
 export const EXPORT_HELP = `npm run export -- [flags]: move a model to PyTorch and back (docs/safetensors.md)
 
@@ -43,7 +44,7 @@ export const EXPORT_HELP = `npm run export -- [flags]: move a model to PyTorch a
   --write-idx DIR       write the embedded MNIST split (9,000 train / 1,000 test) as IDX files in DIR
   --evaluate MODEL      a .aevb or .safetensors model: print its test ELBO on --data
   --data SRC            mnist (default) or an IDX image file, split by --test-fraction (default 0.1)
-  --eval-samples K      also estimate log p(x) with K importance samples (0 to 100,000)
+  --eval-samples K      also estimate log p(x) with K importance samples (0 to ${MAX_EVAL_SAMPLES.toLocaleString('en')})
   --png FILE            with --evaluate: write 64 samples from the model as an 8×8 PNG grid
   -h, --help            this text
 `;
@@ -206,7 +207,7 @@ async function main(argv: string[]): Promise<number> {
     if (values[flag] !== undefined && !values.evaluate)
       throw configError(flag, 'was given without --evaluate', `Pass --evaluate MODEL with --${flag}.`);
   }
-  // The same bound as training's --eval-samples (config.ts): K importance samples per test datapoint.
+  // The same bound as training's evalSamples (the field table): K importance samples per test datapoint.
   const K = numberFlag(values, 'eval-samples', { integer: true, min: 0, max: MAX_EVAL_SAMPLES, fallback: 0 });
   const src = (values.data as string | undefined) ?? 'mnist';
   if (values['test-fraction'] !== undefined && src === 'mnist') {

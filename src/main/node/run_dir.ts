@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { checkCompatible, decodeCheckpoint, type Checkpoint } from '../../shared/formats/checkpoint.ts';
+import { decodeCheckpoint, resumeDifference, resumeDifferenceWords, type Checkpoint } from '../../shared/formats/checkpoint.ts';
 import type { TrainConfig } from '../../shared/training/config.ts';
 import { checkpointError, fileError, stateError } from '../../shared/errors.ts';
 import { CHECKPOINT_FILE, DECODER_DIR } from './checkpoint_files.ts';
@@ -104,11 +104,10 @@ export function checkRunDir(dir: string, start: RunStart): void {
     }
     return;
   }
-  try {
-    checkCompatible(here, start.config, start.data, file);
-  } catch (e) {
+  const differs = resumeDifference(here, start.config, start.data);
+  if (differs) {
     throw stateError(
-      `${both}: ${file} holds a different run, which this run would overwrite (${(e as Error).message.replace(/^Cannot resume from [^:]*: /, '').replace(/\.\s.*$/, '')}).`,
+      `${both}: ${file} holds a different run, which this run would overwrite (${resumeDifferenceWords(differs)}).`,
       `Pass --out an empty or new directory, or resume ${dir} itself with --resume ${dir}.`,
     );
   }

@@ -452,52 +452,82 @@ function sameSetting(a: unknown, b: unknown): boolean {
   return a === b;
 }
 
+/** How a checkpoint differs from the run that would resume it: what, its value in each, and the fix (words and remedy). */
+export interface ResumeDifference {
+  /** "the optimizer", `config field "seed"`, … */
+  what: string;
+  /** Its value in the checkpoint and in this run. */
+  ours: unknown;
+  theirs: unknown;
+  fix: string;
+  remedy: Remedy;
+}
+
 /**
- * Throw unless `c` can be resumed with config `cfg` on `data`: same model shape (modelKey), same
- * optimizer, same dataset (d, n, fingerprint) and every other config field equal, except the
- * RESUMABLE_FIELDS (epochs, evalSamples, evalElboSamples).
+ * The first way `c` cannot be resumed with config `cfg` on `data`, or null: same model shape
+ * (modelKey), same optimizer, same dataset (d, n, fingerprint) and every other config field equal,
+ * except the RESUMABLE_FIELDS (the field table's resumable rows: epochs, evalSamples, …).
  */
+export function resumeDifference(
+  c: Checkpoint,
+  cfg: TrainConfig,
+  data: { n: number; d: number; fingerprint: string },
+): ResumeDifference | null {
+  const newRun = 'or start a new run';
+  if (modelKey(c.config) !== modelKey(cfg)) {
+    return {
+      what: 'the model shape',
+      ours: modelKey(c.config),
+      theirs: modelKey(cfg),
+      fix: `Resume with the same data size, hidden, latent and decoder, ${newRun}.`,
+      remedy: { id: 'same-model', fields: ['inputSize', 'hidden', 'latent', 'decoder'] },
+    };
+  }
+  if (c.optimizer.kind !== cfg.optimizer) {
+    return {
+      what: 'the optimizer',
+      ours: c.optimizer.kind,
+      theirs: cfg.optimizer,
+      fix: `Resume with the ${c.optimizer.kind} optimizer, ${newRun}.`,
+      remedy: { id: 'same-optimizer', fields: ['optimizer'], value: c.optimizer.kind },
+    };
+  }
+  const sameData = (what: string, ours: unknown, theirs: unknown): ResumeDifference => ({
+    what,
+    ours,
+    theirs,
+    fix: `Resume with the same data, ${newRun}.`,
+    remedy: { id: 'same-data' },
+  });
+  if (c.data.d !== data.d) return sameData("the dataset's values per datapoint (d)", c.data.d, data.d);
+  if (c.data.n !== data.n) return sameData(`the dataset's size (n, trained on "${c.data.name}")`, c.data.n, data.n);
+  if (c.data.fingerprint !== data.fingerprint)
+    return sameData(`the dataset fingerprint (trained on "${c.data.name}")`, c.data.fingerprint, data.fingerprint);
+  for (const key of Object.keys(c.config) as (keyof TrainConfig)[]) {
+    if (RESUMABLE_FIELDS.includes(key) || sameSetting(c.config[key], cfg[key])) continue;
+    return {
+      what: `config field "${key}"`,
+      ours: c.config[key],
+      theirs: cfg[key],
+      fix: `Resume with the checkpoint's value (only ${RESUMABLE_FIELDS.join(' and ')} may change on resume), ${newRun}.`,
+      remedy: { id: 'same-value', fields: [key] },
+    };
+  }
+  return null;
+}
+
+/** The difference in words: "the optimizer is "adam" in the checkpoint but "sgd" in this run". */
+export function resumeDifferenceWords(d: ResumeDifference): string {
+  return `${d.what} is ${JSON.stringify(d.ours)} in the checkpoint but ${JSON.stringify(d.theirs)} in this run`;
+}
+
+/** Throw (CHECKPOINT, with the remedy) unless `c` can be resumed with config `cfg` on `data` (resumeDifference). */
 export function checkCompatible(
   c: Checkpoint,
   cfg: TrainConfig,
   data: { n: number; d: number; fingerprint: string },
   source = 'checkpoint',
 ): void {
-  const newRun = 'or start a new run';
-  const fail = (what: string, ours: unknown, theirs: unknown, fix: string, remedy: Remedy): never => {
-    throw checkpointError(
-      `Cannot resume from ${source}: ${what} is ${JSON.stringify(ours)} in the checkpoint but ${JSON.stringify(theirs)} in this run.`,
-      fix,
-      remedy,
-    );
-  };
-  if (modelKey(c.config) !== modelKey(cfg)) {
-    fail('the model shape', modelKey(c.config), modelKey(cfg), `Resume with the same data size, hidden, latent and decoder, ${newRun}.`, {
-      id: 'same-model',
-      fields: ['inputSize', 'hidden', 'latent', 'decoder'],
-    });
-  }
-  if (c.optimizer.kind !== cfg.optimizer) {
-    fail('the optimizer', c.optimizer.kind, cfg.optimizer, `Resume with the ${c.optimizer.kind} optimizer, ${newRun}.`, {
-      id: 'same-optimizer',
-      fields: ['optimizer'],
-      value: c.optimizer.kind,
-    });
-  }
-  const dataFix = `Resume with the same data, ${newRun}.`;
-  const sameData: Remedy = { id: 'same-data' };
-  if (c.data.d !== data.d) fail("the dataset's values per datapoint (d)", c.data.d, data.d, dataFix, sameData);
-  if (c.data.n !== data.n) fail(`the dataset's size (n, trained on "${c.data.name}")`, c.data.n, data.n, dataFix, sameData);
-  if (c.data.fingerprint !== data.fingerprint)
-    fail(`the dataset fingerprint (trained on "${c.data.name}")`, c.data.fingerprint, data.fingerprint, dataFix, sameData);
-  for (const key of Object.keys(c.config) as (keyof TrainConfig)[]) {
-    if (RESUMABLE_FIELDS.includes(key) || sameSetting(c.config[key], cfg[key])) continue;
-    fail(
-      `config field "${key}"`,
-      c.config[key],
-      cfg[key],
-      `Resume with the checkpoint's value (only ${RESUMABLE_FIELDS.join(' and ')} may change on resume), ${newRun}.`,
-      { id: 'same-value', fields: [key] },
-    );
-  }
+  const d = resumeDifference(c, cfg, data);
+  if (d) throw checkpointError(`Cannot resume from ${source}: ${resumeDifferenceWords(d)}.`, d.fix, d.remedy);
 }

@@ -14,7 +14,7 @@
  * each with its `notes` entry).
  */
 import type { TrainConfig } from './config.ts';
-import { OPTIMIZER_NAMES, OPTIMIZERS } from './optimizers.ts';
+import { OPTIMIZER_NAMES, optimizerSpec } from './optimizers.ts';
 
 /** How a field's value is checked. 'layers': one value, or a list with one per hidden layer. */
 export type FieldType = 'int' | 'real' | 'enum' | 'bool' | 'layers';
@@ -140,6 +140,7 @@ export const CONFIG_FIELDS: readonly FieldRow[] = Object.freeze([
     label: 'Activation',
     type: 'layers',
     choices: ACTIVATIONS,
+    notes: { tanh: '(paper)' },
     default: 'tanh',
     doc: 'hidden-layer nonlinearity: one for every hidden layer, or one per layer',
     group: 'model',
@@ -147,7 +148,7 @@ export const CONFIG_FIELDS: readonly FieldRow[] = Object.freeze([
       flag: 'activation',
       value: 'A[,A…]',
       help: [
-        'tanh (paper) | relu | linear (default {default}); one for every hidden layer,',
+        '{choices} (default {default}); one for every hidden layer,',
         'or one per layer in the order of the hidden widths (relu,tanh)',
       ],
     },
@@ -304,9 +305,9 @@ export const CONFIG_FIELDS: readonly FieldRow[] = Object.freeze([
     page: {
       control: 'select',
       help: 'Update rule (the paper: Adagrad)',
-      // The paper's rule first, then the registry's order, each by the registry's label.
+      // The registry's labels, the paper's Adagrad first.
       options: Object.fromEntries(
-        ['adagrad', ...OPTIMIZER_NAMES.filter((k) => k !== 'adagrad')].map((k) => [k, OPTIMIZERS[k as keyof typeof OPTIMIZERS].label]),
+        ['adagrad' as const, ...OPTIMIZER_NAMES.filter((k) => k !== 'adagrad')].map((k) => [k, optimizerSpec(k).label]),
       ),
       order: 9,
     },

@@ -45,7 +45,8 @@ export interface OptimizerSpec {
   readonly lr: number;
   /**
    * Whether each parameter's step is scaled by a running size of its own gradient: the rules to suggest
-   * when SGD diverges (trainer.ts and local_trainer.ts name them in that message today by hand).
+   * when SGD diverges (ADAPTIVE_OPTIMIZERS: the divergence messages of train_loop.ts and local_trainer.ts,
+   * and their wording on the CLI and the page).
    */
   readonly adaptive: boolean;
   /** The same rule in PyTorch: torch.optim.<optimizer>(params, lr=η, weight_decay=λ, **options). */
@@ -112,6 +113,14 @@ export type OptimizerKind = keyof typeof OPTIMIZERS;
 
 /** Every rule's name, in the table's order: the config field's choices. */
 export const OPTIMIZER_NAMES: readonly OptimizerKind[] = Object.freeze(Object.keys(OPTIMIZERS) as OptimizerKind[]);
+
+/** The rules with `adaptive` set, in the table's order: what to suggest when a run with SGD diverges. */
+export const ADAPTIVE_OPTIMIZERS: readonly OptimizerKind[] = Object.freeze(OPTIMIZER_NAMES.filter((k) => OPTIMIZERS[k].adaptive));
+
+/** Names or labels in prose: "a", "a or b", "a, b or c". */
+export function orList(items: readonly string[]): string {
+  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
+}
 
 /** Whether `v` names a rule (an own key: not "toString" or "__proto__"). */
 export function isOptimizerKind(v: unknown): v is OptimizerKind {
