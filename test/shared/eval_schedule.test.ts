@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { evalSteps, nextEvalStep, parseEvalSchedule } from '../../src/shared/training/eval_schedule.ts';
+import { evalSteps, nextEvalStep } from '../../src/shared/training/eval_schedule.ts';
+import { parseEvalSchedule } from '../../src/main/node/eval_at_flag.ts';
 
 describe('evaluation points', () => {
   it('epochs: every epoch end, up to the last step', () => {

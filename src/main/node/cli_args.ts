@@ -11,7 +11,8 @@ import type { KernelChoice } from '../../shared/runtime/protocol.ts';
 import { parseFlags, parseNumber, type FlagSpec } from './flags.ts';
 import { DEFAULT_MAX_SKIPPED_STEPS } from './divergence.ts';
 import { DEFAULT_TEST_FRACTION, MAX_TEST_FRACTION } from '../../shared/data/mnist_split.ts';
-import { DEFAULT_PER_DECADE, EPOCHS_SCHEDULE, parseEvalSchedule, type EvalSchedule } from '../../shared/training/eval_schedule.ts';
+import { DEFAULT_PER_DECADE, EPOCHS_SCHEDULE, type EvalSchedule } from '../../shared/training/eval_schedule.ts';
+import { parseEvalSchedule } from './eval_at_flag.ts';
 
 const PATH_FLAGS = ['data', 'labels', 'out', 'resume'] as const;
 const PATH_FLAG_WHAT: Record<(typeof PATH_FLAGS)[number], string> = {

@@ -19,7 +19,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { isAevbError } from '../../shared/errors.ts';
 import { cliMessage } from './cli_words.ts';
-import { formatEvalSchedule } from '../../shared/training/eval_schedule.ts';
+import { formatEvalSchedule } from './eval_at_flag.ts';
 import { CHECKPOINT_FILE } from './checkpoint_files.ts';
 import { acquireRunLock, checkNotHeld } from './run_lock.ts';
 import { checkOutPath, makeRunDir, readRunCheckpoint } from './run_dir.ts';

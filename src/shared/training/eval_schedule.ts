@@ -18,33 +18,12 @@
  * that ran through. (A skipped step, one with a non-finite gradient, adds no samples; the point
  * stays at its step, and the metrics line reports the samples actually seen.)
  */
-import { configError } from '../errors.ts';
 
 export type EvalSchedule = { kind: 'epochs' } | { kind: 'log'; perDecade: number };
 
 export const DEFAULT_PER_DECADE = 5;
 export const MAX_PER_DECADE = 100;
 export const EPOCHS_SCHEDULE: EvalSchedule = Object.freeze({ kind: 'epochs' });
-
-/** `epochs`, `log` or `log:P` (the --eval-at flag's value). */
-export function parseEvalSchedule(raw: string, flag = 'eval-at'): EvalSchedule {
-  if (raw === 'epochs') return EPOCHS_SCHEDULE;
-  const m = /^log(?::(\d+))?$/.exec(raw);
-  const p = m ? Number(m[1] ?? DEFAULT_PER_DECADE) : NaN;
-  if (!m || !(p >= 1 && p <= MAX_PER_DECADE)) {
-    throw configError(
-      flag,
-      `is ${JSON.stringify(raw)}; it must be epochs, log or log:P with P from 1 to ${MAX_PER_DECADE} points per decade`,
-      `Use epochs (after every epoch) or e.g. log:${DEFAULT_PER_DECADE} (a log grid of samples seen, as in Figure 2).`,
-      { id: 'eval-schedule', value: DEFAULT_PER_DECADE },
-    );
-  }
-  return { kind: 'log', perDecade: p };
-}
-
-export function formatEvalSchedule(s: EvalSchedule): string {
-  return s.kind === 'epochs' ? 'epochs' : `log:${s.perDecade}`;
-}
 
 /** Step of grid point i: ⌈round(10^(i/P)) / M⌉. */
 function gridStep(i: number, perDecade: number, batch: number): number {
