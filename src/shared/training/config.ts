@@ -7,16 +7,26 @@
  */
 import { configError } from '../errors.ts';
 import { checkModelSize } from '../model/model_size.ts';
-import { CONFIG_FIELDS, fieldRow, type FieldRow } from './config_fields.ts';
+import {
+  ACTIVATIONS,
+  type ALGORITHMS,
+  CONFIG_FIELDS,
+  type DECODERS,
+  type ESTIMATORS,
+  type INITS,
+  fieldRow,
+  type FieldRow,
+} from './config_fields.ts';
 import type { OptimizerKind } from './optimizers.ts';
 
-export type Activation = 'tanh' | 'relu' | 'linear';
-export type DecoderKind = 'bernoulli' | 'gaussian';
-export type InitKind = 'paper' | 'pytorch';
-export type EstimatorKind = 'A' | 'B';
+// The enum fields' values are the field table's choices (config_fields.ts), written once there.
+export type Activation = (typeof ACTIVATIONS)[number];
+export type DecoderKind = (typeof DECODERS)[number];
+export type InitKind = (typeof INITS)[number];
+export type EstimatorKind = (typeof ESTIMATORS)[number];
 export type { OptimizerKind } from './optimizers.ts';
 /** 'aevb': Algorithm 1 with the SGVB estimator. 'wake-sleep': Hinton et al. 1995 for the same model (docs/method.md). */
-export type AlgorithmKind = 'aevb' | 'wake-sleep';
+export type AlgorithmKind = (typeof ALGORITHMS)[number];
 
 export interface ModelConfig {
   /** D: values per datapoint (784 for 28x28 images). Set from the data. */
@@ -90,8 +100,6 @@ export interface TrainConfig extends ModelConfig {
 export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze(
   Object.fromEntries(CONFIG_FIELDS.map((r) => [r.field, r.default])) as unknown as TrainConfig,
 );
-
-const ACTIVATIONS = fieldRow('activation')!.choices as readonly Activation[];
 
 /** The neutral fix of each per-field check (front ends word them: cli_words.ts, error_words.ts). */
 const FIXES = {

@@ -80,7 +80,12 @@ export interface FieldRow<K extends keyof TrainConfig = keyof TrainConfig> {
   pytorch?: string;
 }
 
-const ACTIVATIONS = ['tanh', 'relu', 'linear'] as const;
+/** The choices of the enum fields, written once: config.ts's types (Activation, DecoderKind, …) are these lists' members. */
+export const ACTIVATIONS = ['tanh', 'relu', 'linear'] as const;
+export const DECODERS = ['bernoulli', 'gaussian'] as const;
+export const INITS = ['paper', 'pytorch'] as const;
+export const ALGORITHMS = ['aevb', 'wake-sleep'] as const;
+export const ESTIMATORS = ['A', 'B'] as const;
 
 const row = <K extends keyof TrainConfig>(r: FieldRow<K>): FieldRow => r as unknown as FieldRow;
 
@@ -164,7 +169,7 @@ export const CONFIG_FIELDS: readonly FieldRow[] = Object.freeze([
     field: 'decoder',
     label: 'Decoder p(x|z)',
     type: 'enum',
-    choices: ['bernoulli', 'gaussian'],
+    choices: DECODERS,
     default: 'bernoulli',
     doc: 'p(x|z): Bernoulli for binary or grey-value data in [0, 1], Gaussian for continuous data',
     group: 'model',
@@ -194,7 +199,7 @@ export const CONFIG_FIELDS: readonly FieldRow[] = Object.freeze([
     field: 'init',
     label: 'Initialisation',
     type: 'enum',
-    choices: ['paper', 'pytorch'],
+    choices: INITS,
     default: 'paper',
     doc: "initial weights: 'paper' N(0, 0.01²), 'pytorch' U(±1/√fan_in)",
     group: 'model',
@@ -204,7 +209,7 @@ export const CONFIG_FIELDS: readonly FieldRow[] = Object.freeze([
     field: 'algorithm',
     label: 'Algorithm',
     type: 'enum',
-    choices: ['aevb', 'wake-sleep'],
+    choices: ALGORITHMS,
     default: 'aevb',
     doc: 'the learning algorithm: AEVB (the SGVB gradient) or wake-sleep',
     group: 'training',
@@ -228,7 +233,7 @@ export const CONFIG_FIELDS: readonly FieldRow[] = Object.freeze([
     field: 'estimator',
     label: 'Estimator',
     type: 'enum',
-    choices: ['A', 'B'],
+    choices: ESTIMATORS,
     default: 'B',
     doc: 'SGVB estimator: A (eq. 7, Monte Carlo KL) or B (eq. 10, analytic KL)',
     group: 'training',
