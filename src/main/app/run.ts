@@ -75,19 +75,9 @@ export class Run extends TypedEmitter<RunEvents> {
       trainer.on('epoch', (e) => {
         this.lastEpoch = e;
         this.epochs.push(e);
-        this.evaluation = {
-          step: e.step,
-          testElbo: e.testElbo,
-          testRecon: e.testRecon,
-          testKl: e.testKl,
-          trainElbo: e.trainElbo,
-          testElboSe: e.testElboSe,
-          trainElboSe: e.trainElboSe,
-          elboSamples: e.elboSamples,
-          ...(e.logLikelihood !== undefined
-            ? { logLikelihood: e.logLikelihood, logLikelihoodK: e.logLikelihoodK, logLikelihoodSe: e.logLikelihoodSe }
-            : {}),
-        };
+        // The evaluation record at this step: the event less what only the event carries (evaluation.ts).
+        const { epoch, point, samplesSeen, samplesPerSecond, trainSeconds, evalSeconds, failedSteps, earlyStop, ...evaluation } = e;
+        this.evaluation = evaluation;
         this.history.addEpoch(e, trainer.workers);
         if (e.earlyStop?.stop) this.stoppedBecause = earlyStopWords(e.earlyStop);
         this.emit('epoch', e);
