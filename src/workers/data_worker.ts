@@ -11,8 +11,8 @@ import { dataError } from '../shared/errors.ts';
 import { idxDeclaredBytes, isGzip, parseIdx } from '../shared/formats/idx.ts';
 import { gunzipBounded, type DeclaredSize } from '../shared/formats/bounded_gunzip.ts';
 import { splitDataset, splitEmbeddedMnist } from '../shared/data/mnist_split.ts';
-import { USER_TEST_FRACTION, type DataWorkerApi, type LoadedSplit } from '../main/app/data_api.ts';
-import { decodeMnistBin, mnistBinDeclaredBytes, MNIST_BIN_FILE } from '../main/app/mnist_bin.ts';
+import { USER_TEST_FRACTION, type DataWorkerApi, type LoadedSplit } from './data_api.ts';
+import { decodeMnistBin, mnistBinDeclaredBytes, MNIST_BIN_FILE } from '../shared/formats/mnist_bin.ts';
 
 /** .gz content decompressed, at most to the size its header declares (a gzip bomb stops there). */
 async function gunzipIfNeeded(bytes: Uint8Array, name: string, declaredSize: DeclaredSize): Promise<Uint8Array> {

@@ -21,7 +21,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { build } from 'vite';
 import { startServer, launchChromium, ROOT } from '../helpers/browser.ts';
 import type { AevbAppDebug } from '../../src/main/app/debug_hook.ts';
-import { decodeMnistBin } from '../../src/main/app/mnist_bin.ts';
+import { decodeMnistBin } from '../../src/shared/formats/mnist_bin.ts';
 import { HOSTING_HEADERS } from '../../src/main/app/hosting_headers.ts';
 import { loadEmbeddedMnist } from '../../src/main/node/data_files.ts';
 import { datasetFingerprint } from '../../src/shared/formats/checkpoint.ts';

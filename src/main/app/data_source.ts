@@ -5,8 +5,8 @@
  */
 import { wrap, releaseProxy } from 'comlink';
 import type { DataSplit } from '../../shared/data/dataset.ts';
-import type { DataWorkerApi } from './data_api.ts';
-import { MNIST_BIN_FILE } from './mnist_bin.ts';
+import type { DataWorkerApi } from '../../workers/data_api.ts';
+import { MNIST_BIN_FILE } from '../../shared/formats/mnist_bin.ts';
 
 export type DataSource = { kind: 'embedded'; subset?: number } | { kind: 'files'; files: File[] };
 

@@ -3,7 +3,7 @@
  * data is seconds of work for a big IDX file, so it runs off the page's main thread. Results come
  * back with their buffers transferred, not copied.
  */
-import type { DataSplit } from '../../shared/data/dataset.ts';
+import type { DataSplit } from '../shared/data/dataset.ts';
 
 /** Every 10th datapoint of a user's file is held out for testing, as in the CLI (--test-fraction 0.1). */
 export const USER_TEST_FRACTION = 0.1;

@@ -4,7 +4,7 @@
  * "files" as Float32Arrays with exactly the values Node reads from the JSON, so splitEmbeddedMnist
  * splits them into the same train and test sets as the CLI (and checkpoints move between the two).
  */
-import { dataError } from '../../shared/errors.ts';
+import { dataError } from '../errors.ts';
 
 /** Served from the app's own origin, next to index.html. */
 export const MNIST_BIN_FILE = 'mnist-digits.bin';
