@@ -2,7 +2,7 @@
 //
 // Cephes-style (S. L. Moshier, Cephes Math Library, expf.c / logf.c / tanhf.c): range reduction, then a
 // minimax polynomial on a small interval; a few float32 ulp from the true value over the whole range
-// (test/kernels/step_math.test.ts measures it against float64). No input gives NaN or ±Inf where the true
+// (test/kernels/step_epilogues.test.ts measures it against float64). No input gives NaN or ±Inf where the true
 // value is finite; NaN in gives NaN out.
 import { madd } from './step_lanes.as';
 
