@@ -9,6 +9,7 @@
  */
 import path from 'node:path';
 import { resolveConfig, type TrainConfig } from '../../shared/training/config.ts';
+import { CONFIG_FIELDS } from '../../shared/training/config_fields.ts';
 import type { DataSplit } from '../../shared/data/dataset.ts';
 import { AevbError, configError, isAevbError } from '../../shared/errors.ts';
 import { parseCli, type CliRequest } from './cli_args.ts';
@@ -33,24 +34,16 @@ export interface PlannedRun {
   totalSamples: number;
 }
 
-/** Short labels for run names: latent 3 → J3 (the paper's letters where it has them). */
-const LABEL: Record<string, string> = {
-  latent: 'J',
-  hidden: 'H',
-  batch: 'M',
-  'mc-samples': 'L',
-  epochs: 'E',
-  'eval-samples': 'K',
-  seed: 'seed',
-  lr: 'lr',
-  'weight-decay': 'wd',
-  estimator: 'est',
-};
+/** Short labels for run names, from the field table's `cli.short`: latent 3 → J3 (the paper's letters where it has them). */
+const LABEL: ReadonlyMap<string, string> = new Map(
+  CONFIG_FIELDS.flatMap((r) => (r.cli?.short === undefined ? [] : [[r.cli.flag, r.cli.short] as const])),
+);
 
 function label(flag: string, value: string): string {
   // A layer list (train's 512,256; relu,tanh) as H512x256 and relu-tanh.
   if (LAYER_FLAGS.has(flag)) value = value.replaceAll(',', flag === 'hidden' ? 'x' : '-');
-  if (Object.hasOwn(LABEL, flag)) return `${LABEL[flag]}${value}`;
+  const short = LABEL.get(trainFlagOf(flag));
+  if (short !== undefined) return `${short}${value}`;
   // A word (aevb, wake-sleep, relu, adam) names itself; a number needs its flag.
   return /^[A-Za-z]/.test(value) ? value : `${flag}${value}`;
 }

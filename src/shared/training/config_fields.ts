@@ -31,6 +31,8 @@ export interface CliSpec {
   help: readonly string[];
   /** Read the value in upper case (`--estimator b` is B). */
   upperCase?: boolean;
+  /** The prefix of a swept value in a sweep's run names (latent 3 → J3: the paper's letters where it has them). */
+  short?: string;
 }
 
 export interface PageSpec {
@@ -112,6 +114,7 @@ export const CONFIG_FIELDS: readonly FieldRow[] = Object.freeze([
     group: 'model',
     cli: {
       flag: 'hidden',
+      short: 'H',
       value: 'H[,H…]',
       help: [
         "hidden units per MLP (default {default}: the paper's one layer); a comma list",
@@ -136,7 +139,7 @@ export const CONFIG_FIELDS: readonly FieldRow[] = Object.freeze([
     default: 20,
     doc: 'J: latent dimensions',
     group: 'model',
-    cli: { flag: 'latent', value: 'J', help: ['latent dimensions (default {default})'] },
+    cli: { flag: 'latent', short: 'J', value: 'J', help: ['latent dimensions (default {default})'] },
     page: { control: 'number', step: 1, help: 'Dimensions of z; 2 shows the learned manifold', order: 1 },
     address: 'latent',
   }),
@@ -239,6 +242,7 @@ export const CONFIG_FIELDS: readonly FieldRow[] = Object.freeze([
     group: 'training',
     cli: {
       flag: 'estimator',
+      short: 'est',
       value: 'E',
       help: ['A (eq. 7, Monte Carlo KL) | B (eq. 10, analytic KL) (default {default})'],
       upperCase: true,
@@ -260,7 +264,7 @@ export const CONFIG_FIELDS: readonly FieldRow[] = Object.freeze([
     default: 1,
     doc: 'L: samples of ε per datapoint per step',
     group: 'training',
-    cli: { flag: 'samples', value: 'L', help: ['samples of ε per datapoint (default {default})'] },
+    cli: { flag: 'samples', short: 'L', value: 'L', help: ['samples of ε per datapoint (default {default})'] },
     page: { control: 'number', step: 1, help: 'Draws of ε per datapoint per step (the paper: 1)', order: 7 },
     address: 'samples',
   }),
@@ -273,7 +277,7 @@ export const CONFIG_FIELDS: readonly FieldRow[] = Object.freeze([
     default: 100,
     doc: 'M: minibatch size',
     group: 'training',
-    cli: { flag: 'batch', value: 'M', help: ['minibatch size (default {default})'] },
+    cli: { flag: 'batch', short: 'M', value: 'M', help: ['minibatch size (default {default})'] },
     page: { control: 'number', step: 1, help: 'Datapoints per step, split across the workers (the paper: 100)', order: 8 },
     address: 'batch',
   }),
@@ -287,7 +291,7 @@ export const CONFIG_FIELDS: readonly FieldRow[] = Object.freeze([
     doc: 'passes over the training set',
     group: 'training',
     resumable: true,
-    cli: { flag: 'epochs', value: 'N', help: ['total passes over the training set (default {default})'] },
+    cli: { flag: 'epochs', short: 'E', value: 'N', help: ['total passes over the training set (default {default})'] },
     page: {
       control: 'number',
       step: 1,
@@ -329,7 +333,7 @@ export const CONFIG_FIELDS: readonly FieldRow[] = Object.freeze([
     default: 0.01,
     doc: 'the global step size',
     group: 'training',
-    cli: { flag: 'lr', value: 'η', help: ['step size (default {default})'] },
+    cli: { flag: 'lr', short: 'lr', value: 'η', help: ['step size (default {default})'] },
     page: { control: 'number', step: 'any', help: 'Step size (the paper: Adagrad with 0.01 to 0.1)', order: 10 },
     address: 'lr',
   }),
@@ -344,6 +348,7 @@ export const CONFIG_FIELDS: readonly FieldRow[] = Object.freeze([
     group: 'training',
     cli: {
       flag: 'weight-decay',
+      short: 'wd',
       value: 'λ',
       help: ["prior N(0, 1/(λN)) on the parameters; 1/N is the paper's N(0, I) (default {default})"],
     },
@@ -375,7 +380,7 @@ export const CONFIG_FIELDS: readonly FieldRow[] = Object.freeze([
     default: 1,
     doc: 'seeds initialisation, the epoch permutations, ε and binarisation',
     group: 'training',
-    cli: { flag: 'seed', value: 'S', help: ['seeds initialisation, minibatches, ε and binarisation (default {default})'] },
+    cli: { flag: 'seed', short: 'seed', value: 'S', help: ['seeds initialisation, minibatches, ε and binarisation (default {default})'] },
     page: { control: 'number', step: 1, help: 'Seeds the initial weights, the minibatch order and the noise', order: 13 },
     address: 'seed',
     pytorch: 'seed',
@@ -392,6 +397,7 @@ export const CONFIG_FIELDS: readonly FieldRow[] = Object.freeze([
     resumable: true,
     cli: {
       flag: 'eval-samples',
+      short: 'K',
       value: 'K',
       help: [
         'importance samples for the IS estimate of log p(x) (a stochastic lower bound) on',
