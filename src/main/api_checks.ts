@@ -191,6 +191,12 @@ export function checkTrainerData(data: DataSplit, model: { decoder: DecoderKind;
 }
 
 /**
+ * The most workers the CLI and the page offer (the library itself takes any count ≥ 1): past it a
+ * typo (--workers 2000) would start thousands of threads before anything could be said.
+ */
+export const MAX_WORKERS = 256;
+
+/**
  * The pool fits the minibatch and the data: each of the N workers gets at least one datapoint of
  * a minibatch, and a minibatch fits in the training set (the data's width is checkTrainerData's).
  */

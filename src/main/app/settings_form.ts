@@ -13,7 +13,7 @@ import { h } from './dom.ts';
 import { OWN_SETTING_LABELS, pageMessage, pageProblem } from './error_words.ts';
 import { CONFIG_FIELDS, pageOptions, type FieldRow } from '../../shared/training/config_fields.ts';
 import type { KernelChoice } from '../../shared/runtime/protocol.ts';
-import { checkPoolFits } from '../api_checks.ts';
+import { checkPoolFits, MAX_WORKERS } from '../api_checks.ts';
 
 export type SettingKey = keyof TrainConfig | 'workers' | 'kernels';
 
@@ -215,11 +215,11 @@ export class SettingsForm {
       const f = fieldError(e);
       return f ? { ok: false, ...f } : { ok: false, key: 'latent', message: pageMessage(e) };
     }
-    if (workers !== 'auto' && (typeof workers !== 'number' || !Number.isInteger(workers) || workers < 1 || workers > 256)) {
+    if (workers !== 'auto' && (typeof workers !== 'number' || !Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS)) {
       return {
         ok: false,
         key: 'workers',
-        message: `Workers is ${JSON.stringify(workers)}; it must be auto or a whole number from 1 to 256.`,
+        message: `Workers is ${JSON.stringify(workers)}; it must be auto or a whole number from 1 to ${MAX_WORKERS}.`,
       };
     }
     // The library's own check (Trainer.create makes it too), in the page's words: too few datapoints

@@ -13,6 +13,7 @@ import { DEFAULT_MAX_SKIPPED_STEPS } from './divergence.ts';
 import { DEFAULT_TEST_FRACTION, MAX_TEST_FRACTION } from '../../shared/data/mnist_split.ts';
 import { DEFAULT_PER_DECADE, EPOCHS_SCHEDULE, type EvalSchedule } from '../../shared/training/eval_schedule.ts';
 import { parseEvalSchedule } from './eval_at_flag.ts';
+import { MAX_WORKERS } from '../api_checks.ts';
 
 const PATH_FLAGS = ['data', 'labels', 'out', 'resume'] as const;
 const PATH_FLAG_WHAT: Record<(typeof PATH_FLAGS)[number], string> = {
@@ -190,10 +191,10 @@ export function parseCli(rawArgv: string[]): CliRequest {
   let workers: number | 'auto' = 'auto';
   if (values.workers !== undefined && values.workers !== 'auto') {
     workers = parseNumber('workers', values.workers as string, true);
-    if (workers < 1 || workers > 256) {
+    if (workers < 1 || workers > MAX_WORKERS) {
       throw configError(
         'workers',
-        `is ${workers}; it must be from 1 to 256`,
+        `is ${workers}; it must be from 1 to ${MAX_WORKERS}`,
         'Pass --workers N, e.g. the number of cores, or --workers auto.',
       );
     }
