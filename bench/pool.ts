@@ -20,7 +20,7 @@ import { Trainer } from '../src/main/trainer.ts';
 import { nodeSpawner } from '../src/main/pool/spawn_node.ts';
 import { initialState } from '../src/shared/training/training_state.ts';
 import { loadEmbeddedMnist } from '../src/main/node/data_files.ts';
-import { resolveConfig } from '../src/shared/training/config.ts';
+import { resolveConfig, type TrainConfig } from '../src/shared/training/config.ts';
 import { buildLayout } from '../src/shared/model/layout.ts';
 import type { PhaseTimes } from '../src/shared/runtime/protocol.ts';
 
@@ -56,6 +56,19 @@ const PHASES: (keyof PhaseTimes)[] = ['shard', 'upload', 'gradient', 'readout', 
 const GRADIENT_SIDE: (keyof PhaseTimes)[] = ['shard', 'upload', 'gradient', 'readout'];
 
 /** Least squares y = a + b·x. */
+/** A pool of n workers on a fresh model, reporting values rarely (the benchmark reads its phases, not the ELBO). */
+function poolOf(cfg: TrainConfig, n: number): Promise<WorkerPool> {
+  return WorkerPool.create({
+    config: cfg,
+    data,
+    workers: n,
+    spawn: nodeSpawner(),
+    state: initialState(cfg),
+    valueEvery: 1_000_000,
+    kernels,
+  });
+}
+
 function line(pts: Array<[number, number]>): { a: number; b: number } {
   const mx = pts.reduce((s, p) => s + p[0], 0) / pts.length,
     my = pts.reduce((s, p) => s + p[1], 0) / pts.length;
@@ -75,15 +88,7 @@ if (!values['no-profile']) {
   const pools = await Promise.all(
     profileSizes.map((M) => {
       const cfg = resolveConfig({ hidden: H, latent: 20, batch: M, inputSize: 784 });
-      return WorkerPool.create({
-        config: cfg,
-        data,
-        workers: 1,
-        spawn: nodeSpawner(),
-        state: initialState(cfg),
-        valueEvery: 1_000_000,
-        kernels,
-      });
+      return poolOf(cfg, 1);
     }),
   );
   for (const p of pools) await p.runSteps(0, 20);
@@ -121,11 +126,7 @@ const independent: Array<{ copies: number; batch: number; samplesPerSecond: numb
 
 for (const M of batches) {
   const cfg = resolveConfig({ hidden: H, latent: 20, batch: M, inputSize: 784 });
-  const pools = await Promise.all(
-    workerList.map((n) =>
-      WorkerPool.create({ config: cfg, data, workers: n, spawn: nodeSpawner(), state: initialState(cfg), valueEvery: 1_000_000, kernels }),
-    ),
-  );
+  const pools = await Promise.all(workerList.map((n) => poolOf(cfg, n)));
   const samples: number[][] = workerList.map(() => []);
   const phases: PhaseTimes[][][] = workerList.map(() => []);
   const next = workerList.map(() => 0);
@@ -134,22 +135,7 @@ for (const M of batches) {
     next[i] = 10;
   } // warm-up
   const maxN = Math.max(...workerList);
-  const copies =
-    maxN > 1
-      ? await Promise.all(
-          Array.from({ length: maxN }, () =>
-            WorkerPool.create({
-              config: cfg,
-              data,
-              workers: 1,
-              spawn: nodeSpawner(),
-              state: initialState(cfg),
-              valueEvery: 1_000_000,
-              kernels,
-            }),
-          ),
-        )
-      : [];
+  const copies = maxN > 1 ? await Promise.all(Array.from({ length: maxN }, () => poolOf(cfg, 1))) : [];
   await Promise.all(copies.map((c) => c.runSteps(0, 10)));
   const copyRates: number[] = [];
   for (let r = 0; r < rounds; r++) {
